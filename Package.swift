@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+// The package of the BFT ledger node. Target layout and allowed imports follow DESIGN.md §1.
+import PackageDescription
+
+let package = Package(
+    name: "bft-ledger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ledger-sim", targets: ["ledger-sim"]),
+        .executable(name: "ledger-bench", targets: ["ledger-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (installed by scripts/setup).
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // Libraries.
+        .target(name: "LedgerCrypto", dependencies: ["CSodium"]),
+        .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
+        .target(name: "LedgerStore", dependencies: ["LedgerCore", "LedgerCrypto", "CSQLite"]),
+        .target(name: "PBFT", dependencies: ["LedgerCrypto", "LedgerCore"]),
+        .target(name: "Adversary", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
+        .target(name: "Simulation", dependencies: ["PBFT", "Adversary", "LedgerCore", "LedgerCrypto"]),
+
+        // Executables.
+        .executableTarget(
+            name: "ledger-sim",
+            dependencies: [
+                "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: [
+                "LedgerCrypto", "LedgerCore", "LedgerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests mirror the source targets.
+        .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"]),
+        .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Adversary: under construction.

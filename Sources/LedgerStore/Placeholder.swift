@@ -1,0 +1,1 @@
+// LedgerStore: under construction.

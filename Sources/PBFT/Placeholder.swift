@@ -1,0 +1,1 @@
+// PBFT: under construction.

@@ -1,0 +1,1 @@
+// Simulation: under construction.

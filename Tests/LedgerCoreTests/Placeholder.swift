@@ -1,0 +1,2 @@
+// LedgerCoreTests: placeholder until the suite lands.
+import XCTest

@@ -1,0 +1,2 @@
+// LedgerCryptoTests: placeholder until the suite lands.
+import XCTest

@@ -1,0 +1,2 @@
+// LedgerStoreTests: placeholder until the suite lands.
+import XCTest

@@ -1,0 +1,2 @@
+// PBFTTests: placeholder until the suite lands.
+import XCTest

@@ -1,0 +1,2 @@
+// SimulationTests: placeholder until the suite lands.
+import XCTest
