@@ -8,9 +8,13 @@ let package = Package(
     products: [
         .executable(name: "ledger-sim", targets: ["ledger-sim"]),
         .executable(name: "ledger-bench", targets: ["ledger-bench"]),
+        .executable(name: "ledger-node", targets: ["ledger-node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (installed by scripts/setup).
@@ -29,7 +33,33 @@ let package = Package(
         .target(name: "LedgerCrypto", dependencies: ["CSodium"]),
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
         .target(name: "LedgerStore", dependencies: ["LedgerCore", "LedgerCrypto", "CSQLite"]),
+        .target(
+            name: "P2P",
+            dependencies: [
+                "LedgerCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "PBFT", dependencies: ["LedgerCrypto", "LedgerCore"]),
+        .target(
+            name: "RPC",
+            dependencies: [
+                "LedgerCore", "LedgerCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Node",
+            dependencies: [
+                "LedgerCrypto", "LedgerCore", "LedgerStore", "PBFT", "P2P", "RPC", "Adversary",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "Adversary", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
         .target(name: "Simulation", dependencies: ["PBFT", "Adversary", "LedgerCore", "LedgerCrypto"]),
 
@@ -42,9 +72,17 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "ledger-node",
+            dependencies: [
+                "Node",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
             name: "ledger-bench",
             dependencies: [
-                "LedgerCrypto", "LedgerCore", "LedgerStore",
+                "CSodium", "LedgerCrypto", "LedgerCore", "LedgerStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,6 +91,19 @@ let package = Package(
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(
+            name: "P2PTests",
+            dependencies: [
+                "P2P", "LedgerCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: ["Node", "RPC", "P2P", "PBFT", "LedgerStore", "LedgerCore", "LedgerCrypto"]
+        ),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),
     ],

@@ -1,0 +1,176 @@
+import LedgerCrypto
+
+/// What PBFT orders at one sequence number: the primary's view and clock reading, and the
+/// transactions it chose.
+///
+/// Wire format (big-endian): version (1 byte, 0x01), view (8), timestamp ms (8),
+/// transaction count (4), then each transaction's full signed encoding (transactions are
+/// self-delimiting). `digest` is BLAKE2b-256 of that encoding, computed once.
+public struct Batch: Hashable, Sendable {
+    /// The version byte written first in every batch.
+    public static let version: UInt8 = 1
+
+    /// The view in which the primary proposed the batch.
+    public let view: View
+    /// The primary's clock when it cut the batch, in milliseconds since the Unix epoch.
+    public let timestamp: UInt64
+    /// The transactions, in execution order.
+    public let transactions: [Transaction]
+    /// BLAKE2b-256 of the canonical encoding.
+    public let digest: Digest
+    /// Size of `encoded()` in bytes.
+    public let encodedSize: Int
+
+    /// Builds a batch and computes its digest.
+    public init(view: View, timestamp: UInt64, transactions: [Transaction]) {
+        self.view = view
+        self.timestamp = timestamp
+        self.transactions = transactions
+        var w = ByteWriter(capacity: Batch.encodedSize(of: transactions))
+        Batch.write(view: view, timestamp: timestamp, transactions: transactions, into: &w)
+        self.encodedSize = w.count
+        self.digest = Hash.blake2b256(w.bytes)
+    }
+
+    private init(view: View, timestamp: UInt64, transactions: [Transaction], digest: Digest, encodedSize: Int) {
+        self.view = view
+        self.timestamp = timestamp
+        self.transactions = transactions
+        self.digest = digest
+        self.encodedSize = encodedSize
+    }
+
+    /// PBFT's null request: view 0, timestamp 0, no transactions. A new primary proposes it
+    /// for sequence numbers no replica prepared; it executes as an empty block.
+    public static let null = Batch(view: .zero, timestamp: 0, transactions: [])
+
+    /// `true` for the null request.
+    public var isNull: Bool { view == .zero && timestamp == 0 && transactions.isEmpty }
+
+    private static func encodedSize(of transactions: [Transaction]) -> Int {
+        transactions.reduce(Limits.batchHeaderBytes) { $0 + $1.encodedSize }
+    }
+
+    private static func write(view: View, timestamp: UInt64, transactions: [Transaction], into w: inout ByteWriter) {
+        w.write(version)
+        w.write(view.rawValue)
+        w.write(timestamp)
+        w.write(UInt32(truncatingIfNeeded: transactions.count))
+        for tx in transactions { tx.encode(into: &w) }
+    }
+
+    /// Every account the batch can touch (senders and recipients), distinct and sorted by key:
+    /// what a store must load before running `StateTransition.execute` on it.
+    public var accountKeys: [PublicKey] {
+        var keys = Set<PublicKey>()
+        keys.reserveCapacity(transactions.count * 2)
+        for tx in transactions {
+            keys.insert(tx.sender)
+            keys.insert(tx.recipient.publicKey)
+        }
+        return keys.sorted()
+    }
+
+    /// The canonical encoding.
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: encodedSize)
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Appends the canonical encoding to `writer`.
+    public func encode(into writer: inout ByteWriter) {
+        Batch.write(view: view, timestamp: timestamp, transactions: transactions, into: &writer)
+    }
+
+    /// Decodes exactly one batch; trailing bytes are an error. Input above
+    /// `Limits.batchMaxBytesHardCap` is refused before it is read. Each distinct public key
+    /// in the batch is validated once.
+    public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> Batch {
+        var cache: PublicKeyCache? = nil
+        return try decode(bytes, cache: &cache)
+    }
+
+    /// Decodes exactly one batch, validating public keys through `keyCache` (kept across
+    /// batches, e.g. one per node, so known senders are not validated again).
+    public static func decode(_ bytes: [UInt8], keyCache: inout PublicKeyCache) throws(DecodingError) -> Batch {
+        var cache: PublicKeyCache? = keyCache
+        keyCache = PublicKeyCache(capacity: 1)  // drop our reference so the dictionary is not copied on write
+        defer { keyCache = cache! }
+        return try decode(bytes, cache: &cache)
+    }
+
+    private static func decode(_ bytes: [UInt8], cache: inout PublicKeyCache?) throws(DecodingError) -> Batch {
+        if bytes.count > Limits.batchMaxBytesHardCap {
+            throw .inputTooLarge(what: "batch", size: bytes.count, maximum: Limits.batchMaxBytesHardCap)
+        }
+        return try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) in
+            try decode(from: &r, keyCache: &cache)
+        }
+    }
+
+    /// Decodes one batch at the reader's position; `field` names it in errors. Each distinct
+    /// public key in the batch is validated once.
+    public static func decode(
+        from r: inout ByteReader, field: @autoclosure () -> String = "batch"
+    ) throws(DecodingError) -> Batch {
+        var cache: PublicKeyCache? = nil
+        return try decode(from: &r, field: field(), keyCache: &cache)
+    }
+
+    /// Decodes one batch at the reader's position, validating keys through `keyCache`; when it
+    /// is `nil`, a cache local to this batch is used.
+    public static func decode(
+        from r: inout ByteReader, field: @autoclosure () -> String = "batch", keyCache: inout PublicKeyCache?
+    ) throws(DecodingError) -> Batch {
+        let start = r.offset
+        try r.readVersion(version, field())
+        let view = View(try r.readUInt64(field() + ".view"))
+        let timestamp = try r.readUInt64(field() + ".timestamp")
+        let count = try r.readLength(
+            width: 4, maximum: Limits.batchMaxTransactionsHardCap, minimumElementBytes: Limits.transactionMinBytes,
+            field() + ".transactions")
+        var transactions: [Transaction] = []
+        transactions.reserveCapacity(count)
+        let usesLocalCache = keyCache == nil && count > 1
+        if usesLocalCache { keyCache = PublicKeyCache(capacity: 2 * count) }
+        defer { if usesLocalCache { keyCache = nil } }
+        for i in 0..<count {
+            transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]", keyCache: &keyCache))
+        }
+        let whole = UnsafeRawBufferPointer(rebasing: r.buffer[start..<r.offset])
+        return Batch(
+            view: view, timestamp: timestamp, transactions: transactions, digest: Hash.blake2b256(whole),
+            encodedSize: whole.count)
+    }
+
+    /// Checks what a backup must check before preparing this batch: size within `limits`,
+    /// every transaction for `chainID`, no transaction twice, every signature valid.
+    ///
+    /// Signatures of transactions for which `isKnownValid(hash)` returns `true` (for example
+    /// hashes the node already verified in its mempool) are not checked again. Timestamp
+    /// rules (after the previous batch, within clock drift) belong to the consensus layer.
+    public func validate(
+        chainID: String, limits: BatchLimits, isKnownValid: (Digest) -> Bool = { _ in false }
+    ) throws(BatchError) {
+        if transactions.count > limits.maxTransactions {
+            throw .tooManyTransactions(count: transactions.count, maximum: limits.maxTransactions)
+        }
+        if encodedSize > limits.maxBytes {
+            throw .tooLarge(bytes: encodedSize, maximum: limits.maxBytes)
+        }
+        var seen: [Digest: Int] = [:]
+        seen.reserveCapacity(transactions.count)
+        for (i, tx) in transactions.enumerated() {
+            if tx.chainID != chainID {
+                throw .wrongChainID(index: i, txHash: tx.hash, expected: chainID, found: tx.chainID)
+            }
+            if let first = seen.updateValue(i, forKey: tx.hash) {
+                throw .duplicateTransaction(index: i, firstIndex: first, txHash: tx.hash)
+            }
+        }
+        for (i, tx) in transactions.enumerated() where !isKnownValid(tx.hash) {
+            if !tx.hasValidSignature { throw .invalidSignature(index: i, txHash: tx.hash) }
+        }
+    }
+}

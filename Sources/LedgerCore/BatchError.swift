@@ -1,0 +1,31 @@
+import LedgerCrypto
+
+/// Why a backup refuses a batch proposed by the primary (see `Batch.validate`).
+public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The batch has `count` transactions; the chain allows at most `maximum` per batch.
+    case tooManyTransactions(count: Int, maximum: Int)
+    /// The encoded batch is `bytes` bytes; the chain allows at most `maximum`.
+    case tooLarge(bytes: Int, maximum: Int)
+    /// Transaction `index` (hash `txHash`) names chain `found`, not this chain `expected`.
+    case wrongChainID(index: Int, txHash: Digest, expected: String, found: String)
+    /// Transaction `index` repeats transaction `firstIndex` (same hash `txHash`).
+    case duplicateTransaction(index: Int, firstIndex: Int, txHash: Digest)
+    /// Transaction `index` (hash `txHash`) is not signed by its sender.
+    case invalidSignature(index: Int, txHash: Digest)
+
+    /// A message saying what is wrong and how to fix it.
+    public var description: String {
+        switch self {
+        case let .tooManyTransactions(count, maximum):
+            return "batch has \(count) transactions; at most \(maximum) are allowed"
+        case let .tooLarge(bytes, maximum):
+            return "batch is \(bytes) bytes; at most \(maximum) are allowed"
+        case let .wrongChainID(index, txHash, expected, found):
+            return "transaction \(index) (\(txHash)) is for chain '\(found)', not '\(expected)'"
+        case let .duplicateTransaction(index, firstIndex, txHash):
+            return "transaction \(index) (\(txHash)) duplicates transaction \(firstIndex)"
+        case let .invalidSignature(index, txHash):
+            return "transaction \(index) (\(txHash)) has an invalid signature"
+        }
+    }
+}

@@ -1,0 +1,278 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import LedgerCrypto
+
+/// The JSON form of a genesis file (snake_case keys, see `genesis/README.md`).
+///
+/// Decoding is strict: unknown keys are refused (a misspelt optional key would otherwise be
+/// silently ignored), balances are decimal strings (JSON numbers lose precision above 2^53).
+extension Genesis {
+    /// Reads and validates the genesis file at `path`.
+    public static func load(from path: String) throws(GenesisError) -> Genesis {
+        let url = URL(fileURLWithPath: path)
+        let size: Int
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let raw = attributes[.size]
+            size = (raw as? Int) ?? (raw as? UInt64).map { Int(clamping: $0) } ?? (raw as? Int64).map { Int(clamping: $0) } ?? 0
+        } catch {
+            throw .unreadableFile(path: path, reason: "\(error)")
+        }
+        if size > Limits.genesisFileMaxBytes { throw .fileTooLarge(size: size, maximum: Limits.genesisFileMaxBytes) }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unreadableFile(path: path, reason: "\(error)")
+        }
+        return try load(json: [UInt8](data))
+    }
+
+    /// Parses and validates a genesis from JSON bytes.
+    public static func load(json: [UInt8]) throws(GenesisError) -> Genesis {
+        if json.count > Limits.genesisFileMaxBytes {
+            throw .fileTooLarge(size: json.count, maximum: Limits.genesisFileMaxBytes)
+        }
+        let file: GenesisFile
+        do {
+            file = try JSONDecoder().decode(GenesisFile.self, from: Data(json))
+        } catch let error as UnknownKey {
+            throw .unknownField(path: error.path, key: error.key)
+        } catch let error as Swift.DecodingError {
+            throw .invalidJSON(reason: describe(error))
+        } catch {
+            throw .invalidJSON(reason: "\(error)")
+        }
+        return try file.genesis()
+    }
+
+    /// The JSON form of this genesis (pretty-printed, keys sorted), which `load(json:)` reads back.
+    public func jsonBytes() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings, numbers and bools cannot fail.
+        let data = try! encoder.encode(GenesisFile(self))
+        return [UInt8](data) + [UInt8(ascii: "\n")]
+    }
+
+    private static func describe(_ error: Swift.DecodingError) -> String {
+        func path(_ context: Swift.DecodingError.Context) -> String {
+            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return p.isEmpty ? "top level" : String(p.dropFirst(p.hasPrefix(".") ? 1 : 0))
+        }
+        switch error {
+        case let .keyNotFound(key, context):
+            let parent = path(context)
+            return "missing field '\(key.stringValue)' in \(parent)"
+        case let .typeMismatch(type, context): return "\(path(context)): expected \(type)"
+        case let .valueNotFound(type, context): return "\(path(context)): expected \(type), found null"
+        case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// Thrown while decoding JSON when an object has a key the format does not define.
+struct UnknownKey: Error {
+    var path: String
+    var key: String
+}
+
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+private func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Keys.Type) throws {
+    let known = Set(Keys.allCases.map(\.stringValue))
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    for key in container.allKeys where !known.contains(key.stringValue) {
+        let path = decoder.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        throw UnknownKey(path: path.isEmpty ? "top level" : String(path.drop { $0 == "." }), key: key.stringValue)
+    }
+}
+
+struct GenesisFile: Codable {
+    var chainID: String
+    var genesisTime: UInt64
+    var validators: [ValidatorEntry]
+    var accounts: [AccountEntry]
+    var consensus: ConsensusEntry
+    var testNetwork: Bool
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case chainID = "chain_id", genesisTime = "genesis_time", validators, accounts, consensus
+        case testNetwork = "test_network"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        chainID = try c.decode(String.self, forKey: .chainID)
+        genesisTime = try c.decode(UInt64.self, forKey: .genesisTime)
+        validators = try c.decode([ValidatorEntry].self, forKey: .validators)
+        accounts = try c.decode([AccountEntry].self, forKey: .accounts)
+        consensus = try c.decode(ConsensusEntry.self, forKey: .consensus)
+        testNetwork = try c.decode(Bool.self, forKey: .testNetwork)
+    }
+
+    init(_ g: Genesis) {
+        chainID = g.chainID
+        genesisTime = g.genesisTimeMs
+        validators = g.validators.map {
+            ValidatorEntry(id: $0.id.index, publicKey: $0.publicKey.hex, p2pAddress: $0.p2pAddress, rpcAddress: $0.rpcAddress)
+        }
+        accounts = g.accounts.map { AccountEntry(address: $0.address.string, balance: String($0.balance)) }
+        let p = g.consensus
+        consensus = ConsensusEntry(
+            maxBatchTxs: p.maxBatchTransactions, maxBatchBytes: p.maxBatchBytes, batchDelayMs: p.batchDelayMs,
+            checkpointInterval: p.checkpointInterval, window: p.window, viewChangeTimeoutMs: p.viewChangeTimeoutMs,
+            maxClockDriftMs: p.maxClockDriftMs)
+        testNetwork = g.isTestNetwork
+    }
+
+    func genesis() throws(GenesisError) -> Genesis {
+        var typedValidators: [Validator] = []
+        for (position, v) in validators.enumerated() {
+            if v.id != position { throw .validatorIDOutOfOrder(position: position, id: v.id) }
+            let key: PublicKey
+            do {
+                key = try PublicKey(hex: v.publicKey)
+            } catch {
+                throw .invalidValidatorKey(id: v.id, reason: "\(error)")
+            }
+            typedValidators.append(
+                Validator(id: ReplicaID(v.id), publicKey: key, p2pAddress: v.p2pAddress, rpcAddress: v.rpcAddress))
+        }
+        if accounts.count > Limits.genesisAccountsMax {
+            throw .tooManyAccounts(count: accounts.count, maximum: Limits.genesisAccountsMax)
+        }
+        var typedAccounts: [GenesisAccount] = []
+        typedAccounts.reserveCapacity(accounts.count)
+        for (i, a) in accounts.enumerated() {
+            let address: Address
+            do {
+                address = try Address(string: a.address)
+            } catch {
+                throw .invalidAccountAddress(index: i, error: error)
+            }
+            guard let balance = parseBalance(a.balance) else { throw .invalidBalance(index: i, value: a.balance) }
+            typedAccounts.append(GenesisAccount(address: address, balance: balance))
+        }
+        let parameters = ConsensusParameters(
+            maxBatchTransactions: consensus.maxBatchTxs, maxBatchBytes: consensus.maxBatchBytes,
+            batchDelayMs: consensus.batchDelayMs, checkpointInterval: consensus.checkpointInterval,
+            window: consensus.window, viewChangeTimeoutMs: consensus.viewChangeTimeoutMs,
+            maxClockDriftMs: consensus.maxClockDriftMs)
+        return try Genesis(
+            chainID: chainID, genesisTimeMs: genesisTime, validators: typedValidators, accounts: typedAccounts,
+            consensus: parameters, isTestNetwork: testNetwork)
+    }
+
+    /// A positive decimal integer without sign or leading zeros that fits in UInt64.
+    private func parseBalance(_ text: String) -> UInt64? {
+        let digits = Array(text.utf8)
+        guard !digits.isEmpty, digits.count <= 20, digits.first != UInt8(ascii: "0") else { return nil }
+        var value: UInt64 = 0
+        for d in digits {
+            guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(d - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return value
+    }
+}
+
+struct ValidatorEntry: Codable {
+    var id: Int
+    var publicKey: String
+    var p2pAddress: String
+    var rpcAddress: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, publicKey = "public_key", p2pAddress = "p2p_address", rpcAddress = "rpc_address"
+    }
+
+    init(id: Int, publicKey: String, p2pAddress: String, rpcAddress: String?) {
+        self.id = id
+        self.publicKey = publicKey
+        self.p2pAddress = p2pAddress
+        self.rpcAddress = rpcAddress
+    }
+
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int.self, forKey: .id)
+        publicKey = try c.decode(String.self, forKey: .publicKey)
+        p2pAddress = try c.decode(String.self, forKey: .p2pAddress)
+        rpcAddress = try c.decodeIfPresent(String.self, forKey: .rpcAddress)
+    }
+}
+
+struct AccountEntry: Codable {
+    var address: String
+    var balance: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case address, balance }
+
+    init(address: String, balance: String) {
+        self.address = address
+        self.balance = balance
+    }
+
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        address = try c.decode(String.self, forKey: .address)
+        balance = try c.decode(String.self, forKey: .balance)
+    }
+}
+
+struct ConsensusEntry: Codable {
+    var maxBatchTxs: Int
+    var maxBatchBytes: Int
+    var batchDelayMs: UInt64
+    var checkpointInterval: UInt64
+    var window: UInt64
+    var viewChangeTimeoutMs: UInt64
+    var maxClockDriftMs: UInt64
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxBatchTxs = "max_batch_txs", maxBatchBytes = "max_batch_bytes", batchDelayMs = "batch_delay_ms"
+        case checkpointInterval = "checkpoint_interval", window, viewChangeTimeoutMs = "view_change_timeout_ms"
+        case maxClockDriftMs = "max_clock_drift_ms"
+    }
+
+    init(
+        maxBatchTxs: Int, maxBatchBytes: Int, batchDelayMs: UInt64, checkpointInterval: UInt64, window: UInt64,
+        viewChangeTimeoutMs: UInt64, maxClockDriftMs: UInt64
+    ) {
+        self.maxBatchTxs = maxBatchTxs
+        self.maxBatchBytes = maxBatchBytes
+        self.batchDelayMs = batchDelayMs
+        self.checkpointInterval = checkpointInterval
+        self.window = window
+        self.viewChangeTimeoutMs = viewChangeTimeoutMs
+        self.maxClockDriftMs = maxClockDriftMs
+    }
+
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxBatchTxs = try c.decode(Int.self, forKey: .maxBatchTxs)
+        maxBatchBytes = try c.decode(Int.self, forKey: .maxBatchBytes)
+        batchDelayMs = try c.decode(UInt64.self, forKey: .batchDelayMs)
+        checkpointInterval = try c.decode(UInt64.self, forKey: .checkpointInterval)
+        window = try c.decode(UInt64.self, forKey: .window)
+        viewChangeTimeoutMs = try c.decode(UInt64.self, forKey: .viewChangeTimeoutMs)
+        maxClockDriftMs = try c.decode(UInt64.self, forKey: .maxClockDriftMs)
+    }
+}

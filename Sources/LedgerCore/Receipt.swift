@@ -1,0 +1,136 @@
+import LedgerCrypto
+
+/// Why a committed transaction changed nothing. Checked in this order.
+public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
+    /// The recipient is the sender; self-transfers are refused.
+    case selfTransfer
+    /// The transaction's nonce is `got` but the sender's next nonce is `expected`
+    /// (`expected == UInt64.max` also means the nonce space is used up).
+    case badNonce(expected: UInt64, got: UInt64)
+    /// The sender has `balance`, less than `amount`.
+    case insufficientBalance(balance: UInt64, amount: UInt64)
+    /// Crediting `amount` to the recipient's `recipientBalance` would exceed `UInt64.max`.
+    case overflow(recipientBalance: UInt64, amount: UInt64)
+
+    /// A sentence explaining the failure to the sender.
+    public var description: String {
+        switch self {
+        case .selfTransfer: return "recipient is the sender; self-transfers are not allowed"
+        case let .badNonce(expected, got): return "nonce \(got) is not the sender's next nonce \(expected)"
+        case let .insufficientBalance(balance, amount): return "balance \(balance) is less than amount \(amount)"
+        case let .overflow(recipientBalance, amount):
+            return "recipient balance \(recipientBalance) plus \(amount) would exceed \(UInt64.max)"
+        }
+    }
+
+    var tag: UInt8 {
+        switch self {
+        case .selfTransfer: return 4
+        case .badNonce: return 1
+        case .insufficientBalance: return 2
+        case .overflow: return 3
+        }
+    }
+}
+
+/// Whether a committed transaction took effect.
+public enum ReceiptStatus: Hashable, Sendable {
+    /// The transfer was applied.
+    case success
+    /// Nothing changed (not even the sender's nonce), for `reason`.
+    case failed(FailureReason)
+}
+
+/// The outcome of the transaction at `index` of a block.
+///
+/// Wire format: version (1 byte, 0x01), tx hash (32), index (4), status (1: 0 success, 1 failed),
+/// then for a failure a reason tag (1: 1 bad nonce, 2 insufficient balance, 3 overflow,
+/// 4 self-transfer) and the reason's two 8-byte numbers (none for self-transfer).
+public struct Receipt: Hashable, Sendable {
+    /// The version byte written first in every receipt.
+    public static let version: UInt8 = 1
+
+    /// Bytes of the smallest encoded receipt (a success).
+    public static let minimumEncodedSize = 1 + 32 + 4 + 1
+
+    /// The transaction's hash.
+    public var txHash: Digest
+    /// Its position in the block.
+    public var index: UInt32
+    /// Success or the failure reason.
+    public var status: ReceiptStatus
+
+    /// A receipt with the given fields.
+    public init(txHash: Digest, index: UInt32, status: ReceiptStatus) {
+        self.txHash = txHash
+        self.index = index
+        self.status = status
+    }
+
+    /// `true` when the transfer was applied.
+    public var isSuccess: Bool { status == .success }
+
+    /// Appends the canonical encoding to `writer`.
+    public func encode(into w: inout ByteWriter) {
+        w.write(Receipt.version)
+        w.write(txHash)
+        w.write(index)
+        switch status {
+        case .success:
+            w.write(UInt8(0))
+        case let .failed(reason):
+            w.write(UInt8(1))
+            w.write(reason.tag)
+            switch reason {
+            case .selfTransfer: break
+            case let .badNonce(expected, got): w.write(expected); w.write(got)
+            case let .insufficientBalance(balance, amount): w.write(balance); w.write(amount)
+            case let .overflow(recipientBalance, amount): w.write(recipientBalance); w.write(amount)
+            }
+        }
+    }
+
+    /// The canonical encoding.
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: Limits.receiptMaxBytes)
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Decodes exactly one receipt.
+    public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> Receipt {
+        try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) in try decode(from: &r) }
+    }
+
+    /// Decodes one receipt at the reader's position.
+    public static func decode(from r: inout ByteReader, field: @autoclosure () -> String = "receipt") throws(DecodingError) -> Receipt {
+        try r.readVersion(version, field())
+        let hash = try r.readDigest(field() + ".txHash")
+        let index = try r.readUInt32(field() + ".index")
+        let statusOffset = r.offset
+        let status = try r.readUInt8(field() + ".status")
+        switch status {
+        case 0:
+            return Receipt(txHash: hash, index: index, status: .success)
+        case 1:
+            let tagOffset = r.offset
+            let tag = try r.readUInt8(field() + ".reason")
+            let reason: FailureReason
+            switch tag {
+            case 1: reason = .badNonce(expected: try r.readUInt64(field() + ".reason.expected"), got: try r.readUInt64(field() + ".reason.got"))
+            case 2:
+                reason = .insufficientBalance(
+                    balance: try r.readUInt64(field() + ".reason.balance"), amount: try r.readUInt64(field() + ".reason.amount"))
+            case 3:
+                reason = .overflow(
+                    recipientBalance: try r.readUInt64(field() + ".reason.recipientBalance"),
+                    amount: try r.readUInt64(field() + ".reason.amount"))
+            case 4: reason = .selfTransfer
+            default: throw .invalidTag(field: field() + ".reason", offset: tagOffset, found: tag, allowed: [1, 2, 3, 4])
+            }
+            return Receipt(txHash: hash, index: index, status: .failed(reason))
+        default:
+            throw .invalidTag(field: field() + ".status", offset: statusOffset, found: status, allowed: [0, 1])
+        }
+    }
+}

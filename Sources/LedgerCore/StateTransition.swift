@@ -1,0 +1,85 @@
+import LedgerCrypto
+
+/// The pure, deterministic state-transition function: batch + state → block.
+///
+/// Every replica runs it on the batch committed at each sequence number and must get the
+/// same block. It never traps and never throws: a transaction that cannot apply gets a
+/// failed receipt and changes nothing.
+///
+/// Per transaction, in order, the first failing rule decides the receipt:
+/// 1. recipient == sender → `.selfTransfer`;
+/// 2. `nonce` ≠ the sender's next nonce (0 for an unknown sender) → `.badNonce`
+///    (also when the sender's nonce is `UInt64.max`, i.e. its nonce space is used up);
+/// 3. amount > sender balance → `.insufficientBalance`;
+/// 4. recipient balance + amount > `UInt64.max` → `.overflow`.
+/// Otherwise the sender is debited and its nonce incremented, and the recipient credited
+/// (created with nonce 0 if new). A failed transaction does **not** consume the nonce, so
+/// the sender can replace it with a corrected one at the same nonce (and a failed
+/// transaction costs the sender nothing: there are no fees).
+///
+/// Signatures and chain ids are not checked here: `Batch.validate` checked them before the
+/// batch was prepared, and 2f + 1 replicas agreed on it.
+public enum StateTransition {
+    /// Executes `batch` on top of the block `previous`; the result is block `previous.height + 1`.
+    ///
+    /// A null batch gives an empty block with the previous block's timestamp. `proposer` goes
+    /// into the header, so it must be a function of the batch alone, the same at every replica
+    /// whatever path committed it: pass `batch.view.primary(replicaCount: n)` (validator 0 for
+    /// the null batch), never the view of the commit certificate. Heights wrap at `UInt64.max`,
+    /// which 2^64 blocks never reach.
+    public static func execute(
+        batch: Batch, previous: BlockHeader, proposer: ReplicaID, accounts: some AccountLookup
+    ) -> BlockExecution {
+        var touched: [PublicKey: Account] = [:]
+        var receipts: [Receipt] = []
+        receipts.reserveCapacity(batch.transactions.count)
+
+        func current(_ key: PublicKey) -> Account {
+            touched[key] ?? accounts.account(key) ?? Account(publicKey: key, balance: 0, nonce: 0)
+        }
+
+        for (i, tx) in batch.transactions.enumerated() {
+            let index = UInt32(truncatingIfNeeded: i)
+            let recipientKey = tx.recipient.publicKey
+            var sender = current(tx.sender)
+            let failure: FailureReason?
+            if recipientKey == tx.sender {
+                failure = .selfTransfer
+            } else if tx.nonce != sender.nonce || sender.nonce == UInt64.max {
+                failure = .badNonce(expected: sender.nonce, got: tx.nonce)
+            } else if tx.amount > sender.balance {
+                failure = .insufficientBalance(balance: sender.balance, amount: tx.amount)
+            } else {
+                var recipient = current(recipientKey)
+                let (credited, overflow) = recipient.balance.addingReportingOverflow(tx.amount)
+                if overflow {
+                    failure = .overflow(recipientBalance: recipient.balance, amount: tx.amount)
+                } else {
+                    failure = nil
+                    sender.balance -= tx.amount  // amount <= balance checked above
+                    sender.nonce += 1  // nonce < UInt64.max checked above
+                    recipient.balance = credited
+                    touched[tx.sender] = sender
+                    touched[recipientKey] = recipient
+                }
+            }
+            receipts.append(
+                Receipt(txHash: tx.hash, index: index, status: failure.map { .failed($0) } ?? .success))
+        }
+
+        let changed = touched.values.sorted { $0.publicKey < $1.publicKey }
+        let header = BlockHeader(
+            height: Height(previous.height.rawValue &+ 1),
+            previousHash: previous.hash,
+            batchDigest: batch.digest,
+            view: batch.view,
+            proposer: proposer,
+            timestamp: batch.isNull ? previous.timestamp : batch.timestamp,
+            txRoot: Merkle.root(batch.transactions.map(\.hash)),
+            stateHash: StateHash.next(previous: previous.stateHash, changedAccounts: changed),
+            txCount: UInt32(truncatingIfNeeded: batch.transactions.count))
+        return BlockExecution(
+            block: Block(header: header, transactions: batch.transactions, receipts: receipts),
+            changedAccounts: changed)
+    }
+}

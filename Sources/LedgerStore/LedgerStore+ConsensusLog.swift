@@ -1,0 +1,74 @@
+import LedgerCore
+
+extension LedgerStore {
+    /// Appends `records` in one transaction that is fsynced before this returns, even when
+    /// blocks are committed with `synchronous = NORMAL`: the consensus layer sends a signed
+    /// message only after it is here. Returns the ids assigned, in order.
+    @discardableResult
+    public func appendConsensusLog(_ records: [ConsensusLogRecord]) throws(StoreError) -> [Int64] {
+        guard records.count <= StoreLimits.consensusLogAppendMax else {
+            throw .rangeTooLarge(requested: records.count, maximum: StoreLimits.consensusLogAppendMax)
+        }
+        if records.isEmpty { return [] }
+        let relaxed = configuration.synchronous != .full
+        return try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> [Int64] in
+            if relaxed { try db.execute("PRAGMA synchronous=FULL") }
+            defer { if relaxed { try? db.execute("PRAGMA synchronous=\(StoreConfiguration.Synchronous.normal.rawValue)") } }
+            return try db.writeTransaction { () throws(StoreError) -> [Int64] in
+                let s = try db.statement("INSERT INTO consensus_log (view, seq, kind, bytes) VALUES (?, ?, ?, ?) RETURNING id")
+                var ids: [Int64] = []
+                ids.reserveCapacity(records.count)
+                for record in records {
+                    s.reset()
+                    try s.bind(1, record.view.rawValue)
+                    try s.bind(2, record.sequenceNumber.rawValue)
+                    try s.bind(3, Int64(record.kind))
+                    try s.bind(4, record.bytes)
+                    guard try s.step() else {
+                        throw .sqlite(code: 0, message: "insert returned no id", context: "appending to the consensus log")
+                    }
+                    ids.append(s.int64(0))
+                    try s.run()
+                }
+                s.reset()
+                return ids
+            }
+        }
+    }
+
+    /// Every record in the consensus log, in the order appended.
+    public func loadConsensusLog() throws(StoreError) -> [ConsensusLogRecord] {
+        try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> [ConsensusLogRecord] in
+            let s = try db.statement("SELECT id, view, seq, kind, bytes FROM consensus_log ORDER BY id")
+            defer { s.reset() }
+            var records: [ConsensusLogRecord] = []
+            while try s.step() {
+                let kind = s.int64(3)
+                guard let kind8 = UInt8(exactly: kind) else {
+                    throw .invalidStoredData(what: "consensus log kind", detail: "\(kind) does not fit in a byte")
+                }
+                records.append(ConsensusLogRecord(
+                    view: View(s.uint64(1)), sequenceNumber: SequenceNumber(s.uint64(2)), kind: kind8,
+                    bytes: s.blob(4), id: s.int64(0)))
+            }
+            return records
+        }
+    }
+
+    /// Deletes every record whose sequence number is below `sequenceNumber` (the new stable
+    /// checkpoint's low watermark). Returns how many were deleted.
+    @discardableResult
+    public func pruneConsensusLog(below sequenceNumber: SequenceNumber) throws(StoreError) -> Int {
+        try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> Int in
+            // seq holds the UInt64 bit pattern: values of 2^63 and above read as negative.
+            let bound = Int64(bitPattern: sequenceNumber.rawValue)
+            let s = try db.statement(bound >= 0
+                ? "DELETE FROM consensus_log WHERE seq >= 0 AND seq < ?"
+                : "DELETE FROM consensus_log WHERE seq >= 0 OR seq < ?")
+            defer { s.reset() }
+            try s.bind(1, bound)
+            try s.run()
+            return db.changes
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import LedgerCore
+import LedgerCrypto
+
+extension LedgerStore {
+    /// The stored head: the highest block (height 0 = genesis only).
+    public func head() throws(StoreError) -> ChainHead {
+        try read { (db) throws(StoreError) -> ChainHead in
+            let s = try db.statement("SELECT header FROM blocks ORDER BY height DESC LIMIT 1")
+            defer { s.reset() }
+            guard try s.step() else {
+                throw .invalidStoredData(what: "chain", detail: "no blocks at all, not even genesis")
+            }
+            return ChainHead(header: try Self.decodeHeader(s.blob(0), what: "head header"))
+        }
+    }
+
+    /// The block at `height`, or `nil` when none is stored there.
+    public func block(at height: Height) throws(StoreError) -> Block? {
+        try read { (db) throws(StoreError) -> Block? in
+            try db.readTransaction { () throws(StoreError) -> Block? in
+                let s = try db.statement("SELECT header FROM blocks WHERE height = ?")
+                defer { s.reset() }
+                try s.bind(1, height.rawValue)
+                guard try s.step() else { return nil }
+                let header = try Self.decodeHeader(s.blob(0), what: "header of block \(height.rawValue)")
+                s.reset()
+                return try Self.loadBody(db, header: header)
+            }
+        }
+    }
+
+    /// The block with `hash`, or `nil` when no stored block has it.
+    public func block(hash: Digest) throws(StoreError) -> Block? {
+        try read { (db) throws(StoreError) -> Block? in
+            try db.readTransaction { () throws(StoreError) -> Block? in
+                let s = try db.statement("SELECT header FROM blocks WHERE hash = ?")
+                defer { s.reset() }
+                try s.bind(1, hash)
+                guard try s.step() else { return nil }
+                let header = try Self.decodeHeader(s.blob(0), what: "header of block \(hash.hex)")
+                s.reset()
+                return try Self.loadBody(db, header: header)
+            }
+        }
+    }
+
+    /// Up to `count` consecutive headers starting at `start` (fewer past the head).
+    /// `count` above `StoreLimits.headersPerCallMax` is `.rangeTooLarge`.
+    public func headers(from start: Height, count: Int) throws(StoreError) -> [BlockHeader] {
+        guard count <= StoreLimits.headersPerCallMax else {
+            throw .rangeTooLarge(requested: count, maximum: StoreLimits.headersPerCallMax)
+        }
+        guard count > 0, start.rawValue <= StoreLimits.heightMax else { return [] }
+        return try read { (db) throws(StoreError) -> [BlockHeader] in
+            let s = try db.statement("SELECT header FROM blocks WHERE height >= ? ORDER BY height LIMIT ?")
+            defer { s.reset() }
+            try s.bind(1, start.rawValue)
+            try s.bind(2, Int64(count))
+            var headers: [BlockHeader] = []
+            while try s.step() {
+                headers.append(try Self.decodeHeader(s.blob(0), what: "block header"))
+            }
+            return headers
+        }
+    }
+
+    /// The commit certificate stored with the block at `height`, or `nil` (no block, or none stored).
+    public func certificate(at height: Height) throws(StoreError) -> [UInt8]? {
+        try read { (db) throws(StoreError) -> [UInt8]? in
+            let s = try db.statement("SELECT certificate FROM blocks WHERE height = ?")
+            defer { s.reset() }
+            try s.bind(1, height.rawValue)
+            guard try s.step(), !s.isNull(0) else { return nil }
+            return s.blob(0)
+        }
+    }
+
+    /// The committed transaction with `hash`, its receipt and position, or `nil`.
+    public func transaction(hash: Digest) throws(StoreError) -> StoredTransaction? {
+        try read { (db) throws(StoreError) -> StoredTransaction? in
+            // The earliest occurrence: a later copy of the same transaction can only have failed.
+            let s = try db.statement(
+                "SELECT height, idx, raw, receipt FROM transactions WHERE hash_key = ? AND hash = ? ORDER BY id LIMIT 1")
+            defer { s.reset() }
+            try s.bind(1, IndexKey.of(hash))
+            try s.bind(2, hash)
+            guard try s.step() else { return nil }
+            return try Self.storedTransaction(s)
+        }
+    }
+
+    /// The account with `key` as of the last committed block, or `nil` if it never received anything.
+    public func loadAccount(_ key: PublicKey) throws(StoreError) -> Account? {
+        try read { (db) throws(StoreError) -> Account? in
+            try Self.loadAccount(db, key)
+        }
+    }
+
+    /// An in-memory copy of the committed accounts among `keys` (one snapshot), for running
+    /// the pure executor without touching the database mid-execution:
+    /// `StateTransition.execute(batch:…, accounts: try store.accounts(for: keys))`.
+    public func accounts(for keys: some Sequence<PublicKey>) throws(StoreError) -> AccountState {
+        try read { (db) throws(StoreError) -> AccountState in
+            try db.readTransaction { () throws(StoreError) -> AccountState in
+                var found: [Account] = []
+                var seen = Set<PublicKey>()
+                for key in keys where seen.insert(key).inserted {
+                    if let account = try Self.loadAccount(db, key) { found.append(account) }
+                }
+                return AccountState(accounts: found)
+            }
+        }
+    }
+
+    /// Transactions sent by `sender`, newest first, at most `limit`, strictly older than `before`
+    /// (pass the last result's `position` to get the next page).
+    public func transactions(
+        sender: PublicKey, before: TransactionPosition? = nil, limit: Int
+    ) throws(StoreError) -> [StoredTransaction] {
+        try page(column: "sender", key: sender, before: before, limit: limit)
+    }
+
+    /// Transactions received by `recipient`, newest first, paged like `transactions(sender:…)`.
+    public func transactions(
+        recipient: PublicKey, before: TransactionPosition? = nil, limit: Int
+    ) throws(StoreError) -> [StoredTransaction] {
+        try page(column: "recipient", key: recipient, before: before, limit: limit)
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body` on the reader connection.
+    func read<T: Sendable>(_ body: (SQLiteDatabase) throws(StoreError) -> T) throws(StoreError) -> T {
+        try reader.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> T in try body(db) }
+    }
+
+    private func page(
+        column: String, key: PublicKey, before: TransactionPosition?, limit: Int
+    ) throws(StoreError) -> [StoredTransaction] {
+        guard limit <= StoreLimits.transactionsPerPageMax else {
+            throw .rangeTooLarge(requested: limit, maximum: StoreLimits.transactionsPerPageMax)
+        }
+        guard limit > 0 else { return [] }
+        var cursor = Int64.max
+        if let before {
+            // Positions beyond the addressable range sort after everything stored.
+            if before.height.rawValue <= StoreLimits.heightMax {
+                cursor = Int64(bitPattern: before.height.rawValue << StoreLimits.transactionIndexBits | UInt64(before.index))
+            }
+        }
+        return try read { (db) throws(StoreError) -> [StoredTransaction] in
+            let s = try db.statement("""
+                SELECT height, idx, raw, receipt FROM transactions
+                WHERE \(column)_key = ? AND \(column) = ? AND id < ? ORDER BY id DESC LIMIT ?
+                """)
+            defer { s.reset() }
+            try s.bind(1, IndexKey.of(key))
+            try s.bind(2, key)
+            try s.bind(3, cursor)
+            try s.bind(4, Int64(limit))
+            var out: [StoredTransaction] = []
+            while try s.step() { out.append(try Self.storedTransaction(s)) }
+            return out
+        }
+    }
+
+    static func loadAccount(_ db: SQLiteDatabase, _ key: PublicKey) throws(StoreError) -> Account? {
+        let s = try db.statement("SELECT balance, nonce FROM accounts WHERE public_key = ?")
+        defer { s.reset() }
+        try s.bind(1, key)
+        guard try s.step() else { return nil }
+        return Account(publicKey: key, balance: s.uint64(0), nonce: s.uint64(1))
+    }
+
+    private static func loadBody(_ db: SQLiteDatabase, header: BlockHeader) throws(StoreError) -> Block {
+        var transactions: [Transaction] = []
+        var receipts: [Receipt] = []
+        transactions.reserveCapacity(Int(header.txCount))
+        receipts.reserveCapacity(Int(header.txCount))
+        if header.txCount > 0 {
+            let base = header.height.rawValue << StoreLimits.transactionIndexBits
+            let s = try db.statement("SELECT raw, receipt FROM transactions WHERE id BETWEEN ? AND ? ORDER BY id")
+            defer { s.reset() }
+            try s.bind(1, Int64(bitPattern: base))
+            try s.bind(2, Int64(bitPattern: base | ((1 << StoreLimits.transactionIndexBits) - 1)))
+            while try s.step() {
+                let tx = try decodeTransaction(s.blob(0))
+                receipts.append(try decodeReceipt(s, column: 1, txHash: tx.hash, index: UInt32(transactions.count)))
+                transactions.append(tx)
+            }
+        }
+        guard transactions.count == Int(header.txCount) else {
+            throw .invalidStoredData(
+                what: "block \(header.height.rawValue)",
+                detail: "header says \(header.txCount) transactions, \(transactions.count) are stored")
+        }
+        return Block(header: header, transactions: transactions, receipts: receipts)
+    }
+
+    private static func storedTransaction(_ s: SQLiteStatement) throws(StoreError) -> StoredTransaction {
+        let height = Height(s.uint64(0))
+        let index = s.int64(1)
+        guard let index32 = UInt32(exactly: index) else {
+            throw .invalidStoredData(what: "transaction index", detail: "\(index) is out of range")
+        }
+        let tx = try decodeTransaction(s.blob(2))
+        return StoredTransaction(
+            transaction: tx, receipt: try decodeReceipt(s, column: 3, txHash: tx.hash, index: index32),
+            height: height, index: index32)
+    }
+
+    static func decodeHeader(_ bytes: [UInt8], what: @autoclosure () -> String) throws(StoreError) -> BlockHeader {
+        do {
+            return try BlockHeader.decode(bytes)
+        } catch {
+            throw .invalidStoredData(what: what(), detail: error.description)
+        }
+    }
+
+    private static func decodeTransaction(_ bytes: [UInt8]) throws(StoreError) -> Transaction {
+        do {
+            return try Transaction.decode(bytes)
+        } catch {
+            throw .invalidStoredData(what: "transaction", detail: error.description)
+        }
+    }
+
+    /// The receipt in `column`: NULL is a success (only failures are stored encoded).
+    private static func decodeReceipt(
+        _ s: SQLiteStatement, column: Int32, txHash: Digest, index: UInt32
+    ) throws(StoreError) -> Receipt {
+        if s.isNull(column) { return Receipt(txHash: txHash, index: index, status: .success) }
+        let receipt: Receipt
+        do {
+            receipt = try Receipt.decode(s.blob(column))
+        } catch {
+            throw .invalidStoredData(what: "receipt", detail: error.description)
+        }
+        guard receipt.txHash == txHash, receipt.index == index else {
+            throw .invalidStoredData(what: "receipt", detail: "it names another transaction or index than its row")
+        }
+        return receipt
+    }
+}

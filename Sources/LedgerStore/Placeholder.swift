@@ -1,1 +1,0 @@
-// LedgerStore: under construction.

@@ -1,0 +1,37 @@
+/// How the store opens its database file.
+public struct StoreConfiguration: Hashable, Sendable {
+    /// SQLite's `synchronous` setting for committed blocks.
+    public enum Synchronous: String, Hashable, Sendable {
+        /// Every commit is fsynced before `apply` returns: a committed block survives power loss.
+        /// The default, because a replica that forgets a block it reported as executed can diverge
+        /// from the checkpoint proofs it signed.
+        case full = "FULL"
+        /// In WAL mode, commits are fsynced only at checkpoints: much faster, and the database stays
+        /// consistent after a power loss, but the last few blocks may be lost (they are fetched again
+        /// from peers by state transfer). The consensus log is still written with FULL.
+        case normal = "NORMAL"
+    }
+
+    /// Durability of block commits (see `Synchronous`).
+    public var synchronous: Synchronous
+    /// How long a connection waits for a lock held by another connection before failing, in milliseconds.
+    public var busyTimeoutMs: Int32
+    /// SQLite page cache of the writer connection, in KiB (the reader gets a quarter). Block
+    /// apply touches random pages of the hash, sender and recipient indexes; a cache that holds
+    /// them avoids re-reading pages from the OS on every insert.
+    public var cacheSizeKiB: Int
+    /// Run `PRAGMA quick_check` when opening an existing database, so a damaged file is reported
+    /// at start-up rather than at the first read of a damaged page. Costs one pass over the file.
+    public var checkIntegrityOnOpen: Bool
+
+    /// The defaults: FULL durability, a 5 s busy timeout, a 64 MiB cache, integrity check on open.
+    public init(
+        synchronous: Synchronous = .full, busyTimeoutMs: Int32 = 5_000, cacheSizeKiB: Int = 65_536,
+        checkIntegrityOnOpen: Bool = true
+    ) {
+        self.synchronous = synchronous
+        self.busyTimeoutMs = busyTimeoutMs
+        self.cacheSizeKiB = cacheSizeKiB
+        self.checkIntegrityOnOpen = checkIntegrityOnOpen
+    }
+}

@@ -1,0 +1,309 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import Logging
+import P2P
+import PBFT
+
+/// The one actor that owns the PBFT replica. It feeds the replica events (verified messages,
+/// timers, mempool requests, execution results) and performs the actions it returns, in order:
+/// consecutive `.persist` records are appended to the store's consensus log (fsynced) before the
+/// next send; a `.commit` is executed and applied in one SQLite transaction with its certificate
+/// and answered with `.executed`. Verification happens before messages reach this actor.
+public actor ConsensusDriver {
+    /// The network's genesis.
+    public nonisolated let genesis: Genesis
+    /// This validator.
+    public nonisolated let replicaID: ReplicaID
+    let store: LedgerStore
+    let network: PeerNetwork
+    let scheme: Ed25519ValidatorKeys
+    let verifiedTransactions: VerifiedTransactionCache
+    var logger: Logger
+
+    var replica: LedgerReplica
+    var mempool = Mempool()
+    private var timers: [TimerKind: Task<Void, Never>] = [:]
+    private var timerGenerations: [TimerKind: UInt64] = [:]
+    private var nextTimerGeneration: UInt64 = 0
+    var isStopped = false
+    var lastDrivenView: View = .zero
+
+    // State transfer (see ConsensusDriver+StateTransfer.swift).
+    var transferTarget: StateTransferTarget?
+    var transferTask: Task<Void, Never>?
+    var pendingFetches: [UInt64: PendingFetch] = [:]
+    var nextRequestID: UInt64 = 1
+    var nextDonor = 0
+
+    /// A driver for validator `replicaID`; call `start()` next.
+    public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
+                verifiedTransactions: VerifiedTransactionCache, logger: Logger) throws(NodeError) {
+        self.genesis = genesis
+        self.replicaID = replicaID
+        self.store = store
+        self.network = network
+        self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
+        self.verifiedTransactions = verifiedTransactions
+        self.logger = logger
+        let c = genesis.consensus
+        let configuration = ReplicaConfiguration(
+            replicaCount: genesis.validatorCount, replicaID: replicaID, chainID: genesis.chainID,
+            checkpointInterval: c.checkpointInterval, window: c.window, maxBatchTxs: c.maxBatchTransactions,
+            maxBatchBytes: c.maxBatchBytes, batchDelayMs: c.batchDelayMs, viewChangeTimeoutMs: c.viewChangeTimeoutMs,
+            maxClockDriftMs: c.maxClockDriftMs)
+        do {
+            replica = try LedgerReplica(configuration: configuration, signer: Ed25519MessageSigner(key: signingKey))
+        } catch {
+            throw .invalidGenesis(path: "genesis", reason: "consensus parameters refused: \(error)")
+        }
+    }
+
+    /// Milliseconds since the Unix epoch (the replica's `now`).
+    static func nowMs() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
+
+    /// Rebuilds the replica from the consensus log and the store's head, then starts it.
+    public func start() throws(NodeError) {
+        let head: ChainHead
+        let stored: [ConsensusLogRecord]
+        do {
+            head = try store.head()
+            stored = try store.loadConsensusLog()
+        } catch { throw .store("\(error)") }
+        var records: [LedgerLogRecord] = []
+        var skipped = 0
+        for r in stored {
+            do {
+                records.append(try LedgerLogRecord.decode(r.bytes, replicaCount: genesis.validatorCount, window: genesis.consensus.window))
+            } catch {
+                skipped += 1
+            }
+        }
+        if skipped > 0 {
+            logger.warning("skipped unreadable consensus log records", metadata: ["count": "\(skipped)"])
+        }
+        // Only the latest view-level records matter (older ones were superseded).
+        let lastViewChange = records.lastIndex { if case .viewChange = $0 { true } else { false } }
+        let lastNewView = records.lastIndex { if case .newView = $0 { true } else { false } }
+        let lastStable = records.lastIndex { if case .stableCheckpoint = $0 { true } else { false } }
+        records = records.enumerated().compactMap { i, r in
+            switch r {
+            case .viewChange: i == lastViewChange ? r : nil
+            case .newView: i == lastNewView ? r : nil
+            case .stableCheckpoint: i == lastStable ? r : nil
+            default: r
+            }
+        }
+        let atGenesis = head.height == .zero
+        let recovered = RecoveredState<Batch>(
+            records: records, lastExecuted: head.height, lastExecutedBlockHash: atGenesis ? .zero : head.hash,
+            lastExecutedTimestampMilliseconds: atGenesis ? 0 : head.header.timestamp)
+        logger.info("starting replica", metadata: [
+            "height": "\(head.height.rawValue)", "log_records": "\(records.count)",
+        ])
+        handle(.start(recovered))
+    }
+
+    /// Feeds one event and everything that follows from it.
+    func handle(_ first: LedgerEvent) {
+        guard !isStopped else { return }
+        var queue: [LedgerEvent] = [first]
+        var index = 0
+        while index < queue.count {
+            let event = queue[index]
+            index += 1
+            let actions = replica.handle(event, now: Self.nowMs())
+            perform(actions, followUps: &queue)
+        }
+        if replica.view != lastDrivenView {
+            lastDrivenView = replica.view
+            logger[metadataKey: "view"] = "\(replica.view.rawValue)"
+        }
+    }
+
+    // MARK: Inputs
+
+    /// A verified consensus message from a peer.
+    public func deliver(_ message: Verified<LedgerMessage>) {
+        handle(.message(message))
+    }
+
+    /// Admits a transaction whose signature was verified by the caller; gossips it to the other
+    /// validators when it came from a client, and hands it to the replica.
+    public func submit(_ tx: Transaction, fromClient: Bool) throws(MempoolRejection) {
+        guard !isStopped else { throw .shuttingDown }
+        let account: Account?
+        do { account = try store.loadAccount(tx.sender) } catch { throw .malformed("cannot read the sender account: \(error)") }
+        try mempool.admit(tx, chainID: genesis.chainID, account: account, nowMs: Self.nowMs())
+        verifiedTransactions.insert(tx.hash)
+        if fromClient {
+            _ = network.broadcast(Envelope.wrap(.transaction, tx.encoded()))
+        }
+        logger.debug("admitted transaction", metadata: ["tx": "\(tx.hash.hex.prefix(16))", "client": "\(fromClient)"])
+        handle(.requests([tx]))
+    }
+
+    /// Stops: no more events are handled, timers and any state transfer are cancelled.
+    /// A block being executed has finished by the time this runs (the actor is serial).
+    public func stop() {
+        isStopped = true
+        for t in timers.values { t.cancel() }
+        timers.removeAll()
+        transferTask?.cancel()
+        for (_, p) in pendingFetches { p.continuation.resume(returning: nil) }
+        pendingFetches.removeAll()
+    }
+
+    /// A snapshot for `status`.
+    public func snapshot() -> (view: View, primary: ReplicaID, isChangingView: Bool, isCatchingUp: Bool, mempool: Int) {
+        (replica.view, replica.view.primary(replicaCount: genesis.validatorCount), replica.isChangingView,
+         transferTarget != nil, mempool.count)
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [LedgerAction], followUps: inout [LedgerEvent]) {
+        var unsaved: [LedgerLogRecord] = []
+        for action in actions {
+            if case let .persist(record) = action {
+                unsaved.append(record)
+                continue
+            }
+            if !unsaved.isEmpty { persist(unsaved); unsaved.removeAll() }
+            switch action {
+            case let .send(message, to):
+                let ok = network.send(Envelope.wrap(.consensus, message.encoded()), to: PeerID(to.index))
+                logger.debug("send", metadata: ["kind": "\(message.kindName)", "peer": "\(to)", "queued": "\(ok)"])
+            case let .broadcast(message):
+                let n = network.broadcast(Envelope.wrap(.consensus, message.encoded()))
+                logger.debug("broadcast", metadata: ["kind": "\(message.kindName)", "queued": "\(n)"])
+            case let .setTimer(kind, after):
+                setTimer(kind, afterMs: after)
+            case let .cancelTimer(kind):
+                timers[kind]?.cancel()
+                timers[kind] = nil
+                timerGenerations[kind] = nil
+            case .persist:
+                break
+            case let .commit(committed):
+                if let event = execute(committed) { followUps.append(event) }
+            case let .requestStateTransfer(target):
+                beginStateTransfer(target)
+            case let .evidence(evidence):
+                logger.warning("equivocation evidence", metadata: ["offender": "\(evidence.offender)"])
+            case let .note(note):
+                switch note {
+                case .dropped, .started: logger.debug("\(note)")
+                case .rejected: logger.notice("\(note)")
+                default: logger.info("\(note)")
+                }
+            }
+        }
+        if !unsaved.isEmpty { persist(unsaved) }
+    }
+
+    /// Appends records durably. A failing disk is fatal: continuing could sign conflicting messages.
+    private func persist(_ records: [LedgerLogRecord]) {
+        let rows = records.map { r -> ConsensusLogRecord in
+            let (kind, seq) = Self.logKey(r)
+            return ConsensusLogRecord(view: replica.view, sequenceNumber: seq, kind: kind, bytes: r.encoded())
+        }
+        do {
+            _ = try store.appendConsensusLog(rows)
+            for r in records {
+                if case let .stableCheckpoint(proof) = r {
+                    let pruned = try store.pruneConsensusLog(below: proof.sequence)
+                    logger.debug("pruned consensus log", metadata: ["seq": "\(proof.sequence.rawValue)", "rows": "\(pruned)"])
+                }
+            }
+        } catch {
+            logger.critical("cannot persist the consensus log; stopping to stay safe", metadata: ["error": "\(error)"])
+            fatalError("consensus log write failed: \(error)")
+        }
+    }
+
+    /// The store kind byte and sequence of a record. View-level records get `UInt64.max`, which
+    /// pruning by sequence never removes.
+    static func logKey(_ r: LedgerLogRecord) -> (UInt8, SequenceNumber) {
+        switch r {
+        case let .prePrepare(m, _): (1, m.body.sequence)
+        case let .prepare(m): (2, m.body.sequence)
+        case let .commit(m): (3, m.body.sequence)
+        case let .checkpoint(m): (4, m.body.sequence)
+        case .viewChange: (5, SequenceNumber(.max))
+        case .newView: (6, SequenceNumber(.max))
+        case let .stableCheckpoint(p): (7, p.sequence)
+        }
+    }
+
+    private func setTimer(_ kind: TimerKind, afterMs: UInt64) {
+        timers[kind]?.cancel()
+        nextTimerGeneration += 1
+        let generation = nextTimerGeneration
+        timerGenerations[kind] = generation
+        let delay = min(afterMs, 3_600_000)
+        timers[kind] = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(delay))
+            guard !Task.isCancelled else { return }
+            await self?.timerFired(kind, generation: generation)
+        }
+    }
+
+    private func timerFired(_ kind: TimerKind, generation: UInt64) {
+        guard timerGenerations[kind] == generation else { return }
+        timerGenerations[kind] = nil
+        timers[kind] = nil
+        handle(.timerFired(kind))
+    }
+
+    // MARK: Execution
+
+    /// Executes the committed batch into the store (one SQLite transaction with its certificate).
+    private func execute(_ committed: CommittedBatch<Batch>) -> LedgerEvent? {
+        let seq = committed.sequence
+        do {
+            let head = try store.head()
+            if seq <= head.height {
+                // Already there (state transfer got it first).
+                guard let block = try store.block(at: seq) else { return nil }
+                if block.header.batchDigest != committed.batch.digest {
+                    logger.critical("committed batch differs from the stored block", metadata: ["seq": "\(seq.rawValue)"])
+                }
+                mempool.remove(committed.batch.transactions.map(\.hash))
+                return .executed(seq, blockHash: block.hash)
+            }
+            guard seq.rawValue == head.height.rawValue &+ 1 else {
+                logger.error("commit leaves a gap; waiting for state transfer", metadata: [
+                    "seq": "\(seq.rawValue)", "height": "\(head.height.rawValue)",
+                ])
+                return nil
+            }
+            let block = try Self.apply(committed.batch, proposer: committed.proposer,
+                                       certificate: committed.certificate.encoded(), previous: head.header, store: store)
+            mempool.remove(committed.batch.transactions.map(\.hash))
+            logger.info("committed block", metadata: [
+                "seq": "\(seq.rawValue)", "txs": "\(block.transactions.count)", "hash": "\(block.hash.hex.prefix(16))",
+                "cert_view": "\(committed.certificate.view.rawValue)",
+            ])
+            return .executed(seq, blockHash: block.hash)
+        } catch {
+            logger.critical("cannot store committed block; stopping", metadata: ["seq": "\(seq.rawValue)", "error": "\(error)"])
+            fatalError("block write failed at \(seq): \(error)")
+        }
+    }
+
+    /// Executes `batch` on top of `previous` against the store's accounts and applies it.
+    static func apply(_ batch: Batch, proposer: ReplicaID, certificate: [UInt8], previous: BlockHeader,
+                      store: LedgerStore) throws(StoreError) -> Block {
+        var keys = Set<PublicKey>()
+        for tx in batch.transactions {
+            keys.insert(tx.sender)
+            keys.insert(tx.recipient.publicKey)
+        }
+        let snapshot = try store.accounts(for: keys)
+        let execution = StateTransition.execute(batch: batch, previous: previous, proposer: proposer, accounts: snapshot)
+        try store.apply(execution, certificate: certificate)
+        return execution.block
+    }
+}

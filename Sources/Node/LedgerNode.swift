@@ -1,0 +1,135 @@
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import Logging
+import NIOPosix
+import P2P
+import PBFT
+import RPC
+
+/// A running validator: store, P2P network, consensus driver, message verification and RPC.
+public final class LedgerNode: Sendable {
+    /// The loaded home.
+    public let home: NodeHome
+    /// The consensus driver.
+    public let driver: ConsensusDriver
+    let store: LedgerStore
+    let network: PeerNetwork
+    let verifiedTransactions: VerifiedTransactionCache
+    let logger: Logger
+    private let tasks = TaskBox()
+
+    /// Opens the store and builds the network and driver; `start()` begins work.
+    public init(home: NodeHome, logger base: Logger) throws(NodeError) {
+        var logger = base
+        logger[metadataKey: "replica"] = "\(home.validatorID)"
+        self.home = home
+        self.logger = logger
+        let genesis = home.genesis
+        do {
+            store = try LedgerStore.open(path: home.databasePath, genesis: genesis)
+        } catch { throw .store("\(error)") }
+        let validators = Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) })
+        guard let listen = NodeConfig.hostPort(home.config.p2pListen) else {
+            throw .invalidConfig(path: "config.json", reason: "p2p_listen")
+        }
+        do {
+            let identity = try NetworkIdentity(
+                chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(home.validatorID.index),
+                signingKey: home.key.signingKey, validators: validators)
+            network = try PeerNetwork(
+                identity: identity, listenAddress: PeerAddress(host: listen.host, port: listen.port), limits: .standard,
+                logger: logger)
+        } catch { throw .network("\(error)") }
+        verifiedTransactions = VerifiedTransactionCache()
+        driver = try ConsensusDriver(
+            genesis: genesis, replicaID: home.validatorID, signingKey: home.key.signingKey, store: store, network: network,
+            verifiedTransactions: verifiedTransactions, logger: logger)
+    }
+
+    /// Binds the P2P and RPC ports, dials the other validators and starts consensus.
+    public func start() async throws(NodeError) {
+        let bound: PeerAddress
+        do { bound = try await network.start() } catch { throw .network("cannot listen on \(home.config.p2pListen): \(error)") }
+        logger.info("p2p listening", metadata: ["address": "\(bound)"])
+        var peers: [PeerID: PeerAddress] = [:]
+        for v in home.genesis.validators where v.id != home.validatorID {
+            if let hp = NodeConfig.hostPort(v.p2pAddress) { peers[PeerID(v.id.index)] = PeerAddress(host: hp.host, port: hp.port) }
+        }
+        do { try network.connect(to: peers) } catch { throw .network("\(error)") }
+        try await driver.start()
+        startMessagePump()
+        startRPC()
+    }
+
+    private func startMessagePump() {
+        let genesis = home.genesis
+        let scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
+        let cache = verifiedTransactions
+        let verifier = LedgerMessageVerifier(
+            chainID: genesis.chainID, scheme: scheme,
+            checkBatch: LedgerMessageVerifier.ledgerBatchCheck(
+                chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) }))
+        var continuations: [Int: AsyncStream<PeerMessage>.Continuation] = [:]
+        var workers: [Task<Void, Never>] = []
+        for v in genesis.validators where v.id != home.validatorID {
+            let (stream, continuation) = AsyncStream<PeerMessage>.makeStream(
+                bufferingPolicy: .bufferingNewest(NodeLimits.verificationQueuePerPeer))
+            continuations[v.id.index] = continuation
+            let worker = PeerWorker(
+                driver: driver, store: store, network: network, verifier: verifier, cache: cache, genesis: genesis,
+                logger: logger)
+            workers.append(Task.detached { await worker.run(stream) })
+        }
+        let frozen = continuations
+        let network = self.network
+        let pump = Task.detached {
+            for await message in network.messages {
+                frozen[message.from.index]?.yield(message)
+            }
+            for c in frozen.values { c.finish() }
+        }
+        tasks.set(pump: pump, workers: workers)
+    }
+
+    private func startRPC() {
+        guard let hp = NodeConfig.hostPort(home.config.rpcListen) else { return }
+        let backend = NodeRPCBackend(driver: driver, store: store, network: network, genesis: home.genesis,
+                                     verifiedTransactions: verifiedTransactions)
+        let server = RPCServer(backend: backend, host: hp.host, port: hp.port, logger: logger)
+        let logger = self.logger
+        let task = Task.detached {
+            do {
+                logger.info("rpc listening", metadata: ["address": "\(hp.host):\(hp.port)"])
+                try await server.run()
+            } catch {
+                logger.error("rpc server stopped", metadata: ["error": "\(error)"])
+            }
+        }
+        tasks.set(rpc: task)
+    }
+
+    /// Clean shutdown: stop taking requests, let the block being executed finish, stop the
+    /// network and close the store.
+    public func shutdown() async {
+        logger.info("shutting down")
+        tasks.rpc?.cancel()
+        await driver.stop()
+        await network.shutdown()
+        tasks.pump?.cancel()
+        for w in tasks.workers { w.cancel() }
+        _ = await tasks.rpc?.value
+        store.close()
+        logger.info("stopped")
+    }
+}
+
+/// The node's background tasks (set once at start).
+private final class TaskBox: @unchecked Sendable {
+    // Written during start() before any concurrent reader exists; read by shutdown().
+    var pump: Task<Void, Never>?
+    var workers: [Task<Void, Never>] = []
+    var rpc: Task<Void, Never>?
+    func set(pump: Task<Void, Never>, workers: [Task<Void, Never>]) { self.pump = pump; self.workers = workers }
+    func set(rpc: Task<Void, Never>) { self.rpc = rpc }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LedgerCore
+import Logging
+
+/// `config.json` in a node home: where the node listens and keeps its data.
+public struct NodeConfig: Codable, Sendable, Equatable {
+    /// `host:port` the P2P listener binds to.
+    public var p2pListen: String
+    /// `host:port` the JSON-RPC server binds to.
+    public var rpcListen: String
+    /// The SQLite ledger, relative to the home unless absolute.
+    public var dbPath: String
+    /// The genesis file, relative to the home unless absolute.
+    public var genesisFile: String
+    /// The validator key file, relative to the home unless absolute.
+    public var keyFile: String
+    /// trace, debug, info, notice, warning, error or critical.
+    public var logLevel: String
+
+    enum CodingKeys: String, CodingKey {
+        case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
+        case keyFile = "key_file", logLevel = "log_level"
+    }
+
+    /// A config from its values.
+    public init(p2pListen: String, rpcListen: String, dbPath: String = "data/ledger.sqlite",
+                genesisFile: String = "genesis.json", keyFile: String = "node_key.json", logLevel: String = "info") {
+        self.p2pListen = p2pListen; self.rpcListen = rpcListen; self.dbPath = dbPath
+        self.genesisFile = genesisFile; self.keyFile = keyFile; self.logLevel = logLevel
+    }
+
+    /// Splits `host:port` (host may be `[v6]`); `nil` if it is not one.
+    public static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard NetworkAddress.problem(with: text) == nil, let colon = text.lastIndex(of: ":"),
+              let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    /// The parsed log level.
+    public var level: Logger.Level? { Logger.Level(rawValue: logLevel) }
+
+    /// Throws the first unusable value.
+    public func validate(path: String) throws(NodeError) {
+        if NodeConfig.hostPort(p2pListen) == nil {
+            throw .invalidConfig(path: path, reason: "p2p_listen '\(p2pListen)' is not host:port (e.g. 0.0.0.0:26600)")
+        }
+        if NodeConfig.hostPort(rpcListen) == nil {
+            throw .invalidConfig(path: path, reason: "rpc_listen '\(rpcListen)' is not host:port (e.g. 127.0.0.1:26700)")
+        }
+        if dbPath.isEmpty { throw .invalidConfig(path: path, reason: "db_path is empty") }
+        if level == nil {
+            throw .invalidConfig(
+                path: path, reason: "log_level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// Reads and validates `path`.
+    public static func load(path: String) throws(NodeError) -> NodeConfig {
+        let data = try NodeFiles.read(path)
+        let config: NodeConfig
+        do {
+            config = try JSONDecoder().decode(NodeConfig.self, from: data)
+        } catch {
+            throw .invalidConfig(path: path, reason: NodeFiles.describe(error))
+        }
+        try config.validate(path: path)
+        return config
+    }
+
+    /// Writes the config as pretty JSON.
+    public func write(path: String) throws(NodeError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try NodeFiles.write(try encoder.encode(self), to: path, mode: 0o644)
+        } catch let e as NodeError { throw e } catch { throw .file(path: path, reason: "\(error)") }
+    }
+}

@@ -1,0 +1,66 @@
+/// Why the node cannot start or refused something; messages say what to do.
+public enum NodeError: Error, Sendable, CustomStringConvertible {
+    /// A file in the node home could not be read or written.
+    case file(path: String, reason: String)
+    /// `config.json` is malformed or has a bad value.
+    case invalidConfig(path: String, reason: String)
+    /// The key file is malformed.
+    case invalidKey(path: String, reason: String)
+    /// `genesis.json` was refused.
+    case invalidGenesis(path: String, reason: String)
+    /// This node's key is not one of the genesis validators.
+    case notAValidator(publicKey: String)
+    /// A command-line argument is unusable.
+    case invalidArgument(String)
+    /// The ledger database could not be opened or written.
+    case store(String)
+    /// The network could not start (e.g. the port is taken).
+    case network(String)
+
+    public var description: String {
+        switch self {
+        case let .file(path, reason): "cannot access \(path): \(reason)"
+        case let .invalidConfig(path, reason): "invalid config \(path): \(reason)"
+        case let .invalidKey(path, reason): "invalid key file \(path): \(reason); regenerate it with `ledger-node init`"
+        case let .invalidGenesis(path, reason): "invalid genesis \(path): \(reason)"
+        case let .notAValidator(key):
+            "this node's public key \(key) is not in the genesis validator set; add it to genesis.json or use the right home"
+        case let .invalidArgument(s): s
+        case let .store(s): "ledger database: \(s)"
+        case let .network(s): "p2p network: \(s)"
+        }
+    }
+}
+
+/// Why the mempool refused a transaction (shown to the client over RPC).
+public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The bytes are not one canonical signed transaction.
+    case malformed(String)
+    /// The transaction names another chain.
+    case wrongChain(expected: String, found: String)
+    /// The signature does not verify against the sender key.
+    case badSignature
+    /// The nonce was already used by a committed transaction.
+    case nonceUsed(nonce: UInt64, next: UInt64)
+    /// The sender cannot pay the amount with its committed balance.
+    case insufficientBalance(balance: UInt64, amount: UInt64)
+    /// The same transaction is already waiting.
+    case duplicate
+    /// Too many transactions are waiting.
+    case full(capacity: Int)
+    /// The node is shutting down.
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case let .malformed(s): "malformed transaction: \(s)"
+        case let .wrongChain(e, f): "transaction is for chain '\(f)'; this node runs '\(e)'"
+        case .badSignature: "signature does not verify for the sender key"
+        case let .nonceUsed(n, next): "nonce \(n) already used; next is \(next)"
+        case let .insufficientBalance(b, a): "sender balance \(b) cannot pay \(a)"
+        case .duplicate: "transaction already in the mempool"
+        case let .full(c): "mempool full (\(c) transactions waiting); retry later"
+        case .shuttingDown: "node is shutting down; send it to another node"
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/// Every bound the node itself sets, in one place (the libraries keep their own).
+public enum NodeLimits {
+    /// Most transactions waiting in the mempool.
+    public static let mempoolCapacity = 100_000
+    /// Most transaction hashes remembered as having a valid signature.
+    public static let verifiedTransactionCacheCapacity = 200_000
+    /// Most blocks asked for in one state-transfer request.
+    public static let stateTransferBlocksPerRequest = 256
+    /// Most payload bytes of one state-transfer response (below the P2P payload limit).
+    public static let stateTransferResponseMaxBytes = 6 * 1024 * 1024
+    /// How long to wait for a state-transfer response before asking another peer, ms.
+    public static let stateTransferTimeoutMs: UInt64 = 3_000
+    /// Most incoming peer messages queued per peer for verification.
+    public static let verificationQueuePerPeer = 8_192
+    /// Largest config/key file read, bytes.
+    public static let smallFileMaxBytes = 64 * 1024
+}

@@ -1,0 +1,33 @@
+import LedgerCrypto
+import Synchronization
+
+/// Hashes of transactions whose signature has been checked, shared by the verification tasks
+/// (so a batch's transactions already seen in the mempool are not verified again). Bounded: when
+/// full, the older half is forgotten.
+public final class VerifiedTransactionCache: Sendable {
+    private struct State {
+        var current: Set<Digest> = []
+        var previous: Set<Digest> = []
+    }
+    private let state = Mutex(State())
+    private let capacity: Int
+
+    /// A cache holding about `capacity` hashes.
+    public init(capacity: Int = NodeLimits.verifiedTransactionCacheCapacity) { self.capacity = max(2, capacity) }
+
+    /// Whether `hash` is known to carry a valid signature.
+    public func contains(_ hash: Digest) -> Bool {
+        state.withLock { $0.current.contains(hash) || $0.previous.contains(hash) }
+    }
+
+    /// Remembers that `hash` has a valid signature.
+    public func insert(_ hash: Digest) {
+        state.withLock { s in
+            s.current.insert(hash)
+            if s.current.count >= capacity / 2 {
+                s.previous = s.current
+                s.current = []
+            }
+        }
+    }
+}

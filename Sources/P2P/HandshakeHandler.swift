@@ -1,0 +1,115 @@
+import LedgerCrypto
+import Logging
+import NIOCore
+
+/// Runs the `Handshake` state machine on a connection.
+///
+/// Sends our Hello when the channel is active, answers the peer's Hello with our Auth, and
+/// on success fires `HandshakeCompleted` and passes every later frame through untouched.
+/// Any refusal (including the handshake timeout) is logged, reported to the delegate and
+/// closes the connection.
+final class HandshakeHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase { case idle, handshaking, established, failed }
+
+    private var handshake: Handshake
+    private let direction: ConnectionDirection
+    private let timeout: TimeAmount
+    private let delegate: PeerChannelDelegate?
+    private var logger: Logger
+    private var phase = Phase.idle
+    private var timeoutTask: Scheduled<Void>?
+
+    init(handshake: Handshake, direction: ConnectionDirection, timeout: TimeAmount, delegate: PeerChannelDelegate?, logger: Logger) {
+        self.handshake = handshake
+        self.direction = direction
+        self.timeout = timeout
+        self.delegate = delegate
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { begin(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        begin(context: context)
+        context.fireChannelActive()
+    }
+
+    private func begin(context: ChannelHandlerContext) {
+        guard phase == .idle else { return }
+        phase = .handshaking
+        if let remote = context.remoteAddress { logger[metadataKey: "remote"] = "\(remote)" }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeoutTask = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            handler.fail(.timedOut(milliseconds: handler.timeout.nanoseconds / 1_000_000), context: context)
+        }
+        context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(handshake.helloMessage, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch phase {
+        case .established:
+            context.fireChannelRead(data)
+        case .failed:
+            return
+        case .idle, .handshaking:
+            let frame = unwrapInboundIn(data)
+            do {
+                switch try handshake.receive(Array(frame.readableBytesView)) {
+                case let .send(auth):
+                    context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(auth, allocator: context.channel.allocator)), promise: nil)
+                case let .established(result):
+                    phase = .established
+                    timeoutTask?.cancel()
+                    timeoutTask = nil
+                    logger.debug("handshake complete", metadata: ["peer": "\(result.peer)", "direction": "\(direction.rawValue)"])
+                    context.fireUserInboundEventTriggered(HandshakeCompleted(peer: result.peer, keys: SessionKeysBox(keys: result.keys)))
+                }
+            } catch {
+                fail(error, context: context)
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        switch phase {
+        case .established:
+            context.fireErrorCaught(error)
+        case .failed:
+            return
+        case .idle, .handshaking:
+            if case let .frameTooLarge(length, limit)? = error as? TransportError {
+                fail(.oversizedMessage(bytes: length, limit: limit), context: context)
+            } else {
+                fail(.malformedMessage("\(error)"), context: context)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        if phase == .handshaking || phase == .idle {
+            phase = .failed
+            logger.debug("peer closed during handshake", metadata: ["direction": "\(direction.rawValue)"])
+            delegate?.handshakeFailed(.closedByPeer, direction: direction, remote: context.remoteAddress)
+        }
+        context.fireChannelInactive()
+    }
+
+    private func fail(_ error: HandshakeError, context: ChannelHandlerContext) {
+        guard phase != .failed, phase != .established else { return }
+        phase = .failed
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        logger.warning("handshake refused: \(error)", metadata: ["reason": "\(error.reason)", "direction": "\(direction.rawValue)"])
+        delegate?.handshakeFailed(error, direction: direction, remote: context.remoteAddress)
+        context.close(promise: nil)
+    }
+}

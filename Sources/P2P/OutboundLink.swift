@@ -1,0 +1,201 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Our one outbound connection to one peer: the bounded send queue, the dialling, and
+/// reconnection with capped exponential back-off plus jitter.
+///
+/// All mutable state is confined to `eventLoop` (the connection's loop too); public entry
+/// points hop onto it, so `enqueue` never blocks the caller.
+final class OutboundLink: @unchecked Sendable {
+    // @unchecked: every `var` below is read and written only on `eventLoop`.
+    let peer: PeerID
+    let eventLoop: EventLoop
+    private let limits: P2PLimits
+    private let initializer: PeerChannelInitializer
+    private let counters: NetworkCounters
+    private let logger: Logger
+
+    private var address: PeerAddress
+    private var queue = CircularBuffer<[UInt8]>()
+    private var queuedBytes = 0
+    private var channel: Channel?
+    private var pendingChannel: Channel?
+    private var isConnecting = false
+    private var failedAttempts = 0
+    private var reconnectTask: Scheduled<Void>?
+    private var isStopped = false
+
+    init(peer: PeerID, address: PeerAddress, eventLoop: EventLoop, limits: P2PLimits,
+         initializer: PeerChannelInitializer, counters: NetworkCounters, logger: Logger) {
+        self.peer = peer
+        self.address = address
+        self.eventLoop = eventLoop
+        self.limits = limits
+        self.initializer = initializer
+        self.counters = counters
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+    }
+
+    /// Starts dialling (idempotent).
+    func start() {
+        onLoop { self.connect() }
+    }
+
+    /// Changes the address used from the next connection attempt on.
+    func update(address: PeerAddress) {
+        onLoop { self.address = address }
+    }
+
+    /// Queues a payload; drops the oldest queued payloads while over the bounds.
+    func enqueue(_ bytes: [UInt8]) {
+        onLoop {
+            guard !self.isStopped else { return }
+            self.queue.append(bytes)
+            self.queuedBytes += bytes.count
+            var dropped = 0
+            while self.queue.count > self.limits.sendQueueCapacity || self.queuedBytes > self.limits.sendQueueMaxBytes {
+                let old = self.queue.removeFirst()
+                self.queuedBytes -= old.count
+                dropped += 1
+            }
+            if dropped > 0 {
+                self.counters.update { $0.sendQueueDrops += dropped }
+                self.logger.debug("send queue full, dropped oldest", metadata: ["dropped": "\(dropped)"])
+            }
+            self.flush()
+        }
+    }
+
+    /// Stops for good: no more reconnects, the connection is closed, the queue is emptied.
+    func stop() -> EventLoopFuture<Void> {
+        eventLoop.submit {
+            self.isStopped = true
+            self.reconnectTask?.cancel()
+            self.reconnectTask = nil
+            self.queue.removeAll()
+            self.queuedBytes = 0
+            return [self.channel, self.pendingChannel].compactMap { $0 }
+        }.flatMap { channels in
+            let closes = channels.map { $0.close().recover { _ in } }
+            return EventLoopFuture.andAllComplete(closes, on: self.eventLoop)
+        }
+    }
+
+    // MARK: Connection events (called on `eventLoop` by the network's delegate methods)
+
+    func established(_ channel: Channel) {
+        eventLoop.preconditionInEventLoop()
+        guard !isStopped else {
+            channel.close(promise: nil)
+            return
+        }
+        self.channel = channel
+        pendingChannel = nil
+        isConnecting = false
+        failedAttempts = 0
+        counters.update { _ = $0.connectedOutbound.insert(self.peer) }
+        logger.info("outbound connection established", metadata: ["address": "\(address)"])
+        flush()
+    }
+
+    func closed(_ channel: Channel) {
+        eventLoop.preconditionInEventLoop()
+        if self.channel === channel {
+            self.channel = nil
+            counters.update { _ = $0.connectedOutbound.remove(self.peer) }
+            logger.info("outbound connection closed")
+        } else if pendingChannel === channel {
+            pendingChannel = nil
+        } else if self.channel != nil || pendingChannel != nil {
+            return  // a stale channel; the current one is unaffected
+        }
+        isConnecting = false
+        scheduleReconnect()
+    }
+
+    func writable(_ channel: Channel) {
+        eventLoop.preconditionInEventLoop()
+        if self.channel === channel { flush() }
+    }
+
+    // MARK: Internals (on `eventLoop`)
+
+    private func flush() {
+        guard let channel, channel.isActive else { return }
+        var frames = 0
+        var bytes = 0
+        while channel.isWritable, let next = queue.popFirst() {
+            queuedBytes -= next.count
+            frames += 1
+            bytes += next.count
+            channel.write(OutboundFrame.payload(next), promise: nil)
+        }
+        if frames > 0 {
+            channel.flush()
+            counters.update {
+                $0.framesOut += frames
+                $0.bytesOut += bytes
+            }
+            logger.trace("frames written", metadata: ["frames": "\(frames)"])
+        }
+    }
+
+    private func connect() {
+        guard !isStopped, channel == nil, !isConnecting else { return }
+        isConnecting = true
+        counters.update { $0.connectAttempts += 1 }
+        let target = address
+        let initializer = self.initializer
+        let peer = self.peer
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(limits.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                initializer.configure(channel, direction: .outbound, expectedPeer: peer)
+            }
+            .connect(host: target.host, port: target.port)
+            .hop(to: eventLoop)
+            .whenComplete { result in
+                switch result {
+                case let .success(channel):
+                    if self.isStopped {
+                        channel.close(promise: nil)
+                    } else if channel.isActive, self.channel !== channel {
+                        self.pendingChannel = channel
+                    }
+                case let .failure(error):
+                    self.logger.debug("connect failed: \(error)", metadata: ["address": "\(target)"])
+                    self.isConnecting = false
+                    self.scheduleReconnect()
+                }
+            }
+    }
+
+    private func scheduleReconnect() {
+        guard !isStopped, reconnectTask == nil, channel == nil, !isConnecting else { return }
+        let delay = backoffDelay(failedAttempts: failedAttempts)
+        failedAttempts = min(failedAttempts + 1, 62)
+        logger.debug("reconnecting", metadata: ["delay_ms": "\(delay.nanoseconds / 1_000_000)"])
+        reconnectTask = eventLoop.scheduleTask(in: delay) {
+            self.reconnectTask = nil
+            self.connect()
+        }
+    }
+
+    /// Capped exponential back-off with "equal jitter": half the delay fixed, half random.
+    private func backoffDelay(failedAttempts: Int) -> TimeAmount {
+        let base = limits.reconnectBaseDelay.nanoseconds
+        let cap = limits.reconnectMaxDelay.nanoseconds
+        let (scaled, overflow) = base.multipliedReportingOverflow(by: Int64(1) << min(failedAttempts, 30))
+        let ceiling = overflow ? cap : min(scaled, cap)
+        let half = ceiling / 2
+        return .nanoseconds(half + Int64.random(in: 0...max(half, 0)))
+    }
+
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
+    }
+}

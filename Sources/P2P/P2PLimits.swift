@@ -1,0 +1,80 @@
+import NIOCore
+
+/// Every bound and timeout of the transport, in one place.
+///
+/// `standard` is what a node uses; tests shrink the timeouts. `problems` lists violated
+/// relations between the values (checked when a `PeerNetwork` is created).
+public struct P2PLimits: Sendable, Equatable {
+    /// Largest application payload one frame may carry (8 MiB). Bigger sends are refused.
+    public var maxPayloadBytes: Int = 8 * 1024 * 1024
+    /// Largest handshake message (Hello or Auth). A Hello is ~170 bytes at most.
+    public var maxHandshakeMessageBytes: Int = 512
+    /// Longest chain id in bytes (matches LedgerCore's `Limits.chainIDMaxBytes`).
+    public var maxChainIDBytes: Int = 64
+    /// Most payloads queued for one peer; when full the oldest is dropped and counted.
+    public var sendQueueCapacity: Int = 4096
+    /// Most payload bytes queued for one peer; when over, the oldest payloads are dropped.
+    public var sendQueueMaxBytes: Int = 64 * 1024 * 1024
+    /// Most received payloads buffered for the application; when full the oldest is dropped.
+    public var receiveQueueCapacity: Int = 16384
+    /// Most inbound connections open at once (authenticated or still in the handshake);
+    /// further connection attempts are closed at once and counted in `inboundRefused`.
+    public var maxInboundConnections: Int = 64
+    /// A handshake not finished within this time is refused.
+    public var handshakeTimeout: TimeAmount = .seconds(5)
+    /// An established connection with no authenticated frame for this long is closed.
+    public var readIdleTimeout: TimeAmount = .seconds(30)
+    /// An established connection with nothing written for this long sends a keep-alive frame.
+    public var keepaliveInterval: TimeAmount = .seconds(5)
+    /// TCP connect attempts give up after this long.
+    public var connectTimeout: TimeAmount = .seconds(5)
+    /// First reconnect delay; it doubles per failed attempt.
+    public var reconnectBaseDelay: TimeAmount = .milliseconds(200)
+    /// Reconnect delays never exceed this.
+    public var reconnectMaxDelay: TimeAmount = .seconds(10)
+
+    /// The defaults a node runs with.
+    public static let standard = P2PLimits()
+
+    /// Creates the standard limits; change fields with `var` to tune.
+    public init() {}
+
+    /// Bytes of sealing overhead per frame: the kind byte plus the AEAD tag.
+    static let frameOverheadBytes = 1 + 16
+
+    /// The largest length prefix accepted after the handshake.
+    var maxFrameBytes: Int { maxPayloadBytes + P2PLimits.frameOverheadBytes }
+
+    /// Relations between the values that do not hold (empty when the limits are usable).
+    public var problems: [String] {
+        var found: [String] = []
+        if maxPayloadBytes <= 0 || maxPayloadBytes > Int(UInt32.max) - P2PLimits.frameOverheadBytes {
+            found.append("maxPayloadBytes must be in 1...\(Int(UInt32.max) - P2PLimits.frameOverheadBytes)")
+        }
+        if maxHandshakeMessageBytes < 1 + 2 + 1 + maxChainIDBytes + 32 + 4 + 32 + 32 {
+            found.append("maxHandshakeMessageBytes must fit a Hello with the longest chain id")
+        }
+        if maxHandshakeMessageBytes > maxFrameBytes {
+            found.append("maxHandshakeMessageBytes must not exceed the frame limit")
+        }
+        if maxInboundConnections < 1 {
+            found.append("maxInboundConnections must be at least 1")
+        }
+        if sendQueueCapacity < 1 || receiveQueueCapacity < 1 {
+            found.append("queue capacities must be at least 1")
+        }
+        if sendQueueMaxBytes < maxPayloadBytes {
+            found.append("sendQueueMaxBytes must hold at least one maximal payload")
+        }
+        if keepaliveInterval >= readIdleTimeout {
+            found.append("keepaliveInterval must be shorter than readIdleTimeout, or idle peers get cut off")
+        }
+        if handshakeTimeout >= readIdleTimeout {
+            found.append("handshakeTimeout must be shorter than readIdleTimeout")
+        }
+        if reconnectBaseDelay <= .zero || reconnectBaseDelay > reconnectMaxDelay {
+            found.append("reconnectBaseDelay must be positive and at most reconnectMaxDelay")
+        }
+        return found
+    }
+}

@@ -1,0 +1,266 @@
+import LedgerCrypto
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The validator-to-validator transport: authenticated, encrypted TCP connections to every
+/// other validator in the genesis set.
+///
+/// - Listens on `listenAddress`; each validator that dials us and passes the handshake
+///   becomes an *inbound* connection, which only ever carries that peer's sends to us.
+/// - Keeps one *outbound* connection to every other validator, used for all our sends,
+///   redialled with capped exponential back-off and jitter when it drops. Each pair of
+///   validators therefore has two connections, one per direction, and no duplicate races.
+/// - `send` queues on a bounded per-peer queue (oldest dropped and counted when full) and
+///   never blocks; received payloads arrive on `messages`.
+///
+/// Call `start()`, then `connect(to:)` with the other validators' addresses; call
+/// `shutdown()` before dropping the network.
+public final class PeerNetwork: Sendable {
+    /// Who we are and whom we accept.
+    public let identity: NetworkIdentity
+    /// The bounds and timeouts in force.
+    public let limits: P2PLimits
+    /// Payloads received from authenticated peers, in arrival order per peer. Finishes on shutdown.
+    public let messages: AsyncStream<PeerMessage>
+
+    private let continuation: AsyncStream<PeerMessage>.Continuation
+    private let listenAddress: PeerAddress
+    private let group: EventLoopGroup
+    private let ownsGroup: Bool
+    private let logger: Logger
+    private let counters = NetworkCounters()
+    private let state = Mutex(State())
+
+    private struct State: Sendable {
+        var phase = Phase.created
+        var server: Channel?
+        var links: [PeerID: OutboundLink] = [:]
+        var inbound: [PeerID: Channel] = [:]
+        var openInboundCount = 0
+    }
+
+    private enum Phase: Sendable { case created, running, shutDown }
+
+    /// Creates a stopped network. `group` defaults to a private one-thread event loop group
+    /// (shut down by `shutdown()`); pass the node's group to share threads.
+    public init(
+        identity: NetworkIdentity, listenAddress: PeerAddress, limits: P2PLimits = .standard,
+        group: EventLoopGroup? = nil, logger: Logger
+    ) throws(TransportError) {
+        if let problem = limits.problems.first { throw .invalidConfiguration(problem) }
+        self.identity = identity
+        self.listenAddress = listenAddress
+        self.limits = limits
+        if let group {
+            self.group = group
+            ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            ownsGroup = true
+        }
+        var logger = logger
+        logger[metadataKey: "replica"] = "\(identity.localID)"
+        self.logger = logger
+        (messages, continuation) = AsyncStream.makeStream(of: PeerMessage.self, bufferingPolicy: .bufferingNewest(limits.receiveQueueCapacity))
+    }
+
+    /// A snapshot of the counters.
+    public var metrics: PeerNetworkMetrics { counters.snapshot }
+
+    /// Binds the listening socket and returns the bound address (its real port when 0 was asked).
+    public func start() async throws -> PeerAddress {
+        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: logger, delegate: self)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                guard admitInbound() else {
+                    counters.update { $0.inboundRefused += 1 }
+                    logger.warning("refusing inbound connection: \(limits.maxInboundConnections) already open")
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in self.releaseInbound() }
+                return initializer.configure(channel, direction: .inbound, expectedPeer: nil)
+            }
+            .bind(host: listenAddress.host, port: listenAddress.port)
+            .get()
+        let accepted: Bool = state.withLock {
+            guard $0.phase == .created else { return false }
+            $0.phase = .running
+            $0.server = server
+            return true
+        }
+        guard accepted else {
+            try? await server.close()
+            throw TransportError.notRunning
+        }
+        let port = server.localAddress?.port ?? listenAddress.port
+        logger.info("listening", metadata: ["address": "\(listenAddress.host):\(port)"])
+        return PeerAddress(host: listenAddress.host, port: port)
+    }
+
+    /// Dials every listed validator other than us (unknown ids are ignored with a warning)
+    /// and keeps the connections up. Calling it again updates addresses and dials new peers.
+    public func connect(to peers: [PeerID: PeerAddress]) throws(TransportError) {
+        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: logger, delegate: self)
+        let started: [OutboundLink]? = state.withLock { state in
+            guard state.phase == .running else { return nil }
+            var fresh: [OutboundLink] = []
+            for (peer, address) in peers.sorted(by: { $0.key < $1.key }) {
+                guard peer != identity.localID, identity.validators[peer] != nil else { continue }
+                if let link = state.links[peer] {
+                    link.update(address: address)
+                } else {
+                    let link = OutboundLink(
+                        peer: peer, address: address, eventLoop: group.next(), limits: limits,
+                        initializer: initializer, counters: counters, logger: logger)
+                    state.links[peer] = link
+                    fresh.append(link)
+                }
+            }
+            return fresh
+        }
+        guard let started else { throw .notRunning }
+        for peer in peers.keys where peer != identity.localID && identity.validators[peer] == nil {
+            logger.warning("ignoring address of unknown validator \(peer)")
+        }
+        for link in started { link.start() }
+    }
+
+    /// Queues `bytes` for `peer` over our outbound connection; returns at once.
+    ///
+    /// Returns `false` (and counts the refusal) when the payload exceeds
+    /// `limits.maxPayloadBytes`, the peer has no outbound link (not dialled, or us), or the
+    /// network is not running. `true` means queued, not delivered: a full queue drops its
+    /// oldest payload, and a payload in flight when a connection breaks is lost.
+    @discardableResult
+    public func send(_ bytes: [UInt8], to peer: PeerID) -> Bool {
+        guard bytes.count <= limits.maxPayloadBytes else {
+            counters.update { $0.sendsRefused += 1 }
+            logger.error("refusing to send \(bytes.count)-byte payload over the \(limits.maxPayloadBytes)-byte limit", metadata: ["peer": "\(peer)"])
+            return false
+        }
+        let link: OutboundLink? = state.withLock { $0.phase == .running ? $0.links[peer] : nil }
+        guard let link else {
+            counters.update { $0.sendsRefused += 1 }
+            return false
+        }
+        link.enqueue(bytes)
+        return true
+    }
+
+    /// Queues `bytes` for every dialled peer; returns how many accepted it.
+    @discardableResult
+    public func broadcast(_ bytes: [UInt8]) -> Int {
+        let peers: [PeerID] = state.withLock { $0.phase == .running ? Array($0.links.keys) : [] }
+        return peers.reduce(0) { $0 + (send(bytes, to: $1) ? 1 : 0) }
+    }
+
+    /// Stops listening, closes every connection, ends `messages`, and shuts down the event
+    /// loop group if the network created it. Safe to call more than once.
+    public func shutdown() async {
+        let (server, links, inbound, wasRunning): (Channel?, [OutboundLink], [Channel], Bool) = state.withLock { state in
+            let taken = (state.server, Array(state.links.values), Array(state.inbound.values), state.phase != .shutDown)
+            state.phase = .shutDown
+            state.server = nil
+            state.links = [:]
+            state.inbound = [:]
+            return taken
+        }
+        guard wasRunning else { return }
+        try? await server?.close()
+        for link in links { try? await link.stop().get() }
+        for channel in inbound { try? await channel.close() }
+        continuation.finish()
+        counters.update {
+            $0.connectedOutbound = []
+            $0.connectedInbound = []
+        }
+        if ownsGroup { try? await group.shutdownGracefully() }
+        logger.info("peer network shut down")
+    }
+}
+
+extension PeerNetwork: PeerChannelDelegate {
+    func handshakeFailed(_ error: HandshakeError, direction: ConnectionDirection, remote: SocketAddress?) {
+        counters.update { $0.handshakeFailures[error.reason, default: 0] += 1 }
+    }
+
+    func frameFailed(_ error: TransportError, peer: PeerID, direction: ConnectionDirection) {
+        counters.update { $0.frameFailures[error.reason, default: 0] += 1 }
+    }
+
+    func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {
+        switch direction {
+        case .outbound:
+            link(for: peer)?.established(channel)
+        case .inbound:
+            let (accepted, previous): (Bool, Channel?) = state.withLock { state in
+                guard state.phase == .running else { return (false, nil) }
+                let old = state.inbound[peer]
+                state.inbound[peer] = channel
+                return (true, old)
+            }
+            guard accepted else {
+                channel.close(promise: nil)
+                return
+            }
+            // A newer connection from the same validator (e.g. it restarted) replaces the old one.
+            if let previous, previous !== channel { previous.close(promise: nil) }
+            counters.update { _ = $0.connectedInbound.insert(peer) }
+            logger.info("inbound connection established", metadata: ["peer": "\(peer)"])
+        }
+    }
+
+    func channelClosed(_ channel: Channel, peer: PeerID?, direction: ConnectionDirection) {
+        guard let peer else { return }
+        switch direction {
+        case .outbound:
+            link(for: peer)?.closed(channel)
+        case .inbound:
+            let wasCurrent: Bool = state.withLock { state in
+                guard state.inbound[peer] === channel else { return false }
+                state.inbound[peer] = nil
+                return true
+            }
+            if wasCurrent {
+                counters.update { _ = $0.connectedInbound.remove(peer) }
+                logger.info("inbound connection closed", metadata: ["peer": "\(peer)"])
+            }
+        }
+    }
+
+    func received(_ bytes: [UInt8], from peer: PeerID) {
+        let result = continuation.yield(PeerMessage(from: peer, bytes: bytes))
+        counters.update {
+            $0.framesIn += 1
+            $0.bytesIn += bytes.count
+            if case .dropped = result { $0.receiveQueueDrops += 1 }
+        }
+        logger.trace("payload received", metadata: ["peer": "\(peer)", "bytes": "\(bytes.count)"])
+    }
+
+    func channelWritable(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {
+        if direction == .outbound { link(for: peer)?.writable(channel) }
+    }
+
+    /// Reserves a slot for a new inbound connection; `false` when all are taken.
+    private func admitInbound() -> Bool {
+        state.withLock { state in
+            guard state.openInboundCount < limits.maxInboundConnections else { return false }
+            state.openInboundCount += 1
+            return true
+        }
+    }
+
+    private func releaseInbound() {
+        state.withLock { $0.openInboundCount -= 1 }
+    }
+
+    private func link(for peer: PeerID) -> OutboundLink? {
+        state.withLock { $0.links[peer] }
+    }
+}

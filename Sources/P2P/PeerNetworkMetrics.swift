@@ -1,0 +1,35 @@
+/// A snapshot of the transport's counters, read with `PeerNetwork.metrics`.
+public struct PeerNetworkMetrics: Sendable, Equatable {
+    /// Payload frames received from authenticated peers and handed to the application.
+    public var framesIn = 0
+    /// Payload frames written to outbound connections.
+    public var framesOut = 0
+    /// Payload bytes received.
+    public var bytesIn = 0
+    /// Payload bytes written.
+    public var bytesOut = 0
+    /// Payloads dropped from a full per-peer send queue (oldest first).
+    public var sendQueueDrops = 0
+    /// Received payloads dropped because the application did not keep up (oldest first).
+    public var receiveQueueDrops = 0
+    /// Sends refused because the payload exceeds `P2PLimits.maxPayloadBytes` or the peer is unknown.
+    public var sendsRefused = 0
+    /// Inbound connections closed unread because `P2PLimits.maxInboundConnections` were open.
+    public var inboundRefused = 0
+    /// Outbound connection attempts started (first attempts and reconnects).
+    public var connectAttempts = 0
+    /// Refused or failed handshakes, by `HandshakeError.reason`.
+    public var handshakeFailures: [String: Int] = [:]
+    /// Established connections closed for a frame error, by `TransportError.reason`.
+    public var frameFailures: [String: Int] = [:]
+    /// Peers our outbound connection is established to (we can send to them).
+    public var connectedOutbound: Set<PeerID> = []
+    /// Peers whose connection to us is established (we receive from them).
+    public var connectedInbound: Set<PeerID> = []
+
+    /// Creates an all-zero snapshot.
+    public init() {}
+
+    /// Total refused or failed handshakes.
+    public var totalHandshakeFailures: Int { handshakeFailures.values.reduce(0, +) }
+}

@@ -1,0 +1,80 @@
+/// What the replica asks its driver to do.
+///
+/// **Order of duties.** `handle` returns actions in the order they must be performed. The driver
+/// performs them in that order; a `.persist` must be durable (fsync'd) before any `.send` or
+/// `.broadcast` that follows it in the same list, because the persisted record is what stops
+/// the replica signing a conflicting message after a crash. `.commit` actions come in strictly
+/// increasing sequence order with no gaps; the driver executes each and reports
+/// `Event.executed`. Timers, notes and evidence may be handled whenever convenient.
+public enum Action<B: ConsensusBatch>: Sendable {
+    /// Send `message` to one replica.
+    case send(Message<B>, to: ReplicaID)
+    /// Send `message` to every other replica.
+    case broadcast(Message<B>)
+    /// (Re)start the timer of `kind` to fire after `afterMilliseconds`.
+    case setTimer(TimerKind, afterMilliseconds: UInt64)
+    /// Stop the timer of `kind` (no-op if not running).
+    case cancelTimer(TimerKind)
+    /// Durably append `record` to the consensus log before performing any later send.
+    case persist(LogRecord<B>)
+    /// Execute the committed batch (next in sequence) and store it with its certificate.
+    case commit(CommittedBatch<B>)
+    /// Fetch blocks up to `target.sequence` from peers (verifying their commit certificates),
+    /// then report `Event.stateTransferred`.
+    case requestStateTransfer(StateTransferTarget)
+    /// A validator signed two conflicting messages; keep and report the proof.
+    case evidence(EquivocationEvidence)
+    /// Something worth a log line or a trace (view changes, stable checkpoints, drops).
+    case note(Note)
+}
+
+/// A batch that committed, with the proof.
+public struct CommittedBatch<B: ConsensusBatch>: Hashable, Sendable {
+    /// The sequence number (= block height).
+    public var sequence: SequenceNumber
+    /// The batch to execute.
+    public var batch: B
+    /// 2f + 1 signed commits for (view, sequence, batch.digest).
+    public var certificate: CommitCertificate
+    /// The primary of the view the batch was cut in (`batch.view`), the block's proposer. A
+    /// function of the batch alone, so every replica computes the same block whatever view
+    /// the batch committed in.
+    public var proposer: ReplicaID
+}
+
+/// Where state transfer should bring the replica.
+public struct StateTransferTarget: Hashable, Sendable {
+    /// The sequence number to reach.
+    public var sequence: SequenceNumber
+    /// The block hash expected at `sequence`.
+    public var blockHash: Digest
+    /// Signed checkpoints for (`sequence`, `blockHash`) from at least f + 1 distinct validators.
+    public var checkpoints: [Signed<Checkpoint>]
+}
+
+/// Trace events for logs and the simulator.
+public enum Note: Hashable, Sendable, CustomStringConvertible {
+    /// The replica started (or restarted) in `view`.
+    case started(view: View, lastExecuted: SequenceNumber, changingView: Bool)
+    /// The replica sent VIEW-CHANGE for `view` (`reason` says why).
+    case viewChangeStarted(view: View, reason: String)
+    /// The replica entered `view` after a valid NEW-VIEW.
+    case newViewInstalled(view: View, minS: SequenceNumber, maxS: SequenceNumber)
+    /// The checkpoint at `sequence` became stable.
+    case checkpointStable(SequenceNumber)
+    /// A message was ignored (`reason`).
+    case dropped(kind: String, from: ReplicaID?, reason: String)
+    /// A NEW-VIEW or VIEW-CHANGE was rejected as invalid.
+    case rejected(kind: String, from: ReplicaID?, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .started(v, n, c): "started in \(v) at \(n)\(c ? " (changing view)" : "")"
+        case let .viewChangeStarted(v, r): "view change to \(v): \(r)"
+        case let .newViewInstalled(v, lo, hi): "installed \(v) (min-s \(lo), max-s \(hi))"
+        case let .checkpointStable(n): "checkpoint \(n) stable"
+        case let .dropped(k, f, r): "dropped \(k) from \(f.map(\.description) ?? "?"): \(r)"
+        case let .rejected(k, f, r): "rejected \(k) from \(f.map(\.description) ?? "?"): \(r)"
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// What the driver feeds the replica. Time enters only as the `now` argument of `handle`.
+public enum Event<B: ConsensusBatch>: Sendable {
+    /// Start (empty `recovered`) or restart from the persisted consensus log. Must be the first event.
+    case start(RecoveredState<B>)
+    /// A verified message from a peer (or forwarded by one).
+    case message(Verified<Message<B>>)
+    /// A timer set with `Action.setTimer` fired.
+    case timerFired(TimerKind)
+    /// Verified client requests from the mempool (signatures already checked by the driver).
+    case requests([B.Request])
+    /// The driver executed the batch committed at `sequence`, producing block hash `blockHash`.
+    case executed(SequenceNumber, blockHash: Digest)
+    /// State transfer finished: the driver's state now ends at `sequence` with block `blockHash`,
+    /// whose batch had timestamp `timestampMilliseconds`.
+    case stateTransferred(SequenceNumber, blockHash: Digest, timestampMilliseconds: UInt64)
+    /// Requests the driver saw committed without a `.commit` action (in blocks fetched by state
+    /// transfer): the core drops them from its pending queue so they neither wait forever (and
+    /// trigger a needless view change) nor get proposed again.
+    case requestsCommitted([Digest])
+}
+
+/// What a replica restarts from.
+public struct RecoveredState<B: ConsensusBatch>: Sendable {
+    /// Every consensus-log record persisted (in order); records at or below a persisted stable
+    /// checkpoint may have been pruned.
+    public var records: [LogRecord<B>]
+    /// The highest sequence number the driver has executed (its last block height).
+    public var lastExecuted: SequenceNumber
+    /// The hash of that block (`Digest.zero` at genesis).
+    public var lastExecutedBlockHash: Digest
+    /// The timestamp of that block's batch (0 at genesis).
+    public var lastExecutedTimestampMilliseconds: UInt64
+
+    /// Recovered state from its parts.
+    public init(records: [LogRecord<B>], lastExecuted: SequenceNumber, lastExecutedBlockHash: Digest,
+                lastExecutedTimestampMilliseconds: UInt64) {
+        self.records = records; self.lastExecuted = lastExecuted
+        self.lastExecutedBlockHash = lastExecutedBlockHash
+        self.lastExecutedTimestampMilliseconds = lastExecutedTimestampMilliseconds
+    }
+
+    /// A first start at genesis.
+    public static var genesis: RecoveredState<B> {
+        RecoveredState(records: [], lastExecuted: .zero, lastExecutedBlockHash: .zero, lastExecutedTimestampMilliseconds: 0)
+    }
+}
+
+/// The replica's timers. At most one of each kind is pending; setting one replaces it.
+public enum TimerKind: Hashable, Sendable, CaseIterable {
+    /// The primary's batch delay.
+    case batch
+    /// The view-change timer (waiting for pending work, or for a NEW-VIEW).
+    case viewChange
+    /// Periodic retransmission and STATUS.
+    case retransmit
+}

@@ -1,0 +1,76 @@
+/// One entry of the consensus log: what this replica signed (so it never signs a conflicting
+/// message after a crash) and what it must remember across restarts.
+///
+/// The driver appends each `.persist(record)` durably before the sends that follow it, and
+/// hands all records back in `RecoveredState` on restart. Records whose sequence number is at
+/// or below a persisted `.stableCheckpoint` may be pruned (except view-change / new-view records
+/// for the latest view).
+public enum LogRecord<B: ConsensusBatch>: Hashable, Sendable {
+    /// A PRE-PREPARE this replica signed as primary, with its batch.
+    case prePrepare(Signed<PrePrepare>, batch: B)
+    /// A PREPARE this replica signed.
+    case prepare(Signed<Prepare>)
+    /// A COMMIT this replica signed.
+    case commit(Signed<Commit>)
+    /// A CHECKPOINT this replica signed.
+    case checkpoint(Signed<Checkpoint>)
+    /// A VIEW-CHANGE this replica signed (it has left its old view).
+    case viewChange(Signed<ViewChange>, batches: [B])
+    /// A NEW-VIEW this replica signed or accepted (it is in that view); batches for the O set.
+    case newView(Signed<NewView>, batches: [B])
+    /// A checkpoint became stable; everything at or below it may be pruned.
+    case stableCheckpoint(CheckpointProof)
+
+    /// The sequence number the record is about (`nil` for view-level records).
+    public var sequence: SequenceNumber? {
+        switch self {
+        case let .prePrepare(m, _): m.body.sequence
+        case let .prepare(m): m.body.sequence
+        case let .commit(m): m.body.sequence
+        case let .checkpoint(m): m.body.sequence
+        case let .stableCheckpoint(p): p.sequence
+        case .viewChange, .newView: nil
+        }
+    }
+
+    private static var stableCheckpointTag: UInt8 { 100 }
+
+    /// The canonical encoding (what the store keeps).
+    public func encoded() -> [UInt8] {
+        switch self {
+        case let .prePrepare(m, b): return Message<B>.prePrepare(m, batch: b).encoded()
+        case let .prepare(m): return Message<B>.prepare(m).encoded()
+        case let .commit(m): return Message<B>.commit(m).encoded()
+        case let .checkpoint(m): return Message<B>.checkpoint(m).encoded()
+        case let .viewChange(m, b): return Message<B>.viewChange(m, batches: b).encoded()
+        case let .newView(m, b): return Message<B>.newView(m, batches: b).encoded()
+        case let .stableCheckpoint(p):
+            var w = WireWriter()
+            w.u8(Self.stableCheckpointTag)
+            p.encode(into: &w)
+            return w.bytes
+        }
+    }
+
+    /// Decodes `encoded()` with the same bounds as messages.
+    public static func decode(_ bytes: [UInt8], replicaCount: Int, window: UInt64) throws(PBFTError) -> LogRecord<B> {
+        if bytes.first == stableCheckpointTag {
+            var r = WireReader(bytes)
+            _ = try r.u8()
+            let p = try CheckpointProof.decode(
+                from: &r, bounds: DecodingBounds(replicaCount: min(replicaCount, PBFTLimits.maxReplicaCount), window: 0))
+            try r.finish()
+            return .stableCheckpoint(p)
+        }
+        switch try Message<B>.decode(bytes, replicaCount: replicaCount, window: window) {
+        case let .prePrepare(m, b): return .prePrepare(m, batch: b)
+        case let .prepare(m): return .prepare(m)
+        case let .commit(m): return .commit(m)
+        case let .checkpoint(m): return .checkpoint(m)
+        case let .viewChange(m, b): return .viewChange(m, batches: b)
+        case let .newView(m, b): return .newView(m, batches: b)
+        case .status: throw .invalidTag(what: "log record", value: WireKind.status.rawValue)
+        case .committedBatch: throw .invalidTag(what: "log record", value: WireKind.committedBatch.rawValue)
+        }
+    }
+}

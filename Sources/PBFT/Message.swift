@@ -1,0 +1,122 @@
+/// Everything replicas send each other, with the canonical wire encoding.
+
+/// A consensus message between replicas. Each carries signed bodies; batches ride next to the
+/// signed parts and are bound to them by digest.
+public enum Message<B: ConsensusBatch>: Hashable, Sendable {
+    /// PRE-PREPARE with the proposed batch.
+    case prePrepare(Signed<PrePrepare>, batch: B)
+    /// PREPARE.
+    case prepare(Signed<Prepare>)
+    /// COMMIT.
+    case commit(Signed<Commit>)
+    /// CHECKPOINT.
+    case checkpoint(Signed<Checkpoint>)
+    /// VIEW-CHANGE with the batches of its prepared certificates.
+    case viewChange(Signed<ViewChange>, batches: [B])
+    /// NEW-VIEW with the batches of its non-null pre-prepares.
+    case newView(Signed<NewView>, batches: [B])
+    /// STATUS (retransmission and catch-up).
+    case status(Signed<Status>)
+    /// A committed batch with its commit certificate, sent to a lagging peer.
+    case committedBatch(CommitCertificate, batch: B)
+
+    /// The replica that signed the outer message (`nil` for a forwarded committed batch).
+    public var signer: ReplicaID? {
+        switch self {
+        case let .prePrepare(m, _): m.signer
+        case let .prepare(m): m.signer
+        case let .commit(m): m.signer
+        case let .checkpoint(m): m.signer
+        case let .viewChange(m, _): m.signer
+        case let .newView(m, _): m.signer
+        case let .status(m): m.signer
+        case .committedBatch: nil
+        }
+    }
+
+    /// A short name for logs and counters ("pre-prepare", "view-change", ...).
+    public var kindName: String {
+        switch self {
+        case .prePrepare: "pre-prepare"
+        case .prepare: "prepare"
+        case .commit: "commit"
+        case .checkpoint: "checkpoint"
+        case .viewChange: "view-change"
+        case .newView: "new-view"
+        case .status: "status"
+        case .committedBatch: "committed-batch"
+        }
+    }
+
+    /// The canonical encoding: a type byte, then the signed parts, then any batches
+    /// (each with a 32-bit length prefix).
+    public func encoded() -> [UInt8] {
+        var w = WireWriter(capacity: 256)
+        switch self {
+        case let .prePrepare(m, batch):
+            w.u8(WireKind.prePrepare.rawValue); m.encode(into: &w); w.blob(batch.encoded())
+        case let .prepare(m): w.u8(WireKind.prepare.rawValue); m.encode(into: &w)
+        case let .commit(m): w.u8(WireKind.commit.rawValue); m.encode(into: &w)
+        case let .checkpoint(m): w.u8(WireKind.checkpoint.rawValue); m.encode(into: &w)
+        case let .viewChange(m, batches):
+            w.u8(WireKind.viewChange.rawValue); m.encode(into: &w); Self.encodeBatches(batches, into: &w)
+        case let .newView(m, batches):
+            w.u8(WireKind.newView.rawValue); m.encode(into: &w); Self.encodeBatches(batches, into: &w)
+        case let .status(m): w.u8(WireKind.status.rawValue); m.encode(into: &w)
+        case let .committedBatch(cert, batch):
+            w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w); w.blob(batch.encoded())
+        }
+        return w.bytes
+    }
+
+    /// Decodes one message, rejecting malformed input, trailing bytes and any count above the
+    /// bounds for `replicaCount` validators and a watermark window of `window`.
+    public static func decode(_ bytes: [UInt8], replicaCount: Int, window: UInt64) throws(PBFTError) -> Message<B> {
+        let bounds = DecodingBounds(
+            replicaCount: min(max(replicaCount, 0), PBFTLimits.maxReplicaCount),
+            window: Int(min(window, PBFTLimits.maxWindow)))
+        var r = WireReader(bytes)
+        let tag = try r.u8()
+        guard let kind = WireKind(rawValue: tag) else { throw .unknownMessageType(tag) }
+        let message: Message<B>
+        switch kind {
+        case .prePrepare:
+            let m = try Signed<PrePrepare>.decode(from: &r, bounds: bounds)
+            message = .prePrepare(m, batch: try decodeBatch(&r))
+        case .prepare: message = .prepare(try Signed<Prepare>.decode(from: &r, bounds: bounds))
+        case .commit: message = .commit(try Signed<Commit>.decode(from: &r, bounds: bounds))
+        case .checkpoint: message = .checkpoint(try Signed<Checkpoint>.decode(from: &r, bounds: bounds))
+        case .viewChange:
+            let m = try Signed<ViewChange>.decode(from: &r, bounds: bounds)
+            message = .viewChange(m, batches: try decodeBatches(&r, limit: bounds.window))
+        case .newView:
+            let m = try Signed<NewView>.decode(from: &r, bounds: bounds)
+            message = .newView(m, batches: try decodeBatches(&r, limit: bounds.window))
+        case .status: message = .status(try Signed<Status>.decode(from: &r, bounds: bounds))
+        case .committedBatch:
+            let c = try CommitCertificate.decode(from: &r, bounds: bounds)
+            message = .committedBatch(c, batch: try decodeBatch(&r))
+        }
+        try r.finish()
+        return message
+    }
+
+    static func encodeBatches(_ batches: [B], into w: inout WireWriter) {
+        w.u16(UInt16(truncatingIfNeeded: batches.count))
+        for b in batches { w.blob(b.encoded()) }
+    }
+
+    static func decodeBatch(_ r: inout WireReader) throws(PBFTError) -> B {
+        let bytes = try r.blob("batch bytes", limit: PBFTLimits.maxBatchEncodedBytes)
+        guard let batch = B.decode(bytes) else { throw .malformedBatch }
+        return batch
+    }
+
+    static func decodeBatches(_ r: inout WireReader, limit: Int) throws(PBFTError) -> [B] {
+        let k = try r.count("attached batches", limit: limit)
+        var list: [B] = []
+        list.reserveCapacity(k)
+        for _ in 0..<k { list.append(try decodeBatch(&r)) }
+        return list
+    }
+}

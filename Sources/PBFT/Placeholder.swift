@@ -1,1 +1,0 @@
-// PBFT: under construction.

@@ -1,0 +1,96 @@
+/// Small helpers shared by the protocol files.
+extension Replica {
+    var me: ReplicaID { configuration.replicaID }
+    var n: Int { configuration.replicaCount }
+    var f: Int { configuration.f }
+    var quorum: Int { configuration.quorum }
+
+    func primary(of view: View) -> ReplicaID { view.primary(replicaCount: n) }
+
+    /// `h < seq <= H`.
+    func inWindow(_ seq: SequenceNumber) -> Bool { seq > state.lowWatermark && seq <= highWatermark }
+
+    func sign<Body: SignableBody>(_ body: Body) -> Signed<Body> {
+        Signed.make(body, signer: me, using: signer, chainID: configuration.chainID)
+    }
+
+    /// The entry for `seq`, with its per-view fields reset if they belong to an older view.
+    mutating func entry(_ seq: SequenceNumber) -> LogEntry<B> {
+        var e = state.entries[seq] ?? LogEntry(view: state.view)
+        if e.view < state.view { e.resetForView(state.view) }
+        return e
+    }
+
+    /// Records that we sign `digest` in `slot`; `false` (and nothing recorded) if we already
+    /// signed a different digest there — the rule that survives restarts.
+    mutating func claim(_ slot: Slot, _ digest: Digest) -> Bool {
+        if let existing = state.signedSlots[slot] { return existing == digest }
+        state.signedSlots[slot] = digest
+        return true
+    }
+
+    mutating func reportEquivocation(_ first: SignedStatement, _ second: SignedStatement, _ ctx: inout Context<B>) {
+        state.counters.rejected += 1
+        let key = EvidenceKey(offender: first.signer, slot: first.slot)
+        guard !state.reportedEvidence.contains(key), state.reportedEvidence.count < PBFTLimits.maxEvidenceReports else { return }
+        state.reportedEvidence.insert(key)
+        state.counters.equivocations += 1
+        ctx.emit(.evidence(EquivocationEvidence(first: first, second: second)))
+    }
+
+    mutating func drop(_ kind: String, from: ReplicaID?, _ reason: String, _ ctx: inout Context<B>) {
+        ctx.emit(.note(.dropped(kind: kind, from: from, reason: reason)))
+    }
+
+    mutating func reject(_ kind: String, from: ReplicaID?, _ reason: String, _ ctx: inout Context<B>) {
+        state.counters.rejected += 1
+        ctx.emit(.note(.rejected(kind: kind, from: from, reason: reason)))
+    }
+
+    /// `true` while this replica waits for work to execute: pending requests, or accepted
+    /// pre-prepares not yet committed.
+    var isWaiting: Bool {
+        if !state.pending.isEmpty { return true }
+        return state.entries.contains { $0.key > state.lastCommitted && $0.value.prePrepare != nil && $0.value.certificate == nil }
+    }
+
+    /// Starts the view-change timer if this backup is waiting and the timer is not running.
+    mutating func ensureViewChangeTimer(_ ctx: inout Context<B>) {
+        guard !state.isChangingView, !isPrimary, !state.viewChangeTimerRunning, isWaiting else { return }
+        state.viewChangeTimerRunning = true
+        ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+    }
+
+    /// After progress: restart the timer if still waiting, else stop it.
+    mutating func restartViewChangeTimer(_ ctx: inout Context<B>) {
+        guard !state.isChangingView else { return }
+        if state.viewChangeTimerRunning {
+            state.viewChangeTimerRunning = false
+            ctx.emit(.cancelTimer(.viewChange))
+        }
+        ensureViewChangeTimer(&ctx)
+    }
+
+    /// The timestamp floor for a batch at `seq`: the newest batch accepted below it, or the
+    /// last committed one.
+    func timestampFloor(below seq: SequenceNumber) -> UInt64 {
+        var floor = state.lastCommittedTimestampMs
+        for (k, e) in state.entries where k < seq {
+            if let b = e.batch, !b.isNull, e.prePrepare != nil { floor = max(floor, b.timestampMilliseconds) }
+            if let b = e.committedBatch, !b.isNull { floor = max(floor, b.timestampMilliseconds) }
+        }
+        return floor
+    }
+}
+
+extension LogEntry {
+    mutating func resetForView(_ v: View) {
+        view = v
+        prePrepare = nil
+        batch = nil
+        prepares = [:]
+        commits = [:]
+        sentPrepare = false
+        sentCommit = false
+    }
+}

@@ -1,0 +1,198 @@
+/// Start/restart, timers, retransmission and STATUS-driven catch-up.
+extension Replica {
+    mutating func start(_ recovered: RecoveredState<B>, _ ctx: inout Context<B>) {
+        state = ReplicaState(configuration: configuration)
+        state.started = true
+        state.lastExecuted = recovered.lastExecuted
+        state.lastCommitted = recovered.lastExecuted
+        state.lastExecutedBlockHash = recovered.lastExecutedBlockHash
+        state.lastCommittedTimestampMs = recovered.lastExecutedTimestampMilliseconds
+        state.lastCommittedAtPreviousTick = recovered.lastExecuted
+
+        var view = View.zero
+        var changing = false
+        var prePrepares: [(Signed<PrePrepare>, B)] = []
+        var prepares: [Signed<Prepare>] = []
+        var commits: [Signed<Commit>] = []
+        for record in recovered.records {
+            switch record {
+            case let .stableCheckpoint(p):
+                if p.sequence > state.stableProof.sequence { state.stableProof = p }
+            case let .prePrepare(m, b):
+                if m.signer == me { state.signedSlots[Slot(phase: .prePrepare, view: m.body.view, sequence: m.body.sequence)] = m.body.digest }
+                if m.body.view > view { view = m.body.view; changing = false }
+                prePrepares.append((m, b))
+                if m.signer == me { state.lastProposedTimestampMs = max(state.lastProposedTimestampMs, b.timestampMilliseconds) }
+            case let .prepare(m):
+                state.signedSlots[Slot(phase: .prepare, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
+                if m.body.view > view { view = m.body.view; changing = false }
+                prepares.append(m)
+            case let .commit(m):
+                state.signedSlots[Slot(phase: .commit, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
+                if m.body.view > view { view = m.body.view; changing = false }
+                commits.append(m)
+            case let .checkpoint(m):
+                state.signedSlots[Slot(phase: .checkpoint, view: nil, sequence: m.body.sequence)] = m.body.blockHash
+                state.ownCheckpoints[m.body.sequence] = m
+            case let .viewChange(m, b):
+                if m.body.newView > view {
+                    view = m.body.newView; changing = true
+                }
+                if m.body.newView >= (state.ownViewChange?.message.body.newView ?? .zero) { state.ownViewChange = (m, b) }
+            case let .newView(m, b):
+                if m.body.view >= view { view = m.body.view; changing = false; state.currentNewView = (m, b) }
+                if m.signer == me {
+                    for pp in m.body.prePrepares {
+                        state.signedSlots[Slot(phase: .prePrepare, view: pp.body.view, sequence: pp.body.sequence)] = pp.body.digest
+                    }
+                }
+                for pp in m.body.prePrepares {
+                    if let batch = b.first(where: { $0.digest == pp.body.digest }) ?? (pp.body.digest == B.null.digest ? B.null : nil) {
+                        prePrepares.append((pp, batch))
+                    }
+                }
+            }
+        }
+        state.view = view
+        state.isChangingView = changing
+        if let nv = state.currentNewView, nv.message.body.view != view { state.currentNewView = nil }
+        for (k, _) in state.ownCheckpoints where k < state.lowWatermark { state.ownCheckpoints[k] = nil }
+
+        // Rebuild the current view's log above what is executed from what we signed.
+        let floor = max(state.lowWatermark, state.lastCommitted)
+        if !changing {
+            for (m, b) in prePrepares where m.body.view == view && m.body.sequence > floor && inWindow(m.body.sequence) {
+                var e = state.entries[m.body.sequence] ?? LogEntry(view: view)
+                e.prePrepare = m
+                e.batch = b
+                e.acceptedAtMs = 0
+                state.entries[m.body.sequence] = e
+                if m.body.sequence > state.nextSequence { state.nextSequence = m.body.sequence }
+            }
+            for p in prepares where p.body.view == view {
+                guard var e = state.entries[p.body.sequence], e.prePrepare?.body.digest == p.body.digest else { continue }
+                e.prepares[me] = p
+                e.sentPrepare = true
+                state.entries[p.body.sequence] = e
+            }
+            for c in commits where c.body.view == view {
+                guard var e = state.entries[c.body.sequence], e.prePrepare?.body.digest == c.body.digest else { continue }
+                e.commits[me] = c
+                e.sentCommit = true
+                state.entries[c.body.sequence] = e
+            }
+        }
+        if let nv = state.currentNewView {
+            let plan = computeNewViewPlan(nv.message.body.viewChanges)
+            state.nextSequence = max(state.nextSequence, plan.maxS)
+        }
+        state.nextSequence = max(state.nextSequence, floor)
+
+        ctx.emit(.note(.started(view: view, lastExecuted: state.lastExecuted, changingView: changing)))
+        state.retransmitTimerRunning = true
+        ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))
+        if state.lastCommitted < state.lowWatermark {
+            // Our log was pruned past what the driver executed: fetch the state at the checkpoint.
+            let proof = state.stableProof
+            let target = StateTransferTarget(sequence: proof.sequence, blockHash: proof.blockHash, checkpoints: proof.checkpoints)
+            state.stateTransferRequest = target
+            state.counters.stateTransfersRequested += 1
+            ctx.emit(.requestStateTransfer(target))
+        }
+        if changing, let own = state.ownViewChange {
+            state.latestViewChange[me] = own
+            ctx.emit(.broadcast(.viewChange(own.message, batches: own.batches)))
+        }
+        broadcastStatus(&ctx)
+    }
+
+    mutating func timerFired(_ kind: TimerKind, _ ctx: inout Context<B>) {
+        switch kind {
+        case .batch:
+            guard state.batchTimerRunning else { return }
+            state.batchTimerRunning = false
+            tryPropose(&ctx, force: true)
+        case .viewChange:
+            guard state.viewChangeTimerRunning else { return }
+            state.viewChangeTimerRunning = false
+            guard let next = state.view.next else { return }
+            if state.isChangingView {
+                // The NEW-VIEW did not arrive in time: try the next view with a doubled timeout.
+                let doubled = state.viewChangeTimeoutMs.multipliedReportingOverflow(by: 2)
+                state.viewChangeTimeoutMs = doubled.overflow ? configuration.maxViewChangeTimeoutMs
+                    : min(doubled.partialValue, configuration.maxViewChangeTimeoutMs)
+                startViewChange(to: next, reason: "no new-view for \(state.view) within the timeout", &ctx)
+            } else if isWaiting && !isPrimary {
+                startViewChange(to: next, reason: "pending work did not execute within \(state.viewChangeTimeoutMs) ms", &ctx)
+            }
+        case .retransmit:
+            state.retransmitTimerRunning = true
+            ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))
+            retransmit(&ctx)
+        }
+    }
+
+    /// Periodic retransmission: STATUS, our messages for open sequence numbers, our latest
+    /// checkpoint, our pending VIEW-CHANGE; and state transfer if we are stuck behind.
+    mutating func retransmit(_ ctx: inout Context<B>) {
+        broadcastStatus(&ctx)
+        if state.isChangingView {
+            if let own = state.ownViewChange, own.message.body.newView == state.view {
+                ctx.emit(.broadcast(.viewChange(own.message, batches: own.batches)))
+            }
+        } else {
+            for seq in state.entries.keys.sorted() where seq > state.lastCommitted {
+                guard let e = state.entries[seq], e.view == state.view else { continue }
+                if isPrimary, let pp = e.prePrepare, pp.signer == me, let b = e.batch {
+                    ctx.emit(.broadcast(.prePrepare(pp, batch: b)))
+                }
+                if e.sentPrepare, let p = e.prepares[me] { ctx.emit(.broadcast(.prepare(p))) }
+                if e.sentCommit, let c = e.commits[me] { ctx.emit(.broadcast(.commit(c))) }
+            }
+        }
+        if let latest = state.ownCheckpoints.keys.max(), let c = state.ownCheckpoints[latest] {
+            ctx.emit(.broadcast(.checkpoint(c)))
+        }
+        if state.lastCommitted == state.lastCommittedAtPreviousTick {
+            if let pending = state.stateTransferRequest {
+                ctx.emit(.requestStateTransfer(pending))  // still stuck: ask again (the driver ignores duplicates)
+            } else {
+                considerStateTransfer(force: true, &ctx)
+            }
+        }
+        state.lastCommittedAtPreviousTick = state.lastCommitted
+    }
+
+    mutating func broadcastStatus(_ ctx: inout Context<B>) {
+        let status = Status(view: state.view, isChangingView: state.isChangingView,
+                            lastExecuted: state.lastCommitted, stableCheckpoint: state.lowWatermark)
+        ctx.emit(.broadcast(.status(sign(status))))
+    }
+
+    /// A peer's STATUS: send it what it lacks (the NEW-VIEW of our view, committed batches,
+    /// the stable checkpoint proof).
+    mutating func onStatus(_ m: Signed<Status>, _ ctx: inout Context<B>) {
+        let s = m.body
+        let peer = m.signer
+        if !state.isChangingView, let nv = state.currentNewView, nv.message.body.view == state.view,
+           s.view < state.view || (s.view == state.view && s.isChangingView) {
+            ctx.emit(.send(.newView(nv.message, batches: nv.batches), to: peer))
+        }
+        if s.isChangingView, s.view > state.view || (s.view == state.view && state.isChangingView),
+           let own = state.ownViewChange, own.message.body.newView == s.view {
+            ctx.emit(.send(.viewChange(own.message, batches: own.batches), to: peer))
+        }
+        guard s.lastExecuted < state.lastCommitted else { return }
+        if s.lastExecuted < state.lowWatermark {
+            for c in state.stableProof.checkpoints { ctx.emit(.send(.checkpoint(c), to: peer)) }
+        }
+        var sent = 0
+        var seq = max(s.lastExecuted, state.lowWatermark)
+        while sent < PBFTLimits.maxCatchUpBatchesPerStatus, seq < state.lastCommitted, let next = seq.adding(1) {
+            seq = next
+            guard let e = state.entries[next], let cert = e.certificate, let b = e.committedBatch else { continue }
+            ctx.emit(.send(.committedBatch(cert, batch: b), to: peer))
+            sent += 1
+        }
+    }
+}

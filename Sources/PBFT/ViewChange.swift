@@ -1,0 +1,76 @@
+/// VIEW-CHANGE and NEW-VIEW bodies (Castro & Liskov §4.4, with signatures instead of MACs).
+
+/// VIEW-CHANGE(v+1, C, P): the sender stops accepting messages in its view and asks to move to
+/// `newView`, carrying its stable checkpoint proof `C` and its prepared certificates `P` above it.
+/// The batches of the certificates travel next to the signed body (`Message.viewChange`).
+public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
+    /// The view the sender wants to move to.
+    public var newView: View
+    /// The sender's latest stable checkpoint and its proof.
+    public var stableCheckpoint: CheckpointProof
+    /// For each sequence number above the checkpoint that the sender prepared, the certificate
+    /// from the highest view it prepared in (at most one per sequence number).
+    public var preparedCertificates: [PreparedCertificate]
+
+    /// A view change from its parts.
+    public init(newView: View, stableCheckpoint: CheckpointProof, preparedCertificates: [PreparedCertificate]) {
+        self.newView = newView; self.stableCheckpoint = stableCheckpoint; self.preparedCertificates = preparedCertificates
+    }
+
+    static var kind: WireKind { .viewChange }
+    func encode(into w: inout WireWriter) {
+        w.view(newView)
+        stableCheckpoint.encode(into: &w)
+        w.u16(UInt16(truncatingIfNeeded: preparedCertificates.count))
+        for p in preparedCertificates { p.encode(into: &w) }
+    }
+    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> ViewChange {
+        let v = try r.view()
+        let c = try CheckpointProof.decode(from: &r, bounds: bounds)
+        let k = try r.count("prepared certificates", limit: bounds.window)
+        var list: [PreparedCertificate] = []
+        list.reserveCapacity(k)
+        for _ in 0..<k { list.append(try PreparedCertificate.decode(from: &r, bounds: bounds)) }
+        return ViewChange(newView: v, stableCheckpoint: c, preparedCertificates: list)
+    }
+    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+}
+
+/// NEW-VIEW(v+1, V, O): the new primary's proof that 2f + 1 replicas asked for the view (`V`)
+/// and the pre-prepares it re-issues for the sequence gap (`O`), computed from `V` exactly as
+/// every backup recomputes it. Batches of non-null `O` entries travel next to the signed body.
+public struct NewView: Hashable, Sendable, SignableBody, WireBody {
+    /// The new view.
+    public var view: View
+    /// 2f + 1 signed VIEW-CHANGEs for `view` from distinct replicas.
+    public var viewChanges: [Signed<ViewChange>]
+    /// The pre-prepares for (min-s, max-s], in sequence order, signed by the new primary.
+    public var prePrepares: [Signed<PrePrepare>]
+
+    /// A new view from its parts.
+    public init(view: View, viewChanges: [Signed<ViewChange>], prePrepares: [Signed<PrePrepare>]) {
+        self.view = view; self.viewChanges = viewChanges; self.prePrepares = prePrepares
+    }
+
+    static var kind: WireKind { .newView }
+    func encode(into w: inout WireWriter) {
+        w.view(view)
+        w.u16(UInt16(truncatingIfNeeded: viewChanges.count))
+        for v in viewChanges { v.encode(into: &w) }
+        w.u16(UInt16(truncatingIfNeeded: prePrepares.count))
+        for p in prePrepares { p.encode(into: &w) }
+    }
+    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> NewView {
+        let v = try r.view()
+        let k = try r.count("new-view view changes", limit: bounds.replicaCount)
+        var vcs: [Signed<ViewChange>] = []
+        vcs.reserveCapacity(k)
+        for _ in 0..<k { vcs.append(try Signed<ViewChange>.decode(from: &r, bounds: bounds)) }
+        let m = try r.count("new-view pre-prepares", limit: bounds.window)
+        var pps: [Signed<PrePrepare>] = []
+        pps.reserveCapacity(m)
+        for _ in 0..<m { pps.append(try Signed<PrePrepare>.decode(from: &r, bounds: bounds)) }
+        return NewView(view: v, viewChanges: vcs, prePrepares: pps)
+    }
+    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+}

@@ -1,0 +1,80 @@
+import LedgerCrypto
+
+/// What one simulated run produced: the checkers' verdicts and the numbers the sweep table shows.
+public struct RunResult: Sendable {
+    /// Why the run stopped.
+    public enum StopReason: String, Sendable {
+        /// Every live honest replica executed the target number of batches.
+        case reachedTarget = "target"
+        /// The virtual-time limit passed first.
+        case timeLimit = "time-limit"
+        /// The event budget ran out (a livelock in the simulated system, or a simulator bug).
+        case eventBudget = "event-budget"
+        /// The event queue emptied (nothing left to happen).
+        case quiescent
+    }
+
+    /// The run's definition (replays it).
+    public var scenario: Scenario
+    /// Every property violation the checkers found (empty = pass).
+    public var violations: [Violation]
+    /// Batches executed by the slowest live honest replica at the end.
+    public var commits: Int
+    /// Distinct views that honest replicas entered after view 0.
+    public var viewChanges: Int
+    /// The hash of the highest block all honest replicas share (the determinism fingerprint).
+    public var ledgerHash: Digest
+    /// The height `ledgerHash` belongs to.
+    public var ledgerHeight: UInt64
+    /// Virtual time when the run stopped.
+    public var endTime: VirtualTime
+    /// Why it stopped.
+    public var stopReason: StopReason
+    /// Events processed.
+    public var events: Int
+    /// Messages delivered to replicas.
+    public var messagesDelivered: Int
+    /// Equivocation evidence items honest replicas reported.
+    public var evidenceCount: Int
+    /// Transactions committed (by some honest replica).
+    public var transactionsCommitted: Int
+
+    /// Creates a result.
+    public init(
+        scenario: Scenario, violations: [Violation], commits: Int, viewChanges: Int, ledgerHash: Digest,
+        ledgerHeight: UInt64, endTime: VirtualTime, stopReason: StopReason, events: Int, messagesDelivered: Int,
+        evidenceCount: Int, transactionsCommitted: Int
+    ) {
+        self.scenario = scenario
+        self.violations = violations
+        self.commits = commits
+        self.viewChanges = viewChanges
+        self.ledgerHash = ledgerHash
+        self.ledgerHeight = ledgerHeight
+        self.endTime = endTime
+        self.stopReason = stopReason
+        self.events = events
+        self.messagesDelivered = messagesDelivered
+        self.evidenceCount = evidenceCount
+        self.transactionsCommitted = transactionsCommitted
+    }
+
+    /// `true` when no checker objected.
+    public var passed: Bool { violations.isEmpty }
+
+    /// One line: seed, strategy, outcome, numbers.
+    public var summary: String {
+        let verdict = passed ? "ok" : "VIOLATION"
+        return "seed \(scenario.seed) \(scenario.strategyName) n=\(scenario.replicaCount) faults=\(scenario.faults): \(verdict); "
+            + "\(commits) commits, \(viewChanges) view changes, \(transactionsCommitted) txs, \(evidenceCount) evidence, "
+            + "stop \(stopReason.rawValue) at \(endTime.milliseconds)ms, \(events) events, ledger \(ledgerHeight):\(ledgerHash.hex.prefix(16))"
+    }
+
+    /// The report printed for a failing run: each property, the seed, and the replay command.
+    public var failureReport: String {
+        var lines = violations.map { "  \($0.property.rawValue): \($0)" }
+        lines.insert("seed \(scenario.seed) (strategy \(scenario.strategyName), n=\(scenario.replicaCount)) violated:", at: 0)
+        lines.append("  replay: \(scenario.replayCommand)")
+        return lines.joined(separator: "\n")
+    }
+}

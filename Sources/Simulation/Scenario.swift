@@ -1,0 +1,83 @@
+import Adversary
+import LedgerCore
+
+/// Everything that defines one simulated run; together with the git commit, it reproduces
+/// the run exactly.
+public struct Scenario: Hashable, Sendable {
+    /// The seed of the run's only random generator.
+    public var seed: UInt64
+    /// Number of replicas `n` (3f + 1).
+    public var replicaCount: Int
+    /// The Byzantine strategy, or `nil` for an all-honest run.
+    public var strategy: ByzantineStrategy?
+    /// How many replicas run `strategy` (at most `f` in a normal run; `f + 1` in the self-test).
+    public var byzantineCount: Int
+    /// Network, partition, crash and drift faults.
+    public var faults: FaultMix
+    /// The run stops once every live honest replica executed this many batches.
+    public var targetCommits: Int
+    /// The run stops at this virtual time at the latest.
+    public var timeLimit_ms: UInt64
+    /// `true` for the collusion self-test (f + 1 Byzantine: equivocating primary + double-voter).
+    public var isCollusionSelfTest: Bool
+
+    /// A scenario with defaults for everything but the seed.
+    public init(
+        seed: UInt64, replicaCount: Int = 4, strategy: ByzantineStrategy? = nil, byzantineCount: Int? = nil,
+        faults: FaultMix = .random, targetCommits: Int = SimulationLimits.defaultTargetCommits,
+        timeLimit_ms: UInt64 = SimulationLimits.defaultTimeLimit_ms, isCollusionSelfTest: Bool = false
+    ) {
+        self.seed = seed
+        self.replicaCount = replicaCount
+        self.strategy = strategy
+        self.byzantineCount = byzantineCount ?? (strategy == nil ? 0 : 1)
+        self.faults = faults
+        self.targetCommits = targetCommits
+        self.timeLimit_ms = timeLimit_ms
+        self.isCollusionSelfTest = isCollusionSelfTest
+    }
+
+    /// The number of faults tolerated: `(n - 1) / 3`.
+    public var f: Int { (replicaCount - 1) / 3 }
+
+    /// `true` when the run stays within PBFT's assumptions (≤ f Byzantine), so every
+    /// checker, liveness included, applies.
+    public var isWithinFaultBound: Bool { byzantineCount <= f }
+
+    /// Why the scenario cannot run, or `nil` when it can.
+    public var problem: String? {
+        if !SimulationLimits.replicaCountRange.contains(replicaCount) {
+            return "--replicas must be in \(SimulationLimits.replicaCountRange), got \(replicaCount)"
+        }
+        if (replicaCount - 1) % 3 != 0 {
+            return "--replicas must be 3f + 1 (4, 7, 10, …), got \(replicaCount)"
+        }
+        if byzantineCount < 0 || byzantineCount >= replicaCount {
+            return "--byzantine must be in 0..<\(replicaCount), got \(byzantineCount)"
+        }
+        if strategy == nil && byzantineCount > 0 && !isCollusionSelfTest {
+            return "--byzantine \(byzantineCount) needs a --strategy"
+        }
+        if targetCommits < 1 { return "--commits must be at least 1, got \(targetCommits)" }
+        return nil
+    }
+
+    /// The exact command that replays this run.
+    public var replayCommand: String {
+        if isCollusionSelfTest {
+            return "swift run -c release ledger-sim --self-test --seed \(seed) --replicas \(replicaCount)"
+        }
+        var parts = [
+            "swift run -c release ledger-sim --seed \(seed)", "--strategy \(strategy?.rawValue ?? "none")",
+            "--replicas \(replicaCount)", "--byzantine \(byzantineCount)", "--faults \(faults.rawValue)",
+            "--commits \(targetCommits)",
+        ]
+        if timeLimit_ms != SimulationLimits.defaultTimeLimit_ms { parts.append("--time-limit-ms \(timeLimit_ms)") }
+        return parts.joined(separator: " ")
+    }
+
+    /// A short label for tables: the strategy name or `none`.
+    public var strategyName: String {
+        isCollusionSelfTest ? "collusion" : (strategy?.rawValue ?? "none")
+    }
+}

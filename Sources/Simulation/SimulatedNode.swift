@@ -1,0 +1,62 @@
+import Adversary
+import LedgerCore
+import PBFT
+
+/// One replica as the simulator holds it: the real `Replica` (absent while crashed), its
+/// disk (consensus log and ledger, which survive crashes), its timers and clock offset, and —
+/// for a Byzantine replica — its behaviour.
+struct SimulatedNode {
+    let id: ReplicaID
+    /// `nil` for an honest replica.
+    var behaviour: (any ByzantineBehaviour)?
+    /// The running replica; `nil` while crashed.
+    var replica: LedgerReplica?
+    /// The persisted consensus log.
+    var disk: [LedgerLogRecord] = []
+    /// The executed chain.
+    var ledger: SimulatedLedger
+    /// Current generation per timer kind; a fired timer whose generation differs is stale.
+    var timers: [TimerKind: UInt64] = [:]
+    var nextTimerGeneration: UInt64 = 0
+    /// Bumped at every crash so events meant for an earlier life are ignored.
+    var incarnation: UInt64 = 0
+    /// This replica's clock offset from virtual time, ms.
+    let clockOffset_ms: Int64
+    /// `true` while a simulated state transfer is under way.
+    var stateTransferPending = false
+    /// Highest view this replica has been in (for counting view changes).
+    var highestView: View = .zero
+    /// Evidence items this replica reported.
+    var evidenceCount = 0
+
+    init(id: ReplicaID, behaviour: (any ByzantineBehaviour)?, ledger: SimulatedLedger, clockOffset_ms: Int64) {
+        self.id = id
+        self.behaviour = behaviour
+        self.ledger = ledger
+        self.clockOffset_ms = clockOffset_ms
+    }
+
+    var isByzantine: Bool { behaviour != nil }
+    var isUp: Bool { replica != nil }
+
+    /// Appends `record` to the disk, pruning what a persisted stable checkpoint makes obsolete
+    /// (older view-change and new-view records are superseded by the latest of each).
+    mutating func persist(_ record: LedgerLogRecord) {
+        switch record {
+        case let .stableCheckpoint(proof):
+            disk.removeAll { r in
+                switch r {
+                case .stableCheckpoint: return true
+                default: return (r.sequence.map { $0 <= proof.sequence }) ?? false
+                }
+            }
+        case .viewChange:
+            disk.removeAll { if case .viewChange = $0 { return true } else { return false } }
+        case .newView:
+            disk.removeAll { if case .newView = $0 { return true } else { return false } }
+        default:
+            break
+        }
+        disk.append(record)
+    }
+}

@@ -1,0 +1,65 @@
+import LedgerCore
+import PBFT
+
+/// The consensus and workload parameters every simulated run uses, and the liveness bound
+/// derived from them.
+public struct SimulationParameters: Hashable, Sendable {
+    /// The chain id of the simulated network.
+    public var chainID = "sim-net"
+    /// Checkpoint interval `K` (small, so checkpoints and garbage collection happen often).
+    public var checkpointInterval: UInt64 = 8
+    /// Watermark window `L`.
+    public var window: UInt64 = 32
+    /// Most transactions per batch.
+    public var maxBatchTxs = 64
+    /// The primary's batch delay, ms.
+    public var batchDelay_ms: UInt64 = 10
+    /// Initial view-change timeout, ms.
+    public var viewChangeTimeout_ms: UInt64 = 1_000
+    /// Largest view-change timeout after doubling, ms.
+    public var maxViewChangeTimeout_ms: UInt64 = 8_000
+    /// Largest clock difference between two replicas, ms (offsets are ± half of it).
+    public var maxClockDrift_ms: UInt64 = 500
+    /// Retransmission / STATUS period, ms.
+    public var retransmitInterval_ms: UInt64 = 250
+    /// How often a client re-sends its uncommitted transactions, ms.
+    public var clientRetry_ms: UInt64 = 1_000
+    /// Balance of every client account at genesis.
+    public var initialBalance: UInt64 = 1_000_000_000
+    /// The wall-clock epoch the virtual clock starts at, ms (replica clocks read epoch + virtual + offset).
+    public var epoch_ms: UInt64 = 1_800_000_000_000
+    /// How often (virtual ms) the run checks for overdue transactions, so a stuck run stops early.
+    public var livenessProbe_ms: UInt64 = 1_000
+    /// An amnesiac Byzantine replica restarts (forgetting its log) after a delay drawn from this range, ms.
+    public var amnesiaRestart_ms: ClosedRange<UInt64> = 300...3_000
+
+    /// The defaults above.
+    public init() {}
+
+    /// The replica configuration for `replica` in a network of `replicaCount`.
+    public func configuration(replica: ReplicaID, replicaCount: Int) -> ReplicaConfiguration {
+        ReplicaConfiguration(
+            replicaCount: replicaCount, replicaID: replica, chainID: chainID,
+            checkpointInterval: checkpointInterval, window: window, maxBatchTxs: maxBatchTxs,
+            maxBatchBytes: 1_000_000, batchDelayMs: batchDelay_ms, viewChangeTimeoutMs: viewChangeTimeout_ms,
+            maxViewChangeTimeoutMs: maxViewChangeTimeout_ms, maxClockDriftMs: maxClockDrift_ms,
+            retransmitIntervalMs: retransmitInterval_ms)
+    }
+
+    /// The stated liveness bound: after GST (with at most `f` faulty replicas) a transaction
+    /// commits within `(f + 2)` maximal view-change timeouts (up to `f` Byzantine primaries
+    /// in a row, plus the view that was failing at GST), plus four retransmission periods, a
+    /// client retry, ten worst-case message delays and a batch delay.
+    public func livenessBound_ms(f: Int, maxMessageDelay_ms: UInt64) -> UInt64 {
+        UInt64(f + 2) * maxViewChangeTimeout_ms + 4 * retransmitInterval_ms + clientRetry_ms
+            + 10 * maxMessageDelay_ms + batchDelay_ms
+    }
+
+    /// The most log entries a replica may hold: the window `L` (entries above the high
+    /// watermark are refused, entries at or below the low watermark are discarded).
+    public var maxLogEntries: Int { Int(window) }
+
+    /// The most checkpoint sequence numbers with votes a replica may hold: those in the window
+    /// plus one at each end.
+    public var maxCheckpointVoteSlots: Int { Int(window / checkpointInterval) + 2 }
+}

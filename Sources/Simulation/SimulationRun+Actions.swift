@@ -1,0 +1,165 @@
+import Adversary
+import LedgerCore
+import LedgerCrypto
+import PBFT
+
+extension SimulationRun {
+    /// Performs a replica's actions in order (persist before the sends that follow it: the
+    /// disk append is immediate, so the order holds trivially).
+    func perform(_ actions: [LedgerAction], of id: ReplicaID) {
+        let i = id.index
+        for action in actions {
+            switch action {
+            case let .send(message, to):
+                outgoing(message, from: id, to: [to])
+            case let .broadcast(message):
+                outgoing(message, from: id, to: others(of: id))
+            case let .setTimer(kind, after):
+                nodes[i].nextTimerGeneration += 1
+                let generation = nodes[i].nextTimerGeneration
+                nodes[i].timers[kind] = generation
+                queue.schedule(
+                    .timer(id, kind, generation: generation, incarnation: nodes[i].incarnation),
+                    at: now.advanced(by: after))
+            case let .cancelTimer(kind):
+                nodes[i].timers[kind] = nil
+            case let .persist(record):
+                nodes[i].persist(record)
+                if nodes[i].disk.count > SimulationLimits.maxDiskRecords {
+                    contractViolations.append(Violation(
+                        property: .boundedMemory, time: now,
+                        detail: "\(id)'s consensus log holds \(nodes[i].disk.count) records despite pruning at stable checkpoints"))
+                }
+            case let .commit(committed):
+                commit(committed, at: id)
+            case let .requestStateTransfer(target):
+                requestStateTransfer(target, for: id)
+            case let .evidence(evidence):
+                recordEvidence(evidence, reportedBy: id)
+            case let .note(note):
+                record(note, from: id)
+            }
+        }
+    }
+
+    func others(of id: ReplicaID) -> [ReplicaID] {
+        (0..<scenario.replicaCount).compactMap { $0 == id.index ? nil : ReplicaID($0) }
+    }
+
+    // MARK: Outgoing messages
+
+    /// A message the replica wants to send: honest ones go out as they are (and their votes
+    /// are recorded for the equivocation check); Byzantine ones pass through the behaviour.
+    private func outgoing(_ message: LedgerMessage, from id: ReplicaID, to recipients: [ReplicaID]) {
+        let i = id.index
+        guard nodes[i].behaviour != nil else {
+            recordSignedVotes(message, by: id)
+            transmit(message, from: id, to: recipients)
+            return
+        }
+        let context = AdversaryContext(
+            replica: id, replicaCount: scenario.replicaCount, chainID: parameters.chainID,
+            signer: scheme.signer(for: id), now_ms: clock(of: id),
+            viewChangeTimeout_ms: parameters.viewChangeTimeout_ms, window: parameters.window)
+        let emissions = nodes[i].behaviour!.transform(message, to: recipients, context: context)
+        for emission in emissions {
+            if emission.delay_ms > 0 {
+                queue.schedule(
+                    .emit(from: id, incarnation: nodes[i].incarnation, emission: emission),
+                    at: now.advanced(by: emission.delay_ms))
+            } else {
+                transmit(emission.message, from: id, to: emission.recipients)
+            }
+        }
+    }
+
+    /// Feeds an honest replica's signed votes to the equivocation check.
+    private func recordSignedVotes(_ message: LedgerMessage, by id: ReplicaID) {
+        switch message {
+        case let .prePrepare(s, _) where s.signer == id:
+            safety.recordSigned(replica: id, kind: .prePrepare, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
+        case let .prepare(s) where s.signer == id:
+            safety.recordSigned(replica: id, kind: .prepare, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
+        case let .commit(s) where s.signer == id:
+            safety.recordSigned(replica: id, kind: .commit, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
+        case let .checkpoint(s) where s.signer == id:
+            safety.recordSigned(replica: id, kind: .checkpoint, view: .zero, seq: s.body.sequence, digest: s.body.blockHash, at: now)
+        case let .newView(s, _) where s.signer == id:
+            for p in s.body.prePrepares where p.signer == id {
+                safety.recordSigned(replica: id, kind: .prePrepare, view: p.body.view, seq: p.body.sequence, digest: p.body.digest, at: now)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Verifies `message` once (as every receiver would, with the same result) and sends it
+    /// through the network to each recipient.
+    func transmit(_ message: LedgerMessage, from id: ReplicaID, to recipients: [ReplicaID]) {
+        let verified: Verified<LedgerMessage>
+        do {
+            verified = try verifier.verify(message)
+        } catch {
+            rejectedAtVerification += 1
+            if honest.contains(id) {
+                contractViolations.append(Violation(
+                    property: .contract, time: now,
+                    detail: "honest \(id) sent a \(message.kindName) that fails verification: \(error)"))
+            }
+            return
+        }
+        for to in recipients where to != id && to.index >= 0 && to.index < nodes.count {
+            networkSend(verified, from: id, to: to)
+        }
+    }
+
+    /// The network model: partitions, loss, delay, reordering and duplication.
+    private func networkSend(_ message: Verified<LedgerMessage>, from: ReplicaID, to: ReplicaID) {
+        for p in activePartitions.values where p.cuts(from: from, to: to) { return }
+        let network = faults.network
+        let loss = now < faults.gst ? network.lossBeforeGST : network.lossAfterGST
+        if random.chance(loss) { return }
+        queue.schedule(.deliver(to: to, from: from, message: message), at: now.advanced(by: wireDelay()))
+        if random.chance(network.duplicateRate) {
+            queue.schedule(.deliver(to: to, from: from, message: message), at: now.advanced(by: wireDelay()))
+        }
+    }
+
+    /// One message's time on the wire: the profile's delay, plus a reordering hold-back.
+    func wireDelay() -> UInt64 {
+        let network = faults.network
+        var delay = network.delay.sample(&random)
+        if random.chance(network.reorderRate) { delay += random.inRange(1...max(1, network.reorderMax_ms)) }
+        return delay
+    }
+
+    // MARK: Notes and evidence
+
+    private func record(_ note: Note, from id: ReplicaID) {
+        switch note {
+        case let .newViewInstalled(view, _, _):
+            if honest.contains(id) && view > .zero { viewsEntered.insert(view) }
+            if view > nodes[id.index].highestView { nodes[id.index].highestView = view }
+            trace("\(id) \(note)")
+        case .viewChangeStarted:
+            trace("\(id) \(note)")
+        case .started, .checkpointStable:
+            trace("\(id) \(note)", level: .full)
+        case .dropped, .rejected:
+            break
+        }
+    }
+
+    private func recordEvidence(_ evidence: EquivocationEvidence, reportedBy id: ReplicaID) {
+        guard honest.contains(id) else { return }
+        nodes[id.index].evidenceCount += 1
+        trace("\(id) evidence: \(evidence.offender) equivocated at \(evidence.first.slot.sequence)")
+        if !evidence.verify(scheme: scheme, chainID: parameters.chainID) {
+            contractViolations.append(Violation(
+                property: .contract, time: now,
+                detail: "\(id) reported evidence against \(evidence.offender) that does not verify"))
+        } else if honest.contains(evidence.offender) {
+            safety.recordEvidenceAgainstHonest(offender: evidence.offender, reporter: id, at: now)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import LedgerCore
+import LedgerCrypto
+import PBFT
+
+extension SimulationRun {
+    /// A client submits its next transfer if it has room, then waits a random interval.
+    func clientTick(_ c: Int) {
+        if clients[c].canSubmit && clients.count > 1 {
+            var recipient = random.index(clients.count - 1)
+            if recipient >= c { recipient += 1 }
+            let tx = clients[c].makeTransfer(
+                to: clients[recipient].address, amount: random.inRange(1...1_000), chainID: parameters.chainID)
+            liveness.recordSubmitted(tx.hash, at: now)
+            broadcastRequest(tx)
+        }
+        queue.schedule(.clientTick(client: c), at: now.advanced(by: random.inRange(SimulationLimits.clientInterval_ms)))
+    }
+
+    /// A client re-sends what is still uncommitted (a replica may have crashed and lost it).
+    func clientRetry(_ c: Int) {
+        for tx in clients[c].pending { broadcastRequest(tx) }
+        queue.schedule(.clientRetry(client: c), at: now.advanced(by: parameters.clientRetry_ms))
+    }
+
+    /// The transaction reaches every replica's mempool after a network delay (mempool gossip
+    /// retries, so it is not lost).
+    private func broadcastRequest(_ tx: Transaction) {
+        for r in 0..<nodes.count {
+            queue.schedule(.requestArrives(ReplicaID(r), tx), at: now.advanced(by: wireDelay()))
+        }
+    }
+
+    /// The mempool checks the signature (once per run per transaction) and hands the
+    /// transaction to the replica, through the Byzantine filter if there is one.
+    func requestArrives(_ id: ReplicaID, _ tx: Transaction) {
+        guard nodes[id.index].isUp, tx.chainID == parameters.chainID, signatureCache.isValid(tx) else { return }
+        var requests = [tx]
+        if nodes[id.index].behaviour != nil {
+            requests = nodes[id.index].behaviour!.filter(requests: requests)
+            if requests.isEmpty { return }
+        }
+        feed(id, .requests(requests))
+    }
+}

@@ -1,0 +1,199 @@
+import Adversary
+import LedgerCore
+import LedgerCrypto
+import PBFT
+
+extension SimulationRun {
+    /// Runs the scenario to its end and collects the result.
+    func execute() -> RunResult {
+        setUp()
+        let limit = VirtualTime(milliseconds: scenario.timeLimit_ms)
+        while true {
+            if violationCount > 0 { stopReason = .reachedTarget; break }
+            guard let next = queue.pop() else { stopReason = .quiescent; break }
+            if next.time > limit { now = limit; stopReason = .timeLimit; break }
+            now = next.time
+            events += 1
+            if events > SimulationLimits.maxEventsPerRun {
+                stopReason = .eventBudget
+                contractViolations.append(Violation(
+                    property: .simulator, time: now,
+                    detail: "more than \(SimulationLimits.maxEventsPerRun) events: a message storm or livelock"))
+                break
+            }
+            dispatch(next.payload)
+            if reachedTarget { stopReason = .reachedTarget; break }
+        }
+        if violationCount > 0 && stopReason == .reachedTarget { stopReason = .quiescent }
+        return finish()
+    }
+
+    /// All violations found so far.
+    var allViolations: [Violation] {
+        safety.violations + memory.violations + contractViolations
+    }
+
+    var violationCount: Int { safety.violations.count + memory.violations.count + contractViolations.count }
+
+    /// Every honest replica executed the target number of batches.
+    var reachedTarget: Bool {
+        for i in honest where nodes[i.index].ledger.height.rawValue < UInt64(scenario.targetCommits) { return false }
+        return true
+    }
+
+    /// `true` when liveness is checked: at most f Byzantine and not the collusion self-test.
+    var checksLiveness: Bool { scenario.isWithinFaultBound && !scenario.isCollusionSelfTest }
+
+    private func setUp() {
+        trace("seed \(scenario.seed) n=\(scenario.replicaCount) f=\(scenario.f) strategy \(scenario.strategyName) "
+            + "byzantine \(byzantine) target \(scenario.targetCommits) commits")
+        for line in faults.summary { trace(line) }
+        trace("liveness bound \(liveness.bound_ms)ms after GST \(faults.gst.milliseconds)ms")
+
+        for i in 0..<nodes.count { start(ReplicaID(i)) }
+        for c in 0..<clients.count {
+            queue.schedule(.clientTick(client: c), at: VirtualTime(milliseconds: random.inRange(0...20)))
+            queue.schedule(.clientRetry(client: c), at: VirtualTime(milliseconds: parameters.clientRetry_ms))
+        }
+        for crash in faults.crashes {
+            queue.schedule(.crash(crash.replica), at: crash.crashAt)
+            queue.schedule(.restart(crash.replica, forgetLog: false), at: crash.restartAt)
+        }
+        for (i, p) in faults.partitions.enumerated() {
+            queue.schedule(.partitionStart(index: i), at: p.start)
+            queue.schedule(.partitionEnd(index: i), at: p.end)
+        }
+        for node in nodes where node.behaviour?.forgetsLogOnRestart == true {
+            scheduleAmnesia(node.id)
+        }
+        if checksLiveness {
+            queue.schedule(.livenessProbe, at: VirtualTime(milliseconds: parameters.livenessProbe_ms))
+        }
+    }
+
+    func scheduleAmnesia(_ id: ReplicaID) {
+        let at = now.advanced(by: random.inRange(parameters.amnesiaRestart_ms))
+        queue.schedule(.crash(id), at: at)
+        queue.schedule(.restart(id, forgetLog: true), at: at.advanced(by: 20))
+    }
+
+    private func dispatch(_ event: SimulationEvent) {
+        switch event {
+        case let .deliver(to, _, message):
+            guard nodes[to.index].isUp else { return }
+            messagesDelivered += 1
+            if nodes[to.index].behaviour != nil { nodes[to.index].behaviour!.observe(incoming: message.message) }
+            feed(to, .message(message))
+        case let .emit(from, incarnation, emission):
+            guard nodes[from.index].isUp, nodes[from.index].incarnation == incarnation else { return }
+            transmit(emission.message, from: from, to: emission.recipients)
+        case let .timer(id, kind, generation, incarnation):
+            let node = nodes[id.index]
+            guard node.isUp, node.incarnation == incarnation, node.timers[kind] == generation else { return }
+            nodes[id.index].timers[kind] = nil
+            feed(id, .timerFired(kind))
+        case let .clientTick(c):
+            clientTick(c)
+        case let .clientRetry(c):
+            clientRetry(c)
+        case let .requestArrives(id, tx):
+            requestArrives(id, tx)
+        case let .crash(id):
+            crash(id)
+        case let .restart(id, forgetLog):
+            restart(id, forgetLog: forgetLog)
+        case let .partitionStart(i):
+            let primary = currentPrimary()
+            let active = ActivePartition(faults.partitions[i].shape, replicaCount: scenario.replicaCount, primary: primary)
+            activePartitions[i] = active
+            trace("fault: partition \(faults.partitions[i].shape) starts (cut \(active.from)→\(active.to)\(active.symmetric ? " both ways" : ""))")
+        case let .partitionEnd(i):
+            activePartitions[i] = nil
+            trace("fault: partition \(faults.partitions[i].shape) heals")
+        case let .stateTransferDone(id, incarnation, target):
+            completeStateTransfer(id, incarnation: incarnation, target: target)
+        case .livenessProbe:
+            let overdue = liveness.overdue(at: now)
+            if !overdue.isEmpty {
+                contractViolations += overdue
+                for v in overdue { trace("VIOLATION \(v)") }
+            } else {
+                queue.schedule(.livenessProbe, at: now.advanced(by: parameters.livenessProbe_ms))
+            }
+        }
+    }
+
+    /// The primary of the highest view among live honest replicas.
+    func currentPrimary() -> ReplicaID {
+        var view = View.zero
+        for i in honest { if let r = nodes[i.index].replica, r.view > view { view = r.view } }
+        return view.primary(replicaCount: scenario.replicaCount)
+    }
+
+    // MARK: Replica lifecycle
+
+    func start(_ id: ReplicaID) {
+        let configuration = parameters.configuration(replica: id, replicaCount: scenario.replicaCount)
+        do {
+            nodes[id.index].replica = try LedgerReplica(configuration: configuration, signer: scheme.signer(for: id))
+        } catch {
+            contractViolations.append(Violation(property: .simulator, time: now, detail: "replica \(id) refused its configuration: \(error)"))
+            return
+        }
+        let ledger = nodes[id.index].ledger
+        let recovered = RecoveredState<Batch>(
+            records: nodes[id.index].disk, lastExecuted: ledger.height,
+            lastExecutedBlockHash: ledger.lastBlockHashForConsensus,
+            lastExecutedTimestampMilliseconds: ledger.lastTimestampForConsensus)
+        feed(id, .start(recovered))
+    }
+
+    private func crash(_ id: ReplicaID) {
+        guard nodes[id.index].isUp else { return }
+        nodes[id.index].replica = nil
+        nodes[id.index].incarnation += 1
+        nodes[id.index].timers.removeAll()
+        nodes[id.index].stateTransferPending = false
+        trace("fault: \(id) crashes (disk keeps \(nodes[id.index].disk.count) log records, height \(nodes[id.index].ledger.height.rawValue))")
+    }
+
+    private func restart(_ id: ReplicaID, forgetLog: Bool) {
+        guard !nodes[id.index].isUp else { return }
+        if forgetLog { nodes[id.index].disk.removeAll() }
+        trace("fault: \(id) restarts\(forgetLog ? " WITHOUT its consensus log (amnesia)" : " from its disk")")
+        start(id)
+        if forgetLog { scheduleAmnesia(id) }
+    }
+
+    // MARK: Feeding the replica
+
+    /// Hands `event` to replica `id` and performs the actions, then any follow-up inputs
+    /// (e.g. `.executed` after a `.commit`) in order.
+    func feed(_ id: ReplicaID, _ event: LedgerEvent) {
+        followUps.append((id, event))
+        guard !isDraining else { return }
+        isDraining = true
+        var index = 0
+        while index < followUps.count {
+            let (target, input) = followUps[index]
+            index += 1
+            handleNow(target, input)
+        }
+        followUps.removeAll(keepingCapacity: true)
+        isDraining = false
+    }
+
+    private func handleNow(_ id: ReplicaID, _ event: LedgerEvent) {
+        let i = id.index
+        guard nodes[i].replica != nil else { return }
+        let time = clock(of: id)
+        let actions = nodes[i].replica!.handle(event, now: time)
+        perform(actions, of: id)
+        if honest.contains(id), let replica = nodes[i].replica {
+            memory.observe(
+                replica: id, lowWatermark: replica.lowWatermark, lowestEntry: nil, entryCount: replica.logEntryCount,
+                checkpointVoteSlots: replica.checkpointVoteCount, maxCheckpointVoteSlots: parameters.maxCheckpointVoteSlots,
+                at: now)
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Adversary
+import LedgerCore
+import LedgerCrypto
+import PBFT
+
+/// The state of one run in progress. Single-threaded; every random choice comes from `random`
+/// in event order, so the same scenario replays exactly.
+final class SimulationRun {
+    let scenario: Scenario
+    let parameters: SimulationParameters
+    let traceSink: ((TraceLevel, String) -> Void)?
+    /// Highest sequence number already traced as committed (compact trace shows each once).
+    var tracedCommit = SequenceNumber.zero
+
+    var random: SimulationRandom
+    let scheme: SimulationKeys
+    let signatureCache = TransactionSignatureCache()
+    let verifier: LedgerMessageVerifier
+    let faults: FaultSchedule
+    let honest: ReplicaSet
+    let byzantine: ReplicaSet
+
+    var queue = EventQueue<SimulationEvent>()
+    var now = VirtualTime.zero
+    var nodes: [SimulatedNode] = []
+    var clients: [SimulatedClient] = []
+    var activePartitions: [Int: ActivePartition] = [:]
+
+    var safety = SafetyChecker()
+    var liveness: LivenessChecker
+    var memory: MemoryChecker
+    var contractViolations: [Violation] = []
+
+    var events = 0
+    var messagesDelivered = 0
+    var rejectedAtVerification = 0
+    var viewsEntered: Set<View> = []
+    var transactionsCommitted = 0
+    var stopReason: RunResult.StopReason = .quiescent
+    /// Inputs produced while performing actions (e.g. `.executed` after `.commit`), fed in order
+    /// once the current action list is done.
+    var followUps: [(ReplicaID, LedgerEvent)] = []
+    var isDraining = false
+    /// Client index by the first 8 bytes of its account key (hashing a whole key is slow).
+    var clientByKeyPrefix: [UInt64: Int] = [:]
+
+    init(scenario: Scenario, parameters: SimulationParameters, trace: ((TraceLevel, String) -> Void)?) {
+        self.scenario = scenario
+        self.parameters = parameters
+        self.traceSink = trace
+        var random = SimulationRandom(seed: scenario.seed)
+        let n = scenario.replicaCount
+
+        // Keys first (a fixed number of draws), then who is Byzantine, then faults.
+        var keyRandom = random.fork()
+        scheme = SimulationKeys(replicaCount: n, random: &keyRandom)
+        var clientRandom = random.fork()
+        clients = (0..<SimulationLimits.clientCount).map { SimulatedClient(index: $0, random: &clientRandom) }
+
+        let byzantine = SimulationRun.chooseByzantine(scenario: scenario, random: &random)
+        self.byzantine = byzantine
+        honest = ReplicaSet.all(n).subtracting(byzantine)
+        faults = FaultSchedule.draw(
+            mix: scenario.faults, replicaCount: n, honest: honest, maxClockDrift_ms: parameters.maxClockDrift_ms,
+            random: &random)
+
+        let cache = signatureCache
+        let chainID = parameters.chainID
+        let limits = BatchLimits(maxTransactions: parameters.maxBatchTxs, maxBytes: 1_000_000)
+        verifier = LedgerMessageVerifier(chainID: chainID, scheme: scheme) { batch in
+            for tx in batch.transactions where tx.chainID == chainID { _ = cache.isValid(tx) }
+            do throws(BatchError) {
+                try batch.validate(chainID: chainID, limits: limits, isKnownValid: cache.isKnownValid)
+                return .valid
+            } catch {
+                return .invalid("\(error)")
+            }
+        }
+
+        let f = scenario.f
+        liveness = LivenessChecker(
+            gst: faults.gst,
+            bound_ms: parameters.livenessBound_ms(f: f, maxMessageDelay_ms: faults.network.maxDelay_ms))
+        memory = MemoryChecker(maxEntries: parameters.maxLogEntries)
+
+        // Genesis: every client funded.
+        let accounts = clients.map { Account(publicKey: $0.key.publicKey, balance: parameters.initialBalance) }
+        let genesis = BlockHeader(
+            height: .zero, previousHash: .zero, batchDigest: .zero, view: .zero, proposer: ReplicaID(0),
+            timestamp: parameters.epoch_ms, txRoot: Merkle.root([]), stateHash: StateHash.genesis(accounts: accounts),
+            txCount: 0)
+        let ledger = SimulatedLedger(genesis: genesis, accounts: AccountState(accounts: accounts))
+
+        let coalition = scenario.isCollusionSelfTest ? Coalition() : nil
+        var behaviourRandom = random.fork()
+        for i in 0..<n {
+            let id = ReplicaID(i)
+            var behaviour: (any ByzantineBehaviour)?
+            if byzantine.contains(id) {
+                let strategy: ByzantineStrategy
+                if scenario.isCollusionSelfTest {
+                    strategy = i == 0 ? .equivocate : .doubleVote
+                } else {
+                    strategy = scenario.strategy ?? .silent
+                }
+                behaviour = strategy.makeBehaviour(
+                    seed: behaviourRandom.next(), censoredClient: clients[0].key.publicKey, coalition: coalition)
+            }
+            nodes.append(SimulatedNode(
+                id: id, behaviour: behaviour, ledger: ledger, clockOffset_ms: faults.clockOffsets_ms[i]))
+        }
+        self.random = random
+        for c in clients { clientByKeyPrefix[SimulationRun.keyPrefix(c.key.publicKey)] = c.index }
+    }
+
+    /// Which replicas run the strategy: the primary of view 0 (and its successors) for the
+    /// strategies that act as primary, the primary of view 1 for `bad-new-view`, otherwise a
+    /// seeded choice.
+    static func chooseByzantine(scenario: Scenario, random: inout SimulationRandom) -> ReplicaSet {
+        let n = scenario.replicaCount
+        let k = scenario.byzantineCount
+        guard k > 0 else { return ReplicaSet() }
+        if scenario.isCollusionSelfTest { return ReplicaSet((0..<k).map(ReplicaID.init)) }
+        switch scenario.strategy {
+        case .equivocate?, .slowPrimary?, .invalidTx?, .censor?:
+            return ReplicaSet((0..<k).map(ReplicaID.init))
+        case .badNewView?:
+            return ReplicaSet((1...k).map { ReplicaID($0 % n) })
+        default:
+            var ids = Array(0..<n)
+            var chosen = ReplicaSet()
+            for _ in 0..<k {
+                let j = random.index(ids.count)
+                chosen.insert(ReplicaID(ids.remove(at: j)))
+            }
+            return chosen
+        }
+    }
+
+    static func keyPrefix(_ key: PublicKey) -> UInt64 {
+        key.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+    }
+
+    /// The simulated client that signed `tx`, if any.
+    func client(sending tx: Transaction) -> Int? {
+        guard let c = clientByKeyPrefix[SimulationRun.keyPrefix(tx.sender)], clients[c].key.publicKey == tx.sender else {
+            return nil
+        }
+        return c
+    }
+
+    // MARK: Tracing
+
+    func trace(_ line: @autoclosure () -> String, level: TraceLevel = .compact) {
+        guard let sink = traceSink else { return }
+        sink(level, "[\(String(now.milliseconds).leftPadded(7))ms] \(line())")
+    }
+
+    // MARK: Clock
+
+    /// Replica `id`'s clock reading, ms since the Unix epoch.
+    func clock(of id: ReplicaID) -> UInt64 {
+        let base = parameters.epoch_ms &+ now.milliseconds
+        let offset = nodes[id.index].clockOffset_ms
+        return offset >= 0 ? base &+ UInt64(offset) : base &- UInt64(-offset)
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import Logging
+import Node
+
+@main
+struct LedgerNodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger-node",
+        abstract: "A validator of the BFT ledger (PBFT over authenticated TCP, SQLite storage, JSON-RPC).",
+        discussion: """
+            Quick start (four validators on this machine):
+              ledger-node testnet --validators 4 --out .testnet
+              ledger-node start --home .testnet/node0     (and node1..node3, each in its own terminal)
+            or simply: scripts/testnet up
+            A node home holds node_key.json (the validator's Ed25519 seed, mode 0600), config.json
+            (p2p_listen, rpc_listen, db_path, genesis_file, key_file, log_level) and genesis.json.
+            """,
+        subcommands: [Testnet.self, Init.self, Start.self, Keys.self])
+}
+
+/// Exit with a clear message.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("ledger-node: \(message)\n".utf8))
+    exit(1)
+}
+
+struct Testnet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate the homes (keys, configs, shared genesis) of an n-validator test network and a funded faucet key.")
+
+    @Option(help: "Number of validators: 3f + 1 (4, 7, 10, …).") var validators: Int = 4
+    @Option(help: "Directory to write node0…node{n-1} and faucet.key into.") var out: String
+    @Option(name: .customLong("base-port"), help: "P2P port of node 0 (node i uses +i; RPC ports are +100).") var basePort: Int = 26600
+    @Option(help: "Comma-separated hosts, one per validator (multi-machine network; every node uses the same ports).") var hosts: String?
+    @Option(name: .customLong("chain-id"), help: "Chain id ([a-z0-9._-], 1–64 chars).") var chainID: String = "ledger-testnet"
+    @Option(name: .customLong("checkpoint-interval"), help: "Blocks between checkpoints (window = 4×).") var checkpointInterval: UInt64 = 100
+    @Option(name: .customLong("view-change-timeout-ms"), help: "Initial view-change timeout.") var viewChangeTimeoutMs: UInt64 = 2000
+    @Option(name: .customLong("batch-delay-ms"), help: "How long the primary waits to fill a batch.") var batchDelayMs: UInt64 = 20
+
+    func run() throws {
+        var consensus = ConsensusParameters.testDefaults
+        consensus.checkpointInterval = checkpointInterval
+        consensus.window = checkpointInterval &* 4
+        consensus.viewChangeTimeoutMs = viewChangeTimeoutMs
+        consensus.batchDelayMs = batchDelayMs
+        let hostList = hosts.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
+        let generator = TestnetGenerator(
+            validators: validators, outputDirectory: out, basePort: basePort, hosts: hostList, chainID: chainID, consensus: consensus)
+        do {
+            let result = try generator.generate()
+            print("wrote \(validators) validator homes for chain '\(chainID)' (genesis \(result.genesis.genesisHash.hex.prefix(16))…):")
+            for (i, home) in result.homes.enumerated() {
+                print("  node\(i): \(home)  p2p \(result.p2pAddresses[i])  rpc http://\(result.rpcAddresses[i])")
+            }
+            print("faucet: \(Address(publicKey: result.faucetKey.publicKey)) with \(generator.faucetBalance)")
+            print("faucet seed (hex, mode 0600): \(result.faucetKeyPath)  — the wallet keystore replaces this file later")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create one node home: a fresh validator key and config.json. Put the network's genesis.json in it.")
+
+    @Option(help: "The node home to create.") var home: String
+    @Option(name: .customLong("p2p-listen"), help: "host:port for P2P.") var p2pListen: String = "0.0.0.0:26600"
+    @Option(name: .customLong("rpc-listen"), help: "host:port for JSON-RPC.") var rpcListen: String = "127.0.0.1:26700"
+    @Flag(help: "Overwrite an existing key.") var force = false
+
+    func run() throws {
+        let keyPath = (home as NSString).appendingPathComponent("node_key.json")
+        if FileManager.default.fileExists(atPath: keyPath) && !force {
+            fail("\(keyPath) exists; refusing to replace a validator key (use --force)")
+        }
+        do {
+            let config = NodeConfig(p2pListen: p2pListen, rpcListen: rpcListen)
+            try config.validate(path: "--p2p-listen/--rpc-listen")
+            let key = NodeKey.generate()
+            try key.write(path: keyPath)
+            try config.write(path: (home as NSString).appendingPathComponent(NodeHome.configFileName))
+            print("created \(home)")
+            print("validator public key: \(key.signingKey.publicKey.hex)")
+            print("next: add this key to the network's genesis.json and copy that file to \(home)/genesis.json")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the validator key of a home.", subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the validator's public key (never the seed).")
+        @Option(help: "The node home.") var home: String
+        func run() throws {
+            do {
+                let config = try NodeConfig.load(path: (home as NSString).appendingPathComponent(NodeHome.configFileName))
+                let key = try NodeKey.load(path: NodeFiles.resolve(config.keyFile, home: home))
+                print("public_key: \(key.signingKey.publicKey.hex)")
+                print("address:    \(Address(publicKey: key.signingKey.publicKey))")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
+}
+
+struct Start: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the validator in the foreground until SIGINT/SIGTERM (clean shutdown).")
+
+    @Option(help: "The node home (config.json, node_key.json, genesis.json).") var home: String
+    @Option(name: .customLong("log-level"), help: "Override config log_level (trace, debug, info, notice, warning, error).")
+    var logLevel: String?
+
+    func run() async throws {
+        let loaded: NodeHome
+        do { loaded = try NodeHome.load(home) } catch { fail("\(error)") }
+        let levelText = logLevel ?? loaded.config.logLevel
+        guard let level = Logger.Level(rawValue: levelText) else { fail("unknown log level '\(levelText)'") }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        var logger = Logger(label: "ledger-node")
+        logger.logLevel = level
+        let node: LedgerNode
+        do { node = try LedgerNode(home: loaded, logger: logger) } catch { fail("\(error)") }
+        let signals = SignalWaiter()
+        do { try await node.start() } catch {
+            await node.shutdown()
+            fail("\(error)")
+        }
+        let signal = await signals.wait()
+        logger.notice("received signal; shutting down", metadata: ["signal": "\(signal)"])
+        await node.shutdown()
+    }
+}
+
+/// Catches SIGINT and SIGTERM from creation on; `wait()` returns the first one.
+final class SignalWaiter: Sendable {
+    private let sources: [DispatchSourceSignal]
+    private let stream: AsyncStream<Int32>
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func wait() async -> Int32 {
+        for await sig in stream { return sig }
+        return 0
+    }
+}

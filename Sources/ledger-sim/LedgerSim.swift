@@ -1,0 +1,195 @@
+// ledger-sim: runs the PBFT replicas in the deterministic simulator (one seed, a sweep, or
+// the collusion self-test) and reports violations with the command that replays them.
+import Adversary
+import ArgumentParser
+import Foundation
+import Simulation
+
+@main
+@available(macOS 10.15, *)
+struct LedgerSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger-sim",
+        abstract: "Deterministic simulator for the PBFT ledger: seeded network faults, crashes, Byzantine replicas, checkers.",
+        discussion: """
+            One seed reproduces a run exactly (at the same git commit). Every run checks:
+              safety    – no two honest replicas commit different batches (or blocks) at one height; nothing
+                          invalid (bad signature, wrong chain id) is committed; honest replicas never sign two
+                          conflicting votes;
+              liveness  – with at most f faulty replicas, every transaction submitted to the replicas commits within
+                          a stated bound after GST (printed at the start of a traced run);
+              memory    – a replica's log holds at most the watermark window and checkpoint votes stay bounded;
+              contract  – commits arrive in order with valid certificates, honest messages verify, evidence verifies.
+
+            Faults (--faults): none | network (delay shape, loss ≤ 30 %, duplication, reordering, clock drift) |
+            partitions (network + halves / isolate-primary / one-way partitions healing by GST) |
+            crashes (network + crash/restart of honest replicas from their persisted log) | all | random (per seed).
+
+            Strategies (--strategy; a run has at most f Byzantine replicas unless --byzantine says otherwise):
+            \(ByzantineStrategy.allCases.map { "  \($0.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+              none                honest replicas only
+              all                 (sweeps) seed s runs strategy number s mod 15 of: none + the list above
+
+            Examples:
+              ledger-sim --seed 42 --strategy equivocate           one run, compact event lines
+              ledger-sim --seed 42 --strategy amnesia --trace t.log  also write the full trace to t.log
+              ledger-sim --seeds 0..999 --strategy none            sweep (2 parallel jobs), table + throughput
+              ledger-sim --self-test                               f+1 colluders must produce a caught fork
+
+            Exit status: 0 when every run passes (for --self-test: when the violation is caught), 1 on a violation,
+            2 on bad arguments. A violation prints the property, the seed and the exact replay command.
+            """)
+
+    @Option(help: "Run this one seed (prints an event line per fault, view change and commit).")
+    var seed: UInt64?
+
+    @Option(help: "Sweep an inclusive range of seeds, e.g. 0..999.")
+    var seeds: String?
+
+    @Option(help: "Byzantine strategy: none, all (sweeps) or one of: \(ByzantineStrategy.names.joined(separator: ", ")).")
+    var strategy: String = "none"
+
+    @Option(help: "Number of replicas n = 3f + 1 (4, 7, 10, …).")
+    var replicas: Int = 4
+
+    @Option(help: "Number of Byzantine replicas (default: f when a strategy is given, else 0).")
+    var byzantine: Int?
+
+    @Option(help: "Fault mix: none, network, partitions, crashes, all, random (drawn per seed).")
+    var faults: String = "random"
+
+    @Option(help: "Stop once every honest replica executed this many batches.")
+    var commits: Int = 200
+
+    @Option(name: .customLong("time-limit-ms"), help: "Virtual-time limit of a run, in milliseconds.")
+    var timeLimitMs: UInt64 = 600_000
+
+    @Option(help: "Write the full trace of a single run (--seed) to this file.")
+    var trace: String?
+
+    @Option(help: "Parallel runs in a sweep (each run is single-threaded and deterministic).")
+    var jobs: Int = 2
+
+    @Flag(name: .customLong("self-test"), help: "Run the f+1 collusion self-test: exit 0 only if the safety checker catches the fork.")
+    var selfTest = false
+
+    @Flag(name: .customLong("check-determinism"), help: "Run the seed twice and compare the final ledger hashes.")
+    var checkDeterminism = false
+
+    @Flag(help: "Single run: print only the summary, not the event lines.")
+    var quiet = false
+
+    mutating func run() async throws {
+        guard let mix = FaultMix(rawValue: faults) else {
+            throw ValidationError("unknown --faults \(faults); use one of \(FaultMix.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let choices = ByzantineStrategyChoice.parse(strategy) else {
+            throw ValidationError("unknown --strategy \(strategy); use none, all or one of \(ByzantineStrategy.names.joined(separator: ", "))")
+        }
+        if selfTest { try runSelfTest() }
+        if let range = seeds {
+            try await runSweep(range: range, choices: choices, mix: mix)
+        } else if let seed {
+            guard choices.count == 1 else { throw ValidationError("--strategy all needs --seeds; a single run takes one strategy") }
+            try runOne(seed: seed, strategy: choices[0].strategy, mix: mix)
+        } else if !selfTest {
+            throw ValidationError("give --seed S, --seeds A..B or --self-test (see --help)")
+        }
+    }
+
+    private func scenario(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) -> Scenario {
+        let f = (replicas - 1) / 3
+        return Scenario(
+            seed: seed, replicaCount: replicas, strategy: strategy,
+            byzantineCount: strategy == nil ? (byzantine ?? 0) : (byzantine ?? f), faults: mix,
+            targetCommits: commits, timeLimit_ms: timeLimitMs)
+    }
+
+    private func runOne(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) throws {
+        let s = scenario(seed: seed, strategy: strategy, mix: mix)
+        if let problem = s.problem { throw ValidationError(problem) }
+        let (sink, file) = try makeTraceSink()
+        let started = Date()
+        let result = Simulator.run(s, trace: sink)
+        try? file?.close()
+        let wall = Date().timeIntervalSince(started)
+        print(result.summary)
+        print("wall \(String(format: "%.3f", wall))s")
+        if checkDeterminism {
+            let again = Simulator.run(s)
+            let same = again.ledgerHash == result.ledgerHash && again.ledgerHeight == result.ledgerHeight
+                && again.events == result.events
+            print("determinism: second run ledger \(again.ledgerHeight):\(again.ledgerHash.hex.prefix(16)) — \(same ? "identical" : "DIFFERENT")")
+            if !same { throw ExitCode(1) }
+        }
+        if !result.passed {
+            print(result.failureReport)
+            throw ExitCode(1)
+        }
+    }
+
+    /// The trace sink of a single run: compact lines to stdout (unless --quiet), everything to --trace.
+    private func makeTraceSink() throws -> (((TraceLevel, String) -> Void)?, FileHandle?) {
+        var file: FileHandle?
+        if let path = trace {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            file = FileHandle(forWritingAtPath: path)
+            if file == nil { throw ValidationError("cannot write the trace file \(path)") }
+        }
+        let quiet = self.quiet
+        if quiet && file == nil { return (nil, nil) }
+        return ({ level, line in
+            if level == .compact && !quiet { print(line) }
+            file?.write(Data((line + "\n").utf8))
+        }, file)
+    }
+
+    private func runSweep(range: String, choices: [ByzantineStrategyChoice], mix: FaultMix) async throws {
+        let parts = range.components(separatedBy: "..")
+        guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high else {
+            throw ValidationError("--seeds must look like A..B with A ≤ B, got \(range)")
+        }
+        let scenarios = (low...high).map { seed in
+            scenario(seed: seed, strategy: choices[Int(seed % UInt64(choices.count))].strategy, mix: mix)
+        }
+        if let problem = scenarios.first?.problem { throw ValidationError(problem) }
+        let started = Date()
+        let results = await Sweep.run(scenarios, jobs: max(1, jobs)) { result in
+            if !result.passed { print(result.failureReport) }
+        }
+        let wall = Date().timeIntervalSince(started)
+        var report = SweepReport()
+        for r in results { report.add(r) }
+        print("")
+        for line in report.table { print(line) }
+        let perMinute = Double(results.count) / max(wall, 1e-9) * 60
+        let commitsPerSecond = Double(report.totalCommits) / max(wall, 1e-9)
+        print("")
+        print("\(results.count) runs (n=\(replicas), faults \(mix), target \(commits) commits) in \(String(format: "%.2f", wall))s wall "
+            + "with \(jobs) jobs: \(String(format: "%.0f", perMinute)) seeds/minute, "
+            + "\(String(format: "%.0f", commitsPerSecond)) simulated commits per wall second")
+        if !report.failures.isEmpty {
+            print("\(report.failures.count) run(s) violated a property; replay with:")
+            for f in report.failures { print("  \(f.scenario.replayCommand)") }
+            throw ExitCode(1)
+        }
+    }
+
+    private func runSelfTest() throws {
+        let seed = self.seed ?? 1
+        let (sink, file) = try makeTraceSink()
+        let outcome = Simulator.collusionSelfTest(seed: seed, replicaCount: replicas, trace: sink)
+        try? file?.close()
+        print("self-test: \((replicas - 1) / 3 + 1) colluding replicas (equivocating primary + double-voting accomplice), n=\(replicas), seed \(seed)")
+        for v in outcome.result.violations { print("  caught: \(v)") }
+        if outcome.caught {
+            print("self-test passed: the safety checker reported the fork")
+            throw ExitCode(0)
+        }
+        print("self-test FAILED: f+1 colluders ran without a reported safety violation")
+        print("  replay: \(outcome.result.scenario.replayCommand)")
+        throw ExitCode(1)
+    }
+}
+
+

@@ -1,2 +1,0 @@
-// LedgerCoreTests: placeholder until the suite lands.
-import XCTest

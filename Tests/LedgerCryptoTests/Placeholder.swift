@@ -1,2 +1,0 @@
-// LedgerCryptoTests: placeholder until the suite lands.
-import XCTest

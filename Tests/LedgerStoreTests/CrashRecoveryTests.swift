@@ -1,0 +1,121 @@
+// Checks crash safety for real: a child process (this test binary re-run) writing blocks is SIGKILLed; the file reopens with a contiguous prefix and matching accounts.
+import Foundation
+import XCTest
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+final class CrashRecoveryTests: XCTestCase {
+    static let childEnvironmentKey = "LEDGER_STORE_CRASH_CHILD"
+    static let childTest = "LedgerStoreTests.CrashRecoveryTests/testCrashChildWritesBlocksUntilKilled"
+    static let txPerBlock = 200
+
+    /// In the child (the environment variable names a database): continue the deterministic chain
+    /// from the stored head and apply blocks until killed. Stops by itself after 10 000 blocks or
+    /// 120 s so no orphan outlives a dead parent. Without the variable this test does nothing.
+    func testCrashChildWritesBlocksUntilKilled() throws {
+        guard let path = ProcessInfo.processInfo.environment[Self.childEnvironmentKey] else { return }
+        var chain = ChainBuilder()
+        let store = try LedgerStore.open(path: path, genesis: chain.genesis)
+        let stored = try store.head().height.rawValue
+        while chain.previous.height.rawValue < stored { chain.next(txCount: Self.txPerBlock) }
+        let started = Date()
+        for _ in 0..<10_000 where Date().timeIntervalSince(started) < 120 {
+            try store.apply(chain.next(txCount: Self.txPerBlock), certificate: Array(repeating: 0xce, count: 96))
+        }
+    }
+
+    /// Three rounds of: start a writer child, wait for a few more blocks, SIGKILL it (at whatever
+    /// point it is: usually signing the next batch or inside a write transaction), reopen and check.
+    func testKilledWriterLeavesAContiguousConsistentPrefix() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let path = dir.path("ledger.db")
+        let reference = ChainBuilder()
+        // Create the file first so parent and child never race to initialise it.
+        try LedgerStore.open(path: path, genesis: reference.genesis).close()
+        var lastHead: UInt64 = 0
+        for round in 1...3 {
+            lastHead = try crashRound(path: path, genesis: reference.genesis, after: lastHead, round: round)
+        }
+    }
+
+    /// One round; returns the head found after the crash.
+    private func crashRound(path: String, genesis: Genesis, after previousHead: UInt64, round: Int) throws -> UInt64 {
+        let child = Process()
+        child.executableURL = try Self.testExecutable()
+        child.arguments = Self.testArguments()
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.childEnvironmentKey] = path
+        child.environment = environment
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+
+        // Wait (polling the committed head) until the child has written a few more blocks.
+        let watcher = try LedgerStore.open(path: path, genesis: genesis)
+        let target = previousHead + 5
+        let deadline = Date().addingTimeInterval(60)
+        var seen: UInt64 = 0
+        while seen < target && Date() < deadline && child.isRunning {
+            seen = try watcher.head().height.rawValue
+            usleep(10_000)
+        }
+        XCTAssertTrue(child.isRunning, "round \(round): the child exited by itself")
+        XCTAssertGreaterThanOrEqual(seen, target, "round \(round): the child wrote too few blocks before the deadline")
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationReason, .uncaughtSignal, "round \(round)")
+        watcher.close()
+
+        // Reopen after the crash: it opens (integrity check included), and holds a prefix.
+        let store = try LedgerStore.open(path: path, genesis: genesis)
+        defer { store.close() }
+        let head = try store.head()
+        XCTAssertGreaterThanOrEqual(head.height.rawValue, seen, "round \(round): a committed block was lost")
+
+        var chain = ChainBuilder()
+        var previous = genesis.header
+        for h in 1...max(head.height.rawValue, 1) where h <= head.height.rawValue {
+            let expected = chain.next(txCount: Self.txPerBlock)
+            let block = try XCTUnwrap(store.block(at: Height(h)), "round \(round): block \(h) missing below head \(head.height)")
+            XCTAssertEqual(block, expected.block, "round \(round): block \(h)")
+            XCTAssertEqual(block.header.previousHash, previous.hash)
+            previous = block.header
+        }
+        XCTAssertEqual(head.hash, previous.hash)
+        // Accounts are exactly the state after the head block: nothing from a half-written block.
+        for key in chain.keys {
+            XCTAssertEqual(try store.loadAccount(key.publicKey), chain.state.account(key.publicKey), "round \(round)")
+        }
+        let next = chain.next(txCount: Self.txPerBlock)
+        XCTAssertNil(try store.block(at: next.block.height))
+        for tx in next.block.transactions.prefix(5) { XCTAssertNil(try store.transaction(hash: tx.hash)) }
+        return head.height.rawValue
+    }
+
+    /// The test executable: on Linux the `.xctest` file SwiftPM runs is itself the executable
+    /// (`CommandLine.arguments[0]`); on macOS `xctest` loads the bundle.
+    static func testExecutable() throws -> URL {
+        #if os(macOS)
+        return URL(fileURLWithPath: "/usr/bin/xcrun")
+        #else
+        return URL(fileURLWithPath: CommandLine.arguments[0])
+        #endif
+    }
+
+    static func testArguments() -> [String] {
+        #if os(macOS)
+        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundlePath ?? ""
+        return ["xctest", "-XCTest", childTest, bundle]
+        #else
+        return [childTest]
+        #endif
+    }
+}

@@ -1,2 +1,0 @@
-// LedgerStoreTests: placeholder until the suite lands.
-import XCTest

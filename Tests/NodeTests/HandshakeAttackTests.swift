@@ -1,0 +1,72 @@
+// Checks that a running node refuses hostile P2P connections (wrong chain, unknown key, garbage, oversized frame) and keeps committing.
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import Logging
+import P2P
+import XCTest
+
+final class HandshakeAttackTests: XCTestCase {
+    func testHostileConnectionsAreRefusedAndTheNodeKeepsCommitting() async throws {
+        let net = try TestnetHarness()
+        defer { net.stopAll(); net.removeFiles() }
+        try net.startAll()
+        try await net.waitConnected(Array(0..<4))
+        let target = PeerAddress(host: "127.0.0.1", port: net.basePort)
+        let genesis = net.result.genesis
+        var validators = Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) })
+
+        // Raw garbage, then a frame header announcing 1 GiB.
+        try rawSend(port: net.basePort, Array(repeating: 0xAB, count: 600))
+        try rawSend(port: net.basePort, [0x40, 0x00, 0x00, 0x00] + Array(repeating: 0, count: 64))
+
+        // A validator of another chain.
+        let stranger = SigningKey.generate()
+        var wrongChainValidators = validators
+        wrongChainValidators[PeerID(3)] = stranger.publicKey
+        try await attack(identity: NetworkIdentity(
+            chainID: "other-chain", genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: stranger,
+            validators: wrongChainValidators), target: target)
+        // Right chain, but claiming validator 3 with a key genesis does not know.
+        validators[PeerID(3)] = stranger.publicKey
+        try await attack(identity: NetworkIdentity(
+            chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: stranger,
+            validators: validators), target: target)
+
+        // The node is still up, still connected to its real peers, and still commits.
+        for _ in 0..<5 { try await net.submitTransfer(to: 0) }
+        try await net.waitCommitted(Array(0..<4))
+        let log = net.log(0)
+        XCTAssertTrue(log.lowercased().contains("chain"), "no log line about the wrong-chain peer")
+    }
+
+    /// Dials node 0 as `identity` and sends a consensus-looking payload; the node must not accept it.
+    private func attack(identity: NetworkIdentity, target: PeerAddress) async throws {
+        var logger = Logger(label: "attacker")
+        logger.logLevel = .critical
+        let network = try PeerNetwork(identity: identity, listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+                                      limits: .standard, logger: logger)
+        _ = try await network.start()
+        try network.connect(to: [PeerID(0): target])
+        try await Task.sleep(for: .milliseconds(700))
+        XCTAssertFalse(network.metrics.connectedOutbound.contains(PeerID(0)), "node 0 accepted a hostile handshake")
+        _ = network.send([1, 2, 3], to: PeerID(0))
+        await network.shutdown()
+    }
+
+    private func rawSend(port: Int, _ bytes: [UInt8]) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError.rpc("socket failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard r == 0 else { throw HarnessError.rpc("connect failed") }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        usleep(200_000)
+    }
+}

@@ -1,0 +1,204 @@
+// Test support: generates a testnet, runs real ledger-node processes on 127.0.0.1 and talks JSON-RPC to them.
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgerCore
+import LedgerCrypto
+import Node
+import XCTest
+
+/// Errors of the harness itself (not of the node under test).
+enum HarnessError: Error, CustomStringConvertible {
+    case noBinary(String)
+    case timeout(String)
+    case rpc(String)
+
+    var description: String {
+        switch self {
+        case let .noBinary(s): "ledger-node binary not found: \(s)"
+        case let .timeout(s): "timed out: \(s)"
+        case let .rpc(s): "rpc: \(s)"
+        }
+    }
+}
+
+/// A running n-validator test network made of child processes; `stopAll()` kills them all.
+final class TestnetHarness: @unchecked Sendable {
+    let directory: String
+    let basePort: Int
+    let result: TestnetGenerator.Result
+    let binary: String
+    private(set) var processes: [Int: Process] = [:]
+    var chainID: String { result.genesis.chainID }
+    var count: Int { result.homes.count }
+    var faucetNonce: UInt64 = 0
+
+    private static let portCounter = PortCounter()
+
+    init(validators: Int = 4, checkpointInterval: UInt64 = 10, viewChangeTimeoutMs: UInt64 = 1_000) throws {
+        binary = try Self.locateBinary()
+        basePort = Self.portCounter.next()
+        directory = NSTemporaryDirectory() + "nodetests-\(getpid())-\(basePort)"
+        try? FileManager.default.removeItem(atPath: directory)
+        var consensus = ConsensusParameters.testDefaults
+        consensus.checkpointInterval = checkpointInterval
+        consensus.window = checkpointInterval * 4
+        consensus.viewChangeTimeoutMs = viewChangeTimeoutMs
+        consensus.batchDelayMs = 10
+        result = try TestnetGenerator(validators: validators, outputDirectory: directory, basePort: basePort,
+                                      chainID: "node-tests", consensus: consensus).generate()
+    }
+
+    /// `ledger-node` next to the test bundle (swift test builds the executables too), or $LEDGER_NODE_BIN.
+    static func locateBinary() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["LEDGER_NODE_BIN"] { return env }
+        var candidates: [URL] = []
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        for b in Bundle.allBundles { candidates.append(b.bundleURL.deletingLastPathComponent()) }
+        for dir in candidates {
+            let path = dir.appendingPathComponent("ledger-node").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw HarnessError.noBinary("looked in \(candidates.map(\.path)); build it with swift build --product ledger-node")
+    }
+
+    func rpcURL(_ i: Int) -> URL { URL(string: "http://127.0.0.1:\(basePort + 100 + i)/")! }
+
+    func start(_ i: Int) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["start", "--home", result.homes[i], "--log-level", "info"]
+        let logPath = result.homes[i] + "/node.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        processes[i] = p
+    }
+
+    func startAll() throws { for i in 0..<count { try start(i) } }
+
+    /// SIGKILL one node and wait for it to die.
+    func kill9(_ i: Int) {
+        guard let p = processes[i] else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        processes[i] = nil
+    }
+
+    /// SIGTERM one node and wait (clean shutdown).
+    func terminate(_ i: Int) {
+        guard let p = processes[i] else { return }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        processes[i] = nil
+    }
+
+    func stopAll() {
+        for i in processes.keys.sorted() { kill9(i) }
+    }
+
+    func removeFiles() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func log(_ i: Int) -> String { (try? String(contentsOfFile: result.homes[i] + "/node.log", encoding: .utf8)) ?? "" }
+
+    // MARK: RPC
+
+    func call(_ i: Int, _ method: String, _ params: String = "{}") async throws -> [String: Any] {
+        var request = URLRequest(url: rpcURL(i))
+        request.httpMethod = "POST"
+        request.timeoutInterval = 3
+        request.setValue("application/json", forHTTPHeaderField: "content-type")
+        request.httpBody = Data("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\(method)\",\"params\":\(params)}".utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HarnessError.rpc("not a JSON object: \(String(decoding: data, as: UTF8.self))")
+        }
+        return json
+    }
+
+    func status(_ i: Int) async throws -> [String: Any] {
+        let r = try await call(i, "status")
+        guard let result = r["result"] as? [String: Any] else { throw HarnessError.rpc("status: \(r)") }
+        return result
+    }
+
+    func height(_ i: Int) async throws -> UInt64 {
+        UInt64(try await status(i)["height"] as? String ?? "") ?? 0
+    }
+
+    func blockHash(_ i: Int, _ height: UInt64) async throws -> String? {
+        let r = try await call(i, "block", "{\"height\":\"\(height)\"}")
+        return (r["result"] as? [String: Any])?["hash"] as? String
+    }
+
+    func nonce(_ i: Int, of key: PublicKey) async throws -> UInt64 {
+        let r = try await call(i, "account", "{\"address\":\"\(Address(publicKey: key))\"}")
+        return UInt64(((r["result"] as? [String: Any])?["nonce"] as? String) ?? "") ?? 0
+    }
+
+    /// Submits one faucet transfer (next nonce) to node `i`; returns the JSON-RPC response.
+    @discardableResult
+    func submitTransfer(to i: Int, amount: UInt64 = 1) async throws -> [String: Any] {
+        let recipient = Address(publicKey: SigningKey.generate().publicKey)
+        let tx = try Transaction.signed(chainID: chainID, sender: result.faucetKey, recipient: recipient, amount: amount,
+                                        nonce: faucetNonce)
+        let r = try await call(i, "broadcast_tx_sync", "{\"tx\":\"\(Hex.encode(tx.encoded()))\"}")
+        if r["result"] != nil { faucetNonce += 1 }
+        return r
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `seconds` pass.
+    func waitUntil(_ what: String, seconds: Double, _ condition: () async -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessError.timeout(what)
+    }
+
+    func waitConnected(_ nodes: [Int], seconds: Double = 20) async throws {
+        try await waitUntil("nodes \(nodes) connected", seconds: seconds) {
+            for i in nodes {
+                guard let peers = try? await status(i)["peers"] as? Int, peers == count - 1 else { return false }
+            }
+            return true
+        }
+    }
+
+    /// Waits until every node in `nodes` has executed the faucet's transactions so far.
+    func waitCommitted(_ nodes: [Int], seconds: Double = 30) async throws {
+        let target = faucetNonce
+        try await waitUntil("nonce \(target) committed on \(nodes)", seconds: seconds) {
+            for i in nodes {
+                guard let n = try? await nonce(i, of: result.faucetKey.publicKey), n >= target else { return false }
+            }
+            return true
+        }
+    }
+
+    /// Block hashes at heights 1...upTo on node `i`.
+    func hashes(_ i: Int, upTo: UInt64) async throws -> [String?] {
+        var out: [String?] = []
+        for h in 1...max(1, upTo) { out.append(try await blockHash(i, h)) }
+        return out
+    }
+}
+
+/// Hands out port ranges that do not collide between tests of one run or with other engineers' runs.
+final class PortCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next_: Int = 20_000 + Int(getpid() % 150) * 200
+    func next() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        let v = next_
+        next_ += 200
+        if next_ > 60_000 { next_ = 20_000 }
+        return v
+    }
+}

@@ -1,0 +1,226 @@
+// Runs real PeerNetworks on 127.0.0.1 with ephemeral ports: four validators exchange messages both ways, a restarted peer is reconnected, and hostile connections are refused while honest traffic continues.
+import LedgerCrypto
+import NIOCore
+import NIOPosix
+@testable import P2P
+import XCTest
+
+final class PeerNetworkLoopbackTests: XCTestCase {
+    let validators = TestValidators(count: 4)
+    let limits = fastLimits()
+
+    /// Starts one network per validator and dials everyone; returns them with their addresses.
+    func startCluster(_ count: Int = 4) async throws -> ([PeerNetwork], [PeerID: PeerAddress]) {
+        var networks: [PeerNetwork] = []
+        var addresses: [PeerID: PeerAddress] = [:]
+        for i in 0..<count {
+            let network = try PeerNetwork(
+                identity: validators.identity(i, limits: limits), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+                limits: limits, logger: testLogger("r\(i)"))
+            addresses[PeerID(i)] = try await network.start()
+            networks.append(network)
+        }
+        for network in networks { try network.connect(to: addresses) }
+        return (networks, addresses)
+    }
+
+    func waitFullyConnected(_ networks: [PeerNetwork]) async {
+        let others = networks.count - 1
+        await waitUntil("every validator connected both ways to every other") {
+            networks.allSatisfy { $0.metrics.connectedOutbound.count == others && $0.metrics.connectedInbound.count == others }
+        }
+    }
+
+    func message(_ from: Int, _ to: Int, _ tag: String) -> [UInt8] { Array("\(tag) from r\(from) to r\(to)".utf8) }
+
+    func testFourValidatorsExchangeMessagesInBothDirections() async throws {
+        let (networks, _) = try await startCluster()
+        let inboxes = networks.map { Inbox.draining($0) }
+        await waitFullyConnected(networks)
+
+        for round in ["first", "second"] {
+            for (i, network) in networks.enumerated() {
+                for j in networks.indices where j != i {
+                    XCTAssertTrue(network.send(message(i, j, round), to: PeerID(j)))
+                }
+            }
+        }
+        for (j, inbox) in inboxes.enumerated() {
+            await waitUntil("r\(j) received everything") {
+                var all = true
+                for i in networks.indices where i != j {
+                    for round in ["first", "second"] {
+                        if await !inbox.contains(PeerMessage(from: PeerID(i), bytes: message(i, j, round))) { all = false }
+                    }
+                }
+                return all
+            }
+        }
+        // Per-peer order is preserved: "first" before "second" from each sender.
+        let atZero = await inboxes[0].messages.filter { $0.from == PeerID(1) }.map(\.bytes)
+        XCTAssertEqual(atZero, [message(1, 0, "first"), message(1, 0, "second")])
+        let metrics = networks[0].metrics
+        XCTAssertEqual(metrics.framesOut, 6)
+        XCTAssertEqual(metrics.framesIn, 6)
+        XCTAssertEqual(metrics.totalHandshakeFailures, 0)
+        XCTAssertFalse(networks[0].send(message(0, 0, "self"), to: PeerID(0)), "no link to ourselves")
+        XCTAssertFalse(networks[0].send([UInt8](repeating: 0, count: limits.maxPayloadBytes + 1), to: PeerID(1)))
+        XCTAssertEqual(networks[0].metrics.sendsRefused, 2)
+        for network in networks { await network.shutdown() }
+    }
+
+    func testRestartedPeerIsReconnected() async throws {
+        let (networks, addresses) = try await startCluster(2)
+        let inboxZero = Inbox.draining(networks[0])
+        await waitFullyConnected(networks)
+        let attemptsBefore = networks[0].metrics.connectAttempts
+
+        await networks[1].shutdown()
+        await waitUntil("r0 notices r1 is gone") {
+            !networks[0].metrics.connectedOutbound.contains(PeerID(1))
+        }
+
+        // r1 comes back on the same port with the same identity.
+        let restarted = try PeerNetwork(
+            identity: validators.identity(1, limits: limits), listenAddress: addresses[PeerID(1)]!,
+            limits: limits, logger: testLogger("r1-restarted"))
+        _ = try await restarted.start()
+        try restarted.connect(to: addresses)
+        let inboxOne = Inbox.draining(restarted)
+
+        // PBFT re-sends until acknowledged; the test does the same until each side hears the other.
+        let toOne = message(0, 1, "after restart")
+        let toZero = message(1, 0, "after restart")
+        await waitUntil("traffic flows both ways after the restart") {
+            networks[0].send(toOne, to: PeerID(1))
+            restarted.send(toZero, to: PeerID(0))
+            let heardOne = await inboxOne.contains(PeerMessage(from: PeerID(0), bytes: toOne))
+            let heardZero = await inboxZero.contains(PeerMessage(from: PeerID(1), bytes: toZero))
+            return heardOne && heardZero
+        }
+        XCTAssertGreaterThan(networks[0].metrics.connectAttempts, attemptsBefore)
+        XCTAssertEqual(networks[0].metrics.connectedInbound, [PeerID(1)])
+        await restarted.shutdown()
+        await networks[0].shutdown()
+    }
+
+    /// Opens a raw TCP connection to `address` and writes `bytes` (if any); returns the channel.
+    func rawConnection(to address: PeerAddress, group: EventLoopGroup, writing bytes: [UInt8]) async throws -> Channel {
+        let channel = try await ClientBootstrap(group: group).connect(host: address.host, port: address.port).get()
+        if !bytes.isEmpty { try await channel.writeAndFlush(ByteBuffer(bytes: bytes)) }
+        return channel
+    }
+
+    /// Dials `address` with the real pipeline of a (possibly hostile) identity.
+    func handshakeConnection(to address: PeerAddress, group: EventLoopGroup, as identity: NetworkIdentity, expecting peer: PeerID) async throws -> Channel {
+        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: testLogger("attacker"), delegate: nil)
+        return try await ClientBootstrap(group: group)
+            .channelInitializer { initializer.configure($0, direction: .outbound, expectedPeer: peer) }
+            .connect(host: address.host, port: address.port).get()
+    }
+
+    func testHostileConnectionsAreRefusedWhileHonestPeersKeepTalking() async throws {
+        let (networks, addresses) = try await startCluster()
+        let inboxes = networks.map { Inbox.draining($0) }
+        await waitFullyConnected(networks)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let target = addresses[PeerID(0)]!
+
+        let stranger = SigningKey.generate()
+        var strangerTable = validators.table
+        strangerTable[PeerID(2)] = stranger.publicKey
+        strangerTable[PeerID(9)] = stranger.publicKey
+        let wrongChain = try NetworkIdentity(
+            chainID: "evil-chain", genesisHash: validators.genesisHash, localID: PeerID(3),
+            signingKey: validators.keys[PeerID(3)]!, validators: validators.table)
+        let wrongKey = try NetworkIdentity(
+            chainID: validators.chainID, genesisHash: validators.genesisHash, localID: PeerID(2),
+            signingKey: stranger, validators: strangerTable)
+        let unknownID = try NetworkIdentity(
+            chainID: validators.chainID, genesisHash: validators.genesisHash, localID: PeerID(9),
+            signingKey: stranger, validators: strangerTable)
+
+        var attackers: [Channel] = []
+        attackers.append(try await rawConnection(to: target, group: group, writing: [0, 0, 0, 8] + Array("GET / HT".utf8)))
+        attackers.append(try await rawConnection(to: target, group: group, writing: [0x7F, 0xFF, 0xFF, 0xFF]))
+        attackers.append(try await handshakeConnection(to: target, group: group, as: wrongChain, expecting: PeerID(0)))
+        attackers.append(try await handshakeConnection(to: target, group: group, as: wrongKey, expecting: PeerID(0)))
+        attackers.append(try await handshakeConnection(to: target, group: group, as: unknownID, expecting: PeerID(0)))
+
+        await waitUntil("r0 closed every hostile connection") { attackers.allSatisfy { !$0.isActive } }
+        let failures = networks[0].metrics.handshakeFailures
+        XCTAssertEqual(failures["malformed"], 1, "\(failures)")
+        XCTAssertEqual(failures["oversized"], 1, "\(failures)")
+        XCTAssertEqual(failures["chain"], 1, "\(failures)")
+        XCTAssertEqual(failures["bad_signature"], 1, "\(failures)")
+        XCTAssertEqual(failures["unknown_validator"], 1, "\(failures)")
+        XCTAssertEqual(networks[0].metrics.connectedInbound, [PeerID(1), PeerID(2), PeerID(3)], "the genuine r2 and r3 stay connected")
+
+        // Honest traffic still flows, including to and from the attacked node.
+        for (i, network) in networks.enumerated() {
+            for j in networks.indices where j != i { network.send(message(i, j, "after attack"), to: PeerID(j)) }
+        }
+        for (j, inbox) in inboxes.enumerated() {
+            await waitUntil("r\(j) received the post-attack round") {
+                var all = true
+                for i in networks.indices where i != j {
+                    if await !inbox.contains(PeerMessage(from: PeerID(i), bytes: message(i, j, "after attack"))) { all = false }
+                }
+                return all
+            }
+        }
+        try await group.shutdownGracefully()
+        for network in networks { await network.shutdown() }
+    }
+
+    func testSendQueueDropsOldestWhilePeerIsUnreachable() async throws {
+        var small = limits
+        small.sendQueueCapacity = 3
+        small.sendQueueMaxBytes = small.maxPayloadBytes
+        let lonely = try PeerNetwork(
+            identity: validators.identity(0, limits: small), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: small, logger: testLogger("lonely"))
+        _ = try await lonely.start()
+        // Port 1 on loopback refuses connections, so nothing ever leaves the queue.
+        try lonely.connect(to: [PeerID(1): PeerAddress(host: "127.0.0.1", port: 1)])
+        for k in 0..<10 { XCTAssertTrue(lonely.send([UInt8(k)], to: PeerID(1))) }
+        await waitUntil("seven of ten payloads dropped from a 3-slot queue") { lonely.metrics.sendQueueDrops == 7 }
+        XCTAssertEqual(lonely.metrics.framesOut, 0)
+        await lonely.shutdown()
+        XCTAssertFalse(lonely.send([1], to: PeerID(1)), "send after shutdown is refused")
+    }
+
+    func testInboundConnectionsAreCapped() async throws {
+        var capped = limits
+        capped.maxInboundConnections = 2
+        let target = try PeerNetwork(
+            identity: validators.identity(0, limits: capped), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: capped, logger: testLogger("capped"))
+        let address = try await target.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var idle: [Channel] = []
+        for _ in 0..<3 { idle.append(try await rawConnection(to: address, group: group, writing: [])) }
+        await waitUntil("the third silent connection is refused") {
+            target.metrics.inboundRefused == 1 && idle.filter(\.isActive).count == 2
+        }
+        for channel in idle { try? await channel.close() }
+        // Closed connections free their slots: a fresh connection is admitted again.
+        await waitUntil("slots are released") {
+            target.metrics.handshakeFailures["closed", default: 0] == 2
+        }
+        let later = try await rawConnection(to: address, group: group, writing: [])
+        try? await Task.sleep(nanoseconds: 100_000_000)
+        XCTAssertEqual(target.metrics.inboundRefused, 1)
+        try? await later.close()
+        try await group.shutdownGracefully()
+        await target.shutdown()
+    }
+
+    func testInvalidLimitsAreRejected() {
+        var bad = P2PLimits()
+        bad.keepaliveInterval = .seconds(60)
+        XCTAssertThrowsError(try PeerNetwork(
+            identity: validators.identity(0), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: bad, logger: testLogger("bad")))
+    }
+}

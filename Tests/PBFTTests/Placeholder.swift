@@ -1,2 +1,0 @@
-// PBFTTests: placeholder until the suite lands.
-import XCTest

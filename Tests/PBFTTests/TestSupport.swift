@@ -1,0 +1,172 @@
+// Test support: a cheap batch type and a hand-driven cluster of replicas that delivers actions between them.
+import XCTest
+@testable import PBFT
+
+/// A request identified by a number.
+struct TestRequest: ConsensusRequest {
+    var id: UInt64
+    var requestDigest: Digest { Hash.blake2b256(withUnsafeBytes(of: id.bigEndian) { Array($0) }) }
+    var encodedByteCount: Int { 8 }
+}
+
+/// A batch of numbered requests.
+struct TestBatch: ConsensusBatch {
+    var view: View
+    var timestampMilliseconds: UInt64
+    var requests: [TestRequest]
+    var digest: Digest { Hash.blake2b256(encoded()) }
+    var isNull: Bool { view == .zero && timestampMilliseconds == 0 && requests.isEmpty }
+    static var null: TestBatch { TestBatch(view: .zero, timestampMilliseconds: 0, requests: []) }
+
+    static func make(view: View, timestampMilliseconds: UInt64, requests: [TestRequest]) -> TestBatch {
+        TestBatch(view: view, timestampMilliseconds: timestampMilliseconds, requests: requests)
+    }
+
+    func encoded() -> [UInt8] {
+        var w = WireWriter()
+        w.view(view); w.u64(timestampMilliseconds); w.u32(UInt32(requests.count))
+        for r in requests { w.u64(r.id) }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>) -> TestBatch? {
+        var r = WireReader(Array(bytes))
+        do throws(PBFTError) {
+            let v = try r.view()
+            let ts = try r.u64()
+            let k = Int(try r.u32())
+            guard k <= r.remaining / 8 else { return nil }
+            var reqs: [TestRequest] = []
+            for _ in 0..<k { reqs.append(TestRequest(id: try r.u64())) }
+            try r.finish()
+            return TestBatch(view: v, timestampMilliseconds: ts, requests: reqs)
+        } catch {
+            return nil
+        }
+    }
+}
+
+typealias TMessage = Message<TestBatch>
+
+let testChain = "test-chain"
+
+func testConfig(_ id: Int, n: Int = 4, k: UInt64 = 4, window: UInt64 = 8) -> ReplicaConfiguration {
+    ReplicaConfiguration(
+        replicaCount: n, replicaID: ReplicaID(id), chainID: testChain, checkpointInterval: k, window: window,
+        maxBatchTxs: 2, maxBatchBytes: 1_000, batchDelayMs: 10, viewChangeTimeoutMs: 1_000,
+        maxViewChangeTimeoutMs: 16_000, maxClockDriftMs: 5_000, retransmitIntervalMs: 100_000)
+}
+
+/// Signs as any replica (tests play Byzantine peers by hand).
+func signed<Body: SignableBody>(_ body: Body, by id: Int) -> Signed<Body> {
+    Signed.make(body, signer: ReplicaID(id), using: SimulatedSigner(replica: ReplicaID(id)), chainID: testChain)
+}
+
+/// The deterministic block hash every replica computes for a batch at a sequence number.
+func blockHash(_ seq: SequenceNumber, _ digest: Digest) -> Digest {
+    var h = Hasher256()
+    h.update(withUnsafeBytes(of: seq.rawValue.bigEndian) { Array($0) })
+    h.update(digest)
+    return h.finalize()
+}
+
+/// Four (or n) replicas wired together by hand. Messages queue until `deliverAll`; a filter
+/// can drop them. Commits are executed immediately (the driver's job) and reported back.
+struct Cluster {
+    var replicas: [Replica<TestBatch>]
+    let verifier: MessageVerifier<TestBatch>
+    var now: UInt64 = 1_000_000
+    var queue: [(from: Int, to: Int, message: TMessage)] = []
+    var persisted: [[LogRecord<TestBatch>]]
+    var committed: [[CommittedBatch<TestBatch>]]
+    var evidence: [[EquivocationEvidence]]
+    var stateTransfers: [[StateTransferTarget]]
+    var notes: [[Note]]
+    var timers: [[TimerKind: UInt64]]
+    var executes = true
+    /// Return false to drop a message (from, to).
+    var filter: (Int, Int, TMessage) -> Bool = { _, _, _ in true }
+
+    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, start: Bool = true) {
+        replicas = (0..<n).map { try! Replica(configuration: testConfig($0, n: n, k: k, window: window), signer: SimulatedSigner(replica: ReplicaID($0))) }
+        verifier = MessageVerifier(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: n), checkBatch: { _ in .valid })
+        persisted = Array(repeating: [], count: n)
+        committed = Array(repeating: [], count: n)
+        evidence = Array(repeating: [], count: n)
+        stateTransfers = Array(repeating: [], count: n)
+        notes = Array(repeating: [], count: n)
+        timers = Array(repeating: [:], count: n)
+        if start {
+            for i in 0..<n { handle(i, .start(.genesis)) }
+        }
+    }
+
+    var n: Int { replicas.count }
+
+    /// Feeds one event to replica `i` and performs its actions like a driver would.
+    mutating func handle(_ i: Int, _ event: Event<TestBatch>) {
+        let actions = replicas[i].handle(event, now: now)
+        var followUps: [Event<TestBatch>] = []
+        for a in actions {
+            switch a {
+            case let .send(m, to): queue.append((i, to.index, m))
+            case let .broadcast(m): for j in 0..<n where j != i { queue.append((i, j, m)) }
+            case let .setTimer(kind, after): timers[i][kind] = now + after
+            case let .cancelTimer(kind): timers[i][kind] = nil
+            case let .persist(r): persisted[i].append(r)
+            case let .commit(c):
+                committed[i].append(c)
+                if executes { followUps.append(.executed(c.sequence, blockHash: blockHash(c.sequence, c.batch.digest))) }
+            case let .requestStateTransfer(t): stateTransfers[i].append(t)
+            case let .evidence(e): evidence[i].append(e)
+            case let .note(note): notes[i].append(note)
+            }
+        }
+        for e in followUps { handle(i, e) }
+    }
+
+    /// Delivers a message to `to` through the verifier (as the driver does).
+    mutating func deliver(_ m: TMessage, to: Int) {
+        guard let v = try? verifier.verify(m) else { return }
+        handle(to, .message(v))
+    }
+
+    /// Delivers queued messages (and those they cause) until the queue is empty.
+    mutating func deliverAll(limit: Int = 100_000) {
+        var steps = 0
+        while !queue.isEmpty && steps < limit {
+            let (from, to, m) = queue.removeFirst()
+            steps += 1
+            guard filter(from, to, m) else { continue }
+            deliver(m, to: to)
+        }
+    }
+
+    /// Advances the clock by `ms`, firing due timers in time order.
+    mutating func advance(_ ms: UInt64) {
+        let end = now + ms
+        while true {
+            var next: (at: UInt64, replica: Int, kind: TimerKind)?
+            for i in 0..<n {
+                for (kind, at) in timers[i] where at <= end {
+                    if next == nil || at < next!.at || (at == next!.at && (i, "\(kind)") < (next!.replica, "\(next!.kind)")) {
+                        next = (at, i, kind)
+                    }
+                }
+            }
+            guard let t = next else { break }
+            now = max(now, t.at)
+            timers[t.replica][t.kind] = nil
+            handle(t.replica, .timerFired(t.kind))
+            deliverAll()
+        }
+        now = end
+    }
+
+    mutating func submit(_ ids: [UInt64], to targets: [Int]? = nil) {
+        let reqs = ids.map { TestRequest(id: $0) }
+        for i in targets ?? Array(0..<n) { handle(i, .requests(reqs)) }
+    }
+
+    func committedIDs(_ i: Int) -> [UInt64] { committed[i].flatMap { $0.batch.requests.map(\.id) } }
+}

@@ -1,0 +1,196 @@
+// Checks the view-change rules of Castro & Liskov §4.4 (VIEW-CHANGE validity, the O-set computation, NEW-VIEW checking, the f+1 join rule, timeout doubling) with scripted messages to four replicas.
+import XCTest
+@testable import PBFT
+
+final class ViewChangeTests: XCTestCase {
+    let scheme = SimulatedSignatureScheme(replicaCount: 4)
+
+    func batch(_ ids: [UInt64], view: UInt64 = 0, ts: UInt64 = 1_000_000) -> TestBatch {
+        TestBatch(view: View(view), timestampMilliseconds: ts, requests: ids.map { TestRequest(id: $0) })
+    }
+
+    /// A valid prepared certificate for `b` at (view, seq): the primary's pre-prepare and prepares from two backups.
+    func certificate(_ b: TestBatch, view: UInt64, seq: UInt64) -> PreparedCertificate {
+        let v = View(view)
+        let primary = v.primary(replicaCount: 4).index
+        let backups = (0..<4).filter { $0 != primary }.prefix(2)
+        return PreparedCertificate(
+            prePrepare: signed(PrePrepare(view: v, sequence: SequenceNumber(seq), digest: b.digest), by: primary),
+            prepares: backups.map { signed(Prepare(view: v, sequence: SequenceNumber(seq), digest: b.digest), by: $0) })
+    }
+
+    func viewChange(to view: UInt64, by: Int, certs: [PreparedCertificate] = [], batches: [TestBatch] = [],
+                    checkpoint: CheckpointProof = .genesis) -> (Signed<ViewChange>, TMessage) {
+        let m = signed(ViewChange(newView: View(view), stableCheckpoint: checkpoint, preparedCertificates: certs), by: by)
+        return (m, .viewChange(m, batches: batches))
+    }
+
+    func rejections(_ c: Cluster, _ i: Int, kind: String) -> [String] {
+        c.notes[i].compactMap { if case let .rejected(k, _, reason) = $0, k == kind { reason } else { nil } }
+    }
+
+    // MARK: VIEW-CHANGE validity
+
+    func testViewChangeWithTooFewCheckpointSignaturesIsRejected() {
+        var c = Cluster()
+        let hash = blockHash(SequenceNumber(4), batch([1]).digest)
+        let proof = CheckpointProof(sequence: SequenceNumber(4), blockHash: hash, checkpoints: [
+            signed(Checkpoint(sequence: SequenceNumber(4), blockHash: hash), by: 2),
+            signed(Checkpoint(sequence: SequenceNumber(4), blockHash: hash), by: 3),
+        ])
+        c.deliver(viewChange(to: 1, by: 2, checkpoint: proof).1, to: 1)
+        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 1)
+        XCTAssertTrue(rejections(c, 1, kind: "view-change")[0].contains("distinct signers"))
+        // The same proof with a third signature is accepted.
+        var good = proof
+        good.checkpoints.append(signed(Checkpoint(sequence: SequenceNumber(4), blockHash: hash), by: 0))
+        c.deliver(viewChange(to: 1, by: 2, checkpoint: good).1, to: 1)
+        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 1)
+    }
+
+    func testViewChangeWithBadPreparedCertificateIsRejected() {
+        var c = Cluster()
+        let b = batch([7])
+        var tooFew = certificate(b, view: 0, seq: 1)
+        tooFew.prepares.removeLast()
+        var duplicated = certificate(b, view: 0, seq: 1)
+        duplicated.prepares = [duplicated.prepares[0], duplicated.prepares[0]]
+        var wrongPrimary = certificate(b, view: 0, seq: 1)
+        wrongPrimary.prePrepare = signed(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: b.digest), by: 3)
+        var mixed = certificate(b, view: 0, seq: 1)
+        mixed.prepares[1] = signed(Prepare(view: .zero, sequence: SequenceNumber(1), digest: batch([8]).digest), by: 3)
+        let fromFuture = certificate(b, view: 1, seq: 1)  // not below the new view 1
+        for (i, cert) in [tooFew, duplicated, wrongPrimary, mixed, fromFuture].enumerated() {
+            c.deliver(viewChange(to: 1, by: 2, certs: [cert], batches: [b]).1, to: 1)
+            XCTAssertEqual(rejections(c, 1, kind: "view-change").count, i + 1, "case \(i)")
+        }
+        // A certificate whose batch is not attached is rejected too.
+        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(b, view: 0, seq: 1)], batches: []).1, to: 1)
+        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 6)
+        // And the well-formed one is accepted.
+        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(b, view: 0, seq: 1)], batches: [b]).1, to: 1)
+        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 6)
+    }
+
+    // MARK: O set
+
+    func testNewViewOSetTakesHighestViewCertificateAndFillsGapsWithNull() {
+        var c = Cluster()
+        let a = batch([1]), b = batch([2], view: 1, ts: 1_000_100), d = batch([3])
+        // Replica 0: seq 1 prepared in view 0 (digest a) and seq 3 (digest d). Replica 1: seq 1 prepared in view 1 (digest b).
+        let vc0 = viewChange(to: 2, by: 0, certs: [certificate(a, view: 0, seq: 1), certificate(d, view: 0, seq: 3)], batches: [a, d])
+        let vc1 = viewChange(to: 2, by: 1, certs: [certificate(b, view: 1, seq: 1)], batches: [b])
+        let plan = c.replicas[2].computeNewViewPlan([vc0.0, vc1.0])
+        XCTAssertEqual(plan.checkpoint.sequence, .zero)
+        XCTAssertEqual(plan.maxS, SequenceNumber(3))
+        XCTAssertEqual(plan.slots.map(\.0.rawValue), [1, 2, 3])
+        XCTAssertEqual(plan.slots.map(\.1), [b.digest, TestBatch.null.digest, d.digest])
+
+        // End to end: replica 2 (primary of view 2) joins on f + 1 view changes and sends that NEW-VIEW.
+        c.deliver(vc0.1, to: 2)
+        XCTAssertFalse(c.replicas[2].isChangingView, "one view change is not enough to join")
+        c.deliver(vc1.1, to: 2)
+        XCTAssertEqual(c.replicas[2].view, View(2))
+        let newViews = c.queue.compactMap { if case let .newView(m, bs) = $0.message { (m, bs) } else { nil } }
+        XCTAssertEqual(newViews.count, 3, "broadcast to the three others")
+        let (nv, attached) = newViews[0]
+        XCTAssertEqual(nv.body.prePrepares.map(\.body.digest), [b.digest, TestBatch.null.digest, d.digest])
+        XCTAssertTrue(nv.body.prePrepares.allSatisfy { $0.body.view == View(2) && $0.signer == ReplicaID(2) })
+        XCTAssertEqual(Set(attached.map(\.digest)), [b.digest, d.digest])
+        XCTAssertFalse(c.replicas[2].isChangingView)
+
+        // Backups accept it, prepare O, and the batches commit in view 2 (null batch at seq 2).
+        c.deliverAll()
+        for i in 0..<4 {
+            XCTAssertEqual(c.replicas[i].view, View(2), "replica \(i)")
+            XCTAssertEqual(c.committed[i].map(\.batch.digest), [b.digest, TestBatch.null.digest, d.digest], "replica \(i)")
+        }
+    }
+
+    func testNewViewWithWrongOSetIsRejectedByBackups() {
+        var c = Cluster()
+        let a = batch([1]), b = batch([2], view: 1, ts: 1_000_100)
+        let vc0 = viewChange(to: 2, by: 0, certs: [certificate(a, view: 0, seq: 1)], batches: [a])
+        let vc1 = viewChange(to: 2, by: 1, certs: [certificate(b, view: 1, seq: 1)], batches: [b])
+        let vc3 = viewChange(to: 2, by: 3)
+        // The primary of view 2 proposes the older (lower-view) digest: O differs from the recomputation.
+        let wrongO = [signed(PrePrepare(view: View(2), sequence: SequenceNumber(1), digest: a.digest), by: 2)]
+        let bad = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0, vc3.0], prePrepares: wrongO), by: 2)
+        c.deliver(.newView(bad, batches: [a]), to: 3)
+        XCTAssertEqual(c.replicas[3].view, .zero)
+        XCTAssertTrue(rejections(c, 3, kind: "new-view").first?.contains("differs") ?? false)
+        // Too few view changes.
+        let rightO = [signed(PrePrepare(view: View(2), sequence: SequenceNumber(1), digest: b.digest), by: 2)]
+        let short = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0], prePrepares: rightO), by: 2)
+        c.deliver(.newView(short, batches: [b]), to: 3)
+        XCTAssertEqual(c.replicas[3].view, .zero)
+        // Signed by someone other than the primary of view 2.
+        let imposter = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0, vc3.0], prePrepares: rightO), by: 1)
+        c.deliver(.newView(imposter, batches: [b]), to: 3)
+        XCTAssertEqual(c.replicas[3].view, .zero)
+        XCTAssertEqual(rejections(c, 3, kind: "new-view").count, 3)
+        // The correct one is accepted and replica 3 prepares O.
+        let good = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0, vc3.0], prePrepares: rightO), by: 2)
+        c.deliver(.newView(good, batches: [b]), to: 3)
+        XCTAssertEqual(c.replicas[3].view, View(2))
+        XCTAssertFalse(c.replicas[3].isChangingView)
+        XCTAssertTrue(c.persisted[3].contains { if case let .prepare(p) = $0 { p.body.view == View(2) && p.body.digest == b.digest } else { false } })
+    }
+
+    // MARK: liveness rules
+
+    func testFPlusOneViewChangesForHigherViewsMakeAReplicaJoinTheSmallest() {
+        var c = Cluster()
+        c.deliver(viewChange(to: 3, by: 2).1, to: 0)
+        XCTAssertEqual(c.replicas[0].view, .zero)
+        XCTAssertFalse(c.replicas[0].isChangingView)
+        c.deliver(viewChange(to: 2, by: 3).1, to: 0)
+        XCTAssertEqual(c.replicas[0].view, View(2), "joins the smallest of the f + 1 higher views")
+        XCTAssertTrue(c.replicas[0].isChangingView)
+        XCTAssertTrue(c.persisted[0].contains { if case let .viewChange(m, _) = $0 { m.body.newView == View(2) } else { false } })
+    }
+
+    func testViewChangeTimeoutDoublesPerFailedViewAndResetsOnProgress() {
+        var c = Cluster()
+        // The primary of view 0 is silent, and the primary of view 1 never sends its NEW-VIEW.
+        c.filter = { from, _, m in
+            if from == 0 { return false }
+            if from == 1, case .newView = m { return false }
+            return true
+        }
+        c.submit([5], to: [1, 2, 3])
+        c.deliverAll()
+        XCTAssertEqual(c.replicas[2].currentViewChangeTimeoutMs, 1_000)
+        c.advance(1_000)
+        XCTAssertEqual(c.replicas[2].view, View(1))
+        XCTAssertTrue(c.replicas[2].isChangingView)
+        c.advance(1_000)
+        XCTAssertEqual(c.replicas[2].view, View(2), "no NEW-VIEW for view 1 in time → view 2")
+        XCTAssertEqual(c.replicas[2].currentViewChangeTimeoutMs, 2_000)
+        // View 2's primary (replica 2) is allowed to speak: it installs view 2 and the request commits.
+        c.advance(10)
+        XCTAssertFalse(c.replicas[3].isChangingView)
+        XCTAssertEqual(c.committedIDs(3), [5])
+        XCTAssertEqual(c.replicas[3].currentViewChangeTimeoutMs, 1_000, "progress resets the timeout")
+    }
+
+    func testPreparedBatchSurvivesAViewChange() {
+        var c = Cluster()
+        // Commits are lost: seq 1 prepares everywhere but commits nowhere.
+        c.filter = { _, _, m in if case .commit = m { false } else { true } }
+        c.submit([9])
+        c.deliverAll()
+        c.advance(20)
+        XCTAssertTrue(c.committed.allSatisfy(\.isEmpty))
+        let digest = c.persisted[1].compactMap { if case let .prepare(p) = $0 { p.body.digest } else { nil } }.first
+        XCTAssertNotNil(digest)
+        c.filter = { from, _, _ in from != 0 }  // the old primary goes silent
+        c.advance(1_000)
+        c.advance(10)
+        for i in 1...3 {
+            XCTAssertEqual(c.replicas[i].view, View(1))
+            XCTAssertEqual(c.committed[i].first?.batch.digest, digest, "replica \(i) commits the batch prepared in view 0")
+            XCTAssertEqual(c.committed[i].first?.certificate.view, View(1))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+// Checks the canonical encoding: every message round-trips, and truncated, extended or random input is rejected with an error (never a trap).
+import XCTest
+@testable import PBFT
+
+final class WireTests: XCTestCase {
+    func sampleMessages() -> [TMessage] {
+        let b = TestBatch(view: View(1), timestampMilliseconds: 77, requests: [TestRequest(id: 1), TestRequest(id: 2)])
+        let pp = signed(PrePrepare(view: View(1), sequence: SequenceNumber(3), digest: b.digest), by: 1)
+        let prepares = [2, 3].map { signed(Prepare(view: View(1), sequence: SequenceNumber(3), digest: b.digest), by: $0) }
+        let cp = CheckpointProof(sequence: SequenceNumber(4), blockHash: b.digest, checkpoints: (0..<3).map {
+            signed(Checkpoint(sequence: SequenceNumber(4), blockHash: b.digest), by: $0)
+        })
+        let vc = signed(ViewChange(newView: View(2), stableCheckpoint: cp,
+                                   preparedCertificates: [PreparedCertificate(prePrepare: pp, prepares: prepares)]), by: 3)
+        let nv = signed(NewView(view: View(2), viewChanges: [vc, vc], prePrepares: [pp]), by: 2)
+        let commits = (0..<3).map { signed(Commit(view: View(1), sequence: SequenceNumber(3), digest: b.digest), by: $0) }
+        return [
+            .prePrepare(pp, batch: b), .prepare(prepares[0]), .commit(commits[0]),
+            .checkpoint(cp.checkpoints[0]), .viewChange(vc, batches: [b]), .newView(nv, batches: [b]),
+            .status(signed(Status(view: View(2), isChangingView: true, lastExecuted: SequenceNumber(9), stableCheckpoint: SequenceNumber(8)), by: 0)),
+            .committedBatch(CommitCertificate(view: View(1), sequence: SequenceNumber(3), digest: b.digest, commits: commits), batch: b),
+        ]
+    }
+
+    func testEveryMessageRoundTripsAndVerifies() throws {
+        let verifier = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        for m in sampleMessages() {
+            let bytes = m.encoded()
+            XCTAssertEqual(try TMessage.decode(bytes, replicaCount: 4, window: 8), m, m.kindName)
+            XCTAssertNoThrow(try verifier.decodeAndVerify(bytes, window: 8), m.kindName)
+        }
+    }
+
+    func testTruncatedAndExtendedInputIsRejected() {
+        for m in sampleMessages() {
+            let bytes = m.encoded()
+            for cut in 0..<bytes.count {
+                XCTAssertThrowsError(try TMessage.decode(Array(bytes[..<cut]), replicaCount: 4, window: 8), "\(m.kindName) cut at \(cut)")
+            }
+            XCTAssertThrowsError(try TMessage.decode(bytes + [0], replicaCount: 4, window: 8))
+        }
+    }
+
+    func testRandomBytesNeverTrap() {
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<5_000 {
+            let length = Int(rng.next() % 300)
+            var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if !bytes.isEmpty { bytes[0] = UInt8(1 + rng.next() % 8) }
+            _ = try? TMessage.decode(bytes, replicaCount: 4, window: 8)
+        }
+        // Mutations of valid messages either fail to decode or fail to verify (or are still the same message).
+        let verifier = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        for m in sampleMessages() {
+            let bytes = m.encoded()
+            for _ in 0..<200 {
+                var mutated = bytes
+                let i = Int(rng.next() % UInt64(bytes.count))
+                mutated[i] ^= UInt8(1 + rng.next() % 255)
+                if let decoded = try? TMessage.decode(mutated, replicaCount: 4, window: 8), decoded != m {
+                    XCTAssertThrowsError(try verifier.verify(decoded), "\(m.kindName) mutated at \(i)")
+                }
+            }
+        }
+    }
+
+    func testCountsAboveTheBoundsAreRefusedBeforeAllocation() {
+        // A commit certificate claiming 60000 commits for 4 validators.
+        var w = WireWriter()
+        w.u8(WireKind.committedBatch.rawValue); w.view(.zero); w.seq(SequenceNumber(1)); w.digest(.zero); w.u16(60_000)
+        XCTAssertThrowsError(try TMessage.decode(w.bytes, replicaCount: 4, window: 8)) { error in
+            guard case PBFTError.countTooLarge = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testBadSignatureOrUnknownSignerIsRejectedByTheVerifier() {
+        let verifier = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        let p = signed(Prepare(view: .zero, sequence: SequenceNumber(1), digest: .zero), by: 1)
+        XCTAssertThrowsError(try verifier.verify(.prepare(Signed(body: p.body, signer: ReplicaID(2), signature: p.signature))))
+        XCTAssertThrowsError(try verifier.verify(.prepare(Signed(body: p.body, signer: ReplicaID(9), signature: p.signature))))
+        let otherChain = Signed.make(p.body, signer: ReplicaID(1), using: SimulatedSigner(replica: ReplicaID(1)), chainID: "other")
+        XCTAssertThrowsError(try verifier.verify(.prepare(otherChain)))
+        // A batch that fails the ledger check, or does not match its digest.
+        let strict = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .invalid("no") })
+        let b = TestBatch(view: .zero, timestampMilliseconds: 5, requests: [TestRequest(id: 1)])
+        let pp = signed(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: b.digest), by: 0)
+        XCTAssertThrowsError(try strict.verify(.prePrepare(pp, batch: b)))
+        XCTAssertNoThrow(try verifier.verify(.prePrepare(pp, batch: b)))
+        XCTAssertThrowsError(try verifier.verify(.prePrepare(pp, batch: TestBatch.null)))
+    }
+
+    func testEd25519SchemeSignsAndVerifies() throws {
+        let keys = try (0..<4).map { i in try SigningKey(seed: [UInt8](repeating: UInt8(i + 1), count: 32)) }
+        let scheme = Ed25519ValidatorKeys(publicKeys: keys.map(\.publicKey))
+        let m = Signed.make(Commit(view: .zero, sequence: SequenceNumber(1), digest: .zero), signer: ReplicaID(2),
+                            using: Ed25519MessageSigner(key: keys[2]), chainID: testChain)
+        XCTAssertTrue(m.isValid(scheme: scheme, chainID: testChain))
+        XCTAssertFalse(Signed(body: m.body, signer: ReplicaID(1), signature: m.signature).isValid(scheme: scheme, chainID: testChain))
+    }
+
+    func testConfigurationValidation() {
+        XCTAssertNoThrow(try testConfig(0).validate())
+        var c = testConfig(0); c.window = 6  // not a multiple of K = 4
+        XCTAssertThrowsError(try c.validate())
+        c = testConfig(0); c.replicaID = ReplicaID(4)
+        XCTAssertThrowsError(try c.validate())
+        c = testConfig(0); c.chainID = ""
+        XCTAssertThrowsError(try c.validate())
+        c = testConfig(0, n: 7)
+        XCTAssertEqual(c.f, 2); XCTAssertEqual(c.quorum, 5); XCTAssertEqual(c.weakQuorum, 3)
+    }
+}
+
+/// A tiny deterministic generator for fuzz-style tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,2 +1,0 @@
-// SimulationTests: placeholder until the suite lands.
-import XCTest
