@@ -40,19 +40,19 @@ public enum ByzantineStrategy: String, CaseIterable, Hashable, Sendable, CustomS
     /// One line on what the strategy does, for `--help`.
     public var summary: String {
         switch self {
-        case .equivocate: return "primary sends different batches to different backups"
+        case .equivocate: return "primary sends different batches to backups"
         case .silent: return "sends nothing"
-        case .slowPrimary: return "primary delays proposals until just under the view-change timeout"
-        case .doubleVote: return "conflicting PREPAREs/COMMITs for the same (view, seq) to different peers"
-        case .amnesia: return "restarts without its consensus log (must be caught as evidence or be harmless)"
+        case .slowPrimary: return "primary holds proposals to just under the timeout"
+        case .doubleVote: return "conflicting PREPAREs/COMMITs for one (view, seq)"
+        case .amnesia: return "restarts without its consensus log"
         case .badSignature: return "sends messages with invalid signatures"
         case .forgeSender: return "claims to be another replica"
         case .replay: return "re-sends old messages"
-        case .flood: return "stale-view and far-future-sequence messages beyond the watermarks"
+        case .flood: return "stale views, sequences beyond the watermarks"
         case .fakePrepared: return "forged prepared certificates in VIEW-CHANGE"
         case .badNewView: return "NEW-VIEW with a wrong O set"
         case .corruptCheckpoint: return "CHECKPOINTs with wrong block hashes"
-        case .invalidTx: return "primary proposes a batch with an invalid transaction"
+        case .invalidTx: return "primary proposes a batch with an invalid tx"
         case .censor: return "ignores one client's transactions"
         }
     }

@@ -117,7 +117,7 @@ extension ConsensusDriver {
 
     /// Checks each fetched block: consecutive heights, batch decodes, certificate for that height and
     /// digest with 2f + 1 distinct valid signatures. Transaction signatures are not re-verified.
-    nonisolated static func verifyFetched(_ response: BlockResponse, scheme: Ed25519ValidatorKeys, chainID: String,
+    public nonisolated static func verifyFetched(_ response: BlockResponse, scheme: Ed25519ValidatorKeys, chainID: String,
                                           replicaCount: Int) -> Result<[(Batch, CommitCertificate)], StateTransferFailure> {
         var out: [(Batch, CommitCertificate)] = []
         var keyCache = PublicKeyCache()

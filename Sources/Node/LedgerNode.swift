@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 import LedgerCrypto
 import LedgerStore
@@ -26,8 +27,12 @@ public final class LedgerNode: Sendable {
         self.home = home
         self.logger = logger
         let genesis = home.genesis
+        let dataDirectory = (home.databasePath as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true) } catch {
+            throw .file(path: dataDirectory, reason: "\(error)")
+        }
         do {
-            store = try LedgerStore.open(path: home.databasePath, genesis: genesis)
+            store = try LedgerStore.open(path: home.databasePath, genesis: genesis, configuration: home.config.storeConfiguration)
         } catch { throw .store("\(error)") }
         let validators = Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) })
         guard let listen = NodeConfig.hostPort(home.config.p2pListen) else {

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerStore
 import Logging
 
 /// `config.json` in a node home: where the node listens and keeps its data.
@@ -16,17 +17,22 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var keyFile: String
     /// trace, debug, info, notice, warning, error or critical.
     public var logLevel: String
+    /// Block durability: "normal" (default; WAL, survives a process crash, a power loss may lose the last blocks,
+    /// which state transfer fetches again) or "full" (fsync every block). The consensus log is always fsynced.
+    public var dbSynchronous: String?
 
     enum CodingKeys: String, CodingKey {
         case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
-        case keyFile = "key_file", logLevel = "log_level"
+        case keyFile = "key_file", logLevel = "log_level", dbSynchronous = "db_synchronous"
     }
 
     /// A config from its values.
     public init(p2pListen: String, rpcListen: String, dbPath: String = "data/ledger.sqlite",
-                genesisFile: String = "genesis.json", keyFile: String = "node_key.json", logLevel: String = "info") {
+                genesisFile: String = "genesis.json", keyFile: String = "node_key.json", logLevel: String = "info",
+                dbSynchronous: String? = "normal") {
         self.p2pListen = p2pListen; self.rpcListen = rpcListen; self.dbPath = dbPath
         self.genesisFile = genesisFile; self.keyFile = keyFile; self.logLevel = logLevel
+        self.dbSynchronous = dbSynchronous
     }
 
     /// Splits `host:port` (host may be `[v6]`); `nil` if it is not one.
@@ -36,6 +42,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, port)
+    }
+
+    /// The store configuration the config asks for.
+    public var storeConfiguration: StoreConfiguration {
+        StoreConfiguration(synchronous: dbSynchronous == "full" ? .full : .normal)
     }
 
     /// The parsed log level.
@@ -50,6 +61,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw .invalidConfig(path: path, reason: "rpc_listen '\(rpcListen)' is not host:port (e.g. 127.0.0.1:26700)")
         }
         if dbPath.isEmpty { throw .invalidConfig(path: path, reason: "db_path is empty") }
+        if let sync = dbSynchronous, sync != "normal", sync != "full" {
+            throw .invalidConfig(path: path, reason: "db_synchronous '\(sync)' must be \"normal\" or \"full\"")
+        }
         if level == nil {
             throw .invalidConfig(
                 path: path, reason: "log_level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")

@@ -32,6 +32,7 @@ struct PeerWorker: Sendable {
         case .consensus:
             do {
                 let verified = try verifier.decodeAndVerify(Array(body), window: genesis.consensus.window)
+                logger.debug("received", metadata: ["kind": "\(verified.message.kindName)", "peer": "\(from)"])
                 await driver.deliver(verified)
             } catch {
                 logger.notice("refused consensus message", metadata: ["peer": "\(from)", "error": "\(error)"])

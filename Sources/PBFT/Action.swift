@@ -67,6 +67,7 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
     /// A NEW-VIEW or VIEW-CHANGE was rejected as invalid.
     case rejected(kind: String, from: ReplicaID?, reason: String)
 
+    /// One line for logs.
     public var description: String {
         switch self {
         case let .started(v, n, c): "started in \(v) at \(n)\(c ? " (changing view)" : "")"

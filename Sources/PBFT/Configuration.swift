@@ -12,7 +12,8 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     public var window: UInt64
     /// The most transactions the primary puts in one batch.
     public var maxBatchTxs: Int
-    /// The most request bytes (sum of `encodedByteCount`) the primary puts in one batch.
+    /// The largest encoded batch the primary cuts (header + the requests' `encodedByteCount`s);
+    /// set it to the ledger's batch size limit.
     public var maxBatchBytes: Int
     /// How long the primary waits with at least one pending request before cutting a smaller batch, ms.
     public var batchDelayMs: UInt64

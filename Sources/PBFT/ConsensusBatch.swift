@@ -28,6 +28,9 @@ public protocol ConsensusBatch: Hashable, Sendable {
     /// The requests, in order.
     var requests: [Request] { get }
 
+    /// Bytes an encoded batch adds on top of its requests' `encodedByteCount`s; the primary keeps
+    /// header + requests within `maxBatchBytes`.
+    static var headerByteCount: Int { get }
     /// The null batch (no requests); every replica builds the same one.
     static var null: Self { get }
     /// A new batch cut by the primary of `view`.
@@ -36,6 +39,11 @@ public protocol ConsensusBatch: Hashable, Sendable {
     func encoded() -> [UInt8]
     /// Decodes a canonical encoding; `nil` for malformed input (never traps).
     static func decode(_ bytes: ArraySlice<UInt8>) -> Self?
+}
+
+extension ConsensusBatch {
+    /// No header by default.
+    public static var headerByteCount: Int { 0 }
 }
 
 /// The outcome of the ledger's validity check on a proposed batch.

@@ -14,6 +14,9 @@ extension Batch: ConsensusBatch {
     /// The batch's transactions.
     public var requests: [Transaction] { transactions }
 
+    /// The fixed part of a batch encoding (version, view, timestamp, count).
+    public static var headerByteCount: Int { Limits.batchHeaderBytes }
+
     /// A batch cut by the primary.
     public static func make(view: View, timestampMilliseconds: UInt64, requests: [Transaction]) -> Batch {
         Batch(view: view, timestamp: timestampMilliseconds, transactions: requests)

@@ -21,6 +21,7 @@ public struct PrePrepare: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> PrePrepare {
         PrePrepare(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }
 
@@ -43,6 +44,7 @@ public struct Prepare: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Prepare {
         Prepare(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }
 
@@ -65,6 +67,7 @@ public struct Commit: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Commit {
         Commit(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }
 
@@ -85,6 +88,7 @@ public struct Checkpoint: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Checkpoint {
         Checkpoint(sequence: try r.seq(), blockHash: try r.digest())
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }
 
@@ -111,5 +115,6 @@ public struct Status: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Status {
         Status(view: try r.view(), isChangingView: try r.bool(), lastExecuted: try r.seq(), stableCheckpoint: try r.seq())
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }

@@ -30,6 +30,7 @@ public enum PBFTError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The configuration is unusable; the message says which field and why.
     case invalidConfiguration(String)
 
+    /// A message a person can act on.
     public var description: String {
         switch self {
         case let .truncated(offset, needed): "message truncated: needed \(needed) more bytes at offset \(offset)"

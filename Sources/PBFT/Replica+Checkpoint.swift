@@ -34,7 +34,11 @@ extension Replica {
             state.latestCheckpointFrom[m.signer] = m
         }
         guard c.sequence > state.lowWatermark else { state.counters.duplicates += 1; return }
-        if c.sequence <= highWatermark {
+        // Votes count inside the window, and also just below what we committed: after a state
+        // transfer past our window, they are how we learn that state is stable.
+        let recentlyCommitted = c.sequence <= state.lastCommitted
+            && state.lastCommitted.rawValue - c.sequence.rawValue <= configuration.window
+        if c.sequence <= highWatermark || recentlyCommitted {
             if let existing = state.checkpointVotes[c.sequence]?[m.signer] {
                 if existing.body.blockHash != c.blockHash { reportEquivocation(.checkpoint(existing), .checkpoint(m), &ctx) }
                 else { state.counters.duplicates += 1 }

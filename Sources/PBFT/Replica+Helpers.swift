@@ -58,12 +58,26 @@ extension Replica {
     mutating func ensureViewChangeTimer(_ ctx: inout Context<B>) {
         guard !state.isChangingView, !isPrimary, !state.viewChangeTimerRunning, isWaiting else { return }
         state.viewChangeTimerRunning = true
+        state.watchedRequest = oldestPendingRequest
         ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
     }
 
-    /// After progress: restart the timer if still waiting, else stop it.
+    /// The request at the head of the FIFO.
+    var oldestPendingRequest: Digest? {
+        var i = state.pendingHead
+        while i < state.pendingOrder.count {
+            if state.pending[state.pendingOrder[i]] != nil { return state.pendingOrder[i] }
+            i += 1
+        }
+        return nil
+    }
+
+    /// After progress: restart the timer if still waiting, else stop it. As in the paper, the
+    /// timer keeps running while the request it waits for is still pending, so a primary that
+    /// orders other requests but censors that one is still replaced.
     mutating func restartViewChangeTimer(_ ctx: inout Context<B>) {
         guard !state.isChangingView else { return }
+        if state.viewChangeTimerRunning, let watched = state.watchedRequest, state.pending[watched] != nil { return }
         if state.viewChangeTimerRunning {
             state.viewChangeTimerRunning = false
             ctx.emit(.cancelTimer(.viewChange))

@@ -36,7 +36,9 @@ extension Replica {
             reject("pre-prepare", from: m.signer, "\(m.signer) is not the primary of \(pp.view)", &ctx)
             return
         }
-        guard pp.sequence > state.lastCommitted else { state.counters.duplicates += 1; return }
+        // Sequence numbers we already committed still take part (others may need our votes, e.g.
+        // when a NEW-VIEW re-issues them), but only while we hold their entry.
+        guard pp.sequence > state.lastCommitted || state.entries[pp.sequence] != nil else { state.counters.duplicates += 1; return }
         var e = entry(pp.sequence)
         if let existing = e.prePrepare {
             if existing.body.digest == pp.digest { state.counters.duplicates += 1 } else {
@@ -48,7 +50,7 @@ extension Replica {
             reject("pre-prepare", from: m.signer, "\(pp.sequence) already committed with another digest", &ctx)
             return
         }
-        if !batch.isNull {
+        if !batch.isNull && pp.sequence > state.lastCommitted {
             let floor = timestampFloor(below: pp.sequence)
             let ts = batch.timestampMilliseconds
             guard ts > floor else {
@@ -98,7 +100,7 @@ extension Replica {
             reject("prepare", from: m.signer, "the primary does not prepare", &ctx)
             return
         }
-        guard p.sequence > state.lastCommitted else { state.counters.duplicates += 1; return }
+        guard p.sequence > state.lastCommitted || state.entries[p.sequence] != nil else { state.counters.duplicates += 1; return }
         var e = entry(p.sequence)
         if let existing = e.prepares[m.signer] {
             if existing.body.digest == p.digest { state.counters.duplicates += 1 } else {
@@ -131,6 +133,10 @@ extension Replica {
         e.commits[me] = signed
         e.sentCommit = true
         state.entries[seq] = e
+        // Persist the others' prepares too: with the pre-prepare and our own prepare they rebuild
+        // the prepared certificate after a crash, so a later VIEW-CHANGE still reports it (else a
+        // new primary could re-assign a sequence number that already committed).
+        for p in matching where p.signer != me { ctx.emit(.persist(.prepare(p))) }
         ctx.emit(.persist(.commit(signed)))
         ctx.emit(.broadcast(.commit(signed)))
         checkCommitted(seq, &ctx)
@@ -141,7 +147,7 @@ extension Replica {
     mutating func onCommit(_ m: Signed<Commit>, _ ctx: inout Context<B>) {
         let c = m.body
         guard admitsNormalCase("commit", view: c.view, seq: c.sequence, from: m.signer, &ctx) else { return }
-        guard c.sequence > state.lastCommitted else { state.counters.duplicates += 1; return }
+        guard c.sequence > state.lastCommitted || state.entries[c.sequence] != nil else { state.counters.duplicates += 1; return }
         var e = entry(c.sequence)
         if let existing = e.commits[m.signer] {
             if existing.body.digest == c.digest { state.counters.duplicates += 1 } else {

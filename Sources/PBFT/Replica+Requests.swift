@@ -4,13 +4,19 @@ extension Replica {
         for r in requests {
             let d = r.requestDigest
             if state.pending[d] != nil || state.recentlyExecuted.contains(d) { continue }
-            guard r.encodedByteCount <= configuration.maxBatchBytes else { state.counters.rejected += 1; continue }
+            guard r.encodedByteCount + B.headerByteCount <= configuration.maxBatchBytes else { state.counters.rejected += 1; continue }
             guard state.pending.count < configuration.maxPendingRequests else {
                 state.counters.requestsDroppedQueueFull += 1
                 continue
             }
             state.pending[d] = r
             state.pendingOrder.append(d)
+        }
+        // Keep the FIFO index bounded even if an old request stays pending for long.
+        if state.pendingOrder.count > 2 * state.pending.count + 1_024 {
+            state.pendingOrder = state.pendingOrder.filter { state.pending[$0] != nil }
+            state.pendingHead = 0
+            state.proposeCursor = 0
         }
         if isPrimary && !state.isChangingView {
             tryPropose(&ctx)
@@ -66,12 +72,13 @@ extension Replica {
         while true {
             guard let next = state.nextSequence.adding(1), inWindow(next) else { break }
             var chosen: [B.Request] = []
-            var bytes = 0
+            var chosenDigests = Set<Digest>()
+            var bytes = B.headerByteCount
             var cursor = state.proposeCursor
             var full = false
             while cursor < state.pendingOrder.count {
                 let d = state.pendingOrder[cursor]
-                guard let r = state.pending[d], !state.inFlight.contains(d) else {
+                guard let r = state.pending[d], !state.inFlight.contains(d), !chosenDigests.contains(d) else {
                     if chosen.isEmpty { state.proposeCursor = cursor + 1 }
                     cursor += 1
                     continue
@@ -81,6 +88,7 @@ extension Replica {
                     break
                 }
                 chosen.append(r)
+                chosenDigests.insert(d)
                 bytes += r.encodedByteCount
                 cursor += 1
             }

@@ -24,8 +24,10 @@ extension Replica {
                 prePrepares.append((m, b))
                 if m.signer == me { state.lastProposedTimestampMs = max(state.lastProposedTimestampMs, b.timestampMilliseconds) }
             case let .prepare(m):
-                state.signedSlots[Slot(phase: .prepare, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
-                if m.body.view > view { view = m.body.view; changing = false }
+                if m.signer == me {
+                    state.signedSlots[Slot(phase: .prepare, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
+                    if m.body.view > view { view = m.body.view; changing = false }
+                }
                 prepares.append(m)
             case let .commit(m):
                 state.signedSlots[Slot(phase: .commit, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
@@ -58,10 +60,29 @@ extension Replica {
         if let nv = state.currentNewView, nv.message.body.view != view { state.currentNewView = nil }
         for (k, _) in state.ownCheckpoints where k < state.lowWatermark { state.ownCheckpoints[k] = nil }
 
-        // Rebuild the current view's log above what is executed from what we signed.
+        // Rebuild the prepared certificates above the stable checkpoint (for our next VIEW-CHANGE)
+        // from the persisted pre-prepares and prepares, keeping the highest view per sequence number.
         let floor = max(state.lowWatermark, state.lastCommitted)
+        var preparesBySlot: [Slot: [ReplicaID: Signed<Prepare>]] = [:]
+        for p in prepares {
+            preparesBySlot[Slot(phase: .prepare, view: p.body.view, sequence: p.body.sequence), default: [:]][p.signer] = p
+        }
+        for (m, b) in prePrepares where inWindow(m.body.sequence) && b.digest == m.body.digest {
+            let seq = m.body.sequence
+            let primaryID = primary(of: m.body.view)
+            let matching = (preparesBySlot[Slot(phase: .prepare, view: m.body.view, sequence: seq)] ?? [:]).values
+                .filter { $0.body.digest == m.body.digest && $0.signer != primaryID }
+                .sorted { $0.signer < $1.signer }
+            guard m.signer == primaryID, matching.count >= 2 * f else { continue }
+            var e = state.entries[seq] ?? LogEntry(view: view)
+            if let existing = e.prepared, existing.view >= m.body.view { continue }
+            e.prepared = PreparedCertificate(prePrepare: m, prepares: matching)
+            e.preparedBatch = b
+            state.entries[seq] = e
+        }
+        // Rebuild the current view's per-sequence state from what we signed.
         if !changing {
-            for (m, b) in prePrepares where m.body.view == view && m.body.sequence > floor && inWindow(m.body.sequence) {
+            for (m, b) in prePrepares where m.body.view == view && inWindow(m.body.sequence) {
                 var e = state.entries[m.body.sequence] ?? LogEntry(view: view)
                 e.prePrepare = m
                 e.batch = b
@@ -69,7 +90,7 @@ extension Replica {
                 state.entries[m.body.sequence] = e
                 if m.body.sequence > state.nextSequence { state.nextSequence = m.body.sequence }
             }
-            for p in prepares where p.body.view == view {
+            for p in prepares where p.body.view == view && p.signer == me {
                 guard var e = state.entries[p.body.sequence], e.prePrepare?.body.digest == p.body.digest else { continue }
                 e.prepares[me] = p
                 e.sentPrepare = true
@@ -82,6 +103,8 @@ extension Replica {
                 state.entries[c.body.sequence] = e
             }
         }
+        // Entries at or below what we executed only keep what a view change or a re-issue needs.
+        for (seq, e) in state.entries where seq <= floor && e.prepared == nil && e.prePrepare == nil { state.entries[seq] = nil }
         if let nv = state.currentNewView {
             let plan = computeNewViewPlan(nv.message.body.viewChanges)
             state.nextSequence = max(state.nextSequence, plan.maxS)
@@ -102,6 +125,7 @@ extension Replica {
         if changing, let own = state.ownViewChange {
             state.latestViewChange[me] = own
             ctx.emit(.broadcast(.viewChange(own.message, batches: own.batches)))
+            armNewViewTimer(&ctx)
         }
         broadcastStatus(&ctx)
     }
@@ -122,6 +146,9 @@ extension Replica {
                 state.viewChangeTimeoutMs = doubled.overflow ? configuration.maxViewChangeTimeoutMs
                     : min(doubled.partialValue, configuration.maxViewChangeTimeoutMs)
                 startViewChange(to: next, reason: "no new-view for \(state.view) within the timeout", &ctx)
+            } else if state.stateTransferTarget != nil {
+                // We are the ones behind: wait for the state transfer rather than blame the primary.
+                ensureViewChangeTimer(&ctx)
             } else if isWaiting && !isPrimary {
                 startViewChange(to: next, reason: "pending work did not execute within \(state.viewChangeTimeoutMs) ms", &ctx)
             }
@@ -188,7 +215,8 @@ extension Replica {
         }
         var sent = 0
         var seq = max(s.lastExecuted, state.lowWatermark)
-        while sent < PBFTLimits.maxCatchUpBatchesPerStatus, seq < state.lastCommitted, let next = seq.adding(1) {
+        let end = min(state.lastCommitted, highWatermark)  // the log holds nothing beyond the window
+        while sent < PBFTLimits.maxCatchUpBatchesPerStatus, seq < end, let next = seq.adding(1) {
             seq = next
             guard let e = state.entries[next], let cert = e.certificate, let b = e.committedBatch else { continue }
             ctx.emit(.send(.committedBatch(cert, batch: b), to: peer))

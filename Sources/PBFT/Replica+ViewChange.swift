@@ -32,6 +32,7 @@ extension Replica {
         state.latestViewChange[me] = vc
         ctx.emit(.note(.viewChangeStarted(view: target, reason: reason)))
         ctx.emit(.broadcast(.viewChange(vc.message, batches: vc.batches)))
+        armNewViewTimer(&ctx)
         afterViewChangeVotes(&ctx)
     }
 
@@ -76,14 +77,23 @@ extension Replica {
     mutating func afterViewChangeVotes(_ ctx: inout Context<B>) {
         guard state.isChangingView else { return }
         let votes = state.latestViewChange.values.filter { $0.message.body.newView == state.view }
-        guard votes.count >= quorum else { return }
-        if primary(of: state.view) == me {
+        if votes.count >= quorum && primary(of: state.view) == me {
             sendNewView(&ctx)
         }
-        if state.isChangingView && !state.viewChangeTimerRunning {
-            state.viewChangeTimerRunning = true
-            ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
-        }
+        armNewViewTimer(&ctx)
+    }
+
+    /// Bounds the wait for a NEW-VIEW once 2f + 1 replicas (us included) asked for our target view
+    /// *or a higher one*: if it does not arrive in time we move on with a doubled timeout. The paper
+    /// counts only VIEW-CHANGEs for exactly our view; after crashes and partitions some replicas may
+    /// already have moved further, and then no replica would ever time out again.
+    mutating func armNewViewTimer(_ ctx: inout Context<B>) {
+        guard state.isChangingView, !state.viewChangeTimerRunning else { return }
+        let leaving = state.latestViewChange.values.filter { $0.message.body.newView >= state.view }.count
+        guard leaving >= quorum else { return }
+        state.viewChangeTimerRunning = true
+        state.watchedRequest = nil
+        ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
     }
 
     /// Structural checks on a VIEW-CHANGE (signatures were checked by the verifier).
@@ -169,11 +179,16 @@ extension Replica {
         var prePrepares: [Signed<PrePrepare>] = []
         var batches: [B] = []
         var attachedDigests = Set<Digest>()
+        var resolved: [B] = []
         for (seq, digest) in plan.slots {
             guard let batch = findBatch(digest, attached: votes.map(\.batches)) else {
                 reject("view-change", from: nil, "no batch for digest \(digest) at \(seq); waiting for more view changes", &ctx)
                 return
             }
+            resolved.append(batch)
+        }
+        // Nothing is signed until every batch is at hand, so a retry with more view changes is free to differ.
+        for ((seq, digest), batch) in zip(plan.slots, resolved) {
             guard claim(Slot(phase: .prePrepare, view: v, sequence: seq), digest) else {
                 reject("new-view", from: me, "we already pre-prepared another digest at (\(v), \(seq))", &ctx)
                 return
@@ -197,6 +212,11 @@ extension Replica {
         switch checkNewView(m, batches: batches) {
         case let .failure(error):
             reject("new-view", from: m.signer, "\(error)", &ctx)
+            // The primary of our target view has spoken (badly): bound the wait for a good one.
+            if v == state.view && state.isChangingView && !state.viewChangeTimerRunning {
+                state.viewChangeTimerRunning = true
+                ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+            }
         case let .success((plan, resolved)):
             ctx.emit(.persist(.newView(m, batches: resolved)))
             state.view = v
@@ -283,9 +303,13 @@ extension Replica {
             e.prePrepare = pp
             e.batch = findBatch(digest, attached: [batches])
             e.acceptedAtMs = ctx.now
+            // Re-proposed requests are in flight: the new primary must not batch them again.
+            for r in e.batch?.requests ?? [] { state.inFlight.insert(r.requestDigest) }
             state.entries[seq] = e
         }
-        state.nextSequence = max(plan.maxS, state.lowWatermark)
+        // Never re-assign a sequence number we already committed (defensive: O covers them when
+        // every replica's prepared certificates survived).
+        state.nextSequence = max(plan.maxS, state.lowWatermark, state.lastCommitted)
         for (seq, _) in plan.slots where seq > state.lowWatermark {
             sendPrepare(seq, &ctx)
             checkPrepared(seq, &ctx)

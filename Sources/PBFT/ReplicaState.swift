@@ -68,6 +68,8 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var viewChangeTimerRunning = false
     var retransmitTimerRunning = false
     var viewChangeTimeoutMs: UInt64
+    /// The pending request the running view-change timer waits for (the oldest when it started).
+    var watchedRequest: Digest?
 
     // View change.
     var latestViewChange: [ReplicaID: (message: Signed<ViewChange>, batches: [B])] = [:]

@@ -22,6 +22,7 @@ public struct Ed25519MessageSigner: MessageSigner {
     /// Signs with `key`.
     public init(key: SigningKey) { self.key = key }
 
+    /// Signs `bytes` deterministically.
     public func sign(_ bytes: [UInt8]) -> Signature { key.sign(bytes) }
 }
 
@@ -33,8 +34,10 @@ public struct Ed25519ValidatorKeys: SignatureScheme {
     /// Uses `publicKeys` in validator order.
     public init(publicKeys: [PublicKey]) { self.publicKeys = publicKeys }
 
+    /// The number of validators.
     public var replicaCount: Int { publicKeys.count }
 
+    /// `true` if `signature` is `replica`'s signature over `bytes`.
     public func isValid(_ signature: Signature, by replica: ReplicaID, over bytes: [UInt8]) -> Bool {
         guard publicKeys.indices.contains(replica.index) else { return false }
         return publicKeys[replica.index].isValidSignature(signature, for: bytes)

@@ -8,6 +8,7 @@ public struct SimulatedSigner: MessageSigner {
     /// A signer for `replica`.
     public init(replica: ReplicaID) { self.replica = replica }
 
+    /// Signs `bytes` deterministically.
     public func sign(_ bytes: [UInt8]) -> Signature {
         SimulatedSignatureScheme.signature(replica: replica, bytes: bytes)
     }
@@ -21,6 +22,7 @@ public struct SimulatedSignatureScheme: SignatureScheme {
     /// A scheme for `replicaCount` validators.
     public init(replicaCount: Int) { self.replicaCount = replicaCount }
 
+    /// `true` if `signature` is `replica`'s signature over `bytes`.
     public func isValid(_ signature: Signature, by replica: ReplicaID, over bytes: [UInt8]) -> Bool {
         guard replica.index >= 0, replica.index < replicaCount else { return false }
         return signature == Self.signature(replica: replica, bytes: bytes)

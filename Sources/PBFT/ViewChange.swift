@@ -33,6 +33,7 @@ public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
         for _ in 0..<k { list.append(try PreparedCertificate.decode(from: &r, bounds: bounds)) }
         return ViewChange(newView: v, stableCheckpoint: c, preparedCertificates: list)
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }
 
@@ -72,5 +73,6 @@ public struct NewView: Hashable, Sendable, SignableBody, WireBody {
         for _ in 0..<m { pps.append(try Signed<PrePrepare>.decode(from: &r, bounds: bounds)) }
         return NewView(view: v, viewChanges: vcs, prePrepares: pps)
     }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }

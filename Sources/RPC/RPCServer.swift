@@ -35,7 +35,7 @@ public struct RPCServer: Sendable {
             } catch {
                 let e = JSONRPCHandler.errorResponse(
                     id: .null, .invalidRequest("body larger than \(RPCLimits.maxRequestBodyBytes) bytes"))
-                return Response(status: .payloadTooLarge, headers: [.contentType: "application/json"],
+                return Response(status: .contentTooLarge, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: e.serialized())))
             }
             let bytes = Array(body.readableBytesView)
@@ -44,7 +44,8 @@ public struct RPCServer: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: out)))
         }
         var appLogger = logger
-        appLogger.logLevel = max(logger.logLevel, .notice)
+        // Hummingbird logs an expected CancellationError at error level on every shutdown; its real failures are thrown.
+        appLogger.logLevel = .critical
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ledger-node"),
             logger: appLogger)

@@ -9,8 +9,13 @@ struct SimulatedNode {
     let id: ReplicaID
     /// `nil` for an honest replica.
     var behaviour: (any ByzantineBehaviour)?
-    /// The running replica; `nil` while crashed.
-    var replica: LedgerReplica?
+    /// The running replica; `nil` while crashed. Always mutate it in place
+    /// (`nodes[i].replica!.handle(…)`): a copy would retain every collection inside it.
+    var replica: LedgerReplica? {
+        didSet { isUp = replica != nil }
+    }
+    /// `true` while the replica runs (kept as a flag so checking it never copies the replica).
+    private(set) var isUp = false
     /// The persisted consensus log.
     var disk: [LedgerLogRecord] = []
     /// The executed chain.
@@ -37,7 +42,6 @@ struct SimulatedNode {
     }
 
     var isByzantine: Bool { behaviour != nil }
-    var isUp: Bool { replica != nil }
 
     /// Appends `record` to the disk, pruning what a persisted stable checkpoint makes obsolete
     /// (older view-change and new-view records are superseded by the latest of each).

@@ -18,11 +18,13 @@ extension SimulationRun {
                 nodes[i].nextTimerGeneration += 1
                 let generation = nodes[i].nextTimerGeneration
                 nodes[i].timers[kind] = generation
+                if kind == .viewChange { trace("\(id) sets the view-change timer (\(after)ms)", level: .full) }
                 queue.schedule(
                     .timer(id, kind, generation: generation, incarnation: nodes[i].incarnation),
                     at: now.advanced(by: after))
             case let .cancelTimer(kind):
                 nodes[i].timers[kind] = nil
+                if kind == .viewChange { trace("\(id) cancels the view-change timer", level: .full) }
             case let .persist(record):
                 nodes[i].persist(record)
                 if nodes[i].disk.count > SimulationLimits.maxDiskRecords {

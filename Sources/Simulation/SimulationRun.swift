@@ -41,6 +41,7 @@ final class SimulationRun {
     /// once the current action list is done.
     var followUps: [(ReplicaID, LedgerEvent)] = []
     var isDraining = false
+    var handleCount = 0
     /// Client index by the first 8 bytes of its account key (hashing a whole key is slow).
     var clientByKeyPrefix: [UInt64: Int] = [:]
 

@@ -11,14 +11,15 @@ struct LedgerNodeCommand: AsyncParsableCommand {
         commandName: "ledger-node",
         abstract: "A validator of the BFT ledger (PBFT over authenticated TCP, SQLite storage, JSON-RPC).",
         discussion: """
-            Quick start (four validators on this machine):
-              ledger-node testnet --validators 4 --out .testnet
-              ledger-node start --home .testnet/node0     (and node1..node3, each in its own terminal)
-            or simply: scripts/testnet up
-            A node home holds node_key.json (the validator's Ed25519 seed, mode 0600), config.json
-            (p2p_listen, rpc_listen, db_path, genesis_file, key_file, log_level) and genesis.json.
+            Quick start, four validators on this machine: scripts/testnet up
+            By hand: ledger-node testnet --validators 4 --out .testnet, then
+            ledger-node start --home .testnet/nodeI for I = 0…3.
+
+            A node home holds node_key.json (the Ed25519 seed, mode 0600),
+            config.json (p2p_listen, rpc_listen, db_path, genesis_file,
+            key_file, log_level) and genesis.json.
             """,
-        subcommands: [Testnet.self, Init.self, Start.self, Keys.self])
+        subcommands: [Testnet.self, Init.self, Start.self, Keys.self, Load.self])
 }
 
 /// Exit with a clear message.
@@ -145,7 +146,8 @@ struct Start: AsyncParsableCommand {
 }
 
 /// Catches SIGINT and SIGTERM from creation on; `wait()` returns the first one.
-final class SignalWaiter: Sendable {
+// @unchecked: `sources` is written once in init and only kept alive afterwards.
+final class SignalWaiter: @unchecked Sendable {
     private let sources: [DispatchSourceSignal]
     private let stream: AsyncStream<Int32>
 

@@ -12,32 +12,50 @@ struct LedgerSim: AsyncParsableCommand {
         commandName: "ledger-sim",
         abstract: "Deterministic simulator for the PBFT ledger: seeded network faults, crashes, Byzantine replicas, checkers.",
         discussion: """
-            One seed reproduces a run exactly (at the same git commit). Every run checks:
-              safety    – no two honest replicas commit different batches (or blocks) at one height; nothing
-                          invalid (bad signature, wrong chain id) is committed; honest replicas never sign two
-                          conflicting votes;
-              liveness  – with at most f faulty replicas, every transaction submitted to the replicas commits within
-                          a stated bound after GST (printed at the start of a traced run);
-              memory    – a replica's log holds at most the watermark window and checkpoint votes stay bounded;
-              contract  – commits arrive in order with valid certificates, honest messages verify, evidence verifies.
+            One seed reproduces a run exactly (at the same git commit). Checkers:
+              safety    no two honest replicas commit different batches or
+                        blocks at one height; nothing invalid (bad signature,
+                        wrong chain id) commits; honest replicas never sign two
+                        conflicting votes
+              liveness  with at most f faulty replicas, every submitted
+                        transaction commits within a stated bound after GST
+                        (the bound is printed at the start of a traced run)
+              memory    a replica's log stays within the watermark window and
+                        holds nothing at or below the low watermark
+              contract  commits arrive in order with valid certificates,
+                        honest messages verify, evidence verifies
 
-            Faults (--faults): none | network (delay shape, loss ≤ 30 %, duplication, reordering, clock drift) |
-            partitions (network + halves / isolate-primary / one-way partitions healing by GST) |
-            crashes (network + crash/restart of honest replicas from their persisted log) | all | random (per seed).
+            Faults (--faults):
+              none        calm network
+              network     delay shape, loss up to 30 %, duplication,
+                          reordering, clock drift
+              partitions  network + halves / isolate-primary / one-way
+                          partitions that heal by GST
+              crashes     network + crash/restart of honest replicas from
+                          their persisted consensus log
+              all         everything above
+              random      one of the above, drawn from the seed (default)
 
-            Strategies (--strategy; a run has at most f Byzantine replicas unless --byzantine says otherwise):
-            \(ByzantineStrategy.allCases.map { "  \($0.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
-              none                honest replicas only
-              all                 (sweeps) seed s runs strategy number s mod 15 of: none + the list above
+            Strategies (--strategy; f Byzantine replicas unless --byzantine):
+            \(ByzantineStrategy.allCases.map { "  \($0.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+              none               honest replicas only
+              all                sweeps: seed s runs entry s mod 15 of
+                                 none + the list above
 
             Examples:
-              ledger-sim --seed 42 --strategy equivocate           one run, compact event lines
-              ledger-sim --seed 42 --strategy amnesia --trace t.log  also write the full trace to t.log
-              ledger-sim --seeds 0..999 --strategy none            sweep (2 parallel jobs), table + throughput
-              ledger-sim --self-test                               f+1 colluders must produce a caught fork
+              ledger-sim --seed 42 --strategy equivocate
+              ledger-sim --seed 42 --strategy amnesia --trace t.log
+              ledger-sim --seeds 0..999 --strategy none
+              ledger-sim --seeds 0..449 --strategy all --faults all
+              ledger-sim --self-test
 
-            Exit status: 0 when every run passes (for --self-test: when the violation is caught), 1 on a violation,
-            2 on bad arguments. A violation prints the property, the seed and the exact replay command.
+            A single run prints one line per fault, view change and first
+            commit of each height; --trace FILE also gets every replica's
+            commits, timers, state transfers and evidence. A sweep prints a
+            table and its throughput. Exit status: 0 when every run passes
+            (--self-test: when the fork is caught), 1 on a violation, 64 on
+            bad arguments. A violation prints the property, the seed and the
+            exact command that replays it.
             """)
 
     @Option(help: "Run this one seed (prints an event line per fault, view change and commit).")
@@ -149,9 +167,9 @@ struct LedgerSim: AsyncParsableCommand {
         guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high else {
             throw ValidationError("--seeds must look like A..B with A ≤ B, got \(range)")
         }
-        let scenarios = (low...high).map { seed in
-            scenario(seed: seed, strategy: choices[Int(seed % UInt64(choices.count))].strategy, mix: mix)
-        }
+        let scenarios = Sweep.scenarios(
+            seeds: low...high, strategies: choices, replicaCount: replicas, byzantineCount: byzantine,
+            faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs)
         if let problem = scenarios.first?.problem { throw ValidationError(problem) }
         let started = Date()
         let results = await Sweep.run(scenarios, jobs: max(1, jobs)) { result in

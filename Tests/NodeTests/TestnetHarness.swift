@@ -102,7 +102,10 @@ final class TestnetHarness: @unchecked Sendable {
         for i in processes.keys.sorted() { kill9(i) }
     }
 
-    func removeFiles() { try? FileManager.default.removeItem(atPath: directory) }
+    func removeFiles() {
+        if ProcessInfo.processInfo.environment["NODETESTS_KEEP"] != nil { return }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     func log(_ i: Int) -> String { (try? String(contentsOfFile: result.homes[i] + "/node.log", encoding: .utf8)) ?? "" }
 
@@ -193,12 +196,13 @@ final class TestnetHarness: @unchecked Sendable {
 /// Hands out port ranges that do not collide between tests of one run or with other engineers' runs.
 final class PortCounter: @unchecked Sendable {
     private let lock = NSLock()
-    private var next_: Int = 20_000 + Int(getpid() % 150) * 200
+    // Below Linux's ephemeral range (32768+), so port-0 listeners of other tests cannot take ours.
+    private var next_: Int = 20_000 + Int(getpid() % 60) * 200
     func next() -> Int {
         lock.lock(); defer { lock.unlock() }
         let v = next_
         next_ += 200
-        if next_ > 60_000 { next_ = 20_000 }
+        if next_ > 32_400 { next_ = 20_000 }
         return v
     }
 }

@@ -171,4 +171,19 @@ final class NormalCaseTests: XCTestCase {
             XCTAssertEqual(c.committedIDs(i), [42], "replica \(i)")
         }
     }
+
+    func testAPrimaryThatOrdersOtherRequestsButCensorsOneIsReplaced() {
+        var c = Cluster()
+        c.submit([42], to: [1, 2, 3])  // the primary pretends never to have seen request 42
+        var next: UInt64 = 100
+        for _ in 0..<12 {  // other requests keep committing every 100 ms
+            c.submit([next]); next += 1
+            c.advance(100)
+        }
+        XCTAssertTrue(c.committedIDs(1).contains(100), "the primary makes progress on other requests")
+        XCTAssertEqual(c.replicas[1].view, View(1), "but the backups still change view after the timeout")
+        c.advance(100)
+        XCTAssertTrue(c.committedIDs(1).contains(42), "the new primary orders the censored request")
+        XCTAssertTrue(c.committedIDs(0).contains(42))
+    }
 }

@@ -75,4 +75,31 @@ final class RestartTests: XCTestCase {
         c.deliverAll()
         XCTAssertEqual(c.committedIDs(2), [1, 2, 3, 4])
     }
+
+    func testPreparedCertificatesSurviveARestartSoTheNewViewKeepsACommittedBatch() {
+        var c = Cluster()
+        // Replica 3 is silent; commits reach only replica 0, which alone executes seq 1.
+        c.filter = { from, to, m in
+            if from == 3 || to == 3 { return false }
+            if case .commit = m, to != 0 { return false }
+            return true
+        }
+        c.submit([8], to: [0, 1, 2])
+        c.deliverAll()
+        c.advance(20)
+        XCTAssertEqual(c.committedIDs(0), [8])
+        let digest = c.committed[0][0].batch.digest
+        // Everyone restarts from its log (in-memory certificates are gone).
+        for i in 0...2 { restart(&c, i) }
+        c.queue.removeAll()
+        c.filter = { from, to, _ in from != 3 && to != 3 }
+        c.handle(1, .requests([TestRequest(id: 8)]))
+        c.handle(2, .requests([TestRequest(id: 8)]))
+        c.advance(1_000)
+        c.advance(200)
+        for i in 0...2 { XCTAssertEqual(c.replicas[i].view, View(1), "replica \(i)") }
+        XCTAssertEqual(c.committed[1].first?.batch.digest, digest, "view 1 re-issues the batch replica 0 executed")
+        XCTAssertEqual(c.committed[2].first?.batch.digest, digest)
+        XCTAssertEqual(c.committed[0].count, 1, "and replica 0 does not execute seq 1 twice")
+    }
 }

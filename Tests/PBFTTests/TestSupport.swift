@@ -84,11 +84,19 @@ struct Cluster {
     var notes: [[Note]]
     var timers: [[TimerKind: UInt64]]
     var executes = true
+    /// Perform requested state transfers from another replica's committed blocks.
+    var transfersState = false
+    /// Deliver queued messages after each timer in `advance` (randomized tests deliver by hand).
+    var autoDeliver = true
     /// Return false to drop a message (from, to).
     var filter: (Int, Int, TMessage) -> Bool = { _, _, _ in true }
 
-    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, start: Bool = true) {
-        replicas = (0..<n).map { try! Replica(configuration: testConfig($0, n: n, k: k, window: window), signer: SimulatedSigner(replica: ReplicaID($0))) }
+    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, retransmitMs: UInt64 = 100_000, start: Bool = true) {
+        replicas = (0..<n).map {
+            var config = testConfig($0, n: n, k: k, window: window)
+            config.retransmitIntervalMs = retransmitMs
+            return try! Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID($0)))
+        }
         verifier = MessageVerifier(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: n), checkBatch: { _ in .valid })
         persisted = Array(repeating: [], count: n)
         committed = Array(repeating: [], count: n)
@@ -117,12 +125,28 @@ struct Cluster {
             case let .commit(c):
                 committed[i].append(c)
                 if executes { followUps.append(.executed(c.sequence, blockHash: blockHash(c.sequence, c.batch.digest))) }
-            case let .requestStateTransfer(t): stateTransfers[i].append(t)
+            case let .requestStateTransfer(t):
+                stateTransfers[i].append(t)
+                if transfersState, let event = transferState(to: i, t) { followUps.append(contentsOf: event) }
             case let .evidence(e): evidence[i].append(e)
             case let .note(note): notes[i].append(note)
             }
         }
         for e in followUps { handle(i, e) }
+    }
+
+    /// Copies the blocks replica `i` lacks up to `t.sequence` from a replica that has them.
+    mutating func transferState(to i: Int, _ t: StateTransferTarget) -> [Event<TestBatch>]? {
+        let have = committed[i].last?.sequence ?? .zero
+        guard t.sequence > have,
+              let source = (0..<n).first(where: { j in committed[j].contains { $0.sequence == t.sequence } }) else { return nil }
+        let fetched = committed[source].filter { $0.sequence > have && $0.sequence <= t.sequence }
+        committed[i].append(contentsOf: fetched)
+        let last = fetched.last!
+        return [
+            .stateTransferred(t.sequence, blockHash: blockHash(last.sequence, last.batch.digest), timestampMilliseconds: last.batch.timestampMilliseconds),
+            .requestsCommitted(fetched.flatMap { $0.batch.requests.map(\.requestDigest) }),
+        ]
     }
 
     /// Delivers a message to `to` through the verifier (as the driver does).
@@ -158,7 +182,7 @@ struct Cluster {
             now = max(now, t.at)
             timers[t.replica][t.kind] = nil
             handle(t.replica, .timerFired(t.kind))
-            deliverAll()
+            if autoDeliver { deliverAll() }
         }
         now = end
     }

@@ -192,5 +192,61 @@ final class ViewChangeTests: XCTestCase {
             XCTAssertEqual(c.committed[i].first?.batch.digest, digest, "replica \(i) commits the batch prepared in view 0")
             XCTAssertEqual(c.committed[i].first?.certificate.view, View(1))
         }
+        c.advance(100)
+        XCTAssertEqual(c.committedIDs(1), [9], "the new primary does not batch the re-proposed request again")
+    }
+}
+
+/// Liveness scenarios found by the simulator (BUG-2, BUG-3 in .notes/pbft-bugs.md), replayed by hand.
+final class ViewChangeLivenessTests: XCTestCase {
+    func testReplicasWaitingForDifferentViewsStillConverge() {
+        var c = Cluster(retransmitMs: 500)
+        c.filter = { _, _, _ in false }  // full partition
+        c.submit([7], to: [1, 2, 3])
+        c.advance(1_000)  // everyone but the primary times out alone and asks for view 1
+        for i in 1...3 { XCTAssertEqual(c.replicas[i].view, View(1)) }
+        // Replica 3 alone learns of the other two view changes and moves on to view 2.
+        for i in [1, 2] {
+            for case let .viewChange(m, b) in c.persisted[i] { c.deliver(.viewChange(m, batches: b), to: 3) }
+        }
+        c.queue.removeAll()
+        c.advance(1_000)
+        XCTAssertEqual(c.replicas[3].view, View(2))
+        // Heal everything except the primary of view 0 (and of view 1's NEW-VIEW, which never comes).
+        c.filter = { from, _, m in
+            if from == 0 { return false }
+            if from == 1, case .newView = m { return false }
+            return true
+        }
+        for _ in 0..<10 { c.advance(1_000) }
+        c.filter = { from, _, _ in from != 0 }
+        for _ in 0..<10 { c.advance(1_000) }
+        for i in 1...3 {
+            XCTAssertFalse(c.replicas[i].isChangingView, "replica \(i) installed a view")
+            XCTAssertEqual(c.committedIDs(i), [7], "replica \(i)")
+        }
+    }
+
+    func testAReplicaThatAlreadyCommittedStillVotesForTheReissuedBatch() {
+        var c = Cluster()
+        // Replica 3 is silent; commits never reach replicas 1 and 2, so only replica 0 commits seq 1.
+        c.filter = { from, to, m in
+            if from == 3 || to == 3 { return false }
+            if case .commit = m, to == 1 || to == 2 { return false }
+            return true
+        }
+        c.submit([5], to: [0, 1, 2])
+        c.deliverAll()
+        c.advance(20)
+        XCTAssertEqual(c.committedIDs(0), [5])
+        XCTAssertTrue(c.committed[1].isEmpty)
+        // Commits flow again; replicas 1 and 2 time out, replica 0 joins; view 1 re-issues seq 1.
+        c.filter = { from, to, _ in from != 3 && to != 3 }
+        c.advance(1_000)
+        c.advance(100)
+        for i in 0...2 { XCTAssertEqual(c.replicas[i].view, View(1), "replica \(i)") }
+        XCTAssertEqual(c.committedIDs(1), [5], "needs replica 0's commit in view 1")
+        XCTAssertEqual(c.committedIDs(2), [5])
+        XCTAssertEqual(c.committedIDs(0), [5], "replica 0 does not execute it twice")
     }
 }

@@ -1,4 +1,4 @@
-// Sweeps 510 seeds (every strategy and fault mix, short runs, 2 parallel jobs) and requires every run to pass every checker.
+// Sweeps 510 seeds (every strategy and fault mix, 30 commits each, 2 parallel jobs) and requires every run to pass every checker.
 import XCTest
 @testable import Adversary
 @testable import Simulation
@@ -11,7 +11,7 @@ final class SweepTests: XCTestCase {
         let scenarios = (UInt64(0)..<510).map { seed in
             Scenario(
                 seed: seed, strategy: choices[Int(seed % UInt64(choices.count))].strategy,
-                faults: mixes[Int(seed / UInt64(choices.count)) % mixes.count], targetCommits: 20,
+                faults: mixes[Int(seed / UInt64(choices.count)) % mixes.count], targetCommits: 30,
                 timeLimit_ms: 120_000)
         }
         let results = await Sweep.run(scenarios, jobs: 2)
@@ -21,7 +21,7 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(report.failures.isEmpty, "\(report.failures.count) of \(results.count) runs failed:\n\(failures)")
         XCTAssertEqual(report.rows.count, choices.count, "every strategy must have run")
         for r in results where r.passed {
-            XCTAssertGreaterThanOrEqual(r.commits, 20, "run stopped before its target: \(r.summary); replay: \(r.scenario.replayCommand)")
+            XCTAssertGreaterThanOrEqual(r.commits, 30, "run stopped before its target: \(r.summary); replay: \(r.scenario.replayCommand)")
         }
     }
 }

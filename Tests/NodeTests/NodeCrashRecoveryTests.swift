@@ -2,7 +2,7 @@
 import Foundation
 import XCTest
 
-final class CrashRecoveryTests: XCTestCase {
+final class NodeCrashRecoveryTests: XCTestCase {
     func testKillingThePrimaryCausesAViewChangeAndItCatchesUpAfterRestart() async throws {
         let net = try TestnetHarness()
         defer { net.stopAll(); net.removeFiles() }
@@ -12,8 +12,10 @@ final class CrashRecoveryTests: XCTestCase {
         try await net.waitCommitted(Array(0..<4))
         let primary = try await net.status(1)["primary"] as? Int ?? -1
         XCTAssertEqual(primary, 0)
+        // Kill the primary while transactions are in flight, then keep submitting to a backup: the
+        // remaining three must elect a new primary and commit.
+        for _ in 0..<10 { try await net.submitTransfer(to: 1) }
         net.kill9(0)
-        // Keep submitting to a backup: the remaining three must elect a new primary and commit.
         for _ in 0..<10 { try await net.submitTransfer(to: 1) }
         try await net.waitCommitted([1, 2, 3], seconds: 40)
         let view = UInt64(try await net.status(1)["view"] as? String ?? "") ?? 0

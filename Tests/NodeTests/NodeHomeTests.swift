@@ -1,0 +1,70 @@
+// Checks testnet generation and home loading: file modes, one validator per home, and clear errors for bad config, key and arguments.
+import Foundation
+import LedgerCore
+import Node
+import XCTest
+
+final class NodeHomeTests: XCTestCase {
+    private var dir = ""
+
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "nodehome-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    private func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    func testTestnetWritesLoadableHomesWithSecretsReadableOnlyByTheOwner() throws {
+        let result = try TestnetGenerator(validators: 4, outputDirectory: dir, basePort: 41000).generate()
+        XCTAssertEqual(result.homes.count, 4)
+        XCTAssertTrue(result.genesis.isTestNetwork)
+        XCTAssertEqual(result.genesis.accounts.map(\.address), [Address(publicKey: result.faucetKey.publicKey)])
+        XCTAssertEqual(try mode(result.faucetKeyPath), 0o600)
+        let seed = try String(contentsOfFile: result.faucetKeyPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(seed.count, 64)
+        for (i, home) in result.homes.enumerated() {
+            XCTAssertEqual(try mode(home + "/node_key.json"), 0o600)
+            let loaded = try NodeHome.load(home)
+            XCTAssertEqual(loaded.validatorID, ReplicaID(i))
+            XCTAssertEqual(loaded.genesis.genesisHash, result.genesis.genesisHash)
+            XCTAssertEqual(loaded.config.p2pListen, "127.0.0.1:\(41000 + i)")
+            XCTAssertEqual(loaded.config.rpcListen, "127.0.0.1:\(41100 + i)")
+        }
+    }
+
+    func testHostsPutOneValidatorPerMachine() throws {
+        let result = try TestnetGenerator(validators: 4, outputDirectory: dir, basePort: 26600,
+                                          hosts: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]).generate()
+        XCTAssertEqual(result.genesis.validators.map(\.p2pAddress), (1...4).map { "10.0.0.\($0):26600" })
+        XCTAssertEqual(try NodeHome.load(result.homes[2]).config.p2pListen, "0.0.0.0:26600")
+        XCTAssertThrowsError(try TestnetGenerator(validators: 4, outputDirectory: dir + "x", hosts: ["a", "b"]).generate()) {
+            XCTAssertTrue("\($0)".contains("one host per validator"), "\($0)")
+        }
+        XCTAssertThrowsError(try TestnetGenerator(validators: 5, outputDirectory: dir + "y").generate()) {
+            XCTAssertTrue("\($0)".contains("genesis"), "\($0)")
+        }
+    }
+
+    func testBadConfigAndKeyAreRefusedWithTheirReason() throws {
+        let result = try TestnetGenerator(validators: 4, outputDirectory: dir, basePort: 42000).generate()
+        let home = result.homes[0]
+        try Data("{\"p2p_listen\":\"nowhere\",\"rpc_listen\":\"127.0.0.1:1\",\"db_path\":\"d\",\"genesis_file\":\"genesis.json\",\"key_file\":\"node_key.json\",\"log_level\":\"info\"}".utf8)
+            .write(to: URL(fileURLWithPath: home + "/config.json"))
+        XCTAssertThrowsError(try NodeHome.load(home)) { XCTAssertTrue("\($0)".contains("p2p_listen"), "\($0)") }
+        try Data("{\"p2p_listen\":\"127.0.0.1:1\"}".utf8).write(to: URL(fileURLWithPath: home + "/config.json"))
+        XCTAssertThrowsError(try NodeHome.load(home)) { XCTAssertTrue("\($0)".contains("missing key"), "\($0)") }
+        try Data("{\"p2p_listen\":\"127.0.0.1:1\",\"rpc_listen\":\"127.0.0.1:2\",\"db_path\":\"d\",\"genesis_file\":\"genesis.json\",\"key_file\":\"node_key.json\",\"log_level\":\"loud\"}".utf8)
+            .write(to: URL(fileURLWithPath: home + "/config.json"))
+        XCTAssertThrowsError(try NodeHome.load(home)) { XCTAssertTrue("\($0)".contains("log_level"), "\($0)") }
+        // A key that belongs to no validator.
+        let other = result.homes[1]
+        try NodeKey.generate().write(path: other + "/node_key.json")
+        XCTAssertThrowsError(try NodeHome.load(other)) { XCTAssertTrue("\($0)".contains("not in the genesis validator set"), "\($0)") }
+        // A corrupted key file.
+        try Data("{\"public_key\":\"00\",\"seed\":\"xyz\"}".utf8).write(to: URL(fileURLWithPath: result.homes[2] + "/node_key.json"))
+        XCTAssertThrowsError(try NodeHome.load(result.homes[2])) { XCTAssertTrue("\($0)".contains("seed"), "\($0)") }
+    }
+}

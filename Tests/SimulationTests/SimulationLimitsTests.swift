@@ -1,0 +1,37 @@
+// Checks the relations between the simulator's bounds and parameters (change one number and this says what else must move).
+import PBFT
+import XCTest
+@testable import Simulation
+
+final class SimulationLimitsTests: XCTestCase {
+    func testNetworkAndFaultBoundsAreConsistent() {
+        XCTAssertLessThanOrEqual(SimulationLimits.maxLossRate, 0.30, "the brief allows loss up to 30 %")
+        XCTAssertLessThan(
+            SimulationLimits.crashDowntime_ms.lowerBound, SimulationLimits.gstRange_ms.lowerBound,
+            "a crash must fit before the earliest GST")
+        XCTAssertLessThanOrEqual(SimulationLimits.replicaCountRange.upperBound, ReplicaSet.capacity)
+        XCTAssertGreaterThanOrEqual(SimulationLimits.clientCount, 2, "clients pay each other")
+    }
+
+    func testParametersMakeAValidReplicaConfiguration() throws {
+        let p = SimulationParameters()
+        for n in [4, 7, 10] {
+            try p.configuration(replica: ReplicaID(n - 1), replicaCount: n).validate()
+        }
+        XCTAssertEqual(p.window % p.checkpointInterval, 0)
+        XCTAssertEqual(p.maxLogEntries, Int(p.window))
+        XCTAssertLessThanOrEqual(p.viewChangeTimeout_ms, p.maxViewChangeTimeout_ms)
+    }
+
+    func testLivenessBoundCoversFPlusOneFailedViewsAndARetry() {
+        let p = SimulationParameters()
+        for f in 1...3 {
+            let bound = p.livenessBound_ms(f: f, maxMessageDelay_ms: 250)
+            XCTAssertGreaterThan(bound, UInt64(f + 1) * p.maxViewChangeTimeout_ms)
+            XCTAssertGreaterThan(bound, p.clientRetry_ms + p.batchDelay_ms)
+        }
+        XCTAssertLessThan(
+            SimulationLimits.gstRange_ms.upperBound + p.livenessBound_ms(f: 3, maxMessageDelay_ms: 400),
+            SimulationLimits.defaultTimeLimit_ms, "the default time limit must leave room to observe the bound")
+    }
+}
