@@ -2,6 +2,10 @@
 // The package of the BFT ledger node. Target layout and allowed imports follow DESIGN.md §1.
 import PackageDescription
 
+/// Release builds specialise generic code across module boundaries (the PBFT replica is generic
+/// over its batch type; without this the simulator spends ~9 % in generic metadata look-ups).
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "bft-ledger",
     platforms: [.macOS(.v14)],
@@ -30,8 +34,8 @@ let package = Package(
         ),
 
         // Libraries.
-        .target(name: "LedgerCrypto", dependencies: ["CSodium"]),
-        .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
+        .target(name: "LedgerCrypto", dependencies: ["CSodium"], swiftSettings: crossModule),
+        .target(name: "LedgerCore", dependencies: ["LedgerCrypto"], swiftSettings: crossModule),
         .target(name: "LedgerStore", dependencies: ["LedgerCore", "LedgerCrypto", "CSQLite"]),
         .target(
             name: "P2P",
@@ -42,7 +46,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "PBFT", dependencies: ["LedgerCrypto", "LedgerCore"]),
+        .target(name: "PBFT", dependencies: ["LedgerCrypto", "LedgerCore"], swiftSettings: crossModule),
         .target(
             name: "RPC",
             dependencies: [
@@ -60,8 +64,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Adversary", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
-        .target(name: "Simulation", dependencies: ["PBFT", "Adversary", "LedgerCore", "LedgerCrypto"]),
+        .target(name: "Adversary", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"], swiftSettings: crossModule),
+        .target(name: "Simulation", dependencies: ["PBFT", "Adversary", "LedgerCore", "LedgerCrypto"], swiftSettings: crossModule),
 
         // Executables.
         .executableTarget(

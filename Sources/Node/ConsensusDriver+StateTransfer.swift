@@ -56,33 +56,24 @@ extension ConsensusDriver {
                 blocksFetched = 0
                 continue
             }
-            let missing = target.sequence.rawValue - head.height.rawValue
-            let count = UInt32(min(UInt64(NodeLimits.stateTransferBlocksPerRequest), missing))
-            let donor = pickDonor(target)
-            let request = BlockRequest(requestID: nextRequestID, from: Height(head.height.rawValue + 1), count: count)
-            nextRequestID &+= 1
-            guard let response = await fetch(request, from: donor), !response.blocks.isEmpty else {
-                logger.debug("no blocks from peer", metadata: ["peer": "\(donor)"])
+            // One range at a time: fetch, verify off the actor, apply.
+            let from = Height(head.height.rawValue + 1)
+            let current = startFetch(from: from, target: target)
+            switch await current.task.value {
+            case .nothing:
+                logger.debug("no blocks from peer", metadata: ["peer": "\(current.donor)"])
                 try? await Task.sleep(for: .milliseconds(100))
-                continue
-            }
-            let n = genesis.validatorCount
-            let chainID = genesis.chainID
-            let scheme = self.scheme
-            let verified = await Task.detached {
-                Self.verifyFetched(response, scheme: scheme, chainID: chainID, replicaCount: n)
-            }.value
-            guard !isStopped, let current = try? store.head(), current.height.rawValue + 1 == request.from.rawValue else { continue }
-            switch verified {
-            case let .failure(reason):
-                logger.warning("peer served an invalid block; asking another", metadata: ["peer": "\(donor)", "reason": "\(reason)"])
-                continue
-            case let .success(blocks):
+            case let .invalid(reason):
+                logger.warning("peer served an invalid block; asking another", metadata: [
+                    "peer": "\(current.donor)", "reason": "\(reason)",
+                ])
+            case let .blocks(blocks):
+                guard !isStopped, let now = try? store.head(), now.height == head.height else { continue }
                 do {
-                    let applied = try applyFetched(blocks, on: current.header)
+                    let applied = try applyFetched(blocks, on: now.header)
                     blocksFetched += applied.count
                     for b in applied { fetchedHashes.append(contentsOf: b.transactions.map(\.hash)) }
-                    logger.debug("applied fetched blocks", metadata: ["peer": "\(donor)", "count": "\(applied.count)"])
+                    logger.debug("applied fetched blocks", metadata: ["peer": "\(current.donor)", "count": "\(applied.count)"])
                 } catch {
                     logger.error("cannot apply fetched blocks", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: .milliseconds(200))
@@ -90,6 +81,32 @@ extension ConsensusDriver {
             }
         }
         transferTask = nil
+    }
+
+    /// Starts fetching and verifying up to `NodeLimits.stateTransferBlocksPerRequest` blocks from `from`.
+    private func startFetch(from: Height, target: StateTransferTarget) -> PendingRange {
+        let missing = target.sequence.rawValue &- from.rawValue &+ 1
+        let count = UInt32(min(UInt64(NodeLimits.stateTransferBlocksPerRequest), max(1, missing)))
+        let donor = pickDonor(target)
+        let request = BlockRequest(requestID: nextRequestID, from: from, count: count)
+        nextRequestID &+= 1
+        let n = genesis.validatorCount
+        let chainID = genesis.chainID
+        let scheme = self.scheme
+        let task = Task { () -> FetchOutcome in
+            guard let response = await self.fetch(request, from: donor), !response.blocks.isEmpty else { return .nothing }
+            guard response.from == request.from, response.blocks.count <= Int(request.count) else {
+                return .invalid("response covers other heights than requested")
+            }
+            let verified = await Task.detached {
+                Self.verifyFetched(response, scheme: scheme, chainID: chainID, replicaCount: n)
+            }.value
+            switch verified {
+            case let .success(blocks): return .blocks(blocks)
+            case let .failure(f): return .invalid(f.reason)
+            }
+        }
+        return PendingRange(request: request, donor: donor, task: task)
     }
 
     /// Executes verified blocks in memory, then writes them with the store's batched apply.
@@ -194,6 +211,23 @@ extension ConsensusDriver {
         }
         return BlockResponse(requestID: request.requestID, from: request.from, blocks: blocks)
     }
+}
+
+/// A block range being fetched and verified.
+struct PendingRange {
+    var request: BlockRequest
+    var donor: ReplicaID
+    var task: Task<FetchOutcome, Never>
+}
+
+/// What fetching one range produced.
+enum FetchOutcome: Sendable {
+    /// No answer (timeout, peer unreachable, or no blocks there).
+    case nothing
+    /// The peer's blocks failed verification.
+    case invalid(String)
+    /// Verified blocks, in height order from the requested start.
+    case blocks([(Batch, CommitCertificate)])
 }
 
 /// A continuation waiting for a peer's block response.

@@ -7,6 +7,7 @@ import NIOPosix
 import P2P
 import PBFT
 import RPC
+import Synchronization
 
 /// A running validator: store, P2P network, consensus driver, message verification and RPC.
 public final class LedgerNode: Sendable {
@@ -129,12 +130,19 @@ public final class LedgerNode: Sendable {
     }
 }
 
-/// The node's background tasks (set once at start).
-private final class TaskBox: @unchecked Sendable {
-    // Written during start() before any concurrent reader exists; read by shutdown().
-    var pump: Task<Void, Never>?
-    var workers: [Task<Void, Never>] = []
-    var rpc: Task<Void, Never>?
-    func set(pump: Task<Void, Never>, workers: [Task<Void, Never>]) { self.pump = pump; self.workers = workers }
-    func set(rpc: Task<Void, Never>) { self.rpc = rpc }
+/// The node's background tasks (set during start, read by shutdown).
+private final class TaskBox: Sendable {
+    private struct Tasks {
+        var pump: Task<Void, Never>?
+        var workers: [Task<Void, Never>] = []
+        var rpc: Task<Void, Never>?
+    }
+    private let tasks = Mutex(Tasks())
+    var pump: Task<Void, Never>? { tasks.withLock { $0.pump } }
+    var workers: [Task<Void, Never>] { tasks.withLock { $0.workers } }
+    var rpc: Task<Void, Never>? { tasks.withLock { $0.rpc } }
+    func set(pump: Task<Void, Never>, workers: [Task<Void, Never>]) {
+        tasks.withLock { $0.pump = pump; $0.workers = workers }
+    }
+    func set(rpc: Task<Void, Never>) { tasks.withLock { $0.rpc = rpc } }
 }

@@ -108,3 +108,33 @@ extension LogEntry {
         sentCommit = false
     }
 }
+
+extension Replica {
+    /// Compares votes embedded in a certificate from a peer with the ones we received directly
+    /// for the same (view, seq, signer); a difference is equivocation evidence. This is how an
+    /// equivocating primary or a double-voting replica is caught even though each honest
+    /// replica only saw one of its two messages.
+    mutating func crossCheck(_ certificate: PreparedCertificate, _ ctx: inout Context<B>) {
+        guard let e = state.entries[certificate.sequence] else { return }
+        for mine in [e.prePrepare, e.prepared?.prePrepare].compactMap({ $0 })
+        where mine.body.view == certificate.view && mine.body.digest != certificate.digest && mine.signer == certificate.prePrepare.signer {
+            reportEquivocation(.prePrepare(mine), .prePrepare(certificate.prePrepare), &ctx)
+        }
+        guard e.view == certificate.view else { return }
+        for p in certificate.prepares {
+            if let mine = e.prepares[p.signer], mine.body.digest != p.body.digest {
+                reportEquivocation(.prepare(mine), .prepare(p), &ctx)
+            }
+        }
+    }
+
+    /// The same check for the commits of a forwarded commit certificate.
+    mutating func crossCheck(_ certificate: CommitCertificate, _ ctx: inout Context<B>) {
+        guard let e = state.entries[certificate.sequence], e.view == certificate.view else { return }
+        for c in certificate.commits {
+            if let mine = e.commits[c.signer], mine.body.digest != c.body.digest {
+                reportEquivocation(.commit(mine), .commit(c), &ctx)
+            }
+        }
+    }
+}

@@ -81,6 +81,9 @@ extension Replica {
     /// Signs, persists and broadcasts our PREPARE for the accepted pre-prepare at `seq` (backups only).
     mutating func sendPrepare(_ seq: SequenceNumber, _ ctx: inout Context<B>) {
         guard var e = state.entries[seq], let pp = e.prePrepare, !e.sentPrepare, !isPrimary else { return }
+        // Defensive: never vote for a digest other than one we hold a commit certificate for
+        // (possible only if more than f replicas failed or lost their logs).
+        if let cert = e.certificate, cert.digest != pp.body.digest { return }
         let body = Prepare(view: pp.body.view, sequence: seq, digest: pp.body.digest)
         guard claim(Slot(phase: .prepare, view: body.view, sequence: seq), body.digest) else { return }
         let signed = sign(body)
@@ -117,6 +120,7 @@ extension Replica {
     /// On becoming prepared, sign and send COMMIT.
     mutating func checkPrepared(_ seq: SequenceNumber, _ ctx: inout Context<B>) {
         guard var e = state.entries[seq], let pp = e.prePrepare, e.batch != nil, !e.sentCommit else { return }
+        if let cert = e.certificate, cert.digest != pp.body.digest { return }
         let primaryID = primary(of: pp.body.view)
         let matching = e.prepares.values
             .filter { $0.signer != primaryID && $0.body.digest == pp.body.digest }
@@ -207,6 +211,7 @@ extension Replica {
             reject("committed-batch", from: nil, "batch digest does not match its certificate", &ctx)
             return
         }
+        crossCheck(cert, &ctx)
         var e = state.entries[seq] ?? LogEntry(view: state.view)
         guard e.certificate == nil else { state.counters.duplicates += 1; return }
         e.certificate = cert

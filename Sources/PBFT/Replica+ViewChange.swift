@@ -58,6 +58,7 @@ extension Replica {
             return
         }
         state.latestViewChange[m.signer] = (m, batches)
+        for cert in m.body.preparedCertificates { crossCheck(cert, &ctx) }
         let proof = m.body.stableCheckpoint
         if proof.sequence > state.lowWatermark { learnStable(proof, &ctx) }
 

@@ -12,6 +12,8 @@ public struct RunResult: Sendable {
         case eventBudget = "event-budget"
         /// The event queue emptied (nothing left to happen).
         case quiescent
+        /// A checker reported a violation (runs stop at the first one).
+        case violation
     }
 
     /// The run's definition (replays it).

@@ -1,3 +1,4 @@
+// The run: performing a replica's actions — timers, persistence, outgoing messages (honest or through the Byzantine behaviour), the network model, notes and evidence.
 import Adversary
 import LedgerCore
 import LedgerCrypto

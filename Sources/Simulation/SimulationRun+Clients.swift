@@ -1,3 +1,4 @@
+// The run: simulated clients submitting signed transfers and the mempool handing them to replicas.
 import LedgerCore
 import LedgerCrypto
 import PBFT

@@ -1,3 +1,4 @@
+// The run: executing committed batches, the per-commit safety/validity/liveness checks, and simulated state transfer.
 import LedgerCore
 import LedgerCrypto
 import PBFT

@@ -1,3 +1,4 @@
+// The run: the event loop, set-up of the fault schedule, crash/restart, and feeding events to replicas.
 import Adversary
 import LedgerCore
 import LedgerCrypto
@@ -9,7 +10,7 @@ extension SimulationRun {
         setUp()
         let limit = VirtualTime(milliseconds: scenario.timeLimit_ms)
         while true {
-            if violationCount > 0 { stopReason = .reachedTarget; break }
+            if violationCount > 0 { stopReason = .violation; break }
             guard let next = queue.pop() else { stopReason = .quiescent; break }
             if next.time > limit { now = limit; stopReason = .timeLimit; break }
             now = next.time
@@ -24,7 +25,7 @@ extension SimulationRun {
             dispatch(next.payload)
             if reachedTarget { stopReason = .reachedTarget; break }
         }
-        if violationCount > 0 && stopReason == .reachedTarget { stopReason = .quiescent }
+        if violationCount > 0 { stopReason = .violation }
         return finish()
     }
 

@@ -1,3 +1,4 @@
+// The run: final checks and the result.
 import LedgerCore
 import LedgerCrypto
 

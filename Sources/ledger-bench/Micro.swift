@@ -21,8 +21,11 @@ struct Micro: ParsableCommand {
     @Option(help: "Blocks applied per SQLite measurement.")
     var blocks: Int = 30
 
-    @Option(help: "SQLite durability for the apply benchmark: full (the node's default) or normal.")
-    var synchronous: String = "full"
+    @Option(help: "SQLite durability for the apply benchmark: full (the node's default), normal, or full,normal.")
+    var synchronous: String = "full,normal"
+
+    @Option(help: "Run only these sections (comma-separated): crypto, encoding, store.")
+    var only: String = "crypto,encoding,store"
 
     @Option(help: "Directory for the scratch database (removed afterwards).")
     var scratch: String = NSTemporaryDirectory()
@@ -31,80 +34,116 @@ struct Micro: ParsableCommand {
         #if DEBUG
         print("warning: debug build; run `swift build -c release` (or scripts/bench micro) for real figures\n")
         #endif
-        guard let sync = StoreConfiguration.Synchronous(rawValue: synchronous.uppercased()) else {
-            throw ValidationError("--synchronous must be 'full' or 'normal'")
+        let durabilities = try synchronous.split(separator: ",").map { name in
+            guard let mode = StoreConfiguration.Synchronous(rawValue: name.uppercased()) else {
+                throw ValidationError("--synchronous takes full, normal or both (full,normal); got '\(name)'")
+            }
+            return mode
         }
+        let sections = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("ledger-bench micro — \(cores) cores, \(seconds) s per figure\n")
-        var table: [(String, Double, String)] = []
 
-        // Ed25519
-        let key = try SigningKey(seed: (0..<32).map { UInt8($0) })
+        var table: [Row] = []
+        if sections.contains("crypto") { table += crypto(cores: cores) }
+        if sections.contains("encoding") { table += try encoding() }
+        if sections.contains("store") {
+            for mode in durabilities {
+                for perBlock in [100, 1000] {
+                    let (executeAndApply, applyOnly) = try measureApply(
+                        transactionsPerBlock: perBlock, blocks: blocks, synchronous: mode)
+                    table.append(Row("block execute + apply, \(perBlock) tx/block (WAL, \(mode.rawValue))", executeAndApply, "tx/s"))
+                    table.append(Row("block apply only, \(perBlock) tx/block (WAL, \(mode.rawValue))", applyOnly, "tx/s"))
+                }
+            }
+        }
+
+        let width = table.map(\.name.count).max() ?? 0
+        for row in table {
+            let number = formatRate(row.value)
+            let padding = String(repeating: " ", count: max(0, 12 - number.count))
+            print("\(row.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(padding)\(number) \(row.unit)")
+        }
+        if let raw = table.first(where: { $0.name.hasPrefix("ed25519 verify, raw") }),
+            let ours = table.first(where: { $0.name.hasPrefix("ed25519 verify, LedgerCrypto (1") })
+        {
+            print("\nour verify / raw libsodium = \(String(format: "%.1f", ours.value / raw.value * 100)) %")
+        }
+    }
+
+    /// One line of the report.
+    struct Row {
+        var name: String
+        var value: Double
+        var unit: String
+        init(_ name: String, _ value: Double, _ unit: String) {
+            self.name = name
+            self.value = value
+            self.unit = unit
+        }
+    }
+
+    private func crypto(cores: Int) -> [Row] {
+        let key = try! SigningKey(seed: (0..<32).map { UInt8($0) })
         let message = [UInt8](repeating: 0xab, count: 128)
         let signature = key.sign(message)
-        let pk = key.publicKey.bytes
-        let sigBytes = signature.bytes
-        table.append(("ed25519 sign (1 core)", Stopwatch.rate(minimumSeconds: seconds) { _ = key.sign(message) }, "sig/s"))
-        let raw = Stopwatch.rate(minimumSeconds: seconds) {
-            precondition(crypto_sign_verify_detached(sigBytes, message, UInt64(message.count), pk) == 0)
-        }
-        table.append(("ed25519 verify, raw libsodium (1 core)", raw, "sig/s"))
-        let ours = Stopwatch.rate(minimumSeconds: seconds) {
-            precondition(key.publicKey.isValidSignature(signature, for: message))
-        }
-        table.append(("ed25519 verify, LedgerCrypto (1 core)", ours, "sig/s"))
         let publicKey = key.publicKey
-        let parallel = Stopwatch.parallelRate(threads: cores, minimumSeconds: seconds) {
-            precondition(publicKey.isValidSignature(signature, for: message))
-        }
-        table.append(("ed25519 verify, LedgerCrypto (\(cores) cores)", parallel, "sig/s"))
+        let pk = publicKey.bytes
+        let sigBytes = signature.bytes
+        return [
+            Row("ed25519 sign (1 core)", Stopwatch.rate(minimumSeconds: seconds) { _ = key.sign(message) }, "sig/s"),
+            Row("ed25519 verify, raw libsodium (1 core)", Stopwatch.rate(minimumSeconds: seconds) {
+                precondition(crypto_sign_verify_detached(sigBytes, message, UInt64(message.count), pk) == 0)
+            }, "sig/s"),
+            Row("ed25519 verify, LedgerCrypto (1 core)", Stopwatch.rate(minimumSeconds: seconds) {
+                precondition(publicKey.isValidSignature(signature, for: message))
+            }, "sig/s"),
+            Row("ed25519 verify, LedgerCrypto (\(cores) cores)", Stopwatch.parallelRate(threads: cores, minimumSeconds: seconds) {
+                precondition(publicKey.isValidSignature(signature, for: message))
+            }, "sig/s"),
+            Row("public key point check (PublicKey(bytes:))", Stopwatch.rate(minimumSeconds: seconds) {
+                _ = try! PublicKey(bytes: pk)
+            }, "keys/s"),
+        ]
+    }
 
-        // Canonical encoding
-        let chainID = "bench-chain"
-        let recipient = Address(publicKey: try SigningKey(seed: [UInt8](repeating: 7, count: 32)).publicKey)
+    /// 1000 transfers among 100 senders and 100 recipients (so the key cache sees reuse, as a
+    /// node does, without every transaction sharing one key).
+    private func encoding() throws -> [Row] {
+        let senders = try (0..<100).map { try SigningKey(seed: [UInt8](repeating: UInt8($0), count: 32)) }
+        let recipients = try (100..<200).map {
+            Address(publicKey: try SigningKey(seed: [UInt8](repeating: UInt8($0), count: 32)).publicKey)
+        }
         let txs = try (0..<1000).map { i in
             try Transaction.signed(
-                chainID: chainID, sender: key, recipient: recipient, amount: UInt64(i + 1), nonce: UInt64(i),
-                memo: Array("bench \(i)".utf8))
+                chainID: "bench-chain", sender: senders[i % 100], recipient: recipients[(i * 7) % 100],
+                amount: UInt64(i + 1), nonce: UInt64(i / 100), memo: Array("bench \(i)".utf8))
         }
         let encoded = txs.map { $0.encoded() }
-        table.append(("tx encode", Stopwatch.rate(minimumSeconds: seconds, opsPerCall: txs.count) {
-            for tx in txs { _ = tx.encoded() }
-        }, "tx/s"))
         // The node keeps one long-lived PublicKeyCache: a key's curve-point check (as costly as a
         // signature check) is paid once per account, not once per transaction.
         var cache = PublicKeyCache()
-        table.append(("tx decode, key cache warm (node path)", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: encoded.count) {
-            for bytes in encoded { _ = try Transaction.decode(bytes, keyCache: &cache) }
-        }, "tx/s"))
-        table.append(("tx encode + decode, key cache warm", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: txs.count) {
-            for tx in txs { _ = try Transaction.decode(tx.encoded(), keyCache: &cache) }
-        }, "tx/s"))
-        table.append(("tx decode, no cache (2 point checks per tx)", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: encoded.count) {
-            for bytes in encoded { _ = try Transaction.decode(bytes) }
-        }, "tx/s"))
-        table.append(("full tx check: decode + signature (1 core)", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: encoded.count) {
-            for bytes in encoded {
-                let tx = try Transaction.decode(bytes, keyCache: &cache)
-                precondition(tx.hasValidSignature)
-            }
-        }, "tx/s"))
-
-        // SQLite block apply
-        for perBlock in [100, 1000] {
-            let (executeAndApply, applyOnly) = try measureApply(
-                transactionsPerBlock: perBlock, blocks: blocks, synchronous: sync)
-            table.append(("block execute + apply, \(perBlock) tx/block (\(sync.rawValue))", executeAndApply, "tx/s"))
-            table.append(("block apply only, \(perBlock) tx/block (\(sync.rawValue))", applyOnly, "tx/s"))
-        }
-
-        let width = table.map(\.0.count).max() ?? 0
-        for (name, value, unit) in table {
-            let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
-            let number = formatRate(value)
-            print("\(padded)  \(String(repeating: " ", count: max(0, 12 - number.count)))\(number) \(unit)")
-        }
-        print("\nour verify / raw libsodium = \(String(format: "%.1f", ours / raw * 100)) %")
+        for bytes in encoded { _ = try Transaction.decode(bytes, keyCache: &cache) }
+        return [
+            Row("tx encode", Stopwatch.rate(minimumSeconds: seconds, opsPerCall: txs.count) {
+                for tx in txs { _ = tx.encoded() }
+            }, "tx/s"),
+            Row("tx decode, key cache warm (node path)", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: encoded.count) {
+                for bytes in encoded { _ = try Transaction.decode(bytes, keyCache: &cache) }
+            }, "tx/s"),
+            Row("tx encode + decode, key cache warm", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: txs.count) {
+                for tx in txs { _ = try Transaction.decode(tx.encoded(), keyCache: &cache) }
+            }, "tx/s"),
+            Row("tx decode, no cache (2 point checks per tx)", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: encoded.count) {
+                for bytes in encoded { _ = try Transaction.decode(bytes) }
+            }, "tx/s"),
+            Row("full tx check: decode + signature (1 core)", try Stopwatch.rate(minimumSeconds: seconds, opsPerCall: encoded.count) {
+                for bytes in encoded {
+                    let tx = try Transaction.decode(bytes, keyCache: &cache)
+                    precondition(tx.hasValidSignature)
+                }
+            }, "tx/s"),
+        ]
     }
 
     /// Builds `blocks` blocks of transfers among fresh accounts, then measures executing each
@@ -150,7 +189,9 @@ struct Micro: ParsableCommand {
         var executions: [BlockExecution] = []
         let start1 = clock.now
         for batch in batches {
-            let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: store1)
+            // The node's path: one read snapshot of the accounts the batch touches, then the pure executor.
+            let accounts = try store1.accounts(for: batch.accountKeys)
+            let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: accounts)
             _ = try store1.apply(execution, certificate: nil)
             previous = execution.block.header
             executions.append(execution)

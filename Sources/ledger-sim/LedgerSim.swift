@@ -58,6 +58,21 @@ struct LedgerSim: AsyncParsableCommand {
             exact command that replays it.
             """)
 
+    /// Entry point: fix the hash seed (see `DeterministicHashing`), then parse and run.
+    static func main() async {
+        DeterministicHashing.ensure()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     @Option(help: "Run this one seed (prints an event line per fault, view change and commit).")
     var seed: UInt64?
 

@@ -40,6 +40,8 @@ final class HandshakeAttackTests: XCTestCase {
         for _ in 0..<5 { try await net.submitTransfer(to: 0) }
         try await net.waitCommitted(Array(0..<4))
         let log = net.log(0)
+        let acceptedAsR3 = log.split(separator: "\n").filter { $0.contains("inbound connection established") && $0.contains("peer=r3") }
+        XCTAssertEqual(acceptedAsR3.count, 1, "node 0 accepted a connection as r3 besides the real validator 3")
         for reason in ["oversized", "chain", "bad_signature"] {
             XCTAssertTrue(log.contains("handshake refused") && log.contains("reason=\(reason)"), "no refusal logged for \(reason)")
         }
@@ -54,7 +56,8 @@ final class HandshakeAttackTests: XCTestCase {
         _ = try await network.start()
         try network.connect(to: [PeerID(0): target])
         try await Task.sleep(for: .milliseconds(700))
-        XCTAssertFalse(network.metrics.connectedOutbound.contains(PeerID(0)), "node 0 accepted a hostile handshake")
+        // (The attacker's own view is no evidence: as initiator it sends its proof last and cannot see the refusal
+        // before the connection is closed; the node's log and peer set are checked by the caller.)
         _ = network.send([1, 2, 3], to: PeerID(0))
         await network.shutdown()
     }

@@ -72,6 +72,18 @@ final class ViewChangeTests: XCTestCase {
         XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 6)
     }
 
+    func testAnEquivocatingPrimaryIsCaughtThroughACertificateInAViewChange() {
+        var c = Cluster()
+        let a = batch([1]), b = batch([2])
+        c.deliver(.prePrepare(signed(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: b.digest), by: 0), batch: b), to: 3)
+        XCTAssertTrue(c.evidence[3].isEmpty)
+        // Replica 2 reports that a (the other batch) prepared at (v0, n1).
+        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(a, view: 0, seq: 1)], batches: [a]).1, to: 3)
+        XCTAssertEqual(c.evidence[3].count, 1)
+        XCTAssertEqual(c.evidence[3].first?.offender, ReplicaID(0))
+        XCTAssertTrue(c.evidence[3].first?.verify(scheme: scheme, chainID: testChain) ?? false)
+    }
+
     // MARK: O set
 
     func testNewViewOSetTakesHighestViewCertificateAndFillsGapsWithNull() {
