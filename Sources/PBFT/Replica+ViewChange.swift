@@ -15,16 +15,21 @@ extension Replica {
         if let own = state.ownViewChange, own.message.body.newView == target {
             vc = own  // restarted mid-change: re-send what we signed, never a second version
         } else {
+            // Report the latest stable checkpoint we hold a 2f+1 proof for, even one we are still
+            // fetching the state of (as the paper's replicas do): prepared certificates at or below
+            // it are not needed by any future view, and we may already have discarded them.
+            let proof = state.pendingStableProof.map { $0.sequence > state.stableProof.sequence ? $0 : state.stableProof }
+                ?? state.stableProof
             var certificates: [PreparedCertificate] = []
             var batches: [B] = []
             var seen = Set<Digest>()
-            for seq in state.entries.keys.sorted() where seq > state.lowWatermark {
+            for seq in state.entries.keys.sorted() where seq > proof.sequence {
                 guard let e = state.entries[seq], let cert = e.prepared, let b = e.preparedBatch else { continue }
-                guard let limit = state.lowWatermark.adding(configuration.window), seq <= limit else { continue }
+                guard let limit = proof.sequence.adding(configuration.window), seq <= limit else { continue }
                 certificates.append(cert)
                 if !b.isNull, seen.insert(b.digest).inserted { batches.append(b) }
             }
-            let body = ViewChange(newView: target, stableCheckpoint: state.stableProof, preparedCertificates: certificates)
+            let body = ViewChange(newView: target, stableCheckpoint: proof, preparedCertificates: certificates)
             vc = (sign(body), batches)
             ctx.emit(.persist(.viewChange(vc.message, batches: vc.batches)))
         }
@@ -285,6 +290,10 @@ extension Replica {
                 makeStable(plan.checkpoint, &ctx)
             } else {
                 state.pendingStableProof = plan.checkpoint
+                // min-s is stable (2f+1 proof) and we will reach it by state transfer: drop our
+                // entries at or below it, or the log would hold them and the new O set (up to two
+                // windows) until the transfer ends.
+                state.entries = state.entries.filter { $0.key > plan.checkpoint.sequence }
                 considerStateTransfer(force: true, &ctx)
             }
         }
