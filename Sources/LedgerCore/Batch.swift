@@ -94,10 +94,9 @@ public struct Batch: Hashable, Sendable {
     /// Decodes exactly one batch, validating public keys through `keyCache` (kept across
     /// batches, e.g. one per node, so known senders are not validated again).
     public static func decode(_ bytes: [UInt8], keyCache: inout PublicKeyCache) throws(DecodingError) -> Batch {
-        var cache: PublicKeyCache? = keyCache
-        keyCache = PublicKeyCache(capacity: 1)  // drop our reference so the dictionary is not copied on write
-        defer { keyCache = cache! }
-        return try decode(bytes, cache: &cache)
+        try PublicKeyCache.lend(&keyCache) { (cache: inout PublicKeyCache?) throws(DecodingError) in
+            try decode(bytes, cache: &cache)
+        }
     }
 
     private static func decode(_ bytes: [UInt8], cache: inout PublicKeyCache?) throws(DecodingError) -> Batch {

@@ -150,10 +150,9 @@ public struct Transaction: Hashable, Sendable {
 
     /// Decodes exactly one transaction, validating its keys through `keyCache`.
     public static func decode(_ bytes: [UInt8], keyCache: inout PublicKeyCache) throws(DecodingError) -> Transaction {
-        var cache: PublicKeyCache? = keyCache
-        keyCache = PublicKeyCache(capacity: 1)  // drop our reference so the dictionary is not copied on write
-        defer { keyCache = cache! }
-        return try decode(bytes, cache: &cache)
+        try PublicKeyCache.lend(&keyCache) { (cache: inout PublicKeyCache?) throws(DecodingError) in
+            try decode(bytes, cache: &cache)
+        }
     }
 
     private static func decode(_ bytes: [UInt8], cache: inout PublicKeyCache?) throws(DecodingError) -> Transaction {

@@ -43,3 +43,19 @@ public struct PublicKeyCache: Sendable {
         return key
     }
 }
+
+extension PublicKeyCache {
+    /// Runs `body` with `cache` moved into an optional the decoders can thread through, and
+    /// moves it back afterwards (also when `body` throws).
+    ///
+    /// Moving rather than copying keeps the dictionary inside uniquely referenced, so the
+    /// insertions `body` makes do not copy the whole cache on write.
+    static func lend<T>(
+        _ cache: inout PublicKeyCache, _ body: (inout PublicKeyCache?) throws(DecodingError) -> T
+    ) throws(DecodingError) -> T {
+        var lent: PublicKeyCache? = cache
+        cache = PublicKeyCache(capacity: 1)  // drop the caller's reference to the dictionary
+        defer { cache = lent ?? PublicKeyCache(capacity: cache.capacity) }
+        return try body(&lent)
+    }
+}
