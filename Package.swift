@@ -13,12 +13,16 @@ let package = Package(
         .executable(name: "ledger-sim", targets: ["ledger-sim"]),
         .executable(name: "ledger-bench", targets: ["ledger-bench"]),
         .executable(name: "ledger-node", targets: ["ledger-node"]),
+        .executable(name: "wallet", targets: ["wallet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries (installed by scripts/setup).
@@ -52,7 +56,19 @@ let package = Package(
             dependencies: [
                 "LedgerCore", "LedgerCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Wallet",
+            dependencies: [
+                "LedgerCrypto", "LedgerCore", "PBFT", "CSodium",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -84,6 +100,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "wallet",
+            dependencies: [
+                "Wallet", "LedgerCore", "LedgerCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "ledger-bench",
             dependencies: [
                 "CSodium", "LedgerCrypto", "LedgerCore", "LedgerStore",
@@ -108,6 +131,11 @@ let package = Package(
             name: "NodeTests",
             dependencies: ["Node", "RPC", "P2P", "PBFT", "LedgerStore", "LedgerCore", "LedgerCrypto"]
         ),
+        .testTarget(
+            name: "RPCTests",
+            dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto"]
+        ),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),
     ],

@@ -72,6 +72,10 @@ extension ConsensusDriver {
                 do {
                     let applied = try applyFetched(blocks, on: now.header)
                     blocksFetched += applied.count
+                    for b in applied { events.publish(.blockCommitted(b)) }
+                    if let last = applied.last {
+                        events.publish(.stateTransfer(height: last.height, target: target.sequence))
+                    }
                     for b in applied { fetchedHashes.append(contentsOf: b.transactions.map(\.hash)) }
                     logger.debug("applied fetched blocks", metadata: ["peer": "\(current.donor)", "count": "\(applied.count)"])
                 } catch {

@@ -4,6 +4,7 @@ import LedgerCrypto
 import LedgerStore
 import Logging
 import P2P
+import Adversary
 import PBFT
 
 /// The one actor that owns the PBFT replica. It feeds the replica events (verified messages,
@@ -20,7 +21,12 @@ public actor ConsensusDriver {
     let network: PeerNetwork
     let scheme: Ed25519ValidatorKeys
     let verifiedTransactions: VerifiedTransactionCache
+    /// Blocks, view changes, evidence and state-transfer progress, for RPC and metrics.
+    public nonisolated let events: NodeEvents
     var logger: Logger
+    /// A test network's Byzantine behaviour (`--byzantine`); `nil` on an honest validator.
+    var behaviour: (any ByzantineBehaviour)?
+    let signingKey: SigningKey
 
     var replica: LedgerReplica
     var mempool = Mempool()
@@ -46,6 +52,8 @@ public actor ConsensusDriver {
         self.network = network
         self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
         self.verifiedTransactions = verifiedTransactions
+        self.events = NodeEvents()
+        self.signingKey = signingKey
         self.logger = logger
         let c = genesis.consensus
         let configuration = ReplicaConfiguration(
@@ -119,6 +127,7 @@ public actor ConsensusDriver {
         if replica.view != lastDrivenView {
             lastDrivenView = replica.view
             logger[metadataKey: "view"] = "\(replica.view.rawValue)"
+            events.publish(.viewChanged(replica.view, primary: replica.view.primary(replicaCount: genesis.validatorCount)))
         }
     }
 
@@ -126,6 +135,7 @@ public actor ConsensusDriver {
 
     /// A verified consensus message from a peer.
     public func deliver(_ message: Verified<LedgerMessage>) {
+        behaviour?.observe(incoming: message.message)
         handle(.message(message))
     }
 
@@ -141,6 +151,10 @@ public actor ConsensusDriver {
             _ = network.broadcast(Envelope.wrap(.transaction, tx.encoded()))
         }
         logger.debug("admitted transaction", metadata: ["tx": "\(tx.hash.hex.prefix(16))", "client": "\(fromClient)"])
+        if behaviour != nil {
+            let kept = behaviour!.filter(requests: [tx])
+            if kept.isEmpty { return }
+        }
         handle(.requests([tx]))
     }
 
@@ -173,11 +187,9 @@ public actor ConsensusDriver {
             if !unsaved.isEmpty { persist(unsaved); unsaved.removeAll() }
             switch action {
             case let .send(message, to):
-                let ok = network.send(Envelope.wrap(.consensus, message.encoded()), to: PeerID(to.index))
-                logger.debug("send", metadata: ["kind": "\(message.kindName)", "peer": "\(to)", "queued": "\(ok)"])
+                emit(message, to: [to])
             case let .broadcast(message):
-                let n = network.broadcast(Envelope.wrap(.consensus, message.encoded()))
-                logger.debug("broadcast", metadata: ["kind": "\(message.kindName)", "queued": "\(n)"])
+                emit(message, to: nil)
             case let .setTimer(kind, after):
                 setTimer(kind, afterMs: after)
             case let .cancelTimer(kind):
@@ -192,6 +204,7 @@ public actor ConsensusDriver {
                 beginStateTransfer(target)
             case let .evidence(evidence):
                 logger.warning("equivocation evidence", metadata: ["offender": "\(evidence.offender)"])
+                events.publish(.evidence(evidence))
             case let .note(note):
                 switch note {
                 case .dropped, .started: logger.debug("\(note)")
@@ -201,6 +214,49 @@ public actor ConsensusDriver {
             }
         }
         if !unsaved.isEmpty { persist(unsaved) }
+    }
+
+    /// Sends a message the replica produced to `recipients` (`nil`: every other validator). A
+    /// Byzantine test validator routes it through its behaviour first.
+    private func emit(_ message: LedgerMessage, to recipients: [ReplicaID]?) {
+        guard behaviour != nil else {
+            if let recipients {
+                for to in recipients {
+                    let ok = network.send(Envelope.wrap(.consensus, message.encoded()), to: PeerID(to.index))
+                    logger.debug("send", metadata: ["kind": "\(message.kindName)", "peer": "\(to)", "queued": "\(ok)"])
+                }
+            } else {
+                let n = network.broadcast(Envelope.wrap(.consensus, message.encoded()))
+                logger.debug("broadcast", metadata: ["kind": "\(message.kindName)", "queued": "\(n)"])
+            }
+            return
+        }
+        let others = (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID }
+        let context = AdversaryContext(
+            replica: replicaID, replicaCount: genesis.validatorCount, chainID: genesis.chainID,
+            signer: Ed25519MessageSigner(key: signingKey), now_ms: Self.nowMs(),
+            viewChangeTimeout_ms: genesis.consensus.viewChangeTimeoutMs, window: genesis.consensus.window)
+        let emissions = behaviour!.transform(message, to: recipients ?? others, context: context)
+        for emission in emissions {
+            let bytes = Envelope.wrap(.consensus, emission.message.encoded())
+            let targets = emission.recipients.filter { $0 != replicaID }
+            if emission.delay_ms == 0 {
+                for to in targets { _ = network.send(bytes, to: PeerID(to.index)) }
+            } else {
+                let network = self.network
+                let delay = min(emission.delay_ms, 60_000)
+                Task {
+                    try? await Task.sleep(for: .milliseconds(delay))
+                    for to in targets { _ = network.send(bytes, to: PeerID(to.index)) }
+                }
+            }
+        }
+    }
+
+    /// Installs a Byzantine behaviour (test networks only; the caller checks the genesis).
+    public func setBehaviour(_ behaviour: any ByzantineBehaviour) {
+        self.behaviour = behaviour
+        logger.critical("THIS VALIDATOR IS BYZANTINE", metadata: ["strategy": "\(behaviour.strategy)"])
     }
 
     /// Appends records durably. A failing disk is fatal: continuing could sign conflicting messages.
@@ -282,6 +338,7 @@ public actor ConsensusDriver {
             let block = try Self.apply(committed.batch, proposer: committed.proposer,
                                        certificate: committed.certificate.encoded(), previous: head.header, store: store)
             mempool.remove(committed.batch.transactions.map(\.hash))
+            events.publish(.blockCommitted(block))
             logger.info("committed block", metadata: [
                 "seq": "\(seq.rawValue)", "txs": "\(block.transactions.count)", "hash": "\(block.hash.hex.prefix(16))",
                 "cert_view": "\(committed.certificate.view.rawValue)",

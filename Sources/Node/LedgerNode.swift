@@ -121,6 +121,7 @@ public final class LedgerNode: Sendable {
         logger.info("shutting down")
         tasks.rpc?.cancel()
         await driver.stop()
+        driver.events.finishAll()
         await network.shutdown()
         tasks.pump?.cancel()
         for w in tasks.workers { w.cancel() }

@@ -1,0 +1,1 @@
+print("wallet: not built yet")
