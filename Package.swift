@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "ledger-bench", targets: ["ledger-bench"]),
         .executable(name: "ledger-node", targets: ["ledger-node"]),
         .executable(name: "wallet", targets: ["wallet"]),
+        .executable(name: "ledger-adversarial", targets: ["ledger-adversarial"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -110,6 +111,19 @@ let package = Package(
             name: "ledger-bench",
             dependencies: [
                 "CSodium", "LedgerCrypto", "LedgerCore", "LedgerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "ledger-adversarial",
+            dependencies: [
+                "LedgerCore", "LedgerCrypto", "PBFT", "Node", "P2P", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

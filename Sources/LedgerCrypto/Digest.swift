@@ -1,25 +1,25 @@
 /// A 32-byte BLAKE2b-256 digest, stored inline (no heap allocation).
 ///
 /// Ordering is lexicographic by byte, so sorted digests are the same on every replica.
-public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, BitwiseCopyable {
     /// Number of bytes in a digest.
     public static let byteCount = 32
 
     @usableFromInline
-    var storage: SIMD32<UInt8>
+    var storage: InlineBytes32
 
     /// The all-zero digest, used as the parent of the first block.
-    public static let zero = Digest(storage: SIMD32<UInt8>(repeating: 0))
+    public static let zero = Digest(storage: InlineBytes32(repeating: 0))
 
     @usableFromInline
-    init(storage: SIMD32<UInt8>) { self.storage = storage }
+    init(storage: InlineBytes32) { self.storage = storage }
 
     /// Builds a digest from exactly 32 bytes.
     public init<Bytes: Collection>(bytes: Bytes) throws(CryptoError) where Bytes.Element == UInt8 {
         guard bytes.count == Digest.byteCount else {
             throw .invalidLength(what: "digest", expected: Digest.byteCount, actual: bytes.count)
         }
-        var s = SIMD32<UInt8>()
+        var s = InlineBytes32()
         var i = 0
         for b in bytes { s[i] = b; i += 1 }
         storage = s

@@ -5,7 +5,7 @@ public enum Hash {
     /// BLAKE2b with a 256-bit output over `bytes`.
     public static func blake2b256(_ bytes: UnsafeRawBufferPointer) -> Digest {
         Sodium.ensureReady()
-        var out = SIMD32<UInt8>()
+        var out = InlineBytes32()
         withUnsafeMutableBytes(of: &out) { o in
             _ = crypto_generichash(
                 o.baseAddress!.assumingMemoryBound(to: UInt8.self), 32,
@@ -71,7 +71,7 @@ public struct Hasher256: ~Copyable {
 
     /// Produces the digest and consumes the hasher.
     public consuming func finalize() -> Digest {
-        var out = SIMD32<UInt8>()
+        var out = InlineBytes32()
         withUnsafeMutableBytes(of: &out) { o in
             _ = crypto_generichash_final(OpaquePointer(state), o.baseAddress!.assumingMemoryBound(to: UInt8.self), 32)
         }

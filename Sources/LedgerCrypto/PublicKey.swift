@@ -5,14 +5,14 @@ import CSodium
 /// A `PublicKey` value always holds a canonical encoding of a point of prime order:
 /// off-curve, non-canonical and low-order keys are refused by `init(bytes:)`, so a
 /// peer cannot make every signature "verify" with a small-order key.
-public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible, BitwiseCopyable {
     /// Number of bytes in a public key.
     public static let byteCount = 32
 
     @usableFromInline
-    var storage: SIMD32<UInt8>
+    var storage: InlineBytes32
 
-    init(storage: SIMD32<UInt8>) { self.storage = storage }
+    init(storage: InlineBytes32) { self.storage = storage }
 
     /// Validates and wraps 32 bytes.
     public init<Bytes: Collection>(bytes: Bytes) throws(CryptoError) where Bytes.Element == UInt8 {
@@ -20,7 +20,7 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
             throw .invalidLength(what: "public key", expected: PublicKey.byteCount, actual: bytes.count)
         }
         Sodium.ensureReady()
-        var s = SIMD32<UInt8>()
+        var s = InlineBytes32()
         var i = 0
         for b in bytes { s[i] = b; i += 1 }
         let valid = Swift.withUnsafeBytes(of: s) { p in

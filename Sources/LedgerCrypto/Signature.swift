@@ -1,21 +1,21 @@
 /// An Ed25519 signature (64 bytes), stored inline.
 ///
 /// Any 64 bytes form a `Signature`; validity is decided only by `PublicKey.isValidSignature`.
-public struct Signature: Hashable, Sendable, CustomStringConvertible {
+public struct Signature: Hashable, Sendable, CustomStringConvertible, BitwiseCopyable {
     /// Number of bytes in a signature.
     public static let byteCount = 64
 
     @usableFromInline
-    var storage: SIMD64<UInt8>
+    var storage: InlineBytes64
 
-    init(storage: SIMD64<UInt8>) { self.storage = storage }
+    init(storage: InlineBytes64) { self.storage = storage }
 
     /// Wraps exactly 64 bytes.
     public init<Bytes: Collection>(bytes: Bytes) throws(CryptoError) where Bytes.Element == UInt8 {
         guard bytes.count == Signature.byteCount else {
             throw .invalidLength(what: "signature", expected: Signature.byteCount, actual: bytes.count)
         }
-        var s = SIMD64<UInt8>()
+        var s = InlineBytes64()
         var i = 0
         for b in bytes { s[i] = b; i += 1 }
         storage = s
@@ -28,7 +28,7 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// An all-zero placeholder (never valid); used before signing and by fault injection.
-    public static let zero = Signature(storage: SIMD64<UInt8>(repeating: 0))
+    public static let zero = Signature(storage: InlineBytes64(repeating: 0))
 
     /// The 64 bytes as an array.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }

@@ -34,7 +34,7 @@ public struct SigningKey: Sendable {
         }
         Sodium.ensureReady()
         let seedBytes = Array(seed)
-        var pk = SIMD32<UInt8>()
+        var pk = InlineBytes32()
         var sk = [UInt8](repeating: 0, count: 64)
         withUnsafeMutableBytes(of: &pk) { p in
             _ = crypto_sign_seed_keypair(p.baseAddress!.assumingMemoryBound(to: UInt8.self), &sk, seedBytes)
@@ -54,7 +54,7 @@ public struct SigningKey: Sendable {
 
     /// Signs `message` (deterministic Ed25519).
     public func sign(_ message: UnsafeRawBufferPointer) -> Signature {
-        var sig = SIMD64<UInt8>()
+        var sig = InlineBytes64()
         withUnsafeMutableBytes(of: &sig) { s in
             _ = crypto_sign_detached(
                 s.baseAddress!.assumingMemoryBound(to: UInt8.self), nil,

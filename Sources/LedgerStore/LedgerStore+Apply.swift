@@ -35,6 +35,24 @@ extension LedgerStore {
         }
     }
 
+    /// Applies each execution in order inside ONE durable transaction: all of them or, on any
+    /// error, none. One fsync for the whole range instead of one per block — the fast path for
+    /// state transfer, where a range of certified blocks is written at once (a crash loses the
+    /// range, which is fetched again).
+    public func applyAtomically(_ executions: [(BlockExecution, certificate: [UInt8]?)]) throws(StoreError) -> [ApplyOutcome] {
+        if executions.isEmpty { return [] }
+        return try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> [ApplyOutcome] in
+            try db.writeTransaction { () throws(StoreError) -> [ApplyOutcome] in
+                var outcomes: [ApplyOutcome] = []
+                outcomes.reserveCapacity(executions.count)
+                for (execution, certificate) in executions {
+                    outcomes.append(try Self.apply(execution, certificate: certificate, in: db))
+                }
+                return outcomes
+            }
+        }
+    }
+
     /// Stores (or replaces) the commit certificate of the block at `height`.
     /// Returns `false` when no block is stored at that height.
     @discardableResult

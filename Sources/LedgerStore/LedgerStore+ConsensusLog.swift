@@ -55,6 +55,31 @@ extension LedgerStore {
         }
     }
 
+    /// Repairs a torn consensus log: first writes a consistent copy of the whole database to
+    /// `copyPath` (SQLite `VACUUM INTO`; the file must not exist), then deletes every record with
+    /// `id >= firstTornID` in one durable transaction. Returns how many records were deleted.
+    /// Nothing is deleted when the copy cannot be written.
+    @discardableResult
+    public func truncateConsensusLog(from firstTornID: Int64, keepingCopyAt copyPath: String) throws(StoreError) -> Int {
+        try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> Int in
+            let copy = try db.statement("VACUUM INTO ?")
+            defer { copy.reset() }
+            try copy.bind(1, copyPath)
+            try copy.run()
+            copy.reset()
+            let relaxed = configuration.synchronous != .full
+            if relaxed { try db.execute("PRAGMA synchronous=FULL") }
+            defer { if relaxed { try? db.execute("PRAGMA synchronous=\(StoreConfiguration.Synchronous.normal.rawValue)") } }
+            return try db.writeTransaction { () throws(StoreError) -> Int in
+                let s = try db.statement("DELETE FROM consensus_log WHERE id >= ?")
+                defer { s.reset() }
+                try s.bind(1, firstTornID)
+                try s.run()
+                return db.changes
+            }
+        }
+    }
+
     /// Deletes every record whose sequence number is below `sequenceNumber` (the new stable
     /// checkpoint's low watermark). Returns how many were deleted.
     @discardableResult

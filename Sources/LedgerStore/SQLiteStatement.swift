@@ -91,9 +91,21 @@ final class SQLiteStatement {
     }
 
     func blob(_ column: Int32) -> [UInt8] {
+        // Blob first, then its size: the order SQLite documents as safe.
+        let p = sqlite3_column_blob(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))
-        guard count > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
+        guard count > 0, let p else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: count))
+    }
+
+    /// Calls `body` with the blob in `column` without copying it. The pointer is only valid
+    /// inside `body`: SQLite frees or moves it on the next step, reset or column conversion.
+    /// (`sqlite3_column_blob` is called before `sqlite3_column_bytes`, the order SQLite's docs ask for.)
+    func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> R) throws(StoreError) -> R {
+        let p = sqlite3_column_blob(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let p else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: p, count: count))
     }
 
     func digest(_ column: Int32, what: @autoclosure () -> String) throws(StoreError) -> Digest {

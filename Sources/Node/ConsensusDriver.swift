@@ -79,17 +79,35 @@ public actor ConsensusDriver {
             head = try store.head()
             stored = try store.loadConsensusLog()
         } catch { throw .store("\(error)") }
+        // Torn-tail repair. Records are appended in order, one fsynced transaction per batch, and a
+        // message is sent only after its record is durable. So the log is read in order up to the
+        // first record that does not decode (or whose stored kind disagrees with its content):
+        // that record and everything after it are the torn tail of the last write(s) before a
+        // crash. The tail is cut (after a full copy of the database is kept beside it) instead of
+        // skipped record by record, so the replica never rebuilds a state with holes in it.
         var records: [LedgerLogRecord] = []
-        var skipped = 0
-        for r in stored {
-            do {
-                records.append(try LedgerLogRecord.decode(r.bytes, replicaCount: genesis.validatorCount, window: genesis.consensus.window))
-            } catch {
-                skipped += 1
+        var tornAt: Int?
+        for (i, r) in stored.enumerated() {
+            guard let record = try? LedgerLogRecord.decode(r.bytes, replicaCount: genesis.validatorCount, window: genesis.consensus.window),
+                  Self.logKey(record).0 == r.kind else {
+                tornAt = i
+                break
             }
+            records.append(record)
         }
-        if skipped > 0 {
-            logger.warning("skipped unreadable consensus log records", metadata: ["count": "\(skipped)"])
+        if let tornAt, let firstID = stored[tornAt].id {
+            let tail = stored[tornAt...]
+            let stamp = Self.nowMs()
+            let directory = (store.path as NSString).deletingLastPathComponent
+            let copy = (directory as NSString).appendingPathComponent("consensus-log.torn-\(stamp).sqlite")
+            let dropped: Int
+            do { dropped = try store.truncateConsensusLog(from: firstID, keepingCopyAt: copy) } catch {
+                throw .store("the consensus log has \(tail.count) unreadable tail records and could not be repaired: \(error)")
+            }
+            logger.warning("repaired torn consensus log: truncated its unreadable tail", metadata: [
+                "dropped": "\(dropped)", "first_id": "\(firstID)", "kept": "\(records.count)", "copy": "\(copy)",
+                "tail": "\(tail.prefix(8).map { "kind \($0.kind) view \($0.view.rawValue) seq \($0.sequenceNumber.rawValue)" })",
+            ])
         }
         // Only the latest view-level records matter (older ones were superseded).
         let lastViewChange = records.lastIndex { if case .viewChange = $0 { true } else { false } }

@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -59,13 +60,56 @@ public final class LedgerNode: Sendable {
         do { bound = try await network.start() } catch { throw .network("cannot listen on \(home.config.p2pListen): \(error)") }
         logger.info("p2p listening", metadata: ["address": "\(bound)"])
         var peers: [PeerID: PeerAddress] = [:]
+        let overrides = home.config.peerOverrides ?? [:]
         for v in home.genesis.validators where v.id != home.validatorID {
-            if let hp = NodeConfig.hostPort(v.p2pAddress) { peers[PeerID(v.id.index)] = PeerAddress(host: hp.host, port: hp.port) }
+            if let hp = overrides[v.id.index] ?? NodeConfig.hostPort(v.p2pAddress) {
+                peers[PeerID(v.id.index)] = PeerAddress(host: hp.host, port: hp.port)
+            }
+        }
+        if !overrides.isEmpty {
+            logger.notice("dialling peers at config overrides", metadata: [
+                "peers": "\(overrides.keys.sorted().map { "\($0)=\(overrides[$0]!.host):\(overrides[$0]!.port)" })",
+            ])
         }
         do { try network.connect(to: peers) } catch { throw .network("\(error)") }
         try await driver.start()
         startMessagePump()
         startRPC()
+    }
+
+    /// Makes this validator Byzantine (`ledger-node start --byzantine`): every message it sends,
+    /// request it sees and message it receives goes through `behaviour`. Refused unless the
+    /// genesis marks the chain as a test network. Call before `start()`.
+    public func makeByzantine(_ behaviour: sending any ByzantineBehaviour) async throws(NodeError) {
+        guard home.genesis.isTestNetwork else {
+            throw .invalidGenesis(
+                path: home.config.genesisFile,
+                reason: "--byzantine is only allowed on a test network (genesis \"test_network\": true); refusing to start")
+        }
+        await driver.setBehaviour(behaviour)
+    }
+
+    /// The strategy names `makeByzantine(named:seed:collude:)` accepts.
+    public static var byzantineStrategyNames: [String] { ByzantineStrategy.names }
+
+    /// Makes this validator Byzantine from a comma-separated list of strategy names (applied in
+    /// order, see `CombinedBehaviour`). With `collude`, `double-vote` becomes the equivocating
+    /// primary's accomplice (`Accomplice`). `amnesia` only marks the node: forgetting the log on
+    /// restart is done by whoever restarts it (scripts/adversarial deletes the log rows).
+    public func makeByzantine(named list: String, seed: UInt64, collude: Bool) async throws(NodeError) {
+        var parts: [any ByzantineBehaviour] = []
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let strategy = ByzantineStrategy(rawValue: name) else {
+                throw .invalidArgument("unknown --byzantine strategy '\(name)'; use one of \(ByzantineStrategy.names.joined(separator: ", "))")
+            }
+            if strategy == .doubleVote && collude {
+                parts.append(Accomplice(replica: home.validatorID, replicaCount: home.genesis.validatorCount))
+            } else {
+                parts.append(strategy.makeBehaviour(seed: seed &+ UInt64(parts.count)))
+            }
+        }
+        guard !parts.isEmpty else { throw .invalidArgument("--byzantine needs at least one strategy name") }
+        try await makeByzantine(CombinedBehaviour(parts))
     }
 
     private func startMessagePump() {
@@ -100,9 +144,12 @@ public final class LedgerNode: Sendable {
 
     private func startRPC() {
         guard let hp = NodeConfig.hostPort(home.config.rpcListen) else { return }
+        let metrics = NodeMetrics(metrics: RPCMetrics())
+        _ = metrics.observe(driver.events)  // ends when the events finish at shutdown
         let backend = NodeRPCBackend(driver: driver, store: store, network: network, genesis: home.genesis,
-                                     verifiedTransactions: verifiedTransactions)
-        let server = RPCServer(backend: backend, host: hp.host, port: hp.port, logger: logger)
+                                     verifiedTransactions: verifiedTransactions, p2pListen: home.config.p2pListen,
+                                     metrics: metrics)
+        let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics, logger: logger)
         let logger = self.logger
         let task = Task.detached {
             do {

@@ -47,6 +47,58 @@ public struct Mempool: Sendable {
         return nowMs >= oldest ? nowMs - oldest : 0
     }
 
+    /// The waiting transaction with `hash`, if any.
+    public func transaction(_ hash: Digest) -> Transaction? { entries[hash]?.transaction }
+
+    /// The `limit` longest-waiting transactions, oldest first.
+    public func oldest(limit: Int) -> [Transaction] {
+        guard limit > 0 else { return [] }
+        if limit >= entries.count { return transactions }
+        // Partial selection: keep the `limit` smallest admission times without sorting everything.
+        var best: [Entry] = []
+        best.reserveCapacity(limit + 1)
+        for e in entries.values {
+            if best.count < limit {
+                best.append(e)
+                if best.count == limit { best.sort { $0.admittedAtMs < $1.admittedAtMs } }
+            } else if e.admittedAtMs < best[limit - 1].admittedAtMs {
+                let at = best.firstIndex { $0.admittedAtMs > e.admittedAtMs } ?? limit - 1
+                best.insert(e, at: at)
+                best.removeLast()
+            }
+        }
+        return best.map(\.transaction)
+    }
+
     /// The waiting transactions (for re-proposal after a restart or view change).
     public var transactions: [Transaction] { entries.values.sorted { $0.admittedAtMs < $1.admittedAtMs }.map(\.transaction) }
+}
+
+extension MempoolRejection {
+    /// A stable snake_case code for clients (RPC `data.reason`): "malformed", "wrong_chain", "bad_signature",
+    /// "nonce_too_low", "insufficient_funds", "duplicate", "mempool_full", "shutting_down".
+    public var reasonCode: String {
+        switch self {
+        case .malformed: "malformed"
+        case .wrongChain: "wrong_chain"
+        case .badSignature: "bad_signature"
+        case .nonceUsed: "nonce_too_low"
+        case .insufficientBalance: "insufficient_funds"
+        case .duplicate: "duplicate"
+        case .full: "mempool_full"
+        case .shuttingDown: "shutting_down"
+        }
+    }
+
+    /// Machine-readable details (UInt64 values as decimal strings), e.g. `[("expected","9"),("got","7")]`.
+    public var details: [(String, String)] {
+        switch self {
+        case let .malformed(detail): [("detail", detail)]
+        case let .wrongChain(expected, found): [("expected", expected), ("got", found)]
+        case .badSignature, .duplicate, .shuttingDown: []
+        case let .nonceUsed(nonce, next): [("expected", String(next)), ("got", String(nonce))]
+        case let .insufficientBalance(balance, amount): [("balance", String(balance)), ("needed", String(amount))]
+        case let .full(capacity): [("limit", String(capacity))]
+        }
+    }
 }

@@ -20,19 +20,34 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Block durability: "normal" (default; WAL, survives a process crash, a power loss may lose the last blocks,
     /// which state transfer fetches again) or "full" (fsync every block). The consensus log is always fsynced.
     public var dbSynchronous: String?
+    /// Optional dial-address overrides: validator id (decimal text) → `host:port` this node dials instead of the
+    /// genesis `p2p_address` (e.g. a fault-injecting proxy on that link). The peer is still authenticated by its
+    /// genesis key, so an override can only reroute, never impersonate.
+    public var peers: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
         case keyFile = "key_file", logLevel = "log_level", dbSynchronous = "db_synchronous"
+        case peers
     }
 
     /// A config from its values.
     public init(p2pListen: String, rpcListen: String, dbPath: String = "data/ledger.sqlite",
                 genesisFile: String = "genesis.json", keyFile: String = "node_key.json", logLevel: String = "info",
-                dbSynchronous: String? = "normal") {
+                dbSynchronous: String? = "normal", peers: [String: String]? = nil) {
         self.p2pListen = p2pListen; self.rpcListen = rpcListen; self.dbPath = dbPath
         self.genesisFile = genesisFile; self.keyFile = keyFile; self.logLevel = logLevel
-        self.dbSynchronous = dbSynchronous
+        self.dbSynchronous = dbSynchronous; self.peers = peers
+    }
+
+    /// The parsed `peers` overrides: validator index → (host, port); `nil` if an entry is unusable.
+    public var peerOverrides: [Int: (host: String, port: Int)]? {
+        var out: [Int: (host: String, port: Int)] = [:]
+        for (id, address) in peers ?? [:] {
+            guard let index = Int(id), index >= 0, let hp = NodeConfig.hostPort(address) else { return nil }
+            out[index] = hp
+        }
+        return out
     }
 
     /// Splits `host:port` (host may be `[v6]`); `nil` if it is not one.
@@ -63,6 +78,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         if dbPath.isEmpty { throw .invalidConfig(path: path, reason: "db_path is empty") }
         if let sync = dbSynchronous, sync != "normal", sync != "full" {
             throw .invalidConfig(path: path, reason: "db_synchronous '\(sync)' must be \"normal\" or \"full\"")
+        }
+        for (id, address) in peers ?? [:] {
+            guard let index = Int(id), index >= 0 else {
+                throw .invalidConfig(path: path, reason: "peers key '\(id)' is not a validator id (0, 1, …)")
+            }
+            if NodeConfig.hostPort(address) == nil {
+                throw .invalidConfig(path: path, reason: "peers[\(index)] '\(address)' is not host:port (e.g. 127.0.0.1:29400)")
+            }
         }
         if level == nil {
             throw .invalidConfig(

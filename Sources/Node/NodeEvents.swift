@@ -28,6 +28,7 @@ public final class NodeEvents: Sendable {
     private struct State {
         var nextID: UInt64 = 1
         var subscribers: [UInt64: AsyncStream<NodeEvent>.Continuation] = [:]
+        var blockSubscribers: [UInt64: AsyncStream<Block>.Continuation] = [:]
         var evidence: [EquivocationEvidence] = []
         var offenders: Set<ReplicaID> = []
     }
@@ -53,14 +54,32 @@ public final class NodeEvents: Sendable {
         return (sub, stream)
     }
 
+    /// A new subscription to committed blocks only, at most `buffer` undelivered (oldest dropped beyond: a
+    /// consumer sees the gap in heights and reads the missing blocks from the store).
+    public func subscribeBlocks(buffer: Int) -> (Subscription, AsyncStream<Block>) {
+        let (stream, continuation) = AsyncStream<Block>.makeStream(bufferingPolicy: .bufferingNewest(max(1, buffer)))
+        let id = state.withLock { s -> UInt64 in
+            let id = s.nextID
+            s.nextID &+= 1
+            s.blockSubscribers[id] = continuation
+            return id
+        }
+        let sub = Subscription(id: id)
+        continuation.onTermination = { [weak self] _ in self?.unsubscribe(sub) }
+        return (sub, stream)
+    }
+
     /// Ends a subscription (its stream finishes).
     public func unsubscribe(_ subscription: Subscription) {
-        let c = state.withLock { $0.subscribers.removeValue(forKey: subscription.id) }
+        let (c, b) = state.withLock {
+            ($0.subscribers.removeValue(forKey: subscription.id), $0.blockSubscribers.removeValue(forKey: subscription.id))
+        }
         c?.finish()
+        b?.finish()
     }
 
     /// Number of live subscriptions.
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count + $0.blockSubscribers.count } }
 
     /// Delivers `event` to every subscriber (never blocks).
     public func publish(_ event: NodeEvent) {
@@ -74,6 +93,10 @@ public final class NodeEvents: Sendable {
         }
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for c in subscribers { c.yield(event) }
+        if case let .blockCommitted(block) = event {
+            let blockSubscribers = state.withLock { Array($0.blockSubscribers.values) }
+            for c in blockSubscribers { c.yield(block) }
+        }
     }
 
     /// The equivocation evidence seen so far (oldest first, at most `evidenceLimit`).
@@ -81,11 +104,14 @@ public final class NodeEvents: Sendable {
 
     /// Ends every subscription (at shutdown).
     public func finishAll() {
-        let all = state.withLock { s -> [AsyncStream<NodeEvent>.Continuation] in
+        let (all, blocks) = state.withLock { s in
             let all = Array(s.subscribers.values)
+            let blocks = Array(s.blockSubscribers.values)
             s.subscribers.removeAll()
-            return all
+            s.blockSubscribers.removeAll()
+            return (all, blocks)
         }
         for c in all { c.finish() }
+        for c in blocks { c.finish() }
     }
 }

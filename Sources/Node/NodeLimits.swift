@@ -6,6 +6,8 @@ public enum NodeLimits {
     public static let verifiedTransactionCacheCapacity = 200_000
     /// Most blocks asked for in one state-transfer request.
     public static let stateTransferBlocksPerRequest = 256
+    /// Block ranges requested and verified ahead of the one being applied during state transfer.
+    public static let stateTransferRangesInFlight = 4
     /// Most payload bytes of one state-transfer response (below the P2P payload limit).
     public static let stateTransferResponseMaxBytes = 6 * 1024 * 1024
     /// How long to wait for a state-transfer response before asking another peer, ms.

@@ -2,6 +2,7 @@ import LedgerCore
 import LedgerCrypto
 import LedgerStore
 import P2P
+import PBFT
 import RPC
 
 /// The node's answers to RPC calls: reads from the store, writes through the driver's mempool.
@@ -11,34 +12,83 @@ struct NodeRPCBackend: RPCBackend {
     let network: PeerNetwork
     let genesis: Genesis
     let verifiedTransactions: VerifiedTransactionCache
+    /// The configured P2P listen address (for `net_info`).
+    let p2pListen: String
+    /// Where admissions and scraped gauges are recorded.
+    let metrics: NodeMetrics
 
     func status() async -> NodeStatus {
-        let snap = await driver.snapshot()
+        let inspection = await driver.inspect()
         let head = try? store.head()
         let peers = network.metrics.connectedOutbound.map { ReplicaID($0.index) }.sorted()
         return NodeStatus(
             chainID: genesis.chainID, nodeID: driver.replicaID, height: head?.height ?? .zero,
-            latestBlockHash: head?.hash ?? .zero, view: snap.view, primary: snap.primary, isCatchingUp: snap.isCatchingUp,
-            peers: peers, isChangingView: snap.isChangingView, mempoolSize: snap.mempool)
+            latestBlockHash: head?.hash ?? .zero, latestBlockTimeMs: head?.header.timestamp ?? genesis.genesisTimeMs,
+            view: inspection.view, primary: inspection.primary, isCatchingUp: inspection.isCatchingUp, peers: peers,
+            isChangingView: inspection.isChangingView, mempoolSize: inspection.mempoolSize,
+            openSequences: inspection.openSequences)
+    }
+
+    func netInfo() async -> NetInfo {
+        let m = network.metrics
+        let peers = genesis.validators.filter { $0.id != driver.replicaID }.map { v in
+            PeerStatus(id: v.id.index, address: v.p2pAddress, isOutboundConnected: m.connectedOutbound.contains(PeerID(v.id.index)),
+                       isInboundConnected: m.connectedInbound.contains(PeerID(v.id.index)))
+        }
+        return NetInfo(isListening: true, p2pListen: p2pListen, peers: peers)
+    }
+
+    /// Decodes and checks everything that needs no state: encoding, chain, signature.
+    private func decode(_ encoded: [UInt8]) throws(RPCError) -> Transaction {
+        let tx: Transaction
+        do { tx = try Transaction.decode(encoded) } catch {
+            let reason: String = if case .inputTooLarge = error { "too_large" } else { "malformed" }
+            throw .transactionRejected(reason: reason, message: MempoolRejection.malformed("\(error)").description,
+                                       details: [("detail", "\(error)")])
+        }
+        guard tx.chainID == genesis.chainID else {
+            throw Self.rejection(.wrongChain(expected: genesis.chainID, found: tx.chainID))
+        }
+        return tx
+    }
+
+    static func rejection(_ r: MempoolRejection) -> RPCError {
+        if r == .shuttingDown { return .shuttingDown }
+        return .transactionRejected(reason: r.reasonCode, message: r.description, details: r.details)
     }
 
     func submitTransaction(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
-        let tx: Transaction
-        do { tx = try Transaction.decode(encoded) } catch {
-            throw .transactionRejected(MempoolRejection.malformed("\(error)").description)
-        }
-        guard tx.chainID == genesis.chainID else {
-            throw .transactionRejected(MempoolRejection.wrongChain(expected: genesis.chainID, found: tx.chainID).description)
-        }
+        let tx = try decode(encoded)
+        try await admit(tx)
+        return tx.hash
+    }
+
+    /// Admits `tx`; a transaction already waiting or already committed counts as admitted (idempotent).
+    private func admit(_ tx: Transaction) async throws(RPCError) {
         if !verifiedTransactions.contains(tx.hash) {
-            guard tx.hasValidSignature else { throw .transactionRejected(MempoolRejection.badSignature.description) }
+            guard tx.hasValidSignature else { throw Self.rejection(.badSignature) }
         }
         do {
             try await driver.submit(tx, fromClient: true)
+            metrics.admitted(tx.hash)
         } catch {
-            if error == .shuttingDown { throw .shuttingDown }
-            throw .transactionRejected(error.description)
+            switch error {
+            case .duplicate:
+                return
+            case .nonceUsed:
+                // The very same transaction may already be in a block.
+                if let stored = try? store.transaction(hash: tx.hash), stored.transaction == tx { return }
+                throw Self.rejection(error)
+            default:
+                throw Self.rejection(error)
+            }
         }
+    }
+
+    func submitTransactionAsync(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
+        let tx = try decode(encoded)
+        let backend = self
+        Task { try? await backend.admit(tx) }
         return tx.hash
     }
 
@@ -57,5 +107,93 @@ struct NodeRPCBackend: RPCBackend {
         } catch {
             throw .internalError("\(error)")
         }
+    }
+
+    func block(hash: Digest) async throws(RPCError) -> Block? {
+        do { return try store.block(hash: hash) } catch { throw .internalError("\(error)") }
+    }
+
+    func latestHeight() async throws(RPCError) -> Height {
+        do { return try store.head().height } catch { throw .internalError("\(error)") }
+    }
+
+    func headers(from start: Height, count: Int) async throws(RPCError) -> [BlockHeader] {
+        do { return try store.headers(from: start, count: count) } catch { throw .internalError("\(error)") }
+    }
+
+    func commit(at height: Height?) async throws(RPCError) -> CommitInfo? {
+        do {
+            let h = try height ?? store.head().height
+            guard h > .zero, let header = try store.headers(from: h, count: 1).first, header.height == h,
+                  let bytes = try store.certificate(at: h) else { return nil }
+            let certificate = try? CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount)
+            return CommitInfo(
+                blockHash: header.hash, header: header, certificate: bytes, view: certificate?.view ?? header.view,
+                signatures: certificate?.commits.map { (validator: $0.signer, signature: $0.signature) } ?? [])
+        } catch {
+            throw .internalError("\(error)")
+        }
+    }
+
+    func transaction(hash: Digest) async throws(RPCError) -> TransactionLookup {
+        do {
+            if let stored = try store.transaction(hash: hash) {
+                if let block = try store.block(at: stored.height),
+                   let found = TransactionLookup.included(in: block, at: Int(stored.index)) {
+                    return found
+                }
+                throw RPCError.internalError("transaction \(hash.hex) is indexed at height \(stored.height.rawValue) but its block is unreadable")
+            }
+        } catch let e as RPCError {
+            throw e
+        } catch {
+            throw .internalError("\(error)")
+        }
+        if let pending = await driver.pendingTransaction(hash) {
+            return TransactionLookup(hash: hash, status: .pending, transaction: pending)
+        }
+        return TransactionLookup(hash: hash, status: .unknown)
+    }
+
+    func unconfirmedTransactions(limit: Int) async -> (total: Int, transactions: [Transaction]) {
+        await driver.pendingTransactions(limit: limit)
+    }
+
+    func evidence() async -> [EvidenceInfo] {
+        driver.events.evidence.map(Self.info)
+    }
+
+    static func info(_ e: EquivocationEvidence) -> EvidenceInfo {
+        let kind: String = switch e.first.slot.phase {
+        case .prePrepare: "pre_prepare"
+        case .prepare: "prepare"
+        case .commit: "commit"
+        case .checkpoint: "checkpoint"
+        }
+        return EvidenceInfo(
+            offender: e.offender, kind: kind, view: e.first.slot.view, sequence: e.first.slot.sequence,
+            first: e.first.contentDigest, second: e.second.contentDigest,
+            firstSignature: signature(e.first), secondSignature: signature(e.second))
+    }
+
+    private static func signature(_ s: SignedStatement) -> Signature {
+        switch s {
+        case let .prePrepare(m): m.signature
+        case let .prepare(m): m.signature
+        case let .commit(m): m.signature
+        case let .checkpoint(m): m.signature
+        }
+    }
+
+    func subscribeBlocks(buffer: Int) -> BlockFeed {
+        let events = driver.events
+        let (subscription, blocks) = events.subscribeBlocks(buffer: buffer)
+        return BlockFeed(blocks: blocks, cancel: { events.unsubscribe(subscription) })
+    }
+
+    func refreshMetrics() async {
+        let inspection = await driver.inspect(openLimit: 0)
+        metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
+                        peers: network.metrics.connectedOutbound.count, view: inspection.view.rawValue)
     }
 }

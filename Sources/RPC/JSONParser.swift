@@ -1,101 +1,162 @@
 /// A small strict JSON parser over bytes: never traps, bounded depth (client input is untrusted).
+/// Integers of up to 15 digits become `.int`; any other number keeps its exact text as `.number`.
 struct JSONParser {
     private let bytes: [UInt8]
+    private let maxDepth: Int
     private var index = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], maxDepth: Int = RPCLimits.maxJSONDepth) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
 
-    mutating func parseDocument() -> JSONValue? {
-        guard let value = parseValue(depth: 0) else { return nil }
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        let value = try parseValue(depth: 0)
         skipSpace()
-        return index == bytes.count ? value : nil
+        guard index == bytes.count else { throw syntax("trailing characters after the JSON value") }
+        return value
+    }
+
+    private func syntax(_ detail: String) -> JSONParseError {
+        // A stray byte ≥ 0x80 outside a string is reported as the encoding problem it usually is.
+        if index < bytes.count, bytes[index] >= 0x80, String(validating: bytes[index...], as: UTF8.self) == nil {
+            return .invalidUTF8(offset: index)
+        }
+        return .syntax(offset: index, detail: detail)
     }
 
     private mutating func skipSpace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
-    private mutating func literal(_ text: String) -> Bool {
-        let t = Array(text.utf8)
-        guard bytes.count - index >= t.count, Array(bytes[index..<index + t.count]) == t else { return false }
-        index += t.count
-        return true
+    private mutating func literal(_ text: StaticString, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
+        let count = text.utf8CodeUnitCount
+        guard bytes.count - index >= count else { throw syntax("truncated literal") }
+        let ok = text.withUTF8Buffer { t in
+            for i in 0..<count where bytes[index + i] != t[i] { return false }
+            return true
+        }
+        guard ok else { throw syntax("unknown literal") }
+        index += count
+        return value
     }
 
-    private mutating func parseValue(depth: Int) -> JSONValue? {
-        guard depth < RPCLimits.maxJSONDepth else { return nil }
+    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         skipSpace()
-        guard index < bytes.count else { return nil }
+        guard index < bytes.count else { throw syntax("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "n"): return literal("null") ? .null : nil
-        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
-        case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
-        case UInt8(ascii: "\""): return parseString().map(JSONValue.string)
+        case UInt8(ascii: "n"): return try literal("null", .null)
+        case UInt8(ascii: "t"): return try literal("true", .bool(true))
+        case UInt8(ascii: "f"): return try literal("false", .bool(false))
+        case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
             index += 1
             var items: [JSONValue] = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
             while true {
-                guard let v = parseValue(depth: depth + 1) else { return nil }
-                items.append(v)
+                items.append(try parseValue(depth: depth + 1))
                 skipSpace()
-                guard index < bytes.count else { return nil }
+                guard index < bytes.count else { throw syntax("unterminated array") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
                 if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-                return nil
+                throw syntax("expected ',' or ']'")
             }
         case UInt8(ascii: "{"):
+            guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
             index += 1
             var pairs: [(String, JSONValue)] = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
             while true {
                 skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else { return nil }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw syntax("expected a string key") }
+                let key = try parseString()
                 skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw syntax("expected ':'") }
                 index += 1
-                guard let v = parseValue(depth: depth + 1) else { return nil }
+                let v = try parseValue(depth: depth + 1)
                 pairs.append((key, v))
                 skipSpace()
-                guard index < bytes.count else { return nil }
+                guard index < bytes.count else { throw syntax("unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
                 if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
-                return nil
+                throw syntax("expected ',' or '}'")
             }
         default:
-            return parseInteger()
+            return try parseNumber()
         }
     }
 
-    private mutating func parseInteger() -> JSONValue? {
-        var negative = false
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        var value = 0
-        var digits = 0
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-            digits += 1
-            guard digits <= 15 else { return nil }
-            value = value * 10 + Int(bytes[index] - 0x30)
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// RFC 8259 number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+    private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = index
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let intStart = index
+        while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+        let intDigits = index - intStart
+        guard intDigits > 0 else { index = start; throw syntax("expected a value") }
+        guard intDigits == 1 || bytes[intStart] != UInt8(ascii: "0") else { throw syntax("leading zero in a number") }
+        var isInteger = true
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            let f = index
+            while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+            guard index > f else { throw syntax("expected digits after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            isInteger = false
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let e = index
+            while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+            guard index > e else { throw syntax("expected exponent digits") }
+        }
+        if isInteger, intDigits <= 15 {
+            var value = 0
+            for i in intStart..<index { value = value * 10 + Int(bytes[i] - 0x30) }
+            return .int(start == intStart ? value : -value)
+        }
+        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+    }
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                guard let s = String(validating: bytes[start..<index], as: UTF8.self) else {
+                    throw .invalidUTF8(offset: start)
+                }
+                index += 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") { break }
+            if b < 0x20 { throw syntax("control character in a string") }
             index += 1
         }
-        guard digits > 0 else { return nil }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
-        return .int(negative ? -value : value)
-    }
-
-    private mutating func parseString() -> String? {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
-        index += 1
-        var out: [UInt8] = []
+        var out: [UInt8] = Array(bytes[start..<min(index, bytes.count)])
         while index < bytes.count {
             let b = bytes[index]
             index += 1
-            if b == UInt8(ascii: "\"") { return String(validating: out, as: UTF8.self) }
-            if b < 0x20 { return nil }
+            if b == UInt8(ascii: "\"") {
+                guard let s = String(validating: out, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+                return s
+            }
+            if b < 0x20 { index -= 1; throw syntax("control character in a string") }
             if b != UInt8(ascii: "\\") { out.append(b); continue }
-            guard index < bytes.count else { return nil }
+            guard index < bytes.count else { break }
             let e = bytes[index]
             index += 1
             switch e {
@@ -108,14 +169,38 @@ struct JSONParser {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                guard bytes.count - index >= 4,
-                      let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
-                      let scalar = Unicode.Scalar(code) else { return nil }
-                index += 4
+                guard var code = hex4() else { throw syntax("bad \\u escape") }
+                if (0xD800..<0xDC00).contains(code) {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    else { throw syntax("unpaired surrogate in \\u escape") }
+                    index += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { throw syntax("unpaired surrogate in \\u escape") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let scalar = Unicode.Scalar(code) else { throw syntax("invalid \\u escape") }
                 out.append(contentsOf: Array(String(Character(scalar)).utf8))
-            default: return nil
+            default: index -= 1; throw syntax("unknown escape")
             }
         }
-        return nil
+        throw syntax("unterminated string")
+    }
+
+    private mutating func hex4() -> UInt32? {
+        guard bytes.count - index >= 4 else { return nil }
+        var v: UInt32 = 0
+        for i in 0..<4 {
+            let b = bytes[index + i]
+            let d: UInt32
+            switch b {
+            case 0x30...0x39: d = UInt32(b - 0x30)
+            case 0x41...0x46: d = UInt32(b - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(b - 0x61 + 10)
+            default: return nil
+            }
+            v = v << 4 | d
+        }
+        index += 4
+        return v
     }
 }

@@ -1,165 +1,257 @@
 import LedgerCore
 import LedgerCrypto
+import Synchronization
+
+/// Methods a transport adds on top of the HTTP set (the WebSocket session's `subscribe`…).
+protocol RPCMethodExtension: Sendable {
+    /// Whether `method` is one of these.
+    func handles(_ method: String) -> Bool
+    /// Runs `method` with `params`.
+    func call(_ method: String, params: JSONValue?) async throws(RPCError) -> JSONValue
+}
 
 /// Turns a JSON-RPC 2.0 request body into a response body against an `RPCBackend`.
 /// Transport-free, so it is tested without HTTP. Garbage gets a JSON-RPC error, never a trap.
 public struct JSONRPCHandler: Sendable {
     /// The node behind the methods.
     public let backend: any RPCBackend
+    /// Where request counts go (`nil`: not counted).
+    public let metrics: RPCMetrics?
+    let genesisJSON: JSONValue
+    let validatorsJSON: JSONValue
+    let commitWaiters: CommitWaiterCount
 
-    /// A handler calling `backend`.
-    public init(backend: any RPCBackend) { self.backend = backend }
+    /// A handler calling `backend`, counting requests in `metrics`.
+    public init(backend: any RPCBackend, metrics: RPCMetrics? = nil) {
+        self.backend = backend
+        self.metrics = metrics
+        genesisJSON = RPCEncoding.genesis(backend.genesis)
+        validatorsJSON = RPCEncoding.validators(backend.genesis)
+        commitWaiters = CommitWaiterCount()
+    }
 
-    /// The response body for `body` (a single call or a batch); `nil` when every call was a notification.
+    /// The response body for `body` (a single call or a batch); `nil` when every call was a notification
+    /// (the HTTP layer answers 204 with no body).
     public func respond(to body: [UInt8]) async -> [UInt8]? {
-        guard let json = JSONValue.parse(body) else {
-            return Array(Self.errorResponse(id: .null, .parseError("body is not valid JSON")).serialized().utf8)
+        await respond(to: body, extensions: nil)
+    }
+
+    func respond(to body: [UInt8], extensions: (any RPCMethodExtension)?) async -> [UInt8]? {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parseOrExplain(body)
+        } catch {
+            metrics?.countRequest(method: "invalid", code: RPCError.Code.parseError)
+            let reason: String = switch error {
+            case .invalidUTF8: "invalid_utf8"
+            case .tooDeep: "too_deep"
+            case .syntax: "syntax"
+            }
+            var e = RPCError.parseError(error.description)
+            e.data = .object([("reason", .string(reason))])
+            return Self.errorResponse(id: .null, e).serializedBytes()
         }
         if case let .array(calls) = json {
             guard !calls.isEmpty else {
-                return Array(Self.errorResponse(id: .null, .invalidRequest("empty batch")).serialized().utf8)
+                metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
+                return Self.errorResponse(id: .null, .invalidRequest("empty batch")).serializedBytes()
             }
             guard calls.count <= RPCLimits.maxBatchCalls else {
-                return Array(Self.errorResponse(
-                    id: .null, .invalidRequest("batch of \(calls.count) calls; at most \(RPCLimits.maxBatchCalls)")
-                ).serialized().utf8)
+                metrics?.countRequest(method: "batch", code: RPCError.Code.limitExceeded)
+                return Self.errorResponse(id: .null, .limitExceeded(
+                    reason: "batch_too_large", limit: RPCLimits.maxBatchCalls, got: calls.count,
+                    message: "batch of \(calls.count) calls; at most \(RPCLimits.maxBatchCalls) per request — split it")
+                ).serializedBytes()
             }
             var responses: [JSONValue] = []
             for call in calls {
-                if let r = await respond(toCall: call) { responses.append(r) }
+                if let r = await respond(toCall: call, extensions: extensions) { responses.append(r) }
             }
-            return responses.isEmpty ? nil : Array(JSONValue.array(responses).serialized().utf8)
+            return responses.isEmpty ? nil : JSONValue.array(responses).serializedBytes()
         }
-        return await respond(toCall: json).map { Array($0.serialized().utf8) }
+        return await respond(toCall: json, extensions: extensions)?.serializedBytes()
     }
 
-    private func respond(toCall call: JSONValue) async -> JSONValue? {
-        guard case .object = call else { return Self.errorResponse(id: .null, .invalidRequest("a call must be an object")) }
+    func respond(toCall call: JSONValue, extensions: (any RPCMethodExtension)?) async -> JSONValue? {
+        guard case .object = call else {
+            metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
+            return Self.errorResponse(id: .null, .invalidRequest("a call must be a JSON object"))
+        }
         let id = call["id"]
-        let responseID = id ?? .null
         if let id {
             switch id {
-            case .string, .int, .null: break
-            default: return Self.errorResponse(id: .null, .invalidRequest("id must be a string, integer or null"))
+            case .string, .int, .number, .null: break
+            default:
+                metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
+                return Self.errorResponse(id: .null, .invalidRequest("\"id\" must be a string, number or null"))
             }
         }
+        let responseID = id ?? .null
         guard call["jsonrpc"] == .string("2.0") else {
+            metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
             return Self.errorResponse(id: responseID, .invalidRequest("\"jsonrpc\" must be \"2.0\""))
         }
         guard case let .string(method)? = call["method"] else {
+            metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
             return Self.errorResponse(id: responseID, .invalidRequest("\"method\" must be a string"))
         }
-        let params = call["params"] ?? .null
+        let params = call["params"]
+        if let params {
+            switch params {
+            case .object, .array: break
+            default:
+                // Not a valid Request object, so not a notification either: always answered (spec §5).
+                metrics?.countRequest(method: method, code: RPCError.Code.invalidRequest)
+                return Self.errorResponse(id: responseID, .invalidRequest("\"params\" must be an object or an array when present"))
+            }
+        }
         let result: JSONValue
         do throws(RPCError) {
-            result = try await dispatch(method, params)
+            if let extensions, extensions.handles(method) {
+                result = try await extensions.call(method, params: params)
+            } else {
+                result = try await dispatch(method, params)
+            }
         } catch {
+            metrics?.countRequest(method: method, code: error.code)
             return id == nil ? nil : Self.errorResponse(id: responseID, error)
         }
+        metrics?.countRequest(method: method, code: 0)
         guard id != nil else { return nil }
         return .object([("jsonrpc", .string("2.0")), ("id", responseID), ("result", result)])
     }
 
     /// A JSON-RPC error response object.
     public static func errorResponse(id: JSONValue, _ error: RPCError) -> JSONValue {
-        .object([
-            ("jsonrpc", .string("2.0")), ("id", id),
-            ("error", .object([("code", .int(error.code)), ("message", .string(error.message))])),
-        ])
+        var body: [(String, JSONValue)] = [("code", .int(error.code)), ("message", .string(error.message))]
+        if let data = error.data { body.append(("data", data)) }
+        return .object([("jsonrpc", .string("2.0")), ("id", id), ("error", .object(body))])
     }
 
     // MARK: Methods
 
-    private func dispatch(_ method: String, _ params: JSONValue) async throws(RPCError) -> JSONValue {
+    private func dispatch(_ method: String, _ raw: JSONValue?) async throws(RPCError) -> JSONValue {
+        guard let order = RPCMethod.parameterOrder[method] else {
+            if RPCMethod.webSocketOnly[method] != nil {
+                throw RPCError(code: RPCError.Code.methodNotFound,
+                               message: "method '\(method)' is only available over WebSocket at /websocket")
+            }
+            throw .methodNotFound(String(method.prefix(64)))
+        }
+        let params = try RPCParams(raw, order: order)
         switch method {
+        case "health":
+            return .object([])
         case "status":
-            return Self.encode(await backend.status())
-        case "broadcast_tx_sync":
-            guard let hex = try Self.param(params, "tx", position: 0) else { throw .invalidParams("missing \"tx\" (hex of the signed transaction)") }
-            guard case let .string(text) = hex, let bytes = Hex.decode(text) else {
-                throw .invalidParams("\"tx\" must be a hex string of the signed transaction encoding")
-            }
-            let hash = try await backend.submitTransaction(bytes)
-            return .object([("hash", .string(hash.hex))])
+            return RPCEncoding.encode(await backend.status())
+        case "net_info":
+            return RPCEncoding.encode(await backend.netInfo())
+        case "genesis":
+            return genesisJSON
+        case "validators":
+            return validatorsJSON
         case "account":
-            guard case let .string(text)? = try Self.param(params, "address", position: 0) else {
-                throw .invalidParams("missing \"address\" (an ldg1… address)")
-            }
-            let address: Address
-            do { address = try Address(string: text) } catch { throw .invalidParams("address: \(error)") }
+            let address = try params.address("address")
             let account = try await backend.account(address)
             return .object([
                 ("address", .string(address.string)), ("balance", .decimal(account.balance)), ("nonce", .decimal(account.nonce)),
             ])
         case "block":
-            var height: Height?
-            if let value = try Self.param(params, "height", position: 0), value != .null {
-                switch value {
-                case let .string(s):
-                    guard let h = UInt64(s) else { throw .invalidParams("\"height\" must be a decimal integer") }
-                    height = Height(h)
-                case let .int(n) where n >= 0: height = Height(UInt64(n))
-                default: throw .invalidParams("\"height\" must be a non-negative integer or decimal string")
-                }
-            }
+            let height = try params.height("height")
             guard let block = try await backend.block(at: height) else {
-                throw .notFound(height.map { "no block at height \($0.rawValue) yet" } ?? "no block yet")
+                throw .notFound("block", height.map { "no block at height \($0.rawValue) yet" } ?? "no block yet")
             }
-            return Self.encode(block)
+            return RPCEncoding.encode(block)
+        case "block_by_hash":
+            let hash = try params.digest("hash", "the block hash")
+            guard let block = try await backend.block(hash: hash) else {
+                throw .notFound("block", "no block with hash \(hash.hex)")
+            }
+            return RPCEncoding.encode(block)
+        case "blockchain":
+            return try await blockchain(params)
+        case "commit":
+            let height = try params.height("height")
+            guard let commit = try await backend.commit(at: height) else {
+                throw .notFound("commit", height.map { "no committed block at height \($0.rawValue) yet" } ?? "no commit yet")
+            }
+            return RPCEncoding.encode(commit)
+        case "tx":
+            let hash = try params.digest("hash", "the transaction hash")
+            return RPCEncoding.encode(try await backend.transaction(hash: hash))
+        case "broadcast_tx_async":
+            let bytes = try params.hexBytes("tx", "hex of the signed transaction encoding")
+            let hash = try await backend.submitTransactionAsync(bytes)
+            return .object([("hash", .string(hash.hex))])
+        case "broadcast_tx_sync":
+            let bytes = try params.hexBytes("tx", "hex of the signed transaction encoding")
+            let hash = try await backend.submitTransaction(bytes)
+            return .object([("hash", .string(hash.hex))])
+        case "broadcast_tx_commit":
+            let bytes = try params.hexBytes("tx", "hex of the signed transaction encoding")
+            let timeout = try params.uint64("timeout_ms") ?? RPCLimits.defaultCommitTimeoutMs
+            guard timeout <= RPCLimits.maxCommitTimeoutMs else {
+                throw .invalidParams("\"timeout_ms\" must be at most \(RPCLimits.maxCommitTimeoutMs)")
+            }
+            return try await TransactionCommitWaiter(backend: backend, waiters: commitWaiters)
+                .submitAndWait(bytes, timeoutMs: timeout)
+        case "unconfirmed_txs":
+            let limit = try params.count("limit", max: RPCLimits.maxUnconfirmedTxs) ?? RPCLimits.defaultUnconfirmedTxs
+            let (total, txs) = await backend.unconfirmedTransactions(limit: limit)
+            return .object([
+                ("count", .int(txs.count)), ("total", .int(total)),
+                ("txs", .array(txs.map { RPCEncoding.encode($0, withRaw: false) })),
+            ])
+        case "num_unconfirmed_txs":
+            let (total, _) = await backend.unconfirmedTransactions(limit: 0)
+            return .object([("count", .int(total)), ("total", .int(total))])
+        case "evidence":
+            let all = await backend.evidence()
+            return .object([("count", .int(all.count)), ("evidence", .array(all.map(RPCEncoding.encode)))])
         default:
             throw .methodNotFound(method)
         }
     }
 
-    /// A named (object) or positional (array) parameter.
-    private static func param(_ params: JSONValue, _ name: String, position: Int) throws(RPCError) -> JSONValue? {
-        switch params {
-        case .null: return nil
-        case .object: return params[name]
-        case let .array(items): return position < items.count ? items[position] : nil
-        default: throw .invalidParams("params must be an object or an array")
-        }
-    }
-
-    // MARK: Encoding results
-
-    static func encode(_ s: NodeStatus) -> JSONValue {
-        .object([
-            ("chain_id", .string(s.chainID)), ("node_id", .int(s.nodeID.index)), ("height", .decimal(s.height.rawValue)),
-            ("latest_block_hash", .string(s.latestBlockHash.hex)), ("view", .decimal(s.view.rawValue)),
-            ("primary", .int(s.primary.index)), ("catching_up", .bool(s.isCatchingUp)),
-            ("peers", .int(s.peers.count)), ("connected_peers", .array(s.peers.map { .int($0.index) })),
-            ("changing_view", .bool(s.isChangingView)), ("mempool_size", .int(s.mempoolSize)),
-        ])
-    }
-
-    static func encode(_ block: Block) -> JSONValue {
-        let h = block.header
-        let header: JSONValue = .object([
-            ("height", .decimal(h.height.rawValue)), ("prev_hash", .string(h.previousHash.hex)),
-            ("batch_digest", .string(h.batchDigest.hex)), ("view", .decimal(h.view.rawValue)),
-            ("proposer", .int(h.proposer.index)), ("timestamp", .decimal(h.timestamp)), ("tx_root", .string(h.txRoot.hex)),
-            ("state_hash", .string(h.stateHash.hex)), ("tx_count", .int(Int(h.txCount))),
-        ])
-        let txs: [JSONValue] = block.transactions.map { tx in
-            .object([
-                ("hash", .string(tx.hash.hex)), ("from", .string(Address(publicKey: tx.sender).string)),
-                ("to", .string(tx.recipient.string)), ("amount", .decimal(tx.amount)), ("nonce", .decimal(tx.nonce)),
-                ("memo", .string(Hex.encode(tx.memo))), ("raw", .string(Hex.encode(tx.encoded()))),
-            ])
-        }
-        let receipts: [JSONValue] = block.receipts.map { r in
-            var pairs: [(String, JSONValue)] = [("tx_hash", .string(r.txHash.hex)), ("index", .int(Int(r.index)))]
-            switch r.status {
-            case .success: pairs.append(("status", .string("success")))
-            case let .failed(reason):
-                pairs.append(("status", .string("failed")))
-                pairs.append(("reason", .string("\(reason)")))
+    /// `blockchain {min_height?, max_height?}`: at most `maxBlockchainHeaders` headers, newest first (like CometBFT).
+    private func blockchain(_ params: RPCParams) async throws(RPCError) -> JSONValue {
+        let last = try await backend.latestHeight()
+        var maxHeight = try params.height("max_height")?.rawValue ?? last.rawValue
+        maxHeight = min(maxHeight, last.rawValue)
+        let minAsked = try params.height("min_height")?.rawValue ?? 1
+        let minHeight = max(minAsked, 1)
+        guard minHeight <= maxHeight || maxHeight == 0 else {
+            if minAsked > last.rawValue {
+                return .object([("last_height", .decimal(last.rawValue)), ("headers", .array([]))])
             }
-            return .object(pairs)
+            throw .invalidParams("\"min_height\" \(minAsked) is above \"max_height\" \(maxHeight)")
         }
+        if maxHeight == 0 { return .object([("last_height", .decimal(last.rawValue)), ("headers", .array([]))]) }
+        let span = maxHeight - minHeight + 1
+        let count = Int(min(span, UInt64(RPCLimits.maxBlockchainHeaders)))
+        let start = maxHeight - UInt64(count) + 1
+        let headers = try await backend.headers(from: Height(start), count: count)
         return .object([
-            ("hash", .string(block.hash.hex)), ("header", header), ("txs", .array(txs)), ("receipts", .array(receipts)),
+            ("last_height", .decimal(last.rawValue)),
+            ("headers", .array(headers.reversed().map(RPCEncoding.encodeWithHash))),
         ])
     }
+}
+
+/// How many `broadcast_tx_commit` calls are waiting (bounded by `RPCLimits.maxCommitWaiters`).
+final class CommitWaiterCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Takes a slot, or returns false when all are taken.
+    func acquire() -> Bool {
+        let after = count.add(1, ordering: .relaxed).newValue
+        if after > RPCLimits.maxCommitWaiters {
+            count.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Gives a slot back.
+    func release() { count.subtract(1, ordering: .relaxed) }
 }

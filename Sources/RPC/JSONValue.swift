@@ -6,6 +6,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     case bool(Bool)
     /// An integer that fits a JSON number exactly (|n| < 2^53); larger values go out as decimal strings.
     case int(Int)
+    /// Any other JSON number, kept as its exact text (a fraction, an exponent or more than 15 digits).
+    case number(String)
     /// A string.
     case string(String)
     /// An array.
@@ -18,6 +20,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case (.null, .null): true
         case let (.bool(a), .bool(b)): a == b
         case let (.int(a), .int(b)): a == b
+        case let (.number(a), .number(b)): a == b
         case let (.string(a), .string(b)): a == b
         case let (.array(a), .array(b)): a == b
         case let (.object(a), .object(b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
@@ -34,6 +37,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         return pairs.first { $0.0 == key }?.1
     }
 
+    /// The string, if this is one.
+    public var stringValue: String? {
+        if case let .string(s) = self { return s }
+        return nil
+    }
+
     /// The compact JSON text.
     public func serialized() -> String {
         var out = ""
@@ -41,11 +50,15 @@ public indirect enum JSONValue: Sendable, Equatable {
         return out
     }
 
+    /// The compact JSON text as UTF-8 bytes.
+    public func serializedBytes() -> [UInt8] { Array(serialized().utf8) }
+
     private func write(into out: inout String) {
         switch self {
         case .null: out += "null"
         case let .bool(b): out += b ? "true" : "false"
         case let .int(n): out += String(n)
+        case let .number(text): out += text
         case let .string(s): JSONValue.writeString(s, into: &out)
         case let .array(items):
             out += "["
@@ -77,8 +90,8 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -87,10 +100,14 @@ public indirect enum JSONValue: Sendable, Equatable {
         out += "\""
     }
 
-    /// Parses JSON text; `nil` if it is not valid JSON, nests deeper than `RPCLimits.maxJSONDepth`, or holds a
-    /// number that is not an integer of at most 15 digits (clients send big numbers as strings).
+    /// Parses JSON text; `nil` if it is not valid JSON or nests deeper than `RPCLimits.maxJSONDepth`.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        var parser = JSONParser(bytes: bytes)
-        return parser.parseDocument()
+        try? parseOrExplain(bytes)
+    }
+
+    /// Parses JSON text, or says why it is not acceptable JSON (syntax, invalid UTF-8, nesting depth).
+    public static func parseOrExplain(_ bytes: [UInt8], maxDepth: Int = RPCLimits.maxJSONDepth) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        return try parser.parseDocument()
     }
 }

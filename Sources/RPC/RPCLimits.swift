@@ -1,9 +1,43 @@
-/// Every bound of the RPC server, in one place.
+/// Every bound of the RPC server, in one place. Each breach gets a clear error; none stops the node.
 public enum RPCLimits {
-    /// The largest HTTP request body accepted, bytes (a JSON-RPC call carrying one transaction needs ~1.2 KiB).
-    public static let maxRequestBodyBytes = 64 * 1024
-    /// The most calls in one JSON-RPC batch request.
+    /// The largest HTTP request body accepted, bytes (413 above). A batch of `maxBatchCalls` transactions
+    /// with full memos fits.
+    public static let maxRequestBodyBytes = 1024 * 1024
+    /// The most calls in one JSON-RPC batch request (HTTP or WebSocket).
     public static let maxBatchCalls = 32
-    /// The deepest nesting of JSON accepted in a request.
+    /// The deepest nesting of JSON arrays/objects accepted in a request.
     public static let maxJSONDepth = 16
+    /// Most TCP connections (HTTP keep-alive and WebSocket) open at once; more are answered 503 and closed.
+    public static let maxConnections = 512
+    /// Most WebSocket connections open at once (a subset of `maxConnections`).
+    public static let maxWebSocketConnections = 64
+    /// Most live subscriptions on one WebSocket connection.
+    public static let maxSubscriptionsPerConnection = 16
+    /// Most messages queued for one WebSocket client; a client that lets more pile up is slow and is dropped.
+    public static let webSocketSendQueueMessages = 256
+    /// Most bytes queued for one WebSocket client (the other half of the slow-client rule).
+    public static let webSocketSendQueueBytes = 4 * 1024 * 1024
+    /// Kernel send buffer asked for on WebSocket sockets, bytes: keeps what a stalled client can park in the
+    /// kernel small, so it is noticed (and dropped) early.
+    public static let webSocketSocketSendBufferBytes = 64 * 1024
+    /// Largest WebSocket message accepted from a client, bytes.
+    public static let maxWebSocketMessageBytes = 1024 * 1024
+    /// How long a dropped slow client gets to read its final "dropped" notification before its socket is closed, ms.
+    public static let slowClientGraceMs = 1_000
+    /// Events buffered per internal block subscription before the oldest are dropped (gaps are refilled from the store).
+    public static let eventBufferPerSubscription = 256
+    /// Default `broadcast_tx_commit` wait, ms.
+    public static let defaultCommitTimeoutMs: UInt64 = 10_000
+    /// Longest `broadcast_tx_commit` wait a client may ask for, ms.
+    public static let maxCommitTimeoutMs: UInt64 = 60_000
+    /// Most `broadcast_tx_commit` calls waiting at once.
+    public static let maxCommitWaiters = 1_000
+    /// Default and largest `limit` of `unconfirmed_txs`.
+    public static let defaultUnconfirmedTxs = 30
+    /// Largest `limit` of `unconfirmed_txs`.
+    public static let maxUnconfirmedTxs = 100
+    /// Most headers one `blockchain` call returns.
+    public static let maxBlockchainHeaders = 100
+    /// Distinct `method` label values in metrics (unknown names are counted as "unknown").
+    public static let maxMetricMethods = 64
 }

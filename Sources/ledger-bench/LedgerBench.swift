@@ -7,7 +7,7 @@ struct LedgerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger-bench",
         abstract: "Benchmarks for the ledger (build with -c release before trusting a number).",
-        subcommands: [Micro.self],
+        subcommands: [Micro.self, RPCBench.self],
         defaultSubcommand: Micro.self
     )
 }

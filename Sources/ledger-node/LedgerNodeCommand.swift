@@ -119,6 +119,14 @@ struct Start: AsyncParsableCommand {
     @Option(help: "The node home (config.json, node_key.json, genesis.json).") var home: String
     @Option(name: .customLong("log-level"), help: "Override config log_level (trace, debug, info, notice, warning, error).")
     var logLevel: String?
+    @Option(help: ArgumentHelp(
+        "TEST NETWORKS ONLY: play these Byzantine strategies (comma-separated, applied in order): \(LedgerNode.byzantineStrategyNames.joined(separator: ", ")).",
+        valueName: "strategy[,strategy…]"))
+    var byzantine: String?
+    @Option(name: .customLong("byzantine-seed"), help: "Seed of the Byzantine behaviour's own random choices.")
+    var byzantineSeed: UInt64 = 1
+    @Flag(help: "With --byzantine double-vote: collude with the equivocating primary (the f + 1 self-test).")
+    var collude = false
 
     func run() async throws {
         let loaded: NodeHome
@@ -134,6 +142,12 @@ struct Start: AsyncParsableCommand {
         logger.logLevel = level
         let node: LedgerNode
         do { node = try LedgerNode(home: loaded, logger: logger) } catch { fail("\(error)") }
+        if let byzantine {
+            do { try await node.makeByzantine(named: byzantine, seed: byzantineSeed, collude: collude) } catch { fail("\(error)") }
+            logger.critical("BYZANTINE VALIDATOR: this node deliberately misbehaves (test network only)", metadata: [
+                "strategies": "\(byzantine)", "seed": "\(byzantineSeed)", "collude": "\(collude)",
+            ])
+        }
         let signals = SignalWaiter()
         do { try await node.start() } catch {
             await node.shutdown()

@@ -1,0 +1,47 @@
+import LedgerCore
+import LedgerCrypto
+import PBFT
+import RPC
+
+/// Read-only queries for RPC `status`, `tx` and `unconfirmed_txs`. They never change consensus state.
+extension ConsensusDriver {
+    /// What `status` shows of the replica and mempool.
+    public struct Inspection: Sendable {
+        /// The current view.
+        public var view: View
+        /// Its primary.
+        public var primary: ReplicaID
+        /// Mid view change.
+        public var isChangingView: Bool
+        /// State transfer running.
+        public var isCatchingUp: Bool
+        /// Transactions in the mempool.
+        public var mempoolSize: Int
+        /// Uncommitted log entries with the votes still missing.
+        public var openSequences: [OpenSequenceStatus]
+    }
+
+    /// The replica's view, mempool size and up to `openLimit` open sequence numbers.
+    public func inspect(openLimit: Int = 16) -> Inspection {
+        let n = genesis.validatorCount
+        let everyone = (0..<n).map(ReplicaID.init)
+        let open = replica.openSlots(limit: openLimit).map { slot in
+            OpenSequenceStatus(
+                sequence: slot.sequence, view: slot.view, digest: slot.digest, preparesFrom: slot.preparesFrom,
+                commitsFrom: slot.commitsFrom,
+                missingPrepares: everyone.filter { !slot.preparesFrom.contains($0) },
+                missingCommits: everyone.filter { !slot.commitsFrom.contains($0) })
+        }
+        return Inspection(
+            view: replica.view, primary: replica.view.primary(replicaCount: n), isChangingView: replica.isChangingView,
+            isCatchingUp: transferTarget != nil, mempoolSize: mempool.count, openSequences: open)
+    }
+
+    /// The waiting transaction with `hash`, if any.
+    public func pendingTransaction(_ hash: Digest) -> Transaction? { mempool.transaction(hash) }
+
+    /// The total waiting and the `limit` oldest waiting transactions.
+    public func pendingTransactions(limit: Int) -> (total: Int, transactions: [Transaction]) {
+        (mempool.count, limit > 0 ? mempool.oldest(limit: limit) : [])
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import RPC
+import Synchronization
+
+/// Feeds the node's Prometheus metrics (`RPCMetrics`, rendered at `GET /metrics`) from the driver's events, and
+/// times transactions admitted through this node's RPC until their block is applied here.
+final class NodeMetrics: Sendable {
+    /// The registry-backed metrics.
+    let metrics: RPCMetrics
+    /// Admission instants of transactions submitted here and not yet seen committed (bounded).
+    private let admissions = Mutex<[Digest: UInt64]>([:])
+    /// Most admissions remembered for the latency histogram; beyond it the oldest half is forgotten.
+    static let admissionsTracked = 100_000
+
+    init(metrics: RPCMetrics) { self.metrics = metrics }
+
+    private static func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// A transaction was admitted through RPC.
+    func admitted(_ hash: Digest) {
+        let now = Self.nowNs()
+        admissions.withLock { table in
+            if table.count >= Self.admissionsTracked {
+                let cutoff = table.values.sorted()[table.count / 2]
+                table = table.filter { $0.value > cutoff }
+            }
+            table[hash] = now
+        }
+    }
+
+    /// Scraped values, set just before `/metrics` renders.
+    func scraped(height: UInt64, mempool: Int, peers: Int, view: UInt64) {
+        metrics.setHeight(height)
+        metrics.setMempoolSize(mempool)
+        metrics.setPeersConnected(peers)
+        metrics.viewChanged(to: view, counted: false)
+    }
+
+    /// Follows `events` until they finish (node shutdown). Returns the task doing it.
+    func observe(_ events: NodeEvents) -> Task<Void, Never> {
+        let (_, stream) = events.subscribe(buffer: 4096)
+        return Task.detached { [self] in
+            for await event in stream {
+                switch event {
+                case let .blockCommitted(block):
+                    metrics.blockCommitted(height: block.height.rawValue, transactions: block.transactions.count)
+                    let now = Self.nowNs()
+                    let hashes = block.transactions.map(\.hash)
+                    let started = admissions.withLock { table in hashes.compactMap { table.removeValue(forKey: $0) } }
+                    for t in started { metrics.observeCommitLatency(nanoseconds: Int64(clamping: now &- t)) }
+                case let .viewChanged(view, _):
+                    metrics.viewChanged(to: view.rawValue)
+                case .evidence:
+                    metrics.evidenceSeen()
+                case let .stateTransfer(height, target):
+                    metrics.stateTransfer(height: height.rawValue, target: target.rawValue)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import LedgerCore
+import LedgerCrypto
+
+/// The JSON shapes of results (rpc-api.md): UInt64 as decimal strings, ids as numbers, bytes as lowercase hex.
+public enum RPCEncoding {
+    /// The `status` result.
+    public static func encode(_ s: NodeStatus) -> JSONValue {
+        .object([
+            ("chain_id", .string(s.chainID)), ("node_id", .int(s.nodeID.index)), ("height", .decimal(s.height.rawValue)),
+            ("latest_block_hash", .string(s.latestBlockHash.hex)), ("latest_block_time", .decimal(s.latestBlockTimeMs)),
+            ("view", .decimal(s.view.rawValue)), ("primary", .int(s.primary.index)), ("catching_up", .bool(s.isCatchingUp)),
+            ("peers", .int(s.peers.count)), ("connected_peers", ids(s.peers)),
+            ("changing_view", .bool(s.isChangingView)), ("mempool_size", .int(s.mempoolSize)),
+            ("open_sequences", .array(s.openSequences.map(encode))),
+        ])
+    }
+
+    static func encode(_ o: OpenSequenceStatus) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("seq", .decimal(o.sequence.rawValue)), ("view", .decimal(o.view.rawValue))]
+        if let d = o.digest { pairs.append(("digest", .string(d.hex))) }
+        pairs += [
+            ("prepares_from", ids(o.preparesFrom)), ("commits_from", ids(o.commitsFrom)),
+            ("missing_prepares", ids(o.missingPrepares)), ("missing_commits", ids(o.missingCommits)),
+        ]
+        return .object(pairs)
+    }
+
+    static func ids(_ ids: [ReplicaID]) -> JSONValue { .array(ids.map { .int($0.index) }) }
+
+    /// The `net_info` result.
+    public static func encode(_ n: NetInfo) -> JSONValue {
+        .object([
+            ("listening", .bool(n.isListening)), ("p2p_listen", .string(n.p2pListen)),
+            ("n_peers", .int(n.peers.filter(\.isOutboundConnected).count)),
+            ("peers", .array(n.peers.map { p in
+                .object([
+                    ("id", .int(p.id)), ("address", .string(p.address)), ("connected", .bool(p.isOutboundConnected)),
+                    ("outbound", .bool(p.isOutboundConnected)), ("inbound", .bool(p.isInboundConnected)),
+                ])
+            })),
+        ])
+    }
+
+    /// A block header.
+    public static func encode(_ h: BlockHeader) -> JSONValue {
+        .object([
+            ("height", .decimal(h.height.rawValue)), ("prev_hash", .string(h.previousHash.hex)),
+            ("batch_digest", .string(h.batchDigest.hex)), ("view", .decimal(h.view.rawValue)),
+            ("proposer", .int(h.proposer.index)), ("timestamp", .decimal(h.timestamp)), ("tx_root", .string(h.txRoot.hex)),
+            ("state_hash", .string(h.stateHash.hex)), ("tx_count", .int(Int(h.txCount))),
+        ])
+    }
+
+    /// A header with its hash (the `blockchain` entries).
+    public static func encodeWithHash(_ h: BlockHeader) -> JSONValue {
+        .object([("hash", .string(h.hash.hex)), ("header", encode(h))])
+    }
+
+    /// A transaction's fields.
+    public static func encode(_ tx: Transaction, withRaw: Bool = true) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("hash", .string(tx.hash.hex)), ("from", .string(Address(publicKey: tx.sender).string)),
+            ("to", .string(tx.recipient.string)), ("amount", .decimal(tx.amount)), ("nonce", .decimal(tx.nonce)),
+        ]
+        if withRaw {
+            pairs.append(("memo", .string(Hex.encode(tx.memo))))
+            pairs.append(("raw", .string(Hex.encode(tx.encoded()))))
+        }
+        return .object(pairs)
+    }
+
+    /// A receipt: `{tx_hash, index, status, reason?}`.
+    public static func encode(_ r: Receipt) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("tx_hash", .string(r.txHash.hex)), ("index", .int(Int(r.index)))]
+        pairs += receiptStatus(r)
+        return .object(pairs)
+    }
+
+    static func receiptStatus(_ r: Receipt) -> [(String, JSONValue)] {
+        switch r.status {
+        case .success: [("status", .string("success"))]
+        case let .failed(reason): [("status", .string("failed")), ("reason", .string(reason.description))]
+        }
+    }
+
+    /// A block: `{hash, header, txs, receipts}`.
+    public static func encode(_ block: Block) -> JSONValue {
+        .object([
+            ("hash", .string(block.hash.hex)), ("header", encode(block.header)),
+            ("txs", .array(block.transactions.map { encode($0) })), ("receipts", .array(block.receipts.map(encode))),
+        ])
+    }
+
+    /// The `commit` result.
+    public static func encode(_ c: CommitInfo) -> JSONValue {
+        .object([
+            ("height", .decimal(c.header.height.rawValue)), ("hash", .string(c.blockHash.hex)), ("header", encode(c.header)),
+            ("certificate", .string(Hex.encode(c.certificate))),
+            ("signatures", .array(c.signatures.map { .object([("validator", .int($0.validator.index)), ("signature", .string($0.signature.hex))]) })),
+            ("view", .decimal(c.view.rawValue)),
+        ])
+    }
+
+    /// The `tx` result (also the payload of a tx subscription notification).
+    public static func encode(_ t: TransactionLookup) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("hash", .string(t.hash.hex)), ("status", .string(t.status.rawValue))]
+        if let i = t.inclusion {
+            pairs += [
+                ("height", .decimal(i.header.height.rawValue)), ("index", .int(i.index)),
+                ("receipt", .object(receiptStatus(i.receipt))),
+            ]
+        }
+        if let tx = t.transaction {
+            pairs.append(("tx", encode(tx)))
+        }
+        if let i = t.inclusion {
+            pairs += [
+                ("proof", .object([
+                    ("tx_root", .string(i.header.txRoot.hex)), ("index", .int(i.index)), ("leaf_count", .int(i.leafCount)),
+                    ("path", .array(i.proof.map { .string($0.sibling.hex) })),
+                    ("steps", .array(i.proof.map {
+                        .object([("sibling", .string($0.sibling.hex)), ("sibling_is_left", .bool($0.siblingIsLeft))])
+                    })),
+                ])),
+                ("header", encode(i.header)), ("block_hash", .string(i.blockHash.hex)),
+            ]
+        }
+        return .object(pairs)
+    }
+
+    /// The `broadcast_tx_commit` result for a committed/failed transaction.
+    public static func encodeCommitResult(_ t: TransactionLookup) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("hash", .string(t.hash.hex))]
+        if let i = t.inclusion {
+            pairs += [
+                ("height", .decimal(i.header.height.rawValue)), ("index", .int(i.index)), ("status", .string(t.status.rawValue)),
+                ("receipt", .object(receiptStatus(i.receipt))), ("block_hash", .string(i.blockHash.hex)),
+            ]
+        } else {
+            pairs.append(("status", .string(t.status.rawValue)))
+        }
+        return .object(pairs)
+    }
+
+    /// One evidence entry.
+    public static func encode(_ e: EvidenceInfo) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("offender", .int(e.offender.index)), ("kind", .string(e.kind))]
+        pairs.append(("view", e.view.map { .decimal($0.rawValue) } ?? .null))
+        pairs += [
+            ("sequence", .decimal(e.sequence.rawValue)), ("first", .string(e.first.hex)), ("second", .string(e.second.hex)),
+            ("first_signature", .string(e.firstSignature.hex)), ("second_signature", .string(e.secondSignature.hex)),
+        ]
+        return .object(pairs)
+    }
+
+    /// The `validators` result.
+    public static func validators(_ g: Genesis) -> JSONValue {
+        .object([
+            ("validators", .array(g.validators.map { v in
+                var pairs: [(String, JSONValue)] = [
+                    ("id", .int(v.id.index)), ("public_key", .string(v.publicKey.hex)),
+                    ("address", .string(Address(publicKey: v.publicKey).string)), ("p2p_address", .string(v.p2pAddress)),
+                ]
+                if let rpc = v.rpcAddress { pairs.append(("rpc_address", .string(rpc))) }
+                return .object(pairs)
+            })),
+            ("count", .int(g.validatorCount)), ("f", .int(g.f)), ("quorum", .int(g.quorum)),
+        ])
+    }
+
+    /// The `genesis` result: genesis.json's object plus `genesis_hash`.
+    public static func genesis(_ g: Genesis) -> JSONValue {
+        var pairs: [(String, JSONValue)] = []
+        if case let .object(fields)? = try? JSONValue.parseOrExplain(g.jsonBytes(), maxDepth: 64) { pairs = fields }
+        pairs.append(("genesis_hash", .string(g.genesisHash.hex)))
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,108 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+import Synchronization
+
+/// The node's Prometheus metrics (prefix `ledger_`), created through swift-metrics on a registry this object owns —
+/// never through the global `MetricsSystem`, so one process can run several nodes (tests do).
+public final class RPCMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let height: CoreMetrics.Gauge
+    private let view: CoreMetrics.Gauge
+    private let viewChanges: CoreMetrics.Counter
+    private let committedTransactions: CoreMetrics.Counter
+    private let committedBlocks: CoreMetrics.Counter
+    private let mempoolSize: CoreMetrics.Gauge
+    private let peersConnected: CoreMetrics.Gauge
+    private let commitLatency: CoreMetrics.Timer
+    private let stateTransferHeight: CoreMetrics.Gauge
+    private let stateTransferTarget: CoreMetrics.Gauge
+    private let evidence: CoreMetrics.Counter
+    private let webSocketDrops: CoreMetrics.Counter
+    private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
+
+    /// Latency buckets of `ledger_commit_latency_seconds`.
+    public static let commitLatencyBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    /// Fresh metrics on a new registry.
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["ledger_commit_latency_seconds"] = Self.commitLatencyBuckets
+        self.factory = factory
+        height = CoreMetrics.Gauge(label: "ledger_height", dimensions: [], factory: factory)
+        view = CoreMetrics.Gauge(label: "ledger_view", dimensions: [], factory: factory)
+        viewChanges = CoreMetrics.Counter(label: "ledger_view_changes_total", dimensions: [], factory: factory)
+        committedTransactions = CoreMetrics.Counter(label: "ledger_committed_transactions_total", dimensions: [], factory: factory)
+        committedBlocks = CoreMetrics.Counter(label: "ledger_committed_blocks_total", dimensions: [], factory: factory)
+        mempoolSize = CoreMetrics.Gauge(label: "ledger_mempool_size", dimensions: [], factory: factory)
+        peersConnected = CoreMetrics.Gauge(label: "ledger_peers_connected", dimensions: [], factory: factory)
+        commitLatency = CoreMetrics.Timer(label: "ledger_commit_latency_seconds", dimensions: [], factory: factory)
+        stateTransferHeight = CoreMetrics.Gauge(label: "ledger_state_transfer_height", dimensions: [], factory: factory)
+        stateTransferTarget = CoreMetrics.Gauge(label: "ledger_state_transfer_target", dimensions: [], factory: factory)
+        evidence = CoreMetrics.Counter(label: "ledger_evidence_total", dimensions: [], factory: factory)
+        webSocketDrops = CoreMetrics.Counter(label: "ledger_websocket_slow_clients_dropped_total", dimensions: [], factory: factory)
+    }
+
+    /// A block was applied at `height` holding `transactions` transactions.
+    public func blockCommitted(height h: UInt64, transactions: Int) {
+        committedBlocks.increment()
+        committedTransactions.increment(by: transactions)
+        height.record(Int64(clamping: h))
+    }
+
+    /// The latest stored height.
+    public func setHeight(_ h: UInt64) { height.record(Int64(clamping: h)) }
+
+    /// The replica moved to `view`; `counted` adds one to the view-change counter.
+    public func viewChanged(to v: UInt64, counted: Bool = true) {
+        view.record(Int64(clamping: v))
+        if counted { viewChanges.increment() }
+    }
+
+    /// Equivocation evidence was recorded.
+    public func evidenceSeen() { evidence.increment() }
+
+    /// State transfer applied up to `height`, aiming at `target`.
+    public func stateTransfer(height h: UInt64, target: UInt64) {
+        stateTransferHeight.record(Int64(clamping: h))
+        stateTransferTarget.record(Int64(clamping: target))
+    }
+
+    /// The mempool holds `count` transactions.
+    public func setMempoolSize(_ count: Int) { mempoolSize.record(count) }
+
+    /// `count` validators are connected.
+    public func setPeersConnected(_ count: Int) { peersConnected.record(count) }
+
+    /// A transaction admitted here committed `nanoseconds` later.
+    public func observeCommitLatency(nanoseconds: Int64) { commitLatency.recordNanoseconds(max(0, nanoseconds)) }
+
+    /// A slow WebSocket client was dropped.
+    public func webSocketClientDropped() { webSocketDrops.increment() }
+
+    /// Counts one JSON-RPC call of `method` answered with `code` (0 = success).
+    func countRequest(method: String, code: Int) {
+        let name = Self.knownMethods.contains(method) ? method : "unknown"
+        let key = name + "|" + String(code)
+        let counter = requests.withLock { table -> CoreMetrics.Counter in
+            if let c = table[key] { return c }
+            let c = CoreMetrics.Counter(label: "ledger_rpc_requests_total", dimensions: [("method", name), ("code", String(code))],
+                            factory: factory)
+            table[key] = c
+            return c
+        }
+        counter.increment()
+    }
+
+    private static let knownMethods: Set<String> =
+        Set(RPCMethod.parameterOrder.keys).union(RPCMethod.webSocketOnly.keys).union(["invalid", "batch"])
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}

@@ -1,0 +1,87 @@
+/// Where a node's JSON-RPC server listens: `http://HOST:PORT/PATH` (plain HTTP only).
+public struct RPCEndpoint: Hashable, Sendable, CustomStringConvertible {
+    /// Host name or IP address (IPv6 without brackets).
+    public var host: String
+    /// TCP port.
+    public var port: Int
+    /// Request path (at least "/").
+    public var path: String
+
+    /// Parses `http://host[:port][/path]`; a bare `host:port` is taken as http. Port defaults to 80.
+    public init(url: String) throws(RPCClientError) {
+        var rest = Substring(url.trimmingCharacters(in: " \t\n"))
+        if let r = RPCEndpoint.schemeSeparator(in: rest) {
+            let scheme = rest[rest.startIndex..<r.lowerBound].lowercased()
+            guard scheme == "http" else {
+                throw .invalidURL(url, reason: "scheme '\(scheme)' is not supported; use http://HOST:PORT")
+            }
+            rest = rest[r.upperBound...]
+        }
+        let slash = rest.firstIndex(of: "/")
+        let authority = slash.map { rest[rest.startIndex..<$0] } ?? rest
+        path = slash.map { String(rest[$0...]) } ?? "/"
+        guard !authority.isEmpty else { throw .invalidURL(url, reason: "no host") }
+        if authority.contains("@") { throw .invalidURL(url, reason: "user information is not supported") }
+        var hostPart: Substring
+        var portPart: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL(url, reason: "unclosed '[' in host") }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw .invalidURL(url, reason: "unexpected text after ']'") }
+                portPart = after.dropFirst()
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            hostPart = authority[authority.startIndex..<colon]
+            portPart = authority[authority.index(after: colon)...]
+        } else {
+            hostPart = authority
+        }
+        guard !hostPart.isEmpty else { throw .invalidURL(url, reason: "no host") }
+        host = String(hostPart)
+        if let portPart {
+            guard let p = Int(portPart), (1...65_535).contains(p) else {
+                throw .invalidURL(url, reason: "port '\(portPart)' is not a number in 1…65535")
+            }
+            port = p
+        } else {
+            port = 80
+        }
+        if let q = path.firstIndex(of: "#") { path = String(path[path.startIndex..<q]) }
+        if path.isEmpty { path = "/" }
+    }
+
+    private static func schemeSeparator(in s: Substring) -> Range<Substring.Index>? {
+        var i = s.startIndex
+        while i < s.endIndex {
+            if s[i...].hasPrefix("://") { return i..<s.index(i, offsetBy: 3) }
+            i = s.index(after: i)
+        }
+        return nil
+    }
+
+    /// The URL as the user can paste it back.
+    public var url: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "http://\(h):\(port)\(path)"
+    }
+
+    /// The `Host` header value.
+    var hostHeader: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return port == 80 ? h : "\(h):\(port)"
+    }
+
+    public var description: String { url }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s.removeFirst() }
+        while let l = s.last, chars.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+
+/// One block as an honest node's `block` RPC reports it.
+struct BlockView: Sendable {
+    var height: UInt64
+    var hash: String
+    var previousHash: String
+    var batchDigest: String
+    var txCount: Int
+    /// (hash, raw hex) of each transaction.
+    var txs: [(hash: String, raw: String)]
+    /// Receipt status per transaction hash ("success" / "failed").
+    var receipts: [String: String]
+}
+
+/// Everything the checks read from one node.
+struct ChainSnapshot: Sendable {
+    var node: Int
+    var height: UInt64
+    var view: UInt64
+    var blocks: [BlockView]   // heights 1...height, in order
+}
+
+extension ChainSnapshot {
+    /// Reads `status` and every block of `node` (a few requests in parallel).
+    static func fetch(node: Int, client: RPCClient) async throws(RPCFailure) -> ChainSnapshot {
+        let status = try await client.object("status")
+        let height = u64(status["height"]) ?? 0
+        let view = u64(status["view"]) ?? 0
+        var blocks: [BlockView?] = Array(repeating: nil, count: Int(height))
+        let parallel = 6
+        var failure: RPCFailure?
+        await withTaskGroup(of: (Int, Result<BlockView, RPCFailure>).self) { group in
+            var next = 0
+            func add() {
+                guard next < Int(height) else { return }
+                let h = next + 1
+                next += 1
+                group.addTask {
+                    do throws(RPCFailure) {
+                        return (h, .success(try await blockView(client: client, height: UInt64(h))))
+                    } catch {
+                        return (h, .failure(error))
+                    }
+                }
+            }
+            for _ in 0..<parallel { add() }
+            for await (h, result) in group {
+                switch result {
+                case let .success(b): blocks[h - 1] = b
+                case let .failure(e): failure = failure ?? e
+                }
+                add()
+            }
+        }
+        if let failure { throw failure }
+        return ChainSnapshot(node: node, height: height, view: view, blocks: blocks.compactMap { $0 })
+    }
+
+    static func blockView(client: RPCClient, height: UInt64) async throws(RPCFailure) -> BlockView {
+        let b = try await client.object("block", ["height": "\(height)"], timeout: 5)
+        let header = b["header"] as? [String: Any] ?? [:]
+        let txs = (b["txs"] as? [[String: Any]] ?? []).map { (hash: $0["hash"] as? String ?? "", raw: $0["raw"] as? String ?? "") }
+        var receipts: [String: String] = [:]
+        for r in b["receipts"] as? [[String: Any]] ?? [] {
+            if let h = r["tx_hash"] as? String { receipts[h] = r["status"] as? String ?? "?" }
+        }
+        return BlockView(
+            height: u64(header["height"]) ?? height, hash: b["hash"] as? String ?? "",
+            previousHash: header["prev_hash"] as? String ?? "", batchDigest: header["batch_digest"] as? String ?? "",
+            txCount: Int(u64(header["tx_count"]) ?? 0), txs: txs, receipts: receipts)
+    }
+}

@@ -1,0 +1,328 @@
+import CSQLite
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgerCore
+import LedgerCrypto
+import Node
+import NIOCore
+import NIOPosix
+
+/// Where a scenario's network lives: node `i` p2p on `base + i`, RPC on `base + 100 + i`, and the
+/// proxy of link `i → j` on `base + 20 + i·n + j`.
+struct PortPlan: Sendable {
+    let base: Int
+    let count: Int
+    func p2p(_ i: Int) -> Int { base + i }
+    func rpc(_ i: Int) -> Int { base + 100 + i }
+    func proxy(_ from: Int, _ to: Int) -> Int { base + 20 + from * count + to }
+
+    /// The first of this plan's ports something already listens on, or nil.
+    func firstBusyPort() -> Int? {
+        var ports = (0..<count).flatMap { [p2p($0), rpc($0)] }
+        for i in 0..<count { for j in 0..<count where j != i { ports.append(proxy(i, j)) } }
+        return ports.first { !Self.canBind($0) }
+    }
+
+    static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
+
+/// A fresh n-validator test network of `ledger-node` child processes in its own folder, every
+/// P2P link going through a `LinkProxy`; process faults (kill -9, SIGSTOP/SIGCONT, restart,
+/// torn or erased consensus log) are methods here. Every action is written to `runner.log`.
+actor Cluster {
+    let directory: String
+    let ports: PortPlan
+    let testnet: TestnetGenerator.Result
+    let binary: String
+    let byzantine: [Int: ByzantineRole]
+    let session: URLSession
+    let clients: [RPCClient]
+    let count: Int
+    private(set) var links: [LinkProxy] = []
+    private var processes: [Int: Process] = [:]
+    private var paused: Set<Int> = []
+    private let started = Date()
+    private let timeline: FileHandle?
+    private let group: MultiThreadedEventLoopGroup
+
+    /// Generates the homes (checkpoint interval `checkpointInterval`, view-change timeout
+    /// `viewChangeTimeout_ms`) and writes the proxy overrides into each config.json.
+    init(directory: String, basePort: Int, binary: String, byzantine: [Int: ByzantineRole], checkpointInterval: UInt64,
+         viewChangeTimeout_ms: UInt64, logLevel: String) throws {
+        self.directory = directory
+        self.binary = binary
+        self.byzantine = byzantine
+        count = 4
+        ports = PortPlan(base: basePort, count: count)
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var consensus = ConsensusParameters.testDefaults
+        consensus.checkpointInterval = checkpointInterval
+        consensus.window = checkpointInterval * 4
+        consensus.viewChangeTimeoutMs = viewChangeTimeout_ms
+        consensus.batchDelayMs = 10
+        testnet = try TestnetGenerator(validators: count, outputDirectory: directory, basePort: basePort,
+                                       chainID: "adversarial", consensus: consensus).generate()
+        for i in 0..<count {
+            let path = (testnet.homes[i] as NSString).appendingPathComponent(NodeHome.configFileName)
+            var config = try NodeConfig.load(path: path)
+            var peers: [String: String] = [:]
+            for j in 0..<count where j != i { peers["\(j)"] = "127.0.0.1:\(ports.proxy(i, j))" }
+            config.peers = peers
+            config.logLevel = logLevel
+            try config.write(path: path)
+        }
+        // One process-wide session: per-scenario sessions and their invalidation race with
+        // in-flight tasks in swift-corelibs-foundation. Timeouts are set per request.
+        session = URLSession.shared
+        let plan = PortPlan(base: basePort, count: 4)
+        let urlSession = session
+        clients = (0..<4).map { RPCClient(port: plan.rpc($0), session: urlSession) }
+        FileManager.default.createFile(atPath: directory + "/runner.log", contents: nil)
+        timeline = FileHandle(forWritingAtPath: directory + "/runner.log")
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    var genesis: Genesis { testnet.genesis }
+    var honest: [Int] { (0..<count).filter { byzantine[$0] == nil } }
+    func dbPath(_ i: Int) -> String { testnet.homes[i] + "/data/ledger.sqlite" }
+    func logPath(_ i: Int) -> String { testnet.homes[i] + "/node.log" }
+
+    /// Appends a line to `runner.log` with the time since the cluster was made.
+    func note(_ line: String) {
+        let t = String(format: "%8.3f", Date().timeIntervalSince(started))
+        timeline?.write(Data("\(t) \(line)\n".utf8))
+    }
+
+    /// Throws when one of this cluster's ports is already taken (another test network, or a
+    /// node left behind), instead of silently talking to someone else's node.
+    func checkPortsFree() throws {
+        if let port = ports.firstBusyPort() {
+            throw RunnerError.setup("port \(port) on 127.0.0.1 is in use; stop what holds it or pass another --base-port")
+        }
+    }
+
+    // MARK: Proxies
+
+    /// Starts the n·(n-1) link proxies.
+    func startProxies() async throws {
+        let loop = group.next()
+        for i in 0..<count {
+            for j in 0..<count where j != i {
+                let link = LinkProxy(from: i, to: j, listenPort: ports.proxy(i, j), targetPort: ports.p2p(j), loop: loop)
+                try await link.start()
+                links.append(link)
+            }
+        }
+        note("proxies up on \(ports.proxy(0, 1))…\(ports.proxy(count - 1, count - 2))")
+    }
+
+    private func link(_ from: Int, _ to: Int) -> LinkProxy? { links.first { $0.from == from && $0.to == to } }
+
+    /// Sets the links `from → to` for every pair in `pairs`.
+    func setLinks(_ pairs: [(Int, Int)], mode: LinkMode, delay_ms: Int64 = 0) async {
+        for (a, b) in pairs { await link(a, b)?.set(mode: mode, delay_ms: delay_ms) }
+        note("links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " ")) mode=\(mode) delay=\(delay_ms)ms")
+    }
+
+    /// Closes the connections of the links in `pairs`.
+    func resetLinks(_ pairs: [(Int, Int)]) async {
+        for (a, b) in pairs { await link(a, b)?.reset() }
+        note("reset links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " "))")
+    }
+
+    /// Every link back to plain forwarding.
+    func healLinks() async {
+        for l in links { await l.set(mode: .pass, delay_ms: 0) }
+        note("all links healed")
+    }
+
+    // MARK: Processes
+
+    /// Starts node `i` (with its Byzantine flags, if any).
+    func start(_ i: Int) throws {
+        guard processes[i] == nil else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        var arguments = ["start", "--home", testnet.homes[i]]
+        if let role = byzantine[i] {
+            arguments += ["--byzantine", role.strategies, "--byzantine-seed", "\(role.seed)"]
+            if role.collude { arguments.append("--collude") }
+        }
+        p.arguments = arguments
+        let path = logPath(i)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        processes[i] = p
+        OrphanRegistry.record(p.processIdentifier, home: testnet.homes[i])
+        note("start node\(i) pid \(p.processIdentifier) \(arguments.dropFirst(3).joined(separator: " "))")
+    }
+
+    func startAll() throws { for i in 0..<count { try start(i) } }
+
+    /// Process id of node `i` while it runs.
+    func pid(_ i: Int) -> Int32? { processes[i]?.processIdentifier }
+
+    func isRunning(_ i: Int) -> Bool { processes[i]?.isRunning ?? false }
+
+    /// Nodes that are up and not paused.
+    var live: [Int] { (0..<count).filter { isRunning($0) && !paused.contains($0) } }
+
+    /// SIGKILL and wait for the process to be gone.
+    func kill9(_ i: Int) async {
+        guard let p = processes[i] else { return }
+        if paused.contains(i) { kill(p.processIdentifier, SIGCONT); paused.remove(i) }
+        kill(p.processIdentifier, SIGKILL)
+        while p.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        processes[i] = nil
+        note("kill -9 node\(i)")
+    }
+
+    /// SIGTERM (clean shutdown), SIGKILL after 10 s.
+    func terminate(_ i: Int) async {
+        guard let p = processes[i] else { return }
+        if paused.contains(i) { kill(p.processIdentifier, SIGCONT); paused.remove(i) }
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        while p.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        processes[i] = nil
+        note("terminated node\(i)")
+    }
+
+    func pause(_ i: Int) {
+        guard let p = processes[i], !paused.contains(i) else { return }
+        kill(p.processIdentifier, SIGSTOP)
+        paused.insert(i)
+        note("SIGSTOP node\(i)")
+    }
+
+    func resume(_ i: Int) {
+        guard let p = processes[i], paused.contains(i) else { return }
+        kill(p.processIdentifier, SIGCONT)
+        paused.remove(i)
+        note("SIGCONT node\(i)")
+    }
+
+    /// Runs SQL on a stopped node's database (SQLite C API; the node must not be running).
+    func sql(_ i: Int, _ statement: String) throws {
+        precondition(processes[i] == nil, "sql on a running node")
+        var db: OpaquePointer?
+        guard sqlite3_open(dbPath(i), &db) == SQLITE_OK else {
+            sqlite3_close(db)
+            throw RunnerError.tool("cannot open \(dbPath(i))")
+        }
+        defer { sqlite3_close(db) }
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, statement, nil, nil, &message)
+        let error = message.map { String(cString: $0) } ?? ""
+        sqlite3_free(message)
+        note("sqlite node\(i): \(statement) → rc \(rc), \(sqlite3_changes(db)) row(s) \(error)")
+        if rc != SQLITE_OK { throw RunnerError.tool("sql on node\(i) failed: \(error)") }
+    }
+
+    /// Cuts the last consensus-log row in half (a write torn by a crash).
+    func tearLastLogRecord(_ i: Int) throws {
+        try sql(i, "UPDATE consensus_log SET bytes = substr(bytes, 1, length(bytes) / 2) WHERE id = (SELECT max(id) FROM consensus_log)")
+    }
+
+    /// Deletes the whole consensus log (amnesia: the node forgets what it signed).
+    func eraseLog(_ i: Int) throws {
+        try sql(i, "DELETE FROM consensus_log")
+    }
+
+    /// Stops everything: nodes (SIGKILL), proxies, event loop.
+    func shutdown() async {
+        for i in processes.keys.sorted() { await kill9(i) }
+        for l in links { await l.stop() }
+        try? await group.shutdownGracefully()
+        note("cluster down")
+        try? timeline?.close()
+    }
+}
+
+/// A Byzantine node's command-line role.
+struct ByzantineRole: Sendable {
+    /// `--byzantine` value.
+    var strategies: String
+    /// `--byzantine-seed`.
+    var seed: UInt64
+    /// `--collude`.
+    var collude: Bool = false
+}
+
+/// Failures of the runner itself (not findings about the nodes).
+enum RunnerError: Error, CustomStringConvertible {
+    case tool(String)
+    case setup(String)
+
+    var description: String {
+        switch self {
+        case let .tool(s): s
+        case let .setup(s): "setup: \(s)"
+        }
+    }
+}
+
+/// Remembers the node processes runners started (a line "node-pid runner-pid home" each, in a
+/// file under /tmp), so that a later run can SIGKILL the ones a crashed runner left behind: by
+/// pid, only when the runner that started it is gone, and only while that pid's command line is
+/// still `ledger-node start --home <the recorded home>` (pids get reused).
+enum OrphanRegistry {
+    static let path = NSTemporaryDirectory() + "ledger-adversarial-nodes.pids"
+
+    static func record(_ pid: Int32, home: String) {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { return }
+        h.seekToEndOfFile()
+        h.write(Data("\(pid) \(getpid()) \(home)\n".utf8))
+        try? h.close()
+    }
+
+    private static func commandLine(_ pid: Int32) -> String? {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
+        return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Kills the leftovers of dead runners; keeps the lines of runners still alive. Returns how many were killed.
+    static func killLeftovers() -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        var killed = 0
+        var kept: [Substring] = []
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
+            guard parts.count == 3, let pid = Int32(parts[0]), let runner = Int32(parts[1]), pid > 1 else { continue }
+            if let runnerArgs = commandLine(runner), runnerArgs.contains("ledger-adversarial") {
+                kept.append(line)
+                continue
+            }
+            guard let args = commandLine(pid) else { continue }
+            if args.contains("ledger-node"), args.contains(" start --home \(parts[2]) ") || args.hasSuffix(" start --home \(parts[2])") {
+                kill(pid, SIGKILL)
+                killed += 1
+            }
+        }
+        try? Data(kept.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: path))
+        return killed
+    }
+}

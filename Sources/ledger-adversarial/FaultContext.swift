@@ -1,0 +1,60 @@
+import Foundation
+
+/// What a scenario's fault script can do while the load runs: process and link faults on the
+/// cluster, waiting, and marking the moment recovery is measured from.
+final class FaultContext: @unchecked Sendable {
+    // @unchecked: `heal` and `random` are touched only by the one task running the script.
+    let cluster: Cluster
+    let count: Int
+    var random: SeededRandom
+    /// When the last fault healed (recovery time is measured from here).
+    private(set) var healedAt: Date?
+    /// Problems the script found itself (fuzzing); reported as a validity failure.
+    var findings: [String] = []
+
+    init(cluster: Cluster, count: Int, random: SeededRandom) {
+        self.cluster = cluster
+        self.count = count
+        self.random = random
+    }
+
+    /// Waits `seconds` of wall time.
+    func wait(_ seconds: Double) async throws { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
+
+    /// Recovery is measured from now (call at the heal, or at a crash for "recovery after crash").
+    func markRecoveryStart() async {
+        healedAt = Date()
+        await cluster.note("recovery measured from here")
+    }
+
+    /// Every directed link touching `node` (both directions).
+    func linksOf(_ node: Int) -> [(Int, Int)] {
+        (0..<count).filter { $0 != node }.flatMap { [(node, $0), ($0, node)] }
+    }
+
+    /// Links from `node` to everyone else.
+    func linksFrom(_ node: Int) -> [(Int, Int)] { (0..<count).filter { $0 != node }.map { (node, $0) } }
+
+    /// Links between the two sides.
+    func linksBetween(_ a: [Int], _ b: [Int]) -> [(Int, Int)] {
+        a.flatMap { x in b.flatMap { y in [(x, y), (y, x)] } }
+    }
+
+    /// Every directed link.
+    var allLinks: [(Int, Int)] { (0..<count).flatMap { i in (0..<count).filter { $0 != i }.map { (i, $0) } } }
+
+    /// Waits until `node`'s RPC answers `status` (after a restart), at most `seconds`.
+    func waitUp(_ node: Int, seconds: Double = 20) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? await cluster.clients[node].object("status", timeout: 1)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw RunnerError.setup("node\(node) did not answer status within \(Int(seconds)) s of its restart")
+    }
+
+    /// `node`'s height, or `nil` when it does not answer.
+    func height(_ node: Int) async -> UInt64? {
+        u64((try? await cluster.clients[node].object("status", timeout: 1))?["height"])
+    }
+}

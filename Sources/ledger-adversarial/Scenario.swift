@@ -1,0 +1,258 @@
+import Foundation
+import LedgerCore
+import Node
+import P2P
+
+/// One entry of the catalog: who is Byzantine, what the fault script does while honest clients
+/// send transfers, and what a pass proves.
+struct Scenario: Sendable {
+    /// Name on the command line (`--scenario NAME`).
+    var name: String
+    /// What it does and what passing proves (printed by `--list`, used in the README).
+    var summary: String
+    /// Byzantine nodes and their `--byzantine` strategies.
+    var byzantine: [Int: String] = [:]
+    /// Byzantine nodes started with `--collude`.
+    var colluding: Set<Int> = []
+    /// Table cell: Byzantine node and role ("n0 primary").
+    var role: String = "-"
+    /// Table cell: injected faults.
+    var faults: String = "-"
+    /// Part of `--quick`.
+    var quick = false
+    /// The checks must FAIL (the f + 1 self-test); the run fails if they all pass.
+    var expectFailure = false
+    /// Nodes that must show up in `evidence`.
+    var equivocators: [Int] = []
+    /// Checkpoint interval of this scenario's genesis (window = 4×).
+    var checkpointInterval: UInt64 = 10
+    /// Initial view-change timeout of this scenario's genesis (1 s keeps runs short; `ledger-node testnet`'s default is 2 s).
+    var viewChangeTimeout_ms: UInt64 = 1_000
+    /// The fault script (runs while the load runs; returns when everything is healed).
+    var script: @Sendable (FaultContext) async throws -> Void = { try await $0.wait(8) }
+}
+
+extension Scenario {
+    /// The whole catalog, in the order `all` runs it. `baseline` comes first: the others'
+    /// throughput is reported as a share of it.
+    static let catalog: [Scenario] = [
+        Scenario(name: "baseline", summary: "No faults: four honest nodes under load. Every check passes and gives the fault-free throughput.",
+                 quick: true),
+        byzantineOnly("equivocate-primary", node: 0, strategy: "equivocate", role: "n0 primary", quick: true, equivocators: [0],
+                      summary: "The primary sends different batches for the same sequence number to the two halves of the backups. Proves no honest node commits conflicting blocks, the equivocation is reported as evidence, and the honest node that saw the losing batch catches up."),
+        byzantineOnly("equivocate-backup", node: 2, strategy: "equivocate", role: "n2 backup (v2 primary)",
+                      summary: "An equivocator waiting to become primary (view 2). Proves a dormant equivocator is harmless."),
+        byzantineOnly("silent-backup", node: 2, strategy: "silent", role: "n2 backup", quick: true,
+                      summary: "A backup that is connected but sends nothing. Proves the 2f+1 remaining replicas commit on their own."),
+        byzantineOnly("silent-primary", node: 0, strategy: "silent", role: "n0 primary",
+                      summary: "A primary that is connected but mute. Proves backups time out, change view and commit the pending transfers."),
+        byzantineOnly("slow-primary", node: 0, strategy: "slow-primary", role: "n0 primary",
+                      summary: "The primary holds each proposal to just under the view-change timeout. Measures how much throughput a slow primary costs (Aardvark's metric)."),
+        byzantineOnly("double-vote", node: 1, strategy: "double-vote", role: "n1 backup",
+                      summary: "A backup signs conflicting PREPAREs/COMMITs for one slot. Proves one double voter cannot fork the honest replicas. (Evidence is not required: each honest node sees only one of the two votes unless certificates carry the other; seen in 1 of 2 runs.)"),
+        byzantineOnly("bad-signature", node: 1, strategy: "bad-signature", role: "n1 backup",
+                      summary: "Every message has an invalid signature. Proves verification drops them and the rest commit."),
+        byzantineOnly("forge-sender", node: 3, strategy: "forge-sender", role: "n3 backup",
+                      summary: "Signs with its own key under other replicas' ids. Proves forged messages never count toward a quorum."),
+        byzantineOnly("replay", node: 2, strategy: "replay", role: "n2 backup",
+                      summary: "Re-sends old messages. Proves duplicates and stale messages are no-ops."),
+        byzantineOnly("flood", node: 3, strategy: "flood", role: "n3 backup",
+                      summary: "Floods stale views and sequence numbers beyond the watermarks. Proves bounded state and continued progress."),
+        byzantineOnly("invalid-tx", node: 0, strategy: "invalid-tx", role: "n0 primary",
+                      summary: "The primary proposes batches with an invalid transaction. Proves backups refuse them, change view, and no invalid transfer is committed."),
+        byzantineOnly("censor", node: 0, strategy: "censor", role: "n0 primary",
+                      summary: "The primary never proposes one client's transfers. Proves backups holding them replace the primary."),
+        byzantineOnly("corrupt-checkpoint", node: 3, strategy: "corrupt-checkpoint", role: "n3 backup", checkpointInterval: 5,
+                      summary: "CHECKPOINTs with wrong block hashes. Proves checkpoints still stabilise on the honest hash."),
+        Scenario(name: "fake-prepared", summary: "n1 puts forged prepared certificates in its VIEW-CHANGE while the primary is cut off for 4 s. Proves the new view ignores them.",
+                 byzantine: [1: "fake-prepared"], role: "n1 backup", faults: "isolate n0 4s",
+                 script: isolate(0, for: 4)),
+        Scenario(name: "bad-new-view", summary: "n1 (primary of view 1) sends a NEW-VIEW with a wrong O set after the view-0 primary is cut off for 4 s. Proves backups reject it and move to view 2.",
+                 byzantine: [1: "bad-new-view"], role: "n1 next primary", faults: "isolate n0 4s",
+                 script: isolate(0, for: 4)),
+        Scenario(name: "amnesia", summary: "n3 is killed twice and restarted without its consensus log (it may contradict what it signed). Proves the honest replicas stay consistent.",
+                 byzantine: [3: "amnesia"], role: "n3 backup", faults: "kill -9 + erase log ×2",
+                 script: { ctx in
+                     for _ in 0..<2 {
+                         try await ctx.wait(2.5)
+                         await ctx.cluster.kill9(3)
+                         try await ctx.cluster.eraseLog(3)
+                         try await ctx.cluster.start(3)
+                         try await ctx.waitUp(3)
+                     }
+                     try await ctx.wait(2)
+                 }),
+        Scenario(name: "crash-primary", summary: "kill -9 of the primary, restart 6 s later, with the default 2 s view-change timeout. Proves a view change keeps commits going, the restarted node catches up, and measures recovery after a primary crash (from the kill until a transfer sent after it commits).",
+                 faults: "kill -9 n0 +6s (VC 2s)", quick: true, viewChangeTimeout_ms: 2_000,
+                 script: { ctx in
+                     try await ctx.wait(2)
+                     await ctx.cluster.kill9(0)
+                     await ctx.markRecoveryStart()
+                     try await ctx.wait(6)
+                     try await ctx.cluster.start(0)
+                     try await ctx.waitUp(0)
+                 }),
+        Scenario(name: "crash-backup", summary: "kill -9 of a backup, restart 6 s later. Proves the others go on and the backup catches up.",
+                 faults: "kill -9 n2, restart +6s",
+                 script: { ctx in
+                     try await ctx.wait(2)
+                     await ctx.cluster.kill9(2)
+                     try await ctx.wait(6)
+                     try await ctx.cluster.start(2)
+                     await ctx.markRecoveryStart()
+                     try await ctx.waitUp(2)
+                 }),
+        Scenario(name: "pause-primary", summary: "SIGSTOP the primary for 6 s, then SIGCONT. Proves a frozen primary is replaced and rejoins without harm.",
+                 faults: "SIGSTOP n0 6s",
+                 script: { ctx in
+                     try await ctx.wait(2)
+                     await ctx.cluster.pause(0)
+                     try await ctx.wait(6)
+                     await ctx.cluster.resume(0)
+                     await ctx.markRecoveryStart()
+                 }),
+        Scenario(name: "partition-primary", summary: "The primary is cut off in both directions for 6 s, then the links heal. Proves a view change, then the old primary rejoins.",
+                 faults: "isolate n0 6s", quick: true, script: isolate(0, for: 6)),
+        Scenario(name: "partition-backup", summary: "A backup is cut off for 6 s. Proves the others go on and it catches up after the heal.",
+                 faults: "isolate n3 6s", script: isolate(3, for: 6)),
+        Scenario(name: "one-way-primary", summary: "The primary hears everyone but nobody hears it, for 6 s. Proves backups change view on a one-way partition.",
+                 faults: "n0→* blackholed 6s",
+                 script: { ctx in
+                     try await ctx.wait(2)
+                     await ctx.cluster.setLinks(ctx.linksFrom(0), mode: .blackhole)
+                     try await ctx.wait(6)
+                     await ctx.cluster.healLinks()
+                     await ctx.markRecoveryStart()
+                 }),
+        Scenario(name: "split-brain", summary: "Two halves {0,1} | {2,3} for 6 s: no side has a quorum. Proves neither side forks the chain and progress resumes after the heal with one history.",
+                 faults: "{0,1}|{2,3} 6s",
+                 script: { ctx in
+                     try await ctx.wait(2)
+                     await ctx.cluster.setLinks(ctx.linksBetween([0, 1], [2, 3]), mode: .blackhole)
+                     try await ctx.wait(6)
+                     await ctx.cluster.healLinks()
+                     await ctx.markRecoveryStart()
+                 }),
+        Scenario(name: "slow-links", summary: "300 ms on every link out of the primary for 6 s. Proves correctness under delay and measures its cost.",
+                 faults: "n0→* +300ms 6s",
+                 script: { ctx in
+                     try await ctx.wait(2)
+                     await ctx.cluster.setLinks(ctx.linksFrom(0), mode: .pass, delay_ms: 300)
+                     try await ctx.wait(6)
+                     await ctx.cluster.healLinks()
+                     await ctx.markRecoveryStart()
+                 }),
+        Scenario(name: "link-resets", summary: "Seeded random connection resets (one link every 500 ms) for 6 s. Proves retransmission makes lost frames cost time only.",
+                 faults: "random resets 6s",
+                 script: { ctx in
+                     try await ctx.wait(1)
+                     let links = ctx.allLinks
+                     for _ in 0..<12 {
+                         await ctx.cluster.resetLinks([links[ctx.random.below(links.count)]])
+                         try await ctx.wait(0.5)
+                     }
+                     await ctx.markRecoveryStart()
+                 }),
+        Scenario(name: "torn-log", summary: "kill -9 a backup, cut its last consensus-log row in half, restart. Proves a torn log tail is skipped and the node rejoins.",
+                 faults: "kill -9 n1 + torn log row",
+                 script: { ctx in
+                     try await ctx.wait(3)
+                     await ctx.cluster.kill9(1)
+                     try await ctx.cluster.tearLastLogRecord(1)
+                     try await ctx.cluster.start(1)
+                     await ctx.markRecoveryStart()
+                     try await ctx.waitUp(1)
+                     try await ctx.wait(3)
+                 }),
+        Scenario(name: "state-transfer-kill", summary: "A backup is down while the others pass several checkpoints, restarts, is killed again DURING state transfer, restarts again. Proves an interrupted transfer resumes and ends on the same chain.",
+                 faults: "kill -9 n3 ×2 (mid-transfer)", checkpointInterval: 5,
+                 script: { ctx in
+                     try await ctx.wait(1)
+                     let before = await ctx.height(3) ?? 0
+                     await ctx.cluster.kill9(3)
+                     try await ctx.wait(8)
+                     try await ctx.cluster.start(3)
+                     // Kill it as soon as it has fetched something but is not yet at the others' height.
+                     let target = await ctx.height(0) ?? 0
+                     let deadline = Date().addingTimeInterval(10)
+                     while Date() < deadline {
+                         if let h = await ctx.height(3), h > before, h < target { break }
+                         try await Task.sleep(for: .milliseconds(30))
+                     }
+                     await ctx.cluster.kill9(3)
+                     try await ctx.wait(1)
+                     try await ctx.cluster.start(3)
+                     await ctx.markRecoveryStart()
+                     try await ctx.waitUp(3)
+                 }),
+        Scenario(name: "restart-all", summary: "kill -9 of all four nodes at once, then restart. Proves every confirmed transfer survives (durability) and the network resumes.",
+                 faults: "kill -9 all, restart",
+                 script: { ctx in
+                     try await ctx.wait(4)
+                     for i in 0..<ctx.count { await ctx.cluster.kill9(i) }
+                     try await ctx.wait(1)
+                     for i in 0..<ctx.count { try await ctx.cluster.start(i) }
+                     await ctx.markRecoveryStart()
+                     for i in 0..<ctx.count { try await ctx.waitUp(i) }
+                 }),
+        Scenario(name: "fuzz", summary: "Seeded hostile inputs while the load runs: 300 raw/mutated handshake connections to n1's p2p port, 300 malformed JSON-RPC bodies to n1, 200 mutated signed transactions to n2, and 40 authenticated sessions (a real handshake with n3's key) sending n1 1000 sealed frames of mutated consensus messages, transactions, hostile block requests and unknown kinds. Proves the node never crashes or hangs, accepts no mutated transaction, and the network keeps committing.",
+                 faults: "fuzz p2p/rpc/tx", script: fuzz),
+        Scenario(name: "collusion-selftest", summary: "SELF-TEST, f+1 = 2 colluding nodes: n0 equivocates as primary, n1 votes for both sides. More than f Byzantine nodes can fork the honest ones, so the checks MUST report a safety or liveness failure (the run fails if they do not).",
+                 byzantine: [0: "equivocate", 1: "double-vote"], colluding: [1], role: "n0 primary + n1 (f+1)",
+                 faults: "collusion", quick: true, expectFailure: true),
+    ]
+
+    static func byzantineOnly(_ name: String, node: Int, strategy: String, role: String, quick: Bool = false,
+                              equivocators: [Int] = [], checkpointInterval: UInt64 = 10, summary: String) -> Scenario {
+        Scenario(name: name, summary: summary, byzantine: [node: strategy], role: role, faults: "-", quick: quick,
+                 equivocators: equivocators, checkpointInterval: checkpointInterval)
+    }
+
+    /// The `fuzz` script: P2P handshake inputs and RPC bodies at node 1, transactions at node 2.
+    static let fuzz: @Sendable (FaultContext) async throws -> Void = { ctx in
+        try await ctx.wait(1)
+        let cluster = ctx.cluster
+        let genesis = await cluster.genesis
+        let clients = await cluster.clients
+        let ports = await cluster.ports
+        let faucet = await cluster.testnet.faucetKey
+        let before = await cluster.pid(1).flatMap(residentKiB)
+        let fuzzer = Fuzzer(genesis: genesis, p2pPort: ports.p2p(1), rpc: clients[1], faucet: faucet, random: ctx.random)
+        let refused = 300 - (await fuzzer.fuzzP2P(count: 300))
+        let unanswered = await fuzzer.fuzzRPC(count: 300)
+        let txFuzzer = Fuzzer(genesis: genesis, p2pPort: ports.p2p(2), rpc: clients[2], faucet: faucet, random: fuzzer.random)
+        let accepted = await txFuzzer.fuzzTransactions(count: 200)
+        // After the handshake: n3's key (from its home) talking to n1 directly.
+        let key = try NodeKey.load(path: await cluster.testnet.homes[3] + "/node_key.json").signingKey
+        let identity = try NetworkIdentity(
+            chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: key,
+            validators: Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) }))
+        let sealed = AuthenticatedFuzzer(identity: identity, genesis: genesis, signingKey: key, impersonated: ReplicaID(3),
+                                         random: txFuzzer.random)
+        let sessions = await sealed.run(port: ports.p2p(1), sessions: 40, framesPerSession: 25)
+        let after = await cluster.pid(1).flatMap(residentKiB)
+        await cluster.note("fuzz: p2p connections refused \(refused)/300, rpc bodies unanswered \(unanswered)/300, mutated txs accepted \(accepted)/200, authenticated sessions \(sessions)/40 (1000 hostile sealed frames), n1 RSS \(before ?? -1) → \(after ?? -1) KiB")
+        for i in [1, 2] {
+            let running = await cluster.isRunning(i)
+            if !running { ctx.findings.append("node\(i) died under fuzzing") }
+        }
+        if refused > 0 { ctx.findings.append("n1 refused \(refused) p2p connections (listener stopped?)") }
+        if unanswered > 0 { ctx.findings.append("n1 did not answer \(unanswered) malformed RPC bodies") }
+        if sessions == 0 { ctx.findings.append("no authenticated fuzz session completed its handshake with n1") }
+        if accepted > 0 { ctx.findings.append("n2 accepted \(accepted) mutated transactions") }
+        if let before, let after, after - before > 200_000 { ctx.findings.append("n1 RSS grew \(before) → \(after) KiB under fuzzing") }
+        try await ctx.wait(2)
+    }
+
+    /// Cuts `node` off in both directions after 2 s, for `seconds`, then heals.
+    static func isolate(_ node: Int, for seconds: Double) -> @Sendable (FaultContext) async throws -> Void {
+        { ctx in
+            try await ctx.wait(2)
+            await ctx.cluster.setLinks(ctx.linksOf(node), mode: .blackhole)
+            try await ctx.wait(seconds)
+            await ctx.cluster.healLinks()
+            await ctx.markRecoveryStart()
+            try await ctx.wait(max(0, 6 - seconds))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Everything measured and checked in one scenario run.
+struct ScenarioOutcome: Sendable {
+    var scenario: Scenario
+    var seed: UInt64
+    var directory: String
+    var safety: Verdict = .skipped("not run")
+    var certificates: Verdict = .skipped("not run")
+    var validity: Verdict = .skipped("not run")
+    var durability: Verdict = .skipped("not run")
+    var liveness: Verdict = .pass
+    var evidence: Verdict = .skipped("no equivocator")
+    /// Transfers clients were told had committed.
+    var committed = 0
+    /// Highest view on the honest nodes at the end (= view changes since view 0).
+    var viewChanges: UInt64 = 0
+    /// Seconds from the heal (or crash) until the honest nodes committed a new block.
+    var recovery_s: Double?
+    /// Committed transfers per second while the fault script ran.
+    var throughput: Double = 0
+    /// `throughput` as a share of the baseline's, when a baseline ran.
+    var throughputShare: Double?
+    /// Free-form notes (setup problems, client rejections).
+    var notes: [String] = []
+
+    var verdicts: [(String, Verdict)] {
+        [("safety", safety), ("certificates", certificates), ("validity", validity), ("durability", durability),
+         ("liveness", liveness), ("evidence", evidence)]
+    }
+
+    /// Some check failed.
+    var anyCheckFailed: Bool { verdicts.contains { $0.1.isFailure } }
+
+    /// The f + 1 self-test is satisfied by a safety or liveness failure; every other scenario by no failure.
+    var isAsExpected: Bool {
+        scenario.expectFailure ? (safety.isFailure || liveness.isFailure) : !anyCheckFailed
+    }
+
+    /// Column widths of the table.
+    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 5, 8, 6, 0]
+
+    static func row(_ cells: [String]) -> String {
+        zip(cells, widths).map { cell, width in
+            width == 0 ? cell : (cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count))
+        }.joined(separator: " ")
+    }
+
+    static let header = row(["scenario", "byzantine (role)", "faults", "safety", "certs", "validity", "durability",
+                             "liveness", "evidence", "txs", "views", "recovery", "tput%", "result"])
+
+    /// One table line.
+    var line: String {
+        let recovery = recovery_s.map { String(format: "%.1fs", $0) } ?? "-"
+        let share = throughputShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
+        let result = scenario.expectFailure
+            ? (isAsExpected ? "expected failure (detected)" : "SELF-TEST NOT DETECTED")
+            : (isAsExpected ? "pass" : "FAIL")
+        return Self.row([scenario.name, scenario.role, scenario.faults, safety.cell, certificates.cell, validity.cell,
+                         durability.cell, liveness.cell, evidence.cell, "\(committed)", "\(viewChanges)", recovery, share, result])
+    }
+}

@@ -1,1 +1,0 @@
-print("wallet: not built yet")

@@ -1,0 +1,50 @@
+// Test support for Byzantine-validator tests: start a node with --byzantine and run the CLI to completion.
+import Foundation
+import XCTest
+
+extension TestnetHarness {
+    /// Starts node `i` with `ledger-node start --byzantine strategies` (log in node.log); the caller kills it.
+    func startByzantine(_ i: Int, strategies: String, extraArguments: [String] = []) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["start", "--home", result.homes[i], "--log-level", "info", "--byzantine", strategies] + extraArguments
+        let logPath = result.homes[i] + "/node.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        return p
+    }
+
+    /// Runs `ledger-node arguments…` to completion (at most `seconds`); returns its exit status and output.
+    func runNodeCommand(_ arguments: [String], seconds: Double = 20) async throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            throw HarnessError.timeout("ledger-node \(arguments.joined(separator: " ")) still running after \(seconds) s")
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (p.terminationStatus, output)
+    }
+
+    /// Rewrites node `i`'s genesis.json with `"test_network": false` (a production-like chain).
+    func markGenesisAsProduction(_ i: Int) throws {
+        let path = result.homes[i] + "/genesis.json"
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard var json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HarnessError.rpc("genesis.json is not an object")
+        }
+        json["test_network"] = false
+        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
+    }
+}

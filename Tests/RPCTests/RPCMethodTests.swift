@@ -1,0 +1,242 @@
+// Checks every HTTP method's result fields and error paths (codes and structured data) against an in-memory fake node.
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import RPC
+import XCTest
+
+final class RPCMethodTests: XCTestCase {
+    private var backend: FakeBackend!
+    private var handler: JSONRPCHandler!
+
+    override func setUp() {
+        backend = FakeBackend()
+        handler = JSONRPCHandler(backend: backend)
+    }
+
+    private func call(_ method: String, _ params: String = "{}") async throws -> [String: Any] {
+        let body = #"{"jsonrpc":"2.0","id":7,"method":"\#(method)","params":\#(params)}"#
+        let response = await handler.respond(to: Array(body.utf8))
+        let out = try XCTUnwrap(response)
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out)) as? [String: Any])
+    }
+
+    private func result(_ method: String, _ params: String = "{}") async throws -> [String: Any] {
+        let r = try await call(method, params)
+        return try XCTUnwrap(r["result"] as? [String: Any], "\(method) failed: \(r)")
+    }
+
+    private func error(_ method: String, _ params: String = "{}") async throws -> (code: Int, data: [String: Any]?) {
+        let r = try await call(method, params)
+        let e = try XCTUnwrap(r["error"] as? [String: Any], "\(method) succeeded: \(r)")
+        return (try XCTUnwrap(e["code"] as? Int), e["data"] as? [String: Any])
+    }
+
+    private func hex(_ tx: Transaction) -> String { Hex.encode(tx.encoded()) }
+
+    func testHealthStatusNetInfoGenesisValidators() async throws {
+        let health = try await result("health")
+        XCTAssertTrue(health.isEmpty)
+        backend.commitBlock([Fixture.transfer(nonce: 0)])
+        let status = try await result("status")
+        XCTAssertEqual(status["chain_id"] as? String, Fixture.chainID)
+        XCTAssertEqual(status["height"] as? String, "1")
+        XCTAssertEqual(status["view"] as? String, String(UInt64.max), "UInt64 travels as a decimal string")
+        XCTAssertEqual(status["node_id"] as? Int, 2)
+        XCTAssertEqual(status["latest_block_time"] as? String, "7")
+        let open = try XCTUnwrap((status["open_sequences"] as? [[String: Any]])?.first)
+        XCTAssertEqual(open["seq"] as? String, "2")
+        XCTAssertEqual(open["missing_prepares"] as? [Int], [0, 1])
+        XCTAssertEqual(open["missing_commits"] as? [Int], [0, 1, 2, 3])
+        let net = try await result("net_info")
+        XCTAssertEqual(net["listening"] as? Bool, true)
+        XCTAssertEqual((net["peers"] as? [[String: Any]])?.first?["connected"] as? Bool, true)
+        let genesis = try await result("genesis")
+        XCTAssertEqual(genesis["chain_id"] as? String, Fixture.chainID)
+        XCTAssertEqual(genesis["genesis_hash"] as? String, Fixture.genesis.genesisHash.hex)
+        XCTAssertEqual((genesis["validators"] as? [Any])?.count, 4)
+        let validators = try await result("validators")
+        XCTAssertEqual(validators["f"] as? Int, 1)
+        XCTAssertEqual(validators["quorum"] as? Int, 3)
+        let v0 = try XCTUnwrap((validators["validators"] as? [[String: Any]])?.first)
+        XCTAssertEqual(v0["public_key"] as? String, Fixture.validatorKeys[0].publicKey.hex)
+        XCTAssertEqual(v0["address"] as? String, Address(publicKey: Fixture.validatorKeys[0].publicKey).string)
+    }
+
+    func testAccountAndItsErrors() async throws {
+        let address = Address(publicKey: Fixture.faucet.publicKey).string
+        let acct = try await result("account", #"{"address":"\#(address)"}"#)
+        XCTAssertEqual(acct["nonce"] as? String, "0")
+        XCTAssertEqual(acct["address"] as? String, address)
+        let missing = try await error("account")
+        XCTAssertEqual(missing.code, -32602)
+        let broken = String(address.dropLast()) + (address.hasSuffix("q") ? "p" : "q")
+        let badChecksum = try await error("account", #"{"address":"\#(broken)"}"#)
+        XCTAssertEqual(badChecksum.code, -32602)
+        let tooMany = try await error("account", #"["\#(address)", 1]"#)
+        XCTAssertEqual(tooMany.code, -32602)
+    }
+
+    func testBlocksHeadersAndCommits() async throws {
+        let b1 = backend.commitBlock([Fixture.transfer(nonce: 0), Fixture.transfer(nonce: 1)])
+        backend.commitBlock([Fixture.transfer(nonce: 2, amount: UInt64.max)])  // fails: insufficient funds
+        backend.commitBlock([])
+        let latest = try await result("block")
+        XCTAssertEqual((latest["header"] as? [String: Any])?["height"] as? String, "3")
+        let first = try await result("block", #"{"height":"1"}"#)
+        XCTAssertEqual(first["hash"] as? String, b1.hash.hex)
+        XCTAssertEqual((first["txs"] as? [Any])?.count, 2)
+        XCTAssertEqual((first["header"] as? [String: Any])?["prev_hash"] as? String, Fixture.genesis.header.hash.hex)
+        let second = try await result("block", "[2]")
+        let receipt = try XCTUnwrap((second["receipts"] as? [[String: Any]])?.first)
+        XCTAssertEqual(receipt["status"] as? String, "failed")
+        XCTAssertNotNil(receipt["reason"] as? String)
+        let byHash = try await result("block_by_hash", #"{"hash":"\#(b1.hash.hex)"}"#)
+        XCTAssertEqual((byHash["header"] as? [String: Any])?["height"] as? String, "1")
+        let unknown = try await error("block_by_hash", #"{"hash":"\#(Digest.zero.hex)"}"#)
+        XCTAssertEqual(unknown.code, -32004)
+        XCTAssertEqual(unknown.data?["reason"] as? String, "not_found")
+        XCTAssertEqual(unknown.data?["what"] as? String, "block")
+        let future = try await error("block", #"{"height":"99"}"#)
+        XCTAssertEqual(future.code, -32004)
+        for bad in [#"{"height":"-1"}"#, #"{"height":"1x"}"#, #"{"height":"99999999999999999999"}"#, #"{"height":true}"#] {
+            let e = try await error("block", bad)
+            XCTAssertEqual(e.code, -32602, bad)
+        }
+        let shortHash = try await error("block_by_hash", #"{"hash":"abcd"}"#)
+        XCTAssertEqual(shortHash.code, -32602)
+
+        let chain = try await result("blockchain")
+        XCTAssertEqual(chain["last_height"] as? String, "3")
+        let heights = (chain["headers"] as? [[String: Any]])?.compactMap { ($0["header"] as? [String: Any])?["height"] as? String }
+        XCTAssertEqual(heights, ["3", "2", "1"], "newest first")
+        let window = try await result("blockchain", #"{"min_height":"2","max_height":"2"}"#)
+        XCTAssertEqual((window["headers"] as? [Any])?.count, 1)
+        let inverted = try await error("blockchain", #"{"min_height":"3","max_height":"2"}"#)
+        XCTAssertEqual(inverted.code, -32602)
+
+        let commit = try await result("commit", #"{"height":"1"}"#)
+        XCTAssertEqual(commit["hash"] as? String, b1.hash.hex)
+        XCTAssertEqual(commit["certificate"] as? String, "010203")
+        XCTAssertEqual((commit["signatures"] as? [[String: Any]])?.first?["validator"] as? Int, 1)
+        let noCommit = try await error("commit", #"{"height":"50"}"#)
+        XCTAssertEqual(noCommit.code, -32004)
+        XCTAssertEqual(noCommit.data?["what"] as? String, "commit")
+    }
+
+    func testTxLookupWithMerkleProof() async throws {
+        let txs = (0..<5).map { Fixture.transfer(nonce: UInt64($0)) }
+        let block = backend.commitBlock(txs)
+        let r = try await result("tx", #"{"hash":"\#(txs[3].hash.hex)"}"#)
+        XCTAssertEqual(r["status"] as? String, "committed")
+        XCTAssertEqual(r["height"] as? String, "1")
+        XCTAssertEqual(r["index"] as? Int, 3)
+        XCTAssertEqual(r["block_hash"] as? String, block.hash.hex)
+        let proof = try XCTUnwrap(r["proof"] as? [String: Any])
+        XCTAssertEqual(proof["leaf_count"] as? Int, 5)
+        XCTAssertEqual(proof["tx_root"] as? String, block.header.txRoot.hex)
+        let steps = try XCTUnwrap(proof["steps"] as? [[String: Any]]).map {
+            Merkle.ProofStep(sibling: try! Digest(hex: $0["sibling"] as! String), siblingIsLeft: $0["sibling_is_left"] as! Bool)
+        }
+        XCTAssertEqual((proof["path"] as? [String]), steps.map(\.sibling.hex))
+        XCTAssertTrue(Merkle.verify(leaf: txs[3].hash, proof: steps, root: block.header.txRoot), "the proof links the tx to the header")
+        XCTAssertFalse(Merkle.verify(leaf: txs[2].hash, proof: steps, root: block.header.txRoot))
+
+        let pendingTx = Fixture.transfer(nonce: 5)
+        _ = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(pendingTx))"}"#)
+        let pending = try await result("tx", #"["\#(pendingTx.hash.hex)"]"#)
+        XCTAssertEqual(pending["status"] as? String, "pending")
+        XCTAssertNil(pending["proof"])
+        let unknown = try await result("tx", #"{"hash":"\#(Digest.zero.hex)"}"#)
+        XCTAssertEqual(unknown["status"] as? String, "unknown")
+    }
+
+    func testBroadcastIsIdempotentAndRejectionsAreStructured() async throws {
+        let tx = Fixture.transfer(nonce: 0)
+        let first = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(tx))"}"#)
+        let again = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(tx))"}"#)
+        XCTAssertEqual(first["hash"] as? String, tx.hash.hex)
+        XCTAssertEqual(again["hash"] as? String, tx.hash.hex, "resubmitting a pending tx returns its hash")
+        let counts = try await result("num_unconfirmed_txs")
+        XCTAssertEqual(counts["total"] as? Int, 1, "submitted twice, waiting once")
+        backend.commitBlock()
+        let afterCommit = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(tx))"}"#)
+        XCTAssertEqual(afterCommit["hash"] as? String, tx.hash.hex, "resubmitting a committed tx returns its hash")
+        let committed = try await result("broadcast_tx_commit", #"{"tx":"\#(hex(tx))"}"#)
+        XCTAssertEqual(committed["status"] as? String, "committed")
+        XCTAssertEqual(committed["height"] as? String, "1")
+
+        let replay = Fixture.transfer(nonce: 0, amount: 6)
+        let rejected = try await error("broadcast_tx_sync", #"{"tx":"\#(hex(replay))"}"#)
+        XCTAssertEqual(rejected.code, -32010)
+        XCTAssertEqual(rejected.data?["reason"] as? String, "nonce_too_low")
+        XCTAssertEqual(rejected.data?["expected"] as? String, "1")
+        XCTAssertEqual(rejected.data?["got"] as? String, "0")
+
+        let malformed = try await error("broadcast_tx_sync", #"{"tx":"00ff"}"#)
+        XCTAssertEqual(malformed.code, -32010)
+        XCTAssertEqual(malformed.data?["reason"] as? String, "malformed")
+        let notHex = try await error("broadcast_tx_async", #"{"tx":"zz"}"#)
+        XCTAssertEqual(notHex.code, -32602)
+        let async = try await result("broadcast_tx_async", #"{"tx":"\#(hex(Fixture.transfer(nonce: 1)))"}"#)
+        XCTAssertEqual(async["hash"] as? String, Fixture.transfer(nonce: 1).hash.hex)
+
+        backend.state.withLock { $0.isShuttingDown = true }
+        let closing = try await error("broadcast_tx_sync", #"{"tx":"\#(hex(Fixture.transfer(nonce: 9)))"}"#)
+        XCTAssertEqual(closing.code, -32050)
+        XCTAssertEqual(closing.data?["reason"] as? String, "shutting_down")
+    }
+
+    func testBroadcastTxCommitWaitsForTheBlock() async throws {
+        let tx = Fixture.transfer(nonce: 0)
+        let backend = self.backend!
+        let committer = Task {
+            while backend.state.withLock({ $0.mempool.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+            backend.commitBlock([])  // an unrelated block first
+            backend.commitBlock()
+        }
+        let r = try await result("broadcast_tx_commit", #"{"tx":"\#(hex(tx))","timeout_ms":"5000"}"#)
+        try await committer.value
+        XCTAssertEqual(r["hash"] as? String, tx.hash.hex)
+        XCTAssertEqual(r["height"] as? String, "2")
+        XCTAssertEqual(r["status"] as? String, "committed")
+        XCTAssertEqual((r["receipt"] as? [String: Any])?["status"] as? String, "success")
+        XCTAssertEqual(backend.subscriberCount, 0, "the waiter's block feed is closed")
+    }
+
+    func testBroadcastTxCommitTimesOutWithTheHash() async throws {
+        let tx = Fixture.transfer(nonce: 0)
+        let e = try await error("broadcast_tx_commit", #"{"tx":"\#(hex(tx))","timeout_ms":"50"}"#)
+        XCTAssertEqual(e.code, -32020)
+        XCTAssertEqual(e.data?["reason"] as? String, "timeout")
+        XCTAssertEqual(e.data?["hash"] as? String, tx.hash.hex)
+        XCTAssertNotNil(UInt64(e.data?["waited_ms"] as? String ?? ""))
+        let tooLong = try await error("broadcast_tx_commit", #"{"tx":"\#(hex(tx))","timeout_ms":"600000"}"#)
+        XCTAssertEqual(tooLong.code, -32602)
+        let pending = try await result("tx", #"{"hash":"\#(tx.hash.hex)"}"#)
+        XCTAssertEqual(pending["status"] as? String, "pending", "the timed-out tx is still waiting, not lost")
+    }
+
+    func testUnconfirmedAndEvidence() async throws {
+        for n in 0..<3 { _ = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(Fixture.transfer(nonce: UInt64(n))))"}"#) }
+        let two = try await result("unconfirmed_txs", #"{"limit":2}"#)
+        XCTAssertEqual(two["count"] as? Int, 2)
+        XCTAssertEqual(two["total"] as? Int, 3)
+        XCTAssertEqual((two["txs"] as? [[String: Any]])?.first?["nonce"] as? String, "0")
+        let badLimit = try await error("unconfirmed_txs", #"{"limit":"1000"}"#)
+        XCTAssertEqual(badLimit.code, -32602)
+        let evidence = try await result("evidence")
+        XCTAssertEqual(evidence["count"] as? Int, 1)
+        let e = try XCTUnwrap((evidence["evidence"] as? [[String: Any]])?.first)
+        XCTAssertEqual(e["offender"] as? Int, 3)
+        XCTAssertEqual(e["kind"] as? String, "prepare")
+        XCTAssertEqual(e["sequence"] as? String, "9")
+    }
+
+    func testWebSocketOnlyMethodsExplainThemselvesOverHTTP() async throws {
+        let r = try await call("subscribe", #"{"query":"blocks"}"#)
+        let e = try XCTUnwrap(r["error"] as? [String: Any])
+        XCTAssertEqual(e["code"] as? Int, -32601)
+        XCTAssertTrue((e["message"] as? String ?? "").contains("/websocket"))
+    }
+}

@@ -1,0 +1,111 @@
+// Checks the HTTP server in-process on a free port: past the connection limit a new connection gets HTTP 503 with a JSON-RPC error and is closed, the held ones keep working, and a freed slot is reusable.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import RPC
+import Synchronization
+import XCTest
+
+/// A blocking TCP client for one keep-alive HTTP/1.1 connection.
+private final class RawHTTP {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one POST and reads until the response body (content-length) is complete; nil on EOF before that.
+    func post(_ body: String) -> String? {
+        let request = "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)"
+        let bytes = Array(request.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // the server may answer and stop reading early (413)
+            offset += n
+        }
+        return readResponse()
+    }
+
+    func readResponse() -> String? {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let text = String(decoding: data, as: UTF8.self)
+            if let split = text.range(of: "\r\n\r\n") {
+                let head = text[..<split.lowerBound].lowercased()
+                if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                   let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
+                   text[split.upperBound...].utf8.count >= length {
+                    return text
+                }
+            }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
+            data += chunk[0..<n]
+        }
+    }
+}
+
+final class RPCServerConnectionLimitTests: XCTestCase {
+    func testConnectionsBeyondTheLimitGetA503AndTheServerServesOn() async throws {
+        let limit = 3
+        let server = RPCServer(backend: FakeBackend(), host: "127.0.0.1", port: 0, maxConnections: limit,
+                               logger: Logger(label: "test"))
+        let bound = Mutex<Int>(0)
+        let running = Task { try await server.run(onBound: { port in bound.withLock { $0 = port } }) }
+        defer { running.cancel() }
+        let deadline = Date().addingTimeInterval(10)
+        while bound.withLock({ $0 }) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let port = bound.withLock { $0 }
+        XCTAssertNotEqual(port, 0, "server did not start")
+
+        let call = #"{"jsonrpc":"2.0","id":1,"method":"health"}"#
+        var held: [RawHTTP] = []
+        for _ in 0..<limit {
+            let c = try RawHTTP(port: port)
+            XCTAssertTrue(c.post(call)?.hasPrefix("HTTP/1.1 200") == true)
+            held.append(c)
+        }
+        let extra = try RawHTTP(port: port)
+        let refused = try XCTUnwrap(extra.readResponse())
+        XCTAssertTrue(refused.hasPrefix("HTTP/1.1 503"), refused)
+        XCTAssertTrue(refused.contains("\"too_many_connections\""), refused)
+        XCTAssertTrue(refused.contains("-32029"), refused)
+        // The held connections still work (keep-alive), and closing one frees a slot.
+        XCTAssertTrue(held[1].post(call)?.contains("\"result\"") == true)
+        held.removeFirst()
+        var reused: String?
+        while reused == nil, Date() < deadline.addingTimeInterval(10) {
+            try await Task.sleep(for: .milliseconds(50))
+            reused = (try? RawHTTP(port: port))?.post(call)
+            if reused?.hasPrefix("HTTP/1.1 200") != true { reused = nil }
+        }
+        XCTAssertNotNil(reused, "a freed slot was not reusable")
+
+        // A body over the limit gets 413 with a JSON-RPC error (once the closed connections' slots are free).
+        held.removeAll()
+        var tooLarge: String?
+        while Date() < deadline.addingTimeInterval(20) {
+            tooLarge = try RawHTTP(port: port).post(String(repeating: " ", count: RPCLimits.maxRequestBodyBytes + 1))
+            if tooLarge?.hasPrefix("HTTP/1.1 503") != true { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertTrue(tooLarge?.hasPrefix("HTTP/1.1 413") == true, tooLarge ?? "no response")
+        XCTAssertTrue(tooLarge?.contains("\"body_too_large\"") == true)
+    }
+}
