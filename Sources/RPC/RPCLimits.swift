@@ -9,6 +9,8 @@ public enum RPCLimits {
     public static let maxJSONDepth = 16
     /// Most TCP connections (HTTP keep-alive and WebSocket) open at once; more are answered 503 and closed.
     public static let maxConnections = 512
+    /// Validated addresses kept by `AddressCache` (emptied when full; each entry is ~100 bytes).
+    public static let cachedAddresses = 4_096
     /// Most WebSocket connections open at once (a subset of `maxConnections`).
     public static let maxWebSocketConnections = 64
     /// Most live subscriptions on one WebSocket connection.

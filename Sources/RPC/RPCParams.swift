@@ -85,6 +85,6 @@ struct RPCParams {
 
     func address(_ name: String) throws(RPCError) -> Address {
         let s = try requiredString(name, "an ldg1… address")
-        do { return try Address(string: s) } catch { throw .invalidParams("\"\(name)\": \(error)") }
+        do { return try AddressCache.shared.address(s) } catch { throw .invalidParams("\"\(name)\": \(error)") }
     }
 }

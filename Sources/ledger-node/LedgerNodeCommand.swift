@@ -133,11 +133,7 @@ struct Start: AsyncParsableCommand {
         do { loaded = try NodeHome.load(home) } catch { fail("\(error)") }
         let levelText = logLevel ?? loaded.config.logLevel
         guard let level = Logger.Level(rawValue: levelText) else { fail("unknown log level '\(levelText)'") }
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
+        LoggingSystem.bootstrap { label in NodeLogHandler(label: label, level: level) }
         var logger = Logger(label: "ledger-node")
         logger.logLevel = level
         let node: LedgerNode
