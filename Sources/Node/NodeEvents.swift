@@ -30,7 +30,6 @@ public final class NodeEvents: Sendable {
         var subscribers: [UInt64: AsyncStream<NodeEvent>.Continuation] = [:]
         var blockSubscribers: [UInt64: AsyncStream<Block>.Continuation] = [:]
         var evidence: [EquivocationEvidence] = []
-        var offenders: Set<ReplicaID> = []
     }
 
     private let state = Mutex(State())
@@ -42,26 +41,25 @@ public final class NodeEvents: Sendable {
 
     /// A new subscription whose stream holds at most `buffer` undelivered events.
     public func subscribe(buffer: Int) -> (Subscription, AsyncStream<NodeEvent>) {
-        let (stream, continuation) = AsyncStream<NodeEvent>.makeStream(bufferingPolicy: .bufferingNewest(max(1, buffer)))
-        let id = state.withLock { s -> UInt64 in
-            let id = s.nextID
-            s.nextID &+= 1
-            s.subscribers[id] = continuation
-            return id
-        }
-        let sub = Subscription(id: id)
-        continuation.onTermination = { [weak self] _ in self?.unsubscribe(sub) }
-        return (sub, stream)
+        register(buffer: buffer, into: \.subscribers)
     }
 
     /// A new subscription to committed blocks only, at most `buffer` undelivered (oldest dropped beyond: a
     /// consumer sees the gap in heights and reads the missing blocks from the store).
     public func subscribeBlocks(buffer: Int) -> (Subscription, AsyncStream<Block>) {
-        let (stream, continuation) = AsyncStream<Block>.makeStream(bufferingPolicy: .bufferingNewest(max(1, buffer)))
+        register(buffer: buffer, into: \.blockSubscribers)
+    }
+
+    /// Makes a stream with a bounded buffer, files its continuation under a fresh id in `list`
+    /// and ends the subscription when the consumer stops listening.
+    private func register<Element: Sendable>(
+        buffer: Int, into list: WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]>
+    ) -> (Subscription, AsyncStream<Element>) {
+        let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .bufferingNewest(max(1, buffer)))
         let id = state.withLock { s -> UInt64 in
             let id = s.nextID
             s.nextID &+= 1
-            s.blockSubscribers[id] = continuation
+            s[keyPath: list][id] = continuation
             return id
         }
         let sub = Subscription(id: id)
@@ -87,7 +85,6 @@ public final class NodeEvents: Sendable {
             state.withLock { s in
                 if s.evidence.contains(e) { return }
                 s.evidence.append(e)
-                s.offenders.insert(e.offender)
                 if s.evidence.count > Self.evidenceLimit { s.evidence.removeFirst(s.evidence.count - Self.evidenceLimit) }
             }
         }

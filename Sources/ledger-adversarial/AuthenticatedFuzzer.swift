@@ -94,19 +94,8 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
 
     /// One blocking session: handshake as the impersonated validator, then the sealed frames.
     static func session(port: Int, identity: NetworkIdentity, payloads: [[UInt8]], frameKinds: [UInt8]) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard let fd = Fuzzer.connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 2, tv_usec: 0)) else { return false }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var handshake = Handshake(role: .initiator, identity: identity, expectedPeer: nil)
         guard write(fd, Fuzzer.lengthPrefixed(handshake.helloMessage)) else { return false }
         var keys: SessionKeys?

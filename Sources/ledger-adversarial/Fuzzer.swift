@@ -69,12 +69,11 @@ final class Fuzzer: @unchecked Sendable {
         return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + body
     }
 
-    /// Connects to 127.0.0.1:`port`, writes `bytes`, reads for up to 50 ms, closes. `false` if
-    /// the connection was refused.
-    static func sendRaw(_ bytes: [UInt8], port: Int) -> Bool {
+    /// A blocking TCP socket connected to 127.0.0.1:`port` with `receiveTimeout` on reads; `nil`
+    /// if the connection was refused. The caller closes it.
+    static func connectLoopback(port: Int, receiveTimeout: timeval) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -82,9 +81,17 @@ final class Fuzzer: @unchecked Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return false }
-        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+        guard connected == 0 else { close(fd); return nil }
+        var timeout = receiveTimeout
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// Connects to 127.0.0.1:`port`, writes `bytes`, reads for up to 50 ms, closes. `false` if
+    /// the connection was refused.
+    static func sendRaw(_ bytes: [UInt8], port: Int) -> Bool {
+        guard let fd = connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 50_000)) else { return false }
+        defer { close(fd) }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var buffer = [UInt8](repeating: 0, count: 1_024)
         _ = recv(fd, &buffer, buffer.count, 0)

@@ -23,10 +23,8 @@ struct BalanceCommand: AsyncParsableCommand {
     @Argument(help: "An ldg1… address or a key name.") var account: String
 
     func run() async throws {
-        let address = try InputParsing.accountAddress(account, keystore: global.makeKeystore())
-        let node = try global.makeNode()
-        let info = try await node.account(address)
-        Output.emit(global.json, json: accountJSON(info, node: node.url), text: String(info.balance))
+        let (info, node) = try await lookUpAccount(account, global: global)
+        Output.emit(global.json, json: accountJSON(info, node: node), text: String(info.balance))
     }
 }
 
@@ -37,11 +35,16 @@ struct NonceCommand: AsyncParsableCommand {
     @Argument(help: "An ldg1… address or a key name.") var account: String
 
     func run() async throws {
-        let address = try InputParsing.accountAddress(account, keystore: global.makeKeystore())
-        let node = try global.makeNode()
-        let info = try await node.account(address)
-        Output.emit(global.json, json: accountJSON(info, node: node.url), text: String(info.nonce))
+        let (info, node) = try await lookUpAccount(account, global: global)
+        Output.emit(global.json, json: accountJSON(info, node: node), text: String(info.nonce))
     }
+}
+
+/// The committed account for `account` (an address or a key name) and the URL of the node asked.
+func lookUpAccount(_ account: String, global: GlobalOptions) async throws -> (AccountInfo, String) {
+    let address = try InputParsing.accountAddress(account, keystore: global.makeKeystore())
+    let node = try global.makeNode()
+    return (try await node.account(address), node.url)
 }
 
 func accountJSON(_ info: AccountInfo, node: String) -> JSON {
