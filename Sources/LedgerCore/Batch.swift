@@ -150,7 +150,8 @@ public struct Batch: Hashable, Sendable {
     /// hashes the node already verified in its mempool) are not checked again. Timestamp
     /// rules (after the previous batch, within clock drift) belong to the consensus layer.
     public func validate(
-        chainID: String, limits: BatchLimits, isKnownValid: (Digest) -> Bool = { _ in false }
+        chainID: String, limits: BatchLimits, isKnownValid: (Digest) -> Bool = { _ in false },
+        didVerify: (Digest) -> Void = { _ in }
     ) throws(BatchError) {
         if transactions.count > limits.maxTransactions {
             throw .tooManyTransactions(count: transactions.count, maximum: limits.maxTransactions)
@@ -170,6 +171,7 @@ public struct Batch: Hashable, Sendable {
         }
         for (i, tx) in transactions.enumerated() where !isKnownValid(tx.hash) {
             if !tx.hasValidSignature { throw .invalidSignature(index: i, txHash: tx.hash) }
+            didVerify(tx.hash)
         }
     }
 }

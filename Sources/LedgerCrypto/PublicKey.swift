@@ -23,10 +23,15 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
         var s = InlineBytes32()
         var i = 0
         for b in bytes { s[i] = b; i += 1 }
-        let valid = Swift.withUnsafeBytes(of: s) { p in
-            crypto_core_ed25519_is_valid_point(p.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 1
+        // The point check is pure and as costly as a signature check; positive answers are
+        // remembered process-wide (`ValidatedKeyMemo`), negative ones never.
+        if !ValidatedKeyMemo.shared.contains(s) {
+            let valid = Swift.withUnsafeBytes(of: s) { p in
+                crypto_core_ed25519_is_valid_point(p.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 1
+            }
+            guard valid else { throw .invalidPublicKey }
+            ValidatedKeyMemo.shared.insert(s)
         }
-        guard valid else { throw .invalidPublicKey }
         storage = s
     }
 

@@ -10,6 +10,8 @@ public enum EnvelopeKind: UInt8, Sendable {
     case blockRequest = 3
     /// A state-transfer response with blocks and their commit certificates.
     case blockResponse = 4
+    /// Signed transactions admitted by the sender's mempool (`TransactionGossip`).
+    case transactions = 5
 }
 
 /// Helpers to wrap and unwrap envelopes.

@@ -19,6 +19,8 @@ public final class LedgerNode: Sendable {
     let store: LedgerStore
     let network: PeerNetwork
     let verifiedTransactions: VerifiedTransactionCache
+    /// Groups client and gossip submissions on their way into the driver.
+    let admissions: AdmissionQueue
     let logger: Logger
     private let tasks = TaskBox()
 
@@ -52,6 +54,7 @@ public final class LedgerNode: Sendable {
         driver = try ConsensusDriver(
             genesis: genesis, replicaID: home.validatorID, signingKey: home.key.signingKey, store: store, network: network,
             verifiedTransactions: verifiedTransactions, logger: logger)
+        admissions = AdmissionQueue(driver: driver)
     }
 
     /// Binds the P2P and RPC ports, dials the other validators and starts consensus.
@@ -119,7 +122,8 @@ public final class LedgerNode: Sendable {
         let verifier = LedgerMessageVerifier(
             chainID: genesis.chainID, scheme: scheme,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(
-                chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) }))
+                chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) },
+                didVerify: { cache.insert($0) }))
         var continuations: [Int: AsyncStream<PeerMessage>.Continuation] = [:]
         var workers: [Task<Void, Never>] = []
         for v in genesis.validators where v.id != home.validatorID {
@@ -127,8 +131,8 @@ public final class LedgerNode: Sendable {
                 bufferingPolicy: .bufferingNewest(NodeLimits.verificationQueuePerPeer))
             continuations[v.id.index] = continuation
             let worker = PeerWorker(
-                driver: driver, store: store, network: network, verifier: verifier, cache: cache, genesis: genesis,
-                logger: logger)
+                driver: driver, store: store, network: network, verifier: verifier, cache: cache, admissions: admissions,
+                genesis: genesis, logger: logger)
             workers.append(Task.detached { await worker.run(stream) })
         }
         let frozen = continuations
@@ -146,7 +150,7 @@ public final class LedgerNode: Sendable {
         guard let hp = NodeConfig.hostPort(home.config.rpcListen) else { return }
         let metrics = NodeMetrics(metrics: RPCMetrics())
         _ = metrics.observe(driver.events)  // ends when the events finish at shutdown
-        let backend = NodeRPCBackend(driver: driver, store: store, network: network, genesis: home.genesis,
+        let backend = NodeRPCBackend(driver: driver, admissions: admissions, store: store, network: network, genesis: home.genesis,
                                      verifiedTransactions: verifiedTransactions, p2pListen: home.config.p2pListen,
                                      metrics: metrics)
         let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics, logger: logger)

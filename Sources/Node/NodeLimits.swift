@@ -14,6 +14,16 @@ public enum NodeLimits {
     public static let stateTransferTimeoutMs: UInt64 = 3_000
     /// Most incoming peer messages queued per peer for verification.
     public static let verificationQueuePerPeer = 8_192
+    /// Most transactions in one gossip frame (`TransactionGossip`); a frame of that many
+    /// largest-size transactions stays far below the P2P payload limit.
+    public static let gossipTransactionsPerFrame = 1_024
+    /// Most transactions waiting in the admission queue for the driver (`AdmissionQueue`);
+    /// past this a submission is refused as "mempool full" at once instead of queueing.
+    public static let admissionQueueCapacity = 16_384
+    /// Most transactions handed to the driver in one admission call.
+    public static let admissionBatchMax = 2_048
+    /// How old a reused `status` answer may be, ms (`StatusCache`).
+    public static let statusCacheMs: UInt64 = 10
     /// Largest config/key file read, bytes.
     public static let smallFileMaxBytes = 64 * 1024
 }

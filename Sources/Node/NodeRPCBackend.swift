@@ -8,6 +8,7 @@ import RPC
 /// The node's answers to RPC calls: reads from the store, writes through the driver's mempool.
 struct NodeRPCBackend: RPCBackend {
     let driver: ConsensusDriver
+    let admissions: AdmissionQueue
     let store: LedgerStore
     let network: PeerNetwork
     let genesis: Genesis
@@ -17,7 +18,14 @@ struct NodeRPCBackend: RPCBackend {
     /// Where admissions and scraped gauges are recorded.
     let metrics: NodeMetrics
 
+    /// Recent `status` answers, reused for a few milliseconds.
+    let statusCache = StatusCache()
+
     func status() async -> NodeStatus {
+        await statusCache.status { await makeStatus() }
+    }
+
+    private func makeStatus() async -> NodeStatus {
         let inspection = await driver.inspect()
         let head = try? store.head()
         let peers = network.metrics.connectedOutbound.map { ReplicaID($0.index) }.sorted()
@@ -63,25 +71,55 @@ struct NodeRPCBackend: RPCBackend {
         return tx.hash
     }
 
+    /// Admits a JSON-RPC batch's submissions together (one admission round, in order).
+    func submitTransactions(_ encoded: [[UInt8]]) async -> [Result<Digest, RPCError>] {
+        var results: [Result<Digest, RPCError>?] = Array(repeating: nil, count: encoded.count)
+        var checked: [(index: Int, tx: Transaction)] = []
+        for (i, bytes) in encoded.enumerated() {
+            do throws(RPCError) {
+                let tx = try decode(bytes)
+                guard verifiedTransactions.contains(tx.hash) || tx.hasValidSignature else { throw Self.rejection(.badSignature) }
+                checked.append((i, tx))
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        let outcomes = await admissions.admit(checked.map(\.tx), fromClient: true)
+        for ((i, tx), outcome) in zip(checked, outcomes) {
+            do throws(RPCError) {
+                try settle(tx, outcome)
+                results[i] = .success(tx.hash)
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        return results.map { $0 ?? .failure(.internalError("submission was not answered")) }
+    }
+
     /// Admits `tx`; a transaction already waiting or already committed counts as admitted (idempotent).
     private func admit(_ tx: Transaction) async throws(RPCError) {
         if !verifiedTransactions.contains(tx.hash) {
             guard tx.hasValidSignature else { throw Self.rejection(.badSignature) }
         }
-        do {
-            try await driver.submit(tx, fromClient: true)
+        try settle(tx, await admissions.admit([tx], fromClient: true).first ?? nil)
+    }
+
+    /// Turns an admission outcome into the RPC answer: admitted, or a duplicate of a waiting or
+    /// committed transaction, both succeed; anything else is the rejection.
+    private func settle(_ tx: Transaction, _ outcome: MempoolRejection?) throws(RPCError) {
+        guard let error = outcome else {
             metrics.admitted(tx.hash)
-        } catch {
-            switch error {
-            case .duplicate:
-                return
-            case .nonceUsed:
-                // The very same transaction may already be in a block.
-                if let stored = try? store.transaction(hash: tx.hash), stored.transaction == tx { return }
-                throw Self.rejection(error)
-            default:
-                throw Self.rejection(error)
-            }
+            return
+        }
+        switch error {
+        case .duplicate:
+            return
+        case .nonceUsed:
+            // The very same transaction may already be in a block.
+            if let stored = try? store.transaction(hash: tx.hash), stored.transaction == tx { return }
+            throw Self.rejection(error)
+        default:
+            throw Self.rejection(error)
         }
     }
 

@@ -13,6 +13,7 @@ struct PeerWorker: Sendable {
     let network: PeerNetwork
     let verifier: LedgerMessageVerifier
     let cache: VerifiedTransactionCache
+    let admissions: AdmissionQueue
     let genesis: Genesis
     let logger: Logger
 
@@ -38,17 +39,10 @@ struct PeerWorker: Sendable {
                 logger.notice("refused consensus message", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
         case .transaction:
-            let tx: Transaction
-            do { tx = try Transaction.decode(Array(body)) } catch {
-                logger.notice("refused gossiped transaction", metadata: ["peer": "\(from)", "error": "\(error)"])
-                return
-            }
-            guard tx.chainID == genesis.chainID, cache.contains(tx.hash) || tx.hasValidSignature else {
-                logger.notice("refused gossiped transaction: bad chain or signature", metadata: ["peer": "\(from)"])
-                return
-            }
-            do { try await driver.submit(tx, fromClient: false) } catch {
-                logger.debug("gossiped transaction not admitted", metadata: ["peer": "\(from)", "reason": "\(error)"])
+            await admitGossip([Array(body)], from: from)
+        case .transactions:
+            do { await admitGossip(try TransactionGossip.split(body), from: from) } catch {
+                logger.notice("refused malformed transaction gossip", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
         case .blockRequest:
             guard let request = try? BlockRequest.decode(Array(body)) else {
@@ -64,6 +58,29 @@ struct PeerWorker: Sendable {
             do { await driver.receive(try BlockResponse.decode(Array(body)), from: from) } catch {
                 logger.notice("refused malformed block response", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Decodes and verifies gossiped transactions (each signature once per node: known hashes skip the
+    /// check), then admits the valid ones in order. A bad one is logged and skipped, not the frame.
+    private func admitGossip(_ encoded: [[UInt8]], from: ReplicaID) async {
+        var valid: [Transaction] = []
+        valid.reserveCapacity(encoded.count)
+        for bytes in encoded {
+            let tx: Transaction
+            do { tx = try Transaction.decode(bytes) } catch {
+                logger.notice("refused gossiped transaction", metadata: ["peer": "\(from)", "error": "\(error)"])
+                continue
+            }
+            guard tx.chainID == genesis.chainID, cache.contains(tx.hash) || tx.hasValidSignature else {
+                logger.notice("refused gossiped transaction: bad chain or signature", metadata: ["peer": "\(from)"])
+                continue
+            }
+            valid.append(tx)
+        }
+        let results = await admissions.admit(valid, fromClient: false)
+        for case let rejection? in results {
+            logger.debug("gossiped transaction not admitted", metadata: ["peer": "\(from)", "reason": "\(rejection)"])
         }
     }
 }

@@ -25,8 +25,10 @@ public final class VerifiedTransactionCache: Sendable {
         state.withLock { s in
             s.current.insert(hash)
             if s.current.count >= capacity / 2 {
-                s.previous = s.current
-                s.current = []
+                // The full generation becomes the previous one; the old previous one's storage
+                // is emptied and reused, so the new generation does not regrow from nothing.
+                swap(&s.previous, &s.current)
+                s.current.removeAll(keepingCapacity: true)
             }
         }
     }

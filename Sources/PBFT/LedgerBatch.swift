@@ -45,11 +45,12 @@ extension MessageVerifier where B == Batch {
     /// The ledger's batch check: size within `limits`, every transaction for `chainID`, no
     /// duplicates, valid signatures (skipping hashes `isKnownValid` vouches for).
     public static func ledgerBatchCheck(
-        chainID: String, limits: BatchLimits, isKnownValid: @escaping @Sendable (Digest) -> Bool = { _ in false }
+        chainID: String, limits: BatchLimits, isKnownValid: @escaping @Sendable (Digest) -> Bool = { _ in false },
+        didVerify: @escaping @Sendable (Digest) -> Void = { _ in }
     ) -> @Sendable (Batch) -> BatchCheck {
         { batch in
             do throws(BatchError) {
-                try batch.validate(chainID: chainID, limits: limits, isKnownValid: isKnownValid)
+                try batch.validate(chainID: chainID, limits: limits, isKnownValid: isKnownValid, didVerify: didVerify)
                 return .valid
             } catch {
                 return .invalid("\(error)")

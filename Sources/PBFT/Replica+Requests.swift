@@ -63,12 +63,17 @@ extension Replica {
     }
 
     /// The primary proposes as many full batches as the window allows, and a partial one when
-    /// the batch delay has passed (`force`).
+    /// the batch delay has passed (`force`) or when nothing it proposed is still uncommitted.
+    ///
+    /// The last rule is what keeps latency low at low load without giving up batching at high
+    /// load: an idle pipeline sends a request at once instead of holding it for the batch delay,
+    /// and while a batch is in flight new requests gather into the next one (so batches grow with
+    /// the load and the commit round trip, as in BFT-SMaRt's proposer).
     mutating func tryPropose(_ ctx: inout Context<B>, force: Bool = false) {
         guard isPrimary, !state.isChangingView, state.stateTransferTarget == nil, !state.isProposing else { return }
         state.isProposing = true
         defer { state.isProposing = false }
-        var forced = force
+        var forced = force || state.nextSequence <= state.lastCommitted
         while true {
             guard let next = state.nextSequence.adding(1), inWindow(next) else { break }
             var chosen: [B.Request] = []

@@ -63,16 +63,40 @@ public struct JSONRPCHandler: Sendable {
                     message: "batch of \(calls.count) calls; at most \(RPCLimits.maxBatchCalls) per request — split it")
                 ).serializedBytes()
             }
+            // The batch's submissions are admitted together, in order, before the calls are answered
+            // in order: one admission round for the lot instead of one per call.
+            let submitted = await submitTogether(calls)
             var responses: [JSONValue] = []
-            for call in calls {
-                if let r = await respond(toCall: call, extensions: extensions) { responses.append(r) }
+            for (i, call) in calls.enumerated() {
+                if let r = await respond(toCall: call, extensions: extensions, submitted: submitted[i]) { responses.append(r) }
             }
             return responses.isEmpty ? nil : JSONValue.array(responses).serializedBytes()
         }
         return await respond(toCall: json, extensions: extensions)?.serializedBytes()
     }
 
-    func respond(toCall call: JSONValue, extensions: (any RPCMethodExtension)?) async -> JSONValue? {
+    /// For each call of a batch that is a well-formed `broadcast_tx_sync`, its admission result, found by
+    /// submitting all of them in one `submitTransactions` call; `nil` for every other call (including
+    /// malformed ones, which the normal path answers with their error).
+    private func submitTogether(_ calls: [JSONValue]) async -> [Result<Digest, RPCError>?] {
+        var indices: [Int] = []
+        var encoded: [[UInt8]] = []
+        for (i, call) in calls.enumerated() {
+            guard case .object = call, call["jsonrpc"] == .string("2.0"), call["method"] == .string("broadcast_tx_sync"),
+                  let order = RPCMethod.parameterOrder["broadcast_tx_sync"],
+                  let params = try? RPCParams(call["params"], order: order),
+                  let bytes = try? params.hexBytes("tx", "hex of the signed transaction encoding") else { continue }
+            indices.append(i)
+            encoded.append(bytes)
+        }
+        var results: [Result<Digest, RPCError>?] = Array(repeating: nil, count: calls.count)
+        guard indices.count > 1 else { return results }
+        for (i, result) in zip(indices, await backend.submitTransactions(encoded)) { results[i] = result }
+        return results
+    }
+
+    func respond(toCall call: JSONValue, extensions: (any RPCMethodExtension)?,
+                 submitted: Result<Digest, RPCError>? = nil) async -> JSONValue? {
         guard case .object = call else {
             metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
             return Self.errorResponse(id: .null, .invalidRequest("a call must be a JSON object"))
@@ -107,7 +131,9 @@ public struct JSONRPCHandler: Sendable {
         }
         let result: JSONValue
         do throws(RPCError) {
-            if let extensions, extensions.handles(method) {
+            if let submitted {
+                result = .object([("hash", .string(try submitted.get().hex))])
+            } else if let extensions, extensions.handles(method) {
                 result = try await extensions.call(method, params: params)
             } else {
                 result = try await dispatch(method, params)

@@ -13,6 +13,9 @@ public protocol RPCBackend: Sendable {
     /// Admits a signed transaction (its canonical encoding) to the mempool and returns its hash. Idempotent: a
     /// transaction already pending or already committed returns its hash without error.
     func submitTransaction(_ encoded: [UInt8]) async throws(RPCError) -> Digest
+    /// Decodes and admits several signed transactions together, in order (a JSON-RPC batch of
+    /// `broadcast_tx_sync` calls); one result per input, as `submitTransaction` would answer it.
+    func submitTransactions(_ encoded: [[UInt8]]) async -> [Result<Digest, RPCError>]
     /// Decodes `encoded` (errors if it is not one signed transaction) and admits it in the background.
     func submitTransactionAsync(_ encoded: [UInt8]) async throws(RPCError) -> Digest
     /// The committed account for `address` (a never-seen address has balance 0 and nonce 0).
@@ -43,6 +46,15 @@ public protocol RPCBackend: Sendable {
 extension RPCBackend {
     /// Default: nothing to refresh.
     public func refreshMetrics() async {}
+
+    /// Default: one `submitTransaction` after the other.
+    public func submitTransactions(_ encoded: [[UInt8]]) async -> [Result<Digest, RPCError>] {
+        var results: [Result<Digest, RPCError>] = []
+        for bytes in encoded {
+            do throws(RPCError) { results.append(.success(try await submitTransaction(bytes))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
 }
 
 /// A live stream of committed blocks; call `cancel()` when done (also ends the stream).

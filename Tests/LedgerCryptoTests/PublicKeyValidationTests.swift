@@ -1,6 +1,6 @@
 // Checks that PublicKey refuses wrong lengths, small-order, mixed-order and non-canonical points and accepts real keys.
 import XCTest
-import LedgerCrypto
+@testable import LedgerCrypto
 
 final class PublicKeyValidationTests: XCTestCase {
     /// The eight points of order 1, 2, 4 and 8 in their canonical encodings (libsodium's blocklist,
@@ -88,5 +88,31 @@ final class PublicKeyValidationTests: XCTestCase {
         for (a, b) in zip(sorted, sorted.dropFirst()) {
             XCTAssertTrue(a.bytes.lexicographicallyPrecedes(b.bytes))
         }
+    }
+}
+
+/// The process-wide memo of validated keys changes costs, never answers: a refused key stays refused
+/// however often it is offered; the memo itself is bounded and forgets the oldest generation.
+final class ValidatedKeyMemoTests: XCTestCase {
+    func testRefusedKeysAreRefusedEveryTimeAndValidKeysAcceptedEveryTime() throws {
+        let keys = (0..<64).map { _ in SigningKey.generate().publicKey.bytes }
+        for _ in 0..<3 {
+            for (name, hex) in PublicKeyValidationTests.smallOrder {
+                XCTAssertThrowsError(try PublicKey(hex: hex), "\(name) accepted on a repeat offer")
+            }
+            for raw in keys { XCTAssertEqual(try PublicKey(bytes: raw).bytes, raw) }
+        }
+    }
+
+    func testMemoIsBoundedAndForgetsTheOldestGeneration() {
+        let memo = ValidatedKeyMemo(capacity: 4)  // two generations of two
+        let words = (0..<5).map { InlineBytes32(repeating: UInt8($0 + 1)) }
+        memo.insert(words[0]); memo.insert(words[1])  // fills the first generation: it becomes the previous one
+        XCTAssertTrue(memo.contains(words[0]) && memo.contains(words[1]))
+        memo.insert(words[2]); memo.insert(words[3])  // the second fills: the first is forgotten
+        XCTAssertFalse(memo.contains(words[0]))
+        XCTAssertFalse(memo.contains(words[1]))
+        XCTAssertTrue(memo.contains(words[2]) && memo.contains(words[3]))
+        XCTAssertFalse(memo.contains(words[4]))
     }
 }

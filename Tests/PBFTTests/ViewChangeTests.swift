@@ -176,10 +176,15 @@ final class ViewChangeTests: XCTestCase {
         c.advance(1_000)
         XCTAssertEqual(c.replicas[2].view, View(1))
         XCTAssertTrue(c.replicas[2].isChangingView)
+        // Hold the messages of the move to view 2 (its primary would propose at once and the
+        // commit would reset the timeout before it could be looked at).
+        c.autoDeliver = false
         c.advance(1_000)
         XCTAssertEqual(c.replicas[2].view, View(2), "no NEW-VIEW for view 1 in time → view 2")
         XCTAssertEqual(c.replicas[2].currentViewChangeTimeoutMs, 2_000)
         // View 2's primary (replica 2) is allowed to speak: it installs view 2 and the request commits.
+        c.autoDeliver = true
+        c.deliverAll()
         c.advance(10)
         XCTAssertFalse(c.replicas[3].isChangingView)
         XCTAssertEqual(c.committedIDs(3), [5])

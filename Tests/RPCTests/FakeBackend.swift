@@ -34,6 +34,8 @@ final class FakeBackend: RPCBackend, @unchecked Sendable {
         var subscribers: [UInt64: AsyncStream<Block>.Continuation] = [:]
         var nextSubscriber: UInt64 = 0
         var isShuttingDown = false
+        /// Sizes of the `submitTransactions` groups received, in order.
+        var submissionGroups: [Int] = []
     }
 
     let state = Mutex(State())
@@ -96,6 +98,15 @@ final class FakeBackend: RPCBackend, @unchecked Sendable {
 
     func submitTransactionAsync(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
         try await submitTransaction(encoded)
+    }
+
+    func submitTransactions(_ encoded: [[UInt8]]) async -> [Result<Digest, RPCError>] {
+        state.withLock { $0.submissionGroups.append(encoded.count) }
+        var results: [Result<Digest, RPCError>] = []
+        for bytes in encoded {
+            do throws(RPCError) { results.append(.success(try await submitTransaction(bytes))) } catch { results.append(.failure(error)) }
+        }
+        return results
     }
 
     func account(_ address: Address) async throws(RPCError) -> Account {

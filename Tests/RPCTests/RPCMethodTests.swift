@@ -239,4 +239,31 @@ final class RPCMethodTests: XCTestCase {
         XCTAssertEqual(e["code"] as? Int, -32601)
         XCTAssertTrue((e["message"] as? String ?? "").contains("/websocket"))
     }
+
+    /// A batch's `broadcast_tx_sync` calls are admitted as one group, in the batch's order; each call still gets
+    /// its own answer under its own id, malformed ones their own error, and other methods are answered as usual.
+    func testBatchSubmissionsAreAdmittedTogetherInOrder() async throws {
+        let txs = (0..<3).map { Fixture.transfer(nonce: UInt64($0)) }
+        let calls = [
+            #"{"jsonrpc":"2.0","id":"a","method":"broadcast_tx_sync","params":{"tx":"\#(hex(txs[0]))"}}"#,
+            #"{"jsonrpc":"2.0","id":"b","method":"broadcast_tx_sync","params":{"tx":"zz"}}"#,
+            #"{"jsonrpc":"2.0","id":"c","method":"status"}"#,
+            #"{"jsonrpc":"2.0","id":"d","method":"broadcast_tx_sync","params":["\#(hex(txs[1]))"]}"#,
+            #"{"jsonrpc":"2.0","method":"broadcast_tx_sync","params":{"tx":"\#(hex(txs[2]))"}}"#,
+            #"{"jsonrpc":"2.0","id":"e","method":"broadcast_tx_sync","params":{"tx":"00"}}"#,
+        ]
+        let body = "[" + calls.joined(separator: ",") + "]"
+        let response = await handler.respond(to: Array(body.utf8))
+        let out = try XCTUnwrap(response)
+        let responses = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out)) as? [[String: Any]])
+        XCTAssertEqual(responses.map { $0["id"] as? String }, ["a", "b", "c", "d", "e"], "one answer per call with an id, in order")
+        XCTAssertEqual((responses[0]["result"] as? [String: Any])?["hash"] as? String, txs[0].hash.hex)
+        XCTAssertEqual((responses[1]["error"] as? [String: Any])?["code"] as? Int, -32602, "bad hex is invalid params")
+        XCTAssertNotNil(responses[2]["result"] as? [String: Any])
+        XCTAssertEqual((responses[3]["result"] as? [String: Any])?["hash"] as? String, txs[1].hash.hex)
+        XCTAssertNotNil(responses[4]["error"], "bytes that are no transaction are refused")
+        XCTAssertEqual(backend.state.withLock { $0.submissionGroups }, [4], "the four well-formed submissions went as one group")
+        XCTAssertEqual(backend.state.withLock { $0.mempool.map(\.hash) }, txs.map(\.hash), "admitted in batch order")
+    }
 }
+
