@@ -24,6 +24,12 @@ struct Micro: ParsableCommand {
     @Option(help: "SQLite durability for the apply benchmark: full (the node's default), normal, or full,normal.")
     var synchronous: String = "full,normal"
 
+    @Option(name: .customLong("page-sizes"), help: "SQLite page sizes of the apply benchmark's fresh databases (comma-separated bytes).")
+    var pageSizes: String = "\(StoreConfiguration.defaultPageSizeBytes)"
+
+    @Option(name: .customLong("tx-per-block"), help: "Block sizes of the apply benchmark (comma-separated).")
+    var transactionsPerBlock: String = "100,1000"
+
     @Option(help: "Run only these sections (comma-separated): crypto, encoding, store.")
     var only: String = "crypto,encoding,store"
 
@@ -48,12 +54,25 @@ struct Micro: ParsableCommand {
         if sections.contains("crypto") { table += crypto(cores: cores) }
         if sections.contains("encoding") { table += try encoding() }
         if sections.contains("store") {
+            let pages = try pageSizes.split(separator: ",").map { text in
+                guard let n = Int(text), StoreConfiguration.isValidPageSize(n) else {
+                    throw ValidationError("--page-sizes takes powers of two in 512...65536; got '\(text)'")
+                }
+                return n
+            }
+            let perBlocks = try transactionsPerBlock.split(separator: ",").map { text in
+                guard let n = Int(text), (1...10_000).contains(n) else { throw ValidationError("--tx-per-block takes 1...10000; got '\(text)'") }
+                return n
+            }
+            let suffix = { (page: Int) in pages.count > 1 ? ", \(page / 1024) KiB pages" : "" }
             for mode in durabilities {
-                for perBlock in [100, 1000] {
-                    let (executeAndApply, applyOnly) = try measureApply(
-                        transactionsPerBlock: perBlock, blocks: blocks, synchronous: mode)
-                    table.append(Row("block execute + apply, \(perBlock) tx/block (WAL, \(mode.rawValue))", executeAndApply, "tx/s"))
-                    table.append(Row("block apply only, \(perBlock) tx/block (WAL, \(mode.rawValue))", applyOnly, "tx/s"))
+                for perBlock in perBlocks {
+                    for page in pages {
+                        let (executeAndApply, applyOnly) = try measureApply(
+                            transactionsPerBlock: perBlock, blocks: blocks, synchronous: mode, pageSizeBytes: page)
+                        table.append(Row("block execute + apply, \(perBlock) tx/block (WAL, \(mode.rawValue)\(suffix(page)))", executeAndApply, "tx/s"))
+                        table.append(Row("block apply only, \(perBlock) tx/block (WAL, \(mode.rawValue)\(suffix(page)))", applyOnly, "tx/s"))
+                    }
                 }
             }
         }
@@ -150,7 +169,7 @@ struct Micro: ParsableCommand {
     /// against the SQLite state and applying it (the node's path), and applying pre-executed
     /// blocks alone, in a fresh database each time.
     private func measureApply(
-        transactionsPerBlock: Int, blocks: Int, synchronous: StoreConfiguration.Synchronous
+        transactionsPerBlock: Int, blocks: Int, synchronous: StoreConfiguration.Synchronous, pageSizeBytes: Int
     ) throws -> (Double, Double) {
         let senders = try (0..<transactionsPerBlock).map { i in
             try SigningKey(seed: Array(Hash.blake2b256(Array("sender \(i)".utf8)).bytes))
@@ -184,7 +203,7 @@ struct Micro: ParsableCommand {
         // 1. Execute against SQLite, then apply (what a replica does per committed batch).
         let path1 = scratch + "/ledger-bench-\(UUID().uuidString).sqlite"
         defer { removeDatabase(path1) }
-        let store1 = try LedgerStore.open(path: path1, genesis: genesis, configuration: StoreConfiguration(synchronous: synchronous))
+        let store1 = try LedgerStore.open(path: path1, genesis: genesis, configuration: StoreConfiguration(synchronous: synchronous, pageSizeBytes: pageSizeBytes))
         var previous = genesis.header
         var executions: [BlockExecution] = []
         let start1 = clock.now
@@ -202,7 +221,7 @@ struct Micro: ParsableCommand {
         // 2. Apply the same executions to a fresh database (storage cost alone).
         let path2 = scratch + "/ledger-bench-\(UUID().uuidString).sqlite"
         defer { removeDatabase(path2) }
-        let store2 = try LedgerStore.open(path: path2, genesis: genesis, configuration: StoreConfiguration(synchronous: synchronous))
+        let store2 = try LedgerStore.open(path: path2, genesis: genesis, configuration: StoreConfiguration(synchronous: synchronous, pageSizeBytes: pageSizeBytes))
         let start2 = clock.now
         for execution in executions { _ = try store2.apply(execution, certificate: nil) }
         let applyRate = Double(blocks * transactionsPerBlock) / Stopwatch.seconds(clock.now - start2)
