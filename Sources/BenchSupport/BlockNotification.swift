@@ -16,6 +16,12 @@ public enum BlockNotification: Equatable, Sendable {
         public var transactionHash: [UInt8]
         /// The node's reason text (e.g. "wrong nonce: expected 7, got 9").
         public var reason: String
+
+        /// A failed receipt from its parts.
+        public init(transactionHash: [UInt8], reason: String) {
+            self.transactionHash = transactionHash
+            self.reason = reason
+        }
     }
 
     private static let blockType = Array(#""type":"block""#.utf8)

@@ -124,6 +124,7 @@ struct LoadCommand: AsyncParsableCommand {
         do {
             try await measure()
         } catch let e as LoadError {
+            fflush(nil)
             FileHandle.standardError.write(Data("ledger-bench load: \(e)\n".utf8))
             throw ExitCode(2)
         }
@@ -252,6 +253,7 @@ struct LoadCommand: AsyncParsableCommand {
             print("JSON: \(json)")
         }
         if report.summary.lost > 0 || report.summary.duplicated > 0 {
+            fflush(nil)
             FileHandle.standardError.write(Data(
                 "ledger-bench load: the ledger lost \(report.summary.lost) and duplicated \(report.summary.duplicated) accepted transfers\n".utf8))
             throw ExitCode(1)

@@ -161,7 +161,7 @@ struct LoadReport {
             "phases": phases.map(phaseJSON),
         ]
         if let scenario { out["scenario"] = scenario }
-        if let r = sustainedRate { out["max_rate_p99_under_250ms"] = r }
+        if phases.count > 1 { out["max_rate_p99_under_250ms"] = sustainedRate as Any }
         if let h = headline {
             for (k, v) in phaseJSON(h) where k != "label" { out[k] = v }
             out["headline_phase"] = h.label
