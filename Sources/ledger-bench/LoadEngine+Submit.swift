@@ -40,6 +40,7 @@ extension LoadEngine {
                 tally.record(.pending, for: k)
             }
             c.batchesInFlight += 1
+            sentCount += ks.count
             c.channel.writeAndFlush(HTTPCall(head: head, body: body, promise: promise, timeoutMs: BenchLimits.requestTimeoutMs),
                                     promise: nil)
             promise.futureResult.whenComplete { [self] result in self.answered(c, ks, result) }
@@ -52,6 +53,8 @@ extension LoadEngine {
         c.batchesInFlight -= 1
         switch result {
         case let .success(answer):
+            let at = now()
+            for k in ks { answerNs[k] = at }
             let hasError = answer.body.readableBytesView.firstRange(of: Self.errorKey) != nil
             if answer.status == 200 && !hasError {
                 for k in ks { accept(k) }

@@ -25,10 +25,13 @@ final class LoadEngine: @unchecked Sendable {
     var tally: InclusionTally
     var submitNs: [UInt64]
     var commitNs: [UInt64]
+    /// When the node's answer to the transfer's batch arrived (admission latency = answer − submit).
+    var answerNs: [UInt64]
     var sentTo: [Int8]
 
     // Counters.
     var dispatched = 0
+    var sentCount = 0
     var settled = 0
     var acceptedCount = 0
     var rejectedReasons: [String: Int] = [:]
@@ -79,6 +82,7 @@ final class LoadEngine: @unchecked Sendable {
         tally = InclusionTally(count: transfers.count)
         submitNs = Array(repeating: 0, count: transfers.count)
         commitNs = Array(repeating: 0, count: transfers.count)
+        answerNs = Array(repeating: 0, count: transfers.count)
         sentTo = Array(repeating: -1, count: transfers.count)
         heightGaps = Array(repeating: 0, count: nodes.count)
         lastHeight = Array(repeating: nil, count: nodes.count)
@@ -163,7 +167,7 @@ final class LoadEngine: @unchecked Sendable {
         let backlog = connections.reduce(0) { $0 + $1.queued }
         let height = lastHeight[reference].map(String.init) ?? "-"
         let elapsed = phase == nil ? "" : String(format: " %.1fs", Double(now() &- phaseStartNs) / 1e9)
-        print("  [\(phaseName)\(elapsed)] sent \(dispatched - backlog) accepted \(acceptedCount) "
+        print("  [\(phaseName)\(elapsed)] sent \(sentCount) accepted \(acceptedCount) "
               + "rejected \(rejectedReasons.values.reduce(0, +)) committed \(committed) height \(height) queued \(backlog)")
     }
 

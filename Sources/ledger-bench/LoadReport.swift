@@ -71,6 +71,11 @@ struct LoadReport {
                        String(format: "%.1f%%", p.committedTps / c.ceilingTps * 100), ms(l?.p50Ms), ms(l?.p95Ms), ms(l?.p99Ms),
                        ms(l?.maxMs), String(format: "%.1f", p.blocksPerSecond), String(format: "%.1f", p.meanBlockTxs)]))
         }
+        for p in phases {
+            guard let a = p.admission else { continue }
+            print("  \(p.label) admission (submit → broadcast_tx_sync answer): "
+                  + String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms", a.p50Ms, a.p99Ms, a.maxMs))
+        }
         print("")
         var nodeLine = "node CPU % (of one core, steady state of the last phase) / RSS max MiB:"
         let last = phases.last
@@ -128,6 +133,9 @@ struct LoadReport {
             if let l = p.latency {
                 o["p50_ms"] = l.p50Ms; o["p95_ms"] = l.p95Ms; o["p99_ms"] = l.p99Ms; o["max_ms"] = l.maxMs
                 o["mean_ms"] = l.meanMs; o["latency_samples"] = l.count
+            }
+            if let a = p.admission {
+                o["admit_p50_ms"] = a.p50Ms; o["admit_p99_ms"] = a.p99Ms; o["admit_max_ms"] = a.maxMs
             }
             if let k = p.killAtSeconds {
                 o["kill_at_s"] = k

@@ -15,6 +15,8 @@ struct PhaseFigures: Sendable {
     var blocksPerSecond: Double
     var meanBlockTxs: Double
     var latency: LatencySummary?
+    /// Submit → `broadcast_tx_sync` answer (admission), same transfers as `latency`.
+    var admission: LatencySummary?
     /// Transfers sent in the window and accepted, but never seen committed on their node.
     var uncommittedInWindow: Int
     /// CPU per node over the window, % of one core (`nil`: no pid or no samples).
@@ -37,10 +39,12 @@ struct PhaseFigures: Sendable {
         let d = max(w.duration, 1e-9)
         var offered = 0, uncommitted = 0
         var latencies: [Double] = []
+        var admissions: [Double] = []
         for k in record.firstTransfer..<record.endTransfer where e.sentTo[k] >= 0 {
             let s = Double(e.submitNs[k]) / 1e9
             guard w.contains(s) else { continue }
             offered += 1
+            if e.answerNs[k] > 0 { admissions.append(Double(e.answerNs[k] &- e.submitNs[k]) / 1e6) }
             if e.commitNs[k] > 0 {
                 latencies.append(Double(e.commitNs[k] &- e.submitNs[k]) / 1e6)
             } else if e.tally.admission(k) == .accepted {
@@ -60,7 +64,8 @@ struct PhaseFigures: Sendable {
         var figures = PhaseFigures(
             label: record.phase.label, window: w, offeredTps: Double(offered) / d, committedTps: Double(ours) / d,
             blocksPerSecond: Double(blocks) / d, meanBlockTxs: blocks == 0 ? 0 : Double(txs) / Double(blocks),
-            latency: LatencySummary(samplesMs: latencies), uncommittedInWindow: uncommitted, cpuPercent: cpu,
+            latency: LatencySummary(samplesMs: latencies), admission: LatencySummary(samplesMs: admissions),
+            uncommittedInWindow: uncommitted, cpuPercent: cpu,
             benchCpuPercent: ProcessSample.cpuPercent(e.selfSamples.map(rebase(e)), fromNs: fromNs, toNs: toNs),
             backlogAtEnd: record.backlogAtEnd, windowRates: [])
         switch record.phase.kind {
