@@ -137,7 +137,7 @@ struct LoadCommand: AsyncParsableCommand {
             throw LoadError.invalidOptions("the run needs \(total) transfers; at most \(BenchLimits.maxPresigned) are pre-signed — lower --duration or the rates")
         }
         let nodes = try NodeEntry.load(path: self.nodes)
-        print("ledger-bench load: \(nodes.count) nodes from \(self.nodes)")
+        print("ledger-bench load: \(nodes.count) node\(nodes.count == 1 ? "" : "s") from \(self.nodes)")
 
         // Who is who: chain id, heights, primary.
         let clients = try nodes.map { n -> RPCClient in
@@ -148,7 +148,7 @@ struct LoadCommand: AsyncParsableCommand {
         var primary = 0
         for (i, c) in clients.enumerated() {
             let status: JSON
-            do { status = try await c.call("status") } catch { throw LoadError.unreachable(url: nodes[i].rpc, reason: "\(error)") }
+            do { status = try await c.call("status") } catch { throw LoadError.rpc(error, url: nodes[i].rpc, method: "status") }
             guard let id = status["chain_id"]?.stringValue, let h = status["height"]?.uint64Value else {
                 throw LoadError.badAnswer(url: nodes[i].rpc, method: "status", reason: "no chain_id/height")
             }
@@ -184,7 +184,7 @@ struct LoadCommand: AsyncParsableCommand {
             let address = Address(publicKey: key.publicKey).string
             let account: JSON
             do { account = try await clients[reference].call("account", .object([("address", .string(address))])) } catch {
-                throw LoadError.unreachable(url: nodes[reference].rpc, reason: "account \(address): \(error)")
+                throw LoadError.rpc(error, url: nodes[reference].rpc, method: "account \(address)")
             }
             guard let balance = account["balance"]?.uint64Value, let nonce = account["nonce"]?.uint64Value else {
                 throw LoadError.badAnswer(url: nodes[reference].rpc, method: "account", reason: "no balance/nonce for \(address)")
@@ -272,7 +272,7 @@ struct LoadCommand: AsyncParsableCommand {
         let client = try RPCClient(url: nodes[reference].rpc)
         let status: JSON
         do { status = try await client.call("status") } catch {
-            throw LoadError.unreachable(url: nodes[reference].rpc, reason: "status before the kill: \(error)")
+            throw LoadError.rpc(error, url: nodes[reference].rpc, method: "status (before the kill)")
         }
         await client.close()
         guard let primary = status["primary"]?.intValue, let index = nodes.firstIndex(where: { $0.id == primary }) else {

@@ -1,3 +1,5 @@
+import Wallet
+
 /// Why `ledger-bench load` could not run or finish; each message says what to do.
 enum LoadError: Error, CustomStringConvertible {
     /// The nodes file is missing or not the expected JSON array.
@@ -32,6 +34,19 @@ enum LoadError: Error, CustomStringConvertible {
             reason
         case let .recovery(reason):
             "recovery scenario: \(reason)"
+        }
+    }
+}
+
+extension LoadError {
+    /// The load error for a failed JSON-RPC call to `url`: a refused or timed-out connection is "unreachable",
+    /// anything else an unexpected answer.
+    static func rpc(_ error: any Error, url: String, method: String) -> LoadError {
+        guard let e = error as? RPCClientError else { return .badAnswer(url: url, method: method, reason: "\(error)") }
+        switch e {
+        case let .unreachable(_, reason), let .connectionClosed(_, reason): return .unreachable(url: url, reason: reason)
+        case let .timedOut(_, _, ms): return .unreachable(url: url, reason: "no answer to \(method) within \(ms) ms")
+        default: return .badAnswer(url: url, method: method, reason: "\(e)")
         }
     }
 }
