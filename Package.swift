@@ -82,6 +82,7 @@ let package = Package(
             ]
         ),
         .target(name: "Adversary", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"], swiftSettings: crossModule),
+        .target(name: "BenchSupport"),
         .target(name: "Simulation", dependencies: ["PBFT", "Adversary", "LedgerCore", "LedgerCrypto"], swiftSettings: crossModule),
 
         // Executables.
@@ -110,11 +111,12 @@ let package = Package(
         .executableTarget(
             name: "ledger-bench",
             dependencies: [
-                "CSodium", "LedgerCrypto", "LedgerCore", "LedgerStore",
+                "CSodium", "LedgerCrypto", "LedgerCore", "LedgerStore", "BenchSupport", "Node", "Wallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
 
@@ -151,6 +153,7 @@ let package = Package(
         ),
         .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "BenchSupportTests", dependencies: ["BenchSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),
     ],
     swiftLanguageModes: [.v6]

@@ -18,6 +18,10 @@ public struct TestnetGenerator: Sendable {
     public var consensus: ConsensusParameters
     /// The faucet's initial balance.
     public var faucetBalance: UInt64 = 1_000_000_000_000_000
+    /// Deterministic benchmark accounts funded in genesis (`BenchAccounts`), 0 = none.
+    public var benchAccounts: Int = 0
+    /// The seed the benchmark accounts derive from.
+    public var benchSeed: UInt64 = 1
 
     /// A generator; call `generate()`.
     public init(validators: Int, outputDirectory: String, basePort: Int = 26600, hosts: [String] = [],
@@ -52,6 +56,9 @@ public struct TestnetGenerator: Sendable {
             throw .invalidArgument("--base-port \(basePort) leaves no room for \(validators) p2p ports and RPC ports at +100")
         }
         if let problem = ChainID.problem(with: chainID) { throw .invalidArgument("--chain-id: \(problem)") }
+        guard (0...BenchAccounts.maxAccounts).contains(benchAccounts) else {
+            throw .invalidArgument("--bench-accounts \(benchAccounts) is out of range; use 0…\(BenchAccounts.maxAccounts)")
+        }
         let keys = (0..<validators).map { _ in NodeKey.generate() }
         var p2p: [String] = [], rpc: [String] = [], listenP2P: [String] = [], listenRPC: [String] = []
         for i in 0..<validators {
@@ -71,7 +78,8 @@ public struct TestnetGenerator: Sendable {
                 validators: (0..<validators).map {
                     Validator(id: ReplicaID($0), publicKey: keys[$0].signingKey.publicKey, p2pAddress: p2p[$0], rpcAddress: rpc[$0])
                 },
-                accounts: [GenesisAccount(address: Address(publicKey: faucet.publicKey), balance: faucetBalance)],
+                accounts: [GenesisAccount(address: Address(publicKey: faucet.publicKey), balance: faucetBalance)]
+                    + BenchAccounts.genesisAccounts(benchSeed: benchSeed, count: benchAccounts),
                 consensus: consensus, isTestNetwork: true)
         } catch {
             throw .invalidArgument("cannot build genesis: \(error)")

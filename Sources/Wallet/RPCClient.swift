@@ -171,7 +171,8 @@ public actor RPCClient {
             .connect(host: endpoint.host, port: endpoint.port)
     }
 
-    static func describeConnectError(_ error: any Error) -> String {
+    /// A short human reason for a failed connect ("connection refused", "connection timed out", …).
+    public static func describeConnectError(_ error: any Error) -> String {
         if let e = error as? NIOConnectionError {
             if let first = e.connectionErrors.first { return describeConnectError(first.error) }
             if let dns = e.dnsAAAAError ?? e.dnsAError { return "cannot resolve host: \(dns)" }

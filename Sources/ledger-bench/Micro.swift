@@ -133,10 +133,11 @@ struct Micro: ParsableCommand {
         let recipients = try (100..<200).map {
             Address(publicKey: try SigningKey(seed: [UInt8](repeating: UInt8($0), count: 32)).publicKey)
         }
-        let txs = try (0..<1000).map { i in
-            try Transaction.signed(
+        let txs: [Transaction] = try (0..<1000).map { (i: Int) throws -> Transaction in
+            let memo: [UInt8] = Array("bench \(i)".utf8)
+            return try Transaction.signed(
                 chainID: "bench-chain", sender: senders[i % 100], recipient: recipients[(i * 7) % 100],
-                amount: UInt64(i + 1), nonce: UInt64(i / 100), memo: Array("bench \(i)".utf8))
+                amount: UInt64(i + 1), nonce: UInt64(i / 100), memo: memo)
         }
         let encoded = txs.map { $0.encoded() }
         // The node keeps one long-lived PublicKeyCache: a key's curve-point check (as costly as a

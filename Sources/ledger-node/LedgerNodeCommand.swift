@@ -40,6 +40,11 @@ struct Testnet: ParsableCommand {
     @Option(name: .customLong("checkpoint-interval"), help: "Blocks between checkpoints (window = 4×).") var checkpointInterval: UInt64 = 100
     @Option(name: .customLong("view-change-timeout-ms"), help: "Initial view-change timeout.") var viewChangeTimeoutMs: UInt64 = 2000
     @Option(name: .customLong("batch-delay-ms"), help: "How long the primary waits to fill a batch.") var batchDelayMs: UInt64 = 20
+    @Option(name: .customLong("bench-accounts"), help: ArgumentHelp(
+        "Also fund N deterministic benchmark accounts (keys derived from --bench-seed; public, test networks only).",
+        valueName: "N")) var benchAccounts: Int = 0
+    @Option(name: .customLong("bench-seed"), help: "Seed the benchmark accounts derive from (see ledger-bench load).")
+    var benchSeed: UInt64 = 1
 
     func run() throws {
         var consensus = ConsensusParameters.testDefaults
@@ -48,8 +53,10 @@ struct Testnet: ParsableCommand {
         consensus.viewChangeTimeoutMs = viewChangeTimeoutMs
         consensus.batchDelayMs = batchDelayMs
         let hostList = hosts.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
-        let generator = TestnetGenerator(
+        var generator = TestnetGenerator(
             validators: validators, outputDirectory: out, basePort: basePort, hosts: hostList, chainID: chainID, consensus: consensus)
+        generator.benchAccounts = benchAccounts
+        generator.benchSeed = benchSeed
         do {
             let result = try generator.generate()
             print("wrote \(validators) validator homes for chain '\(chainID)' (genesis \(result.genesis.genesisHash.hex.prefix(16))…):")
@@ -57,6 +64,9 @@ struct Testnet: ParsableCommand {
                 print("  node\(i): \(home)  p2p \(result.p2pAddresses[i])  rpc http://\(result.rpcAddresses[i])")
             }
             print("faucet: \(Address(publicKey: result.faucetKey.publicKey)) with \(generator.faucetBalance)")
+            if benchAccounts > 0 {
+                print("bench accounts: \(benchAccounts) (seed \(benchSeed)) with \(BenchAccounts.balance) each")
+            }
             print("faucet seed (hex, mode 0600): \(result.faucetKeyPath)  — the wallet keystore replaces this file later")
         } catch {
             fail("\(error)")

@@ -1,0 +1,199 @@
+import BenchSupport
+import Foundation
+
+/// Everything a run measured, as a table for people and a JSON document for tools.
+struct LoadReport {
+    var chainID: String
+    var nodes: [NodeEntry]
+    var reference: Int
+    var accounts: Int
+    var benchSeed: UInt64
+    var mode: String
+    var scenario: String?
+    var consensus: [String: Any]
+    var dbSynchronous: String
+    var calibration: VerifyCalibration
+    var phases: [PhaseFigures]
+    var summary: InclusionTally.Summary
+    var rejectedReasons: [String: Int]
+    var rejectedSamples: [String: String]
+    var failedReceiptReasons: [String: Int]
+    var failedOurs: Int
+    var foreignTransactions: Int
+    var heightGaps: [Int]
+    var malformedNotifications: Int
+    var connectionFailures: [String]
+    var rssMiBMax: [Double?]
+    var drained: Bool
+    var presigned: Int
+    var signSeconds: Double
+    var connectionsPerNode: Int
+
+    /// The sweep's answer: the highest rate whose p99 stayed under the budget (and committed ≥ 90 % of it).
+    var sustainedRate: Double? {
+        phases.filter { p in
+            guard let rate = p.rate, let l = p.latency else { return false }
+            return l.p99Ms < BenchLimits.sweepP99BudgetMs && p.committedTps >= 0.9 * rate && p.uncommittedInWindow == 0
+        }.compactMap(\.rate).max()
+    }
+
+    /// The phase whose figures are the headline: the sustained sweep rate, else the last phase.
+    var headline: PhaseFigures? {
+        if let r = sustainedRate, let p = phases.first(where: { $0.rate == r }) { return p }
+        return phases.last
+    }
+
+    // MARK: Table
+
+    func printTable() {
+        let c = calibration
+        let batch = consensus["max_batch_txs"].map { "\($0)" } ?? "?"
+        let delay = consensus["batch_delay_ms"].map { "\($0)" } ?? "?"
+        print("")
+        print("ledger-bench load: \(nodes.count) validators on \(c.cores) cores, chain \(chainID), \(accounts) accounts, "
+              + "\(connectionsPerNode) conn/node, batch ≤ \(batch) tx / \(delay) ms, db_synchronous \(dbSynchronous)")
+        print(String(format: "calibration: Ed25519 verify %.0f /s/core × %d cores / %d validators = ceiling %.0f tx/s",
+                     c.verifyPerSecond, c.cores, c.validators, c.ceilingTps))
+        print("steady state: first \(Int(BenchLimits.warmupFraction * 100)) % and last \(Int(BenchLimits.cooldownFraction * 100)) % of each phase dropped")
+        print("")
+        let header = ["phase", "offered/s", "commit/s", "ceiling", "p50 ms", "p95 ms", "p99 ms", "max ms", "blocks/s", "tx/block"]
+        let widths = [16, 10, 10, 8, 8, 8, 8, 8, 9, 9]
+        func row(_ cells: [String]) -> String {
+            zip(cells, widths).enumerated().map { i, p in
+                i == 0 ? p.0.padding(toLength: p.1, withPad: " ", startingAt: 0) : String(repeating: " ", count: max(0, p.1 - p.0.count)) + p.0
+            }.joined(separator: " ")
+        }
+        print(row(header))
+        for p in phases {
+            let l = p.latency
+            func ms(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "-" }
+            print(row([p.label, String(format: "%.0f", p.offeredTps), String(format: "%.0f", p.committedTps),
+                       String(format: "%.1f%%", p.committedTps / c.ceilingTps * 100), ms(l?.p50Ms), ms(l?.p95Ms), ms(l?.p99Ms),
+                       ms(l?.maxMs), String(format: "%.1f", p.blocksPerSecond), String(format: "%.1f", p.meanBlockTxs)]))
+        }
+        for p in phases {
+            guard let a = p.admission else { continue }
+            print("  \(p.label) admission (submit → broadcast_tx_sync answer): "
+                  + String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms", a.p50Ms, a.p99Ms, a.maxMs))
+        }
+        print("")
+        var nodeLine = "node CPU % (of one core, steady state of the last phase) / RSS max MiB:"
+        let last = phases.last
+        for (i, n) in nodes.enumerated() {
+            let cpu = last?.cpuPercent[i].map { String(format: "%.0f", $0) } ?? "-"
+            let rss = rssMiBMax[i].map { String(format: "%.0f", $0) } ?? "-"
+            nodeLine += "  node\(n.id) \(cpu) / \(rss)"
+        }
+        print(nodeLine)
+        if let b = last?.benchCpuPercent { print(String(format: "load generator CPU: %.0f %% of one core", b)) }
+        let s = summary
+        print("transfers: presigned \(presigned) in \(String(format: "%.1f", signSeconds)) s, sent \(s.sent), accepted \(s.accepted), "
+              + "rejected \(s.rejected), unanswered \(s.unanswered), committed \(s.committed)")
+        print("ledger check (node\(nodes[reference].id)'s chain): lost \(s.lost), duplicated \(s.duplicated), "
+              + "committed after rejection \(s.committedAfterRejection), failed receipts \(failedOurs)"
+              + (drained ? "" : "  (NOT DRAINED: some accepted transfers were still missing when the wait ended)"))
+        for (reason, n) in rejectedReasons.sorted(by: { $0.value > $1.value }) {
+            print("  rejected \(reason): \(n)  e.g. \"\(rejectedSamples[reason] ?? "")\"")
+        }
+        for (reason, n) in failedReceiptReasons.sorted(by: { $0.value > $1.value }) { print("  failed receipt \(reason): \(n)") }
+        for f in connectionFailures { print("  connection failure: \(f)") }
+        if heightGaps.contains(where: { $0 > 0 }) { print("  block stream height gaps per node: \(heightGaps)") }
+        if foreignTransactions > 0 { print("  transactions in the chain not sent by this run: \(foreignTransactions)") }
+        if malformedNotifications > 0 { print("  unreadable block notifications: \(malformedNotifications)") }
+        for p in phases where p.backlogAtEnd > 0 {
+            print("  \(p.label): \(p.backlogAtEnd) due transfers were still queued at the end (offered load not taken)")
+        }
+        if phases.count > 1 && phases.allSatisfy({ $0.rate != nil }) {
+            print(sustainedRate.map { "sweep: highest rate with p99 < \(Int(BenchLimits.sweepP99BudgetMs)) ms: \(Int($0)) tx/s" }
+                  ?? "sweep: no rate kept p99 under \(Int(BenchLimits.sweepP99BudgetMs)) ms")
+        }
+        for p in phases where p.killAtSeconds != nil {
+            let r = p.recovery
+            let node = p.killedNode.map { "node\(nodes[$0].id)" } ?? "?"
+            print("recovery: killed primary \(node)" + String(format: " at %.1f s; pre-kill %.0f tx/s; lowest 250 ms window %.0f tx/s; ",
+                         p.killAtSeconds ?? 0, r?.baselineTps ?? 0, r?.lowestTps ?? 0)
+                  + (r?.recoverySeconds.map { String(format: "back to ≥ 90 %% after %.2f s", $0) } ?? "NOT back to 90 % within the phase"))
+        }
+    }
+
+    // MARK: JSON
+
+    func json() -> [String: Any] {
+        func phaseJSON(_ p: PhaseFigures) -> [String: Any] {
+            var o: [String: Any] = [
+                "label": p.label, "offered_tps": p.offeredTps, "committed_tps": p.committedTps,
+                "ratio_to_ceiling": p.committedTps / calibration.ceilingTps, "blocks_per_s": p.blocksPerSecond,
+                "mean_block_txs": p.meanBlockTxs, "uncommitted_in_window": p.uncommittedInWindow,
+                "steady_window_s": [p.window.start, p.window.end], "backlog_at_end": p.backlogAtEnd,
+                "cpu_percent": Dictionary(uniqueKeysWithValues: nodes.indices.compactMap { i in p.cpuPercent[i].map { ("node\(nodes[i].id)", $0) } }),
+            ]
+            if let b = p.benchCpuPercent { o["bench_cpu_percent"] = b }
+            if let r = p.rate { o["rate"] = r }
+            if let w = p.outstanding { o["outstanding"] = w }
+            if let l = p.latency {
+                o["p50_ms"] = l.p50Ms; o["p95_ms"] = l.p95Ms; o["p99_ms"] = l.p99Ms; o["max_ms"] = l.maxMs
+                o["mean_ms"] = l.meanMs; o["latency_samples"] = l.count
+            }
+            if let a = p.admission {
+                o["admit_p50_ms"] = a.p50Ms; o["admit_p99_ms"] = a.p99Ms; o["admit_max_ms"] = a.maxMs
+            }
+            if let k = p.killAtSeconds {
+                o["kill_at_s"] = k
+                o["killed_node"] = p.killedNode.map { nodes[$0].id } as Any
+                o["pre_kill_tps"] = p.recovery?.baselineTps as Any
+                o["lowest_window_tps"] = p.recovery?.lowestTps as Any
+                o["recovery_s"] = p.recovery?.recoverySeconds as Any
+                o["window_tps_250ms"] = p.windowRates
+            }
+            return o
+        }
+        let s = summary
+        var out: [String: Any] = [
+            "chain_id": chainID, "validators": nodes.count, "mode": mode, "accounts": accounts, "bench_seed": benchSeed,
+            "connections_per_node": connectionsPerNode, "reference_node": nodes[reference].id,
+            "verify_per_s": calibration.verifyPerSecond, "cores": calibration.cores, "ceiling_tps": calibration.ceilingTps,
+            "genesis": ["consensus": consensus, "bench_accounts": accounts, "bench_seed": benchSeed] as [String: Any],
+            "db_synchronous": dbSynchronous,
+            "presigned": presigned, "sign_seconds": signSeconds,
+            "sent": s.sent, "accepted": s.accepted, "rejected": s.rejected, "unanswered": s.unanswered,
+            "committed": s.committed, "lost": s.lost, "duplicated": s.duplicated,
+            "committed_after_rejection": s.committedAfterRejection, "committed_unanswered": s.committedUnanswered,
+            "failed_receipts": failedOurs, "failed_receipt_reasons": failedReceiptReasons,
+            "rejected_reasons": rejectedReasons, "foreign_transactions": foreignTransactions,
+            "height_gaps": heightGaps, "connection_failures": connectionFailures, "drained": drained,
+            "rss_mib_max": rssMiBMax.compactMap { $0 }.max() as Any,
+            "nodes": nodes.indices.map { i -> [String: Any] in
+                ["id": nodes[i].id, "rpc": nodes[i].rpc, "pid": nodes[i].pid, "rss_mib_max": rssMiBMax[i] as Any,
+                 "cpu_percent": phases.last?.cpuPercent[i] as Any]
+            },
+            "phases": phases.map(phaseJSON),
+        ]
+        if let scenario { out["scenario"] = scenario }
+        if phases.count > 1 { out["max_rate_p99_under_250ms"] = sustainedRate as Any }
+        if let h = headline {
+            for (k, v) in phaseJSON(h) where k != "label" { out[k] = v }
+            out["headline_phase"] = h.label
+        }
+        return out
+    }
+
+    /// Writes the JSON document to `path`.
+    func write(path: String) throws {
+        let cleaned = Self.clean(json())
+        let data = try JSONSerialization.data(withJSONObject: cleaned, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Replaces nil optionals (wrapped as Any) by NSNull and non-finite numbers by null, recursively.
+    static func clean(_ value: Any) -> Any {
+        if let d = value as? [String: Any] { return d.mapValues(clean) }
+        if let a = value as? [Any] { return a.map(clean) }
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let inner = mirror.children.first?.value else { return NSNull() }
+            return clean(inner)
+        }
+        if let d = value as? Double, !d.isFinite { return NSNull() }
+        return value
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// One node of the network under test, as `scripts/testnet` and `scripts/bench` write it to `nodes.json`:
+/// `{"id":0,"rpc":"http://127.0.0.1:26700","p2p":"127.0.0.1:26600","pid":1234,"home":"…/node0","log":"…/node.log"}`.
+struct NodeEntry: Sendable {
+    /// Validator id.
+    var id: Int
+    /// JSON-RPC URL (`http://host:port`).
+    var rpc: String
+    /// RPC host.
+    var host: String
+    /// RPC port.
+    var port: Int
+    /// Process id (0 = unknown: no CPU/RSS figures, no kill).
+    var pid: Int32
+    /// The node's home folder (genesis.json, config.json), if given.
+    var home: String?
+    /// Its log file, if given.
+    var log: String?
+
+    /// Reads the nodes file at `path`.
+    static func load(path: String) throws(LoadError) -> [NodeEntry] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .nodesFile(path: path, reason: "\(error.localizedDescription)")
+        }
+        guard let array = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], !array.isEmpty else {
+            throw .nodesFile(path: path, reason: "expected a non-empty JSON array of {\"id\",\"rpc\",\"pid\",…}")
+        }
+        var nodes: [NodeEntry] = []
+        for (i, o) in array.enumerated() {
+            guard let rpc = o["rpc"] as? String else { throw .nodesFile(path: path, reason: "entry \(i) has no \"rpc\" URL") }
+            guard let parsed = URL(string: rpc.hasPrefix("http") ? rpc : "http://\(rpc)"), let host = parsed.host,
+                  let port = parsed.port else {
+                throw .nodesFile(path: path, reason: "entry \(i): rpc \"\(rpc)\" is not http://HOST:PORT")
+            }
+            guard host == "127.0.0.1" || host == "localhost" else {
+                throw .nodesFile(path: path, reason: "entry \(i): rpc host \(host) is not 127.0.0.1 (the bench measures this machine only)")
+            }
+            nodes.append(NodeEntry(
+                id: (o["id"] as? Int) ?? i, rpc: "http://\(host):\(port)", host: host, port: port,
+                pid: Int32((o["pid"] as? Int) ?? 0), home: o["home"] as? String, log: o["log"] as? String))
+        }
+        return nodes
+    }
+
+    /// The consensus section of the node's genesis.json and its config's `db_synchronous`, for the report.
+    func chainParameters() -> (consensus: [String: Any], dbSynchronous: String) {
+        guard let home else { return ([:], "unknown") }
+        func object(_ file: String) -> [String: Any] {
+            guard let data = FileManager.default.contents(atPath: (home as NSString).appendingPathComponent(file)) else { return [:] }
+            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        }
+        let consensus = object("genesis.json")["consensus"] as? [String: Any] ?? [:]
+        // NodeConfig's default is "normal" (WAL, fsync at checkpoints) when the key is absent.
+        let sync = object("config.json")["db_synchronous"] as? String ?? "normal"
+        return (consensus, sync)
+    }
+}
