@@ -72,6 +72,7 @@ extension Replica {
         e.batch = batch
         e.acceptedAtMs = ctx.now
         state.entries[pp.sequence] = e
+        recordProposal(batch, &ctx)
         ctx.emit(.persist(.prePrepare(m, batch: batch)))
         sendPrepare(pp.sequence, &ctx)
         checkPrepared(pp.sequence, &ctx)

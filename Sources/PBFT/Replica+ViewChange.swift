@@ -3,6 +3,7 @@ extension Replica {
     /// Leaves the current view for `target`: sign, persist and broadcast VIEW-CHANGE(target, C, P).
     mutating func startViewChange(to target: View, reason: String, _ ctx: inout Context<B>) {
         guard target > state.view else { return }
+        if !state.isChangingView { endViewPace(&ctx) }
         state.view = target
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
@@ -225,6 +226,7 @@ extension Replica {
             }
         case let .success((plan, resolved)):
             ctx.emit(.persist(.newView(m, batches: resolved)))
+            if !state.isChangingView { endViewPace(&ctx) }  // jumped straight from a working view
             state.view = v
             install(m, batches: resolved, plan: plan, &ctx)
         }
@@ -325,6 +327,7 @@ extension Replica {
             checkPrepared(seq, &ctx)
         }
         commitInOrder(&ctx)
+        beginViewPace(&ctx)
         if isPrimary { tryPropose(&ctx) } else { ensureViewChangeTimer(&ctx) }
     }
 }
