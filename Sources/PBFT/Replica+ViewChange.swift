@@ -219,7 +219,16 @@ extension Replica {
         switch checkNewView(m, batches: batches) {
         case let .failure(error):
             reject("new-view", from: m.signer, "\(error)", &ctx)
-            // The primary of our target view has spoken (badly): bound the wait for a good one.
+            // The primary of our target view signed a NEW-VIEW that does not follow from its own
+            // V set: proof that it is faulty (an honest primary's NEW-VIEW checks out at every
+            // honest backup — O is recomputed from V alone and every non-null batch is attached).
+            // Waiting out the timer would only lengthen the outage, and the wait is not the
+            // network's fault, so move on at once without doubling the timeout.
+            if v == state.view && state.isChangingView && m.signer == primary(of: v), let next = v.next {
+                startViewChange(to: next, reason: "the primary of \(v) sent an invalid NEW-VIEW", &ctx)
+                return
+            }
+            // Otherwise bound the wait for a good one.
             if v == state.view && state.isChangingView && !state.viewChangeTimerRunning {
                 state.viewChangeTimerRunning = true
                 ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
