@@ -12,7 +12,10 @@
 /// - A request's wait starts when this backup learned of it (`Event.requests`), and never
 ///   before the current view started plus `viewStartGraceMs` (the new primary first re-proposes
 ///   the O set), nor before the last moment the primary had a legitimate reason not to propose
-///   (the watermark window looked full, or this backup was itself in state transfer).
+///   (the watermark window looked full, or this backup was itself in state transfer), nor before
+///   the last moment this backup had evidence that it, not the primary, is missing PRE-PREPAREs
+///   (f + 1 votes for a sequence number it has no PRE-PREPARE for, or the primary's PRE-PREPAREs
+///   above its high watermark).
 /// - The bound is `batchDelayMs + proposalLatencySlack × expected`, clamped to
 ///   `proposalLatencyFloorMs … proposalLatencyCeilingMs`, where `expected` is the worst
 ///   proposal latency this backup saw in the last `paceHistoryViews` earlier views that it did
@@ -113,6 +116,20 @@ extension Replica {
         return top.rawValue.addingReportingOverflow(configuration.checkpointInterval).partialValue >= highWatermark.rawValue
     }
 
+    /// `true` when this backup has evidence that the primary is proposing and it is the one
+    /// missing the PRE-PREPAREs: f + 1 replicas (one of them honest) voted in the current view for
+    /// a sequence number it holds no PRE-PREPARE for (a lost message; retransmission or catch-up
+    /// brings it), or the primary's own PRE-PREPAREs arrived above its high watermark (it is behind).
+    var missedPrimaryProposals: Bool {
+        if let at = state.primaryProposedAboveWindowAtMs, at >= state.viewStartedAtMs { return true }
+        for (seq, e) in state.entries where seq > state.lastCommitted && e.view == state.view && e.prePrepare == nil {
+            var voters = Set(e.prepares.keys)
+            voters.formUnion(e.commits.keys)
+            if voters.count >= configuration.weakQuorum { return true }
+        }
+        return false
+    }
+
     /// Starts the pace timer for the oldest unordered request if this backup is waiting for one.
     mutating func ensurePaceTimer(_ ctx: inout Context<B>) {
         guard configuration.isPaceCheckEnabled, !state.paceTimerRunning, !state.isChangingView, !isPrimary,
@@ -130,8 +147,9 @@ extension Replica {
         state.paceTimerRunning = false
         guard configuration.isPaceCheckEnabled, !state.isChangingView, !isPrimary, let next = state.view.next,
               let start = oldestUnorderedWaitStart else { return }
-        if state.stateTransferTarget != nil || primaryMayBeOutOfWindow {
-            state.paceWindowMayBeFull = state.stateTransferTarget == nil
+        if state.stateTransferTarget != nil || primaryMayBeOutOfWindow || missedPrimaryProposals {
+            state.paceWindowMayBeFull = state.stateTransferTarget == nil && primaryMayBeOutOfWindow
+            state.primaryProposedAboveWindowAtMs = nil
             restartPaceClock(&ctx)
             ensurePaceTimer(&ctx)
             return

@@ -85,6 +85,8 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var viewProposalLatencyMs: UInt64?
     /// The worst proposal latencies of earlier views (oldest first, at most `paceHistoryViews`).
     var paceHistoryMs: [UInt64] = []
+    /// When a PRE-PREPARE of the current view's primary last arrived above our high watermark.
+    var primaryProposedAboveWindowAtMs: UInt64?
     /// This replica voted the current primary out for its pace (its view is not remembered).
     var suspectedPrimaryOnPace = false
 

@@ -90,6 +90,19 @@ final class PaceTests: XCTestCase {
         }
     }
 
+    func testABackupThatMissedAPrePrepareOthersVotedForDoesNotBlameThePrimary() {
+        // Replica 3 loses the PRE-PREPARE but sees f + 1 others vote for that sequence number:
+        // the primary is proposing, retransmission will bring it, and no view is lost over it.
+        var c = Cluster()
+        c.advance(200)
+        c.filter = { _, to, m in if case .prePrepare = m, to == 3 { return false } else { return true } }
+        c.submit([1])
+        c.advance(900)
+        XCTAssertEqual(c.committedIDs(2), [1])
+        XCTAssertFalse(c.replicas[3].isChangingView)
+        XCTAssertEqual(c.replicas[3].counters.paceViewChangesStarted, 0)
+    }
+
     // MARK: the expectation adapts
 
     /// The bound replica 2 applies in view 1 after view 0's primary held its one proposal for
