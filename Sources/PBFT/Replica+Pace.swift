@@ -24,7 +24,8 @@
 ///   tolerate it, and views that ended in a pace suspicion are not remembered.
 /// - The expectation is relative and the slack generous on purpose: a CPU-starved honest
 ///   primary is slow in every view, which raises `expected` for all of them alike; the floor
-///   keeps one stall (an fsync, a scheduling gap) from ever costing a view.
+///   (60 % of the view-change timeout by default) keeps a stall shorter than that (an fsync, a
+///   scheduling gap) from costing a view however fast earlier views were.
 ///
 /// **What a slow primary can still get away with.** It may hold each request for up to the
 /// current bound (at least the floor, `PBFTLimits.defaultProposalLatencyFloorPermille` of the
