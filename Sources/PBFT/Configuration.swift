@@ -27,6 +27,20 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     public var retransmitIntervalMs: UInt64
     /// The most requests queued while waiting to be batched (FIFO, deduplicated by hash).
     public var maxPendingRequests: Int
+    /// Whether backups run the proposal-pace check (`Replica+Pace.swift`) besides the
+    /// view-change timer. Off only when the bounds below cannot sit between the batch delay and
+    /// the view-change timeout.
+    public var isPaceCheckEnabled: Bool
+    /// The proposal-latency bound never drops below this, ms (however fast earlier views were).
+    public var proposalLatencyFloorMs: UInt64
+    /// The proposal-latency bound never exceeds this, ms; also the bound with no pace history.
+    public var proposalLatencyCeilingMs: UInt64
+    /// Extra wait for requests already pending when a view starts, ms.
+    public var viewStartGraceMs: UInt64
+    /// The bound is `batchDelayMs + proposalLatencySlack × expected` (clamped to floor…ceiling).
+    public var proposalLatencySlack: UInt64
+    /// How many earlier views' proposal latencies a backup remembers for `expected`.
+    public var paceHistoryViews: Int
 
     /// A configuration; call `validate()` (the replica's init does).
     public init(
@@ -35,7 +49,10 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         maxBatchTxs: Int = 500, maxBatchBytes: Int = 1_000_000, batchDelayMs: UInt64 = 50,
         viewChangeTimeoutMs: UInt64 = 2_000, maxViewChangeTimeoutMs: UInt64 = PBFTLimits.defaultMaxViewChangeTimeoutMs,
         maxClockDriftMs: UInt64 = 5_000, retransmitIntervalMs: UInt64 = 500,
-        maxPendingRequests: Int = PBFTLimits.defaultMaxPendingRequests
+        maxPendingRequests: Int = PBFTLimits.defaultMaxPendingRequests,
+        isPaceCheckEnabled: Bool? = nil, proposalLatencyFloorMs: UInt64? = nil, proposalLatencyCeilingMs: UInt64? = nil,
+        viewStartGraceMs: UInt64? = nil, proposalLatencySlack: UInt64 = PBFTLimits.defaultProposalLatencySlack,
+        paceHistoryViews: Int = PBFTLimits.defaultPaceHistoryViews
     ) {
         self.replicaCount = replicaCount; self.replicaID = replicaID; self.chainID = chainID
         self.checkpointInterval = checkpointInterval; self.window = window
@@ -43,6 +60,51 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         self.viewChangeTimeoutMs = viewChangeTimeoutMs; self.maxViewChangeTimeoutMs = maxViewChangeTimeoutMs
         self.maxClockDriftMs = maxClockDriftMs; self.retransmitIntervalMs = retransmitIntervalMs
         self.maxPendingRequests = maxPendingRequests
+        let derived = Self.derivedPaceBounds(viewChangeTimeoutMs: viewChangeTimeoutMs)
+        self.proposalLatencyFloorMs = proposalLatencyFloorMs ?? derived.floorMs
+        self.proposalLatencyCeilingMs = proposalLatencyCeilingMs ?? derived.ceilingMs
+        self.viewStartGraceMs = viewStartGraceMs ?? derived.graceMs
+        self.proposalLatencySlack = proposalLatencySlack
+        self.paceHistoryViews = paceHistoryViews
+        // Bounds derived from a genesis that leaves them no room turn the check off; bounds set
+        // explicitly are checked by `validate()` instead.
+        let allDerived = proposalLatencyFloorMs == nil && proposalLatencyCeilingMs == nil && viewStartGraceMs == nil
+            && proposalLatencySlack == PBFTLimits.defaultProposalLatencySlack && paceHistoryViews == PBFTLimits.defaultPaceHistoryViews
+        self.isPaceCheckEnabled = true
+        self.isPaceCheckEnabled = isPaceCheckEnabled ?? (!allDerived || paceRelationProblem == nil)
+    }
+
+    /// The default pace bounds for a view-change timeout `T` (the `PBFTLimits` fractions of it),
+    /// so a genesis's `view_change_timeout_ms` sets them.
+    public static func derivedPaceBounds(viewChangeTimeoutMs t: UInt64) -> (floorMs: UInt64, ceilingMs: UInt64, graceMs: UInt64) {
+        func share(_ permille: UInt64) -> UInt64 {
+            let (product, overflow) = t.multipliedReportingOverflow(by: permille)
+            return overflow ? t / 1_000 * permille : product / 1_000
+        }
+        return (share(PBFTLimits.defaultProposalLatencyFloorPermille), share(PBFTLimits.defaultProposalLatencyCeilingPermille),
+                share(PBFTLimits.defaultViewStartGracePermille))
+    }
+
+    /// Why the pace bounds do not fit between the batch delay and the view-change timeout, or
+    /// `nil` when they do: `batchDelay < floor ≤ ceiling`, `ceiling + grace ≤ T`.
+    var paceRelationProblem: String? {
+        guard proposalLatencyFloorMs > batchDelayMs else {
+            return "proposalLatencyFloorMs \(proposalLatencyFloorMs) must exceed batchDelayMs \(batchDelayMs)"
+        }
+        guard proposalLatencyCeilingMs >= proposalLatencyFloorMs else {
+            return "proposalLatencyCeilingMs \(proposalLatencyCeilingMs) must be at least proposalLatencyFloorMs \(proposalLatencyFloorMs)"
+        }
+        let (sum, overflow) = proposalLatencyCeilingMs.addingReportingOverflow(viewStartGraceMs)
+        guard !overflow, sum <= viewChangeTimeoutMs else {
+            return "proposalLatencyCeilingMs \(proposalLatencyCeilingMs) + viewStartGraceMs \(viewStartGraceMs) must be at most viewChangeTimeoutMs \(viewChangeTimeoutMs)"
+        }
+        guard proposalLatencySlack >= 1, proposalLatencySlack <= PBFTLimits.maxProposalLatencySlack else {
+            return "proposalLatencySlack \(proposalLatencySlack) must be 1...\(PBFTLimits.maxProposalLatencySlack)"
+        }
+        guard paceHistoryViews >= 1, paceHistoryViews <= PBFTLimits.maxPaceHistoryViews else {
+            return "paceHistoryViews \(paceHistoryViews) must be 1...\(PBFTLimits.maxPaceHistoryViews)"
+        }
+        return nil
     }
 
     /// The number of faults tolerated, `f = (n - 1) / 3`.
@@ -78,5 +140,6 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         }
         guard retransmitIntervalMs >= 1 else { throw .invalidConfiguration("retransmitIntervalMs must be at least 1") }
         guard maxPendingRequests >= 1 else { throw .invalidConfiguration("maxPendingRequests must be at least 1") }
+        if isPaceCheckEnabled, let problem = paceRelationProblem { throw .invalidConfiguration(problem) }
     }
 }

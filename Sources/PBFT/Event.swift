@@ -53,4 +53,6 @@ public enum TimerKind: Hashable, Sendable, CaseIterable {
     case viewChange
     /// Periodic retransmission and STATUS.
     case retransmit
+    /// A backup's proposal-pace check (the oldest unordered request's deadline; `Replica+Pace.swift`).
+    case pace
 }

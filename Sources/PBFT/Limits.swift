@@ -23,4 +23,29 @@ public enum PBFTLimits {
     public static let defaultMaxViewChangeTimeoutMs: UInt64 = 120_000
     /// The most equivocation evidence items a replica reports (one per offending (view, seq, phase)).
     public static let maxEvidenceReports = 10_000
+
+    // Pace monitoring (Aardvark-style; see `Replica+Pace.swift`). The defaults of
+    // `ReplicaConfiguration` derive the pace bounds from the view-change timeout `T` and the
+    // batch delay, so they follow the genesis consensus parameters.
+
+    /// Default ceiling of the proposal-latency bound, in thousandths of `T`: what a backup
+    /// tolerates with no pace history (the first view). Below the 900 ‰ a slow primary that only
+    /// dodges the view-change timer uses, with room for timer and network jitter.
+    public static let defaultProposalLatencyCeilingPermille: UInt64 = 750
+    /// Default floor of the proposal-latency bound, in thousandths of `T`: however fast earlier
+    /// views were, a backup never suspects a primary sooner than this (one stall of an honest,
+    /// CPU-starved primary — an fsync, a scheduling gap — must not cost a view).
+    public static let defaultProposalLatencyFloorPermille: UInt64 = 600
+    /// Default grace at the start of a view, in thousandths of `T`: requests already pending when
+    /// a view starts wait this much longer (the new primary re-proposes the O set first).
+    public static let defaultViewStartGracePermille: UInt64 = 200
+    /// Default slack: the bound is `batchDelay + slack × expected`, where `expected` is the worst
+    /// proposal latency of the remembered earlier views.
+    public static let defaultProposalLatencySlack: UInt64 = 4
+    /// Default number of earlier views whose proposal latency a backup remembers.
+    public static let defaultPaceHistoryViews = 4
+    /// The most earlier views a configuration may ask a backup to remember.
+    public static let maxPaceHistoryViews = 64
+    /// The most slack a configuration may ask for.
+    public static let maxProposalLatencySlack: UInt64 = 1_000
 }

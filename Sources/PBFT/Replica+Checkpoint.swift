@@ -94,6 +94,10 @@ extension Replica {
         if state.nextSequence < s { state.nextSequence = s }
         ctx.emit(.persist(.stableCheckpoint(proof)))
         ctx.emit(.note(.checkpointStable(s)))
+        if state.paceWindowMayBeFull {
+            state.paceWindowMayBeFull = false
+            restartPaceClock(&ctx)
+        }
         if isPrimary { tryPropose(&ctx) }
     }
 
@@ -124,7 +128,10 @@ extension Replica {
     }
 
     mutating func stateTransferred(_ seq: SequenceNumber, blockHash: Digest, timestampMs: UInt64, _ ctx: inout Context<B>) {
-        if let t = state.stateTransferTarget, t <= seq { state.stateTransferRequest = nil }
+        if let t = state.stateTransferTarget, t <= seq {
+            state.stateTransferRequest = nil
+            restartPaceClock(&ctx)
+        }
         guard seq > state.lastCommitted else { commitInOrder(&ctx); return }
         state.lastCommitted = seq
         state.lastExecuted = seq

@@ -31,6 +31,9 @@ extension Replica {
 
     mutating func onPrePrepare(_ m: Signed<PrePrepare>, _ batch: B, _ ctx: inout Context<B>) {
         let pp = m.body
+        if pp.view == state.view, !state.isChangingView, m.signer == primary(of: pp.view), pp.sequence > highWatermark {
+            state.primaryProposedAboveWindowAtMs = ctx.now  // the primary is proposing; we are behind
+        }
         guard admitsNormalCase("pre-prepare", view: pp.view, seq: pp.sequence, from: m.signer, &ctx) else { return }
         guard m.signer == primary(of: pp.view) else {
             reject("pre-prepare", from: m.signer, "\(m.signer) is not the primary of \(pp.view)", &ctx)
@@ -72,6 +75,7 @@ extension Replica {
         e.batch = batch
         e.acceptedAtMs = ctx.now
         state.entries[pp.sequence] = e
+        recordProposal(batch, &ctx)
         ctx.emit(.persist(.prePrepare(m, batch: batch)))
         sendPrepare(pp.sequence, &ctx)
         checkPrepared(pp.sequence, &ctx)

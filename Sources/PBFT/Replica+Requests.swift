@@ -10,6 +10,7 @@ extension Replica {
                 continue
             }
             state.pending[d] = r
+            state.pendingSinceMs[d] = ctx.now
             state.pendingOrder.append(d)
         }
         // Keep the FIFO index bounded even if an old request stays pending for long.
@@ -22,6 +23,7 @@ extension Replica {
             tryPropose(&ctx)
         } else {
             ensureViewChangeTimer(&ctx)
+            ensurePaceTimer(&ctx)
         }
     }
 
@@ -33,6 +35,7 @@ extension Replica {
     mutating func forgetRequests(_ digests: [Digest]) {
         for d in digests {
             state.pending.removeValue(forKey: d)
+            state.pendingSinceMs.removeValue(forKey: d)
             state.inFlight.remove(d)
             if state.recentlyExecuted.insert(d).inserted {
                 state.recentlyExecutedOrder.append(d)

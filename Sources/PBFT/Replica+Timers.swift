@@ -128,6 +128,7 @@ extension Replica {
             armNewViewTimer(&ctx)
         }
         broadcastStatus(&ctx)
+        if !changing { beginViewPace(&ctx) }
     }
 
     mutating func timerFired(_ kind: TimerKind, _ ctx: inout Context<B>) {
@@ -152,6 +153,8 @@ extension Replica {
             } else if isWaiting && !isPrimary {
                 startViewChange(to: next, reason: "pending work did not execute within \(state.viewChangeTimeoutMs) ms", &ctx)
             }
+        case .pace:
+            paceTimerFired(&ctx)
         case .retransmit:
             state.retransmitTimerRunning = true
             ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))

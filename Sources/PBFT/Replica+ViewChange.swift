@@ -3,6 +3,7 @@ extension Replica {
     /// Leaves the current view for `target`: sign, persist and broadcast VIEW-CHANGE(target, C, P).
     mutating func startViewChange(to target: View, reason: String, _ ctx: inout Context<B>) {
         guard target > state.view else { return }
+        if !state.isChangingView { endViewPace(&ctx) }
         state.view = target
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
@@ -218,13 +219,23 @@ extension Replica {
         switch checkNewView(m, batches: batches) {
         case let .failure(error):
             reject("new-view", from: m.signer, "\(error)", &ctx)
-            // The primary of our target view has spoken (badly): bound the wait for a good one.
+            // The primary of our target view signed a NEW-VIEW that does not follow from its own
+            // V set: proof that it is faulty (an honest primary's NEW-VIEW checks out at every
+            // honest backup — O is recomputed from V alone and every non-null batch is attached).
+            // Waiting out the timer would only lengthen the outage, and the wait is not the
+            // network's fault, so move on at once without doubling the timeout.
+            if v == state.view && state.isChangingView && m.signer == primary(of: v), let next = v.next {
+                startViewChange(to: next, reason: "the primary of \(v) sent an invalid NEW-VIEW", &ctx)
+                return
+            }
+            // Otherwise bound the wait for a good one.
             if v == state.view && state.isChangingView && !state.viewChangeTimerRunning {
                 state.viewChangeTimerRunning = true
                 ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
             }
         case let .success((plan, resolved)):
             ctx.emit(.persist(.newView(m, batches: resolved)))
+            if !state.isChangingView { endViewPace(&ctx) }  // jumped straight from a working view
             state.view = v
             install(m, batches: resolved, plan: plan, &ctx)
         }
@@ -325,6 +336,7 @@ extension Replica {
             checkPrepared(seq, &ctx)
         }
         commitInOrder(&ctx)
+        beginViewPace(&ctx)
         if isPrimary { tryPropose(&ctx) } else { ensureViewChangeTimer(&ctx) }
     }
 }

@@ -50,6 +50,8 @@ public struct ReplicaCounters: Hashable, Sendable {
     public var equivocations = 0
     /// View changes this replica started.
     public var viewChangesStarted = 0
+    /// Of those, view changes started because the primary did not keep pace (proposal latency).
+    public var paceViewChangesStarted = 0
     /// New views installed.
     public var newViewsInstalled = 0
     /// State transfers requested.

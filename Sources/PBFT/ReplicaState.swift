@@ -71,6 +71,25 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// The pending request the running view-change timer waits for (the oldest when it started).
     var watchedRequest: Digest?
 
+    // Pace monitoring (backups; `Replica+Pace.swift`).
+    /// When this replica learned of each pending request (`now` of its `Event.requests`).
+    var pendingSinceMs: [Digest: UInt64] = [:]
+    var paceTimerRunning = false
+    /// When the current view started (installed, or the replica started in it).
+    var viewStartedAtMs: UInt64 = 0
+    /// Waits are measured from no earlier than this (view start + grace, or the last excuse).
+    var paceClockStartMs: UInt64 = 0
+    /// The last pace check found the window (possibly) full; a new stable checkpoint restarts the clock.
+    var paceWindowMayBeFull = false
+    /// The worst proposal latency seen in the current view, ms.
+    var viewProposalLatencyMs: UInt64?
+    /// The worst proposal latencies of earlier views (oldest first, at most `paceHistoryViews`).
+    var paceHistoryMs: [UInt64] = []
+    /// When a PRE-PREPARE of the current view's primary last arrived above our high watermark.
+    var primaryProposedAboveWindowAtMs: UInt64?
+    /// This replica voted the current primary out for its pace (its view is not remembered).
+    var suspectedPrimaryOnPace = false
+
     // View change.
     var latestViewChange: [ReplicaID: (message: Signed<ViewChange>, batches: [B])] = [:]
     var ownViewChange: (message: Signed<ViewChange>, batches: [B])?
@@ -122,6 +141,8 @@ extension Replica {
     public var pendingRequestCount: Int { state.pending.count }
     /// The current view-change timeout (doubles per failed view change).
     public var currentViewChangeTimeoutMs: UInt64 { state.viewChangeTimeoutMs }
+    /// How long a backup lets a pending request wait for a PRE-PREPARE in the current view, ms.
+    public var currentProposalLatencyBoundMs: UInt64 { proposalLatencyBound }
     /// Drop and rejection counters.
     public var counters: ReplicaCounters { state.counters }
 }

@@ -61,6 +61,11 @@ public struct RunResult: Sendable {
         self.transactionsCommitted = transactionsCommitted
     }
 
+    /// Transactions committed per virtual second (the throughput a run achieved).
+    public var transactionsPerVirtualSecond: Double {
+        endTime.milliseconds == 0 ? 0 : Double(transactionsCommitted) * 1_000 / Double(endTime.milliseconds)
+    }
+
     /// `true` when no checker objected.
     public var passed: Bool { violations.isEmpty }
 

@@ -30,6 +30,8 @@ public struct SimulationParameters: Hashable, Sendable {
     public var epoch_ms: UInt64 = 1_800_000_000_000
     /// How often (virtual ms) the run checks for overdue transactions, so a stuck run stops early.
     public var livenessProbe_ms: UInt64 = 1_000
+    /// Whether backups run the proposal-pace check (off only to measure what it changes).
+    public var isPaceCheckEnabled = true
     /// An amnesiac Byzantine replica restarts (forgetting its log) after a delay drawn from this range, ms.
     public var amnesiaRestart_ms: ClosedRange<UInt64> = 300...3_000
 
@@ -43,7 +45,7 @@ public struct SimulationParameters: Hashable, Sendable {
             checkpointInterval: checkpointInterval, window: window, maxBatchTxs: maxBatchTxs,
             maxBatchBytes: 1_000_000, batchDelayMs: batchDelay_ms, viewChangeTimeoutMs: viewChangeTimeout_ms,
             maxViewChangeTimeoutMs: maxViewChangeTimeout_ms, maxClockDriftMs: maxClockDrift_ms,
-            retransmitIntervalMs: retransmitInterval_ms)
+            retransmitIntervalMs: retransmitInterval_ms, isPaceCheckEnabled: isPaceCheckEnabled ? nil : false)
     }
 
     /// The stated liveness bound: after GST (with at most `f` faulty replicas) a transaction

@@ -4,7 +4,7 @@ public enum Sweep {
     /// Runs every scenario with at most `jobs` in parallel and returns results in input order.
     /// `progress` is called (on an arbitrary task) after each run completes.
     public static func run(
-        _ scenarios: [Scenario], jobs: Int,
+        _ scenarios: [Scenario], jobs: Int, parameters: SimulationParameters = SimulationParameters(),
         progress: (@Sendable (RunResult) -> Void)? = nil
     ) async -> [RunResult] {
         let workerCount = max(1, min(jobs, scenarios.count))
@@ -16,7 +16,7 @@ public enum Sweep {
                 next += 1
                 let scenario = scenarios[index]
                 group.addTask {
-                    let result = Simulator.run(scenario)
+                    let result = Simulator.run(scenario, parameters: parameters)
                     progress?(result)
                     return (index, result)
                 }

@@ -16,6 +16,9 @@ public struct SweepReport: Sendable {
         public var totalViewChanges = 0
         /// Sum of evidence items (for the mean).
         public var totalEvidence = 0
+        /// Sum of transactions committed and of virtual run time (for the throughput).
+        public var totalTransactions = 0
+        public var totalVirtual_ms: UInt64 = 0
 
         /// Mean committed batches per run.
         public var meanCommits: Double { runs == 0 ? 0 : Double(totalCommits) / Double(runs) }
@@ -23,6 +26,10 @@ public struct SweepReport: Sendable {
         public var meanViewChanges: Double { runs == 0 ? 0 : Double(totalViewChanges) / Double(runs) }
         /// Mean evidence items per run.
         public var meanEvidence: Double { runs == 0 ? 0 : Double(totalEvidence) / Double(runs) }
+        /// Transactions committed per virtual second over all runs of the row.
+        public var transactionsPerVirtualSecond: Double {
+            totalVirtual_ms == 0 ? 0 : Double(totalTransactions) * 1_000 / Double(totalVirtual_ms)
+        }
     }
 
     /// Rows in first-seen order of strategy.
@@ -51,6 +58,8 @@ public struct SweepReport: Sendable {
         rows[index].totalCommits += result.commits
         rows[index].totalViewChanges += result.viewChanges
         rows[index].totalEvidence += result.evidenceCount
+        rows[index].totalTransactions += result.transactionsCommitted
+        rows[index].totalVirtual_ms += result.endTime.milliseconds
         runCount += 1
         totalCommits += result.commits
         if !result.passed {
@@ -70,10 +79,11 @@ public struct SweepReport: Sendable {
             return "\(scaled / 10).\(abs(scaled % 10))"
         }
         var lines = [pad("strategy", 20) + lpad("runs", 7) + lpad("violations", 12) + lpad("mean commits", 14)
-            + lpad("mean view chg", 15) + lpad("mean evidence", 15)]
+            + lpad("mean view chg", 15) + lpad("mean evidence", 15) + lpad("tx/virtual s", 14)]
         for r in rows {
             lines.append(pad(r.strategy, 20) + lpad("\(r.runs)", 7) + lpad("\(r.violatingRuns)", 12)
-                + lpad(fixed(r.meanCommits), 14) + lpad(fixed(r.meanViewChanges), 15) + lpad(fixed(r.meanEvidence), 15))
+                + lpad(fixed(r.meanCommits), 14) + lpad(fixed(r.meanViewChanges), 15) + lpad(fixed(r.meanEvidence), 15)
+                + lpad(fixed(r.transactionsPerVirtualSecond), 14))
         }
         return lines
     }

@@ -62,8 +62,9 @@ struct AdversarialCommand: AsyncParsableCommand {
         for (index, s) in chosen.enumerated() {
             var outcome = await runner.run(s, index: index, seed: seed)
             if s.name == "baseline", !outcome.anyCheckFailed { baseline = outcome.throughput }
-            if let baseline, baseline > 0 { outcome.throughputShare = outcome.throughput / baseline }
+            if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
             say(outcome.line)
+            if let reason = s.throughputShareNotApplicable { say("    tput% n/a: \(reason)") }
             if !outcome.isAsExpected {
                 for (name, verdict) in outcome.verdicts where verdict.isFailure { say("    \(name): \(verdict)") }
                 for note in outcome.notes { say("    note: \(note)") }

@@ -29,34 +29,44 @@ extension ChainSnapshot {
         let status = try await client.object("status")
         let height = u64(status["height"]) ?? 0
         let view = u64(status["view"]) ?? 0
-        var blocks: [BlockView?] = Array(repeating: nil, count: Int(height))
+        // Results go into a dictionary keyed by height and the next height is a plain counter of
+        // the loop (no nested function capturing it): the release build of the earlier form
+        // trapped on the array store after an `await`.
+        let total = Int(height)
         let parallel = 6
+        var fetched: [Int: BlockView] = [:]
         var failure: RPCFailure?
         await withTaskGroup(of: (Int, Result<BlockView, RPCFailure>).self) { group in
-            var next = 0
-            func add() {
-                guard next < Int(height) else { return }
-                let h = next + 1
+            var next = 1
+            while next <= min(parallel, total) {
+                let h = next
+                group.addTask { await fetchOne(client: client, height: h) }
                 next += 1
-                group.addTask {
-                    do throws(RPCFailure) {
-                        return (h, .success(try await blockView(client: client, height: UInt64(h))))
-                    } catch {
-                        return (h, .failure(error))
-                    }
-                }
             }
-            for _ in 0..<parallel { add() }
             for await (h, result) in group {
                 switch result {
-                case let .success(b): blocks[h - 1] = b
+                case let .success(b): fetched[h] = b
                 case let .failure(e): failure = failure ?? e
                 }
-                add()
+                if next <= total {
+                    let h = next
+                    group.addTask { await fetchOne(client: client, height: h) }
+                    next += 1
+                }
             }
         }
+        let blocks: [BlockView?] = total == 0 ? [] : (1...total).map { fetched[$0] }
         if let failure { throw failure }
         return ChainSnapshot(node: node, height: height, view: view, blocks: blocks.compactMap { $0 })
+    }
+
+    /// One block, with its height, for the task group above.
+    static func fetchOne(client: RPCClient, height h: Int) async -> (Int, Result<BlockView, RPCFailure>) {
+        do throws(RPCFailure) {
+            return (h, .success(try await blockView(client: client, height: UInt64(h))))
+        } catch {
+            return (h, .failure(error))
+        }
     }
 
     static func blockView(client: RPCClient, height: UInt64) async throws(RPCFailure) -> BlockView {

@@ -52,7 +52,8 @@ struct ScenarioOutcome: Sendable {
     /// One table line.
     var line: String {
         let recovery = recovery_s.map { String(format: "%.1fs", $0) } ?? "-"
-        let share = throughputShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
+        let share = scenario.throughputShareNotApplicable != nil ? "n/a"
+            : throughputShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
         let result = scenario.expectFailure
             ? (isAsExpected ? "expected failure (detected)" : "SELF-TEST NOT DETECTED")
             : (isAsExpected ? "pass" : "FAIL")

@@ -112,6 +112,15 @@ struct LedgerSim: AsyncParsableCommand {
     @Flag(help: "Single run: print only the summary, not the event lines.")
     var quiet = false
 
+    @Flag(name: .customLong("no-pace-check"), help: "Turn the backups' proposal-pace check off (to measure what it changes).")
+    var noPaceCheck = false
+
+    private var parameters: SimulationParameters {
+        var p = SimulationParameters()
+        p.isPaceCheckEnabled = !noPaceCheck
+        return p
+    }
+
     mutating func run() async throws {
         guard let mix = FaultMix(rawValue: faults) else {
             throw ValidationError("unknown --faults \(faults); use one of \(FaultMix.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -143,13 +152,13 @@ struct LedgerSim: AsyncParsableCommand {
         if let problem = s.problem { throw ValidationError(problem) }
         let (sink, file) = try makeTraceSink()
         let started = Date()
-        let result = Simulator.run(s, trace: sink)
+        let result = Simulator.run(s, parameters: parameters, trace: sink)
         try? file?.close()
         let wall = Date().timeIntervalSince(started)
         print(result.summary)
         print("wall \(String(format: "%.3f", wall))s")
         if checkDeterminism {
-            let again = Simulator.run(s)
+            let again = Simulator.run(s, parameters: parameters)
             let same = again.ledgerHash == result.ledgerHash && again.ledgerHeight == result.ledgerHeight
                 && again.events == result.events
             print("determinism: second run ledger \(again.ledgerHeight):\(again.ledgerHash.hex.prefix(16)) — \(same ? "identical" : "DIFFERENT")")
@@ -187,7 +196,7 @@ struct LedgerSim: AsyncParsableCommand {
             faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs)
         if let problem = scenarios.first?.problem { throw ValidationError(problem) }
         let started = Date()
-        let results = await Sweep.run(scenarios, jobs: max(1, jobs)) { result in
+        let results = await Sweep.run(scenarios, jobs: max(1, jobs), parameters: parameters) { result in
             if !result.passed { print(result.failureReport) }
         }
         let wall = Date().timeIntervalSince(started)

@@ -91,10 +91,12 @@ struct Cluster {
     /// Return false to drop a message (from, to).
     var filter: (Int, Int, TMessage) -> Bool = { _, _, _ in true }
 
-    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, retransmitMs: UInt64 = 100_000, start: Bool = true) {
+    /// `paceCheck: false` leaves only the view-change timer (for tests of that timer's own rules).
+    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, retransmitMs: UInt64 = 100_000, start: Bool = true, paceCheck: Bool = true) {
         replicas = (0..<n).map {
             var config = testConfig($0, n: n, k: k, window: window)
             config.retransmitIntervalMs = retransmitMs
+            config.isPaceCheckEnabled = paceCheck
             return try! Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID($0)))
         }
         verifier = MessageVerifier(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: n), checkBatch: { _ in .valid })

@@ -149,6 +149,28 @@ final class ViewChangeTests: XCTestCase {
         XCTAssertTrue(c.persisted[3].contains { if case let .prepare(p) = $0 { p.body.view == View(2) && p.body.digest == b.digest } else { false } })
     }
 
+    func testAnInvalidNewViewFromTheNewPrimaryMovesBackupsOnAtOnceWithoutDoublingTheTimeout() {
+        var c = Cluster()
+        let vc0 = viewChange(to: 1, by: 0), vc2 = viewChange(to: 1, by: 2)
+        c.deliver(vc0.1, to: 3)
+        c.deliver(vc2.1, to: 3)
+        XCTAssertEqual(c.replicas[3].view, View(1), "joined view 1 (f + 1 asked)")
+        XCTAssertTrue(c.replicas[3].isChangingView)
+        // View 1's primary signs a NEW-VIEW with an O entry that V does not justify.
+        let madeUp = batch([9], view: 1)
+        let wrongO = [signed(PrePrepare(view: View(1), sequence: SequenceNumber(1), digest: madeUp.digest), by: 1)]
+        let vc3 = c.replicas[3].state.ownViewChange!.message
+        let bad = signed(NewView(view: View(1), viewChanges: [vc0.0, vc2.0, vc3], prePrepares: wrongO), by: 1)
+        c.deliver(.newView(bad, batches: [madeUp]), to: 3)
+        XCTAssertEqual(c.replicas[3].view, View(2), "a provably faulty new primary is skipped without waiting for the timer")
+        XCTAssertTrue(c.replicas[3].isChangingView)
+        XCTAssertEqual(c.replicas[3].currentViewChangeTimeoutMs, 1_000, "not the network's fault: no doubling")
+        // A NEW-VIEW for view 2 signed by someone else is no proof against view 2's primary.
+        let imposter = signed(NewView(view: View(2), viewChanges: [], prePrepares: []), by: 1)
+        c.deliver(.newView(imposter, batches: []), to: 3)
+        XCTAssertEqual(c.replicas[3].view, View(2))
+    }
+
     // MARK: liveness rules
 
     func testFPlusOneViewChangesForHigherViewsMakeAReplicaJoinTheSmallest() {
@@ -163,7 +185,7 @@ final class ViewChangeTests: XCTestCase {
     }
 
     func testViewChangeTimeoutDoublesPerFailedViewAndResetsOnProgress() {
-        var c = Cluster()
+        var c = Cluster(paceCheck: false)  // the view-change timer's own rule (the pace check would leave view 0 sooner)
         // The primary of view 0 is silent, and the primary of view 1 never sends its NEW-VIEW.
         c.filter = { from, _, m in
             if from == 0 { return false }
