@@ -39,7 +39,14 @@ final class HandshakeAttackTests: XCTestCase {
         // The node is still up, still connected to its real peers, and still commits.
         for _ in 0..<5 { try await net.submitTransfer(to: 0) }
         try await net.waitCommitted(Array(0..<4))
-        let log = net.log(0)
+        // The node writes its log from its own process; on a loaded machine the last lines may land a moment
+        // after the commits are visible over RPC, so wait (bounded) for the refusals before reading it.
+        var log = net.log(0)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !["oversized", "chain", "bad_signature"].allSatisfy({ log.contains("reason=\($0)") }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            log = net.log(0)
+        }
         let acceptedAsR3 = log.split(separator: "\n").filter { $0.contains("inbound connection established") && $0.contains("peer=r3") }
         XCTAssertEqual(acceptedAsR3.count, 1, "node 0 accepted a connection as r3 besides the real validator 3")
         for reason in ["oversized", "chain", "bad_signature"] {

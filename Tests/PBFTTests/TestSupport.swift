@@ -171,6 +171,9 @@ struct Cluster {
     /// Advances the clock by `ms`, firing due timers in time order.
     mutating func advance(_ ms: UInt64) {
         let end = now + ms
+        // Messages already queued travel with zero delay: they arrive before time moves on
+        // (a primary with an idle pipeline proposes at once, with no timer to wait for).
+        if autoDeliver { deliverAll() }
         while true {
             var next: (at: UInt64, replica: Int, kind: TimerKind)?
             for i in 0..<n {
