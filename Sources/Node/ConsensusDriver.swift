@@ -41,7 +41,7 @@ public actor ConsensusDriver {
     var transferTask: Task<Void, Never>?
     var pendingFetches: [UInt64: PendingFetch] = [:]
     var nextRequestID: UInt64 = 1
-    var nextDonor = 0
+    var donors = TransferDonors()
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
@@ -287,6 +287,7 @@ public actor ConsensusDriver {
             _ = try store.appendConsensusLog(rows)
             for r in records {
                 if case let .stableCheckpoint(proof) = r {
+                    recordStableCheckpoint(proof)
                     let pruned = try store.pruneConsensusLog(below: proof.sequence)
                     logger.debug("pruned consensus log", metadata: ["seq": "\(proof.sequence.rawValue)", "rows": "\(pruned)"])
                 }
