@@ -6,6 +6,7 @@ import Logging
 import P2P
 import Adversary
 import PBFT
+import Synchronization
 
 /// The one actor that owns the PBFT replica. It feeds the replica events (verified messages,
 /// timers, mempool requests, execution results) and performs the actions it returns, in order:
@@ -42,6 +43,8 @@ public actor ConsensusDriver {
     var pendingFetches: [UInt64: PendingFetch] = [:]
     var nextRequestID: UInt64 = 1
     var donors = TransferDonors()
+    /// Set while the transfer task runs (read by the peer workers without an actor hop).
+    nonisolated let transferRunning = Atomic<Bool>(false)
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,

@@ -7,6 +7,9 @@ public enum NodeLimits {
     /// Most blocks asked for in one state-transfer request. Ranges are cut to end at checkpoint
     /// sequence numbers, so with a checkpoint interval of 100 a range is 500 blocks.
     public static let stateTransferBlocksPerRequest = 512
+    /// Most ranges fetched past a transfer's target (each block verified by its own certificate)
+    /// before the replica takes over.
+    public static let stateTransferTailRangesMax = 4
     /// Largest commit certificate or stable-checkpoint proof accepted in a state-transfer response, bytes.
     public static let stateTransferCertificateMaxBytes = 1 << 20
     /// Block ranges requested and verified ahead of the one being applied during state transfer.
