@@ -6,6 +6,7 @@ import Logging
 import P2P
 import Adversary
 import PBFT
+import Synchronization
 
 /// The one actor that owns the PBFT replica. It feeds the replica events (verified messages,
 /// timers, mempool requests, execution results) and performs the actions it returns, in order:
@@ -41,7 +42,9 @@ public actor ConsensusDriver {
     var transferTask: Task<Void, Never>?
     var pendingFetches: [UInt64: PendingFetch] = [:]
     var nextRequestID: UInt64 = 1
-    var nextDonor = 0
+    var donors = TransferDonors()
+    /// Set while the transfer task runs (read by the peer workers without an actor hop).
+    nonisolated let transferRunning = Atomic<Bool>(false)
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
@@ -311,6 +314,7 @@ public actor ConsensusDriver {
             _ = try store.appendConsensusLog(rows)
             for r in records {
                 if case let .stableCheckpoint(proof) = r {
+                    recordStableCheckpoint(proof)
                     let pruned = try store.pruneConsensusLog(below: proof.sequence)
                     logger.debug("pruned consensus log", metadata: ["seq": "\(proof.sequence.rawValue)", "rows": "\(pruned)"])
                 }

@@ -60,7 +60,8 @@ public struct BlockRequest: Sendable, Equatable {
     }
 }
 
-/// Blocks (as batch + commit certificate, both canonical encodings) starting at `from`.
+/// Blocks (as batch + commit certificate, both canonical encodings) starting at `from`, with the
+/// donor's stable-checkpoint proof for the highest checkpoint among them when it has one.
 public struct BlockResponse: Sendable, Equatable {
     /// The request's id.
     public var requestID: UInt64
@@ -68,25 +69,33 @@ public struct BlockResponse: Sendable, Equatable {
     public var from: Height
     /// Consecutive (batch bytes, certificate bytes) from `from` on.
     public var blocks: [(batch: [UInt8], certificate: [UInt8])]
+    /// `CheckpointProof.encoded()` for a height among the blocks, or `nil`. Anchors the blocks
+    /// up to that height by the hash chain (see `ConsensusDriver.verifyFetched`).
+    public var checkpoint: [UInt8]?
 
     /// A response.
-    public init(requestID: UInt64, from: Height, blocks: [(batch: [UInt8], certificate: [UInt8])]) {
-        self.requestID = requestID; self.from = from; self.blocks = blocks
+    public init(requestID: UInt64, from: Height, blocks: [(batch: [UInt8], certificate: [UInt8])], checkpoint: [UInt8]? = nil) {
+        self.requestID = requestID; self.from = from; self.blocks = blocks; self.checkpoint = checkpoint
     }
 
     public static func == (a: BlockResponse, b: BlockResponse) -> Bool {
-        a.requestID == b.requestID && a.from == b.from && a.blocks.count == b.blocks.count
+        a.requestID == b.requestID && a.from == b.from && a.blocks.count == b.blocks.count && a.checkpoint == b.checkpoint
             && zip(a.blocks, b.blocks).allSatisfy { $0.batch == $1.batch && $0.certificate == $1.certificate }
     }
 
-    /// requestID(8) ‖ from(8) ‖ count(4) ‖ per block: len(4) batch ‖ len(4) certificate.
+    /// requestID(8) ‖ from(8) ‖ count(4) ‖ per block: len(4) batch ‖ len(4) certificate ‖
+    /// len(4) checkpoint proof (0: none) ‖ proof. A response that ends after the blocks has no proof.
     public func encoded() -> [UInt8] {
-        var w = ByteWriter()
+        var size = 24 + (checkpoint?.count ?? 0)
+        for b in blocks { size += 8 + b.batch.count + b.certificate.count }
+        var w = ByteWriter(capacity: size)
         w.write(requestID); w.write(from.rawValue); w.write(UInt32(blocks.count))
         for b in blocks {
             w.write(UInt32(b.batch.count)); w.writeRaw(b.batch)
             w.write(UInt32(b.certificate.count)); w.writeRaw(b.certificate)
         }
+        w.write(UInt32(checkpoint?.count ?? 0))
+        if let checkpoint { w.writeRaw(checkpoint) }
         return w.bytes
     }
 
@@ -97,14 +106,20 @@ public struct BlockResponse: Sendable, Equatable {
             let from = Height(try r.readUInt64("from"))
             let count = try r.readLength(width: 4, maximum: NodeLimits.stateTransferBlocksPerRequest, minimumElementBytes: 8, "block count")
             var blocks: [(batch: [UInt8], certificate: [UInt8])] = []
+            blocks.reserveCapacity(count)
             for _ in 0..<count {
                 let bl = try r.readLength(width: 4, maximum: Limits.batchMaxBytesHardCap, "batch length")
                 let batch = Array(try r.readRaw(bl, "batch"))
-                let cl = try r.readLength(width: 4, maximum: 1 << 20, "certificate length")
+                let cl = try r.readLength(width: 4, maximum: NodeLimits.stateTransferCertificateMaxBytes, "certificate length")
                 let cert = Array(try r.readRaw(cl, "certificate"))
                 blocks.append((batch, cert))
             }
-            return BlockResponse(requestID: id, from: from, blocks: blocks)
+            var checkpoint: [UInt8]?
+            if r.remaining > 0 {
+                let pl = try r.readLength(width: 4, maximum: NodeLimits.stateTransferCertificateMaxBytes, "checkpoint proof length")
+                if pl > 0 { checkpoint = Array(try r.readRaw(pl, "checkpoint proof")) }
+            }
+            return BlockResponse(requestID: id, from: from, blocks: blocks, checkpoint: checkpoint)
         }
     }
 }

@@ -4,8 +4,14 @@ public enum NodeLimits {
     public static let mempoolCapacity = 100_000
     /// Most transaction hashes remembered as having a valid signature.
     public static let verifiedTransactionCacheCapacity = 200_000
-    /// Most blocks asked for in one state-transfer request.
-    public static let stateTransferBlocksPerRequest = 256
+    /// Most blocks asked for in one state-transfer request. Ranges are cut to end at checkpoint
+    /// sequence numbers, so with a checkpoint interval of 100 a range is 500 blocks.
+    public static let stateTransferBlocksPerRequest = 512
+    /// Most ranges fetched past a transfer's target (each block verified by its own certificate)
+    /// before the replica takes over.
+    public static let stateTransferTailRangesMax = 4
+    /// Largest commit certificate or stable-checkpoint proof accepted in a state-transfer response, bytes.
+    public static let stateTransferCertificateMaxBytes = 1 << 20
     /// Block ranges requested and verified ahead of the one being applied during state transfer.
     public static let stateTransferRangesInFlight = 4
     /// Most payload bytes of one state-transfer response (below the P2P payload limit).

@@ -31,6 +31,10 @@ struct PeerWorker: Sendable {
         }
         switch kind {
         case .consensus:
+            if driver.isTransferringState && LedgerMessage.isCommittedBatch(encoded: body) {
+                logger.trace("dropped committed batch during state transfer", metadata: ["peer": "\(from)"])
+                return
+            }
             do {
                 let verified = try verifier.decodeAndVerify(Array(body), window: genesis.consensus.window)
                 logger.debug("received", metadata: ["kind": "\(verified.message.kindName)", "peer": "\(from)"])

@@ -44,6 +44,20 @@ final class OutboundLink: @unchecked Sendable {
         onLoop { self.connect() }
     }
 
+    /// The peer just proved it is up (an authenticated inbound connection from it): if this link
+    /// is waiting out a reconnect back-off, dial now, with the back-off reset. Otherwise a
+    /// validator back from a long outage (one catching up by state transfer) would wait up to
+    /// `reconnectMaxDelay` for every answer sent over this link.
+    func peerIsUp() {
+        onLoop {
+            guard !self.isStopped, self.channel == nil, !self.isConnecting, let pending = self.reconnectTask else { return }
+            pending.cancel()
+            self.reconnectTask = nil
+            self.failedAttempts = 0
+            self.connect()
+        }
+    }
+
     /// Changes the address used from the next connection attempt on.
     func update(address: PeerAddress) {
         onLoop { self.address = address }

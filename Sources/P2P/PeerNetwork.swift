@@ -212,6 +212,8 @@ extension PeerNetwork: PeerChannelDelegate {
             if let previous, previous !== channel { previous.close(promise: nil) }
             counters.update { _ = $0.connectedInbound.insert(peer) }
             logger.info("inbound connection established", metadata: ["peer": "\(peer)"])
+            // It is up: answer it without waiting out our reconnect back-off.
+            link(for: peer)?.peerIsUp()
         }
     }
 

@@ -43,10 +43,10 @@ final class BlockSyncTests: XCTestCase {
 
     func testFetchedBlocksNeedAQuorumCertificateForTheirOwnHeightAndDigest() throws {
         let b1 = try batch(1), b2 = try batch(2)
-        func verify(_ blocks: [(Batch, CommitCertificate)], from: UInt64 = 1) -> Result<[(Batch, CommitCertificate)], StateTransferFailure> {
+        func verify(_ blocks: [(Batch, CommitCertificate)], from: UInt64 = 1) -> Result<VerifiedRange, StateTransferFailure> {
             ConsensusDriver.verifyFetched(
                 BlockResponse(requestID: 1, from: Height(from), blocks: blocks.map { ($0.0.encoded(), $0.1.encoded()) }),
-                scheme: scheme, chainID: "c", replicaCount: 4)
+                trusted: nil, scheme: scheme, chainID: "c", replicaCount: 4)
         }
         if case let .failure(f) = verify([(b1, certificate(for: b1, at: 1, signers: [0, 1, 2])), (b2, certificate(for: b2, at: 2, signers: [1, 2, 3]))]) {
             XCTFail("valid blocks refused: \(f)")
