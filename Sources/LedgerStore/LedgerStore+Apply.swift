@@ -74,14 +74,7 @@ extension LedgerStore {
         let block = execution.block
         let header = block.header
         let height = header.height
-        guard height.rawValue <= StoreLimits.heightMax else {
-            throw .invalidBlock(height: height, reason: "height is above the store's maximum \(StoreLimits.heightMax)")
-        }
-        guard block.transactions.count == Int(header.txCount), block.receipts.count == block.transactions.count else {
-            throw .invalidBlock(height: height,
-                reason: "header says \(header.txCount) transactions, block has \(block.transactions.count) "
-                    + "transactions and \(block.receipts.count) receipts")
-        }
+        try checkShape(of: block)
 
         let head = try db.statement("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1")
         defer { head.reset() }
@@ -130,46 +123,69 @@ extension LedgerStore {
         try insertBlock.run()
 
         if !block.transactions.isEmpty {
-            let insertTx = try db.statement("""
-                INSERT INTO transactions (id, hash, hash_key, height, idx, sender, sender_key, recipient,
-                    recipient_key, nonce, amount, raw, status, failure, receipt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let base = height.rawValue << StoreLimits.transactionIndexBits
-            for (index, tx) in block.transactions.enumerated() {
-                let receipt = block.receipts[index]
-                let recipient = tx.recipient.publicKey
-                insertTx.reset()
-                try insertTx.bind(1, Int64(bitPattern: base | UInt64(index)))
-                try insertTx.bind(2, tx.hash)
-                try insertTx.bind(3, IndexKey.of(tx.hash))
-                try insertTx.bind(4, height.rawValue)
-                try insertTx.bind(5, Int64(index))
-                try insertTx.bind(6, tx.sender)
-                try insertTx.bind(7, IndexKey.of(tx.sender))
-                try insertTx.bind(8, recipient)
-                try insertTx.bind(9, IndexKey.of(recipient))
-                try insertTx.bind(10, tx.nonce)
-                try insertTx.bind(11, tx.amount)
-                try insertTx.bind(12, tx.encoded())
-                switch receipt.status {
-                case .success:
-                    try insertTx.bind(13, Int64(0))
-                    try insertTx.bindNull(14)
-                    try insertTx.bindNull(15)
-                case .failed(let reason):
-                    try insertTx.bind(13, Int64(1))
-                    try insertTx.bind(14, reason.description)
-                    try insertTx.bind(15, receipt.encoded())
-                }
-                try insertTx.run()
-            }
-            insertTx.reset()
+            let insertTx = try db.statement(insertTransactionSQL)
+            defer { insertTx.reset() }
+            try insertTransactions(of: block, with: insertTx)
         }
 
         for account in execution.changedAccounts {
             try upsert(db, account)
         }
         return .applied
+    }
+
+    /// Refuses a block whose height is out of the store's range or whose header disagrees with its
+    /// transaction and receipt counts.
+    static func checkShape(of block: Block) throws(StoreError) {
+        let header = block.header
+        guard header.height.rawValue <= StoreLimits.heightMax else {
+            throw .invalidBlock(height: header.height, reason: "height is above the store's maximum \(StoreLimits.heightMax)")
+        }
+        guard block.transactions.count == Int(header.txCount), block.receipts.count == block.transactions.count else {
+            throw .invalidBlock(height: header.height,
+                reason: "header says \(header.txCount) transactions, block has \(block.transactions.count) "
+                    + "transactions and \(block.receipts.count) receipts")
+        }
+    }
+
+    /// The statement that stores one transaction with its receipt (`insertTransactions`).
+    static let insertTransactionSQL = """
+        INSERT INTO transactions (id, hash, hash_key, height, idx, sender, sender_key, recipient,
+            recipient_key, nonce, amount, raw, status, failure, receipt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Stores `block`'s transactions and receipts with `insertTx` (prepared from `insertTransactionSQL`).
+    static func insertTransactions(of block: Block, with insertTx: SQLiteStatement) throws(StoreError) {
+        let height = block.header.height
+        let base = height.rawValue << StoreLimits.transactionIndexBits
+        for (index, tx) in block.transactions.enumerated() {
+            let receipt = block.receipts[index]
+            let recipient = tx.recipient.publicKey
+            insertTx.reset()
+            try insertTx.bind(1, Int64(bitPattern: base | UInt64(index)))
+            try insertTx.bind(2, tx.hash)
+            try insertTx.bind(3, IndexKey.of(tx.hash))
+            try insertTx.bind(4, height.rawValue)
+            try insertTx.bind(5, Int64(index))
+            try insertTx.bind(6, tx.sender)
+            try insertTx.bind(7, IndexKey.of(tx.sender))
+            try insertTx.bind(8, recipient)
+            try insertTx.bind(9, IndexKey.of(recipient))
+            try insertTx.bind(10, tx.nonce)
+            try insertTx.bind(11, tx.amount)
+            try insertTx.bind(12, tx.encoded())
+            switch receipt.status {
+            case .success:
+                try insertTx.bind(13, Int64(0))
+                try insertTx.bindNull(14)
+                try insertTx.bindNull(15)
+            case .failed(let reason):
+                try insertTx.bind(13, Int64(1))
+                try insertTx.bind(14, reason.description)
+                try insertTx.bind(15, receipt.encoded())
+            }
+            try insertTx.run()
+        }
     }
 }

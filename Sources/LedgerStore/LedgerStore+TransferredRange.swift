@@ -48,11 +48,7 @@ extension LedgerStore {
         head.reset()
 
         let insertBlock = try db.statement("INSERT INTO blocks (height, hash, header, certificate) VALUES (?, ?, ?, ?)")
-        let insertTx = try db.statement("""
-            INSERT INTO transactions (id, hash, hash_key, height, idx, sender, sender_key, recipient,
-                recipient_key, nonce, amount, raw, status, failure, receipt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insertTx = try db.statement(insertTransactionSQL)
         defer {
             insertBlock.reset()
             insertTx.reset()
@@ -62,14 +58,7 @@ extension LedgerStore {
             let block = execution.block
             let header = block.header
             let height = header.height
-            guard height.rawValue <= StoreLimits.heightMax else {
-                throw .invalidBlock(height: height, reason: "height is above the store's maximum \(StoreLimits.heightMax)")
-            }
-            guard block.transactions.count == Int(header.txCount), block.receipts.count == block.transactions.count else {
-                throw .invalidBlock(height: height,
-                    reason: "header says \(header.txCount) transactions, block has \(block.transactions.count) "
-                        + "transactions and \(block.receipts.count) receipts")
-            }
+            try checkShape(of: block)
             guard height.rawValue == previousHeight &+ 1 else {
                 throw .heightGap(head: Height(previousHeight), got: height)
             }
@@ -84,35 +73,7 @@ extension LedgerStore {
             try insertBlock.bind(4, certificate)
             try insertBlock.run()
 
-            let base = height.rawValue << StoreLimits.transactionIndexBits
-            for (index, tx) in block.transactions.enumerated() {
-                let receipt = block.receipts[index]
-                let recipient = tx.recipient.publicKey
-                insertTx.reset()
-                try insertTx.bind(1, Int64(bitPattern: base | UInt64(index)))
-                try insertTx.bind(2, tx.hash)
-                try insertTx.bind(3, IndexKey.of(tx.hash))
-                try insertTx.bind(4, height.rawValue)
-                try insertTx.bind(5, Int64(index))
-                try insertTx.bind(6, tx.sender)
-                try insertTx.bind(7, IndexKey.of(tx.sender))
-                try insertTx.bind(8, recipient)
-                try insertTx.bind(9, IndexKey.of(recipient))
-                try insertTx.bind(10, tx.nonce)
-                try insertTx.bind(11, tx.amount)
-                try insertTx.bind(12, tx.encoded())
-                switch receipt.status {
-                case .success:
-                    try insertTx.bind(13, Int64(0))
-                    try insertTx.bindNull(14)
-                    try insertTx.bindNull(15)
-                case .failed(let reason):
-                    try insertTx.bind(13, Int64(1))
-                    try insertTx.bind(14, reason.description)
-                    try insertTx.bind(15, receipt.encoded())
-                }
-                try insertTx.run()
-            }
+            try insertTransactions(of: block, with: insertTx)
             for account in execution.changedAccounts { accounts[account.publicKey] = account }
             previousHeight = height.rawValue
             previousHash = header.hash
