@@ -167,21 +167,6 @@ public struct CommitCertificate: Hashable, Sendable {
         }
     }
 
-    /// The canonical encoding (for storing the certificate with its block).
-    public func encoded() -> [UInt8] {
-        var w = WireWriter()
-        encode(into: &w)
-        return w.bytes
-    }
-
-    /// Decodes `encoded()`; throws on malformed input or more than `replicaCount` commits.
-    public static func decode(_ bytes: [UInt8], replicaCount: Int) throws(PBFTError) -> CommitCertificate {
-        var r = WireReader(bytes)
-        let c = try decode(from: &r, bounds: DecodingBounds(replicaCount: replicaCount, window: 0))
-        try r.finish()
-        return c
-    }
-
     func encode(into w: inout WireWriter) {
         w.view(view); w.seq(sequence); w.digest(digest)
         w.u16(UInt16(truncatingIfNeeded: commits.count))
