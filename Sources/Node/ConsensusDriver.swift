@@ -48,7 +48,8 @@ public actor ConsensusDriver {
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
-                verifiedTransactions: VerifiedTransactionCache, logger: Logger) throws(NodeError) {
+                verifiedTransactions: VerifiedTransactionCache, logger: Logger,
+                partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth) throws(NodeError) {
         self.genesis = genesis
         self.replicaID = replicaID
         self.store = store
@@ -63,7 +64,8 @@ public actor ConsensusDriver {
             replicaCount: genesis.validatorCount, replicaID: replicaID, chainID: genesis.chainID,
             checkpointInterval: c.checkpointInterval, window: c.window, maxBatchTxs: c.maxBatchTransactions,
             maxBatchBytes: c.maxBatchBytes, batchDelayMs: c.batchDelayMs, viewChangeTimeoutMs: c.viewChangeTimeoutMs,
-            maxClockDriftMs: c.maxClockDriftMs)
+            maxClockDriftMs: c.maxClockDriftMs,
+            partialBatchDepth: partialBatchDepth)
         do {
             replica = try LedgerReplica(configuration: configuration, signer: Ed25519MessageSigner(key: signingKey))
         } catch {

@@ -53,7 +53,8 @@ public final class LedgerNode: Sendable {
         verifiedTransactions = VerifiedTransactionCache()
         driver = try ConsensusDriver(
             genesis: genesis, replicaID: home.validatorID, signingKey: home.key.signingKey, store: store, network: network,
-            verifiedTransactions: verifiedTransactions, logger: logger)
+            verifiedTransactions: verifiedTransactions, logger: logger,
+            partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth)
         admissions = AdmissionQueue(driver: driver)
     }
 

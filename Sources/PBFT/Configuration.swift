@@ -17,6 +17,12 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     public var maxBatchBytes: Int
     /// How long the primary waits with at least one pending request before cutting a smaller batch, ms.
     public var batchDelayMs: UInt64
+    /// While this many of the primary's proposals are still uncommitted, it holds a batch that is
+    /// not full past the batch delay and cuts it when one commits (see `Replica.tryPropose`).
+    public var partialBatchDepth: Int
+    /// The longest the primary holds an unproposed request for a fuller batch whatever the depth,
+    /// ms (at least `batchDelayMs`; below the pace check's floor so an honest primary never trips it).
+    public var maxBatchHoldMs: UInt64
     /// How long a backup waits for pending work to execute before it starts a view change, ms.
     public var viewChangeTimeoutMs: UInt64
     /// The longest view-change timeout after doubling, ms.
@@ -52,7 +58,8 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         maxPendingRequests: Int = PBFTLimits.defaultMaxPendingRequests,
         isPaceCheckEnabled: Bool? = nil, proposalLatencyFloorMs: UInt64? = nil, proposalLatencyCeilingMs: UInt64? = nil,
         viewStartGraceMs: UInt64? = nil, proposalLatencySlack: UInt64 = PBFTLimits.defaultProposalLatencySlack,
-        paceHistoryViews: Int = PBFTLimits.defaultPaceHistoryViews
+        paceHistoryViews: Int = PBFTLimits.defaultPaceHistoryViews,
+        partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth, maxBatchHoldMs: UInt64? = nil
     ) {
         self.replicaCount = replicaCount; self.replicaID = replicaID; self.chainID = chainID
         self.checkpointInterval = checkpointInterval; self.window = window
@@ -66,6 +73,9 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         self.viewStartGraceMs = viewStartGraceMs ?? derived.graceMs
         self.proposalLatencySlack = proposalLatencySlack
         self.paceHistoryViews = paceHistoryViews
+        self.partialBatchDepth = partialBatchDepth
+        let floor = self.proposalLatencyFloorMs
+        self.maxBatchHoldMs = maxBatchHoldMs ?? max(batchDelayMs, floor / PBFTLimits.defaultBatchHoldFloorDivisor)
         // Bounds derived from a genesis that leaves them no room turn the check off; bounds set
         // explicitly are checked by `validate()` instead.
         let allDerived = proposalLatencyFloorMs == nil && proposalLatencyCeilingMs == nil && viewStartGraceMs == nil
@@ -104,6 +114,9 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         guard paceHistoryViews >= 1, paceHistoryViews <= PBFTLimits.maxPaceHistoryViews else {
             return "paceHistoryViews \(paceHistoryViews) must be 1...\(PBFTLimits.maxPaceHistoryViews)"
         }
+        guard maxBatchHoldMs < proposalLatencyFloorMs else {
+            return "maxBatchHoldMs \(maxBatchHoldMs) must be below proposalLatencyFloorMs \(proposalLatencyFloorMs) (an honest primary's hold must not look slow)"
+        }
         return nil
     }
 
@@ -132,6 +145,12 @@ public struct ReplicaConfiguration: Hashable, Sendable {
                 "window \(window) must be a multiple of checkpointInterval \(checkpointInterval) and at most \(PBFTLimits.maxWindow)")
         }
         guard maxBatchTxs >= 1 else { throw .invalidConfiguration("maxBatchTxs must be at least 1") }
+        guard partialBatchDepth >= 1, partialBatchDepth <= PBFTLimits.maxPartialBatchDepth else {
+            throw .invalidConfiguration("partialBatchDepth \(partialBatchDepth) must be 1...\(PBFTLimits.maxPartialBatchDepth)")
+        }
+        guard maxBatchHoldMs >= batchDelayMs else {
+            throw .invalidConfiguration("maxBatchHoldMs \(maxBatchHoldMs) must be at least batchDelayMs \(batchDelayMs)")
+        }
         guard maxBatchBytes >= 1, maxBatchBytes <= PBFTLimits.maxBatchEncodedBytes else {
             throw .invalidConfiguration("maxBatchBytes \(maxBatchBytes) must be 1...\(PBFTLimits.maxBatchEncodedBytes)")
         }

@@ -48,4 +48,15 @@ public enum PBFTLimits {
     public static let maxPaceHistoryViews = 64
     /// The most slack a configuration may ask for.
     public static let maxProposalLatencySlack: UInt64 = 1_000
+    /// Default pipeline depth for batches that are not full. Under load the next batch gathers
+    /// what arrives while these commit. Measured with `scripts/bench --partial-batch-depth`:
+    /// 1–2 give the biggest batches (and the highest closed-loop peak), 3–4 the same peak within
+    /// noise and lower latency at mid load; unlimited (the old rule) gives many small batches
+    /// and the lowest peak.
+    public static let defaultPartialBatchDepth = 4
+    /// The most uncommitted partial batches a configuration may allow before holding.
+    public static let maxPartialBatchDepth = 64
+    /// The default longest hold is the pace check's floor divided by this (but at least the batch
+    /// delay): a quarter of the floor keeps an honest primary well inside the backups' bound.
+    public static let defaultBatchHoldFloorDivisor: UInt64 = 4
 }

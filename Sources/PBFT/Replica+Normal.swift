@@ -183,19 +183,21 @@ extension Replica {
     /// Hands committed batches to the driver strictly in sequence order.
     mutating func commitInOrder(_ ctx: inout Context<B>) {
         guard state.stateTransferTarget == nil else { return }
-        var progressed = false
+        var committed: [CommittedBatch<B>] = []
         while let next = state.lastCommitted.adding(1), let e = state.entries[next],
               let cert = e.certificate, let batch = e.committedBatch {
             state.lastCommitted = next
             if !batch.isNull { state.lastCommittedTimestampMs = max(state.lastCommittedTimestampMs, batch.timestampMilliseconds) }
             forgetRequests(in: batch)
-            ctx.emit(.commit(CommittedBatch(sequence: next, batch: batch, certificate: cert, proposer: primary(of: batch.view))))
-            progressed = true
+            committed.append(CommittedBatch(sequence: next, batch: batch, certificate: cert, proposer: primary(of: batch.view)))
         }
-        guard progressed else { return }
+        guard !committed.isEmpty else { return }
         if !state.isChangingView { state.viewChangeTimeoutMs = configuration.viewChangeTimeoutMs }
         restartViewChangeTimer(&ctx)
+        // The primary's next proposal goes out before the driver executes these batches, so the
+        // backups agree on it while the blocks are written.
         if isPrimary { tryPropose(&ctx) }
+        for c in committed { ctx.emit(.commit(c)) }
     }
 
     // MARK: catch-up

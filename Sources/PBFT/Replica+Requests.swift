@@ -65,18 +65,23 @@ extension Replica {
         }
     }
 
-    /// The primary proposes as many full batches as the window allows, and a partial one when
-    /// the batch delay has passed (`force`) or when nothing it proposed is still uncommitted.
+    /// The primary proposes as many full batches as the window allows. A batch that is not full
+    /// goes out when
+    /// - nothing the primary proposed is uncommitted (an idle pipeline sends a request at once,
+    ///   so latency at low load is one commit round trip), or
+    /// - the batch delay has passed since it began holding a request and fewer than
+    ///   `partialBatchDepth` of its proposals are uncommitted, or
+    /// - it has held a request for `maxBatchHoldMs`, whatever the depth.
     ///
-    /// The last rule is what keeps latency low at low load without giving up batching at high
-    /// load: an idle pipeline sends a request at once instead of holding it for the batch delay,
-    /// and while a batch is in flight new requests gather into the next one (so batches grow with
-    /// the load and the commit round trip, as in BFT-SMaRt's proposer).
-    mutating func tryPropose(_ ctx: inout Context<B>, force: Bool = false) {
+    /// The depth rule is what makes batches grow with the load: while a batch commits, new
+    /// requests gather into the next one, and a busier (slower) network commits less often with
+    /// bigger batches instead of keeping many small ones in flight, each paying the per-batch
+    /// costs (signatures, log writes, one block's index pages). The hold limit keeps an honest
+    /// primary far below the backups' pace bound however slow commits get.
+    mutating func tryPropose(_ ctx: inout Context<B>) {
         guard isPrimary, !state.isChangingView, state.stateTransferTarget == nil, !state.isProposing else { return }
         state.isProposing = true
         defer { state.isProposing = false }
-        var forced = force || state.nextSequence <= state.lastCommitted
         while true {
             guard let next = state.nextSequence.adding(1), inWindow(next) else { break }
             var chosen: [B.Request] = []
@@ -101,17 +106,36 @@ extension Replica {
                 cursor += 1
             }
             if chosen.count >= configuration.maxBatchTxs { full = true }
-            guard !chosen.isEmpty else { break }
-            guard full || forced else {
-                if !state.batchTimerRunning {
-                    state.batchTimerRunning = true
-                    ctx.emit(.setTimer(.batch, afterMilliseconds: configuration.batchDelayMs))
-                }
-                return
+            guard !chosen.isEmpty else {
+                state.batchHoldStartMs = nil
+                break
             }
-            forced = false
+            if !full {
+                let holdStart = state.batchHoldStartMs ?? ctx.now
+                state.batchHoldStartMs = holdStart
+                let held = ctx.now >= holdStart ? ctx.now - holdStart : 0
+                let uncommitted = state.nextSequence > state.lastCommitted ? state.nextSequence.rawValue - state.lastCommitted.rawValue : 0
+                let depthFree = uncommitted < UInt64(configuration.partialBatchDepth)
+                let due = uncommitted == 0 || held >= configuration.maxBatchHoldMs || (depthFree && held >= configuration.batchDelayMs)
+                guard due else {
+                    // Wake at the next moment a rule could fire; a commit wakes us sooner.
+                    let wait = depthFree ? configuration.batchDelayMs : configuration.maxBatchHoldMs
+                    armBatchTimer(due: holdStart.addingReportingOverflow(wait).partialValue, &ctx)
+                    return
+                }
+                // This batch takes every unproposed request, so nothing is held after it.
+                state.batchHoldStartMs = nil
+            }
             propose(chosen, at: next, &ctx)
         }
+    }
+
+    /// Arms the batch timer for `due` (re-arms it if it was set for another time).
+    private mutating func armBatchTimer(due: UInt64, _ ctx: inout Context<B>) {
+        if state.batchTimerRunning && state.batchTimerDueMs == due { return }
+        state.batchTimerRunning = true
+        state.batchTimerDueMs = due
+        ctx.emit(.setTimer(.batch, afterMilliseconds: due > ctx.now ? due - ctx.now : 1))
     }
 
     mutating func propose(_ requests: [B.Request], at seq: SequenceNumber, _ ctx: inout Context<B>) {

@@ -136,7 +136,7 @@ extension Replica {
         case .batch:
             guard state.batchTimerRunning else { return }
             state.batchTimerRunning = false
-            tryPropose(&ctx, force: true)
+            tryPropose(&ctx)
         case .viewChange:
             guard state.viewChangeTimerRunning else { return }
             state.viewChangeTimerRunning = false

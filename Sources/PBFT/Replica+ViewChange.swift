@@ -8,6 +8,7 @@ extension Replica {
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
         if state.batchTimerRunning { state.batchTimerRunning = false; ctx.emit(.cancelTimer(.batch)) }
+        state.batchHoldStartMs = nil
         if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.inFlight.removeAll()
         state.proposeCursor = state.pendingHead

@@ -65,6 +65,10 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
 
     // Timers.
     var batchTimerRunning = false
+    /// When the batch timer is due (the deadline it was armed for), while it runs.
+    var batchTimerDueMs: UInt64 = 0
+    /// Since when the primary has held an unproposed request (`nil`: it holds none).
+    var batchHoldStartMs: UInt64?
     var viewChangeTimerRunning = false
     var retransmitTimerRunning = false
     var viewChangeTimeoutMs: UInt64

@@ -59,6 +59,16 @@ final class NodeHomeTests: XCTestCase {
         try Data("{\"p2p_listen\":\"127.0.0.1:1\",\"rpc_listen\":\"127.0.0.1:2\",\"db_path\":\"d\",\"genesis_file\":\"genesis.json\",\"key_file\":\"node_key.json\",\"log_level\":\"loud\"}".utf8)
             .write(to: URL(fileURLWithPath: home + "/config.json"))
         XCTAssertThrowsError(try NodeHome.load(home)) { XCTAssertTrue("\($0)".contains("log_level"), "\($0)") }
+        // The batching depth is bounded; a good one is read back.
+        let withDepth = { (depth: Int) in
+            Data("{\"p2p_listen\":\"127.0.0.1:1\",\"rpc_listen\":\"127.0.0.1:2\",\"db_path\":\"d\",\"genesis_file\":\"genesis.json\",\"key_file\":\"node_key.json\",\"log_level\":\"info\",\"partial_batch_depth\":\(depth)}".utf8)
+        }
+        for bad in [0, 65] {
+            try withDepth(bad).write(to: URL(fileURLWithPath: home + "/config.json"))
+            XCTAssertThrowsError(try NodeHome.load(home)) { XCTAssertTrue("\($0)".contains("partial_batch_depth \(bad) must be 1...64"), "\($0)") }
+        }
+        try withDepth(2).write(to: URL(fileURLWithPath: home + "/config.json"))
+        XCTAssertEqual(try NodeConfig.load(path: home + "/config.json").partialBatchDepth, 2)
         // A key that belongs to no validator.
         let other = result.homes[1]
         try NodeKey.generate().write(path: other + "/node_key.json")

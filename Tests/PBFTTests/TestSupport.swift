@@ -92,11 +92,14 @@ struct Cluster {
     var filter: (Int, Int, TMessage) -> Bool = { _, _, _ in true }
 
     /// `paceCheck: false` leaves only the view-change timer (for tests of that timer's own rules).
-    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, retransmitMs: UInt64 = 100_000, start: Bool = true, paceCheck: Bool = true) {
+    /// `configure` changes every replica's configuration before it is built.
+    init(n: Int = 4, k: UInt64 = 4, window: UInt64 = 8, retransmitMs: UInt64 = 100_000, start: Bool = true, paceCheck: Bool = true,
+         configure: (inout ReplicaConfiguration) -> Void = { _ in }) {
         replicas = (0..<n).map {
             var config = testConfig($0, n: n, k: k, window: window)
             config.retransmitIntervalMs = retransmitMs
             config.isPaceCheckEnabled = paceCheck
+            configure(&config)
             return try! Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID($0)))
         }
         verifier = MessageVerifier(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: n), checkBatch: { _ in .valid })
