@@ -91,6 +91,19 @@ public enum RPCEncoding {
         ])
     }
 
+    /// A block for a `detail: "hashes"` subscription: the same shape as `encode(_: Block)`, but each
+    /// transaction is only `{"hash"}` and `receipts` lists only the failed ones (a success is implied).
+    /// A block of 1,000 transfers is ~70 KB instead of ~0.5 MB, and far cheaper to build.
+    public static func encodeHashes(_ block: Block) -> JSONValue {
+        .object([
+            ("hash", .string(block.hash.hex)), ("header", encode(block.header)),
+            ("txs", .array(block.transactions.map { .object([("hash", .string($0.hash.hex))]) })),
+            ("receipts", .array(block.receipts.compactMap { r in
+                if case .success = r.status { nil } else { encode(r) }
+            })),
+        ])
+    }
+
     /// The `commit` result.
     public static func encode(_ c: CommitInfo) -> JSONValue {
         .object([

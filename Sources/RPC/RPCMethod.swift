@@ -10,7 +10,7 @@ public enum RPCMethod {
     ]
     /// Methods only available on the WebSocket endpoint.
     public static let webSocketOnly: [String: [String]] = [
-        "subscribe": ["query", "from_height"], "unsubscribe": ["subscription"], "unsubscribe_all": [],
+        "subscribe": ["query", "from_height", "detail"], "unsubscribe": ["subscription"], "unsubscribe_all": [],
     ]
     /// The HTTP method names, sorted.
     public static let httpNames: [String] = parameterOrder.keys.sorted()

@@ -9,7 +9,8 @@ import Synchronization
 /// fills up gets a final `{"type":"dropped","reason":"slow"}` notification and is disconnected.
 final class WebSocketSession: RPCMethodExtension, Sendable {
     private enum Query: Sendable {
-        case blocks(fromHeight: UInt64?)
+        /// `hashesOnly`: each block carries its transactions' hashes and only its failed receipts.
+        case blocks(fromHeight: UInt64?, hashesOnly: Bool)
         case transaction(Digest)
     }
 
@@ -91,7 +92,14 @@ final class WebSocketSession: RPCMethodExtension, Sendable {
         let query: Query
         switch try params.requiredString("query", "\"blocks\" or \"tx\"") {
         case "blocks", "block", "new_blocks":
-            query = .blocks(fromHeight: try params.uint64("from_height"))
+            let hashesOnly: Bool
+            switch try params.string("detail") ?? "full" {
+            case "full": hashesOnly = false
+            case "hashes": hashesOnly = true
+            case let other:
+                throw .invalidParams("unknown detail \"\(other.prefix(40))\"; use \"full\" (whole transactions and receipts) or \"hashes\" (transaction hashes and failed receipts)")
+            }
+            query = .blocks(fromHeight: try params.uint64("from_height"), hashesOnly: hashesOnly)
         case "tx":
             query = .transaction(try params.digest("hash", "the transaction hash to watch"))
         case let other:
@@ -118,7 +126,7 @@ final class WebSocketSession: RPCMethodExtension, Sendable {
             for (id, query) in s.pending where !s.isClosed {
                 s.subscriptions[id] = Task { [self] in
                     switch query {
-                    case let .blocks(from): await self.streamBlocks(id: id, from: from)
+                    case let .blocks(from, hashesOnly): await self.streamBlocks(id: id, from: from, hashesOnly: hashesOnly)
                     case let .transaction(hash): await self.watchTransaction(id: id, hash: hash)
                     }
                 }
@@ -136,13 +144,14 @@ final class WebSocketSession: RPCMethodExtension, Sendable {
         ]).serialized()
     }
 
-    private func blockNotification(_ id: String, _ block: Block) -> String {
-        notification(id, .object([("type", .string("block")), ("block", RPCEncoding.encode(block))]))
+    private func blockNotification(_ id: String, _ block: Block, hashesOnly: Bool) -> String {
+        let body = hashesOnly ? RPCEncoding.encodeHashes(block) : RPCEncoding.encode(block)
+        return notification(id, .object([("type", .string("block")), ("block", body)]))
     }
 
     /// Blocks in height order with no gaps or repeats: first the store from `from` up to the head (waiting for room,
     /// since the client reads at its own pace), then live; a gap in the live feed is filled from the store.
-    private func streamBlocks(id: String, from: UInt64?) async {
+    private func streamBlocks(id: String, from: UInt64?, hashesOnly: Bool) async {
         let feed = backend.subscribeBlocks(buffer: RPCLimits.eventBufferPerSubscription)
         defer { feed.cancel() }
         var next: UInt64
@@ -151,7 +160,7 @@ final class WebSocketSession: RPCMethodExtension, Sendable {
             while !Task.isCancelled {
                 guard let head = try? await backend.latestHeight(), next <= head.rawValue else { break }
                 guard let block = try? await backend.block(at: Height(next)) else { break }
-                guard await outbox.waitForRoom(), send(blockNotification(id, block)) else { return }
+                guard await outbox.waitForRoom(), send(blockNotification(id, block, hashesOnly: hashesOnly)) else { return }
                 next += 1
             }
         } else {
@@ -164,10 +173,10 @@ final class WebSocketSession: RPCMethodExtension, Sendable {
             if h < next { continue }
             while next < h {
                 guard let missed = try? await backend.block(at: Height(next)) else { break }
-                guard deliverLive(id, blockNotification(id, missed)) else { return }
+                guard deliverLive(id, blockNotification(id, missed, hashesOnly: hashesOnly)) else { return }
                 next += 1
             }
-            guard deliverLive(id, blockNotification(id, block)) else { return }
+            guard deliverLive(id, blockNotification(id, block, hashesOnly: hashesOnly)) else { return }
             next = h &+ 1
         }
     }

@@ -8,14 +8,14 @@ import NIOWebSocket
 /// A WebSocket client of one node's `/websocket` endpoint subscribed to `blocks` from a given height: it hands every
 /// complete text message, with the instant it arrived, to `onMessage` on the channel's event loop.
 enum BlockSubscriber {
-    /// Connects, upgrades, and sends `subscribe {"query":"blocks","from_height":H}`; the future completes once the
+    /// Connects, upgrades, and sends `subscribe {"query":"blocks","from_height":H,"detail":"hashes"}`; the future completes once the
     /// upgrade is done (the subscription's notifications then flow to `onMessage`, `onClose` runs when it ends).
     static func connect(
         host: String, port: Int, fromHeight: UInt64, on loop: any EventLoop,
         onMessage: @escaping @Sendable ([UInt8], UInt64) -> Void, onClose: @escaping @Sendable (String) -> Void
     ) -> EventLoopFuture<any Channel> {
         let upgraded = loop.makePromise(of: Void.self)
-        let subscribe = #"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"\#(fromHeight)"}}"#
+        let subscribe = #"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"\#(fromHeight)","detail":"hashes"}}"#
         let connected = ClientBootstrap(group: loop)
             .connectTimeout(.milliseconds(BenchLimits.connectTimeoutMs))
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)

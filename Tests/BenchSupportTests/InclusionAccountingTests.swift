@@ -44,6 +44,18 @@ final class InclusionAccountingTests: XCTestCase {
         XCTAssertEqual(failed, [.init(transactionHash: [UInt8](repeating: 0x0f, count: 32), reason: "wrong nonce: expected 1, got 2")])
     }
 
+    func testHashesDetailBlockReadsTheSame() throws {
+        // The `"detail":"hashes"` shape the load generator subscribes with: hashes only, failed receipts only.
+        let a = String(repeating: "ab", count: 32), b = String(repeating: "0f", count: 32)
+        let text = #"{"jsonrpc":"2.0","method":"subscription","params":{"subscription":"1","result":{"type":"block","block":"#
+            + #"{"hash":"\#(String(repeating: "11", count: 32))","header":{"height":"43","prev_hash":"00","tx_count":2},"#
+            + #""txs":[{"hash":"\#(a)"},{"hash":"\#(b)"}],"#
+            + #""receipts":[{"tx_hash":"\#(b)","index":1,"status":"failed","reason":"insufficient balance"}]}}}}"#
+        XCTAssertEqual(BlockNotification.parse(Array(text.utf8)), .block(
+            height: 43, transactionHashes: [[UInt8](repeating: 0xab, count: 32), [UInt8](repeating: 0x0f, count: 32)],
+            failed: [.init(transactionHash: [UInt8](repeating: 0x0f, count: 32), reason: "insufficient balance")]))
+    }
+
     func testEmptyBlocksDropsAndOtherMessagesAreTold() {
         let empty = #"{"jsonrpc":"2.0","method":"subscription","params":{"subscription":"1","result":{"type":"block","block":{"hash":"00","header":{"height":"7"},"txs":[],"receipts":[]}}}}"#
         XCTAssertEqual(BlockNotification.parse(Array(empty.utf8)), .block(height: 7, transactionHashes: [], failed: []))

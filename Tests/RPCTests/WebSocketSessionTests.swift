@@ -46,6 +46,30 @@ final class WebSocketSessionTests: XCTestCase {
         session.cancelSubscriptions()
     }
 
+    func testHashesDetailSendsTransactionHashesOnlyAndRefusesUnknownDetail() async throws {
+        let backend = FakeBackend()
+        let tx = Fixture.transfer(nonce: 0)
+        backend.commitBlock([tx])
+        let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
+        await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"1","detail":"hashes"}}"#)
+        let messages = await read(session, count: 2)
+        let result = try XCTUnwrap((messages.last?["params"] as? [String: Any])?["result"] as? [String: Any])
+        let block = try XCTUnwrap(result["block"] as? [String: Any])
+        let txs = try XCTUnwrap(block["txs"] as? [[String: Any]])
+        XCTAssertEqual(txs.count, 1)
+        XCTAssertEqual(txs.first?.keys.sorted(), ["hash"], "only the hash")
+        XCTAssertEqual(txs.first?["hash"] as? String, tx.hash.hex)
+        XCTAssertEqual((block["receipts"] as? [Any])?.count, 0, "successes are implied")
+        XCTAssertEqual(blockHeight(messages.last!), "1")
+        session.cancelSubscriptions()
+
+        let other = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
+        await other.receive(#"{"jsonrpc":"2.0","id":2,"method":"subscribe","params":{"query":"blocks","detail":"everything"}}"#)
+        let refused = await read(other, count: 1)
+        let error = try XCTUnwrap(refused.first?["error"] as? [String: Any])
+        XCTAssertTrue((error["message"] as? String ?? "").contains("unknown detail"), "\(error)")
+    }
+
     func testTransactionSubscriptionNotifiesOnceWhenCommitted() async throws {
         let backend = FakeBackend()
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
