@@ -79,6 +79,7 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         // Bounds derived from a genesis that leaves them no room turn the check off; bounds set
         // explicitly are checked by `validate()` instead.
         let allDerived = proposalLatencyFloorMs == nil && proposalLatencyCeilingMs == nil && viewStartGraceMs == nil
+            && maxBatchHoldMs == nil
             && proposalLatencySlack == PBFTLimits.defaultProposalLatencySlack && paceHistoryViews == PBFTLimits.defaultPaceHistoryViews
         self.isPaceCheckEnabled = true
         self.isPaceCheckEnabled = isPaceCheckEnabled ?? (!allDerived || paceRelationProblem == nil)

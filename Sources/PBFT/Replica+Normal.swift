@@ -194,10 +194,11 @@ extension Replica {
         guard !committed.isEmpty else { return }
         if !state.isChangingView { state.viewChangeTimeoutMs = configuration.viewChangeTimeoutMs }
         restartViewChangeTimer(&ctx)
-        // The primary's next proposal goes out before the driver executes these batches, so the
-        // backups agree on it while the blocks are written.
-        if isPrimary { tryPropose(&ctx) }
+        // The commits go first: emitting the next PRE-PREPARE ahead of them was measured to halve a
+        // restarted node's catch-up (its state-transfer target fell short of the head), for no
+        // measurable gain at the peak.
         for c in committed { ctx.emit(.commit(c)) }
+        if isPrimary { tryPropose(&ctx) }
     }
 
     // MARK: catch-up

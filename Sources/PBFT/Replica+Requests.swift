@@ -120,7 +120,8 @@ extension Replica {
                 guard due else {
                     // Wake at the next moment a rule could fire; a commit wakes us sooner.
                     let wait = depthFree ? configuration.batchDelayMs : configuration.maxBatchHoldMs
-                    armBatchTimer(due: holdStart.addingReportingOverflow(wait).partialValue, &ctx)
+                    let (due, overflow) = holdStart.addingReportingOverflow(wait)
+                    armBatchTimer(due: overflow ? UInt64.max : due, &ctx)
                     return
                 }
                 // This batch takes every unproposed request, so nothing is held after it.

@@ -93,6 +93,12 @@ final class BatchingTests: XCTestCase {
         check({ $0.partialBatchDepth = PBFTLimits.maxPartialBatchDepth + 1 }, "partialBatchDepth")
         check({ $0.maxBatchHoldMs = 5 }, "maxBatchHoldMs 5 must be at least batchDelayMs")
         check({ $0.maxBatchHoldMs = 600 }, "must be below proposalLatencyFloorMs")
+        // Given at init, a hold at the pace floor is an error, not a reason to switch the pace check off.
+        let explicit = ReplicaConfiguration(
+            replicaCount: 4, replicaID: ReplicaID(0), chainID: testChain, batchDelayMs: 10, viewChangeTimeoutMs: 1_000,
+            maxBatchHoldMs: 600)
+        XCTAssertTrue(explicit.isPaceCheckEnabled)
+        XCTAssertThrowsError(try explicit.validate()) { XCTAssertTrue("\($0)".contains("below proposalLatencyFloorMs"), "\($0)") }
         var fine = testConfig(0)
         fine.partialBatchDepth = 3
         fine.maxBatchHoldMs = 599
