@@ -12,9 +12,7 @@ extension LedgerStore {
     @discardableResult
     public func apply(_ execution: BlockExecution, certificate: [UInt8]?) throws(StoreError) -> ApplyOutcome {
         try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> ApplyOutcome in
-            try db.writeTransaction { () throws(StoreError) -> ApplyOutcome in
-                try Self.apply(execution, certificate: certificate, in: db)
-            }
+            try applyCommitting([(execution, certificate)], in: db)[0]
         }
     }
 
@@ -25,11 +23,8 @@ extension LedgerStore {
         try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> [ApplyOutcome] in
             var outcomes: [ApplyOutcome] = []
             outcomes.reserveCapacity(executions.count)
-            for (execution, certificate) in executions {
-                let outcome = try db.writeTransaction { () throws(StoreError) -> ApplyOutcome in
-                    try Self.apply(execution, certificate: certificate, in: db)
-                }
-                outcomes.append(outcome)
+            for step in executions {
+                outcomes.append(try applyCommitting([step], in: db)[0])
             }
             return outcomes
         }
@@ -42,15 +37,43 @@ extension LedgerStore {
     public func applyAtomically(_ executions: [(BlockExecution, certificate: [UInt8]?)]) throws(StoreError) -> [ApplyOutcome] {
         if executions.isEmpty { return [] }
         return try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> [ApplyOutcome] in
-            try db.writeTransaction { () throws(StoreError) -> [ApplyOutcome] in
-                var outcomes: [ApplyOutcome] = []
-                outcomes.reserveCapacity(executions.count)
-                for (execution, certificate) in executions {
-                    outcomes.append(try Self.apply(execution, certificate: certificate, in: db))
-                }
-                return outcomes
+            try applyCommitting(executions, in: db)
+        }
+    }
+
+    /// Applies `executions` in one SQLite transaction together with the next slice of a sealed
+    /// index batch (when some block is new), then, after the commit, records the new blocks'
+    /// index entries in memory. Called with the writer lock held.
+    private func applyCommitting(
+        _ executions: [(BlockExecution, certificate: [UInt8]?)], in db: SQLiteDatabase
+    ) throws(StoreError) -> [ApplyOutcome] {
+        let flush = deferred.withLock { $0.flush }
+        let outcomes = try db.writeTransaction { () throws(StoreError) -> [ApplyOutcome] in
+            var outcomes: [ApplyOutcome] = []
+            outcomes.reserveCapacity(executions.count)
+            for (execution, certificate) in executions {
+                outcomes.append(try Self.apply(execution, certificate: certificate, in: db))
+            }
+            if let flush, outcomes.contains(.applied) {
+                try Self.writeSlice(of: flush, in: db)
+            }
+            return outcomes
+        }
+        guard outcomes.contains(.applied) else { return outcomes }
+        deferred.withLock { (index: inout DeferredIndex) in
+            if flush != nil { index.sliceCommitted() }
+            for (position, outcome) in outcomes.enumerated() where outcome == .applied {
+                Self.record(executions[position].0.block, in: &index)
+            }
+            index.sealIfDue()
+        }
+        accountCache.withLock { (cache: inout AccountCache) in
+            for (position, outcome) in outcomes.enumerated() where outcome == .applied {
+                let execution = executions[position].0
+                cache.applied(execution.changedAccounts, at: execution.block.header.height.rawValue)
             }
         }
+        return outcomes
     }
 
     /// Stores (or replaces) the commit certificate of the block at `height`.

@@ -77,15 +77,31 @@ extension LedgerStore {
 
     /// The committed transaction with `hash`, its receipt and position, or `nil`.
     public func transaction(hash: Digest) throws(StoreError) -> StoredTransaction? {
-        try read { (db) throws(StoreError) -> StoredTransaction? in
-            // The earliest occurrence: a later copy of the same transaction can only have failed.
-            let s = try db.statement(
-                "SELECT height, idx, raw, receipt FROM transactions WHERE hash_key = ? AND hash = ? ORDER BY id LIMIT 1")
-            defer { s.reset() }
-            try s.bind(1, IndexKey.of(hash))
-            try s.bind(2, hash)
-            guard try s.step() else { return nil }
-            return try Self.storedTransaction(s)
+        let key = IndexKey.of(hash)
+        // Memory first, then the tables: entries leave memory only after the tables hold them.
+        let recent = deferred.withLock { $0.ids(.hash, key: key) }
+        return try read { (db) throws(StoreError) -> StoredTransaction? in
+            try db.readTransaction { () throws(StoreError) -> StoredTransaction? in
+                // The earliest occurrence: a later copy of the same transaction can only have failed.
+                let s = try db.statement("""
+                    SELECT t.height, t.idx, t.raw, t.receipt, t.id FROM tx_by_hash x JOIN transactions t ON t.id = x.id
+                    WHERE x.key = ? AND t.hash = ? ORDER BY x.id LIMIT 1
+                    """)
+                defer { s.reset() }
+                try s.bind(1, key)
+                try s.bind(2, hash)
+                let indexed = try s.step() ? (id: s.int64(4), tx: try Self.storedTransaction(s)) : nil
+                let byID = try db.statement(
+                    "SELECT height, idx, raw, receipt FROM transactions WHERE id = ? AND hash = ?")
+                defer { byID.reset() }
+                for id in recent where id < indexed?.id ?? .max {
+                    byID.reset()
+                    try byID.bind(1, id)
+                    try byID.bind(2, hash)
+                    if try byID.step() { return try Self.storedTransaction(byID) }
+                }
+                return indexed?.tx
+            }
         }
     }
 
@@ -100,14 +116,28 @@ extension LedgerStore {
     /// the pure executor without touching the database mid-execution:
     /// `StateTransition.execute(batch:…, accounts: try store.accounts(for: keys))`.
     public func accounts(for keys: some Sequence<PublicKey>) throws(StoreError) -> AccountState {
-        try read { (db) throws(StoreError) -> AccountState in
-            try db.readTransaction { () throws(StoreError) -> AccountState in
-                var found: [Account] = []
-                var seen = Set<PublicKey>()
-                for key in keys where seen.insert(key).inserted {
-                    if let account = try Self.loadAccount(db, key) { found.append(account) }
+        // The cache lock is held throughout, so no block's changes reach the cache meanwhile; the
+        // cache is used only when it is at the height of this read's snapshot.
+        try accountCache.withLock { (cache: inout AccountCache) throws(StoreError) -> AccountState in
+            try read { (db) throws(StoreError) -> AccountState in
+                try db.readTransaction { () throws(StoreError) -> AccountState in
+                    guard let head = try db.queryInt64("SELECT max(height) FROM blocks") else {
+                        throw .invalidStoredData(what: "chain", detail: "no blocks at all, not even genesis")
+                    }
+                    let height = UInt64(bitPattern: head)
+                    var found: [PublicKey: Account] = [:]
+                    var loaded: [Account] = []
+                    for key in keys where found[key] == nil {
+                        if let account = cache.account(key, at: height) {
+                            found[key] = account
+                        } else if let account = try Self.loadAccount(db, key) {
+                            found[key] = account
+                            loaded.append(account)
+                        }
+                    }
+                    cache.remember(loaded, at: height)
+                    return AccountState(accounts: Array(found.values))
                 }
-                return AccountState(accounts: found)
             }
         }
     }
@@ -148,19 +178,42 @@ extension LedgerStore {
                 cursor = Int64(bitPattern: before.height.rawValue << StoreLimits.transactionIndexBits | UInt64(before.index))
             }
         }
+        let kind: DeferredIndex.Kind = column == "sender" ? .sender : .recipient
+        let indexKey = IndexKey.of(key)
+        // Memory first, then the tables: entries leave memory only after the tables hold them.
+        let recent = deferred.withLock { $0.ids(kind, key: indexKey) }
         return try read { (db) throws(StoreError) -> [StoredTransaction] in
-            let s = try db.statement("""
-                SELECT height, idx, raw, receipt FROM transactions
-                WHERE \(column)_key = ? AND \(column) = ? AND id < ? ORDER BY id DESC LIMIT ?
-                """)
-            defer { s.reset() }
-            try s.bind(1, IndexKey.of(key))
-            try s.bind(2, key)
-            try s.bind(3, cursor)
-            try s.bind(4, Int64(limit))
-            var out: [StoredTransaction] = []
-            while try s.step() { out.append(try Self.storedTransaction(s)) }
-            return out
+            try db.readTransaction { () throws(StoreError) -> [StoredTransaction] in
+                var found: [(id: Int64, tx: StoredTransaction)] = []
+                let byID = try db.statement(
+                    "SELECT height, idx, raw, receipt FROM transactions WHERE id = ? AND \(column) = ?")
+                defer { byID.reset() }
+                for id in recent.reversed() where id < cursor {
+                    byID.reset()
+                    try byID.bind(1, id)
+                    try byID.bind(2, key)
+                    if try byID.step() {
+                        found.append((id, try Self.storedTransaction(byID)))
+                        if found.count == limit { break }
+                    }
+                }
+                let s = try db.statement("""
+                    SELECT t.height, t.idx, t.raw, t.receipt, t.id FROM \(kind.table) x JOIN transactions t ON t.id = x.id
+                    WHERE x.key = ? AND t.\(column) = ? AND x.id < ? ORDER BY x.id DESC LIMIT ?
+                    """)
+                defer { s.reset() }
+                try s.bind(1, indexKey)
+                try s.bind(2, key)
+                try s.bind(3, cursor)
+                try s.bind(4, Int64(limit))
+                let fromMemory = Set(found.map(\.id))
+                while try s.step() {
+                    let id = s.int64(4)
+                    if !fromMemory.contains(id) { found.append((id, try Self.storedTransaction(s))) }
+                }
+                found.sort { $0.id > $1.id }
+                return found.prefix(limit).map(\.tx)
+            }
         }
     }
 

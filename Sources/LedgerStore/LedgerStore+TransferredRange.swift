@@ -26,11 +26,20 @@ extension LedgerStore {
     ) throws(StoreError) -> Int {
         if executions.isEmpty { return 0 }
         return try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> Int in
-            try db.writeTransaction { () throws(StoreError) -> Int in
+            // The range's index entries and everything still in memory go to the tables in this
+            // transaction, sorted: one pass over the index pages for the whole range.
+            let index = deferred.withLock { $0 }
+            let last = executions[executions.count - 1].0.block.header.height.rawValue
+            let count = try db.writeTransaction { () throws(StoreError) -> Int in
                 try Self.insertRange(executions, in: db)
                 if let checkpoint { try Self.insertCheckpoint(checkpoint, in: db) }
+                try Self.writeEverything(index, extra: Self.entries(of: executions.lazy.map(\.0.block)),
+                                         through: last, in: db)
                 return executions.count
             }
+            deferred.withLock { $0.everythingWritten(through: last) }
+            accountCache.withLock { $0.reset(at: last) }
+            return count
         }
     }
 

@@ -26,10 +26,18 @@ public final class LedgerStore: Sendable {
 
     let writer: Mutex<SQLiteDatabase>
     let reader: Mutex<SQLiteDatabase>
+    /// Lookup-index entries not yet in the index tables. Changed only with `writer` held (lock
+    /// order: `writer`, then `deferred`); readers copy what they need out of it.
+    let deferred: Mutex<DeferredIndex>
+    /// Committed accounts in memory (lock order: `writer`, then `accountCache`, then `reader`).
+    let accountCache: Mutex<AccountCache>
 
     private init(path: String, identity: ChainIdentity, configuration: StoreConfiguration,
-        writer: consuming sending SQLiteDatabase, reader: consuming sending SQLiteDatabase)
+        writer: consuming sending SQLiteDatabase, reader: consuming sending SQLiteDatabase,
+        deferred: DeferredIndex)
     {
+        self.deferred = Mutex(deferred)
+        self.accountCache = Mutex(AccountCache(capacity: configuration.accountCacheCapacity))
         self.path = path
         self.chainID = identity.chainID
         self.genesisHash = identity.genesisHash
@@ -46,10 +54,12 @@ public final class LedgerStore: Sendable {
         let writer = try SQLiteDatabase(
             path: path, readOnly: false, create: true, busyTimeoutMs: configuration.busyTimeoutMs)
         try prepareWriter(writer, path: path, identity: identity, configuration: configuration)
+        let deferred = try loadDeferredIndex(writer, configuration: configuration)
         let reader = try SQLiteDatabase(
             path: path, readOnly: true, create: false, busyTimeoutMs: configuration.busyTimeoutMs)
         try reader.execute("PRAGMA cache_size=-\(max(configuration.cacheSizeKiB / 4, 1))")
-        return LedgerStore(path: path, identity: identity, configuration: configuration, writer: writer, reader: reader)
+        return LedgerStore(path: path, identity: identity, configuration: configuration, writer: writer, reader: reader,
+                           deferred: deferred)
     }
 
     /// Closes both connections. Later calls throw `.closed`. Also happens when the store is released.

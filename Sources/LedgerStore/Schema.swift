@@ -82,6 +82,21 @@ enum Schema {
             );
             CREATE INDEX consensus_log_by_seq ON consensus_log (seq);
             """),
+        // The lookup indexes become tables written in sorted batches (`DeferredIndex`): random-key
+        // SQLite indexes maintained with every block rewrote most of their pages at each commit.
+        // meta.indexed_through: every transaction of a block at or below it is in the three tables.
+        Migration(version: 2, sql: """
+            CREATE TABLE tx_by_hash (key INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+            CREATE TABLE tx_by_sender (key INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+            CREATE TABLE tx_by_recipient (key INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+            INSERT INTO tx_by_hash (key, id) SELECT hash_key, id FROM transactions ORDER BY hash_key, id;
+            INSERT INTO tx_by_sender (key, id) SELECT sender_key, id FROM transactions ORDER BY sender_key, id;
+            INSERT INTO tx_by_recipient (key, id) SELECT recipient_key, id FROM transactions ORDER BY recipient_key, id;
+            DROP INDEX transactions_by_hash;
+            DROP INDEX transactions_by_sender;
+            DROP INDEX transactions_by_recipient;
+            INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_through', (SELECT coalesce(max(height), 0) FROM blocks));
+            """),
     ]
 
     /// Meta keys.
@@ -89,5 +104,6 @@ enum Schema {
         static let schemaVersion = "schema_version"
         static let chainID = "chain_id"
         static let genesisHash = "genesis_hash"
+        static let indexedThrough = "indexed_through"
     }
 }
