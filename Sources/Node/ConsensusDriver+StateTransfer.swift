@@ -158,6 +158,7 @@ extension ConsensusDriver {
             "blocks_per_s": "\(Int(Double(progress.blocks) / seconds))",
             "txs_per_s": "\(Int(Double(progress.transactions) / seconds))",
             "anchored_blocks": "\(progress.anchoredBlocks)", "signatures_checked": "\(progress.signaturesChecked)",
+            "dropped_live_messages": "\(droppedDuringTransfer.exchange(0, ordering: .relaxed))",
             "refused_ranges": "\(donors.refusals)",
         ])
         donors.reset()

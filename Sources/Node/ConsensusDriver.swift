@@ -45,6 +45,8 @@ public actor ConsensusDriver {
     var donors = TransferDonors()
     /// Set while the transfer task runs (read by the peer workers without an actor hop).
     nonisolated let transferRunning = Atomic<Bool>(false)
+    /// Live messages the peer workers dropped during the current transfer (logged at its end).
+    nonisolated let droppedDuringTransfer = Atomic<Int>(0)
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,

@@ -7,4 +7,11 @@ extension Message {
     public static func isCommittedBatch(encoded bytes: some Collection<UInt8>) -> Bool {
         bytes.first == WireKind.committedBatch.rawValue
     }
+
+    /// Whether `bytes` is a PRE-PREPARE (type byte alone). A node in state transfer drops those
+    /// too: their batches would cost every transaction's signature check, while the blocks they
+    /// order come by state transfer, or after it by retransmission.
+    public static func isPrePrepare(encoded bytes: some Collection<UInt8>) -> Bool {
+        bytes.first == WireKind.prePrepare.rawValue
+    }
 }
