@@ -13,6 +13,11 @@ public struct AccountState: AccountLookup, Hashable, Sendable {
         self.accounts = map
     }
 
+    /// A state holding `accounts`, already keyed (each value's `publicKey` must be its key).
+    public init(keyed accounts: [PublicKey: Account]) {
+        self.accounts = accounts
+    }
+
     /// The account with `key`, if any.
     public func account(_ key: PublicKey) -> Account? { accounts[key] }
 

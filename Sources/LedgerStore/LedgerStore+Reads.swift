@@ -136,7 +136,7 @@ extension LedgerStore {
                         }
                     }
                     cache.remember(loaded, at: height)
-                    return AccountState(accounts: Array(found.values))
+                    return AccountState(keyed: found)
                 }
             }
         }

@@ -403,10 +403,12 @@ public actor ConsensusDriver {
     /// Executes `batch` on top of `previous` against the store's accounts and applies it.
     static func apply(_ batch: Batch, proposer: ReplicaID, certificate: [UInt8], previous: BlockHeader,
                       store: LedgerStore) throws(StoreError) -> Block {
-        var keys = Set<PublicKey>()
+        // `accounts(for:)` skips repeated keys itself.
+        var keys: [PublicKey] = []
+        keys.reserveCapacity(batch.transactions.count * 2)
         for tx in batch.transactions {
-            keys.insert(tx.sender)
-            keys.insert(tx.recipient.publicKey)
+            keys.append(tx.sender)
+            keys.append(tx.recipient.publicKey)
         }
         let snapshot = try store.accounts(for: keys)
         let execution = StateTransition.execute(batch: batch, previous: previous, proposer: proposer, accounts: snapshot)
