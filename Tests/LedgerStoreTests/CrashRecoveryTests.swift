@@ -14,6 +14,8 @@ final class CrashRecoveryTests: XCTestCase {
     static let childEnvironmentKey = "LEDGER_STORE_CRASH_CHILD"
     static let childTest = "LedgerStoreTests.CrashRecoveryTests/testCrashChildWritesBlocksUntilKilled"
     static let txPerBlock = 200
+    /// The child's store: index entries sealed every 500 transactions and written over 3 commits.
+    static let childConfiguration = StoreConfiguration(indexBatchTransactions: 500, indexFlushSlices: 3)
 
     /// In the child (the environment variable names a database): continue the deterministic chain
     /// from the stored head and apply blocks until killed. Stops by itself after 10 000 blocks or
@@ -21,7 +23,8 @@ final class CrashRecoveryTests: XCTestCase {
     func testCrashChildWritesBlocksUntilKilled() throws {
         guard let path = ProcessInfo.processInfo.environment[Self.childEnvironmentKey] else { return }
         var chain = ChainBuilder()
-        let store = try LedgerStore.open(path: path, genesis: chain.genesis)
+        // Small index batches: a kill lands with entries in memory, mid-flush or just after one.
+        let store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: Self.childConfiguration)
         let stored = try store.head().height.rawValue
         while chain.previous.height.rawValue < stored { chain.next(txCount: Self.txPerBlock) }
         let started = Date()
@@ -86,10 +89,22 @@ final class CrashRecoveryTests: XCTestCase {
             let expected = chain.next(txCount: Self.txPerBlock)
             let block = try XCTUnwrap(store.block(at: Height(h)), "round \(round): block \(h) missing below head \(head.height)")
             XCTAssertEqual(block, expected.block, "round \(round): block \(h)")
+            // Every transaction of the prefix is found by hash (index tables or the rebuilt memory part).
+            for (i, tx) in expected.block.transactions.enumerated() where i % 20 == 0 || i == Self.txPerBlock - 1 {
+                let found = try store.transaction(hash: tx.hash)
+                XCTAssertEqual(found?.height, Height(h), "round \(round): block \(h) tx \(i) by hash")
+                XCTAssertEqual(found?.index, UInt32(i), "round \(round): block \(h) tx \(i) index")
+            }
             XCTAssertEqual(block.header.previousHash, previous.hash)
             previous = block.header
         }
         XCTAssertEqual(head.hash, previous.hash)
+        // Sender histories hold exactly the prefix's transactions.
+        for key in chain.keys.prefix(2) {
+            let expectedCount = chain.executions.flatMap(\.block.transactions).filter { $0.sender == key.publicKey }.count
+            XCTAssertEqual(try store.transactions(sender: key.publicKey, limit: StoreLimits.transactionsPerPageMax).count,
+                           min(expectedCount, StoreLimits.transactionsPerPageMax), "round \(round): history of a sender")
+        }
         // Accounts are exactly the state after the head block: nothing from a half-written block.
         for key in chain.keys {
             XCTAssertEqual(try store.loadAccount(key.publicKey), chain.state.account(key.publicKey), "round \(round)")
