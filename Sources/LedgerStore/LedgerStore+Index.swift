@@ -73,6 +73,11 @@ extension LedgerStore {
             index.record(id: s.int64(0), hashKey: s.int64(1), senderKey: s.int64(2), recipientKey: s.int64(3))
         }
         if let head = try db.queryInt64("SELECT max(height) FROM blocks") {
+            // A marker above the head would hide the rows between them from every lookup.
+            guard marker <= head else {
+                throw .invalidStoredData(
+                    what: "meta.indexed_through", detail: "\(marker) is above the head block \(head)")
+            }
             index.recorded(through: UInt64(bitPattern: head))
         }
         index.sealIfDue()

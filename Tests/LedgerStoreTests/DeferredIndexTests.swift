@@ -86,6 +86,22 @@ final class DeferredIndexTests: XCTestCase {
         try assertLookups(store, chain: chain, "migrated and extended")
     }
 
+    func testAnIndexMarkerAboveTheHeadIsRefused() throws {
+        var chain = ChainBuilder(accounts: 5)
+        let path = dir.path("ledger.db")
+        let store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
+        for _ in 0..<3 { try store.apply(chain.next(txCount: 2), certificate: nil) }
+        store.close()
+        do {
+            let db = try SQLiteDatabase(path: path, readOnly: false, create: false, busyTimeoutMs: 1000)
+            try db.execute("UPDATE meta SET value = 99 WHERE key = 'indexed_through'")
+            db.close()
+        }
+        XCTAssertThrowsStoreError(
+            .invalidStoredData(what: "meta.indexed_through", detail: "99 is above the head block 3"),
+            try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small))
+    }
+
     func testTheBatchBookkeepingDropsOnlyWhatWasWritten() {
         var index = DeferredIndex(indexedThrough: 0, sealThreshold: 2, slices: 2)
         func id(_ height: UInt64, _ i: UInt64) -> Int64 { Int64(height << StoreLimits.transactionIndexBits | i) }
