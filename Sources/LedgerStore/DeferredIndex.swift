@@ -134,8 +134,9 @@ struct DeferredIndex: Sendable {
             | ((1 << StoreLimits.transactionIndexBits) - 1))
         for kind in Kind.allCases {
             for entry in current.entries[kind.rawValue] {
-                guard let ids = tails[kind.rawValue][entry.key] else { continue }
-                // Ids are ascending and later blocks only append larger ones: drop the flushed prefix.
+                // Ids are ascending and later blocks only append larger ones: drop the flushed prefix
+                // (once per key: a key's later entries find nothing left to drop).
+                guard let ids = tails[kind.rawValue][entry.key], let first = ids.first, first <= lastID else { continue }
                 let keep = ids.drop(while: { $0 <= lastID })
                 tails[kind.rawValue][entry.key] = keep.isEmpty ? nil : Array(keep)
             }

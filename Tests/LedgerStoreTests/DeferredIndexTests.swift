@@ -67,18 +67,14 @@ final class DeferredIndexTests: XCTestCase {
         for _ in 0..<6 { try store.apply(chain.next(txCount: 3), certificate: nil) }
         store.close()
         // Turn the file back into what version 1 wrote: indexes on the transactions table, no tables, no marker.
-        do {
-            let db = try SQLiteDatabase(path: path, readOnly: false, create: false, busyTimeoutMs: 1000)
-            try db.execute("""
-                DROP TABLE tx_by_hash; DROP TABLE tx_by_sender; DROP TABLE tx_by_recipient;
-                CREATE INDEX transactions_by_hash ON transactions (hash_key);
-                CREATE INDEX transactions_by_sender ON transactions (sender_key);
-                CREATE INDEX transactions_by_recipient ON transactions (recipient_key);
-                DELETE FROM meta WHERE key = 'indexed_through';
-                UPDATE meta SET value = 1 WHERE key = 'schema_version';
-                """)
-            db.close()
-        }
+        try edit(path, """
+            DROP TABLE tx_by_hash; DROP TABLE tx_by_sender; DROP TABLE tx_by_recipient;
+            CREATE INDEX transactions_by_hash ON transactions (hash_key);
+            CREATE INDEX transactions_by_sender ON transactions (sender_key);
+            CREATE INDEX transactions_by_recipient ON transactions (recipient_key);
+            DELETE FROM meta WHERE key = 'indexed_through';
+            UPDATE meta SET value = 1 WHERE key = 'schema_version';
+            """)
         store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
         defer { store.close() }
         try assertLookups(store, chain: chain, "migrated")
@@ -92,11 +88,7 @@ final class DeferredIndexTests: XCTestCase {
         let store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
         for _ in 0..<3 { try store.apply(chain.next(txCount: 2), certificate: nil) }
         store.close()
-        do {
-            let db = try SQLiteDatabase(path: path, readOnly: false, create: false, busyTimeoutMs: 1000)
-            try db.execute("UPDATE meta SET value = 99 WHERE key = 'indexed_through'")
-            db.close()
-        }
+        try edit(path, "UPDATE meta SET value = 99 WHERE key = 'indexed_through'")
         XCTAssertThrowsStoreError(
             .invalidStoredData(what: "meta.indexed_through", detail: "99 is above the head block 3"),
             try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small))
@@ -122,6 +114,13 @@ final class DeferredIndexTests: XCTestCase {
         XCTAssertEqual(index.ids(.hash, key: 10), [])
         XCTAssertEqual(index.ids(.recipient, key: 3), [id(2, 0)])
         XCTAssertEqual(index.memoryTransactionCount, 1)
+    }
+
+    /// Runs `sql` on the closed database at `path` (what a damaged file or an older binary leaves).
+    private func edit(_ path: String, _ sql: String) throws {
+        let db = try SQLiteDatabase(path: path, readOnly: false, create: false, busyTimeoutMs: 1000)
+        defer { db.close() }
+        try db.execute(sql)
     }
 
     /// Every transaction of `chain` is found by hash (its first, executed copy) and appears in its
