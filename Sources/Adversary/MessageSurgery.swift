@@ -13,8 +13,8 @@ enum MessageSurgery {
         return try! Signature(bytes: bytes)
     }
 
-    /// `message` with its outer signature corrupted (committed batches pass unchanged: they
-    /// carry no outer signature).
+    /// `message` with its outer signature corrupted (committed and fetched batches pass
+    /// unchanged: they carry no outer signature).
     static func withCorruptSignature(_ message: LedgerMessage) -> LedgerMessage {
         func bad<Body>(_ s: Signed<Body>) -> Signed<Body> {
             Signed(body: s.body, signer: s.signer, signature: corrupted(s.signature))
@@ -24,10 +24,11 @@ enum MessageSurgery {
         case let .prepare(s): return .prepare(bad(s))
         case let .commit(s): return .commit(bad(s))
         case let .checkpoint(s): return .checkpoint(bad(s))
-        case let .viewChange(s, batches): return .viewChange(bad(s), batches: batches)
-        case let .newView(s, batches): return .newView(bad(s), batches: batches)
+        case let .viewChange(s): return .viewChange(bad(s))
+        case let .newView(s): return .newView(bad(s))
         case let .status(s): return .status(bad(s))
-        case .committedBatch: return message
+        case let .batchFetch(s): return .batchFetch(bad(s))
+        case .committedBatch, .fetchedBatch: return message
         }
     }
 
@@ -38,10 +39,11 @@ enum MessageSurgery {
         case let .prepare(s): return .prepare(context.forge(s.body, claiming: claimed))
         case let .commit(s): return .commit(context.forge(s.body, claiming: claimed))
         case let .checkpoint(s): return .checkpoint(context.forge(s.body, claiming: claimed))
-        case let .viewChange(s, batches): return .viewChange(context.forge(s.body, claiming: claimed), batches: batches)
-        case let .newView(s, batches): return .newView(context.forge(s.body, claiming: claimed), batches: batches)
+        case let .viewChange(s): return .viewChange(context.forge(s.body, claiming: claimed))
+        case let .newView(s): return .newView(context.forge(s.body, claiming: claimed))
         case let .status(s): return .status(context.forge(s.body, claiming: claimed))
-        case .committedBatch: return message
+        case let .batchFetch(s): return .batchFetch(context.forge(s.body, claiming: claimed))
+        case .committedBatch, .fetchedBatch: return message
         }
     }
 

@@ -11,8 +11,12 @@ public enum PBFTLimits {
     public static let maxWindow: UInt64 = 1_024
     /// The largest encoded batch the wire format carries, in bytes.
     public static let maxBatchEncodedBytes = 8 * 1_024 * 1_024
-    /// The largest number of batches attached to one VIEW-CHANGE or NEW-VIEW.
+    /// The largest number of batches a consensus-log record of a VIEW-CHANGE or NEW-VIEW keeps.
     public static var maxAttachedBatches: Int { Int(maxWindow) }
+    /// The most batch digests one BATCH-FETCH asks for. VIEW-CHANGE and NEW-VIEW carry digests
+    /// only; a replica fetches the batches it lacks, each in its own message, so no message
+    /// carries more than one batch whatever the window and the batch size.
+    public static let maxFetchDigests = 64
     /// The most committed batches a replica sends a lagging peer in answer to one STATUS.
     public static let maxCatchUpBatchesPerStatus = 16
     /// The largest number of pending requests a replica queues (FIFO, deduplicated by hash).

@@ -42,14 +42,35 @@ public enum LogRecord<B: ConsensusBatch>: Hashable, Sendable {
         case let .prepare(m): return Message<B>.prepare(m).encoded()
         case let .commit(m): return Message<B>.commit(m).encoded()
         case let .checkpoint(m): return Message<B>.checkpoint(m).encoded()
-        case let .viewChange(m, b): return Message<B>.viewChange(m, batches: b).encoded()
-        case let .newView(m, b): return Message<B>.newView(m, batches: b).encoded()
+        case let .viewChange(m, b):
+            // The record keeps the batches of its certificates (the replica serves them to peers
+            // that fetch them after a restart); the message itself names them by digest only.
+            return Self.encodeWithBatches(m, b)
+        case let .newView(m, b): return Self.encodeWithBatches(m, b)
         case let .stableCheckpoint(p):
             var w = WireWriter()
             w.u8(Self.stableCheckpointTag)
             p.encode(into: &w)
             return w.bytes
         }
+    }
+
+    private static func encodeWithBatches<Body: WireBody>(_ m: Signed<Body>, _ batches: [B]) -> [UInt8] {
+        var w = WireWriter(capacity: 256)
+        w.u8(Body.kind.rawValue); m.encode(into: &w); Message<B>.encodeBatches(batches, into: &w)
+        return w.bytes
+    }
+
+    /// A view-level record: type byte, signed body, then the batches it keeps.
+    private static func decodeWithBatches<Body: WireBody>(
+        _ bytes: [UInt8], _: Body.Type, bounds: DecodingBounds
+    ) throws(PBFTError) -> (Signed<Body>, [B]) {
+        var r = WireReader(bytes)
+        _ = try r.u8()
+        let m = try Signed<Body>.decode(from: &r, bounds: bounds)
+        let b = try Message<B>.decodeBatches(&r, limit: bounds.window)
+        try r.finish()
+        return (m, b)
     }
 
     /// Decodes `encoded()` with the same bounds as messages.
@@ -62,15 +83,30 @@ public enum LogRecord<B: ConsensusBatch>: Hashable, Sendable {
             try r.finish()
             return .stableCheckpoint(p)
         }
+        let bounds = DecodingBounds(
+            replicaCount: min(max(replicaCount, 0), PBFTLimits.maxReplicaCount),
+            window: Int(min(window, PBFTLimits.maxWindow)))
+        switch bytes.first {
+        case WireKind.viewChange.rawValue?:
+            let (m, b) = try decodeWithBatches(bytes, ViewChange.self, bounds: bounds)
+            return .viewChange(m, batches: b)
+        case WireKind.newView.rawValue?:
+            let (m, b) = try decodeWithBatches(bytes, NewView.self, bounds: bounds)
+            return .newView(m, batches: b)
+        default:
+            break
+        }
         switch try Message<B>.decode(bytes, replicaCount: replicaCount, window: window) {
         case let .prePrepare(m, b): return .prePrepare(m, batch: b)
         case let .prepare(m): return .prepare(m)
         case let .commit(m): return .commit(m)
         case let .checkpoint(m): return .checkpoint(m)
-        case let .viewChange(m, b): return .viewChange(m, batches: b)
-        case let .newView(m, b): return .newView(m, batches: b)
+        case .viewChange: throw .invalidTag(what: "log record", value: WireKind.viewChange.rawValue)  // handled above
+        case .newView: throw .invalidTag(what: "log record", value: WireKind.newView.rawValue)  // handled above
         case .status: throw .invalidTag(what: "log record", value: WireKind.status.rawValue)
         case .committedBatch: throw .invalidTag(what: "log record", value: WireKind.committedBatch.rawValue)
+        case .batchFetch: throw .invalidTag(what: "log record", value: WireKind.batchFetch.rawValue)
+        case .fetchedBatch: throw .invalidTag(what: "log record", value: WireKind.fetchedBatch.rawValue)
         }
     }
 }

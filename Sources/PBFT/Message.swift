@@ -11,14 +11,18 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
     case commit(Signed<Commit>)
     /// CHECKPOINT.
     case checkpoint(Signed<Checkpoint>)
-    /// VIEW-CHANGE with the batches of its prepared certificates.
-    case viewChange(Signed<ViewChange>, batches: [B])
-    /// NEW-VIEW with the batches of its non-null pre-prepares.
-    case newView(Signed<NewView>, batches: [B])
+    /// VIEW-CHANGE (its certificates name their batches by digest).
+    case viewChange(Signed<ViewChange>)
+    /// NEW-VIEW (its pre-prepares name their batches by digest).
+    case newView(Signed<NewView>)
     /// STATUS (retransmission and catch-up).
     case status(Signed<Status>)
     /// A committed batch with its commit certificate, sent to a lagging peer.
     case committedBatch(CommitCertificate, batch: B)
+    /// BATCH-FETCH: the signer lacks these batches to finish a view change.
+    case batchFetch(Signed<BatchFetch>)
+    /// A batch sent in answer to a BATCH-FETCH; the receiver takes it only if it asked for its digest.
+    case fetchedBatch(B)
 
     /// The replica that signed the outer message (`nil` for a forwarded committed batch).
     public var signer: ReplicaID? {
@@ -27,10 +31,11 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         case let .prepare(m): m.signer
         case let .commit(m): m.signer
         case let .checkpoint(m): m.signer
-        case let .viewChange(m, _): m.signer
-        case let .newView(m, _): m.signer
+        case let .viewChange(m): m.signer
+        case let .newView(m): m.signer
         case let .status(m): m.signer
-        case .committedBatch: nil
+        case let .batchFetch(m): m.signer
+        case .committedBatch, .fetchedBatch: nil
         }
     }
 
@@ -45,11 +50,13 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         case .newView: "new-view"
         case .status: "status"
         case .committedBatch: "committed-batch"
+        case .batchFetch: "batch-fetch"
+        case .fetchedBatch: "fetched-batch"
         }
     }
 
-    /// The canonical encoding: a type byte, then the signed parts, then any batches
-    /// (each with a 32-bit length prefix).
+    /// The canonical encoding: a type byte, then the signed parts, then the batch if the
+    /// message carries one (with a 32-bit length prefix). No message carries more than one.
     public func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 256)
         switch self {
@@ -58,13 +65,13 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         case let .prepare(m): w.u8(WireKind.prepare.rawValue); m.encode(into: &w)
         case let .commit(m): w.u8(WireKind.commit.rawValue); m.encode(into: &w)
         case let .checkpoint(m): w.u8(WireKind.checkpoint.rawValue); m.encode(into: &w)
-        case let .viewChange(m, batches):
-            w.u8(WireKind.viewChange.rawValue); m.encode(into: &w); Self.encodeBatches(batches, into: &w)
-        case let .newView(m, batches):
-            w.u8(WireKind.newView.rawValue); m.encode(into: &w); Self.encodeBatches(batches, into: &w)
+        case let .viewChange(m): w.u8(WireKind.viewChange.rawValue); m.encode(into: &w)
+        case let .newView(m): w.u8(WireKind.newView.rawValue); m.encode(into: &w)
         case let .status(m): w.u8(WireKind.status.rawValue); m.encode(into: &w)
         case let .committedBatch(cert, batch):
             w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w); w.blob(batch.encoded())
+        case let .batchFetch(m): w.u8(WireKind.batchFetch.rawValue); m.encode(into: &w)
+        case let .fetchedBatch(batch): w.u8(WireKind.fetchedBatch.rawValue); w.blob(batch.encoded())
         }
         return w.bytes
     }
@@ -86,16 +93,14 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         case .prepare: message = .prepare(try Signed<Prepare>.decode(from: &r, bounds: bounds))
         case .commit: message = .commit(try Signed<Commit>.decode(from: &r, bounds: bounds))
         case .checkpoint: message = .checkpoint(try Signed<Checkpoint>.decode(from: &r, bounds: bounds))
-        case .viewChange:
-            let m = try Signed<ViewChange>.decode(from: &r, bounds: bounds)
-            message = .viewChange(m, batches: try decodeBatches(&r, limit: bounds.window))
-        case .newView:
-            let m = try Signed<NewView>.decode(from: &r, bounds: bounds)
-            message = .newView(m, batches: try decodeBatches(&r, limit: bounds.window))
+        case .viewChange: message = .viewChange(try Signed<ViewChange>.decode(from: &r, bounds: bounds))
+        case .newView: message = .newView(try Signed<NewView>.decode(from: &r, bounds: bounds))
         case .status: message = .status(try Signed<Status>.decode(from: &r, bounds: bounds))
         case .committedBatch:
             let c = try CommitCertificate.decode(from: &r, bounds: bounds)
             message = .committedBatch(c, batch: try decodeBatch(&r))
+        case .batchFetch: message = .batchFetch(try Signed<BatchFetch>.decode(from: &r, bounds: bounds))
+        case .fetchedBatch: message = .fetchedBatch(try decodeBatch(&r))
         }
         try r.finish()
         return message

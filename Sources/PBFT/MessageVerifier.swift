@@ -36,15 +36,18 @@ public struct MessageVerifier<B: ConsensusBatch>: Sendable {
         case let .commit(m): try check(m, "commit at \(m.body.sequence)")
         case let .checkpoint(m): try check(m, "checkpoint at \(m.body.sequence)")
         case let .status(m): try check(m, "status")
-        case let .viewChange(m, batches):
+        case let .viewChange(m):
             try checkViewChange(m)
-            let digests = Set(m.body.preparedCertificates.map(\.digest))
-            try checkAttached(batches, allowed: digests)
-        case let .newView(m, batches):
+        case let .newView(m):
             try check(m, "new-view for \(m.body.view)")
             for vc in m.body.viewChanges { try checkViewChange(vc) }
             for pp in m.body.prePrepares { try check(pp, "new-view pre-prepare at \(pp.body.sequence)") }
-            try checkAttached(batches, allowed: Set(m.body.prePrepares.map(\.body.digest)))
+        case let .batchFetch(m): try check(m, "batch-fetch for \(m.body.view)")
+        case let .fetchedBatch(batch):
+            // The replica takes it only for a digest it asked for (bound to a certificate); the
+            // transactions are checked here like any other batch's.
+            guard !batch.isNull else { throw .invalidBatch(reason: "the null batch is never fetched") }
+            if case let .invalid(reason) = checkBatch(batch) { throw .invalidBatch(reason: reason) }
         case let .committedBatch(cert, batch):
             try cert.validateStructure(replicaCount: scheme.replicaCount)
             for c in cert.commits { try check(c, "commit at \(c.body.sequence)") }
@@ -72,14 +75,5 @@ public struct MessageVerifier<B: ConsensusBatch>: Sendable {
         guard batch.digest == digest else { throw .batchDigestMismatch(expected: digest, actual: batch.digest) }
         if batch.isNull { return }
         if case let .invalid(reason) = checkBatch(batch) { throw .invalidBatch(reason: reason) }
-    }
-
-    private func checkAttached(_ batches: [B], allowed: Set<Digest>) throws(PBFTError) {
-        for b in batches {
-            guard allowed.contains(b.digest) else {
-                throw .invalidViewChange("attached batch \(b.digest) is named by no certificate or pre-prepare")
-            }
-            if !b.isNull, case let .invalid(reason) = checkBatch(b) { throw .invalidBatch(reason: reason) }
-        }
     }
 }

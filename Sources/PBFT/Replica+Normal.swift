@@ -7,10 +7,12 @@ extension Replica {
         case let .prepare(m): onPrepare(m, &ctx)
         case let .commit(m): onCommit(m, &ctx)
         case let .checkpoint(m): onCheckpoint(m, &ctx)
-        case let .viewChange(m, batches): onViewChange(m, batches, &ctx)
-        case let .newView(m, batches): onNewView(m, batches, &ctx)
+        case let .viewChange(m): onViewChange(m, &ctx)
+        case let .newView(m): onNewView(m, &ctx)
         case let .status(m): onStatus(m, &ctx)
         case let .committedBatch(cert, batch): onCommittedBatch(cert, batch, &ctx)
+        case let .batchFetch(m): onBatchFetch(m, &ctx)
+        case let .fetchedBatch(batch): onFetchedBatch(batch, &ctx)
         }
     }
 

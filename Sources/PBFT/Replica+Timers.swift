@@ -123,8 +123,8 @@ extension Replica {
             ctx.emit(.requestStateTransfer(target))
         }
         if changing, let own = state.ownViewChange {
-            state.latestViewChange[me] = own
-            ctx.emit(.broadcast(.viewChange(own.message, batches: own.batches)))
+            state.latestViewChange[me] = own.message
+            ctx.emit(.broadcast(.viewChange(own.message)))
             armNewViewTimer(&ctx)
         }
         broadcastStatus(&ctx)
@@ -162,13 +162,15 @@ extension Replica {
         }
     }
 
-    /// Periodic retransmission: STATUS, our messages for open sequence numbers, our latest
-    /// checkpoint, our pending VIEW-CHANGE; and state transfer if we are stuck behind.
+    /// Periodic retransmission: STATUS, fetches of batches still wanted, our messages for open
+    /// sequence numbers, our latest checkpoint, our pending VIEW-CHANGE; and state transfer if
+    /// we are stuck behind.
     mutating func retransmit(_ ctx: inout Context<B>) {
         broadcastStatus(&ctx)
+        refetchWantedBatches(&ctx)
         if state.isChangingView {
             if let own = state.ownViewChange, own.message.body.newView == state.view {
-                ctx.emit(.broadcast(.viewChange(own.message, batches: own.batches)))
+                ctx.emit(.broadcast(.viewChange(own.message)))
             }
         } else {
             for seq in state.entries.keys.sorted() where seq > state.lastCommitted {
@@ -206,11 +208,11 @@ extension Replica {
         let peer = m.signer
         if !state.isChangingView, let nv = state.currentNewView, nv.message.body.view == state.view,
            s.view < state.view || (s.view == state.view && s.isChangingView) {
-            ctx.emit(.send(.newView(nv.message, batches: nv.batches), to: peer))
+            ctx.emit(.send(.newView(nv.message), to: peer))
         }
         if s.isChangingView, s.view > state.view || (s.view == state.view && state.isChangingView),
            let own = state.ownViewChange, own.message.body.newView == s.view {
-            ctx.emit(.send(.viewChange(own.message, batches: own.batches), to: peer))
+            ctx.emit(.send(.viewChange(own.message), to: peer))
         }
         guard s.lastExecuted < state.lastCommitted else { return }
         if s.lastExecuted < state.lowWatermark {

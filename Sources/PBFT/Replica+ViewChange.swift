@@ -12,6 +12,7 @@ extension Replica {
         if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.inFlight.removeAll()
         state.proposeCursor = state.pendingHead
+        if let pending = state.pendingNewView, pending.body.view < target { state.pendingNewView = nil }
 
         let vc: (message: Signed<ViewChange>, batches: [B])
         if let own = state.ownViewChange, own.message.body.newView == target {
@@ -36,41 +37,41 @@ extension Replica {
             ctx.emit(.persist(.viewChange(vc.message, batches: vc.batches)))
         }
         state.ownViewChange = vc
-        state.latestViewChange[me] = vc
+        state.latestViewChange[me] = vc.message
         ctx.emit(.note(.viewChangeStarted(view: target, reason: reason)))
-        ctx.emit(.broadcast(.viewChange(vc.message, batches: vc.batches)))
+        ctx.emit(.broadcast(.viewChange(vc.message)))
         armNewViewTimer(&ctx)
         afterViewChangeVotes(&ctx)
     }
 
-    mutating func onViewChange(_ m: Signed<ViewChange>, _ batches: [B], _ ctx: inout Context<B>) {
+    mutating func onViewChange(_ m: Signed<ViewChange>, _ ctx: inout Context<B>) {
         let target = m.body.newView
         if target < state.view || (target == state.view && !state.isChangingView) {
             // A replica still asking for a view we already installed missed the NEW-VIEW.
             if target == state.view, let nv = state.currentNewView {
-                ctx.emit(.send(.newView(nv.message, batches: nv.batches), to: m.signer))
+                ctx.emit(.send(.newView(nv.message), to: m.signer))
             } else {
                 state.counters.droppedWrongView += 1
             }
             return
         }
         do throws(PBFTError) {
-            try validateViewChange(m.body, batches: batches, requireBatches: true)
+            try validateViewChange(m.body)
         } catch {
             reject("view-change", from: m.signer, "\(error)", &ctx)
             return
         }
-        if let previous = state.latestViewChange[m.signer], previous.message.body.newView >= target {
+        if let previous = state.latestViewChange[m.signer], previous.body.newView >= target {
             state.counters.duplicates += 1
             return
         }
-        state.latestViewChange[m.signer] = (m, batches)
+        state.latestViewChange[m.signer] = m
         for cert in m.body.preparedCertificates { crossCheck(cert, &ctx) }
         let proof = m.body.stableCheckpoint
         if proof.sequence > state.lowWatermark { learnStable(proof, &ctx) }
 
         // Join rule: f + 1 replicas ask for views above ours → join the smallest of them.
-        let higher = state.latestViewChange.values.map(\.message.body.newView).filter {
+        let higher = state.latestViewChange.values.map(\.body.newView).filter {
             $0 > state.view
         }
         if higher.count >= configuration.weakQuorum, let smallest = higher.min() {
@@ -84,7 +85,7 @@ extension Replica {
     /// else starts the timer that bounds the wait for it.
     mutating func afterViewChangeVotes(_ ctx: inout Context<B>) {
         guard state.isChangingView else { return }
-        let votes = state.latestViewChange.values.filter { $0.message.body.newView == state.view }
+        let votes = state.latestViewChange.values.filter { $0.body.newView == state.view }
         if votes.count >= quorum && primary(of: state.view) == me {
             sendNewView(&ctx)
         }
@@ -97,7 +98,7 @@ extension Replica {
     /// already have moved further, and then no replica would ever time out again.
     mutating func armNewViewTimer(_ ctx: inout Context<B>) {
         guard state.isChangingView, !state.viewChangeTimerRunning else { return }
-        let leaving = state.latestViewChange.values.filter { $0.message.body.newView >= state.view }.count
+        let leaving = state.latestViewChange.values.filter { $0.body.newView >= state.view }.count
         guard leaving >= quorum else { return }
         state.viewChangeTimerRunning = true
         state.watchedRequest = nil
@@ -105,7 +106,7 @@ extension Replica {
     }
 
     /// Structural checks on a VIEW-CHANGE (signatures were checked by the verifier).
-    func validateViewChange(_ vc: ViewChange, batches: [B], requireBatches: Bool) throws(PBFTError) {
+    func validateViewChange(_ vc: ViewChange) throws(PBFTError) {
         let proof = vc.stableCheckpoint
         try proof.validateStructure(replicaCount: n, quorum: quorum)
         guard let limit = proof.sequence.adding(configuration.window) else {
@@ -115,7 +116,6 @@ extension Replica {
             throw .invalidViewChange("\(vc.preparedCertificates.count) prepared certificates exceed the window")
         }
         var seqs = Set<SequenceNumber>()
-        let attached = Set(batches.map(\.digest))
         for cert in vc.preparedCertificates {
             try cert.validateStructure(replicaCount: n, f: f)
             guard cert.view < vc.newView else {
@@ -126,9 +126,6 @@ extension Replica {
             }
             guard seqs.insert(cert.sequence).inserted else {
                 throw .invalidViewChange("two certificates for \(cert.sequence)")
-            }
-            if requireBatches && cert.digest != B.null.digest && !attached.contains(cert.digest) {
-                throw .invalidViewChange("no batch attached for the certificate at \(cert.sequence)")
             }
         }
     }
@@ -164,67 +161,91 @@ extension Replica {
         return NewViewPlan(checkpoint: proof, maxS: maxS, slots: slots)
     }
 
-    /// A batch with `digest` from the attachments or our log.
-    func findBatch(_ digest: Digest, attached: [[B]]) -> B? {
-        if digest == B.null.digest { return B.null }
-        for list in attached { if let b = list.first(where: { $0.digest == digest }) { return b } }
-        for e in state.entries.values {
-            if let b = e.batch, b.digest == digest { return b }
-            if let b = e.preparedBatch, b.digest == digest { return b }
-            if let b = e.committedBatch, b.digest == digest { return b }
-        }
-        return nil
+    /// Every batch this replica holds for a view change, by digest: its log, its own
+    /// VIEW-CHANGE, the current NEW-VIEW and what it fetched. Built once per use (the log holds
+    /// at most a window of entries).
+    func batchesAtHand() -> [Digest: B] {
+        var index = state.fetchedBatches
+        func add(_ b: B?) { if let b, !b.isNull, index[b.digest] == nil { index[b.digest] = b } }
+        for e in state.entries.values { add(e.batch); add(e.preparedBatch); add(e.committedBatch) }
+        for b in state.ownViewChange?.batches ?? [] { add(b) }
+        for b in state.currentNewView?.batches ?? [] { add(b) }
+        return index
     }
 
-    /// The new primary: build and send NEW-VIEW(v, V, O), then install it.
+    /// The batches for `plan`'s non-null slots (each once, in slot order), or the digests we lack.
+    func resolve(_ plan: NewViewPlan, in index: [Digest: B]) -> Result<[B], MissingBatches> {
+        var batches: [B] = []
+        var seen = Set<Digest>()
+        var missing: [Digest] = []
+        for (_, digest) in plan.slots where digest != B.null.digest && seen.insert(digest).inserted {
+            if let b = index[digest] { batches.append(b) } else { missing.append(digest) }
+        }
+        return missing.isEmpty ? .success(batches) : .failure(MissingBatches(digests: missing))
+    }
+
+    /// The new primary: build and send NEW-VIEW(v, V, O), then install it. Any 2f + 1 valid
+    /// VIEW-CHANGEs make a valid V, so when the batches of some are missing it uses the others
+    /// if they are enough; otherwise it fetches what it lacks and tries again as batches arrive.
     mutating func sendNewView(_ ctx: inout Context<B>) {
         let v = state.view
         if let nv = state.currentNewView, nv.message.body.view == v { return }
         let votes = state.latestViewChange.values
-            .filter { $0.message.body.newView == v }
-            .sorted { $0.message.signer < $1.message.signer }
-        let plan = computeNewViewPlan(votes.map(\.message))
-        var prePrepares: [Signed<PrePrepare>] = []
-        var batches: [B] = []
-        var attachedDigests = Set<Digest>()
-        var resolved: [B] = []
-        for (seq, digest) in plan.slots {
-            guard let batch = findBatch(digest, attached: votes.map(\.batches)) else {
-                reject("view-change", from: nil, "no batch for digest \(digest) at \(seq); waiting for more view changes", &ctx)
+            .filter { $0.body.newView == v }
+            .sorted { $0.signer < $1.signer }
+        let index = batchesAtHand()
+        var chosen = votes
+        var plan = computeNewViewPlan(chosen)
+        var resolved: [B]
+        switch resolve(plan, in: index) {
+        case let .success(all):
+            resolved = all
+        case let .failure(missing):
+            let complete = votes.filter { vc in
+                vc.body.preparedCertificates.allSatisfy { $0.digest == B.null.digest || index[$0.digest] != nil }
+            }
+            guard complete.count >= quorum, case let .success(all) = resolve(computeNewViewPlan(complete), in: index) else {
+                want(missing.digests, for: v, sources: { digest in
+                    votes.filter { vc in vc.body.preparedCertificates.contains { $0.digest == digest } }.map(\.signer)
+                }, &ctx)
+                drop("new-view", from: me, "lacking \(missing.digests.count) batches for \(v); fetching them", &ctx)
                 return
             }
-            resolved.append(batch)
+            chosen = complete
+            plan = computeNewViewPlan(chosen)
+            resolved = all
         }
         // Nothing is signed until every batch is at hand, so a retry with more view changes is free to differ.
-        for ((seq, digest), batch) in zip(plan.slots, resolved) {
+        var prePrepares: [Signed<PrePrepare>] = []
+        for (seq, digest) in plan.slots {
             guard claim(Slot(phase: .prePrepare, view: v, sequence: seq), digest) else {
                 reject("new-view", from: me, "we already pre-prepared another digest at (\(v), \(seq))", &ctx)
                 return
             }
             prePrepares.append(sign(PrePrepare(view: v, sequence: seq, digest: digest)))
-            if !batch.isNull, attachedDigests.insert(digest).inserted { batches.append(batch) }
         }
-        let signed = sign(NewView(view: v, viewChanges: votes.map(\.message), prePrepares: prePrepares))
-        ctx.emit(.persist(.newView(signed, batches: batches)))
-        ctx.emit(.broadcast(.newView(signed, batches: batches)))
-        install(signed, batches: batches, plan: plan, &ctx)
+        let signed = sign(NewView(view: v, viewChanges: chosen, prePrepares: prePrepares))
+        ctx.emit(.persist(.newView(signed, batches: resolved)))
+        ctx.emit(.broadcast(.newView(signed)))
+        install(signed, batches: resolved, plan: plan, &ctx)
     }
 
-    mutating func onNewView(_ m: Signed<NewView>, _ batches: [B], _ ctx: inout Context<B>) {
+    mutating func onNewView(_ m: Signed<NewView>, _ ctx: inout Context<B>) {
         let nv = m.body
         let v = nv.view
         guard v > state.view || (v == state.view && state.isChangingView) else {
             state.counters.droppedWrongView += 1
             return
         }
-        switch checkNewView(m, batches: batches) {
-        case let .failure(error):
+        switch checkNewView(m) {
+        case let .invalid(error):
+            if state.pendingNewView == m { state.pendingNewView = nil }
             reject("new-view", from: m.signer, "\(error)", &ctx)
             // The primary of our target view signed a NEW-VIEW that does not follow from its own
             // V set: proof that it is faulty (an honest primary's NEW-VIEW checks out at every
-            // honest backup — O is recomputed from V alone and every non-null batch is attached).
-            // Waiting out the timer would only lengthen the outage, and the wait is not the
-            // network's fault, so move on at once without doubling the timeout.
+            // honest backup — O is recomputed from V alone). Waiting out the timer would only
+            // lengthen the outage, and the wait is not the network's fault, so move on at once
+            // without doubling the timeout.
             if v == state.view && state.isChangingView && m.signer == primary(of: v), let next = v.next {
                 startViewChange(to: next, reason: "the primary of \(v) sent an invalid NEW-VIEW", &ctx)
                 return
@@ -234,7 +255,23 @@ extension Replica {
                 state.viewChangeTimerRunning = true
                 ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
             }
-        case let .success((plan, resolved)):
+        case let .incomplete(missing):
+            // Valid, but we lack batches of its O set: the new primary held every one of them
+            // before signing, and so does each replica whose certificate names one. The wait is
+            // bounded by the view-change timer, as any wait for a NEW-VIEW is.
+            if let pending = state.pendingNewView, pending.body.view > v { return }
+            state.pendingNewView = m
+            want(missing.digests, for: v, sources: { digest in
+                [m.signer] + nv.viewChanges
+                    .filter { vc in vc.body.preparedCertificates.contains { $0.digest == digest } }
+                    .map(\.signer).filter { $0 != m.signer }
+            }, &ctx)
+            if v == state.view && state.isChangingView && !state.viewChangeTimerRunning {
+                state.viewChangeTimerRunning = true
+                ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+            }
+        case let .complete(plan, resolved):
+            state.pendingNewView = nil
             ctx.emit(.persist(.newView(m, batches: resolved)))
             if !state.isChangingView { endViewPace(&ctx) }  // jumped straight from a working view
             state.view = v
@@ -243,43 +280,110 @@ extension Replica {
     }
 
     /// Checks a NEW-VIEW: signed by the primary of its view; 2f + 1 valid VIEW-CHANGEs for
-    /// that view from distinct replicas; O equal to what we compute from V; batches for O.
-    func checkNewView(_ m: Signed<NewView>, batches: [B]) -> Result<(NewViewPlan, [B]), PBFTError> {
+    /// that view from distinct replicas; O equal to what we compute from V. Then looks up the
+    /// batches of O: all at hand, or the digests still to fetch.
+    func checkNewView(_ m: Signed<NewView>) -> NewViewCheck<B> {
         let nv = m.body
         let v = nv.view
         guard m.signer == primary(of: v) else {
-            return .failure(.invalidViewChange("new-view for \(v) signed by \(m.signer), not its primary \(primary(of: v))"))
+            return .invalid(.invalidViewChange("new-view for \(v) signed by \(m.signer), not its primary \(primary(of: v))"))
         }
         var signers = Set<ReplicaID>()
         for vc in nv.viewChanges {
             guard vc.body.newView == v else {
-                return .failure(.invalidViewChange("new-view for \(v) holds a view-change for \(vc.body.newView)"))
+                return .invalid(.invalidViewChange("new-view for \(v) holds a view-change for \(vc.body.newView)"))
             }
             do throws(PBFTError) {
-                try validateViewChange(vc.body, batches: [], requireBatches: false)
+                try validateViewChange(vc.body)
             } catch {
-                return .failure(error)
+                return .invalid(error)
             }
             signers.insert(vc.signer)
         }
         guard signers.count >= quorum, signers.count == nv.viewChanges.count else {
-            return .failure(.invalidViewChange("new-view for \(v) has \(signers.count) distinct view-changes (\(nv.viewChanges.count) entries); \(quorum) needed"))
+            return .invalid(.invalidViewChange("new-view for \(v) has \(signers.count) distinct view-changes (\(nv.viewChanges.count) entries); \(quorum) needed"))
         }
         let plan = computeNewViewPlan(nv.viewChanges)
         guard plan.slots.count == nv.prePrepares.count else {
-            return .failure(.invalidViewChange("O has \(nv.prePrepares.count) pre-prepares; recomputed \(plan.slots.count)"))
+            return .invalid(.invalidViewChange("O has \(nv.prePrepares.count) pre-prepares; recomputed \(plan.slots.count)"))
         }
-        var resolved: [B] = []
         for ((seq, digest), pp) in zip(plan.slots, nv.prePrepares) {
             guard pp.signer == m.signer, pp.body.view == v, pp.body.sequence == seq, pp.body.digest == digest else {
-                return .failure(.invalidViewChange("O entry at \(pp.body.sequence) differs from the recomputed (\(v), \(seq), \(digest))"))
+                return .invalid(.invalidViewChange("O entry at \(pp.body.sequence) differs from the recomputed (\(v), \(seq), \(digest))"))
             }
-            guard let b = findBatch(digest, attached: [batches]) else {
-                return .failure(.invalidViewChange("no batch for the O entry at \(seq)"))
-            }
-            if !b.isNull, !resolved.contains(where: { $0.digest == digest }) { resolved.append(b) }
         }
-        return .success((plan, resolved))
+        switch resolve(plan, in: batchesAtHand()) {
+        case let .success(resolved): return .complete(plan, resolved)
+        case let .failure(missing): return .incomplete(missing)
+        }
+    }
+
+    /// Asks for the batches with `digests` (those not asked for already): each from the first
+    /// of its `sources`; the retransmission timer asks the next source for what is still missing.
+    mutating func want(_ digests: [Digest], for view: View, sources: (Digest) -> [ReplicaID], _ ctx: inout Context<B>) {
+        var ask: [ReplicaID: [Digest]] = [:]
+        for digest in digests where state.wantedBatches[digest] == nil && digest != B.null.digest {
+            guard state.wantedBatches.count < 2 * Int(configuration.window) + PBFTLimits.maxFetchDigests else { break }
+            var holders: [ReplicaID] = []
+            for r in sources(digest) where r != me && !holders.contains(r) { holders.append(r) }
+            if holders.isEmpty { holders = (0..<n).map(ReplicaID.init).filter { $0 != me } }
+            state.wantedBatches[digest] = WantedBatch(sources: holders, asked: 1)
+            ask[holders[0], default: []].append(digest)
+        }
+        sendFetches(ask, for: view, &ctx)
+    }
+
+    /// On the retransmission timer: ask the next source for every batch still wanted.
+    mutating func refetchWantedBatches(_ ctx: inout Context<B>) {
+        guard !state.wantedBatches.isEmpty else { return }
+        var ask: [ReplicaID: [Digest]] = [:]
+        for digest in state.wantedBatches.keys.sorted() {
+            guard var w = state.wantedBatches[digest], !w.sources.isEmpty else { continue }
+            ask[w.sources[w.asked % w.sources.count], default: []].append(digest)
+            w.asked &+= 1
+            state.wantedBatches[digest] = w
+        }
+        sendFetches(ask, for: state.view, &ctx)
+    }
+
+    private mutating func sendFetches(_ ask: [ReplicaID: [Digest]], for view: View, _ ctx: inout Context<B>) {
+        for source in ask.keys.sorted() {
+            let digests = ask[source] ?? []
+            var start = 0
+            while start < digests.count {
+                let end = min(start + PBFTLimits.maxFetchDigests, digests.count)
+                ctx.emit(.send(.batchFetch(sign(BatchFetch(view: view, digests: Array(digests[start..<end])))), to: source))
+                start = end
+            }
+        }
+    }
+
+    /// A peer's BATCH-FETCH: send each batch we hold, one message per batch.
+    mutating func onBatchFetch(_ m: Signed<BatchFetch>, _ ctx: inout Context<B>) {
+        let index = batchesAtHand()
+        var seen = Set<Digest>()
+        for digest in m.body.digests where seen.insert(digest).inserted {
+            guard let b = index[digest] else { continue }
+            state.counters.batchesServed += 1
+            ctx.emit(.send(.fetchedBatch(b), to: m.signer))
+        }
+    }
+
+    /// A batch answering one of our fetches: keep it if we asked for its digest, then retry
+    /// whatever waited for it (our NEW-VIEW as the new primary, or a pending NEW-VIEW).
+    mutating func onFetchedBatch(_ batch: B, _ ctx: inout Context<B>) {
+        guard state.wantedBatches.removeValue(forKey: batch.digest) != nil else {
+            state.counters.unwantedBatches += 1
+            return
+        }
+        state.fetchedBatches[batch.digest] = batch
+        state.counters.batchesFetched += 1
+        if let pending = state.pendingNewView {
+            state.pendingNewView = nil  // set again if it still lacks batches
+            onNewView(pending, &ctx)
+        } else if state.isChangingView && primary(of: state.view) == me {
+            afterViewChangeVotes(&ctx)
+        }
     }
 
     /// Enters the new view: adopt min-s, re-issue O in the new view, prepare it (backups).
@@ -289,7 +393,12 @@ extension Replica {
         state.isChangingView = false
         state.currentNewView = (m, batches)
         state.counters.newViewsInstalled += 1
-        state.latestViewChange = state.latestViewChange.filter { $0.value.message.body.newView > v }
+        state.latestViewChange = state.latestViewChange.filter { $0.value.body.newView > v }
+        if let pending = state.pendingNewView, pending.body.view <= v { state.pendingNewView = nil }
+        if state.pendingNewView == nil {  // a NEW-VIEW for a higher view may still wait for its batches
+            state.wantedBatches.removeAll()
+            state.fetchedBatches.removeAll()
+        }
         if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.inFlight.removeAll()
         state.proposeCursor = state.pendingHead
@@ -323,7 +432,7 @@ extension Replica {
         for ((seq, digest), pp) in zip(plan.slots, m.body.prePrepares) where seq > state.lowWatermark {
             var e = state.entries[seq] ?? LogEntry(view: v)
             e.prePrepare = pp
-            e.batch = findBatch(digest, attached: [batches])
+            e.batch = digest == B.null.digest ? B.null : batches.first { $0.digest == digest }
             e.acceptedAtMs = ctx.now
             // Re-proposed requests are in flight: the new primary must not batch them again.
             for r in e.batch?.requests ?? [] { state.inFlight.insert(r.requestDigest) }
@@ -340,6 +449,21 @@ extension Replica {
         beginViewPace(&ctx)
         if isPrimary { tryPropose(&ctx) } else { ensureViewChangeTimer(&ctx) }
     }
+}
+
+/// Digests of batches a view change needs and this replica lacks.
+struct MissingBatches: Error {
+    var digests: [Digest]
+}
+
+/// What checking a NEW-VIEW found.
+enum NewViewCheck<B: ConsensusBatch> {
+    /// It does not follow from its V set (or is signed by the wrong replica).
+    case invalid(PBFTError)
+    /// It is valid; these batches of its O set must be fetched before installing it.
+    case incomplete(MissingBatches)
+    /// It is valid and every batch of its O set is at hand.
+    case complete(NewViewPlan, [B])
 }
 
 /// The result of the O-set computation.

@@ -58,6 +58,12 @@ public struct ReplicaCounters: Hashable, Sendable {
     public var stateTransfersRequested = 0
     /// Requests dropped because the pending queue was full.
     public var requestsDroppedQueueFull = 0
+    /// Batches this replica fetched for a view change (VIEW-CHANGE and NEW-VIEW name them by digest).
+    public var batchesFetched = 0
+    /// Batches this replica sent in answer to BATCH-FETCHes.
+    public var batchesServed = 0
+    /// Fetched batches that arrived for a digest this replica had not asked for (dropped).
+    public var unwantedBatches = 0
 
     /// All zero.
     public init() {}

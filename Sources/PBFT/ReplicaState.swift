@@ -95,9 +95,17 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var suspectedPrimaryOnPace = false
 
     // View change.
-    var latestViewChange: [ReplicaID: (message: Signed<ViewChange>, batches: [B])] = [:]
+    var latestViewChange: [ReplicaID: Signed<ViewChange>] = [:]
+    /// Our VIEW-CHANGE with the batches of its certificates (served to replicas that fetch them).
     var ownViewChange: (message: Signed<ViewChange>, batches: [B])?
+    /// The NEW-VIEW of the current view with the batches of its O set.
     var currentNewView: (message: Signed<NewView>, batches: [B])?
+    /// A NEW-VIEW that checked out except for batches we lack; installed once they arrive.
+    var pendingNewView: Signed<NewView>?
+    /// Batches this replica asked for to finish a view change, by digest (bounded).
+    var wantedBatches: [Digest: WantedBatch] = [:]
+    /// Batches that arrived for wanted digests; emptied when a view is installed.
+    var fetchedBatches: [Digest: B] = [:]
 
     // Own signatures: (phase, view, seq) -> digest. Never sign a second different one.
     var signedSlots: [Slot: Digest] = [:]
@@ -111,6 +119,14 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     }
 
     var lowWatermark: SequenceNumber { stableProof.sequence }
+}
+
+/// A batch a replica needs for a view change and who should hold it.
+struct WantedBatch: Hashable, Sendable {
+    /// Replicas that should hold it, in the order they are asked (one per ask, round robin).
+    var sources: [ReplicaID]
+    /// How many times it was asked for.
+    var asked = 0
 }
 
 struct EvidenceKey: Hashable, Sendable {

@@ -21,7 +21,7 @@ public struct Signed<Body: Hashable & Sendable>: Hashable, Sendable {
 
 /// The message-type byte that appears on the wire and in the signing bytes.
 enum WireKind: UInt8 {
-    case prePrepare = 1, prepare, commit, checkpoint, viewChange, newView, status, committedBatch
+    case prePrepare = 1, prepare, commit, checkpoint, viewChange, newView, status, committedBatch, batchFetch, fetchedBatch
 }
 
 /// Bounds a decoder applies to peer-controlled counts.

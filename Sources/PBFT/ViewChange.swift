@@ -2,7 +2,8 @@
 
 /// VIEW-CHANGE(v+1, C, P): the sender stops accepting messages in its view and asks to move to
 /// `newView`, carrying its stable checkpoint proof `C` and its prepared certificates `P` above it.
-/// The batches of the certificates travel next to the signed body (`Message.viewChange`).
+/// The certificates name their batches by digest only; a replica that lacks one fetches it
+/// (`BatchFetch`), so the message stays small however many full batches are prepared.
 public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
     /// The view the sender wants to move to.
     public var newView: View
@@ -39,7 +40,8 @@ public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
 
 /// NEW-VIEW(v+1, V, O): the new primary's proof that 2f + 1 replicas asked for the view (`V`)
 /// and the pre-prepares it re-issues for the sequence gap (`O`), computed from `V` exactly as
-/// every backup recomputes it. Batches of non-null `O` entries travel next to the signed body.
+/// every backup recomputes it. Batches of non-null `O` entries are named by digest; a backup
+/// that lacks one fetches it from the new primary (which held all of them before signing).
 public struct NewView: Hashable, Sendable, SignableBody, WireBody {
     /// The new view.
     public var view: View
@@ -72,6 +74,40 @@ public struct NewView: Hashable, Sendable, SignableBody, WireBody {
         pps.reserveCapacity(m)
         for _ in 0..<m { pps.append(try Signed<PrePrepare>.decode(from: &r, bounds: bounds)) }
         return NewView(view: v, viewChanges: vcs, prePrepares: pps)
+    }
+    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
+    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+}
+
+/// BATCH-FETCH(v, D): the sender needs the batches with digests `D` to finish the view change
+/// to `view` (a new primary building its NEW-VIEW, or a backup checking one). Each replica that
+/// holds one answers with a FETCHED-BATCH per digest (`Message.fetchedBatch`), which the
+/// requester accepts only for digests it asked for: the digest binds the batch to the
+/// certificate or pre-prepare that named it.
+public struct BatchFetch: Hashable, Sendable, SignableBody, WireBody {
+    /// The view being changed to (context for the answering replica and for logs).
+    public var view: View
+    /// The digests wanted (at most `PBFTLimits.maxFetchDigests`, no null digest).
+    public var digests: [Digest]
+
+    /// A fetch of `digests` for the change to `view`.
+    public init(view: View, digests: [Digest]) {
+        self.view = view; self.digests = digests
+    }
+
+    static var kind: WireKind { .batchFetch }
+    func encode(into w: inout WireWriter) {
+        w.view(view)
+        w.u16(UInt16(truncatingIfNeeded: digests.count))
+        for d in digests { w.digest(d) }
+    }
+    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> BatchFetch {
+        let v = try r.view()
+        let k = try r.count("fetched digests", limit: PBFTLimits.maxFetchDigests)
+        var list: [Digest] = []
+        list.reserveCapacity(k)
+        for _ in 0..<k { list.append(try r.digest()) }
+        return BatchFetch(view: v, digests: list)
     }
     /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }

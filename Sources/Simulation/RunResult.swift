@@ -40,12 +40,15 @@ public struct RunResult: Sendable {
     public var evidenceCount: Int
     /// Transactions committed (by some honest replica).
     public var transactionsCommitted: Int
+    /// The largest encoded message an honest replica sent, votes aside (checked against
+    /// `SimulationParameters.maxMessageBytes`).
+    public var largestMessageBytes: Int
 
     /// Creates a result.
     public init(
         scenario: Scenario, violations: [Violation], commits: Int, viewChanges: Int, ledgerHash: Digest,
         ledgerHeight: UInt64, endTime: VirtualTime, stopReason: StopReason, events: Int, messagesDelivered: Int,
-        evidenceCount: Int, transactionsCommitted: Int
+        evidenceCount: Int, transactionsCommitted: Int, largestMessageBytes: Int = 0
     ) {
         self.scenario = scenario
         self.violations = violations
@@ -59,6 +62,7 @@ public struct RunResult: Sendable {
         self.messagesDelivered = messagesDelivered
         self.evidenceCount = evidenceCount
         self.transactionsCommitted = transactionsCommitted
+        self.largestMessageBytes = largestMessageBytes
     }
 
     /// Transactions committed per virtual second (the throughput a run achieved).
@@ -74,7 +78,8 @@ public struct RunResult: Sendable {
         let verdict = passed ? "ok" : "VIOLATION"
         return "seed \(scenario.seed) \(scenario.strategyName) n=\(scenario.replicaCount) faults=\(scenario.faults): \(verdict); "
             + "\(commits) commits, \(viewChanges) view changes, \(transactionsCommitted) txs, \(evidenceCount) evidence, "
-            + "stop \(stopReason.rawValue) at \(endTime.milliseconds)ms, \(events) events, ledger \(ledgerHeight):\(ledgerHash.hex.prefix(16))"
+            + "stop \(stopReason.rawValue) at \(endTime.milliseconds)ms, \(events) events, largest message \(largestMessageBytes) B, "
+            + "ledger \(ledgerHeight):\(ledgerHash.hex.prefix(16))"
     }
 
     /// The report printed for a failing run: each property, the seed, and the replay command.

@@ -20,12 +20,16 @@ public struct Scenario: Hashable, Sendable {
     public var timeLimit_ms: UInt64
     /// `true` for the collusion self-test (f + 1 Byzantine: equivocating primary + double-voter).
     public var isCollusionSelfTest: Bool
+    /// Simulated clients, each with one transfer in flight: more clients, fuller batches (a few
+    /// hundred fill the 64-transfer batches, so view changes happen with full batches prepared).
+    public var clientCount: Int
 
     /// A scenario with defaults for everything but the seed.
     public init(
         seed: UInt64, replicaCount: Int = 4, strategy: ByzantineStrategy? = nil, byzantineCount: Int? = nil,
         faults: FaultMix = .random, targetCommits: Int = SimulationLimits.defaultTargetCommits,
-        timeLimit_ms: UInt64 = SimulationLimits.defaultTimeLimit_ms, isCollusionSelfTest: Bool = false
+        timeLimit_ms: UInt64 = SimulationLimits.defaultTimeLimit_ms, isCollusionSelfTest: Bool = false,
+        clientCount: Int = SimulationLimits.clientCount
     ) {
         self.seed = seed
         self.replicaCount = replicaCount
@@ -35,6 +39,7 @@ public struct Scenario: Hashable, Sendable {
         self.targetCommits = targetCommits
         self.timeLimit_ms = timeLimit_ms
         self.isCollusionSelfTest = isCollusionSelfTest
+        self.clientCount = clientCount
     }
 
     /// The number of faults tolerated: `(n - 1) / 3`.
@@ -59,6 +64,9 @@ public struct Scenario: Hashable, Sendable {
             return "--byzantine \(byzantineCount) needs a --strategy"
         }
         if targetCommits < 1 { return "--commits must be at least 1, got \(targetCommits)" }
+        if !SimulationLimits.clientCountRange.contains(clientCount) {
+            return "--clients must be in \(SimulationLimits.clientCountRange), got \(clientCount)"
+        }
         return nil
     }
 
@@ -73,6 +81,7 @@ public struct Scenario: Hashable, Sendable {
             "--commits \(targetCommits)",
         ]
         if timeLimit_ms != SimulationLimits.defaultTimeLimit_ms { parts.append("--time-limit-ms \(timeLimit_ms)") }
+        if clientCount != SimulationLimits.clientCount { parts.append("--clients \(clientCount)") }
         return parts.joined(separator: " ")
     }
 

@@ -12,8 +12,10 @@ public enum SimulationLimits {
     public static let maxPartitions = 3
     /// Replica counts the simulator accepts (n = 3f + 1, up to ReplicaSet.capacity).
     public static let replicaCountRange: ClosedRange<Int> = 4...64
-    /// Number of simulated clients.
+    /// Default number of simulated clients (`Scenario.clientCount`).
     public static let clientCount = 4
+    /// The most simulated clients a scenario may ask for.
+    public static let clientCountRange: ClosedRange<Int> = 2...2_000
     /// Milliseconds between a client's submissions (drawn uniformly).
     public static let clientInterval_ms: ClosedRange<UInt64> = 5...40
     /// A client keeps at most this many of its own transactions uncommitted (1 keeps nonces in order, so every transfer executes).

@@ -32,6 +32,11 @@ public struct SimulationParameters: Hashable, Sendable {
     public var livenessProbe_ms: UInt64 = 1_000
     /// Whether backups run the proposal-pace check (off only to measure what it changes).
     public var isPaceCheckEnabled = true
+    /// The largest encoded message an honest replica may send (the node's P2P frame limit plays
+    /// this part). Above the largest batch the sweep's workload produces (64 transfers, about
+    /// 12 KiB) and a NEW-VIEW with a full window of certificates named by digest (about 40 KiB),
+    /// below a VIEW-CHANGE that attached every prepared batch (up to a window of batches).
+    public var maxMessageBytes = 96 * 1_024
     /// An amnesiac Byzantine replica restarts (forgetting its log) after a delay drawn from this range, ms.
     public var amnesiaRestart_ms: ClosedRange<UInt64> = 300...3_000
 

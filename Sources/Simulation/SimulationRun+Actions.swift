@@ -87,7 +87,7 @@ extension SimulationRun {
             safety.recordSigned(replica: id, kind: .commit, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
         case let .checkpoint(s) where s.signer == id:
             safety.recordSigned(replica: id, kind: .checkpoint, view: .zero, seq: s.body.sequence, digest: s.body.blockHash, at: now)
-        case let .newView(s, _) where s.signer == id:
+        case let .newView(s) where s.signer == id:
             for p in s.body.prePrepares where p.signer == id {
                 safety.recordSigned(replica: id, kind: .prePrepare, view: p.body.view, seq: p.body.sequence, digest: p.body.digest, at: now)
             }
@@ -111,9 +111,26 @@ extension SimulationRun {
             }
             return
         }
+        if honest.contains(id) { checkSize(message, from: id) }
         for to in recipients where to != id && to.index >= 0 && to.index < nodes.count {
             networkSend(verified, from: id, to: to)
         }
+    }
+
+    /// An honest message must fit the transport's frame limit whatever the window and the
+    /// batch sizes: otherwise the real node could not send it (a VIEW-CHANGE that no replica can
+    /// deliver leaves the view unchangeable). Votes have a fixed small size and are skipped.
+    private func checkSize(_ message: LedgerMessage, from id: ReplicaID) {
+        switch message {
+        case .prepare, .commit, .checkpoint, .status: return
+        default: break
+        }
+        let size = message.encoded().count
+        largestMessageBytes = max(largestMessageBytes, size)
+        guard size > parameters.maxMessageBytes else { return }
+        contractViolations.append(Violation(
+            property: .contract, time: now,
+            detail: "honest \(id) sent a \(size)-byte \(message.kindName), over the \(parameters.maxMessageBytes)-byte frame limit"))
     }
 
     /// The network model: partitions, loss, delay, reordering and duplication.

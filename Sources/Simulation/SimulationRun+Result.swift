@@ -19,10 +19,12 @@ extension SimulationRun {
         let violations = allViolations
         for v in violations { trace("VIOLATION \(v)") }
         trace("end: \(stopReason.rawValue); honest heights \(honestHeights); \(viewsEntered.count) view changes; "
-            + "\(transactionsCommitted) txs; \(messagesDelivered) messages delivered; \(rejectedAtVerification) rejected at verification")
+            + "\(transactionsCommitted) txs; \(messagesDelivered) messages delivered; \(rejectedAtVerification) rejected at verification; "
+            + "largest honest message \(largestMessageBytes) bytes")
         return RunResult(
             scenario: scenario, violations: violations, commits: Int(common), viewChanges: viewsEntered.count,
             ledgerHash: hash, ledgerHeight: common, endTime: now, stopReason: stopReason, events: events,
-            messagesDelivered: messagesDelivered, evidenceCount: evidence, transactionsCommitted: transactionsCommitted)
+            messagesDelivered: messagesDelivered, evidenceCount: evidence, transactionsCommitted: transactionsCommitted,
+            largestMessageBytes: largestMessageBytes)
     }
 }

@@ -34,6 +34,8 @@ final class SimulationRun {
     var events = 0
     var messagesDelivered = 0
     var rejectedAtVerification = 0
+    /// The largest encoded message an honest replica sent (votes aside), bytes.
+    var largestMessageBytes = 0
     var viewsEntered: Set<View> = []
     var transactionsCommitted = 0
     var stopReason: RunResult.StopReason = .quiescent
@@ -56,7 +58,7 @@ final class SimulationRun {
         var keyRandom = random.fork()
         scheme = SimulationKeys(replicaCount: n, random: &keyRandom)
         var clientRandom = random.fork()
-        clients = (0..<SimulationLimits.clientCount).map { SimulatedClient(index: $0, random: &clientRandom) }
+        clients = (0..<scenario.clientCount).map { SimulatedClient(index: $0, random: &clientRandom) }
 
         let byzantine = SimulationRun.chooseByzantine(scenario: scenario, random: &random)
         self.byzantine = byzantine

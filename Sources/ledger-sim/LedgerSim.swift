@@ -23,7 +23,8 @@ struct LedgerSim: AsyncParsableCommand {
               memory    a replica's log stays within the watermark window and
                         holds nothing at or below the low watermark
               contract  commits arrive in order with valid certificates,
-                        honest messages verify, evidence verifies
+                        honest messages verify and fit the 96 KiB frame
+                        limit, evidence verifies
 
             Faults (--faults):
               none        calm network
@@ -47,6 +48,7 @@ struct LedgerSim: AsyncParsableCommand {
               ledger-sim --seed 42 --strategy amnesia --trace t.log
               ledger-sim --seeds 0..999 --strategy none
               ledger-sim --seeds 0..449 --strategy all --faults all
+              ledger-sim --seeds 0..299 --strategy all --clients 400
               ledger-sim --self-test
 
             A single run prints one line per fault, view change and first
@@ -97,6 +99,9 @@ struct LedgerSim: AsyncParsableCommand {
     @Option(name: .customLong("time-limit-ms"), help: "Virtual-time limit of a run, in milliseconds.")
     var timeLimitMs: UInt64 = 600_000
 
+    @Option(help: "Simulated clients, one transfer in flight each; a few hundred fill the batches.")
+    var clients: Int = SimulationLimits.clientCount
+
     @Option(help: "Write the full trace of a single run (--seed) to this file.")
     var trace: String?
 
@@ -144,7 +149,7 @@ struct LedgerSim: AsyncParsableCommand {
         return Scenario(
             seed: seed, replicaCount: replicas, strategy: strategy,
             byzantineCount: strategy == nil ? (byzantine ?? 0) : (byzantine ?? f), faults: mix,
-            targetCommits: commits, timeLimit_ms: timeLimitMs)
+            targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients)
     }
 
     private func runOne(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) throws {
@@ -193,7 +198,7 @@ struct LedgerSim: AsyncParsableCommand {
         }
         let scenarios = Sweep.scenarios(
             seeds: low...high, strategies: choices, replicaCount: replicas, byzantineCount: byzantine,
-            faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs)
+            faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients)
         if let problem = scenarios.first?.problem { throw ValidationError(problem) }
         let started = Date()
         let results = await Sweep.run(scenarios, jobs: max(1, jobs), parameters: parameters) { result in

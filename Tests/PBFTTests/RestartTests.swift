@@ -59,7 +59,7 @@ final class RestartTests: XCTestCase {
         restart(&c, 3)
         XCTAssertEqual(c.replicas[3].view, View(1))
         XCTAssertTrue(c.replicas[3].isChangingView)
-        let resent = c.queue.compactMap { if case let .viewChange(m, _) = $0.message { m } else { nil } }
+        let resent = c.queue.compactMap { if case let .viewChange(m) = $0.message { m } else { nil } }
         XCTAssertFalse(resent.isEmpty)
         XCTAssertTrue(resent.allSatisfy { $0 == original[0] }, "the same signed VIEW-CHANGE, not a new one")
         XCTAssertEqual(c.persisted[3].filter { if case .viewChange = $0 { true } else { false } }.count, 1)

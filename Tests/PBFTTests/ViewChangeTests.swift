@@ -19,10 +19,15 @@ final class ViewChangeTests: XCTestCase {
             prepares: backups.map { signed(Prepare(view: v, sequence: SequenceNumber(seq), digest: b.digest), by: $0) })
     }
 
-    func viewChange(to view: UInt64, by: Int, certs: [PreparedCertificate] = [], batches: [TestBatch] = [],
+    func viewChange(to view: UInt64, by: Int, certs: [PreparedCertificate] = [],
                     checkpoint: CheckpointProof = .genesis) -> (Signed<ViewChange>, TMessage) {
         let m = signed(ViewChange(newView: View(view), stableCheckpoint: checkpoint, preparedCertificates: certs), by: by)
-        return (m, .viewChange(m, batches: batches))
+        return (m, .viewChange(m))
+    }
+
+    /// The BATCH-FETCHes in the queue: (recipient, digests asked for).
+    func fetches(_ c: Cluster, from i: Int) -> [(to: Int, digests: [Digest])] {
+        c.queue.compactMap { if $0.from == i, case let .batchFetch(m) = $0.message { ($0.to, m.body.digests) } else { nil } }
     }
 
     func rejections(_ c: Cluster, _ i: Int, kind: String) -> [String] {
@@ -61,15 +66,12 @@ final class ViewChangeTests: XCTestCase {
         mixed.prepares[1] = signed(Prepare(view: .zero, sequence: SequenceNumber(1), digest: batch([8]).digest), by: 3)
         let fromFuture = certificate(b, view: 1, seq: 1)  // not below the new view 1
         for (i, cert) in [tooFew, duplicated, wrongPrimary, mixed, fromFuture].enumerated() {
-            c.deliver(viewChange(to: 1, by: 2, certs: [cert], batches: [b]).1, to: 1)
+            c.deliver(viewChange(to: 1, by: 2, certs: [cert]).1, to: 1)
             XCTAssertEqual(rejections(c, 1, kind: "view-change").count, i + 1, "case \(i)")
         }
-        // A certificate whose batch is not attached is rejected too.
-        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(b, view: 0, seq: 1)], batches: []).1, to: 1)
-        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 6)
-        // And the well-formed one is accepted.
-        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(b, view: 0, seq: 1)], batches: [b]).1, to: 1)
-        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 6)
+        // And the well-formed one is accepted (it names its batch by digest only).
+        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(b, view: 0, seq: 1)]).1, to: 1)
+        XCTAssertEqual(rejections(c, 1, kind: "view-change").count, 5)
     }
 
     func testAnEquivocatingPrimaryIsCaughtThroughACertificateInAViewChange() {
@@ -78,7 +80,7 @@ final class ViewChangeTests: XCTestCase {
         c.deliver(.prePrepare(signed(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: b.digest), by: 0), batch: b), to: 3)
         XCTAssertTrue(c.evidence[3].isEmpty)
         // Replica 2 reports that a (the other batch) prepared at (v0, n1).
-        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(a, view: 0, seq: 1)], batches: [a]).1, to: 3)
+        c.deliver(viewChange(to: 1, by: 2, certs: [certificate(a, view: 0, seq: 1)]).1, to: 3)
         XCTAssertEqual(c.evidence[3].count, 1)
         XCTAssertEqual(c.evidence[3].first?.offender, ReplicaID(0))
         XCTAssertTrue(c.evidence[3].first?.verify(scheme: scheme, chainID: testChain) ?? false)
@@ -90,8 +92,8 @@ final class ViewChangeTests: XCTestCase {
         var c = Cluster()
         let a = batch([1]), b = batch([2], view: 1, ts: 1_000_100), d = batch([3])
         // Replica 0: seq 1 prepared in view 0 (digest a) and seq 3 (digest d). Replica 1: seq 1 prepared in view 1 (digest b).
-        let vc0 = viewChange(to: 2, by: 0, certs: [certificate(a, view: 0, seq: 1), certificate(d, view: 0, seq: 3)], batches: [a, d])
-        let vc1 = viewChange(to: 2, by: 1, certs: [certificate(b, view: 1, seq: 1)], batches: [b])
+        let vc0 = viewChange(to: 2, by: 0, certs: [certificate(a, view: 0, seq: 1), certificate(d, view: 0, seq: 3)])
+        let vc1 = viewChange(to: 2, by: 1, certs: [certificate(b, view: 1, seq: 1)])
         let plan = c.replicas[2].computeNewViewPlan([vc0.0, vc1.0])
         XCTAssertEqual(plan.checkpoint.sequence, .zero)
         XCTAssertEqual(plan.maxS, SequenceNumber(3))
@@ -103,15 +105,32 @@ final class ViewChangeTests: XCTestCase {
         XCTAssertFalse(c.replicas[2].isChangingView, "one view change is not enough to join")
         c.deliver(vc1.1, to: 2)
         XCTAssertEqual(c.replicas[2].view, View(2))
-        let newViews = c.queue.compactMap { if case let .newView(m, bs) = $0.message { (m, bs) } else { nil } }
+        // Replica 2 holds neither batch of O: it asks the replicas whose certificates name them.
+        XCTAssertTrue(c.replicas[2].isChangingView, "no NEW-VIEW before its batches are at hand")
+        XCTAssertTrue(c.queue.allSatisfy { if case .newView = $0.message { false } else { true } })
+        let asked = fetches(c, from: 2)
+        XCTAssertEqual(asked.map(\.to), [0, 1])
+        XCTAssertEqual(asked.map { Set($0.digests) }, [[d.digest], [b.digest]])
+        c.queue.removeAll()
+        // A batch nobody asked for is dropped; the asked ones complete the NEW-VIEW.
+        c.deliver(.fetchedBatch(batch([99])), to: 2)
+        XCTAssertEqual(c.replicas[2].counters.unwantedBatches, 1)
+        c.deliver(.fetchedBatch(b), to: 2)
+        XCTAssertTrue(c.replicas[2].isChangingView, "still lacking d")
+        c.deliver(.fetchedBatch(d), to: 2)
+        XCTAssertEqual(c.replicas[2].counters.batchesFetched, 2)
+        let newViews = c.queue.compactMap { if case let .newView(m) = $0.message { m } else { nil } }
         XCTAssertEqual(newViews.count, 3, "broadcast to the three others")
-        let (nv, attached) = newViews[0]
+        let nv = newViews[0]
         XCTAssertEqual(nv.body.prePrepares.map(\.body.digest), [b.digest, TestBatch.null.digest, d.digest])
         XCTAssertTrue(nv.body.prePrepares.allSatisfy { $0.body.view == View(2) && $0.signer == ReplicaID(2) })
-        XCTAssertEqual(Set(attached.map(\.digest)), [b.digest, d.digest])
         XCTAssertFalse(c.replicas[2].isChangingView)
+        let record = c.persisted[2].compactMap { if case let .newView(m, bs) = $0 { (m, bs) } else { nil } }.last
+        XCTAssertEqual(record?.0, nv)
+        XCTAssertEqual(Set(record?.1.map(\.digest) ?? []), [b.digest, d.digest], "the log keeps O's batches")
 
-        // Backups accept it, prepare O, and the batches commit in view 2 (null batch at seq 2).
+        // Backups lack the batches too: they fetch them from the new primary, prepare O, and the
+        // batches commit in view 2 (null batch at seq 2).
         c.deliverAll()
         for i in 0..<4 {
             XCTAssertEqual(c.replicas[i].view, View(2), "replica \(i)")
@@ -122,28 +141,38 @@ final class ViewChangeTests: XCTestCase {
     func testNewViewWithWrongOSetIsRejectedByBackups() {
         var c = Cluster()
         let a = batch([1]), b = batch([2], view: 1, ts: 1_000_100)
-        let vc0 = viewChange(to: 2, by: 0, certs: [certificate(a, view: 0, seq: 1)], batches: [a])
-        let vc1 = viewChange(to: 2, by: 1, certs: [certificate(b, view: 1, seq: 1)], batches: [b])
+        let vc0 = viewChange(to: 2, by: 0, certs: [certificate(a, view: 0, seq: 1)])
+        let vc1 = viewChange(to: 2, by: 1, certs: [certificate(b, view: 1, seq: 1)])
         let vc3 = viewChange(to: 2, by: 3)
         // The primary of view 2 proposes the older (lower-view) digest: O differs from the recomputation.
         let wrongO = [signed(PrePrepare(view: View(2), sequence: SequenceNumber(1), digest: a.digest), by: 2)]
         let bad = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0, vc3.0], prePrepares: wrongO), by: 2)
-        c.deliver(.newView(bad, batches: [a]), to: 3)
+        c.deliver(.newView(bad), to: 3)
         XCTAssertEqual(c.replicas[3].view, .zero)
         XCTAssertTrue(rejections(c, 3, kind: "new-view").first?.contains("differs") ?? false)
         // Too few view changes.
         let rightO = [signed(PrePrepare(view: View(2), sequence: SequenceNumber(1), digest: b.digest), by: 2)]
         let short = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0], prePrepares: rightO), by: 2)
-        c.deliver(.newView(short, batches: [b]), to: 3)
+        c.deliver(.newView(short), to: 3)
         XCTAssertEqual(c.replicas[3].view, .zero)
         // Signed by someone other than the primary of view 2.
         let imposter = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0, vc3.0], prePrepares: rightO), by: 1)
-        c.deliver(.newView(imposter, batches: [b]), to: 3)
+        c.deliver(.newView(imposter), to: 3)
         XCTAssertEqual(c.replicas[3].view, .zero)
         XCTAssertEqual(rejections(c, 3, kind: "new-view").count, 3)
-        // The correct one is accepted and replica 3 prepares O.
+        XCTAssertTrue(fetches(c, from: 3).isEmpty, "nothing is fetched for an invalid NEW-VIEW")
+        // The correct one is accepted: replica 3 lacks b, asks the new primary first, and once
+        // b arrives installs view 2 and prepares O.
         let good = signed(NewView(view: View(2), viewChanges: [vc0.0, vc1.0, vc3.0], prePrepares: rightO), by: 2)
-        c.deliver(.newView(good, batches: [b]), to: 3)
+        c.deliver(.newView(good), to: 3)
+        XCTAssertEqual(c.replicas[3].view, .zero, "not installed without its batch")
+        XCTAssertEqual(fetches(c, from: 3).map(\.to), [2])
+        XCTAssertEqual(fetches(c, from: 3).first?.digests, [b.digest])
+        // The retransmission timer asks the next holder (replica 1, whose certificate names b).
+        c.queue.removeAll()
+        c.handle(3, .timerFired(.retransmit))
+        XCTAssertEqual(fetches(c, from: 3).map(\.to), [1])
+        c.deliver(.fetchedBatch(b), to: 3)
         XCTAssertEqual(c.replicas[3].view, View(2))
         XCTAssertFalse(c.replicas[3].isChangingView)
         XCTAssertTrue(c.persisted[3].contains { if case let .prepare(p) = $0 { p.body.view == View(2) && p.body.digest == b.digest } else { false } })
@@ -161,13 +190,13 @@ final class ViewChangeTests: XCTestCase {
         let wrongO = [signed(PrePrepare(view: View(1), sequence: SequenceNumber(1), digest: madeUp.digest), by: 1)]
         let vc3 = c.replicas[3].state.ownViewChange!.message
         let bad = signed(NewView(view: View(1), viewChanges: [vc0.0, vc2.0, vc3], prePrepares: wrongO), by: 1)
-        c.deliver(.newView(bad, batches: [madeUp]), to: 3)
+        c.deliver(.newView(bad), to: 3)
         XCTAssertEqual(c.replicas[3].view, View(2), "a provably faulty new primary is skipped without waiting for the timer")
         XCTAssertTrue(c.replicas[3].isChangingView)
         XCTAssertEqual(c.replicas[3].currentViewChangeTimeoutMs, 1_000, "not the network's fault: no doubling")
         // A NEW-VIEW for view 2 signed by someone else is no proof against view 2's primary.
         let imposter = signed(NewView(view: View(2), viewChanges: [], prePrepares: []), by: 1)
-        c.deliver(.newView(imposter, batches: []), to: 3)
+        c.deliver(.newView(imposter), to: 3)
         XCTAssertEqual(c.replicas[3].view, View(2))
     }
 
@@ -246,7 +275,7 @@ final class ViewChangeLivenessTests: XCTestCase {
         for i in 1...3 { XCTAssertEqual(c.replicas[i].view, View(1)) }
         // Replica 3 alone learns of the other two view changes and moves on to view 2.
         for i in [1, 2] {
-            for case let .viewChange(m, b) in c.persisted[i] { c.deliver(.viewChange(m, batches: b), to: 3) }
+            for case let .viewChange(m, _) in c.persisted[i] { c.deliver(.viewChange(m), to: 3) }
         }
         c.queue.removeAll()
         c.advance(1_000)

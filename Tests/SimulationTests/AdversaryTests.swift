@@ -139,10 +139,10 @@ final class AdversaryTests: XCTestCase {
     func testFakePreparedCertificatesAreCaught() {
         var b = FakePrepared()
         let vc = ViewChange(newView: View(1), stableCheckpoint: .genesis, preparedCertificates: [])
-        let message = LedgerMessage.viewChange(context(2).sign(vc), batches: [])
+        let message = LedgerMessage.viewChange(context(2).sign(vc))
         for _ in 0..<2 {
             let out = b.transform(message, to: [ReplicaID(0), ReplicaID(1), ReplicaID(3)], context: context(2))
-            guard case let .viewChange(signed, _) = out[0].message, let cert = signed.body.preparedCertificates.first else {
+            guard case let .viewChange(signed) = out[0].message, let cert = signed.body.preparedCertificates.first else {
                 return XCTFail("expected a VIEW-CHANGE with a forged certificate")
             }
             // Either the signatures fail verification or the certificate's structure is invalid.
@@ -156,10 +156,10 @@ final class AdversaryTests: XCTestCase {
         let nv = NewView(view: View(1), viewChanges: [], prePrepares: [
             context(1).sign(PrePrepare(view: View(1), sequence: SequenceNumber(1), digest: Batch.null.digest))
         ])
-        let message = LedgerMessage.newView(context(1).sign(nv), batches: [])
+        let message = LedgerMessage.newView(context(1).sign(nv))
         for _ in 0..<3 {
             let out = b.transform(message, to: [ReplicaID(0), ReplicaID(2), ReplicaID(3)], context: context(1))
-            guard case let .newView(signed, _) = out[0].message else { return XCTFail("expected a NEW-VIEW") }
+            guard case let .newView(signed) = out[0].message else { return XCTFail("expected a NEW-VIEW") }
             XCTAssertNotEqual(signed.body.prePrepares, nv.prePrepares)
         }
     }

@@ -13,17 +13,15 @@ public struct BadNewView: ByzantineBehaviour {
     public init() {}
 
     public mutating func transform(_ message: LedgerMessage, to recipients: [ReplicaID], context: AdversaryContext) -> [Emission] {
-        guard case let .newView(signed, batches) = message else { return [Emission(message, to: recipients)] }
+        guard case let .newView(signed) = message else { return [Emission(message, to: recipients)] }
         round &+= 1
         let body = signed.body
         var prePrepares = body.prePrepares
-        var attached = batches
         let madeUp = Batch(view: body.view, timestamp: context.now_ms, transactions: [])
         switch round % 3 {
         case 0 where !prePrepares.isEmpty:
             let first = prePrepares[0].body
             prePrepares[0] = context.sign(PrePrepare(view: body.view, sequence: first.sequence, digest: madeUp.digest))
-            attached.append(madeUp)
         case 2 where !prePrepares.isEmpty:
             prePrepares.removeLast()
         default:
@@ -31,9 +29,8 @@ public struct BadNewView: ByzantineBehaviour {
                 ?? body.viewChanges.map(\.body.stableCheckpoint.sequence).max() ?? .zero
             let next = top.adding(1) ?? top
             prePrepares.append(context.sign(PrePrepare(view: body.view, sequence: next, digest: madeUp.digest)))
-            attached.append(madeUp)
         }
         let forged = context.sign(NewView(view: body.view, viewChanges: body.viewChanges, prePrepares: prePrepares))
-        return [Emission(.newView(forged, batches: attached), to: recipients)]
+        return [Emission(.newView(forged), to: recipients)]
     }
 }

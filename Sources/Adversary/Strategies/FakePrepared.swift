@@ -16,7 +16,7 @@ public struct FakePrepared: ByzantineBehaviour {
     public init() {}
 
     public mutating func transform(_ message: LedgerMessage, to recipients: [ReplicaID], context: AdversaryContext) -> [Emission] {
-        guard case let .viewChange(signed, batches) = message, signed.body.newView.rawValue > 0 else {
+        guard case let .viewChange(signed) = message, signed.body.newView.rawValue > 0 else {
             return [Emission(message, to: recipients)]
         }
         round &+= 1
@@ -40,10 +40,8 @@ public struct FakePrepared: ByzantineBehaviour {
         var certificates = forgedIDs ? body.preparedCertificates : []
         certificates.removeAll { $0.sequence == sequence }
         certificates.insert(fake, at: 0)
-        var attached = forgedIDs ? batches : []
-        attached.append(batch)
         let forged = context.sign(ViewChange(
             newView: body.newView, stableCheckpoint: body.stableCheckpoint, preparedCertificates: certificates))
-        return [Emission(.viewChange(forged, batches: attached), to: recipients)]
+        return [Emission(.viewChange(forged), to: recipients)]
     }
 }

@@ -38,8 +38,7 @@ public struct Flood: ByzantineBehaviour {
         }
         if random.percent(10) {
             junk.append(.viewChange(
-                context.sign(ViewChange(newView: View(farView), stableCheckpoint: .genesis, preparedCertificates: [])),
-                batches: []))
+                context.sign(ViewChange(newView: View(farView), stableCheckpoint: .genesis, preparedCertificates: []))))
         }
         for m in junk { out.append(Emission(m, to: recipients)) }
         return out
