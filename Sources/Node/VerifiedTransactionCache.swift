@@ -12,8 +12,17 @@ public final class VerifiedTransactionCache: Sendable {
     private let state = Mutex(State())
     private let capacity: Int
 
-    /// A cache holding about `capacity` hashes.
-    public init(capacity: Int = NodeLimits.verifiedTransactionCacheCapacity) { self.capacity = max(2, capacity) }
+    /// A cache holding about `capacity` hashes. Both generations get their full size at once: a
+    /// set that grows by doubling rehashes everything and touches fresh pages at every step
+    /// (3 % of a backup's CPU at the closed-loop peak, in the first generation of each run).
+    public init(capacity: Int = NodeLimits.verifiedTransactionCacheCapacity) {
+        self.capacity = max(2, capacity)
+        let generation = self.capacity / 2
+        state.withLock { s in
+            s.current.reserveCapacity(generation)
+            s.previous.reserveCapacity(generation)
+        }
+    }
 
     /// Whether `hash` is known to carry a valid signature.
     public func contains(_ hash: Digest) -> Bool {

@@ -12,6 +12,7 @@ extension Replica {
             state.pending[d] = r
             state.pendingSinceMs[d] = ctx.now
             state.pendingOrder.append(d)
+            state.largestRequestBytes = max(state.largestRequestBytes, r.encodedByteCount)
         }
         // Keep the FIFO index bounded even if an old request stays pending for long.
         if state.pendingOrder.count > 2 * state.pending.count + 1_024 {
@@ -84,15 +85,34 @@ extension Replica {
         defer { state.isProposing = false }
         while true {
             guard let next = state.nextSequence.adding(1), inWindow(next) else { break }
+            // Skip the prefix that is in flight or gone (the cursor only moves forward).
+            while state.proposeCursor < state.pendingOrder.count {
+                let d = state.pendingOrder[state.proposeCursor]
+                if state.pending.index(forKey: d) != nil && !state.inFlight.contains(d) { break }
+                state.proposeCursor += 1
+            }
+            let candidates = state.pendingOrder.count - state.proposeCursor
+            guard candidates > 0 else {
+                state.batchHoldStartMs = nil
+                break
+            }
+            // While the primary holds a batch that cannot be full, every new request would
+            // otherwise gather the whole batch again just to find it is not due (a quadratic
+            // cost under load). Fewer candidates than a full batch's count, each no larger than
+            // the largest request seen, cannot fill it.
+            let (boundBytes, overflow) = candidates.multipliedReportingOverflow(by: state.largestRequestBytes)
+            let mayBeFull = candidates >= configuration.maxBatchTxs || overflow
+                || boundBytes > configuration.maxBatchBytes - B.headerByteCount
+            if !mayBeFull && !holdIsDue(&ctx) { return }
             var chosen: [B.Request] = []
-            var chosenDigests = Set<Digest>()
+            var chosenDigests = Set<Digest>(minimumCapacity: min(candidates, configuration.maxBatchTxs))
+            chosen.reserveCapacity(min(candidates, configuration.maxBatchTxs))
             var bytes = B.headerByteCount
             var cursor = state.proposeCursor
             var full = false
             while cursor < state.pendingOrder.count {
                 let d = state.pendingOrder[cursor]
                 guard let r = state.pending[d], !state.inFlight.contains(d), !chosenDigests.contains(d) else {
-                    if chosen.isEmpty { state.proposeCursor = cursor + 1 }
                     cursor += 1
                     continue
                 }
@@ -111,24 +131,31 @@ extension Replica {
                 break
             }
             if !full {
-                let holdStart = state.batchHoldStartMs ?? ctx.now
-                state.batchHoldStartMs = holdStart
-                let held = ctx.now >= holdStart ? ctx.now - holdStart : 0
-                let uncommitted = state.nextSequence > state.lastCommitted ? state.nextSequence.rawValue - state.lastCommitted.rawValue : 0
-                let depthFree = uncommitted < UInt64(configuration.partialBatchDepth)
-                let due = uncommitted == 0 || held >= configuration.maxBatchHoldMs || (depthFree && held >= configuration.batchDelayMs)
-                guard due else {
-                    // Wake at the next moment a rule could fire; a commit wakes us sooner.
-                    let wait = depthFree ? configuration.batchDelayMs : configuration.maxBatchHoldMs
-                    let (due, overflow) = holdStart.addingReportingOverflow(wait)
-                    armBatchTimer(due: overflow ? UInt64.max : due, &ctx)
-                    return
-                }
+                guard holdIsDue(&ctx) else { return }
                 // This batch takes every unproposed request, so nothing is held after it.
                 state.batchHoldStartMs = nil
             }
             propose(chosen, at: next, &ctx)
         }
+    }
+
+    /// For a batch that is not full: starts the hold if it has not started, and says whether
+    /// one of the rules above lets the batch go now; if not, arms the batch timer for the next
+    /// moment one could.
+    private mutating func holdIsDue(_ ctx: inout Context<B>) -> Bool {
+        let holdStart = state.batchHoldStartMs ?? ctx.now
+        state.batchHoldStartMs = holdStart
+        let held = ctx.now >= holdStart ? ctx.now - holdStart : 0
+        let uncommitted = state.nextSequence > state.lastCommitted ? state.nextSequence.rawValue - state.lastCommitted.rawValue : 0
+        let depthFree = uncommitted < UInt64(configuration.partialBatchDepth)
+        let due = uncommitted == 0 || held >= configuration.maxBatchHoldMs || (depthFree && held >= configuration.batchDelayMs)
+        if !due {
+            // Wake at the next moment a rule could fire; a commit wakes us sooner.
+            let wait = depthFree ? configuration.batchDelayMs : configuration.maxBatchHoldMs
+            let (at, overflow) = holdStart.addingReportingOverflow(wait)
+            armBatchTimer(due: overflow ? UInt64.max : at, &ctx)
+        }
+        return due
     }
 
     /// Arms the batch timer for `due` (re-arms it if it was set for another time).

@@ -59,6 +59,8 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// Index into `pendingOrder` before which every request is in flight or gone (primary only).
     var proposeCursor = 0
     var inFlight: Set<Digest> = []
+    /// The largest `encodedByteCount` of any request queued so far (bounds a batch's bytes by count).
+    var largestRequestBytes = 0
     var recentlyExecuted: Set<Digest> = []
     var recentlyExecutedOrder: [Digest] = []
     var recentlyExecutedHead = 0
