@@ -25,6 +25,8 @@ final class OutboundLink: @unchecked Sendable {
     private var failedAttempts = 0
     private var reconnectTask: Scheduled<Void>?
     private var isStopped = false
+    /// A flush is queued on the loop: payloads enqueued before it runs go out in one write.
+    private var isFlushScheduled = false
 
     init(peer: PeerID, address: PeerAddress, eventLoop: EventLoop, limits: P2PLimits,
          initializer: PeerChannelInitializer, counters: NetworkCounters, logger: Logger) {
@@ -79,6 +81,17 @@ final class OutboundLink: @unchecked Sendable {
                 self.counters.update { $0.sendQueueDrops += dropped }
                 self.logger.debug("send queue full, dropped oldest", metadata: ["dropped": "\(dropped)"])
             }
+            self.scheduleFlush()
+        }
+    }
+
+    /// Flushes once the loop has run the tasks already queued on it, so the payloads that several
+    /// of them enqueue (a broadcast, gossip, votes) share one system call instead of one each.
+    private func scheduleFlush() {
+        guard !isFlushScheduled else { return }
+        isFlushScheduled = true
+        eventLoop.execute {
+            self.isFlushScheduled = false
             self.flush()
         }
     }

@@ -171,8 +171,8 @@ struct LoadCommand: AsyncParsableCommand {
         print("chain \(chainID), heights \(heights), primary node\(primary); load goes to "
               + targets.map { "node\(nodes[$0].id)" }.joined(separator: ", ") + "; reference chain: node\(nodes[reference].id)")
 
-        // Calibration while the network is idle.
-        let calibration = VerifyCalibration.measure(seconds: calibrationSeconds, validators: nodes.count)
+        // Calibration while the network is idle (again after the load; the ceiling uses the faster round).
+        var calibration = VerifyCalibration.measure(seconds: calibrationSeconds, validators: nodes.count)
         print(String(format: "calibration: Ed25519 verify %.0f /s on one core; ceiling %.0f tx/s (%d cores / %d validators)",
                      calibration.verifyPerSecond, calibration.ceilingTps, calibration.cores, calibration.validators))
 
@@ -236,6 +236,7 @@ struct LoadCommand: AsyncParsableCommand {
         // Stop the loop first: afterwards nothing touches the engine, and its state is read here.
         try? await engine.shutdown().get()
         try? await group.shutdownGracefully()
+        calibration = calibration.adding(VerifyCalibration.measure(seconds: calibrationSeconds, validators: nodes.count))
         let report = LoadReport(
                 chainID: chainID, nodes: nodes, reference: reference, accounts: accounts, benchSeed: benchSeed,
                 mode: modeName, scenario: recovery ? "recovery" : nil, consensus: consensus, dbSynchronous: sync,
