@@ -358,15 +358,26 @@ extension Replica {
         }
     }
 
-    /// A peer's BATCH-FETCH: send each batch we hold, one message per batch.
+    /// A peer's BATCH-FETCH: send each batch we hold, one message per batch, but a given batch
+    /// to a given peer at most once per retransmission interval. An honest replica asks again only
+    /// on its retransmission timer (and then another holder); a faulty one repeating its fetches
+    /// cannot make us send the same batches over and over.
     mutating func onBatchFetch(_ m: Signed<BatchFetch>, _ ctx: inout Context<B>) {
+        let peer = m.signer
+        let interval = configuration.retransmitIntervalMs
+        var served = (state.servedBatchesAtMs[peer] ?? [:]).filter { ctx.now < $0.value || ctx.now - $0.value < interval }
         let index = batchesAtHand()
-        var seen = Set<Digest>()
-        for digest in m.body.digests where seen.insert(digest).inserted {
+        for digest in m.body.digests {
+            if served[digest] != nil {
+                state.counters.fetchesRefusedAsRepeats += 1
+                continue
+            }
             guard let b = index[digest] else { continue }
+            served[digest] = ctx.now
             state.counters.batchesServed += 1
-            ctx.emit(.send(.fetchedBatch(b), to: m.signer))
+            ctx.emit(.send(.fetchedBatch(b), to: peer))
         }
+        state.servedBatchesAtMs[peer] = served.isEmpty ? nil : served
     }
 
     /// A batch answering one of our fetches: keep it if we asked for its digest, then retry

@@ -64,6 +64,9 @@ public struct ReplicaCounters: Hashable, Sendable {
     public var batchesServed = 0
     /// Fetched batches that arrived for a digest this replica had not asked for (dropped).
     public var unwantedBatches = 0
+    /// BATCH-FETCH digests not answered because the batch went to that peer less than a
+    /// retransmission interval ago.
+    public var fetchesRefusedAsRepeats = 0
 
     /// All zero.
     public init() {}

@@ -108,6 +108,9 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var wantedBatches: [Digest: WantedBatch] = [:]
     /// Batches that arrived for wanted digests; emptied when a view is installed.
     var fetchedBatches: [Digest: B] = [:]
+    /// When each batch was last sent to each peer in answer to a BATCH-FETCH (entries older than
+    /// a retransmission interval are dropped at the peer's next fetch).
+    var servedBatchesAtMs: [ReplicaID: [Digest: UInt64]] = [:]
 
     // Own signatures: (phase, view, seq) -> digest. Never sign a second different one.
     var signedSlots: [Slot: Digest] = [:]

@@ -125,6 +125,33 @@ final class BatchFetchTests: XCTestCase {
         XCTAssertEqual(newView?.body.prePrepares.count, 0)
     }
 
+    func testAPeerGetsEachBatchAtMostOncePerRetransmissionInterval() {
+        var c = Cluster(k: 100, window: 400, retransmitMs: 500) { $0.maxBatchTxs = 10 }
+        c.filter = { _, _, m in !Self.isViewZeroCommit(m) }
+        c.submit(requests(3, of: 10))
+        c.deliverAll()
+        let held = c.replicas[0].state.entries.values.compactMap(\.batch).map(\.digest)
+        XCTAssertEqual(held.count, 3)
+        func answers(_ c: Cluster) -> Int {
+            c.queue.filter { if $0.from == 0, $0.to == 3, case .fetchedBatch = $0.message { true } else { false } }.count
+        }
+        let fetch = signed(BatchFetch(view: View(1), digests: held + held), by: 3)
+        c.queue.removeAll()
+        c.deliver(.batchFetch(fetch), to: 0)
+        XCTAssertEqual(answers(c), 3, "each held batch once, repeats in the request ignored")
+        // A faulty peer repeating the fetch gets nothing more within the interval...
+        for _ in 0..<10 { c.deliver(.batchFetch(fetch), to: 0) }
+        XCTAssertEqual(answers(c), 3)
+        XCTAssertEqual(c.replicas[0].counters.fetchesRefusedAsRepeats, 3 + 10 * 6)
+        // ...and the batches again once it has passed; another peer is served at once.
+        c.deliver(.batchFetch(signed(BatchFetch(view: View(1), digests: held), by: 2)), to: 0)
+        XCTAssertEqual(c.queue.filter { $0.to == 2 }.filter { if case .fetchedBatch = $0.message { true } else { false } }.count, 3)
+        c.now += 500
+        c.deliver(.batchFetch(fetch), to: 0)
+        XCTAssertEqual(answers(c), 6)
+        XCTAssertEqual(c.replicas[0].counters.batchesServed, 9)
+    }
+
     func testFetchesForBatchesWeDoNotHoldGetNoAnswerAndLateBatchesAreDropped() {
         var c = cluster(batchTxs: 10)
         let b = TestBatch(view: .zero, timestampMilliseconds: 1_000_000, requests: [TestRequest(id: 5)])
