@@ -17,6 +17,9 @@ public enum EnvelopeKind: UInt8, Sendable {
 /// Helpers to wrap and unwrap envelopes.
 public enum Envelope {
     /// `kind ‖ body`.
+    /// Bytes the envelope adds to a body (the kind byte).
+    public static let headerBytes = 1
+
     public static func wrap(_ kind: EnvelopeKind, _ body: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(body.count + 1)

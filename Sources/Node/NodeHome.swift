@@ -1,5 +1,7 @@
 import Foundation
 import LedgerCore
+import P2P
+import PBFT
 import LedgerCrypto
 
 /// A node's home directory loaded and cross-checked: config, key, genesis, and this validator's id.
@@ -27,10 +29,25 @@ public struct NodeHome: Sendable {
         let genesisPath = NodeFiles.resolve(config.genesisFile, home: home)
         let genesis: Genesis
         do { genesis = try Genesis.load(from: genesisPath) } catch { throw .invalidGenesis(path: genesisPath, reason: "\(error)") }
+        if let problem = frameProblem(validators: genesis.validators.count, window: genesis.consensus.window) {
+            throw .invalidGenesis(path: genesisPath, reason: problem)
+        }
         guard let me = genesis.validator(withKey: key.signingKey.publicKey) else {
             throw .notAValidator(publicKey: key.signingKey.publicKey.hex)
         }
         return NodeHome(path: home, config: config, key: key, genesis: genesis, validatorID: me.id)
+    }
+
+    /// Why a chain of `validators` with watermark window `window` could not change views over this
+    /// transport (its largest NEW-VIEW would not fit in a P2P frame), or `nil` when it can.
+    public static func frameProblem(validators: Int, window: UInt64) -> String? {
+        let frame = P2PLimits.standard.maxPayloadBytes - Envelope.headerBytes
+        let worst = PBFTLimits.largestNewViewBytes(replicaCount: validators, window: window)
+        guard worst > frame else { return nil }
+        let fits = PBFTLimits.largestWindow(replicaCount: validators, fittingIn: frame)
+        return "with \(validators) validators and consensus.window \(window), a NEW-VIEW can reach \(worst) bytes, "
+            + "over the \(frame)-byte P2P frame limit, so a view change could not be sent; use a window of at most \(fits) "
+            + "(a multiple of checkpoint_interval)"
     }
 
     /// The database path.

@@ -59,6 +59,9 @@ public struct TestnetGenerator: Sendable {
         guard (0...BenchAccounts.maxAccounts).contains(benchAccounts) else {
             throw .invalidArgument("--bench-accounts \(benchAccounts) is out of range; use 0…\(BenchAccounts.maxAccounts)")
         }
+        if let problem = NodeHome.frameProblem(validators: validators, window: consensus.window) {
+            throw .invalidArgument("--validators \(validators): \(problem)")
+        }
         let keys = (0..<validators).map { _ in NodeKey.generate() }
         var p2p: [String] = [], rpc: [String] = [], listenP2P: [String] = [], listenRPC: [String] = []
         for i in 0..<validators {

@@ -64,3 +64,34 @@ public enum PBFTLimits {
     /// delay): a quarter of the floor keeps an honest primary well inside the backups' bound.
     public static let defaultBatchHoldFloorDivisor: UInt64 = 4
 }
+
+extension PBFTLimits {
+    /// The largest NEW-VIEW an honest primary of `replicaCount` validators can sign with a window
+    /// of `window`, encoded, in bytes: a VIEW-CHANGE from every validator, each with a checkpoint
+    /// proof signed by all of them and a certificate for every sequence number of the window
+    /// (a pre-prepare and a prepare from every backup), and a pre-prepare per sequence number.
+    /// It grows as `window × replicaCount²`; the transport's frame limit must hold it, or a view
+    /// change could become impossible. Counts are clamped to `maxReplicaCount` and `maxWindow`
+    /// (what the core accepts), so the arithmetic cannot overflow.
+    public static func largestNewViewBytes(replicaCount: Int, window: UInt64) -> Int {
+        let n = min(max(1, replicaCount), maxReplicaCount)
+        let l = Int(min(window, maxWindow))
+        let signedVote = 48 + 2 + 64          // PRE-PREPARE / PREPARE body, signer, signature
+        let signedCheckpoint = 40 + 2 + 64
+        let proof = 8 + 32 + 2 + n * signedCheckpoint
+        let certificate = signedVote + 2 + (n - 1) * signedVote
+        let signedViewChange = 8 + proof + 2 + l * certificate + 2 + 64
+        return 1 + 8 + 2 + n * signedViewChange + 2 + l * signedVote + 2 + 64
+    }
+
+    /// The largest window whose worst-case NEW-VIEW (`largestNewViewBytes`) fits in `frameBytes`
+    /// for `replicaCount` validators (0 if none does).
+    public static func largestWindow(replicaCount: Int, fittingIn frameBytes: Int) -> UInt64 {
+        var low: UInt64 = 0, high = maxWindow
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if largestNewViewBytes(replicaCount: replicaCount, window: mid) <= frameBytes { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+}

@@ -48,6 +48,29 @@ final class NodeHomeTests: XCTestCase {
         }
     }
 
+    func testAValidatorSetWhoseNewViewWouldNotFitAFrameIsRefused() throws {
+        // 16 validators with the default window of 400: a NEW-VIEW could reach ~11.7 MB.
+        XCTAssertThrowsError(try TestnetGenerator(validators: 16, outputDirectory: dir + "z").generate()) {
+            XCTAssertTrue("\($0)".contains("P2P frame limit") && "\($0)".contains("window of at most"), "\($0)")
+        }
+        XCTAssertNoThrow(try TestnetGenerator(validators: 13, outputDirectory: dir + "w", basePort: 43000).generate())
+        // A genesis edited to such a set is refused when the node loads its home.
+        let result = try TestnetGenerator(validators: 4, outputDirectory: dir, basePort: 44000).generate()
+        let home = result.homes[0]
+        let mine = try NodeHome.load(home).genesis.validators[0]
+        let others = (1..<16).map { i in
+            Validator(id: ReplicaID(i), publicKey: NodeKey.generate().signingKey.publicKey,
+                      p2pAddress: "127.0.0.1:\(45000 + i)", rpcAddress: "127.0.0.1:\(45100 + i)")
+        }
+        let big = try Genesis(chainID: result.genesis.chainID, genesisTimeMs: result.genesis.genesisTimeMs,
+                              validators: [mine] + others, accounts: result.genesis.accounts,
+                              consensus: result.genesis.consensus, isTestNetwork: true)
+        try Data(big.jsonBytes()).write(to: URL(fileURLWithPath: home + "/genesis.json"))
+        XCTAssertThrowsError(try NodeHome.load(home)) {
+            XCTAssertTrue("\($0)".contains("NEW-VIEW can reach") && "\($0)".contains("genesis.json"), "\($0)")
+        }
+    }
+
     func testBadConfigAndKeyAreRefusedWithTheirReason() throws {
         let result = try TestnetGenerator(validators: 4, outputDirectory: dir, basePort: 42000).generate()
         let home = result.homes[0]

@@ -165,3 +165,42 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+final class NewViewSizeTests: XCTestCase {
+    /// The NEW-VIEW the bound describes, built and encoded: it must be exactly that size.
+    func worstNewView(n: Int, window: UInt64) -> TMessage {
+        let digest = TestBatch(view: .zero, timestampMilliseconds: 1, requests: [TestRequest(id: 1)]).digest
+        let proof = CheckpointProof(sequence: .zero, blockHash: digest, checkpoints: (0..<n).map {
+            signed(Checkpoint(sequence: .zero, blockHash: digest), by: $0)
+        })
+        let certificates = (1...window).map { s in
+            PreparedCertificate(
+                prePrepare: signed(PrePrepare(view: .zero, sequence: SequenceNumber(s), digest: digest), by: 0),
+                prepares: (1..<n).map { signed(Prepare(view: .zero, sequence: SequenceNumber(s), digest: digest), by: $0) })
+        }
+        let viewChanges = (0..<n).map {
+            signed(ViewChange(newView: View(1), stableCheckpoint: proof, preparedCertificates: certificates), by: $0)
+        }
+        let prePrepares = (1...window).map { signed(PrePrepare(view: View(1), sequence: SequenceNumber($0), digest: digest), by: 1) }
+        return .newView(signed(NewView(view: View(1), viewChanges: viewChanges, prePrepares: prePrepares), by: 1))
+    }
+
+    func testTheBoundIsTheSizeOfTheLargestHonestNewView() {
+        for (n, window) in [(4, UInt64(8)), (4, 32), (7, 16), (10, 4)] {
+            XCTAssertEqual(worstNewView(n: n, window: window).encoded().count,
+                           PBFTLimits.largestNewViewBytes(replicaCount: n, window: window), "n \(n), window \(window)")
+        }
+    }
+
+    func testTheDefaultGenesisFitsTheFrameLimitAndLargeSetsDoNot() {
+        let frame = 8 * 1_024 * 1_024
+        XCTAssertLessThan(PBFTLimits.largestNewViewBytes(replicaCount: 4, window: 400), 1_000_000)
+        XCTAssertLessThanOrEqual(PBFTLimits.largestNewViewBytes(replicaCount: 13, window: 400), frame)
+        XCTAssertGreaterThan(PBFTLimits.largestNewViewBytes(replicaCount: 16, window: 400), frame)
+        let w = PBFTLimits.largestWindow(replicaCount: 16, fittingIn: frame)
+        XCTAssertLessThanOrEqual(PBFTLimits.largestNewViewBytes(replicaCount: 16, window: w), frame)
+        XCTAssertGreaterThan(PBFTLimits.largestNewViewBytes(replicaCount: 16, window: w + 1), frame)
+        XCTAssertEqual(PBFTLimits.largestNewViewBytes(replicaCount: Int.max, window: UInt64.max),
+                       PBFTLimits.largestNewViewBytes(replicaCount: PBFTLimits.maxReplicaCount, window: PBFTLimits.maxWindow))
+    }
+}
