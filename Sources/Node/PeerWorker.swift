@@ -29,18 +29,13 @@ struct PeerWorker: Sendable {
             logger.notice("dropped payload of unknown kind", metadata: ["peer": "\(from)"])
             return
         }
+        if Self.dropsBeforeDecoding(kind, body, transferring: driver.isTransferringState) {
+            driver.droppedDuringTransfer.add(1, ordering: .relaxed)
+            logger.trace("dropped a payload during state transfer", metadata: ["peer": "\(from)", "kind": "\(kind)"])
+            return
+        }
         switch kind {
         case .consensus:
-            // While this node fetches blocks by state transfer, messages that carry a batch would cost
-            // a signature check per transaction for blocks the transfer (or, after it, retransmission)
-            // brings anyway; a dropped message is a lost message, which PBFT tolerates. A profile of a
-            // restarted node catching up under load had 37 % of its CPU in those checks.
-            if driver.isTransferringState
-                && (LedgerMessage.isCommittedBatch(encoded: body) || LedgerMessage.isPrePrepare(encoded: body)) {
-                driver.droppedDuringTransfer.add(1, ordering: .relaxed)
-                logger.trace("dropped a batch-carrying message during state transfer", metadata: ["peer": "\(from)"])
-                return
-            }
             do {
                 let verified = try verifier.decodeAndVerify(Array(body), window: genesis.consensus.window)
                 logger.debug("received", metadata: ["kind": "\(verified.message.kindName)", "peer": "\(from)"])
@@ -48,12 +43,6 @@ struct PeerWorker: Sendable {
             } catch {
                 logger.notice("refused consensus message", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
-        case .transaction where driver.isTransferringState, .transactions where driver.isTransferringState:
-            // Gossip is the sending node's copy for the others: the network holds these transactions
-            // already, and a node whose accounts are blocks behind cannot judge their nonces. The same
-            // profile had 44 % of the node's CPU checking such gossip.
-            driver.droppedDuringTransfer.add(1, ordering: .relaxed)
-            logger.trace("dropped transaction gossip during state transfer", metadata: ["peer": "\(from)"])
         case .transaction:
             await admitGossip([Array(body)], from: from)
         case .transactions:
@@ -74,6 +63,25 @@ struct PeerWorker: Sendable {
             do { await driver.receive(try BlockResponse.decode(Array(body)), from: from) } catch {
                 logger.notice("refused malformed block response", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Whether a payload is dropped before it is decoded: only while this node fetches blocks by
+    /// state transfer, and then
+    /// - PRE-PREPAREs and COMMITTED-BATCHes: their batches would cost a signature check per
+    ///   transaction for blocks the transfer (or, after it, retransmission) brings anyway; a dropped
+    ///   message is a lost message, which PBFT tolerates (a profile of a restarted node catching up
+    ///   under load had 37 % of its CPU in those checks);
+    /// - transaction gossip: it is the sending node's copy for the others, the network holds these
+    ///   transactions already, and a node whose accounts are blocks behind cannot judge their nonces
+    ///   (44 % of the same profile).
+    /// Everything else (votes, view changes, fetched batches, block requests and responses) is kept.
+    static func dropsBeforeDecoding(_ kind: EnvelopeKind, _ body: some Collection<UInt8>, transferring: Bool) -> Bool {
+        guard transferring else { return false }
+        switch kind {
+        case .consensus: return LedgerMessage.isCommittedBatch(encoded: body) || LedgerMessage.isPrePrepare(encoded: body)
+        case .transaction, .transactions: return true
+        case .blockRequest, .blockResponse: return false
         }
     }
 

@@ -1,0 +1,47 @@
+// Checks which peer payloads a node drops before decoding: PRE-PREPAREs, COMMITTED-BATCHes and transaction gossip, and only while it is in state transfer; votes, view changes, fetched batches and block transfer always pass.
+import LedgerCore
+import LedgerCrypto
+@testable import Node
+import PBFT
+import XCTest
+
+final class PeerWorkerDropTests: XCTestCase {
+    func sig<B>(_ body: B) -> Signed<B> { Signed(body: body, signer: ReplicaID(1), signature: .zero) }
+
+    /// One message of every consensus type, encoded, with whether a transferring node drops it.
+    func consensusPayloads() -> [(name: String, bytes: [UInt8], droppedWhileTransferring: Bool)] {
+        let batch = Batch(view: .zero, timestamp: 1, transactions: [])
+        let d = batch.digest
+        let pp = sig(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: d))
+        let commit = sig(Commit(view: .zero, sequence: SequenceNumber(1), digest: d))
+        let messages: [(LedgerMessage, Bool)] = [
+            (.prePrepare(pp, batch: batch), true),
+            (.committedBatch(CommitCertificate(view: .zero, sequence: SequenceNumber(1), digest: d, commits: [commit]), batch: batch), true),
+            (.prepare(sig(Prepare(view: .zero, sequence: SequenceNumber(1), digest: d))), false),
+            (.commit(commit), false),
+            (.checkpoint(sig(Checkpoint(sequence: SequenceNumber(1), blockHash: d))), false),
+            (.viewChange(sig(ViewChange(newView: View(1), stableCheckpoint: .genesis, preparedCertificates: []))), false),
+            (.newView(sig(NewView(view: View(1), viewChanges: [], prePrepares: []))), false),
+            (.status(sig(Status(view: .zero, isChangingView: false, lastExecuted: .zero, stableCheckpoint: .zero))), false),
+            (.batchFetch(sig(BatchFetch(view: View(1), digests: [d]))), false),
+            (.fetchedBatch(batch), false),
+        ]
+        return messages.map { ($0.0.kindName, $0.0.encoded(), $0.1) }
+    }
+
+    func testOnlyBatchCarryingMessagesAndGossipAreDroppedAndOnlyDuringStateTransfer() {
+        for (name, bytes, dropped) in consensusPayloads() {
+            XCTAssertEqual(PeerWorker.dropsBeforeDecoding(.consensus, bytes, transferring: true), dropped, name)
+            XCTAssertFalse(PeerWorker.dropsBeforeDecoding(.consensus, bytes, transferring: false), name)
+        }
+        let tx = [UInt8](repeating: 7, count: 40)
+        for kind in [EnvelopeKind.transaction, .transactions] {
+            XCTAssertTrue(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: true), "\(kind)")
+            XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: false), "\(kind)")
+        }
+        for kind in [EnvelopeKind.blockRequest, .blockResponse] {
+            XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: true), "\(kind)")
+            XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: false), "\(kind)")
+        }
+    }
+}
