@@ -35,10 +35,8 @@ final class DeferredIndexTests: XCTestCase {
 
     func testReopeningHalfWayThroughABatchKeepsEveryLookup() throws {
         var chain = ChainBuilder(accounts: 5)
-        let path = dir.path("ledger.db")
-        var store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
-        for _ in 0..<5 { try store.apply(chain.next(txCount: 3), certificate: nil) }
-        store.close()
+        let path = try closedStore(&chain, blocks: 5, txCount: 3)
+        var store: LedgerStore
         // Reopened with the same and with other batch settings (what a config change does).
         for configuration in [small, StoreConfiguration(synchronous: .normal)] {
             store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: configuration)
@@ -62,10 +60,7 @@ final class DeferredIndexTests: XCTestCase {
 
     func testAVersionOneDatabaseIsMigrated() throws {
         var chain = ChainBuilder(accounts: 5)
-        let path = dir.path("ledger.db")
-        var store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
-        for _ in 0..<6 { try store.apply(chain.next(txCount: 3), certificate: nil) }
-        store.close()
+        let path = try closedStore(&chain, blocks: 6, txCount: 3)
         // Turn the file back into what version 1 wrote: indexes on the transactions table, no tables, no marker.
         try edit(path, """
             DROP TABLE tx_by_hash; DROP TABLE tx_by_sender; DROP TABLE tx_by_recipient;
@@ -75,7 +70,7 @@ final class DeferredIndexTests: XCTestCase {
             DELETE FROM meta WHERE key = 'indexed_through';
             UPDATE meta SET value = 1 WHERE key = 'schema_version';
             """)
-        store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
+        let store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
         defer { store.close() }
         try assertLookups(store, chain: chain, "migrated")
         for _ in 0..<4 { try store.apply(chain.next(txCount: 3), certificate: nil) }
@@ -84,10 +79,7 @@ final class DeferredIndexTests: XCTestCase {
 
     func testAnIndexMarkerAboveTheHeadIsRefused() throws {
         var chain = ChainBuilder(accounts: 5)
-        let path = dir.path("ledger.db")
-        let store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
-        for _ in 0..<3 { try store.apply(chain.next(txCount: 2), certificate: nil) }
-        store.close()
+        let path = try closedStore(&chain, blocks: 3, txCount: 2)
         try edit(path, "UPDATE meta SET value = 99 WHERE key = 'indexed_through'")
         XCTAssertThrowsStoreError(
             .invalidStoredData(what: "meta.indexed_through", detail: "99 is above the head block 3"),
@@ -117,6 +109,15 @@ final class DeferredIndexTests: XCTestCase {
     }
 
     /// Runs `sql` on the closed database at `path` (what a damaged file or an older binary leaves).
+    /// A store file with `blocks` blocks of `chain` (each of `txCount` transfers), closed; its path.
+    private func closedStore(_ chain: inout ChainBuilder, blocks: Int, txCount: Int) throws -> String {
+        let path = dir.path("ledger.db")
+        let store = try LedgerStore.open(path: path, genesis: chain.genesis, configuration: small)
+        defer { store.close() }
+        for _ in 0..<blocks { try store.apply(chain.next(txCount: txCount), certificate: nil) }
+        return path
+    }
+
     private func edit(_ path: String, _ sql: String) throws {
         let db = try SQLiteDatabase(path: path, readOnly: false, create: false, busyTimeoutMs: 1000)
         defer { db.close() }
