@@ -173,14 +173,7 @@ extension Replica {
                 ctx.emit(.broadcast(.viewChange(own.message)))
             }
         } else {
-            for seq in state.entries.keys.sorted() where seq > state.lastCommitted {
-                guard let e = state.entries[seq], e.view == state.view else { continue }
-                if isPrimary, let pp = e.prePrepare, pp.signer == me, let b = e.batch {
-                    ctx.emit(.broadcast(.prePrepare(pp, batch: b)))
-                }
-                if e.sentPrepare, let p = e.prepares[me] { ctx.emit(.broadcast(.prepare(p))) }
-                if e.sentCommit, let c = e.commits[me] { ctx.emit(.broadcast(.commit(c))) }
-            }
+            retransmitOpenEntries(&ctx)
         }
         if let latest = state.ownCheckpoints.keys.max(), let c = state.ownCheckpoints[latest] {
             ctx.emit(.broadcast(.checkpoint(c)))
@@ -193,6 +186,32 @@ extension Replica {
             }
         }
         state.lastCommittedAtPreviousTick = state.lastCommitted
+    }
+
+    /// Re-sends our messages for the current view's open sequence numbers, to the replicas that
+    /// may still lack them. Links are reliable while connected, so a message is re-sent only once
+    /// it is a full interval old (a reconnect or a partition lost it). A PRE-PREPARE goes only to
+    /// backups that have neither prepared nor committed the sequence number, a PREPARE only to
+    /// replicas whose COMMIT we lack (a replica that committed has prepared): re-sending every
+    /// open batch to everyone each tick made a loaded system, whose commits lag a tick, carry and
+    /// decode each batch several times over.
+    mutating func retransmitOpenEntries(_ ctx: inout Context<B>) {
+        let (due, overflow) = ctx.now.subtractingReportingOverflow(configuration.retransmitIntervalMs)
+        guard !overflow else { return }
+        let others = (0..<configuration.replicaCount).map { ReplicaID($0) }.filter { $0 != me }
+        for seq in state.entries.keys.sorted() where seq > state.lastCommitted {
+            guard let e = state.entries[seq], e.view == state.view else { continue }
+            guard e.acceptedAtMs <= due else { continue }
+            if isPrimary, let pp = e.prePrepare, pp.signer == me, let b = e.batch {
+                for r in others where e.prepares[r] == nil && e.commits[r] == nil {
+                    ctx.emit(.send(.prePrepare(pp, batch: b), to: r))
+                }
+            }
+            if e.sentPrepare, let p = e.prepares[me] {
+                for r in others where e.commits[r] == nil { ctx.emit(.send(.prepare(p), to: r)) }
+            }
+            if e.sentCommit, let c = e.commits[me] { ctx.emit(.broadcast(.commit(c))) }
+        }
     }
 
     mutating func broadcastStatus(_ ctx: inout Context<B>) {
