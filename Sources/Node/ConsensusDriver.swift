@@ -47,6 +47,8 @@ public actor ConsensusDriver {
     nonisolated let transferRunning = Atomic<Bool>(false)
     /// Live messages the peer workers dropped during the current transfer (logged at its end).
     nonisolated let droppedDuringTransfer = Atomic<Int>(0)
+    /// Peer messages dropped because their verification queue was full (see `NodeLimits`).
+    nonisolated let droppedFromFullQueues = Atomic<Int>(0)
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,

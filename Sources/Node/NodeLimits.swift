@@ -4,6 +4,9 @@ public enum NodeLimits {
     public static let mempoolCapacity = 100_000
     /// Most transaction hashes remembered as having a valid signature.
     public static let verifiedTransactionCacheCapacity = 200_000
+    /// Most valid consensus-message signatures remembered (`CachingSignatureScheme`): a full
+    /// window of prepared certificates from every replica, several times over.
+    public static let verifiedSignatureCacheCapacity = 65_536
     /// Most blocks asked for in one state-transfer request. Ranges are cut to end at checkpoint
     /// sequence numbers, so with a checkpoint interval of 100 a range is 500 blocks.
     public static let stateTransferBlocksPerRequest = 512
@@ -18,8 +21,12 @@ public enum NodeLimits {
     public static let stateTransferResponseMaxBytes = 6 * 1024 * 1024
     /// How long to wait for a state-transfer response before asking another peer, ms.
     public static let stateTransferTimeoutMs: UInt64 = 3_000
-    /// Most incoming peer messages queued per peer for verification.
+    /// Most incoming consensus and block-transfer messages queued per peer for verification.
     public static let verificationQueuePerPeer = 8_192
+    /// Most incoming transaction-gossip frames queued per peer for verification (a frame holds up
+    /// to `gossipTransactionsPerFrame` transactions); past this the oldest are dropped and counted:
+    /// the sending node and the batches that carry them still have those transactions.
+    public static let gossipQueuePerPeer = 1_024
     /// Most transactions in one gossip frame (`TransactionGossip`); a frame of that many
     /// largest-size transactions stays far below the P2P payload limit.
     public static let gossipTransactionsPerFrame = 1_024

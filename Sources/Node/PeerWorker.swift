@@ -5,8 +5,9 @@ import Logging
 import P2P
 import PBFT
 
-/// Decodes and verifies one peer's messages off the driver actor (one worker per peer, so peers
-/// are verified in parallel and each peer's order is kept), then delivers them.
+/// Decodes and verifies one peer's messages off the driver actor, then delivers them. Each peer has
+/// two workers, one for its consensus and block-transfer messages and one for its transaction
+/// gossip, so peers and lanes are verified in parallel and each lane keeps the peer's order.
 struct PeerWorker: Sendable {
     let driver: ConsensusDriver
     let store: LedgerStore
@@ -64,6 +65,12 @@ struct PeerWorker: Sendable {
                 logger.notice("refused malformed block response", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Whether a payload is transaction gossip (it travels in the gossip lane, apart from votes).
+    static func isGossip(_ payload: [UInt8]) -> Bool {
+        guard let (kind, _) = Envelope.unwrap(payload) else { return false }
+        return kind == .transaction || kind == .transactions
     }
 
     /// Whether a payload is dropped before it is decoded: only while this node fetches blocks by

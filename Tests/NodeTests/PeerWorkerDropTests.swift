@@ -1,4 +1,4 @@
-// Checks which peer payloads a node drops before decoding: PRE-PREPAREs, COMMITTED-BATCHes and transaction gossip, and only while it is in state transfer; votes, view changes, fetched batches and block transfer always pass.
+// Checks which peer payloads a node drops before decoding: PRE-PREPAREs, COMMITTED-BATCHes and transaction gossip, and only while it is in state transfer; votes, view changes, fetched batches and block transfer always pass. Also which payloads travel in the gossip lane.
 import LedgerCore
 import LedgerCrypto
 @testable import Node
@@ -43,5 +43,20 @@ final class PeerWorkerDropTests: XCTestCase {
             XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: true), "\(kind)")
             XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: false), "\(kind)")
         }
+    }
+
+    /// Gossip travels in its own lane, so no vote, view change or block transfer waits behind the
+    /// signature checks of the transactions a peer gossiped before it.
+    func testOnlyTransactionGossipGoesToTheGossipLane() {
+        for (name, bytes, _) in consensusPayloads() {
+            XCTAssertFalse(PeerWorker.isGossip(Envelope.wrap(.consensus, bytes)), name)
+        }
+        let tx = [UInt8](repeating: 7, count: 40)
+        XCTAssertTrue(PeerWorker.isGossip(Envelope.wrap(.transaction, tx)))
+        XCTAssertTrue(PeerWorker.isGossip(Envelope.wrap(.transactions, tx)))
+        XCTAssertFalse(PeerWorker.isGossip(Envelope.wrap(.blockRequest, tx)))
+        XCTAssertFalse(PeerWorker.isGossip(Envelope.wrap(.blockResponse, tx)))
+        XCTAssertFalse(PeerWorker.isGossip([]), "an empty payload goes to the consensus lane, whose worker logs it")
+        XCTAssertFalse(PeerWorker.isGossip([200, 1, 2]), "so does an unknown kind")
     }
 }

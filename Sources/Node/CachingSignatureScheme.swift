@@ -1,0 +1,75 @@
+import LedgerCrypto
+import PBFT
+import Synchronization
+
+/// A `SignatureScheme` that verifies each distinct (signer, signature, signed bytes) once per
+/// node and answers repeats from memory.
+///
+/// Consensus messages arrive more than once: a VIEW-CHANGE is re-sent on every retransmission
+/// tick and in answer to every STATUS of a replica changing view, and each one carries the
+/// prepared certificates of the whole window (one PRE-PREPARE and 2f PREPAREs each, the same
+/// signatures in every replica's VIEW-CHANGE and again inside the NEW-VIEW). Checked afresh, a
+/// view change at the closed-loop peak cost a backup thousands of Ed25519 verifications a
+/// second, which was most of its CPU and stretched the view change over seconds while load kept
+/// arriving. A hit costs one BLAKE2b over the signer, the signature and the bytes.
+///
+/// Only valid signatures are remembered: an invalid one is checked (and refused) every time, so
+/// a bad signature can never be answered as good. Bounded: when a generation fills, the older
+/// one is forgotten.
+public final class CachingSignatureScheme: SignatureScheme {
+    private struct State {
+        var current: Set<Digest> = []
+        var previous: Set<Digest> = []
+        var hits: UInt64 = 0
+        var checks: UInt64 = 0
+    }
+    private let base: any SignatureScheme
+    private let state = Mutex(State())
+    private let generationCapacity: Int
+
+    /// Wraps `base`, remembering about `capacity` valid signatures.
+    public init(_ base: any SignatureScheme, capacity: Int = NodeLimits.verifiedSignatureCacheCapacity) {
+        self.base = base
+        generationCapacity = max(1, capacity / 2)
+        state.withLock { s in
+            s.current.reserveCapacity(generationCapacity)
+            s.previous.reserveCapacity(generationCapacity)
+        }
+    }
+
+    public var replicaCount: Int { base.replicaCount }
+
+    /// How many checks were answered from memory, and how many were asked for in all.
+    public var statistics: (hits: UInt64, checks: UInt64) { state.withLock { ($0.hits, $0.checks) } }
+
+    public func isValid(_ signature: Signature, by replica: ReplicaID, over bytes: [UInt8]) -> Bool {
+        let key = Self.key(signature, by: replica, over: bytes)
+        let known = state.withLock { s in
+            let known = s.current.contains(key) || s.previous.contains(key)
+            s.checks &+= 1
+            if known { s.hits &+= 1 }
+            return known
+        }
+        if known { return true }
+        guard base.isValid(signature, by: replica, over: bytes) else { return false }
+        state.withLock { s in
+            s.current.insert(key)
+            if s.current.count >= generationCapacity {
+                swap(&s.previous, &s.current)
+                s.current.removeAll(keepingCapacity: true)
+            }
+        }
+        return true
+    }
+
+    /// BLAKE2b-256 of the signer's index, the signature and the signed bytes: equal keys mean the
+    /// same signer signed the same bytes with the same signature.
+    static func key(_ signature: Signature, by replica: ReplicaID, over bytes: [UInt8]) -> Digest {
+        var hasher = Hasher256()
+        var index = UInt64(truncatingIfNeeded: replica.index).littleEndian
+        withUnsafeBytes(of: &index) { hasher.update($0) }
+        signature.withUnsafeBytes { hasher.update($0) }
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+}
