@@ -180,7 +180,8 @@ public final class LedgerNode: Sendable {
         let metrics = NodeMetrics(metrics: RPCMetrics())
         _ = metrics.observe(driver.events)  // ends when the events finish at shutdown
         let backend = NodeRPCBackend(driver: driver, admissions: admissions, store: store, network: network, genesis: home.genesis,
-                                     verifiedTransactions: verifiedTransactions, p2pListen: home.config.p2pListen,
+                                     verifiedTransactions: verifiedTransactions, signatures: signatureCache,
+                                     p2pListen: home.config.p2pListen,
                                      metrics: metrics)
         let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics, logger: logger)
         let logger = self.logger

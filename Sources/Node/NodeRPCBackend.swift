@@ -13,6 +13,8 @@ struct NodeRPCBackend: RPCBackend {
     let network: PeerNetwork
     let genesis: Genesis
     let verifiedTransactions: VerifiedTransactionCache
+    /// The consensus-signature cache (its statistics are scraped for `/metrics`).
+    let signatures: CachingSignatureScheme
     /// The configured P2P listen address (for `net_info`).
     let p2pListen: String
     /// Where admissions and scraped gauges are recorded.
@@ -232,6 +234,8 @@ struct NodeRPCBackend: RPCBackend {
     func refreshMetrics() async {
         let inspection = await driver.inspect(openLimit: 0)
         metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
-                        peers: network.metrics.connectedOutbound.count, view: inspection.view.rawValue)
+                        peers: network.metrics.connectedOutbound.count, view: inspection.view.rawValue,
+                        signatures: signatures.statistics,
+                        droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed))
     }
 }

@@ -21,6 +21,9 @@ public final class RPCMetrics: Sendable {
     private let stateTransferTarget: CoreMetrics.Gauge
     private let evidence: CoreMetrics.Counter
     private let webSocketDrops: CoreMetrics.Counter
+    private let signatureChecks: CoreMetrics.Gauge
+    private let signatureCacheHits: CoreMetrics.Gauge
+    private let peerMessagesDropped: CoreMetrics.Gauge
     private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
 
     /// Latency buckets of `ledger_commit_latency_seconds`.
@@ -47,6 +50,9 @@ public final class RPCMetrics: Sendable {
         stateTransferTarget = CoreMetrics.Gauge(label: "ledger_state_transfer_target", dimensions: [], factory: factory)
         evidence = CoreMetrics.Counter(label: "ledger_evidence_total", dimensions: [], factory: factory)
         webSocketDrops = CoreMetrics.Counter(label: "ledger_websocket_slow_clients_dropped_total", dimensions: [], factory: factory)
+        signatureChecks = CoreMetrics.Gauge(label: "ledger_consensus_signature_checks", dimensions: [], factory: factory)
+        signatureCacheHits = CoreMetrics.Gauge(label: "ledger_consensus_signature_cache_hits", dimensions: [], factory: factory)
+        peerMessagesDropped = CoreMetrics.Gauge(label: "ledger_peer_messages_dropped", dimensions: [], factory: factory)
     }
 
     /// A block was applied at `height` holding `transactions` transactions.
@@ -76,6 +82,14 @@ public final class RPCMetrics: Sendable {
 
     /// The mempool holds `count` transactions.
     public func setMempoolSize(_ count: Int) { mempoolSize.record(count) }
+
+    /// Since the node started: consensus-message signature checks asked for, those answered from the
+    /// signature cache, and peer messages dropped because their verification queue was full.
+    public func setPeerIntake(signatureChecks checks: UInt64, cacheHits hits: UInt64, dropped: Int) {
+        signatureChecks.record(Int64(clamping: checks))
+        signatureCacheHits.record(Int64(clamping: hits))
+        peerMessagesDropped.record(dropped)
+    }
 
     /// `count` validators are connected.
     public func setPeersConnected(_ count: Int) { peersConnected.record(count) }

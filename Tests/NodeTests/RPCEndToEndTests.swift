@@ -288,10 +288,12 @@ final class RPCEndToEndTests: XCTestCase {
         for name in ["ledger_height", "ledger_view", "ledger_view_changes_total", "ledger_committed_transactions_total",
                      "ledger_committed_blocks_total", "ledger_mempool_size", "ledger_peers_connected", "ledger_rpc_requests_total",
                      "ledger_commit_latency_seconds", "ledger_state_transfer_height", "ledger_state_transfer_target",
-                     "ledger_evidence_total"] {
+                     "ledger_evidence_total", "ledger_consensus_signature_checks", "ledger_consensus_signature_cache_hits",
+                     "ledger_peer_messages_dropped"] {
             XCTAssertTrue(text.contains("# TYPE \(name) "), "missing \(name)")
         }
         XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_peers_connected"), 3)
+        XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_peer_messages_dropped"), 0, "an idle network drops nothing")
         XCTAssertGreaterThanOrEqual(PrometheusTextCheck.value(text, #"ledger_rpc_requests_total{method="status",code="0"}"#) ?? 0, 1)
     }
 }
