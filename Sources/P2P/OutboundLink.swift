@@ -27,6 +27,10 @@ final class OutboundLink: @unchecked Sendable {
     private var isStopped = false
     /// A flush is queued on the loop: payloads enqueued before it runs go out in one write.
     private var isFlushScheduled = false
+    /// When the link last lost (or, at the start, had not yet made) its connection; `nil` while connected.
+    private var disconnectedSince: NIODeadline? = .now()
+    /// The queue was emptied in the current outage because it outlasted `disconnectedQueueRetention`.
+    private var isDiscarding = false
 
     init(peer: PeerID, address: PeerAddress, eventLoop: EventLoop, limits: P2PLimits,
          initializer: PeerChannelInitializer, counters: NetworkCounters, logger: Logger) {
@@ -65,10 +69,16 @@ final class OutboundLink: @unchecked Sendable {
         onLoop { self.address = address }
     }
 
-    /// Queues a payload; drops the oldest queued payloads while over the bounds.
+    /// Queues a payload; drops the oldest queued payloads while over the bounds. While the peer
+    /// has been unreachable for longer than `disconnectedQueueRetention`, the queue is emptied and
+    /// payloads are dropped at once (counted in `droppedWhilePeerDown`).
     func enqueue(_ bytes: [UInt8]) {
         onLoop {
             guard !self.isStopped else { return }
+            if self.outageOutlastedRetention() {
+                self.counters.update { $0.droppedWhilePeerDown += 1 }
+                return
+            }
             self.queue.append(bytes)
             self.queuedBytes += bytes.count
             var dropped = 0
@@ -111,6 +121,26 @@ final class OutboundLink: @unchecked Sendable {
         }
     }
 
+    /// Whether the current outage is older than the retention; if so the queue is emptied (once
+    /// per outage, logged). Consensus recovers what a long-down peer missed on its own, by
+    /// retransmission, STATUS and state transfer; replaying seconds of stale frames into a
+    /// restarted validator would only cost it signature checks and memory here.
+    private func outageOutlastedRetention() -> Bool {
+        guard channel == nil, let since = disconnectedSince else { return false }
+        guard NIODeadline.now() - since > limits.disconnectedQueueRetention else { return false }
+        if !isDiscarding {
+            isDiscarding = true
+            let dropped = queue.count
+            queue.removeAll()
+            queuedBytes = 0
+            counters.update { $0.droppedWhilePeerDown += dropped }
+            logger.info("peer unreachable past the queue retention; dropping what is queued for it until it is back", metadata: [
+                "dropped": "\(dropped)", "retention_ms": "\(limits.disconnectedQueueRetention.nanoseconds / 1_000_000)",
+            ])
+        }
+        return true
+    }
+
     // MARK: Connection events (called on `eventLoop` by the network's delegate methods)
 
     func established(_ channel: Channel) {
@@ -123,6 +153,8 @@ final class OutboundLink: @unchecked Sendable {
         pendingChannel = nil
         isConnecting = false
         failedAttempts = 0
+        disconnectedSince = nil
+        isDiscarding = false
         counters.update { _ = $0.connectedOutbound.insert(self.peer) }
         logger.info("outbound connection established", metadata: ["address": "\(address)"])
         flush()
@@ -132,6 +164,7 @@ final class OutboundLink: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         if self.channel === channel {
             self.channel = nil
+            disconnectedSince = .now()
             counters.update { _ = $0.connectedOutbound.remove(self.peer) }
             logger.info("outbound connection closed")
         } else if pendingChannel === channel {

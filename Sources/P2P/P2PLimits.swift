@@ -15,6 +15,10 @@ public struct P2PLimits: Sendable, Equatable {
     public var sendQueueCapacity: Int = 4096
     /// Most payload bytes queued for one peer; when over, the oldest payloads are dropped.
     public var sendQueueMaxBytes: Int = 64 * 1024 * 1024
+    /// How long payloads are kept for a peer whose connection is down. A short blip (a reset and
+    /// a reconnect) loses nothing; past this, what is queued is dropped and further payloads are
+    /// dropped at once until the peer is back, counted in `droppedWhilePeerDown`.
+    public var disconnectedQueueRetention: TimeAmount = .seconds(2)
     /// Most received payloads buffered for the application; when full the oldest is dropped.
     public var receiveQueueCapacity: Int = 16384
     /// Most inbound connections open at once (authenticated or still in the handshake);
@@ -62,6 +66,9 @@ public struct P2PLimits: Sendable, Equatable {
         }
         if sendQueueCapacity < 1 || receiveQueueCapacity < 1 {
             found.append("queue capacities must be at least 1")
+        }
+        if disconnectedQueueRetention < .zero {
+            found.append("disconnectedQueueRetention must not be negative")
         }
         if sendQueueMaxBytes < maxPayloadBytes {
             found.append("sendQueueMaxBytes must hold at least one maximal payload")

@@ -10,6 +10,8 @@ public struct PeerNetworkMetrics: Sendable, Equatable {
     public var bytesOut = 0
     /// Payloads dropped from a full per-peer send queue (oldest first).
     public var sendQueueDrops = 0
+    /// Payloads dropped for a peer unreachable longer than `P2PLimits.disconnectedQueueRetention`.
+    public var droppedWhilePeerDown = 0
     /// Received payloads dropped because the application did not keep up (oldest first).
     public var receiveQueueDrops = 0
     /// Sends refused because the payload exceeds `P2PLimits.maxPayloadBytes` or the peer is unknown.

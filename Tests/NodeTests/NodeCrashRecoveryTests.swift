@@ -1,5 +1,6 @@
 // Checks crash recovery with real processes: kill -9 the primary (view change, commits go on, it catches up on restart) and a backup (catches up by state transfer past several checkpoints).
 import Foundation
+import P2P
 import XCTest
 
 final class NodeCrashRecoveryTests: XCTestCase {
@@ -37,9 +38,13 @@ final class NodeCrashRecoveryTests: XCTestCase {
         try await net.submitTransfer(to: 0)
         try await net.waitCommitted(Array(0..<4))
         net.kill9(3)
-        // One transaction at a time → roughly one block each; go past several checkpoints (interval 5, window 20).
+        let killed = ContinuousClock.now
+        // One transaction at a time → roughly one block each; go past several checkpoints (interval 5,
+        // window 20), and stay down past the peers' send-queue retention, so that they no longer hold
+        // their messages for node 3 and it has to fetch the blocks.
+        let retention = Duration.nanoseconds(P2PLimits.standard.disconnectedQueueRetention.nanoseconds)
         var target: UInt64 = 0
-        while target < 45 {
+        while target < 45 || ContinuousClock.now - killed < retention + .milliseconds(500) {
             try await net.submitTransfer(to: 0)
             try await net.waitCommitted([0, 1, 2])
             target = try await net.height(0)
@@ -48,7 +53,8 @@ final class NodeCrashRecoveryTests: XCTestCase {
         try await net.waitUntil("node 3 reaches height \(target)", seconds: 40) {
             ((try? await net.height(3)) ?? 0) >= target
         }
-        XCTAssertTrue(net.log(3).contains("state transfer"), "node 3 caught up without state transfer")
+        let log3 = net.log(3)
+        XCTAssertTrue(log3.contains("state transfer"), "node 3 caught up without state transfer; its log begins:\n\(log3.prefix(3000))")
         let caughtUp = try await net.hashes(3, upTo: target)
         let reference = try await net.hashes(0, upTo: target)
         XCTAssertEqual(caughtUp, reference)

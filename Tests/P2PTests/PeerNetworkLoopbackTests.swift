@@ -104,6 +104,56 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         await networks[0].shutdown()
     }
 
+    /// Sends to r1 while it is down, for `outage`, then brings r1 up on the port it had and
+    /// returns what it received from r0 once a message sent after the restart has arrived, and r0.
+    func receivedAfterOutage(retention: TimeAmount, outage: Duration) async throws -> ([[UInt8]], PeerNetwork) {
+        var limits = self.limits
+        limits.disconnectedQueueRetention = retention
+        let probe = try PeerNetwork(
+            identity: validators.identity(1, limits: limits), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: limits, logger: testLogger("r1-probe"))
+        let address = try await probe.start()
+        await probe.shutdown()
+        let zero = try PeerNetwork(
+            identity: validators.identity(0, limits: limits), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: limits, logger: testLogger("r0"))
+        let zeroAddress = try await zero.start()
+        try zero.connect(to: [PeerID(1): address])
+        XCTAssertTrue(zero.send(message(0, 1, "early"), to: PeerID(1)))
+        try await Task.sleep(for: outage)
+        XCTAssertTrue(zero.send(message(0, 1, "late"), to: PeerID(1)))
+        let one = try PeerNetwork(
+            identity: validators.identity(1, limits: limits), listenAddress: address,
+            limits: limits, logger: testLogger("r1"))
+        _ = try await one.start()
+        try one.connect(to: [PeerID(0): zeroAddress])
+        let inbox = Inbox.draining(one)
+        let after = message(0, 1, "after")
+        await waitUntil("r1 hears r0 once it is up") {
+            zero.send(after, to: PeerID(1))
+            return await inbox.contains(PeerMessage(from: PeerID(0), bytes: after))
+        }
+        let received = await inbox.messages.map(\.bytes).filter { $0 != after }
+        await one.shutdown()
+        return (received, zero)
+    }
+
+    func testABriefOutageLosesNothingQueued() async throws {
+        let (received, zero) = try await receivedAfterOutage(retention: .seconds(30), outage: .milliseconds(100))
+        XCTAssertEqual(received, [message(0, 1, "early"), message(0, 1, "late")])
+        XCTAssertEqual(zero.metrics.droppedWhilePeerDown, 0)
+        await zero.shutdown()
+    }
+
+    func testWhatIsQueuedForAPeerDownPastTheRetentionIsDropped() async throws {
+        // "late" is sent after the outage outlasted the retention: it and the queued "early" go.
+        let (received, zero) = try await receivedAfterOutage(retention: .milliseconds(200), outage: .milliseconds(500))
+        XCTAssertEqual(received, [])
+        // "early", "late", and any "after" sent before the connection was up.
+        XCTAssertGreaterThanOrEqual(zero.metrics.droppedWhilePeerDown, 2)
+        await zero.shutdown()
+    }
+
     /// Opens a raw TCP connection to `address` and writes `bytes` (if any); returns the channel.
     func rawConnection(to address: PeerAddress, group: EventLoopGroup, writing bytes: [UInt8]) async throws -> Channel {
         let channel = try await ClientBootstrap(group: group).connect(host: address.host, port: address.port).get()
