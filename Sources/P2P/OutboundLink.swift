@@ -149,6 +149,9 @@ final class OutboundLink: @unchecked Sendable {
             channel.close(promise: nil)
             return
         }
+        // Payloads still queued from an outage longer than the retention are stale even if
+        // nothing was sent after it ended.
+        _ = outageOutlastedRetention()
         self.channel = channel
         pendingChannel = nil
         isConnecting = false

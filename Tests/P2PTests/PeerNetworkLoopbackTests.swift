@@ -106,7 +106,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
 
     /// Sends to r1 while it is down, for `outage`, then brings r1 up on the port it had and
     /// returns what it received from r0 once a message sent after the restart has arrived, and r0.
-    func receivedAfterOutage(retention: TimeAmount, outage: Duration) async throws -> ([[UInt8]], PeerNetwork) {
+    func receivedAfterOutage(retention: TimeAmount, outage: Duration, sendingLate: Bool = true) async throws -> ([[UInt8]], PeerNetwork) {
         var limits = self.limits
         limits.disconnectedQueueRetention = retention
         let probe = try PeerNetwork(
@@ -121,13 +121,15 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         try zero.connect(to: [PeerID(1): address])
         XCTAssertTrue(zero.send(message(0, 1, "early"), to: PeerID(1)))
         try await Task.sleep(for: outage)
-        XCTAssertTrue(zero.send(message(0, 1, "late"), to: PeerID(1)))
+        if sendingLate { XCTAssertTrue(zero.send(message(0, 1, "late"), to: PeerID(1))) }
         let one = try PeerNetwork(
             identity: validators.identity(1, limits: limits), listenAddress: address,
             limits: limits, logger: testLogger("r1"))
         _ = try await one.start()
         try one.connect(to: [PeerID(0): zeroAddress])
         let inbox = Inbox.draining(one)
+        // Nothing more is sent until the link is up, so what arrives was queued during the outage.
+        await waitUntil("r0's link to r1 is up") { zero.metrics.connectedOutbound.contains(PeerID(1)) }
         let after = message(0, 1, "after")
         await waitUntil("r1 hears r0 once it is up") {
             zero.send(after, to: PeerID(1))
@@ -151,6 +153,16 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         XCTAssertEqual(received, [])
         // "early", "late", and any "after" sent before the connection was up.
         XCTAssertGreaterThanOrEqual(zero.metrics.droppedWhilePeerDown, 2)
+        await zero.shutdown()
+    }
+
+    func testWhatIsQueuedForAPeerDownPastTheRetentionIsDroppedWhenItComesBack() async throws {
+        // Nothing is sent after the outage outlasted the retention: the queued "early" is dropped
+        // when the connection is made, not flushed to the peer.
+        let (received, zero) = try await receivedAfterOutage(
+            retention: .milliseconds(200), outage: .milliseconds(500), sendingLate: false)
+        XCTAssertEqual(received, [])
+        XCTAssertGreaterThanOrEqual(zero.metrics.droppedWhilePeerDown, 1)
         await zero.shutdown()
     }
 
