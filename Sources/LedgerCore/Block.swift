@@ -74,9 +74,9 @@ public struct Block: Hashable, Sendable {
         try r.require(count * minimum, field() + ".transactions")
         var transactions: [Transaction] = []
         transactions.reserveCapacity(count)
-        var keyCache: PublicKeyCache? = count > 1 ? PublicKeyCache(capacity: 2 * count) : nil
         for i in 0..<count {
-            transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]", keyCache: &keyCache))
+            // Keys are validated through the process-wide memo in `PublicKey(bytes:)`.
+            transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]"))
         }
         var receipts: [Receipt] = []
         receipts.reserveCapacity(count)

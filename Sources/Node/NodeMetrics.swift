@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import P2P
 import RPC
 import Synchronization
 
@@ -32,7 +33,8 @@ final class NodeMetrics: Sendable {
 
     /// Scraped values, set just before `/metrics` renders.
     func scraped(height: UInt64, mempool: Int, peers: Int, view: UInt64,
-                 signatures: (hits: UInt64, checks: UInt64), droppedPeerMessages: Int) {
+                 signatures: (hits: UInt64, checks: UInt64), droppedPeerMessages: Int, transport: PeerNetworkMetrics) {
+        metrics.setTotals(transport.prometheusTotals)
         metrics.setPeerIntake(signatureChecks: signatures.checks, cacheHits: signatures.hits, dropped: droppedPeerMessages)
         metrics.setHeight(height)
         metrics.setMempoolSize(mempool)
@@ -61,5 +63,27 @@ final class NodeMetrics: Sendable {
                 }
             }
         }
+    }
+}
+
+extension PeerNetworkMetrics {
+    /// The transport's counters as `/metrics` names them (`ledger_p2p_*`), failures by reason.
+    var prometheusTotals: [(name: String, reason: String?, value: Int)] {
+        var totals: [(name: String, reason: String?, value: Int)] = [
+            ("ledger_p2p_frames_in", nil, framesIn), ("ledger_p2p_frames_out", nil, framesOut),
+            ("ledger_p2p_bytes_in", nil, bytesIn), ("ledger_p2p_bytes_out", nil, bytesOut),
+            ("ledger_p2p_send_queue_drops", nil, sendQueueDrops),
+            ("ledger_p2p_dropped_while_peer_down", nil, droppedWhilePeerDown),
+            ("ledger_p2p_receive_queue_drops", nil, receiveQueueDrops), ("ledger_p2p_sends_refused", nil, sendsRefused),
+            ("ledger_p2p_inbound_refused", nil, inboundRefused), ("ledger_p2p_connect_attempts", nil, connectAttempts),
+            ("ledger_p2p_inbound_connected", nil, connectedInbound.count),
+        ]
+        for (reason, count) in handshakeFailures.sorted(by: { $0.key < $1.key }) {
+            totals.append(("ledger_p2p_handshake_failures", reason, count))
+        }
+        for (reason, count) in frameFailures.sorted(by: { $0.key < $1.key }) {
+            totals.append(("ledger_p2p_frame_failures", reason, count))
+        }
+        return totals
     }
 }

@@ -233,9 +233,11 @@ struct NodeRPCBackend: RPCBackend {
 
     func refreshMetrics() async {
         let inspection = await driver.inspect(openLimit: 0)
+        let net = network.metrics
         metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
-                        peers: network.metrics.connectedOutbound.count, view: inspection.view.rawValue,
+                        peers: net.connectedOutbound.count, view: inspection.view.rawValue,
                         signatures: signatures.statistics,
-                        droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed))
+                        droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
+                        transport: net)
     }
 }

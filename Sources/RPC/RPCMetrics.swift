@@ -25,6 +25,7 @@ public final class RPCMetrics: Sendable {
     private let signatureCacheHits: CoreMetrics.Gauge
     private let peerMessagesDropped: CoreMetrics.Gauge
     private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let totals = Mutex<[String: CoreMetrics.Gauge]>([:])
 
     /// Latency buckets of `ledger_commit_latency_seconds`.
     public static let commitLatencyBuckets: [Duration] = [
@@ -89,6 +90,22 @@ public final class RPCMetrics: Sendable {
         signatureChecks.record(Int64(clamping: checks))
         signatureCacheHits.record(Int64(clamping: hits))
         peerMessagesDropped.record(dropped)
+    }
+
+    /// Running totals read from another component when `/metrics` is scraped (the node passes its peer
+    /// transport's counters, `ledger_p2p_*`), each `(name, reason, value)`: `reason`, when not `nil`, becomes a
+    /// `reason` label. Callers pass names and reasons from fixed sets, so the series stay few.
+    public func setTotals(_ totals: [(name: String, reason: String?, value: Int)]) {
+        for (name, reason, value) in totals {
+            let gauge = self.totals.withLock { table -> CoreMetrics.Gauge in
+                let key = reason.map { name + "|" + $0 } ?? name
+                if let g = table[key] { return g }
+                let g = CoreMetrics.Gauge(label: name, dimensions: reason.map { [("reason", $0)] } ?? [], factory: factory)
+                table[key] = g
+                return g
+            }
+            gauge.record(value)
+        }
     }
 
     /// `count` validators are connected.

@@ -52,6 +52,16 @@ final class HandshakeAttackTests: XCTestCase {
         for reason in ["oversized", "chain", "bad_signature"] {
             XCTAssertTrue(log.contains("handshake refused") && log.contains("reason=\(reason)"), "no refusal logged for \(reason)")
         }
+        // The same refusals are counted on /metrics, by reason, and the real peers are still counted as connected.
+        let (status, text) = try await net.get(0, "/metrics")
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(PrometheusTextCheck.problems(text), [])
+        for reason in ["oversized", "chain", "bad_signature"] {
+            XCTAssertGreaterThanOrEqual(
+                PrometheusTextCheck.value(text, "ledger_p2p_handshake_failures{reason=\"\(reason)\"}") ?? 0, 1,
+                "/metrics does not count the \(reason) refusal")
+        }
+        XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_p2p_inbound_connected"), 3)
     }
 
     /// Dials node 0 as `identity` and sends a consensus-looking payload; the node must not accept it.

@@ -289,11 +289,28 @@ final class RPCEndToEndTests: XCTestCase {
                      "ledger_committed_blocks_total", "ledger_mempool_size", "ledger_peers_connected", "ledger_rpc_requests_total",
                      "ledger_commit_latency_seconds", "ledger_state_transfer_height", "ledger_state_transfer_target",
                      "ledger_evidence_total", "ledger_consensus_signature_checks", "ledger_consensus_signature_cache_hits",
-                     "ledger_peer_messages_dropped"] {
+                     "ledger_peer_messages_dropped", "ledger_p2p_frames_in", "ledger_p2p_frames_out", "ledger_p2p_bytes_in",
+                     "ledger_p2p_bytes_out", "ledger_p2p_send_queue_drops", "ledger_p2p_dropped_while_peer_down",
+                     "ledger_p2p_receive_queue_drops", "ledger_p2p_sends_refused", "ledger_p2p_inbound_refused",
+                     "ledger_p2p_connect_attempts", "ledger_p2p_inbound_connected"] {
             XCTAssertTrue(text.contains("# TYPE \(name) "), "missing \(name)")
         }
         XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_peers_connected"), 3)
         XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_peer_messages_dropped"), 0, "an idle network drops nothing")
+        XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_p2p_inbound_connected"), 3)
+        XCTAssertEqual(PrometheusTextCheck.value(text, "ledger_p2p_receive_queue_drops"), 0, "an idle network drops nothing")
+        // Connected validators exchange STATUS even when idle, so frames and bytes move both ways (bounded wait).
+        var traffic = text
+        try await net.waitUntil("p2p frames counted on /metrics", seconds: 15) {
+            guard let (_, t) = try? await net.get(3, "/metrics") else { return false }
+            traffic = t
+            return (PrometheusTextCheck.value(t, "ledger_p2p_frames_in") ?? 0) > 0
+                && (PrometheusTextCheck.value(t, "ledger_p2p_frames_out") ?? 0) > 0
+        }
+        let framesIn = PrometheusTextCheck.value(traffic, "ledger_p2p_frames_in") ?? 0
+        XCTAssertGreaterThanOrEqual(PrometheusTextCheck.value(traffic, "ledger_p2p_bytes_in") ?? 0, framesIn)
+        XCTAssertEqual(PrometheusTextCheck.value(traffic, "ledger_p2p_handshake_failures{reason=\"chain\"}"), nil,
+                       "no handshake of a real validator is refused")
         XCTAssertGreaterThanOrEqual(PrometheusTextCheck.value(text, #"ledger_rpc_requests_total{method="status",code="0"}"#) ?? 0, 1)
     }
 }
