@@ -84,43 +84,20 @@ public struct Batch: Hashable, Sendable {
     }
 
     /// Decodes exactly one batch; trailing bytes are an error. Input above
-    /// `Limits.batchMaxBytesHardCap` is refused before it is read. Each distinct public key
-    /// in the batch is validated once.
+    /// `Limits.batchMaxBytesHardCap` is refused before it is read. Keys are validated by
+    /// `PublicKey(bytes:)`, which checks each distinct valid key once per process (`ValidatedKeyMemo`).
     public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> Batch {
-        var cache: PublicKeyCache? = nil
-        return try decode(bytes, cache: &cache)
-    }
-
-    /// Decodes exactly one batch, validating public keys through `keyCache` (kept across
-    /// batches, e.g. one per node, so known senders are not validated again).
-    public static func decode(_ bytes: [UInt8], keyCache: inout PublicKeyCache) throws(DecodingError) -> Batch {
-        try PublicKeyCache.lend(&keyCache) { (cache: inout PublicKeyCache?) throws(DecodingError) in
-            try decode(bytes, cache: &cache)
-        }
-    }
-
-    private static func decode(_ bytes: [UInt8], cache: inout PublicKeyCache?) throws(DecodingError) -> Batch {
         if bytes.count > Limits.batchMaxBytesHardCap {
             throw .inputTooLarge(what: "batch", size: bytes.count, maximum: Limits.batchMaxBytesHardCap)
         }
         return try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) in
-            try decode(from: &r, keyCache: &cache)
+            try decode(from: &r)
         }
     }
 
-    /// Decodes one batch at the reader's position; `field` names it in errors. Each distinct
-    /// public key in the batch is validated once.
+    /// Decodes one batch at the reader's position; `field` names it in errors.
     public static func decode(
         from r: inout ByteReader, field: @autoclosure () -> String = "batch"
-    ) throws(DecodingError) -> Batch {
-        var cache: PublicKeyCache? = nil
-        return try decode(from: &r, field: field(), keyCache: &cache)
-    }
-
-    /// Decodes one batch at the reader's position, validating keys through `keyCache` when it
-    /// is not `nil` (otherwise through the process-wide memo `PublicKey(bytes:)` keeps).
-    public static func decode(
-        from r: inout ByteReader, field: @autoclosure () -> String = "batch", keyCache: inout PublicKeyCache?
     ) throws(DecodingError) -> Batch {
         let start = r.offset
         try r.readVersion(version, field())
@@ -131,11 +108,8 @@ public struct Batch: Hashable, Sendable {
             field() + ".transactions")
         var transactions: [Transaction] = []
         transactions.reserveCapacity(count)
-        // Without a caller's cache no batch-local one is built: `PublicKey(bytes:)` consults the
-        // process-wide `ValidatedKeyMemo`, and a dictionary grown key by key for every batch cost
-        // more than the memo look-ups it saved (~2.7 % of a backup's CPU at the peak).
         for i in 0..<count {
-            transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]", keyCache: &keyCache))
+            transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]"))
         }
         let whole = UnsafeRawBufferPointer(rebasing: r.buffer[start..<r.offset])
         return Batch(

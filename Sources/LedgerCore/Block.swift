@@ -75,7 +75,6 @@ public struct Block: Hashable, Sendable {
         var transactions: [Transaction] = []
         transactions.reserveCapacity(count)
         for i in 0..<count {
-            // Keys are validated through the process-wide memo in `PublicKey(bytes:)`.
             transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]"))
         }
         var receipts: [Receipt] = []

@@ -94,11 +94,6 @@ public enum Limits {
     /// (`validatorsMax` signatures with ids and fields), in bytes.
     public static let p2pFrameOverheadBytes = 64 * 1024
 
-    // MARK: Caches
-
-    /// Default number of validated public keys a `PublicKeyCache` keeps.
-    public static let publicKeyCacheDefaultCapacity = 16_384
-
     // MARK: Addresses
 
     /// Human-readable prefix of every address.

@@ -142,40 +142,20 @@ public struct Transaction: Hashable, Sendable {
         sender.isValidSignature(signature, for: signingBytes())
     }
 
-    /// Decodes exactly one transaction; trailing bytes are an error.
+    /// Decodes exactly one transaction; trailing bytes are an error. Its keys are validated by
+    /// `PublicKey(bytes:)`, which remembers valid keys process-wide (`ValidatedKeyMemo`).
     public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> Transaction {
-        var noCache: PublicKeyCache? = nil
-        return try decode(bytes, cache: &noCache)
-    }
-
-    /// Decodes exactly one transaction, validating its keys through `keyCache`.
-    public static func decode(_ bytes: [UInt8], keyCache: inout PublicKeyCache) throws(DecodingError) -> Transaction {
-        try PublicKeyCache.lend(&keyCache) { (cache: inout PublicKeyCache?) throws(DecodingError) in
-            try decode(bytes, cache: &cache)
-        }
-    }
-
-    private static func decode(_ bytes: [UInt8], cache: inout PublicKeyCache?) throws(DecodingError) -> Transaction {
         if bytes.count > Limits.transactionMaxBytes {
             throw .inputTooLarge(what: "transaction", size: bytes.count, maximum: Limits.transactionMaxBytes)
         }
         return try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) in
-            try decode(from: &r, keyCache: &cache)
+            try decode(from: &r)
         }
     }
 
     /// Decodes one transaction at the reader's position; `field` names it in errors.
     public static func decode(
         from r: inout ByteReader, field: @autoclosure () -> String = "transaction"
-    ) throws(DecodingError) -> Transaction {
-        var noCache: PublicKeyCache? = nil
-        return try decode(from: &r, field: field(), keyCache: &noCache)
-    }
-
-    /// Decodes one transaction at the reader's position, validating keys through `keyCache`
-    /// when it is not `nil`; `field` names it in errors.
-    public static func decode(
-        from r: inout ByteReader, field: @autoclosure () -> String = "transaction", keyCache: inout PublicKeyCache?
     ) throws(DecodingError) -> Transaction {
         let start = r.offset
         try r.readVersion(version, field())
@@ -186,8 +166,8 @@ public struct Transaction: Hashable, Sendable {
             throw .invalidChainID(offset: chainLengthOffset, reason: reason)
         }
         let chainID = String(decoding: chainBytes, as: UTF8.self)
-        let sender = try r.readPublicKey(field() + ".sender", cache: &keyCache)
-        let recipient = try r.readPublicKey(field() + ".recipient", cache: &keyCache)
+        let sender = try r.readPublicKey(field() + ".sender")
+        let recipient = try r.readPublicKey(field() + ".recipient")
         let amount = try r.readUInt64(field() + ".amount")
         let nonce = try r.readUInt64(field() + ".nonce")
         let memoLength = try r.readLength(width: 2, maximum: Limits.memoMaxBytes, field() + ".memo")

@@ -233,11 +233,9 @@ struct NodeRPCBackend: RPCBackend {
 
     func refreshMetrics() async {
         let inspection = await driver.inspect(openLimit: 0)
-        let net = network.metrics
         metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
-                        peers: net.connectedOutbound.count, view: inspection.view.rawValue,
-                        signatures: signatures.statistics,
+                        view: inspection.view.rawValue, signatures: signatures.statistics,
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
-                        transport: net)
+                        transport: network.metrics)
     }
 }

@@ -157,15 +157,4 @@ public struct ByteReader {
             throw .invalidPublicKey(field: field(), offset: start)
         }
     }
-
-    /// Reads a 32-byte Ed25519 public key, validating it through `cache` when one is given.
-    public mutating func readPublicKey(
-        _ field: @autoclosure () -> String, cache: inout PublicKeyCache?
-    ) throws(DecodingError) -> PublicKey {
-        guard cache != nil else { return try readPublicKey(field()) }
-        let start = offset
-        let raw = try readRaw(PublicKey.byteCount, field())
-        guard let key = cache!.key(for: raw) else { throw .invalidPublicKey(field: field(), offset: start) }
-        return key
-    }
 }
