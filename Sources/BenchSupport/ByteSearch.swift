@@ -1,7 +1,7 @@
 /// Substring search over raw bytes (the scanner reads node JSON without building a document).
-enum ByteSearch {
+public enum ByteSearch {
     /// The index of the first occurrence of `pattern` in `bytes[from..<to]`, or `nil`.
-    static func find(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+    public static func find(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
         let m = pattern.count
         guard m > 0, from >= 0, to <= bytes.count, to - from >= m else { return nil }
         let first = pattern[0]

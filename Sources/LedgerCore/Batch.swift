@@ -6,6 +6,11 @@ import LedgerCrypto
 /// Wire format (big-endian): version (1 byte, 0x01), view (8), timestamp ms (8),
 /// transaction count (4), then each transaction's full signed encoding (transactions are
 /// self-delimiting). `digest` is BLAKE2b-256 of that encoding, computed once.
+///
+/// A batch keeps its encoding: a PRE-PREPARE is encoded for the wire and again for the consensus
+/// log, and a backup persists the batch it decoded, so re-encoding hundreds of transactions each
+/// time (and growing fresh buffers for them) cost more than holding the bytes. Equality and
+/// hashing go by digest (`DigestIdentity.swift`).
 public struct Batch: Hashable, Sendable {
     /// The version byte written first in every batch.
     public static let version: UInt8 = 1
@@ -19,7 +24,9 @@ public struct Batch: Hashable, Sendable {
     /// BLAKE2b-256 of the canonical encoding.
     public let digest: Digest
     /// Size of `encoded()` in bytes.
-    public let encodedSize: Int
+    public var encodedSize: Int { encodedBytes.count }
+    /// The canonical encoding, kept from construction or decoding.
+    private let encodedBytes: [UInt8]
 
     /// Builds a batch and computes its digest.
     public init(view: View, timestamp: UInt64, transactions: [Transaction]) {
@@ -28,16 +35,16 @@ public struct Batch: Hashable, Sendable {
         self.transactions = transactions
         var w = ByteWriter(capacity: Batch.encodedSize(of: transactions))
         Batch.write(view: view, timestamp: timestamp, transactions: transactions, into: &w)
-        self.encodedSize = w.count
+        self.encodedBytes = w.bytes
         self.digest = Hash.blake2b256(w.bytes)
     }
 
-    private init(view: View, timestamp: UInt64, transactions: [Transaction], digest: Digest, encodedSize: Int) {
+    private init(view: View, timestamp: UInt64, transactions: [Transaction], digest: Digest, encodedBytes: [UInt8]) {
         self.view = view
         self.timestamp = timestamp
         self.transactions = transactions
         self.digest = digest
-        self.encodedSize = encodedSize
+        self.encodedBytes = encodedBytes
     }
 
     /// PBFT's null request: view 0, timestamp 0, no transactions. A new primary proposes it
@@ -71,16 +78,12 @@ public struct Batch: Hashable, Sendable {
         return keys.sorted()
     }
 
-    /// The canonical encoding.
-    public func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: encodedSize)
-        encode(into: &w)
-        return w.bytes
-    }
+    /// The canonical encoding (the kept bytes; no copy is made).
+    public func encoded() -> [UInt8] { encodedBytes }
 
     /// Appends the canonical encoding to `writer`.
     public func encode(into writer: inout ByteWriter) {
-        Batch.write(view: view, timestamp: timestamp, transactions: transactions, into: &writer)
+        writer.writeRaw(encodedBytes)
     }
 
     /// Decodes exactly one batch; trailing bytes are an error. Input above
@@ -90,15 +93,28 @@ public struct Batch: Hashable, Sendable {
         if bytes.count > Limits.batchMaxBytesHardCap {
             throw .inputTooLarge(what: "batch", size: bytes.count, maximum: Limits.batchMaxBytesHardCap)
         }
-        return try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) in
-            try decode(from: &r)
+        let parts = try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) in
+            try decodeParts(from: &r, field: "batch")
         }
+        // `ByteReader.decode` refuses trailing bytes, so the batch is all of `bytes`: keep them as they are.
+        return Batch(view: parts.view, timestamp: parts.timestamp, transactions: parts.transactions,
+                     digest: parts.digest, encodedBytes: bytes)
     }
 
     /// Decodes one batch at the reader's position; `field` names it in errors.
     public static func decode(
         from r: inout ByteReader, field: @autoclosure () -> String = "batch"
     ) throws(DecodingError) -> Batch {
+        let start = r.offset
+        let parts = try decodeParts(from: &r, field: field())
+        return Batch(view: parts.view, timestamp: parts.timestamp, transactions: parts.transactions,
+                     digest: parts.digest, encodedBytes: Array(r.buffer[start..<r.offset]))
+    }
+
+    /// The fields of one batch at the reader's position and the digest of its bytes.
+    private static func decodeParts(
+        from r: inout ByteReader, field: @autoclosure () -> String
+    ) throws(DecodingError) -> (view: View, timestamp: UInt64, transactions: [Transaction], digest: Digest) {
         let start = r.offset
         try r.readVersion(version, field())
         let view = View(try r.readUInt64(field() + ".view"))
@@ -112,9 +128,7 @@ public struct Batch: Hashable, Sendable {
             transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]"))
         }
         let whole = UnsafeRawBufferPointer(rebasing: r.buffer[start..<r.offset])
-        return Batch(
-            view: view, timestamp: timestamp, transactions: transactions, digest: Hash.blake2b256(whole),
-            encodedSize: whole.count)
+        return (view, timestamp, transactions, Hash.blake2b256(whole))
     }
 
     /// Checks what a backup must check before preparing this batch: size within `limits`,

@@ -273,11 +273,11 @@ public actor ConsensusDriver {
         guard behaviour != nil else {
             if let recipients {
                 for to in recipients {
-                    let ok = network.send(Envelope.wrap(.consensus, message.encoded()), to: PeerID(to.index))
+                    let ok = network.send(Envelope.wrap(message), to: PeerID(to.index))
                     logger.debug("send", metadata: ["kind": "\(message.kindName)", "peer": "\(to)", "queued": "\(ok)"])
                 }
             } else {
-                let n = network.broadcast(Envelope.wrap(.consensus, message.encoded()))
+                let n = network.broadcast(Envelope.wrap(message))
                 logger.debug("broadcast", metadata: ["kind": "\(message.kindName)", "queued": "\(n)"])
             }
             return
@@ -289,7 +289,7 @@ public actor ConsensusDriver {
             viewChangeTimeout_ms: genesis.consensus.viewChangeTimeoutMs, window: genesis.consensus.window)
         let emissions = behaviour!.transform(message, to: recipients ?? others, context: context)
         for emission in emissions {
-            let bytes = Envelope.wrap(.consensus, emission.message.encoded())
+            let bytes = Envelope.wrap(emission.message)
             let targets = emission.recipients.filter { $0 != replicaID }
             if emission.delay_ms == 0 {
                 for to in targets { _ = network.send(bytes, to: PeerID(to.index)) }

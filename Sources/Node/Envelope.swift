@@ -1,4 +1,5 @@
 import LedgerCore
+import PBFT
 
 /// The node's P2P payload: 1 byte kind ‖ body. Keeps consensus, mempool gossip and state transfer apart.
 public enum EnvelopeKind: UInt8, Sendable {
@@ -26,6 +27,11 @@ public enum Envelope {
         out.append(kind.rawValue)
         out.append(contentsOf: body)
         return out
+    }
+
+    /// A consensus message in its envelope, encoded straight after the kind byte (no second copy).
+    public static func wrap(_ message: LedgerMessage) -> [UInt8] {
+        message.encoded(prefix: EnvelopeKind.consensus.rawValue)
     }
 
     /// The kind and body, or `nil` for an empty payload or unknown kind.

@@ -57,21 +57,30 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
 
     /// The canonical encoding: a type byte, then the signed parts, then the batch if the
     /// message carries one (with a 32-bit length prefix). No message carries more than one.
-    public func encoded() -> [UInt8] {
-        var w = WireWriter(capacity: 256)
+    public func encoded() -> [UInt8] { encoded(prefix: nil) }
+
+    /// `prefix` (if any) followed by `encoded()`, written into one buffer sized up front: the
+    /// node's envelope byte goes in front without copying a batch-sized message a second time.
+    public func encoded(prefix: UInt8?) -> [UInt8] {
+        let batchBytes: [UInt8]? = switch self {
+        case let .prePrepare(_, batch), let .committedBatch(_, batch), let .fetchedBatch(batch): batch.encoded()
+        default: nil
+        }
+        var w = WireWriter(capacity: 320 + (batchBytes?.count ?? 0))
+        if let prefix { w.u8(prefix) }
         switch self {
-        case let .prePrepare(m, batch):
-            w.u8(WireKind.prePrepare.rawValue); m.encode(into: &w); w.blob(batch.encoded())
+        case let .prePrepare(m, _):
+            w.u8(WireKind.prePrepare.rawValue); m.encode(into: &w); w.blob(batchBytes!)
         case let .prepare(m): w.u8(WireKind.prepare.rawValue); m.encode(into: &w)
         case let .commit(m): w.u8(WireKind.commit.rawValue); m.encode(into: &w)
         case let .checkpoint(m): w.u8(WireKind.checkpoint.rawValue); m.encode(into: &w)
         case let .viewChange(m): w.u8(WireKind.viewChange.rawValue); m.encode(into: &w)
         case let .newView(m): w.u8(WireKind.newView.rawValue); m.encode(into: &w)
         case let .status(m): w.u8(WireKind.status.rawValue); m.encode(into: &w)
-        case let .committedBatch(cert, batch):
-            w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w); w.blob(batch.encoded())
+        case let .committedBatch(cert, _):
+            w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w); w.blob(batchBytes!)
         case let .batchFetch(m): w.u8(WireKind.batchFetch.rawValue); m.encode(into: &w)
-        case let .fetchedBatch(batch): w.u8(WireKind.fetchedBatch.rawValue); w.blob(batch.encoded())
+        case .fetchedBatch: w.u8(WireKind.fetchedBatch.rawValue); w.blob(batchBytes!)
         }
         return w.bytes
     }
@@ -107,8 +116,10 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
     }
 
     static func encodeBatches(_ batches: [B], into w: inout WireWriter) {
+        let encoded = batches.map { $0.encoded() }
+        w.bytes.reserveCapacity(w.bytes.count + 2 + encoded.reduce(0) { $0 + 4 + $1.count })
         w.u16(UInt16(truncatingIfNeeded: batches.count))
-        for b in batches { w.blob(b.encoded()) }
+        for b in encoded { w.blob(b) }
     }
 
     static func decodeBatch(_ r: inout WireReader) throws(PBFTError) -> B {

@@ -29,6 +29,30 @@ final class BatchTests: XCTestCase {
         }
     }
 
+    /// A batch read from the middle of a larger buffer keeps exactly its own bytes: what it
+    /// re-encodes (for the wire and the consensus log) is its slice, not its neighbours'.
+    func testBatchDecodedFromALargerBufferKeepsOnlyItsOwnBytes() throws {
+        let first = Batch(view: View(2), timestamp: 7, transactions: transactions(3))
+        let second = Batch(view: View(2), timestamp: 8, transactions: transactions(5))
+        let joined = [0xAA] + first.encoded() + second.encoded() + [0xBB]
+        let (a, b) = try ByteReader.decode(joined) { (r: inout ByteReader) throws(DecodingError) in
+            _ = try r.readUInt8("lead")
+            let a = try Batch.decode(from: &r)
+            let b = try Batch.decode(from: &r)
+            _ = try r.readUInt8("tail")
+            return (a, b)
+        }
+        XCTAssertEqual(a.encoded(), first.encoded())
+        XCTAssertEqual(b.encoded(), second.encoded())
+        XCTAssertEqual(a.digest, first.digest)
+        XCTAssertEqual(b.digest, second.digest)
+        XCTAssertEqual(b.encodedSize, second.encodedSize)
+        var w = ByteWriter(capacity: 0)
+        a.encode(into: &w)
+        b.encode(into: &w)
+        XCTAssertEqual(w.bytes, Array(joined[1..<(joined.count - 1)]))
+    }
+
     func testDigestDependsOnEveryField() {
         let txs = transactions(2)
         let base = Batch(view: View(1), timestamp: 10, transactions: txs)

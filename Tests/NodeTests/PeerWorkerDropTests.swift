@@ -10,6 +10,11 @@ final class PeerWorkerDropTests: XCTestCase {
 
     /// One message of every consensus type, encoded, with whether a transferring node drops it.
     func consensusPayloads() -> [(name: String, bytes: [UInt8], droppedWhileTransferring: Bool)] {
+        consensusMessages().map { ($0.0.kindName, $0.0.encoded(), $0.1) }
+    }
+
+    /// One message of every consensus type, with whether a transferring node drops it.
+    func consensusMessages() -> [(LedgerMessage, Bool)] {
         let batch = Batch(view: .zero, timestamp: 1, transactions: [])
         let d = batch.digest
         let pp = sig(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: d))
@@ -26,7 +31,21 @@ final class PeerWorkerDropTests: XCTestCase {
             (.batchFetch(sig(BatchFetch(view: View(1), digests: [d]))), false),
             (.fetchedBatch(batch), false),
         ]
-        return messages.map { ($0.0.kindName, $0.0.encoded(), $0.1) }
+        return messages
+    }
+
+    /// The envelope written in one pass (kind byte, then the message) is byte for byte the kind
+    /// byte in front of the message's own encoding, for every message type, and unwraps to it.
+    func testConsensusEnvelopeIsTheKindByteInFrontOfTheMessage() throws {
+        for (message, _) in consensusMessages() {
+            let wrapped = Envelope.wrap(message)
+            XCTAssertEqual(wrapped, Envelope.wrap(.consensus, message.encoded()), message.kindName)
+            let (kind, body) = try XCTUnwrap(Envelope.unwrap(wrapped))
+            XCTAssertEqual(kind, .consensus)
+            XCTAssertEqual(Array(body), message.encoded(), message.kindName)
+            let decoded = try LedgerMessage.decode(Array(body), replicaCount: 4, window: 64)
+            XCTAssertEqual(decoded.encoded(), message.encoded(), message.kindName)
+        }
     }
 
     func testOnlyBatchCarryingMessagesAndGossipAreDroppedAndOnlyDuringStateTransfer() {
