@@ -62,6 +62,7 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
     /// `prefix` (if any) followed by `encoded()`, written into one buffer sized up front: the
     /// node's envelope byte goes in front without copying a batch-sized message a second time.
     public func encoded(prefix: UInt8?) -> [UInt8] {
+        // The batch, when a message carries one, is always its last field.
         let batchBytes: [UInt8]? = switch self {
         case let .prePrepare(_, batch), let .committedBatch(_, batch), let .fetchedBatch(batch): batch.encoded()
         default: nil
@@ -69,19 +70,18 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         var w = WireWriter(capacity: 320 + (batchBytes?.count ?? 0))
         if let prefix { w.u8(prefix) }
         switch self {
-        case let .prePrepare(m, _):
-            w.u8(WireKind.prePrepare.rawValue); m.encode(into: &w); w.blob(batchBytes!)
+        case let .prePrepare(m, _): w.u8(WireKind.prePrepare.rawValue); m.encode(into: &w)
         case let .prepare(m): w.u8(WireKind.prepare.rawValue); m.encode(into: &w)
         case let .commit(m): w.u8(WireKind.commit.rawValue); m.encode(into: &w)
         case let .checkpoint(m): w.u8(WireKind.checkpoint.rawValue); m.encode(into: &w)
         case let .viewChange(m): w.u8(WireKind.viewChange.rawValue); m.encode(into: &w)
         case let .newView(m): w.u8(WireKind.newView.rawValue); m.encode(into: &w)
         case let .status(m): w.u8(WireKind.status.rawValue); m.encode(into: &w)
-        case let .committedBatch(cert, _):
-            w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w); w.blob(batchBytes!)
+        case let .committedBatch(cert, _): w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w)
         case let .batchFetch(m): w.u8(WireKind.batchFetch.rawValue); m.encode(into: &w)
-        case .fetchedBatch: w.u8(WireKind.fetchedBatch.rawValue); w.blob(batchBytes!)
+        case .fetchedBatch: w.u8(WireKind.fetchedBatch.rawValue)
         }
+        if let batchBytes { w.blob(batchBytes) }
         return w.bytes
     }
 
