@@ -22,6 +22,19 @@ struct AccountCache: Sendable {
         self.height == height ? accounts[key] : nil
     }
 
+    /// Every account among `keys` at the cache's height, or `nil` when one of them is not held (or
+    /// nothing was read or applied yet). Only the store that holds the file's lock may answer from
+    /// this without reading the head from SQLite.
+    func allCached(_ keys: some Collection<PublicKey>) -> [PublicKey: Account]? {
+        guard height != nil else { return nil }
+        var found: [PublicKey: Account] = [:]
+        for key in keys where found[key] == nil {
+            guard let account = accounts[key] else { return nil }
+            found[key] = account
+        }
+        return found
+    }
+
     /// Keeps accounts read from the committed state at `height`.
     mutating func remember(_ read: [Account], at height: UInt64) {
         if self.height != height {

@@ -12,6 +12,8 @@ extension LedgerStore {
         if records.isEmpty { return [] }
         let relaxed = configuration.synchronous != .full
         return try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> [Int64] in
+            // Not a prepared statement: SQLite applies `synchronous` while compiling the PRAGMA, so
+            // re-running a cached one would not switch anything.
             if relaxed { try db.execute("PRAGMA synchronous=FULL") }
             defer { if relaxed { try? db.execute("PRAGMA synchronous=\(StoreConfiguration.Synchronous.normal.rawValue)") } }
             return try db.writeTransaction { () throws(StoreError) -> [Int64] in
@@ -68,6 +70,8 @@ extension LedgerStore {
             try copy.run()
             copy.reset()
             let relaxed = configuration.synchronous != .full
+            // Not a prepared statement: SQLite applies `synchronous` while compiling the PRAGMA, so
+            // re-running a cached one would not switch anything.
             if relaxed { try db.execute("PRAGMA synchronous=FULL") }
             defer { if relaxed { try? db.execute("PRAGMA synchronous=\(StoreConfiguration.Synchronous.normal.rawValue)") } }
             return try db.writeTransaction { () throws(StoreError) -> Int in

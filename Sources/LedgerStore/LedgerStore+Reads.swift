@@ -115,11 +115,17 @@ extension LedgerStore {
     /// An in-memory copy of the committed accounts among `keys` (one snapshot), for running
     /// the pure executor without touching the database mid-execution:
     /// `StateTransition.execute(batch:…, accounts: try store.accounts(for: keys))`.
-    public func accounts(for keys: some Sequence<PublicKey>) throws(StoreError) -> AccountState {
+    ///
+    /// When every key is in the account cache, SQLite is not asked at all: this store holds the
+    /// file's lock (`StoreLock`), so the only writes are its own, and each of them brings the cache
+    /// to the new head before the writer lock is released. (A profile at 1,000 tx/s had 5 % of a
+    /// node's CPU in the read transaction that only confirmed the cache's height.)
+    public func accounts(for keys: some Collection<PublicKey>) throws(StoreError) -> AccountState {
         // The cache lock is held throughout, so no block's changes reach the cache meanwhile; the
         // cache is used only when it is at the height of this read's snapshot.
         try accountCache.withLock { (cache: inout AccountCache) throws(StoreError) -> AccountState in
-            try read { (db) throws(StoreError) -> AccountState in
+            if let cached = cache.allCached(keys) { return AccountState(keyed: cached) }
+            return try read { (db) throws(StoreError) -> AccountState in
                 try db.readTransaction { () throws(StoreError) -> AccountState in
                     guard let head = try db.queryInt64("SELECT max(height) FROM blocks") else {
                         throw .invalidStoredData(what: "chain", detail: "no blocks at all, not even genesis")

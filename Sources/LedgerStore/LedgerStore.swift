@@ -31,11 +31,14 @@ public final class LedgerStore: Sendable {
     let deferred: Mutex<DeferredIndex>
     /// Committed accounts in memory (lock order: `writer`, then `accountCache`, then `reader`).
     let accountCache: Mutex<AccountCache>
+    /// This store's exclusive claim on the file: no other store writes it while this one is open.
+    let lock: StoreLock
 
     private init(path: String, identity: ChainIdentity, configuration: StoreConfiguration,
         writer: consuming sending SQLiteDatabase, reader: consuming sending SQLiteDatabase,
-        deferred: DeferredIndex)
+        deferred: DeferredIndex, lock: StoreLock)
     {
+        self.lock = lock
         self.deferred = Mutex(deferred)
         self.accountCache = Mutex(AccountCache(capacity: configuration.accountCacheCapacity))
         self.path = path
@@ -47,10 +50,12 @@ public final class LedgerStore: Sendable {
     }
 
     /// Opens the database at `path`, creating and initialising it from `identity` if it does not
-    /// exist (or is empty), and otherwise checking that it belongs to the same chain.
+    /// exist (or is empty), and otherwise checking that it belongs to the same chain. Takes the
+    /// file's lock first (`StoreLock`): while another store has it open this throws `.inUse`.
     public static func open(
         path: String, identity: ChainIdentity, configuration: StoreConfiguration = StoreConfiguration()
     ) throws(StoreError) -> LedgerStore {
+        let lock = try StoreLock(databasePath: path)
         let writer = try SQLiteDatabase(
             path: path, readOnly: false, create: true, busyTimeoutMs: configuration.busyTimeoutMs)
         try prepareWriter(writer, path: path, identity: identity, configuration: configuration)
@@ -59,16 +64,18 @@ public final class LedgerStore: Sendable {
             path: path, readOnly: true, create: false, busyTimeoutMs: configuration.busyTimeoutMs)
         try reader.execute("PRAGMA cache_size=-\(max(configuration.cacheSizeKiB / 4, 1))")
         return LedgerStore(path: path, identity: identity, configuration: configuration, writer: writer, reader: reader,
-                           deferred: deferred)
+                           deferred: deferred, lock: lock)
     }
 
-    /// Closes both connections. Later calls throw `.closed`. Also happens when the store is released.
+    /// Closes both connections and gives up the file's lock. Later calls throw `.closed`. Also
+    /// happens when the store is released.
     ///
     /// The reader closes first so that the writer is the last connection: SQLite then copies the
     /// WAL into the main file and removes it (a read-only connection cannot).
     public func close() {
         reader.withLock { $0.close() }
         writer.withLock { $0.close() }
+        lock.release()
     }
 
     deinit { close() }

@@ -83,12 +83,21 @@ final class SQLiteDatabase {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { handle.map { Int(sqlite3_changes($0)) } ?? 0 }
 
+    /// Runs one parameterless statement through the prepared-statement cache: for the statements
+    /// the store repeats with every block and every consensus-log append (BEGIN, COMMIT), which
+    /// `execute` would parse again each time. Not for PRAGMAs that act while being compiled.
+    func executePrepared(_ sql: String) throws(StoreError) {
+        let s = try statement(sql)
+        defer { s.reset() }
+        try s.run()
+    }
+
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls everything back.
     func writeTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN IMMEDIATE")
+        try executePrepared("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try executePrepared("COMMIT")
             return result
         } catch {
             try? execute("ROLLBACK")
@@ -98,8 +107,8 @@ final class SQLiteDatabase {
 
     /// Runs `body` inside a read transaction so that all its queries see one snapshot.
     func readTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN")
-        defer { try? execute("COMMIT") }
+        try executePrepared("BEGIN")
+        defer { try? executePrepared("COMMIT") }
         return try body()
     }
 

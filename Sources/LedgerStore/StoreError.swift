@@ -33,6 +33,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case diskFull(path: String)
     /// Another process holds the database lock for longer than the busy timeout.
     case busy(path: String)
+    /// Another store holds the database's lock file: a second node (or tool) has it open for writing.
+    case inUse(path: String)
     /// The store was closed before this call.
     case closed
     /// Any other SQLite failure, with its extended result code and message.
@@ -73,6 +75,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "disk full while writing \(path); free space and restart (the failed block was not stored)"
         case let .busy(path):
             return "database at \(path) is locked by another process; is a second node running on the same data directory?"
+        case let .inUse(path):
+            return "database at \(path) is in use by another ledger process (it holds \(path)-lock); "
+                + "stop that node first, or give this one its own data directory"
         case .closed:
             return "the ledger store has been closed"
         case let .sqlite(code, message, context):

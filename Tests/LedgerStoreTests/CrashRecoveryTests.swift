@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 import LedgerCore
 import LedgerCrypto
-import LedgerStore
+@testable import LedgerStore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -61,13 +61,14 @@ final class CrashRecoveryTests: XCTestCase {
         try child.run()
         defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
 
-        // Wait (polling the committed head) until the child has written a few more blocks.
-        let watcher = try LedgerStore.open(path: path, genesis: genesis)
+        // Wait (polling the committed head) until the child has written a few more blocks. The
+        // child's store holds the file's lock, so the watcher is a plain read-only connection.
+        let watcher = try SQLiteDatabase(path: path, readOnly: true, create: false, busyTimeoutMs: 5_000)
         let target = previousHead + 5
         let deadline = Date().addingTimeInterval(60)
         var seen: UInt64 = 0
         while seen < target && Date() < deadline && child.isRunning {
-            seen = try watcher.head().height.rawValue
+            seen = UInt64(try watcher.queryInt64("SELECT max(height) FROM blocks") ?? 0)
             usleep(10_000)
         }
         XCTAssertTrue(child.isRunning, "round \(round): the child exited by itself")
