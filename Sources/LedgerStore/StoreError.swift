@@ -34,7 +34,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Another process holds the database lock for longer than the busy timeout.
     case busy(path: String)
     /// Another store holds the database's lock file: a second node (or tool) has it open for writing.
-    case inUse(path: String)
+    /// `holder` is the process id the holder wrote into the lock file, when it could be read.
+    case inUse(path: String, holder: Int32?)
     /// The store was closed before this call.
     case closed
     /// Any other SQLite failure, with its extended result code and message.
@@ -75,8 +76,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "disk full while writing \(path); free space and restart (the failed block was not stored)"
         case let .busy(path):
             return "database at \(path) is locked by another process; is a second node running on the same data directory?"
-        case let .inUse(path):
-            return "database at \(path) is in use by another ledger process (it holds \(path)-lock); "
+        case let .inUse(path, holder):
+            let who = holder.map { "process \($0)" } ?? "another ledger process"
+            return "database at \(path) is in use by \(who) (it holds \(path)-lock); "
                 + "stop that node first, or give this one its own data directory"
         case .closed:
             return "the ledger store has been closed"

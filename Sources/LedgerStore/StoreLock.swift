@@ -31,7 +31,7 @@ final class StoreLock: Sendable {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             close(fd)
-            if code == EWOULDBLOCK { throw .inUse(path: databasePath) }
+            if code == EWOULDBLOCK { throw .inUse(path: databasePath, holder: Self.holder(ofLockAt: path)) }
             throw .cannotOpen(path: databasePath, reason: "cannot lock \(path): \(String(cString: strerror(code)))")
         }
         // The holder's process id, for the operator who finds the file (informational only).
@@ -42,11 +42,28 @@ final class StoreLock: Sendable {
         self.descriptor = Mutex(fd)
     }
 
+    /// The process id the lock's holder wrote into the file, if it reads as one and that process
+    /// exists. Only ever shown to the operator, never acted on.
+    static func holder(ofLockAt path: String) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return nil }
+        let digits = bytes[..<n].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard let pid = Int32(String(decoding: digits, as: UTF8.self)), pid > 0 else { return nil }
+        // A holder killed with SIGKILL leaves its id behind; name only a process that exists.
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        return pid
+    }
+
     /// Gives the lock up (idempotent). The file stays: removing it could let two later stores
     /// lock two different files of the same name.
     func release() {
         descriptor.withLock { fd in
             guard fd >= 0 else { return }
+            _ = ftruncate(fd, 0)   // a later holder that writes no id must not be named as this process
             close(fd)
             fd = -1
         }
