@@ -35,6 +35,14 @@ public actor ConsensusDriver {
     private var timerGenerations: [TimerKind: UInt64] = [:]
     private var nextTimerGeneration: UInt64 = 0
     var isStopped = false
+    /// When client transactions are refused as busy.
+    var admission: AdmissionControl
+    /// The latest busy verdict, for the RPC layer to refuse from before checking signatures.
+    public nonisolated let busyGate = BusyGate()
+    /// The busy spell in progress: when it started, and how many client transactions it refused.
+    var busySince: UInt64?
+    var busyRefused = 0
+    var busyLoggedAt: UInt64 = 0
     var lastDrivenView: View = .zero
 
     // State transfer (see ConsensusDriver+StateTransfer.swift).
@@ -64,6 +72,8 @@ public actor ConsensusDriver {
         self.signingKey = signingKey
         self.logger = logger
         let c = genesis.consensus
+        let (minimumBacklog, overflow) = c.maxBatchTransactions.multipliedReportingOverflow(by: NodeLimits.admissionMinimumBacklogBatches)
+        admission = AdmissionControl(minimumBacklog: overflow ? Int.max / 2 : minimumBacklog)
         let configuration = ReplicaConfiguration(
             replicaCount: genesis.validatorCount, replicaID: replicaID, chainID: genesis.chainID,
             checkpointInterval: c.checkpointInterval, window: c.window, maxBatchTxs: c.maxBatchTransactions,
@@ -184,13 +194,15 @@ public actor ConsensusDriver {
             return Array(repeating: .malformed("cannot read the sender accounts: \(error)"), count: txs.count)
         }
         let now = Self.nowMs()
+        if fromClient, let busy = busyRefusal(now: now, count: txs.count) { return Array(repeating: busy, count: txs.count) }
         var results: [MempoolRejection?] = []
         results.reserveCapacity(txs.count)
         var admitted: [Transaction] = []
         admitted.reserveCapacity(txs.count)
         for tx in txs {
             do throws(MempoolRejection) {
-                try mempool.admit(tx, chainID: genesis.chainID, account: accounts.account(tx.sender), nowMs: now)
+                try mempool.admit(tx, chainID: genesis.chainID, account: accounts.account(tx.sender), nowMs: now,
+                                  contiguousNonce: fromClient)
                 verifiedTransactions.insert(tx.hash)
                 admitted.append(tx)
                 results.append(nil)
@@ -207,6 +219,33 @@ public actor ConsensusDriver {
         if behaviour != nil { handed = behaviour!.filter(requests: admitted) }
         if !handed.isEmpty { handle(.requests(handed)) }
         return results
+    }
+
+    /// The busy refusal for client transactions arriving at `now` (`AdmissionControl`), or `nil`.
+    /// Logs when a busy spell starts, every `busyLogIntervalMs` while it lasts, and when it ends.
+    private func busyRefusal(now: UInt64, count: Int) -> MempoolRejection? {
+        let refusal = admission.refusal(backlog: mempool.count, oldestUnorderedWaitMs: replica.oldestUnorderedWaitMs(now: now),
+                                        paceBoundMs: replica.currentProposalLatencyBoundMs, nowMs: now)
+        busyGate.record(refusal, nowMs: now)
+        guard let refusal else {
+            if let since = busySince {
+                logger.info("taking client transactions again", metadata: [
+                    "busy_ms": "\(now >= since ? now - since : 0)", "refused": "\(busyRefused)"])
+                busySince = nil
+            }
+            return nil
+        }
+        if busySince == nil {
+            busySince = now
+            busyRefused = 0
+            busyLoggedAt = now
+            logger.info("refusing client transactions as busy", metadata: ["why": "\(refusal)"])
+        } else if now >= busyLoggedAt, now - busyLoggedAt >= NodeLimits.busyLogIntervalMs {
+            busyLoggedAt = now
+            logger.info("still refusing client transactions as busy", metadata: ["refused": "\(busyRefused)", "why": "\(refusal)"])
+        }
+        busyRefused += count
+        return refusal
     }
 
     /// Stops: no more events are handled, timers and any state transfer are cancelled.
@@ -379,6 +418,7 @@ public actor ConsensusDriver {
                     logger.critical("committed batch differs from the stored block", metadata: ["seq": "\(seq.rawValue)"])
                 }
                 mempool.remove(committed.batch.transactions.map(\.hash))
+                admission.committed(committed.batch.transactions.count, nowMs: Self.nowMs())
                 return .executed(seq, blockHash: block.hash)
             }
             guard seq.rawValue == head.height.rawValue &+ 1 else {
@@ -390,6 +430,7 @@ public actor ConsensusDriver {
             let block = try Self.apply(committed.batch, proposer: committed.proposer,
                                        certificate: committed.certificate.encoded(), previous: head.header, store: store)
             mempool.remove(committed.batch.transactions.map(\.hash))
+            admission.committed(block.transactions.count, nowMs: Self.nowMs())
             events.publish(.blockCommitted(block))
             logger.info("committed block", metadata: [
                 "seq": "\(seq.rawValue)", "txs": "\(block.transactions.count)", "hash": "\(block.hash.hex.prefix(16))",

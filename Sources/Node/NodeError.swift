@@ -50,6 +50,16 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
     case full(capacity: Int)
     /// The node is shutting down.
     case shuttingDown
+    /// A client transaction whose nonce is ahead of the sender's next acceptable one here: neither
+    /// the committed next nonce nor one past a nonce this node holds for the sender. Admitting it
+    /// would order it ahead of its predecessor, where it can only fail. Retryable: the missing
+    /// nonces may be on their way (gossip from another node, a retry of a refused predecessor).
+    case nonceGap(nonce: UInt64, next: UInt64)
+    /// The node is not taking client transactions for now (`AdmissionControl`): `backlog`
+    /// transactions wait here, at or past `backlogLimit` (what the recent commit rate clears in
+    /// `limitMs`), or the oldest request it holds has waited `waitedMs` to be ordered, past
+    /// `limitMs`. Retryable after `retryAfterMs`. Gossip from other validators is still taken.
+    case busy(backlog: Int, backlogLimit: Int, waitedMs: UInt64, limitMs: UInt64, retryAfterMs: UInt64)
 
     public var description: String {
         switch self {
@@ -61,6 +71,10 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
         case .duplicate: "transaction already in the mempool"
         case let .full(c): "mempool full (\(c) transactions waiting); retry later"
         case .shuttingDown: "node is shutting down; send it to another node"
+        case let .nonceGap(n, next): "nonce \(n) is ahead of this sender's next acceptable nonce \(next) here; submit the missing nonces first, or retry"
+        case let .busy(backlog, backlogLimit, waited, limit, retry):
+            "node is busy: \(backlog) transactions wait here (limit \(backlogLimit) at the recent commit rate) and the oldest "
+                + "unordered request has waited \(waited) ms (limit \(limit) ms); retry in \(retry) ms"
         }
     }
 }

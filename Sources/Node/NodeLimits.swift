@@ -35,6 +35,26 @@ public enum NodeLimits {
     public static let admissionQueueCapacity = 16_384
     /// Most transactions handed to the driver in one admission call.
     public static let admissionBatchMax = 2_048
+    /// Share (permille) of the pace check's current bound that a new client transaction may be
+    /// expected to wait before the node refuses client transactions as busy (`AdmissionControl`).
+    /// Two thirds: the rest of the bound is the margin for what was admitted before the refusals began.
+    public static let admissionWaitPermilleOfPaceBound: UInt64 = 667
+    /// Share (permille) of the pace check's current bound the oldest unordered request may have
+    /// waited, with a backlog of at least `admissionMinimumBacklogBatches` blocks, before the node
+    /// refuses client transactions as busy. Age lags the backlog behind it, so this starts early.
+    public static let admissionAgePermilleOfPaceBound: UInt64 = 333
+    /// How long the RPC layer answers a busy refusal from the driver's last verdict before asking
+    /// the driver again, ms (`BusyGate`: refused transactions then cost no signature check).
+    public static let busyGateRecheckMs: UInt64 = 20
+    /// How far back `AdmissionControl` measures the commit rate, ms.
+    public static let admissionRateWindowMs: UInt64 = 2_000
+    /// Blocks' worth of transactions (of the genesis's largest batch) always taken, whatever the
+    /// commit rate (it is unknown at start and falls during a view change).
+    public static let admissionMinimumBacklogBatches = 2
+    /// The retry delay a busy refusal suggests to the client, ms.
+    public static let busyRetryAfterMs: UInt64 = 100
+    /// How long a busy spell may be before the node logs its progress again, ms.
+    public static let busyLogIntervalMs: UInt64 = 5_000
     /// How old a reused `status` answer may be, ms (`StatusCache`).
     public static let statusCacheMs: UInt64 = 10
     /// Largest config/key file read, bytes.

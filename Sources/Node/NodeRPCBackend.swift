@@ -75,6 +75,9 @@ struct NodeRPCBackend: RPCBackend {
 
     /// Admits a JSON-RPC batch's submissions together (one admission round, in order).
     func submitTransactions(_ encoded: [[UInt8]]) async -> [Result<Digest, RPCError>] {
+        if let busy = driver.busyGate.cachedRefusal(nowMs: ConsensusDriver.nowMs()) {
+            return Array(repeating: .failure(Self.rejection(busy)), count: encoded.count)
+        }
         var results: [Result<Digest, RPCError>?] = Array(repeating: nil, count: encoded.count)
         var checked: [(index: Int, tx: Transaction)] = []
         for (i, bytes) in encoded.enumerated() {
@@ -100,6 +103,7 @@ struct NodeRPCBackend: RPCBackend {
 
     /// Admits `tx`; a transaction already waiting or already committed counts as admitted (idempotent).
     private func admit(_ tx: Transaction) async throws(RPCError) {
+        if let busy = driver.busyGate.cachedRefusal(nowMs: ConsensusDriver.nowMs()) { throw Self.rejection(busy) }
         if !verifiedTransactions.contains(tx.hash) {
             guard tx.hasValidSignature else { throw Self.rejection(.badSignature) }
         }

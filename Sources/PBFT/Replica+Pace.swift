@@ -107,6 +107,17 @@ extension Replica {
         return nil
     }
 
+    /// How long, at `now`, the oldest request this replica holds that no PRE-PREPARE of the view
+    /// ordered yet has waited, ms, measured as the pace check measures it (so 0 during a new
+    /// view's grace period); 0 when every held request is ordered. At a backup this is what the
+    /// pace check compares with its bound; at the primary it is the age of its proposal backlog.
+    /// The node refuses new client requests while it grows toward the bound, so that offered load
+    /// beyond what the primary can order waits at the clients instead of costing a view change.
+    public func oldestUnorderedWaitMs(now: UInt64) -> UInt64 {
+        guard let start = oldestUnorderedWaitStart, now > start else { return 0 }
+        return now - start
+    }
+
     /// `true` when this backup's log of the view reaches within one checkpoint interval of its
     /// high watermark: the primary may be out of sequence numbers (its own low watermark can lag
     /// ours by a checkpoint), which is not its fault.

@@ -23,6 +23,19 @@ public enum RejectionMapping {
         }
     }
 
+    /// How long to wait before resending after `e`, ms, or `nil` when `e` is final. "busy" and
+    /// "nonce_gap" are the node's "not now": wait the larger of the node's suggestion (capped at
+    /// 5 s, it comes from the network) and `backoffMs`.
+    public static func retryDelayMs(for e: RPCServerError, backoffMs: UInt64) -> UInt64? {
+        switch e.reason {
+        case "busy", "nonce_gap":
+            let suggested = e.data?["retry_after_ms"]?.uint64Value ?? 0
+            return max(min(suggested, 5_000), backoffMs)
+        default:
+            return nil
+        }
+    }
+
     /// The reason a message-only rejection stands for (nodes predating `data.reason`).
     static func inferredReason(_ message: String) -> String {
         if message.contains("already used; next is") { return "nonce_too_low" }

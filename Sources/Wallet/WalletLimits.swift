@@ -16,6 +16,8 @@ public enum WalletLimits {
     public static let responseMaxBytes = 16 * 1024 * 1024
     /// Deepest JSON nesting accepted in a node's answer.
     public static let jsonMaxDepth = 64
+    /// How long `broadcast` keeps resending a transfer the node refused as "busy" or "nonce_gap", s.
+    public static let broadcastRetrySeconds = 10.0
     /// Default time for one RPC request, once connected (ms).
     public static let requestTimeoutMs: Int64 = 10_000
     /// Default time to open a TCP connection (ms).

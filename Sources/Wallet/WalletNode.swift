@@ -53,19 +53,30 @@ public struct WalletNode: Sendable {
         return AccountInfo(address: address, balance: balance, nonce: nonce)
     }
 
-    /// Submits with `broadcast_tx_sync`; returns the hash once the mempool admitted it.
-    public func broadcast(_ transfer: SignedTransfer) async throws -> String {
-        switch await client.callResult("broadcast_tx_sync", .object([("tx", .string(Hex.encode(transfer.bytes)))])) {
-        case let .success(r):
-            if let text = r["hash"]?.stringValue, text.lowercased() != transfer.hash {
-                throw WalletError.badAnswer("node reports hash \(text) for transaction \(transfer.hash)")
-            }
-            return transfer.hash
-        case let .failure(error):
-            if case let .server(e, _) = error, e.code == RPCServerError.transactionRejected {
+    /// Submits with `broadcast_tx_sync`; returns the hash once the mempool admitted it. The two
+    /// refusals a node means as "not now" are retried for up to `retrySeconds`: "busy" (its
+    /// backlog is too old; after the delay it suggests) and "nonce_gap" (an earlier nonce of the
+    /// sender has not reached it yet), with the delay doubling from 100 ms to 1 s.
+    public func broadcast(_ transfer: SignedTransfer, retrySeconds: Double = WalletLimits.broadcastRetrySeconds) async throws -> String {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, min(retrySeconds, 3_600)) * 1_000))
+        var delayMs: UInt64 = 100
+        while true {
+            switch await client.callResult("broadcast_tx_sync", .object([("tx", .string(Hex.encode(transfer.bytes)))])) {
+            case let .success(r):
+                if let text = r["hash"]?.stringValue, text.lowercased() != transfer.hash {
+                    throw WalletError.badAnswer("node reports hash \(text) for transaction \(transfer.hash)")
+                }
+                return transfer.hash
+            case let .failure(error):
+                guard case let .server(e, _) = error, e.code == RPCServerError.transactionRejected else { throw WalletError.rpc(error) }
+                if let wait = RejectionMapping.retryDelayMs(for: e, backoffMs: delayMs),
+                   ContinuousClock.now + .milliseconds(Int64(wait)) < deadline {
+                    try await Task.sleep(for: .milliseconds(Int64(wait)))
+                    delayMs = min(delayMs * 2, 1_000)
+                    continue
+                }
                 throw RejectionMapping.walletError(for: e, sender: transfer.sender, amount: transfer.amount)
             }
-            throw WalletError.rpc(error)
         }
     }
 

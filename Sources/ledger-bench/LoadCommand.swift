@@ -17,10 +17,11 @@ struct LoadCommand: AsyncParsableCommand {
             Reads the nodes from --nodes (scripts/testnet and scripts/bench write it), signs every transfer before the \
             clock starts (deterministic bench accounts: ledger-node testnet --bench-accounts N --bench-seed S funds \
             them), then submits them as JSON-RPC batches (≤ 32 broadcast_tx_sync calls) over keep-alive HTTP/1.1 to all \
-            nodes. Each sender's transfers always go to the same node and connection, in nonce order.
+            nodes. Each sender's transfers always go to the same node and connection, in nonce order. A transfer the \
+            node refuses as busy or nonce_gap is resent, ahead of newer ones, after the delay the node asks for.
 
             Commits are read from every node's WebSocket block subscription: the latency of a transfer is the arrival \
-            of the block holding it from the node it was sent to, minus its submit time; committed tx/s, blocks/s and \
+            of the block holding it from the node it was sent to, minus the time it fell due; committed tx/s, blocks/s and \
             block size come from the reference node's chain, over the steady state (first 20 % and last 10 % of each \
             phase dropped). After the load, every accepted transfer must be in that chain exactly once: the lost and \
             duplicated counts say whether it was. CPU (utime+stime) and RSS come from /proc/PID of each node.
@@ -243,6 +244,7 @@ struct LoadCommand: AsyncParsableCommand {
                 calibration: calibration,
                 phases: records.map { PhaseFigures.compute(engine, $0, warmup: BenchLimits.warmupFraction, cooldown: BenchLimits.cooldownFraction) },
                 summary: engine.tally.summary, rejectedReasons: engine.rejectedReasons, rejectedSamples: engine.rejectedSamples,
+                retriedReasons: engine.retriedReasons,
                 failedReceiptReasons: engine.failedReceiptReasons, failedOurs: engine.failedOurs,
                 foreignTransactions: engine.foreignTransactions, heightGaps: engine.heightGaps,
                 malformedNotifications: engine.malformedNotifications, connectionFailures: engine.connectionFailures,

@@ -10,10 +10,23 @@ extension LoadEngine {
     private static let callMiddle = Array(#","method":"broadcast_tx_sync","params":{"tx":""#.utf8)
     private static let callSuffix = Array(#""}}"#.utf8)
     private static let errorKey = Array(#""error""#.utf8)
+    /// The node's "not now" refusals: the transfer is resent after the delay the node suggests.
+    static let retryableReasons: Set<String> = ["busy", "nonce_gap"]
 
     /// Sends queued transfers of `c` in batches of up to `BenchLimits.maxCallsPerBatch` while it has room in flight.
     func flush(_ c: SubmitConnection) {
         loop.preconditionInEventLoop()
+        let t = now()
+        if t < c.resumeAtNs {
+            if !c.resumeScheduled {
+                c.resumeScheduled = true
+                loop.scheduleTask(in: .nanoseconds(Int64(c.resumeAtNs - t))) { [self] in
+                    c.resumeScheduled = false
+                    self.flush(c)
+                }
+            }
+            return
+        }
         while c.failure == nil, c.queued > 0, c.batchesInFlight < BenchLimits.maxBatchesInFlightPerConnection {
             let ks = Array(c.take(BenchLimits.maxCallsPerBatch))
             var body = c.channel.allocator.buffer(capacity: ks.count * 420 + 2)
@@ -33,9 +46,7 @@ extension LoadEngine {
             head.headers.add(name: "Content-Type", value: "application/json")
             head.headers.add(name: "Content-Length", value: String(body.readableBytes))
             let promise = loop.makePromise(of: HTTPAnswer.self)
-            let at = now()
             for k in ks {
-                submitNs[k] = at
                 sentTo[k] = Int8(c.node)
                 tally.record(.pending, for: k)
             }
@@ -63,7 +74,7 @@ extension LoadEngine {
             if answer.status == 200 && !hasError {
                 for k in ks { accept(k) }
             } else {
-                readErrors(answer, ks)
+                readErrors(c, answer, ks)
             }
         case let .failure(error):
             for k in ks {
@@ -78,6 +89,7 @@ extension LoadEngine {
                 connectionFailures.append("node\(n.id) \(n.rpc): \(reason)")
                 print("  ! connection to node\(n.id) (\(n.rpc)) failed: \(reason); its queued transfers are not sent")
                 for _ in c.drainQueue() { settled += 1 }
+                for k in c.drainRetry() { giveUp(k) }
                 c.channel.close(promise: nil)
             }
         }
@@ -85,8 +97,25 @@ extension LoadEngine {
     }
 
     private func accept(_ k: Int) {
+        if !lastRefusal.isEmpty { lastRefusal[k] = nil }
         tally.record(.accepted, for: k)
         acceptedCount += 1
+    }
+
+    /// Records a "not now" refusal: `k` goes back on its connection and nothing more is sent there for the delay.
+    private func refusedForNow(_ c: SubmitConnection, _ k: Int, reason: String, message: String, retryAfterMs: UInt64) {
+        retriedReasons[reason, default: 0] += 1
+        lastRefusal[k] = (reason, message)
+        tally.record(.pending, for: k)
+        c.requeue(k)
+        let resume = now() &+ min(retryAfterMs, 5_000) * 1_000_000
+        c.resumeAtNs = Swift.max(c.resumeAtNs, resume)
+    }
+
+    /// A transfer still refused as "not now" when the run stops resending: rejected with its last reason.
+    func giveUp(_ k: Int) {
+        let last = lastRefusal.removeValue(forKey: k) ?? ("busy", "refused as busy until the run ended")
+        reject(k, reason: last.reason, message: last.message)
     }
 
     private func reject(_ k: Int, reason: String, message: String) {
@@ -97,7 +126,7 @@ extension LoadEngine {
     }
 
     /// A batch answer with errors: per-call errors by id, or one error for the whole request.
-    private func readErrors(_ answer: HTTPAnswer, _ ks: [Int]) {
+    private func readErrors(_ c: SubmitConnection, _ answer: HTTPAnswer, _ ks: [Int]) {
         let bytes = answer.body.getBytes(at: answer.body.readerIndex, length: answer.body.readableBytes) ?? []
         let json = try? JSONSerialization.jsonObject(with: Data(bytes))
         func reason(_ error: [String: Any]) -> (String, String) {
@@ -105,13 +134,23 @@ extension LoadEngine {
             let code = (error["data"] as? [String: Any])?["reason"] as? String ?? "code \(error["code"] ?? "?")"
             return (code, message)
         }
+        func refused(_ k: Int, _ error: [String: Any]) {
+            let (code, message) = reason(error)
+            if Self.retryableReasons.contains(code) {
+                let data = error["data"] as? [String: Any]
+                let after = (data?["retry_after_ms"] as? String).flatMap { UInt64($0) } ?? 100
+                refusedForNow(c, k, reason: code, message: message, retryAfterMs: Swift.max(after, 20))
+            } else {
+                lastRefusal[k] = nil
+                reject(k, reason: code, message: message)
+            }
+        }
         if let calls = json as? [[String: Any]] {
             var byID: [Int: [String: Any]] = [:]
             for call in calls { if let id = call["id"] as? Int { byID[id] = call } }
             for k in ks {
                 if let error = byID[k]?["error"] as? [String: Any] {
-                    let (code, message) = reason(error)
-                    reject(k, reason: code, message: message)
+                    refused(k, error)
                 } else if byID[k]?["result"] != nil {
                     accept(k)
                 } else {
@@ -119,8 +158,7 @@ extension LoadEngine {
                 }
             }
         } else if let one = json as? [String: Any], let error = one["error"] as? [String: Any] {
-            let (code, message) = reason(error)
-            for k in ks { reject(k, reason: code, message: message) }
+            for k in ks { refused(k, error) }
         } else {
             let text = String(decoding: bytes.prefix(200), as: UTF8.self)
             for k in ks { reject(k, reason: "http_\(answer.status)", message: text) }

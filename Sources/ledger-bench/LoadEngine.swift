@@ -36,6 +36,10 @@ final class LoadEngine: @unchecked Sendable {
     var acceptedCount = 0
     var rejectedReasons: [String: Int] = [:]
     var rejectedSamples: [String: String] = [:]
+    /// Refusals meaning "not now" (busy, nonce gap), resent after the node's delay, by reason.
+    var retriedReasons: [String: Int] = [:]
+    /// The last "not now" refusal of a transfer still waiting to be resent (reported if the run ends first).
+    var lastRefusal: [Int: (reason: String, message: String)] = [:]
     var unansweredCount = 0
     var failedReceiptReasons: [String: Int] = [:]
     var failedOurs = 0
@@ -219,11 +223,14 @@ final class LoadEngine: @unchecked Sendable {
         }
         target = Swift.min(target, phaseEnd)
         if elapsed >= phase.durationSeconds, case .closedLoop = phase.kind { target = dispatched }
+        let dueNs = now()
         while dispatched < target {
             let k = dispatched
             dispatched += 1
             let c = connections[connectionIndex(of: k)]
             if c.failure != nil { settled += 1; continue }
+            // Latency counts from when the transfer fell due, so waiting at the client (a busy node) is included.
+            submitNs[k] = dueNs
             c.enqueue(k)
         }
         for c in connections { flush(c) }
@@ -255,10 +262,12 @@ final class LoadEngine: @unchecked Sendable {
             let promise = self.loop.makePromise(of: Bool.self)
             let deadline = self.now() + UInt64(timeoutSeconds * 1e9)
             self.loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(100)) { [self] task in
-                let inFlight = self.connections.reduce(0) { $0 + ($1.failure == nil ? $1.batchesInFlight : 0) }
+                let inFlight = self.connections.reduce(0) { $0 + ($1.failure == nil ? $1.batchesInFlight + $1.retrying : 0) }
                 let done = inFlight == 0 && self.allAcceptedIncluded()
                 if done || self.now() >= deadline {
                     task.cancel()
+                    // Transfers still refused as "not now" when the wait ends count as rejected, with the last reason.
+                    for c in self.connections { for k in c.drainRetry() { self.giveUp(k) } }
                     promise.succeed(done)
                 }
             }

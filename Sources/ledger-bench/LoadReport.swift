@@ -17,6 +17,7 @@ struct LoadReport {
     var summary: InclusionTally.Summary
     var rejectedReasons: [String: Int]
     var rejectedSamples: [String: String]
+    var retriedReasons: [String: Int]
     var failedReceiptReasons: [String: Int]
     var failedOurs: Int
     var foreignTransactions: Int
@@ -97,6 +98,9 @@ struct LoadReport {
         for (reason, n) in rejectedReasons.sorted(by: { $0.value > $1.value }) {
             print("  rejected \(reason): \(n)  e.g. \"\(rejectedSamples[reason] ?? "")\"")
         }
+        for (reason, n) in retriedReasons.sorted(by: { $0.value > $1.value }) {
+            print("  refused for now (\(reason)) and resent: \(n) times")
+        }
         for (reason, n) in failedReceiptReasons.sorted(by: { $0.value > $1.value }) { print("  failed receipt \(reason): \(n)") }
         for f in connectionFailures { print("  connection failure: \(f)") }
         if heightGaps.contains(where: { $0 > 0 }) { print("  block stream height gaps per node: \(heightGaps)") }
@@ -161,7 +165,7 @@ struct LoadReport {
             "committed": s.committed, "lost": s.lost, "duplicated": s.duplicated,
             "committed_after_rejection": s.committedAfterRejection, "committed_unanswered": s.committedUnanswered,
             "failed_receipts": failedOurs, "failed_receipt_reasons": failedReceiptReasons,
-            "rejected_reasons": rejectedReasons, "foreign_transactions": foreignTransactions,
+            "rejected_reasons": rejectedReasons, "retried_reasons": retriedReasons, "foreign_transactions": foreignTransactions,
             "height_gaps": heightGaps, "connection_failures": connectionFailures, "drained": drained,
             "rss_mib_max": rssMiBMax.compactMap { $0 }.max() as Any,
             "nodes": nodes.indices.map { i -> [String: Any] in

@@ -6,7 +6,10 @@ import Wallet
 
 /// One keep-alive HTTP/1.1 connection to a node carrying JSON-RPC batch requests, several in flight at once
 /// (pipelined, answered in order by `HTTPCallHandler`). Its senders' transfers wait in `queue` in nonce order,
-/// so a sender's nonces reach the node in order. Used only on the load engine's event loop.
+/// so a sender's nonces reach the node in order. Transfers the node refused as "not now" (busy, nonce gap) wait in
+/// `retry`, in the order the refusals arrived, and go out before anything newer once `resumeAtNs` has passed:
+/// refusals come back in sending order, so a sender's retried nonces still precede its unsent ones.
+/// Used only on the load engine's event loop.
 // @unchecked: confined to the load engine's event loop, like the engine itself.
 final class SubmitConnection: @unchecked Sendable {
     /// Index of the node in the nodes file.
@@ -16,6 +19,12 @@ final class SubmitConnection: @unchecked Sendable {
     /// Transfers due and not yet sent, oldest first.
     private var queue: [Int] = []
     private var head = 0
+    /// Transfers refused as "not now", to resend first.
+    private var retry: [Int] = []
+    /// Nothing is sent before this instant (ns on the engine's clock): the node asked to wait.
+    var resumeAtNs: UInt64 = 0
+    /// Whether a flush is scheduled for `resumeAtNs`.
+    var resumeScheduled = false
     /// Batch requests sent and not yet answered.
     var batchesInFlight = 0
     /// Why the connection is unusable, once it is.
@@ -41,14 +50,26 @@ final class SubmitConnection: @unchecked Sendable {
             .map { SubmitConnection(node: node, channel: $0) }
     }
 
-    /// Transfers waiting to be sent.
-    var queued: Int { queue.count - head }
+    /// Transfers waiting to be sent (new and to be resent).
+    var queued: Int { queue.count - head + retry.count }
+
+    /// Transfers waiting to be resent.
+    var retrying: Int { retry.count }
 
     /// Queues transfer `k` behind the others.
     func enqueue(_ k: Int) { queue.append(k) }
 
-    /// Takes up to `limit` queued transfers, oldest first.
+    /// Queues refused transfer `k` to be resent ahead of the new ones.
+    func requeue(_ k: Int) { retry.append(k) }
+
+    /// Takes up to `limit` queued transfers: the ones to resend first, then the oldest new ones.
     func take(_ limit: Int) -> ArraySlice<Int> {
+        if !retry.isEmpty {
+            let n = min(limit, retry.count)
+            let slice = ArraySlice(retry[..<n])
+            retry.removeFirst(n)
+            return slice
+        }
         let end = min(queue.count, head + limit)
         let slice = queue[head..<end]
         head = end
@@ -60,7 +81,13 @@ final class SubmitConnection: @unchecked Sendable {
         return slice
     }
 
-    /// Everything still queued (after a failure), emptied.
+    /// The transfers waiting to be resent, emptied.
+    func drainRetry() -> [Int] {
+        defer { retry = [] }
+        return retry
+    }
+
+    /// The new transfers still queued (never sent), emptied.
     func drainQueue() -> [Int] {
         let rest = Array(queue[head...])
         queue = []

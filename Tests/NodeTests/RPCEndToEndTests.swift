@@ -152,8 +152,14 @@ final class RPCEndToEndTests: XCTestCase {
         XCTAssertEqual(code(badParams), -32602)
         let noMethod = try await net.rpc(0, "does_not_exist")
         XCTAssertEqual(code(noMethod), -32601)
+        let ahead = try await net.rpc(0, "broadcast_tx_sync",
+            #"{"tx":"\#(Hex.encode(try Transaction.signed(chainID: net.chainID, sender: net.result.faucetKey, recipient: tx.recipient, amount: 1, nonce: net.faucetNonce + 5).encoded()))"}"#)
+        XCTAssertEqual(code(ahead), -32010, "a nonce with a gap before it could only fail in a block")
+        XCTAssertEqual(data(ahead)?["reason"] as? String, "nonce_gap")
+        XCTAssertEqual(data(ahead)?["got"] as? String, String(net.faucetNonce + 5))
+        XCTAssertEqual(data(ahead)?["expected"] as? String, String(net.faucetNonce))
         let timeout = try await net.rpc(0, "broadcast_tx_commit",
-            #"{"tx":"\#(Hex.encode(try Transaction.signed(chainID: net.chainID, sender: net.result.faucetKey, recipient: tx.recipient, amount: 1, nonce: net.faucetNonce + 5).encoded()))","timeout_ms":"1"}"#)
+            #"{"tx":"\#(Hex.encode(try nextTransfer(net).encoded()))","timeout_ms":"1"}"#)
         XCTAssertEqual(code(timeout), -32020, "no block can follow within 1 ms")
         XCTAssertNotNil(data(timeout)?["hash"] as? String)
     }

@@ -44,6 +44,13 @@ final class RPCMempoolRejectionTests: XCTestCase {
         XCTAssertEqual(full?.details.first?.1, "2")
         XCTAssertEqual(MempoolRejection.badSignature.reasonCode, "bad_signature")
         XCTAssertEqual(MempoolRejection.shuttingDown.reasonCode, "shutting_down")
+        let busy = MempoolRejection.busy(backlog: 5_000, backlogLimit: 4_800, waitedMs: 640, limitMs: 1_000, retryAfterMs: 100)
+        XCTAssertEqual(busy.reasonCode, "busy")
+        XCTAssertEqual(busy.details.map { "\($0.0)=\($0.1)" },
+                       ["backlog=5000", "backlog_limit=4800", "waited_ms=640", "limit_ms=1000", "retry_after_ms=100"])
+        XCTAssertTrue(busy.description.contains("retry in 100 ms"))
+        let gap = MempoolRejection.nonceGap(nonce: 12, next: 10)
+        XCTAssertEqual(gap.details.map { "\($0.0)=\($0.1)" }, ["expected=10", "got=12"])
 
         XCTAssertEqual(pool.oldest(limit: 1).map(\.hash), [a.hash], "oldest admission first")
         XCTAssertEqual(pool.oldest(limit: 5).map(\.hash), [a.hash, b.hash])

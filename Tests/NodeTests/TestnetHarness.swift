@@ -36,7 +36,8 @@ final class TestnetHarness: @unchecked Sendable {
 
     private static let portCounter = PortCounter()
 
-    init(validators: Int = 4, checkpointInterval: UInt64 = 10, viewChangeTimeoutMs: UInt64 = 1_000) throws {
+    init(validators: Int = 4, checkpointInterval: UInt64 = 10, viewChangeTimeoutMs: UInt64 = 1_000,
+         maxBatchTransactions: Int = ConsensusParameters.testDefaults.maxBatchTransactions) throws {
         binary = try Self.locateBinary()
         basePort = Self.portCounter.next()
         directory = NSTemporaryDirectory() + "nodetests-\(getpid())-\(basePort)"
@@ -46,6 +47,7 @@ final class TestnetHarness: @unchecked Sendable {
         consensus.window = checkpointInterval * 4
         consensus.viewChangeTimeoutMs = viewChangeTimeoutMs
         consensus.batchDelayMs = 10
+        consensus.maxBatchTransactions = maxBatchTransactions
         result = try TestnetGenerator(validators: validators, outputDirectory: directory, basePort: basePort,
                                       chainID: "node-tests", consensus: consensus).generate()
     }
@@ -90,6 +92,16 @@ final class TestnetHarness: @unchecked Sendable {
         processes[i] = nil
     }
 
+    /// SIGSTOP one node: it stays connected but does nothing (a stalled primary).
+    func pause(_ i: Int) {
+        if let p = processes[i] { kill(p.processIdentifier, SIGSTOP) }
+    }
+
+    /// SIGCONT a paused node.
+    func resume(_ i: Int) {
+        if let p = processes[i] { kill(p.processIdentifier, SIGCONT) }
+    }
+
     /// SIGTERM one node and wait (clean shutdown).
     func terminate(_ i: Int) {
         guard let p = processes[i] else { return }
@@ -99,7 +111,7 @@ final class TestnetHarness: @unchecked Sendable {
     }
 
     func stopAll() {
-        for i in processes.keys.sorted() { kill9(i) }
+        for i in processes.keys.sorted() { kill9(i) }  // SIGKILL also ends a stopped process
     }
 
     func removeFiles() {

@@ -74,6 +74,25 @@ final class PaceTests: XCTestCase {
         XCTAssertTrue(c.replicas[2].isChangingView)
     }
 
+    func testTheOldestUnorderedWaitIsTheAgeThePaceCheckMeasuresAndEndsWithThePrePrepare() {
+        // What the node's busy refusal reads: 0 in the grace period, then the age of the oldest
+        // request without a PRE-PREPARE, back to 0 once the PRE-PREPARE arrives.
+        var c = Cluster()
+        c.autoDeliver = false
+        c.submit([1])
+        c.advance(150)
+        XCTAssertEqual(c.replicas[2].oldestUnorderedWaitMs(now: c.now), 0, "inside the 200 ms grace")
+        c.advance(350)
+        XCTAssertEqual(c.replicas[2].oldestUnorderedWaitMs(now: c.now), 300, "waited since the grace ended")
+        XCTAssertEqual(c.replicas[0].oldestUnorderedWaitMs(now: c.now), 0, "the primary proposed it: nothing unordered there")
+        c.deliverAll()
+        XCTAssertEqual(c.replicas[2].oldestUnorderedWaitMs(now: c.now), 0, "ordered now")
+        c.autoDeliver = true
+        c.submit([2])
+        c.advance(5)
+        XCTAssertLessThanOrEqual(c.replicas[2].oldestUnorderedWaitMs(now: c.now), 5)
+    }
+
     func testAPrimaryOutOfSequenceNumbersIsNotSuspected() {
         // Window 8, two requests per batch: 20 requests fill the window with 16; nothing commits
         // (COMMITs are lost), so no checkpoint opens it and 4 requests stay unproposed.
