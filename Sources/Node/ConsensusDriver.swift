@@ -186,15 +186,17 @@ public actor ConsensusDriver {
     /// result per transaction (`nil` = admitted). The senders' accounts are read in one snapshot;
     /// the admitted client transactions are gossiped to the other validators in as few frames as
     /// the frame limit allows, and the replica gets them as one event. Batching here is what keeps
-    /// the per-transaction cost of the actor, the store and the network small under load.
+    /// the per-transaction cost of the actor, the store and the network small under load. Client
+    /// transactions are refused together as busy while `AdmissionControl` says so, and each must
+    /// pass the mempool's nonce gate; gossip from other validators is held to neither.
     public func admit(_ txs: [Transaction], fromClient: Bool) -> [MempoolRejection?] {
         guard !isStopped else { return Array(repeating: .shuttingDown, count: txs.count) }
+        if fromClient, let busy = busyRefusal(now: Self.nowMs(), count: txs.count) { return Array(repeating: busy, count: txs.count) }
         let accounts: AccountState
         do { accounts = try store.accounts(for: txs.lazy.map(\.sender)) } catch {
             return Array(repeating: .malformed("cannot read the sender accounts: \(error)"), count: txs.count)
         }
         let now = Self.nowMs()
-        if fromClient, let busy = busyRefusal(now: now, count: txs.count) { return Array(repeating: busy, count: txs.count) }
         var results: [MempoolRejection?] = []
         results.reserveCapacity(txs.count)
         var admitted: [Transaction] = []

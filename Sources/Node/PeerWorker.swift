@@ -93,7 +93,8 @@ struct PeerWorker: Sendable {
     }
 
     /// Decodes and verifies gossiped transactions (each signature once per node: known hashes skip the
-    /// check), then admits the valid ones in order. A bad one is logged and skipped, not the frame.
+    /// check), then queues the valid ones for admission in order, waiting for the admission only when
+    /// the queue already holds a driver call's worth. A bad one is logged and skipped, not the frame.
     private func admitGossip(_ encoded: [[UInt8]], from: ReplicaID) async {
         var valid: [Transaction] = []
         valid.reserveCapacity(encoded.count)
@@ -109,6 +110,8 @@ struct PeerWorker: Sendable {
             }
             valid.append(tx)
         }
+        // Queued without waiting, so the lane verifies the next frame while the driver admits this one.
+        if admissions.enqueue(valid, fromClient: false) { return }
         let results = await admissions.admit(valid, fromClient: false)
         for case let rejection? in results {
             logger.debug("gossiped transaction not admitted", metadata: ["peer": "\(from)", "reason": "\(rejection)"])
