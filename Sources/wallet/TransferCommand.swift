@@ -10,9 +10,10 @@ struct TransferCommand: AsyncParsableCommand {
         commandName: "transfer",
         abstract: "Send an amount: fetch the nonce, sign, submit, wait for the commit.",
         discussion: """
-            Checks the balance first (no passphrase asked if it cannot pay). Submits once with broadcast_tx_sync, then \
-            polls the node until the transaction is in a block. On --timeout it stops waiting and prints how to keep \
-            waiting (`wallet tx HASH`); it never re-sends.
+            Checks the balance first (no passphrase asked if it cannot pay). Submits with broadcast_tx_sync (a node \
+            that answers "busy" or "nonce_gap" is asked again for up to 10 s, the same signed bytes each time, since \
+            neither refusal admitted it), then polls the node until the transaction is in a block. On --timeout it \
+            stops waiting and prints how to keep waiting (`wallet tx HASH`); an admitted transfer is never re-sent.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Name of the sending key.") var from: String
