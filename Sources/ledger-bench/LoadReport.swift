@@ -78,6 +78,10 @@ struct LoadReport {
             guard let a = p.admission else { continue }
             print("  \(p.label) admission (submit → broadcast_tx_sync answer): "
                   + String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms", a.p50Ms, a.p99Ms, a.maxMs))
+            let byNode = p.admissionByNode.enumerated().compactMap { i, s in
+                s.map { "node\(nodes[i].id) " + String(format: "%.0f/%.0f", $0.p50Ms, $0.p99Ms) }
+            }
+            if byNode.count > 1 { print("    by node sent to (p50/p99 ms): " + byNode.joined(separator: "  ")) }
         }
         print("")
         var nodeLine = "node CPU % (of one core, steady state of the last phase) / RSS max MiB:"
@@ -142,6 +146,9 @@ struct LoadReport {
             }
             if let a = p.admission {
                 o["admit_p50_ms"] = a.p50Ms; o["admit_p99_ms"] = a.p99Ms; o["admit_max_ms"] = a.maxMs
+                o["admit_p99_ms_by_node"] = p.admissionByNode.enumerated().compactMap { i, s in
+                    s.map { ["id": nodes[i].id, "p50_ms": $0.p50Ms, "p99_ms": $0.p99Ms] as [String: Any] }
+                }
             }
             if let k = p.killAtSeconds {
                 o["kill_at_s"] = k

@@ -17,6 +17,9 @@ struct PhaseFigures: Sendable {
     var latency: LatencySummary?
     /// Submit → `broadcast_tx_sync` answer (admission), same transfers as `latency`.
     var admission: LatencySummary?
+    /// The same per node the transfers were sent to (by index in the nodes file; `nil` = none sent there):
+    /// a closed loop's outstanding transfers pile up at the node that answers slowest.
+    var admissionByNode: [LatencySummary?] = []
     /// Transfers sent in the window and accepted, but never seen committed on their node.
     var uncommittedInWindow: Int
     /// CPU per node over the window, % of one core (`nil`: no pid or no samples).
@@ -40,11 +43,16 @@ struct PhaseFigures: Sendable {
         var offered = 0, uncommitted = 0
         var latencies: [Double] = []
         var admissions: [Double] = []
+        var admissionsByNode: [[Double]] = Array(repeating: [], count: e.nodes.count)
         for k in record.firstTransfer..<record.endTransfer where e.sentTo[k] >= 0 {
             let s = Double(e.submitNs[k]) / 1e9
             guard w.contains(s) else { continue }
             offered += 1
-            if e.answerNs[k] > 0 { admissions.append(Double(e.answerNs[k] &- e.submitNs[k]) / 1e6) }
+            if e.answerNs[k] > 0 {
+                let ms = Double(e.answerNs[k] &- e.submitNs[k]) / 1e6
+                admissions.append(ms)
+                if Int(e.sentTo[k]) < admissionsByNode.count { admissionsByNode[Int(e.sentTo[k])].append(ms) }
+            }
             if e.commitNs[k] > 0 {
                 latencies.append(Double(e.commitNs[k] &- e.submitNs[k]) / 1e6)
             } else if e.tally.admission(k) == .accepted {
@@ -68,6 +76,7 @@ struct PhaseFigures: Sendable {
             uncommittedInWindow: uncommitted, cpuPercent: cpu,
             benchCpuPercent: ProcessSample.cpuPercent(e.selfSamples.map(rebase(e)), fromNs: fromNs, toNs: toNs),
             backlogAtEnd: record.backlogAtEnd, windowRates: [])
+        figures.admissionByNode = admissionsByNode.map { LatencySummary(samplesMs: $0) }
         switch record.phase.kind {
         case let .openLoop(rate): figures.rate = rate
         case let .closedLoop(n): figures.outstanding = n
