@@ -6,7 +6,8 @@ import Synchronization
 /// Every submission used to make its own call into the driver actor, its own account read and its
 /// own gossip frame, and those per-transaction costs — not signature checks — bounded admission.
 /// Callers (RPC requests, peer workers) verify signatures first, on their own tasks, then `admit`
-/// here and wait for their results; a caller that finds the queue idle starts one drain task, which
+/// here and wait for their results (peer workers `enqueue` gossip without waiting while the queue
+/// is short); a caller that finds the queue idle starts one drain task, which
 /// hands everything queued so far to `ConsensusDriver.admit` in one call and repeats until the
 /// queue is empty (so under load each call carries what arrived during the previous one). Arrival order is kept,
 /// so one client's consecutive nonces reach the replica in order. Bounded: past

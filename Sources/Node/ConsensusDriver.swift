@@ -226,7 +226,11 @@ public actor ConsensusDriver {
     /// The busy refusal for client transactions arriving at `now` (`AdmissionControl`), or `nil`.
     /// Logs when a busy spell starts, every `busyLogIntervalMs` while it lasts, and when it ends.
     private func busyRefusal(now: UInt64, count: Int) -> MempoolRejection? {
-        let refusal = admission.refusal(backlog: mempool.count, oldestUnorderedWaitMs: replica.oldestUnorderedWaitMs(now: now),
+        // Below the backlog floor neither rule can refuse, so the walk over the replica's queue for
+        // the oldest unordered request (past every request in flight) is skipped there.
+        let backlog = mempool.count
+        let waited = backlog >= admission.minimumBacklog ? replica.oldestUnorderedWaitMs(now: now) : 0
+        let refusal = admission.refusal(backlog: backlog, oldestUnorderedWaitMs: waited,
                                         paceBoundMs: replica.currentProposalLatencyBoundMs, nowMs: now)
         busyGate.record(refusal, nowMs: now)
         guard let refusal else {
@@ -419,8 +423,9 @@ public actor ConsensusDriver {
                 if block.header.batchDigest != committed.batch.digest {
                     logger.critical("committed batch differs from the stored block", metadata: ["seq": "\(seq.rawValue)"])
                 }
+                // Not counted in the admission control's commit rate: a transferred range would
+                // arrive all at once and make the rate look many times what this node commits.
                 mempool.remove(committed.batch.transactions.map(\.hash))
-                admission.committed(committed.batch.transactions.count, nowMs: Self.nowMs())
                 return .executed(seq, blockHash: block.hash)
             }
             guard seq.rawValue == head.height.rawValue &+ 1 else {

@@ -34,32 +34,33 @@ final class BroadcastRetryTests: XCTestCase {
         }
     }
 
-    func testRetriesEndWithTheRefusalWhenTheTimeIsUp() async throws {
-        let s = try server(refusing: .max, reason: "nonce_gap", extra: #","expected":"3","got":"7""#)
+    /// Broadcasts to a server refusing every call with `reason`; the wallet error it ends in and the calls it made.
+    private func refusedForGood(reason: String, extra: String, retrySeconds: Double) async throws -> (WalletError?, Int) {
+        let s = try server(refusing: .max, reason: reason, extra: extra)
         defer { s.stop() }
         let node = WalletNode(client: try RPCClient(url: s.url))
         do {
-            _ = try await node.broadcast(transfer, retrySeconds: 0.5)
-            XCTFail("a node that never takes it must end in an error")
+            _ = try await node.broadcast(transfer, retrySeconds: retrySeconds)
+            return (nil, s.requests.count)
         } catch let e as WalletError {
-            XCTAssertEqual(e, .rejected(reason: "nonce_gap", message: "transaction rejected: nonce_gap"))
-            XCTAssertEqual(e.exitCode, WalletExitCode.rejected)
+            return (e, s.requests.count)
         }
-        XCTAssertGreaterThan(s.requests.count, 1, "resent before giving up")
-        XCTAssertLessThan(s.requests.count, 10, "with a growing delay, not in a tight loop")
+    }
+
+    func testRetriesEndWithTheRefusalWhenTheTimeIsUp() async throws {
+        let (error, calls) = try await refusedForGood(reason: "nonce_gap", extra: #","expected":"3","got":"7""#, retrySeconds: 0.5)
+        XCTAssertEqual(error, .rejected(reason: "nonce_gap", message: "transaction rejected: nonce_gap"),
+                       "a node that never takes it must end in the refusal")
+        XCTAssertEqual(error?.exitCode, WalletExitCode.rejected)
+        XCTAssertGreaterThan(calls, 1, "resent before giving up")
+        XCTAssertLessThan(calls, 10, "with a growing delay, not in a tight loop")
     }
 
     func testFinalRefusalsAreNotResent() async throws {
-        let s = try server(refusing: .max, reason: "insufficient_funds", extra: #","balance":"1","needed":"5""#)
-        defer { s.stop() }
-        let node = WalletNode(client: try RPCClient(url: s.url))
-        do {
-            _ = try await node.broadcast(transfer)
-            XCTFail("expected a rejection")
-        } catch let e as WalletError {
-            XCTAssertEqual(e, .insufficientFunds(address: "s", balance: 1, amount: 5))
-        }
-        XCTAssertEqual(s.requests.count, 1)
+        let (error, calls) = try await refusedForGood(reason: "insufficient_funds", extra: #","balance":"1","needed":"5""#,
+                                                      retrySeconds: 10)
+        XCTAssertEqual(error, .insufficientFunds(address: "s", balance: 1, amount: 5))
+        XCTAssertEqual(calls, 1)
     }
 
     func testTheNodesSuggestedDelayIsCappedAndNeverBelowTheBackoff() {
