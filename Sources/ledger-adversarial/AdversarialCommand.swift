@@ -60,7 +60,11 @@ struct AdversarialCommand: AsyncParsableCommand {
         var baseline: Double?
         let started = Date()
         for (index, s) in chosen.enumerated() {
+            // On standard error, for a watchdog (scripts/adversarial) to name the scenario that stops making progress.
+            sayError("ledger-adversarial: scenario \(s.name) started (\(index + 1)/\(chosen.count))")
+            let scenarioStart = Date()
             var outcome = await runner.run(s, index: index, seed: seed)
+            sayError("ledger-adversarial: scenario \(s.name) finished in \(Int(Date().timeIntervalSince(scenarioStart).rounded())) s")
             if s.name == "baseline", !outcome.anyCheckFailed { baseline = outcome.throughput }
             if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
             say(outcome.line)
@@ -93,4 +97,9 @@ struct AdversarialCommand: AsyncParsableCommand {
 /// Writes one line to standard output at once (unbuffered, so a log file shows progress).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Writes one line to standard error at once.
+func sayError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
