@@ -3,173 +3,132 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
-/// An async JSON-RPC 2.0 client over one HTTP/1.1 keep-alive connection (SwiftNIO).
+/// A JSON-RPC 2.0 client for a node's RPC endpoint (`http://` or `https://`), over async-http-client.
 ///
-/// One client carries any number of sequential calls over one TCP connection, opened on first use and
-/// reopened when the node closes it (an idle keep-alive connection that was closed before a call is
-/// retried once on a fresh connection; every method of the node's API is idempotent, including
-/// `broadcast_tx_*`). Calls issued concurrently on one client queue on the same connection in order.
-/// For parallel load, make several clients; they share the event-loop group.
-public actor RPCClient {
+/// Every call ends within its deadline (`Configuration.requestTimeoutMs`, or the `timeoutMs` of the call) with
+/// the node's answer or a typed `RPCClientError`, whatever the server does: refuse, close before, during or
+/// after the answer, stall, drip bytes, send garbage or too much. The deadline covers connecting, sending,
+/// the head and the whole body; it is enforced outside the HTTP machinery too, so a call returns on time
+/// even if a request got lost inside it.
+///
+/// Connections come from one process-wide pool (keep-alive, several per host for concurrent calls, closed
+/// after 60 s idle), so clients are cheap values: make one per node and share it freely. A call whose pooled
+/// connection the node had already closed is sent once more on a fresh one (every method of the node's API
+/// is idempotent, `broadcast_tx_*` included). Redirects are not followed: they are reported as the HTTP status.
+public struct RPCClient: Sendable {
     /// Timeouts and limits of one client.
     public struct Configuration: Sendable {
-        /// Time to open the TCP connection (ms).
-        public var connectTimeoutMs: Int64
-        /// Time for one request once sent (ms).
+        /// Time for one call, from its start to the last byte of the answer (ms), including connecting.
         public var requestTimeoutMs: Int64
         /// Largest response body accepted (bytes).
         public var maxResponseBytes: Int
 
         /// A configuration from its parts.
-        public init(
-            connectTimeoutMs: Int64 = WalletLimits.connectTimeoutMs, requestTimeoutMs: Int64 = WalletLimits.requestTimeoutMs,
-            maxResponseBytes: Int = WalletLimits.responseMaxBytes
-        ) {
-            self.connectTimeoutMs = connectTimeoutMs
+        public init(requestTimeoutMs: Int64 = WalletLimits.requestTimeoutMs, maxResponseBytes: Int = WalletLimits.responseMaxBytes) {
             self.requestTimeoutMs = requestTimeoutMs
             self.maxResponseBytes = maxResponseBytes
         }
     }
 
     /// The node this client talks to.
-    public nonisolated let endpoint: RPCEndpoint
+    public let endpoint: RPCEndpoint
     /// Timeouts and limits.
-    public nonisolated let configuration: Configuration
-    private let group: any EventLoopGroup
-    private var channel: (any Channel)?
-    private var connecting: EventLoopFuture<any Channel>?
-    private var nextID: UInt64 = 1
-    /// Number of TCP connections opened so far (for tests and load statistics).
-    public private(set) var connectionsOpened = 0
+    public let configuration: Configuration
 
-    /// A client for the node at `url` (`http://host:port[/path]`). No connection is made until the first call.
-    public init(
-        url: String, configuration: Configuration = Configuration(),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) throws(RPCClientError) {
+    /// A client for the node at `url` (`http[s]://host[:port][/path]`, or `host:port`). Nothing is connected
+    /// until the first call.
+    public init(url: String, configuration: Configuration = Configuration()) throws(RPCClientError) {
         endpoint = try RPCEndpoint(url: url)
         self.configuration = configuration
-        self.group = group
-    }
-
-    deinit {
-        channel?.close(promise: nil)
     }
 
     /// Calls `method` with `params` (an object by name, or an array by position) and returns its `result`.
-    public func call(_ method: String, _ params: JSON = .object([])) async throws -> JSON {
-        let id = nextID
-        nextID &+= 1
+    /// `timeoutMs` overrides the configured deadline for this call.
+    public func call(_ method: String, _ params: JSON = .object([]), timeoutMs: Int64? = nil) async throws(RPCClientError) -> JSON {
+        let id = RPCClient.nextID.add(1, ordering: .relaxed).newValue
         let request: JSON = .object([
             ("jsonrpc", .string("2.0")), ("id", .number(String(id))), ("method", .string(method)), ("params", params),
         ])
-        let answer = try await post(Array(request.serialized().utf8), method: method)
+        let answer = try await post(Array(request.serialized().utf8), method: method, timeoutMs: timeoutMs ?? configuration.requestTimeoutMs)
         return try decodeResponse(answer, id: id, method: method)
     }
 
     /// `call` with the outcome as a value (convenient where errors are inspected rather than propagated).
-    public func callResult(_ method: String, _ params: JSON = .object([])) async -> Result<JSON, RPCClientError> {
-        do { return .success(try await call(method, params)) } catch let e as RPCClientError { return .failure(e) } catch {
-            return .failure(.connectionClosed(url: endpoint.url, reason: "\(error)"))
-        }
+    public func callResult(_ method: String, _ params: JSON = .object([]), timeoutMs: Int64? = nil) async -> Result<JSON, RPCClientError> {
+        do { return .success(try await call(method, params, timeoutMs: timeoutMs)) } catch { return .failure(error) }
     }
 
-    /// Closes the connection (a later call opens a new one).
-    public func close() async {
-        let ch = channel
-        channel = nil
-        connecting = nil
-        try? await ch?.close()
+    /// Posts `body` as it is (not necessarily JSON) and returns the HTTP status and body; for tools that send
+    /// hostile or malformed requests on purpose. Same deadline and size limit as `call`.
+    public func post(raw body: [UInt8], timeoutMs: Int64? = nil) async throws(RPCClientError) -> (status: Int, body: [UInt8]) {
+        let answer = try await post(body, method: "POST", timeoutMs: timeoutMs ?? configuration.requestTimeoutMs)
+        return (answer.status, answer.body)
     }
 
     // MARK: HTTP
 
-    private func post(_ body: [UInt8], method: String) async throws -> HTTPAnswer {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let (ch, isFresh) = try await connection()
-            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path)
-            head.headers.add(name: "Host", value: endpoint.hostHeader)
-            head.headers.add(name: "Content-Type", value: "application/json")
-            head.headers.add(name: "Accept", value: "application/json")
-            head.headers.add(name: "Content-Length", value: String(body.count))
-            head.headers.add(name: "Connection", value: "keep-alive")
-            let promise = ch.eventLoop.makePromise(of: HTTPAnswer.self)
-            let call = HTTPCall(
-                head: head, body: ch.allocator.buffer(bytes: body), promise: promise,
-                timeoutMs: configuration.requestTimeoutMs)
-            ch.writeAndFlush(call, promise: nil)
-            do {
-                return try await promise.futureResult.get()
-            } catch let failure as HTTPCallFailure {
-                forget(ch)
-                switch failure {
-                case let .closed(sawResponse, reason):
-                    // A reused connection the node had already closed: nothing was processed, try once more.
-                    if !sawResponse, !isFresh, attempt == 1 { continue }
-                    throw RPCClientError.connectionClosed(url: endpoint.url, reason: reason)
-                case .timedOut:
-                    throw RPCClientError.timedOut(url: endpoint.url, method: method, milliseconds: configuration.requestTimeoutMs)
-                case let .tooLarge(limit):
-                    throw RPCClientError.invalidResponse(url: endpoint.url, reason: "response larger than \(limit) bytes")
-                }
-            } catch {
-                forget(ch)
-                throw RPCClientError.connectionClosed(url: endpoint.url, reason: "\(error)")
-            }
-        }
+    /// JSON-RPC ids, unique within the process (answers are matched to them).
+    private static let nextID = Atomic<UInt64>(0)
+
+    /// A complete HTTP answer.
+    struct Answer: Sendable {
+        var status: Int
+        var body: [UInt8]
     }
 
-    private func forget(_ ch: any Channel) {
-        if let current = channel, current === ch {
-            channel = nil
-            ch.close(promise: nil)
-        }
-    }
-
-    /// The open connection, or a new one (`isFresh`). Concurrent callers share one connect attempt.
-    private func connection() async throws -> (any Channel, isFresh: Bool) {
-        if let ch = channel, ch.isActive { return (ch, false) }
-        channel = nil
-        let future: EventLoopFuture<any Channel>
-        if let pending = connecting {
-            future = pending
-        } else {
-            future = makeConnection()
-            connecting = future
-        }
-        do {
-            let ch = try await future.get()
-            if connecting === future {
-                connecting = nil
-                channel = ch
-                connectionsOpened += 1
-            }
-            return (ch, true)
-        } catch {
-            if connecting === future { connecting = nil }
-            throw RPCClientError.unreachable(url: endpoint.url, reason: Self.describeConnectError(error))
-        }
-    }
-
-    private func makeConnection() -> EventLoopFuture<any Channel> {
-        let maxBody = configuration.maxResponseBytes
-        return ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(configuration.connectTimeoutMs))
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(HTTPCallHandler(maxBodyBytes: maxBody))
+    private func post(_ body: [UInt8], method: String, timeoutMs: Int64) async throws(RPCClientError) -> Answer {
+        let url = endpoint.url
+        let limit = configuration.maxResponseBytes
+        var prepared = HTTPClientRequest(url: url)
+        prepared.method = .POST
+        prepared.headers.add(name: "Content-Type", value: "application/json")
+        prepared.headers.add(name: "Accept", value: "application/json")
+        prepared.body = .bytes(ByteBuffer(bytes: body))
+        let request = prepared
+        let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
+        let outcome = await withHardDeadline(milliseconds: timeoutMs) { () async -> Result<Answer, RPCClientError> in
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    let response = try await RPCClient.http.execute(request, deadline: deadline)
+                    let bytes = try await response.body.collect(upTo: limit)
+                    return .success(Answer(status: Int(response.status.code), body: Array(bytes.readableBytesView)))
+                } catch let e as HTTPClientError where e == .remoteConnectionClosed && attempt == 1 && NIODeadline.now() < deadline {
+                    // Most often a pooled keep-alive connection the node closed just before the call was sent:
+                    // nothing was processed, so one more try on a fresh connection.
+                    continue
+                } catch {
+                    return .failure(RPCClientError.from(error, url: url, method: method, timeoutMs: timeoutMs, limit: limit))
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+        }
+        switch outcome {
+        case let .some(.success(answer)): return answer
+        case let .some(.failure(error)): throw error
+        case .none: throw .timedOut(url: url, method: method, milliseconds: timeoutMs)
+        }
     }
+
+    /// The process-wide HTTP client. A global is never deinitialised, so it needs no shutdown.
+    private static let http: HTTPClient = {
+        var config = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(WalletLimits.connectTimeoutMs)),
+            connectionPool: .init(idleTimeout: .seconds(60)),
+            ignoreUncleanSSLShutdown: false,
+            decompression: .disabled)
+        // A refused or unroutable connection fails the call at once instead of being retried until the deadline.
+        config.connectionPool.retryConnectionEstablishment = false
+        config.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: config)
+    }()
 
     /// A short human reason for a failed connect ("connection refused", "connection timed out", …).
     public static func describeConnectError(_ error: any Error) -> String {
@@ -187,13 +146,14 @@ public actor RPCClient {
             }
         }
         if let e = error as? ChannelError, case .connectTimeout = e { return "connection timed out" }
+        if let e = error as? HTTPClientError, e == .connectTimeout { return "connection timed out" }
         return "\(error)"
     }
 
     // MARK: JSON-RPC
 
-    private func decodeResponse(_ answer: HTTPAnswer, id: UInt64, method: String) throws(RPCClientError) -> JSON {
-        let bytes = answer.body.getBytes(at: answer.body.readerIndex, length: answer.body.readableBytes) ?? []
+    private func decodeResponse(_ answer: Answer, id: UInt64, method: String) throws(RPCClientError) -> JSON {
+        let bytes = answer.body
         let doc: JSON
         do {
             doc = try JSON.parse(bytes, maxDepth: WalletLimits.jsonMaxDepth)
@@ -224,6 +184,50 @@ public actor RPCClient {
         }
         guard let result = doc["result"] else { throw .invalidResponse(url: endpoint.url, reason: "neither \"result\" nor \"error\"") }
         return result
+    }
+}
+
+extension RPCClientError {
+    /// The error a failed HTTP exchange becomes, by where it failed.
+    static func from(_ error: any Error, url: String, method: String, timeoutMs: Int64, limit: Int) -> RPCClientError {
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .cancelled:
+                return .timedOut(url: url, method: method, milliseconds: timeoutMs)
+            case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
+                return .unreachable(url: url, reason: RPCClient.describeConnectError(e))
+            case .remoteConnectionClosed:
+                return .connectionClosed(url: url, reason: "the node closed the connection")
+            case .invalidURL, .emptyHost, .emptyScheme:
+                return .invalidURL(url, reason: "\(e)")
+            default:
+                return .connectionClosed(url: url, reason: "\(e)")
+            }
+        }
+        if error is NIOTooManyBytesError {
+            return .invalidResponse(url: url, reason: "response larger than \(limit) bytes")
+        }
+        if error is NIOConnectionError || error is IOError && !(error is HTTPParserError) {
+            // Before a connection existed (refused, unroutable, DNS) the node was unreachable; an I/O error on an
+            // open connection (reset) is reported by the pool as one of these too, so tell them apart by errno.
+            if let io = error as? IOError, ![ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT].contains(io.errnoCode) {
+                return .connectionClosed(url: url, reason: "\(io)")
+            }
+            return .unreachable(url: url, reason: RPCClient.describeConnectError(error))
+        }
+        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+            return .unreachable(url: url, reason: "connection timed out")
+        }
+        if let e = error as? HTTPParserError {
+            if e == .invalidEOFState {
+                return .connectionClosed(url: url, reason: "the node closed the connection in the middle of its answer")
+            }
+            return .invalidResponse(url: url, reason: "not an HTTP answer (\(e))")
+        }
+        if error is CancellationError {
+            return .timedOut(url: url, method: method, milliseconds: timeoutMs)
+        }
+        return .connectionClosed(url: url, reason: "\(error)")
     }
 }
 

@@ -1,5 +1,7 @@
-/// Where a node's JSON-RPC server listens: `http://HOST:PORT/PATH` (plain HTTP only).
+/// Where a node's JSON-RPC server listens: `http://HOST:PORT/PATH` or `https://HOST:PORT/PATH`.
 public struct RPCEndpoint: Hashable, Sendable, CustomStringConvertible {
+    /// `http` or `https`.
+    public var scheme: String
     /// Host name or IP address (IPv6 without brackets).
     public var host: String
     /// TCP port.
@@ -7,13 +9,15 @@ public struct RPCEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// Request path (at least "/").
     public var path: String
 
-    /// Parses `http://host[:port][/path]`; a bare `host:port` is taken as http. Port defaults to 80.
+    /// Parses `http[s]://host[:port][/path]`; a bare `host:port` is taken as http. The port defaults to 80
+    /// for http and 443 for https.
     public init(url: String) throws(RPCClientError) {
         var rest = Substring(url.trimmingCharacters(in: " \t\n"))
+        scheme = "http"
         if let r = RPCEndpoint.schemeSeparator(in: rest) {
-            let scheme = rest[rest.startIndex..<r.lowerBound].lowercased()
-            guard scheme == "http" else {
-                throw .invalidURL(url, reason: "scheme '\(scheme)' is not supported; use http://HOST:PORT")
+            scheme = rest[rest.startIndex..<r.lowerBound].lowercased()
+            guard scheme == "http" || scheme == "https" else {
+                throw .invalidURL(url, reason: "scheme '\(scheme)' is not supported; use http://HOST:PORT or https://HOST:PORT")
             }
             rest = rest[r.upperBound...]
         }
@@ -46,10 +50,11 @@ public struct RPCEndpoint: Hashable, Sendable, CustomStringConvertible {
             }
             port = p
         } else {
-            port = 80
+            port = scheme == "https" ? 443 : 80
         }
         if let q = path.firstIndex(of: "#") { path = String(path[path.startIndex..<q]) }
         if path.isEmpty { path = "/" }
+        if path.contains(where: { $0 == " " || $0.isNewline }) { throw .invalidURL(url, reason: "spaces in the path") }
     }
 
     private static func schemeSeparator(in s: Substring) -> Range<Substring.Index>? {
@@ -64,13 +69,7 @@ public struct RPCEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// The URL as the user can paste it back.
     public var url: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return "http://\(h):\(port)\(path)"
-    }
-
-    /// The `Host` header value.
-    var hostHeader: String {
-        let h = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? h : "\(h):\(port)"
+        return "\(scheme)://\(h):\(port)\(path)"
     }
 
     public var description: String { url }

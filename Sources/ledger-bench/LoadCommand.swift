@@ -194,7 +194,6 @@ struct LoadCommand: AsyncParsableCommand {
             guard balance >= perSender else { throw LoadError.unfunded(index: i, address: address, seed: benchSeed) }
             nonces.append(nonce)
         }
-        for c in clients { await c.close() }
 
         // Sign everything before the clock starts.
         print("signing \(total) transfers from \(accounts) accounts on \(ProcessInfo.processInfo.activeProcessorCount) cores…")
@@ -277,7 +276,6 @@ struct LoadCommand: AsyncParsableCommand {
         do { status = try await client.call("status") } catch {
             throw LoadError.rpc(error, url: nodes[reference].rpc, method: "status (before the kill)")
         }
-        await client.close()
         guard let primary = status["primary"]?.intValue, let index = nodes.firstIndex(where: { $0.id == primary }) else {
             throw LoadError.recovery("status of node\(nodes[reference].id) names no primary")
         }

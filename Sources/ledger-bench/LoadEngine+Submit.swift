@@ -52,8 +52,10 @@ extension LoadEngine {
             }
             c.batchesInFlight += 1
             sentCount += ks.count
-            c.channel.writeAndFlush(HTTPCall(head: head, body: body, promise: promise, timeoutMs: BenchLimits.requestTimeoutMs),
-                                    promise: nil)
+            // A write that never reaches the call handler (the connection closed and its pipeline was taken down
+            // in between) fails the call here; otherwise nothing would ever complete its promise.
+            c.channel.writeAndFlush(HTTPCall(head: head, body: body, promise: promise, timeoutMs: BenchLimits.requestTimeoutMs))
+                .whenFailure { promise.fail(HTTPCallFailure.closed(sawResponse: false, reason: "write failed: \($0)")) }
             promise.futureResult.whenComplete { [self] result in self.answered(c, ks, result) }
         }
     }

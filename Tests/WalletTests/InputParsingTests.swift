@@ -60,7 +60,10 @@ final class InputParsingTests: XCTestCase {
         XCTAssertEqual(try RPCEndpoint(url: "localhost:8080/rpc").path, "/rpc")
         XCTAssertEqual(try RPCEndpoint(url: "http://[::1]:9000/").host, "::1")
         XCTAssertEqual(try RPCEndpoint(url: "http://node.example").port, 80)
-        for bad in ["https://x:1", "http://:80", "http://x:0", "http://x:70000", "http://x:abc", ""] {
+        let secure = try RPCEndpoint(url: "HTTPS://rpc.example.org/ledger")
+        XCTAssertEqual(secure.port, 443)
+        XCTAssertEqual(secure.url, "https://rpc.example.org:443/ledger")
+        for bad in ["ftp://x:1", "http://x:1/a b", "http://:80", "http://x:0", "http://x:70000", "http://x:abc", ""] {
             XCTAssertThrowsError(try RPCEndpoint(url: bad), bad)
         }
     }

@@ -10,8 +10,18 @@ enum ScriptedReply: Sendable {
     case respond(status: Int, body: String, keepAlive: Bool)
     /// Close the connection without answering.
     case close
-    /// Never answer (the client's timeout must fire).
+    /// Never answer; wait until the client closes the connection (the client's deadline must fire).
     case stall
+    /// Send the head and the first `bytes` bytes of a `body` the head announces in full, then close.
+    case truncated(body: String, bytes: Int)
+    /// Send the head and `body` one byte every `intervalMs` (a client must not wait for it past its deadline).
+    case drip(body: String, intervalMs: Int)
+    /// Shut down the sending side (half-close) without answering, then wait for the client to close.
+    case halfClose
+    /// Reset the connection (RST) without answering.
+    case reset
+    /// Write these bytes as they are (not HTTP), then close.
+    case raw(String)
 }
 
 /// A local HTTP server whose replies are decided by `script(requestBody)`.
@@ -99,17 +109,61 @@ final class TestHTTPServer: @unchecked Sendable {
             case .close:
                 return
             case .stall:
-                Thread.sleep(forTimeInterval: 3)
+                waitForClientClose(fd)
+                return
+            case let .truncated(text, bytes):
+                let body = Array(text.utf8)
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+                writeAll(fd, Array(head.utf8) + body.prefix(bytes))
+                return
+            case let .drip(text, intervalMs):
+                let body = Array(text.utf8)
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+                guard writeAll(fd, Array(head.utf8)) else { return }
+                for byte in body {
+                    // The pause between bytes is the behaviour under test (a slow-drip server), not a wait.
+                    usleep(useconds_t(intervalMs * 1000))
+                    guard writeAll(fd, [byte]) else { return }
+                }
+                return
+            case .halfClose:
+                shutdown(fd, Int32(SHUT_WR))
+                waitForClientClose(fd)
+                return
+            case .reset:
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                return
+            case let .raw(text):
+                writeAll(fd, Array(text.utf8))
                 return
             case let .respond(status, text, keepAlive):
                 let bytes = Array(text.utf8)
                 let response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n"
                     + (keepAlive ? "" : "Connection: close\r\n") + "\r\n"
-                let all = Array(response.utf8) + bytes
-                _ = all.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                writeAll(fd, Array(response.utf8) + bytes)
                 if !keepAlive { return }
             }
         }
+    }
+
+    /// Writes all of `bytes`; `false` when the client has gone.
+    @discardableResult
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Blocks until the client closes its side (or the connection breaks); whatever it sends is discarded.
+    /// Every client under test has a deadline, so this ends when the client gives up.
+    private func waitForClientClose(_ fd: Int32) {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while read(fd, &chunk, chunk.count) > 0 {}
     }
 
     private func findHeadEnd(_ b: [UInt8]) -> Int? {

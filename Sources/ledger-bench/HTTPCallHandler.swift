@@ -2,18 +2,18 @@ import NIOCore
 import NIOHTTP1
 
 /// One HTTP request handed to the channel, with the promise its response completes.
-public struct HTTPCall: Sendable {
+struct HTTPCall: Sendable {
     /// The request head (method, path, headers).
-    public var head: HTTPRequestHead
+    var head: HTTPRequestHead
     /// The request body.
-    public var body: ByteBuffer
+    var body: ByteBuffer
     /// Completed with the response, or failed with an `HTTPCallFailure`.
-    public var promise: EventLoopPromise<HTTPAnswer>
+    var promise: EventLoopPromise<HTTPAnswer>
     /// How long the response may take once this call is the oldest outstanding one, ms.
-    public var timeoutMs: Int64
+    var timeoutMs: Int64
 
     /// A call from its parts.
-    public init(head: HTTPRequestHead, body: ByteBuffer, promise: EventLoopPromise<HTTPAnswer>, timeoutMs: Int64) {
+    init(head: HTTPRequestHead, body: ByteBuffer, promise: EventLoopPromise<HTTPAnswer>, timeoutMs: Int64) {
         self.head = head
         self.body = body
         self.promise = promise
@@ -22,15 +22,15 @@ public struct HTTPCall: Sendable {
 }
 
 /// A complete HTTP response.
-public struct HTTPAnswer: Sendable {
+struct HTTPAnswer: Sendable {
     /// The status code.
-    public var status: Int
+    var status: Int
     /// The whole body.
-    public var body: ByteBuffer
+    var body: ByteBuffer
 }
 
 /// Why an in-flight call failed inside the channel.
-public enum HTTPCallFailure: Error, Sendable {
+enum HTTPCallFailure: Error, Sendable {
     /// The connection closed (or failed) before the response was complete; `sawResponse` is `true`
     /// if any part of the response had arrived (then the request certainly reached the server).
     case closed(sawResponse: Bool, reason: String)
@@ -45,10 +45,10 @@ public enum HTTPCallFailure: Error, Sendable {
 /// Each call has a deadline while it is the oldest outstanding one; on expiry every outstanding call fails
 /// and the connection closes (its late answer could otherwise be matched to the next request).
 /// Several calls may be written before the first answer arrives (HTTP/1.1 pipelining); the load generator does.
-public final class HTTPCallHandler: ChannelDuplexHandler {
-    public typealias InboundIn = HTTPClientResponsePart
-    public typealias OutboundIn = HTTPCall
-    public typealias OutboundOut = HTTPClientRequestPart
+final class HTTPCallHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPCall
+    typealias OutboundOut = HTTPClientRequestPart
 
     private let maxBodyBytes: Int
     private var outstanding = CircularBuffer<HTTPCall>()
@@ -57,11 +57,11 @@ public final class HTTPCallHandler: ChannelDuplexHandler {
     private var deadline: Scheduled<Void>?
 
     /// A handler refusing response bodies over `maxBodyBytes`.
-    public init(maxBodyBytes: Int) {
+    init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
     }
 
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
         guard context.channel.isActive else {
             call.promise.fail(HTTPCallFailure.closed(sawResponse: false, reason: "connection is closed"))
@@ -75,7 +75,7 @@ public final class HTTPCallHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case let .head(head):
             responseHead = head
@@ -106,12 +106,12 @@ public final class HTTPCallHandler: ChannelDuplexHandler {
         }
     }
 
-    public func channelInactive(context: ChannelHandlerContext) {
+    func channelInactive(context: ChannelHandlerContext) {
         failAll(HTTPCallFailure.closed(sawResponse: responseHead != nil, reason: "the node closed the connection"))
         context.fireChannelInactive()
     }
 
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         failAll(HTTPCallFailure.closed(sawResponse: responseHead != nil, reason: "\(error)"))
         context.close(promise: nil)
     }
