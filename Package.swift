@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-node",
             dependencies: [
-                "Node",
+                "Node", "Wallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-adversarial",
             dependencies: [
-                "LedgerCore", "LedgerCrypto", "PBFT", "Node", "P2P", "CSQLite",
+                "LedgerCore", "LedgerCrypto", "PBFT", "Node", "P2P", "CSQLite", "Wallet",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

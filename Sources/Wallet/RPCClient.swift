@@ -64,6 +64,45 @@ public struct RPCClient: Sendable {
         do { return .success(try await call(method, params, timeoutMs: timeoutMs)) } catch { return .failure(error) }
     }
 
+    /// Sends `calls` as one JSON-RPC batch request (one HTTP exchange) and returns one outcome per call, in the
+    /// order of `calls`: its `result`, or the node's error for it. A call the node's answer leaves out fails
+    /// with `RPCServerError.missingFromBatch`.
+    public func batch(_ calls: [(method: String, params: JSON)], timeoutMs: Int64? = nil) async throws(RPCClientError)
+        -> [Result<JSON, RPCServerError>]
+    {
+        guard !calls.isEmpty else { return [] }
+        let first = RPCClient.nextID.add(UInt64(calls.count), ordering: .relaxed).newValue - UInt64(calls.count) + 1
+        let request: JSON = .array(calls.enumerated().map { i, c in
+            .object([("jsonrpc", .string("2.0")), ("id", .number(String(first + UInt64(i)))), ("method", .string(c.method)), ("params", c.params)])
+        })
+        let answer = try await post(Array(request.serialized().utf8), method: "batch", timeoutMs: timeoutMs ?? configuration.requestTimeoutMs)
+        let doc: JSON
+        do { doc = try JSON.parse(answer.body, maxDepth: WalletLimits.jsonMaxDepth) } catch {
+            if answer.status != 200 {
+                throw .httpStatus(url: endpoint.url, status: answer.status, body: String(decoding: answer.body.prefix(512), as: UTF8.self))
+            }
+            throw .invalidResponse(url: endpoint.url, reason: "\(error)")
+        }
+        guard case let .array(items) = doc else {
+            // A whole-request refusal (body too large, too many calls) comes as one error object.
+            if let error = doc["error"], let code = error["code"]?.integerValue {
+                throw .server(RPCServerError(code: code, message: error["message"]?.stringValue ?? "", data: error["data"]), method: "batch")
+            }
+            throw .invalidResponse(url: endpoint.url, reason: "a batch answer must be an array, got \(String(doc.serialized().prefix(80)))")
+        }
+        var outcomes = [Result<JSON, RPCServerError>](repeating: .failure(.missingFromBatch), count: calls.count)
+        for item in items {
+            guard let id = item["id"]?.uint64Value, id >= first, id - first < UInt64(calls.count) else { continue }
+            if let error = item["error"], error != .null {
+                let code = error["code"]?.integerValue ?? 0
+                outcomes[Int(id - first)] = .failure(RPCServerError(code: code, message: error["message"]?.stringValue ?? "", data: error["data"]))
+            } else if let result = item["result"] {
+                outcomes[Int(id - first)] = .success(result)
+            }
+        }
+        return outcomes
+    }
+
     /// Posts `body` as it is (not necessarily JSON) and returns the HTTP status and body; for tools that send
     /// hostile or malformed requests on purpose. Same deadline and size limit as `call`.
     public func post(raw body: [UInt8], timeoutMs: Int64? = nil) async throws(RPCClientError) -> (status: Int, body: [UInt8]) {
@@ -195,7 +234,9 @@ extension RPCClientError {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .cancelled:
                 return .timedOut(url: url, method: method, milliseconds: timeoutMs)
             case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-                return .unreachable(url: url, reason: RPCClient.describeConnectError(e))
+                // For https the connection includes the TLS handshake, which a plain-HTTP node never completes.
+                let tls = url.hasPrefix("https:") ? " (connect or TLS handshake; does the node serve https?)" : ""
+                return .unreachable(url: url, reason: RPCClient.describeConnectError(e) + tls)
             case .remoteConnectionClosed:
                 return .connectionClosed(url: url, reason: "the node closed the connection")
             case .invalidURL, .emptyHost, .emptyScheme:

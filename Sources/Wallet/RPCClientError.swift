@@ -1,5 +1,5 @@
 /// A JSON-RPC error object returned by a node: code, message and optional structured data.
-public struct RPCServerError: Equatable, Sendable, CustomStringConvertible {
+public struct RPCServerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The JSON-RPC error code (see .notes/rpc-api.md: -32010 tx rejected, -32004 not found, …).
     public var code: Int
     /// The node's message.
@@ -29,6 +29,9 @@ public struct RPCServerError: Equatable, Sendable, CustomStringConvertible {
     public static let commitTimeout = -32020
     /// The node is shutting down.
     public static let shuttingDown = -32050
+
+    /// Stands for a call of a batch that the node's answer left out.
+    public static let missingFromBatch = RPCServerError(code: -32603, message: "the batch answer has no entry for this call")
 
     public var description: String {
         var s = "\(message) (code \(code)"

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import Wallet
 
 /// One block as an honest node's `block` RPC reports it.
 struct BlockView: Sendable {
@@ -25,18 +26,18 @@ struct ChainSnapshot: Sendable {
 
 extension ChainSnapshot {
     /// Reads `status` and every block of `node` (a few requests in parallel).
-    static func fetch(node: Int, client: RPCClient) async throws(RPCFailure) -> ChainSnapshot {
+    static func fetch(node: Int, client: RPCClient) async throws(RPCClientError) -> ChainSnapshot {
         let status = try await client.object("status")
-        let height = u64(status["height"]) ?? 0
-        let view = u64(status["view"]) ?? 0
+        let height = status["height"]?.uint64Value ?? 0
+        let view = status["view"]?.uint64Value ?? 0
         // Results go into a dictionary keyed by height and the next height is a plain counter of
         // the loop (no nested function capturing it): the release build of the earlier form
         // trapped on the array store after an `await`.
         let total = Int(height)
         let parallel = 6
         var fetched: [Int: BlockView] = [:]
-        var failure: RPCFailure?
-        await withTaskGroup(of: (Int, Result<BlockView, RPCFailure>).self) { group in
+        var failure: RPCClientError?
+        await withTaskGroup(of: (Int, Result<BlockView, RPCClientError>).self) { group in
             var next = 1
             while next <= min(parallel, total) {
                 let h = next
@@ -61,25 +62,25 @@ extension ChainSnapshot {
     }
 
     /// One block, with its height, for the task group above.
-    static func fetchOne(client: RPCClient, height h: Int) async -> (Int, Result<BlockView, RPCFailure>) {
-        do throws(RPCFailure) {
+    static func fetchOne(client: RPCClient, height h: Int) async -> (Int, Result<BlockView, RPCClientError>) {
+        do throws(RPCClientError) {
             return (h, .success(try await blockView(client: client, height: UInt64(h))))
         } catch {
             return (h, .failure(error))
         }
     }
 
-    static func blockView(client: RPCClient, height: UInt64) async throws(RPCFailure) -> BlockView {
+    static func blockView(client: RPCClient, height: UInt64) async throws(RPCClientError) -> BlockView {
         let b = try await client.object("block", ["height": "\(height)"], timeout: 5)
-        let header = b["header"] as? [String: Any] ?? [:]
-        let txs = (b["txs"] as? [[String: Any]] ?? []).map { (hash: $0["hash"] as? String ?? "", raw: $0["raw"] as? String ?? "") }
+        let header = b["header"] ?? .object([])
+        let txs = (b["txs"]?.arrayValue ?? []).map { (hash: $0["hash"]?.stringValue ?? "", raw: $0["raw"]?.stringValue ?? "") }
         var receipts: [String: String] = [:]
-        for r in b["receipts"] as? [[String: Any]] ?? [] {
-            if let h = r["tx_hash"] as? String { receipts[h] = r["status"] as? String ?? "?" }
+        for r in b["receipts"]?.arrayValue ?? [] {
+            if let h = r["tx_hash"]?.stringValue { receipts[h] = r["status"]?.stringValue ?? "?" }
         }
         return BlockView(
-            height: u64(header["height"]) ?? height, hash: b["hash"] as? String ?? "",
-            previousHash: header["prev_hash"] as? String ?? "", batchDigest: header["batch_digest"] as? String ?? "",
-            txCount: Int(u64(header["tx_count"]) ?? 0), txs: txs, receipts: receipts)
+            height: header["height"]?.uint64Value ?? height, hash: b["hash"]?.stringValue ?? "",
+            previousHash: header["prev_hash"]?.stringValue ?? "", batchDigest: header["batch_digest"]?.stringValue ?? "",
+            txCount: Int(header["tx_count"]?.uint64Value ?? 0), txs: txs, receipts: receipts)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 import PBFT
+import Wallet
 
 /// The verdict of one check.
 enum Verdict: Sendable, CustomStringConvertible {
@@ -61,14 +62,14 @@ struct Checks {
         var checked = 0
         for node in honest {
             for b in reference.blocks {
-                let answer: [String: Any]
+                let answer: JSON
                 do { answer = try await clients[node].object("commit", ["height": "\(b.height)"]) } catch let e {
                     if e.isMethodMissing { return .skipped("no `commit` RPC yet") }
-                    if case .error(-32004, _) = e { continue }  // that node is behind
+                    if e.isNotFound { continue }  // that node is behind
                     if case .unreachable = e { break }
                     return .fail("commit \(b.height) on node\(node): \(e)")
                 }
-                guard let hex = answer["certificate"] as? String, let bytes = Hex.decode(hex) else {
+                guard let hex = answer["certificate"]?.stringValue, let bytes = Hex.decode(hex) else {
                     return .fail("commit \(b.height) on node\(node): no certificate hex")
                 }
                 do {
@@ -118,7 +119,7 @@ struct Checks {
             var total: UInt64 = 0
             for a in accounts.sorted() {
                 guard let account = try? await clients[node].object("account", ["address": a.description]),
-                      let balance = u64(account["balance"]) else { return .fail("node\(node): cannot read account \(a)") }
+                      let balance = account["balance"]?.uint64Value else { return .fail("node\(node): cannot read account \(a)") }
                 let (sum, overflow) = total.addingReportingOverflow(balance)
                 if overflow { return .fail("node\(node): balances overflow UInt64") }
                 total = sum
@@ -152,8 +153,8 @@ struct Checks {
         for node in honest {
             do {
                 let answer = try await clients[node].object("evidence")
-                for e in answer["evidence"] as? [[String: Any]] ?? [] {
-                    if let o = e["offender"] as? Int { reported.insert(o) }
+                for e in answer["evidence"]?.arrayValue ?? [] {
+                    if let o = e["offender"]?.intValue { reported.insert(o) }
                 }
             } catch let e {
                 if e.isMethodMissing { rpcMissing = true }

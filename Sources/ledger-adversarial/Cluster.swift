@@ -1,11 +1,9 @@
 import CSQLite
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LedgerCore
 import LedgerCrypto
 import Node
+import Wallet
 import NIOCore
 import NIOPosix
 
@@ -50,7 +48,6 @@ actor Cluster {
     let testnet: TestnetGenerator.Result
     let binary: String
     let byzantine: [Int: ByzantineRole]
-    let session: URLSession
     let clients: [RPCClient]
     let count: Int
     private(set) var links: [LinkProxy] = []
@@ -87,12 +84,8 @@ actor Cluster {
             config.logLevel = logLevel
             try config.write(path: path)
         }
-        // One process-wide session: per-scenario sessions and their invalidation race with
-        // in-flight tasks in swift-corelibs-foundation. Timeouts are set per request.
-        session = URLSession.shared
         let plan = PortPlan(base: basePort, count: 4)
-        let urlSession = session
-        clients = (0..<4).map { RPCClient(port: plan.rpc($0), session: urlSession) }
+        clients = (0..<4).map { RPCClient(port: plan.rpc($0)) }
         FileManager.default.createFile(atPath: directory + "/runner.log", contents: nil)
         timeline = FileHandle(forWritingAtPath: directory + "/runner.log")
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

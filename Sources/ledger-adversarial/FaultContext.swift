@@ -1,4 +1,5 @@
 import Foundation
+import Wallet
 
 /// What a scenario's fault script can do while the load runs: process and link faults on the
 /// cluster, waiting, and marking the moment recovery is measured from.
@@ -55,6 +56,6 @@ final class FaultContext: @unchecked Sendable {
 
     /// `node`'s height, or `nil` when it does not answer.
     func height(_ node: Int) async -> UInt64? {
-        u64((try? await cluster.clients[node].object("status", timeout: 1))?["height"])
+        (try? await cluster.clients[node].object("status", timeout: 1))?["height"]?.uint64Value
     }
 }

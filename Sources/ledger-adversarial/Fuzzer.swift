@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import Wallet
 
 /// Bounded, seeded fuzzing of a running node's entry points: raw and mutated P2P handshake
 /// frames on its p2p port (before authentication), mutated JSON-RPC bodies, and mutated signed
@@ -133,7 +134,7 @@ final class Fuzzer: @unchecked Sendable {
                     }
                 }
             }
-            if await rpc.postRaw(Data(body), timeout: 3) == nil { unanswered += 1 }
+            if await rpc.postRaw(body, timeout: 3) == nil { unanswered += 1 }
         }
         return unanswered
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import Wallet
 
 /// Honest clients: each signs transfers from its own funded account (one outstanding at a
 /// time, so nonces never race), sends them to the honest nodes in rotation (the next one when a
@@ -79,7 +80,7 @@ actor LoadDriver {
             var done = true
             for i in honest {
                 let n = try? await nodes[i].object("account", ["address": faucetAddress])
-                if u64(n?["nonce"]) ?? 0 < nonce { done = false; break }
+                if n?["nonce"]?.uint64Value ?? 0 < nonce { done = false; break }
             }
             if done { return }
             try await Task.sleep(for: .milliseconds(150))
@@ -101,8 +102,7 @@ actor LoadDriver {
     /// Transfers handed out but not yet known to be committed.
     var pendingCount: Int { clients.filter { $0.pending != nil }.count }
 
-    /// Ends every client loop. (Swift task cancellation is NOT used: cancelling a task inside
-    /// `URLSession.data(for:)` can crash swift-corelibs-foundation's URLSession on Linux.)
+    /// Ends every client loop: each finishes the call it is in (every call has a deadline) and stops.
     func stop() async {
         generating = false
         stopping = true
@@ -168,11 +168,11 @@ actor LoadDriver {
         } catch let failure {
             let key: String
             switch failure {
-            case .unreachable: key = "unreachable"
-            case let .error(_, message):
-                if message.contains("already") { return true }  // duplicate / nonce used: it is there
-                key = String(message.prefix(40))
-            case .malformed: key = "malformed"
+            case .unreachable, .timedOut, .connectionClosed: key = "unreachable"
+            case let .server(e, _):
+                if e.message.contains("already") { return true }  // duplicate / nonce used: it is there
+                key = String(e.message.prefix(40))
+            default: key = "malformed"
             }
             rejections[key, default: 0] += 1
             return false
@@ -184,7 +184,7 @@ actor LoadDriver {
         let address = Address(publicKey: clients[c].key.publicKey).description
         let node = clients[c].node
         if let account = try? await nodes[node].object("account", ["address": address], timeout: 2),
-           let nonce = u64(account["nonce"]), nonce > tx.nonce {
+           let nonce = account["nonce"]?.uint64Value, nonce > tx.nonce {
             confirmed.append(Confirmed(hash: tx.hash, client: c, nonce: tx.nonce, submittedAt: clients[c].firstSubmittedAt, at: Date()))
             clients[c].pending = nil
             clients[c].nextNonce = tx.nonce + 1

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import Node
+import Wallet
 
 /// Runs one scenario end to end on a fresh cluster: setup, load + fault script, recovery,
 /// drain, then the checks through every honest node's RPC.
@@ -93,7 +94,7 @@ struct ScenarioRunner {
             while await !heights.isStopped {
                 var h: [Int: UInt64] = [:]
                 for i in honest {
-                    if let s = try? await clients[i].object("status", timeout: 0.5), let v = u64(s["height"]) { h[i] = v }
+                    if let s = try? await clients[i].object("status", timeout: 0.5), let v = s["height"]?.uint64Value { h[i] = v }
                 }
                 await heights.add(h)
                 try? await Task.sleep(for: .milliseconds(100))
@@ -129,7 +130,7 @@ struct ScenarioRunner {
         var finalHeights: [Int: UInt64] = [:]
         repeat {
             finalHeights = [:]
-            for i in honest { if let s = try? await clients[i].object("status", timeout: 1) { finalHeights[i] = u64(s["height"]) ?? 0 } }
+            for i in honest { if let s = try? await clients[i].object("status", timeout: 1) { finalHeights[i] = s["height"]?.uint64Value ?? 0 } }
             if finalHeights.count == honest.count, Set(finalHeights.values).count == 1 { break }
             try? await Task.sleep(for: .milliseconds(200))
         } while Date() < settleDeadline
@@ -205,7 +206,7 @@ struct ScenarioRunner {
         while Date() < deadline {
             var ok = true
             for i in honest {
-                guard let s = try? await clients[i].object("status", timeout: 1), (s["peers"] as? Int ?? 0) >= n - 1 else { ok = false; break }
+                guard let s = try? await clients[i].object("status", timeout: 1), (s["peers"]?.intValue ?? 0) >= n - 1 else { ok = false; break }
             }
             if ok { return }
             try await Task.sleep(for: .milliseconds(150))
@@ -215,7 +216,7 @@ struct ScenarioRunner {
 
     private func maxHeight(_ clients: [RPCClient], _ nodes: [Int]) async -> UInt64 {
         var best: UInt64 = 0
-        for i in nodes { if let s = try? await clients[i].object("status", timeout: 1) { best = max(best, u64(s["height"]) ?? 0) } }
+        for i in nodes { if let s = try? await clients[i].object("status", timeout: 1) { best = max(best, s["height"]?.uint64Value ?? 0) } }
         return best
     }
 }

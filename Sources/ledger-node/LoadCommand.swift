@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LedgerCore
 import LedgerCrypto
+import Wallet
 
 /// `ledger-node load`: a testing tool that sends signed transfers from a funded key to a node's RPC.
 struct Load: AsyncParsableCommand {
@@ -27,7 +25,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Distinct recipient addresses to pay (fresh keys).") var recipients: Int = 1000
 
     func run() async throws {
-        guard let url = URL(string: rpc) else { fail("--rpc \(rpc) is not a URL") }
+        let client: RPCClient
+        do { client = try RPCClient(url: rpc, configuration: .init(requestTimeoutMs: 30_000)) } catch { fail("--rpc: \(error)") }
         let text = (try? String(contentsOfFile: keyFile, encoding: .utf8)) ?? ""
         guard let seed = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), let key = try? SigningKey(seed: seed) else {
             fail("\(keyFile) does not hold a 64-hex-character seed")
@@ -35,10 +34,9 @@ struct Load: AsyncParsableCommand {
         guard count >= 0, accounts >= 1, accounts <= 10_000, (1...32).contains(batch), recipients >= 1, recipients <= 1_000_000 else {
             fail("need --count ≥ 0, 1 ≤ --accounts ≤ 10000, 1 ≤ --batch ≤ 32, 1 ≤ --recipients ≤ 1000000")
         }
-        let client = RPCClient(url: url)
         let chain: String
         if let chainID { chain = chainID } else {
-            guard let c = try await client.call("status", "{}")["chain_id"] as? String else { fail("status did not answer a chain_id") }
+            guard let c = try await client.call("status")["chain_id"]?.stringValue else { fail("status did not answer a chain_id") }
             chain = c
         }
         if accounts == 1 {
@@ -57,7 +55,7 @@ struct Load: AsyncParsableCommand {
             let recipient = Address(publicKey: SigningKey.generate().publicKey)
             let tx = try Transaction.signed(chainID: chain, sender: key, recipient: recipient, amount: 1, nonce: nonce)
             do {
-                _ = try await client.call("broadcast_tx_sync", "{\"tx\":\"\(Hex.encode(tx.encoded()))\"}")
+                _ = try await client.call("broadcast_tx_sync", .object([("tx", .string(Hex.encode(tx.encoded())))]))
                 nonce += 1
             } catch {
                 refused += 1
@@ -153,70 +151,59 @@ extension Double {
     var formatted2: String { String(format: "%.2f", self) }
 }
 
-/// A minimal JSON-RPC client for the testing tools.
-struct RPCClient: Sendable {
-    let url: URL
-
-    struct CallError: Error, CustomStringConvertible {
+/// The load command's calls, over the project's one JSON-RPC client.
+extension RPCClient {
+    struct LoadError: Error, CustomStringConvertible {
         let description: String
     }
 
-    private func post(_ body: String) async throws -> Any {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = 30
-        request.setValue("application/json", forHTTPHeaderField: "content-type")
-        request.httpBody = Data(body.utf8)
-        let (data, _) = try await URLSession.shared.data(for: request)
-        return try JSONSerialization.jsonObject(with: data)
-    }
-
-    func call(_ method: String, _ params: String) async throws -> [String: Any] {
-        guard let json = try await post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\(method)\",\"params\":\(params)}") as? [String: Any] else {
-            throw CallError(description: "not a JSON object")
-        }
-        if let error = json["error"] as? [String: Any] { throw CallError(description: "\(error["message"] ?? error)") }
-        return json["result"] as? [String: Any] ?? [:]
+    func account(_ address: Address) async throws -> JSON {
+        try await call("account", .object([("address", .string("\(address)"))]))
     }
 
     func nonce(of address: Address) async throws -> UInt64 {
-        UInt64(try await call("account", "{\"address\":\"\(address)\"}")["nonce"] as? String ?? "0") ?? 0
+        try await account(address)["nonce"]?.uint64Value ?? 0
     }
 
     func balance(of address: Address) async throws -> UInt64 {
-        UInt64(try await call("account", "{\"address\":\"\(address)\"}")["balance"] as? String ?? "0") ?? 0
+        try await account(address)["balance"]?.uint64Value ?? 0
     }
 
-    /// Sends `txs` in order with `broadcast_tx_sync`, `batch` calls per HTTP request. A call refused
-    /// because the mempool is full is sent again (with everything after it) after a pause; other
-    /// refusals are counted and skipped. Returns how many were accepted.
+    /// Sends `txs` in order with `broadcast_tx_sync`, `batch` calls per HTTP request. A call the node refuses
+    /// as "not now" (busy, nonce gap: `RejectionMapping.retryDelayMs`) is sent again, with everything after it,
+    /// after the delay it asks for; other refusals are counted and skipped. Returns how many were accepted.
     func sendAll(_ txs: [Transaction], batch: Int) async throws -> Int {
         var accepted = 0
         var start = 0
         var retries = 0
+        var backoffMs: UInt64 = 100
         while start < txs.count {
             let chunk = txs[start..<min(start + batch, txs.count)]
-            let body = "[" + chunk.enumerated().map { i, tx in
-                "{\"jsonrpc\":\"2.0\",\"id\":\(i),\"method\":\"broadcast_tx_sync\",\"params\":{\"tx\":\"\(Hex.encode(tx.encoded()))\"}}"
-            }.joined(separator: ",") + "]"
-            guard let answers = try await post(body) as? [[String: Any]] else { throw CallError(description: "batch answer is not an array") }
-            var byID: [Int: [String: Any]] = [:]
-            for a in answers { if let id = a["id"] as? Int { byID[id] = a } }
+            let outcomes = try await self.batch(chunk.map { tx in
+                (method: "broadcast_tx_sync", params: JSON.object([("tx", .string(Hex.encode(tx.encoded())))]))
+            })
             var resendFrom: Int?
-            for i in 0..<chunk.count {
-                guard let a = byID[i] else { continue }
-                if a["result"] != nil { accepted += 1; continue }
-                let error = a["error"] as? [String: Any]
-                let text = "\(error?["message"] ?? "")"
-                if text.contains("full") || text.contains("shutting") { resendFrom = i; break }
+            var waitMs: UInt64 = 0
+            for (i, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .success: accepted += 1
+                case let .failure(e):
+                    if let delay = RejectionMapping.retryDelayMs(for: e, backoffMs: backoffMs) {
+                        resendFrom = i
+                        waitMs = delay
+                    }
+                }
+                if resendFrom != nil { break }
             }
             if let r = resendFrom {
                 retries += 1
-                if retries > 600 { throw CallError(description: "the node kept refusing transfers (mempool full) for a minute") }
+                if retries > 600 { throw LoadError(description: "the node kept refusing transfers as busy for 600 tries") }
                 start += r
-                try await Task.sleep(for: .milliseconds(100))
+                backoffMs = min(backoffMs * 2, 1_000)
+                try await Task.sleep(for: .milliseconds(Int64(waitMs)))
             } else {
                 start += chunk.count
+                backoffMs = 100
             }
         }
         return accepted
