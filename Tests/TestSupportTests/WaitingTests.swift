@@ -100,7 +100,7 @@ final class WaitingTests: XCTestCase {
     func testWaitUntilSyncReturnsOnceAnotherThreadMakesTheConditionTrue() throws {
         let flag = Flag()
         Thread.detachNewThread {
-            Thread.sleep(forTimeInterval: 0.05)
+            Thread.sleep(forTimeInterval: 0.05)  // the scenario: the flag is set a little later, from another thread
             flag.set()
         }
         let failures = try capturingFailuresSync {
