@@ -132,14 +132,18 @@ let package = Package(
             ]
         ),
 
+        // Test support shared by the test targets: bounded waits and the Prometheus text checker (imports XCTest).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         // Tests mirror the source targets.
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto", "TestSupport"]),
         .testTarget(
             name: "P2PTests",
             dependencies: [
-                "P2P", "LedgerCrypto",
+                "P2P", "LedgerCrypto", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -147,11 +151,11 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "RPC", "P2P", "PBFT", "LedgerStore", "LedgerCore", "LedgerCrypto"]
+            dependencies: ["Node", "RPC", "P2P", "PBFT", "LedgerStore", "LedgerCore", "LedgerCrypto", "TestSupport"]
         ),
         .testTarget(
             name: "RPCTests",
-            dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto"]
+            dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto", "TestSupport"]
         ),
         .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),

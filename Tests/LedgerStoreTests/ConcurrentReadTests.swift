@@ -4,6 +4,7 @@ import XCTest
 import LedgerCore
 import LedgerCrypto
 @testable import LedgerStore
+import TestSupport
 
 final class ConcurrentReadTests: XCTestCase {
     var dir: TemporaryDirectory!
@@ -47,38 +48,53 @@ final class ConcurrentReadTests: XCTestCase {
     }
 
     /// One thread applies blocks while another reads; every read succeeds and sees a consistent,
-    /// never-decreasing head whose block can be read in full.
+    /// never-decreasing head whose block can be read in full, and reads are answered while the writer still has
+    /// blocks to apply. (The writer holds once, after block 20, until the reader has seen that head: without it
+    /// the writer may finish before the reader's first read, and the test would show nothing about concurrency.)
     func testReadsDuringConcurrentApplies() throws {
         var chain = ChainBuilder()
         let store = try LedgerStore.open(path: dir.path("ledger.db"), genesis: chain.genesis)
         let blocks = (0..<40).map { _ in chain.next(txCount: 50) }
         let expected = Dictionary(uniqueKeysWithValues: blocks.map { ($0.block.height, $0.block) })
+        let finalHeight = UInt64(blocks.count)
+        let midpoint: UInt64 = 20
 
-        let writerDone = expectation(description: "writer finished")
+        let readerSawMidpoint = LockedBox(false)
+        let writerDone = LockedBox(false)
         let writeError = LockedBox<Error?>(nil)
         DispatchQueue.global().async {
             do {
-                for b in blocks { try store.apply(b, certificate: nil) }
+                for b in blocks {
+                    try store.apply(b, certificate: nil)
+                    if b.block.height.rawValue == midpoint {
+                        try waitUntilSync("the reader to see head \(midpoint)", timeout: .seconds(30), poll: .milliseconds(1)) {
+                            readerSawMidpoint.get()
+                        }
+                    }
+                }
             } catch {
                 writeError.set(error)
             }
-            writerDone.fulfill()
+            writerDone.set(true)
         }
         var lastHeight: UInt64 = 0
-        var reads = 0
-        while true {
+        var headsWhileWriting: Set<UInt64> = []
+        try waitUntilSync("the reader to see head \(finalHeight) (or the writer to fail)", timeout: .seconds(60), poll: .zero) {
             let head = try store.head()
             XCTAssertGreaterThanOrEqual(head.height.rawValue, lastHeight)
             lastHeight = head.height.rawValue
             if head.height.rawValue > 0 {
                 XCTAssertEqual(try store.block(at: head.height), expected[head.height])
             }
-            reads += 1
-            if lastHeight == 40 || writeError.get() != nil { break }
+            // Checked after the read: if the writer is not done now, it was not done when the read was answered.
+            if !writerDone.get() { headsWhileWriting.insert(lastHeight) }
+            if lastHeight == midpoint { readerSawMidpoint.set(true) }
+            return lastHeight == finalHeight || writeError.get() != nil
         }
-        wait(for: [writerDone], timeout: 60)
+        try waitUntilSync("the writer thread to finish") { writerDone.get() }
         XCTAssertNil(writeError.get())
-        XCTAssertGreaterThan(reads, 0)
+        XCTAssertTrue(headsWhileWriting.contains { $0 > 0 && $0 < finalHeight },
+                      "no read saw an intermediate head while the writer still had blocks to apply: \(headsWhileWriting.sorted())")
     }
 }
 

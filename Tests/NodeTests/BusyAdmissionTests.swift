@@ -43,17 +43,14 @@ final class BusyAdmissionTests: XCTestCase {
 
         // The client resends the refused transfer (same nonce, the harness did not count it) until it is taken.
         var resent = 0
-        var taken = false
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        try await net.waitUntil("the refused transfer to be taken after the view change", seconds: 30) {
             let r = try await net.submitTransfer(to: 1)
-            if r["result"] != nil { taken = true; break }
+            if r["result"] != nil { return true }
             let reason = ((r["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String
             XCTAssertEqual(reason, "busy", "the only refusal expected here: \(r)")
             resent += 1
-            try await Task.sleep(for: .milliseconds(50))
+            return false
         }
-        XCTAssertTrue(taken, "the refused transfer was taken after the view change")
         XCTAssertGreaterThan(resent, 0, "refused again while the stopped primary ordered nothing")
         try await net.waitCommitted([1, 2, 3])
         let view = try await net.status(1)["view"] as? String

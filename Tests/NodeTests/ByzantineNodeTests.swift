@@ -1,5 +1,6 @@
 // Checks `ledger-node start --byzantine` with real processes: it refuses a non-test genesis, and an equivocating primary cannot make the three honest nodes disagree.
 import Foundation
+import TestSupport
 import XCTest
 
 final class ByzantineNodeTests: XCTestCase {
@@ -21,7 +22,7 @@ final class ByzantineNodeTests: XCTestCase {
         let byzantine = try net.startByzantine(0, strategies: "equivocate")
         defer {
             kill(byzantine.processIdentifier, SIGKILL)
-            byzantine.waitUntilExit()
+            _ = try? waitForExitSync(byzantine, "the Byzantine node 0 to die of SIGKILL", timeout: .seconds(10))
             net.stopAll()
             net.removeFiles()
         }
@@ -43,9 +44,14 @@ final class ByzantineNodeTests: XCTestCase {
             XCTAssertEqual(mine, reference, "honest node \(i) disagrees with node 1 below height \(common)")
         }
         XCTAssertTrue(net.log(0).contains("BYZANTINE"), "the Byzantine node did not say so loudly")
-        // The honest backup that received the other batch reports the primary's equivocation.
-        try await net.waitUntil("equivocation evidence against r0 in an honest log", seconds: 10) {
-            [1, 2, 3].contains { i in net.log(i).split(separator: "\n").contains { $0.contains("equivocation evidence") && $0.contains("offender=r0") } }
+        // The honest backup that received the other batch reports the primary's equivocation (RPC `evidence`).
+        try await net.waitUntil("equivocation evidence against r0 in an honest node's `evidence` answer", seconds: 10) {
+            for i in [1, 2, 3] {
+                let answer = try? await net.call(i, "evidence")
+                let evidence = (answer?["result"] as? [String: Any])?["evidence"] as? [[String: Any]] ?? []
+                if evidence.contains(where: { $0["offender"] as? Int == 0 }) { return true }
+            }
+            return false
         }
     }
 }

@@ -4,6 +4,7 @@ import LedgerCore
 import LedgerCrypto
 import Node
 import P2P
+import TestSupport
 import XCTest
 
 final class HandshakeForgeryTests: XCTestCase {
@@ -30,7 +31,7 @@ final class HandshakeForgeryTests: XCTestCase {
             guard case var .send(auth) = try handshake.receive(theirHello) else { return XCTFail("no Auth to send") }
             auth[auth.count - 1] ^= 0x01
             try socket.sendFrame(auth)
-            XCTAssertTrue(socket.isClosedByPeer(), "node 0 kept a connection whose Auth signature is invalid")
+            try socket.waitClosedByPeer("node 0 to close the connection whose Auth signature is invalid")
         }
 
         // 2. Low-order ephemeral key: a Hello whose X25519 key is the all-zero point (order 1 / shared secret 0).
@@ -42,7 +43,7 @@ final class HandshakeForgeryTests: XCTestCase {
             for i in keyOffset..<(keyOffset + 32) { hello[i] = 0 }
             try socket.sendFrame(hello)
             _ = socket.readFrame()  // node 0's own Hello (sent before it reads ours)
-            XCTAssertTrue(socket.isClosedByPeer(), "node 0 kept a connection with a low-order ephemeral key")
+            try socket.waitClosedByPeer("node 0 to close the connection with a low-order ephemeral key")
         }
 
         // 3. Replay: record a complete, valid initiator side (Hello + Auth) made against node 0's key with the
@@ -64,19 +65,19 @@ final class HandshakeForgeryTests: XCTestCase {
             _ = socket.readFrame()  // node 0's Hello, with a nonce the recording cannot have signed
             _ = socket.readFrame()  // node 0's Auth
             try socket.sendFrame(recordedAuth)
-            XCTAssertTrue(socket.isClosedByPeer(), "node 0 accepted a replayed handshake")
+            try socket.waitClosedByPeer("node 0 to close the connection that replayed a recorded handshake")
         }
 
         // The node is still connected to its real peers and still commits.
         try await net.waitConnected(Array(0..<4), seconds: 30)
         for _ in 0..<5 { try await net.submitTransfer(to: 0) }
         try await net.waitCommitted(Array(0..<4))
-        let log = net.log(0)
-        let refusals = log.split(separator: "\n").filter { $0.contains("handshake refused") }
-        XCTAssertGreaterThanOrEqual(refusals.filter { $0.contains("reason=bad_signature") }.count, 2,
-                                    "expected refusals for the flipped-bit and the replayed signatures")
-        XCTAssertTrue(refusals.contains { $0.contains("reason=weak_key") || $0.contains("reason=malformed") },
-                      "no refusal logged for the low-order ephemeral key")
+        // The refusals are counted on /metrics by reason.
+        let (status, text) = try await net.get(0, "/metrics")
+        XCTAssertEqual(status, 200)
+        func refused(_ reason: String) -> Double { PrometheusTextCheck.value(text, "ledger_p2p_handshake_failures{reason=\"\(reason)\"}") ?? 0 }
+        XCTAssertGreaterThanOrEqual(refused("bad_signature"), 2, "expected refusals for the flipped-bit and the replayed signatures")
+        XCTAssertGreaterThanOrEqual(refused("weak_key") + refused("malformed"), 1, "no refusal counted for the low-order ephemeral key")
     }
 }
 
@@ -116,16 +117,20 @@ final class RawPeerSocket {
         return readExactly(length)
     }
 
-    /// `true` when the peer closes the connection within 5 s (anything it still sends is read and dropped).
-    func isClosedByPeer() -> Bool {
+    /// Waits (at most 5 s, the shared `waitUntilSync`) until the peer closes the connection; anything it still
+    /// sends is read and dropped. Fails the test, naming `what`, if the connection stays open.
+    func waitClosedByPeer(_ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
+        try waitUntilSync(what, timeout: .seconds(5), poll: .zero, file: file, line: line) {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { return true }
-            if n < 0 { return errno == ECONNRESET }
+            if n > 0 { return false }
+            switch errno {
+            case ECONNRESET: return true
+            case EAGAIN, EINTR: return false  // SO_RCVTIMEO passed with nothing to read: still open
+            case let e: throw HarnessError.rpc("recv failed: errno \(e)")
+            }
         }
-        return false
     }
 
     private func readExactly(_ count: Int) -> [UInt8]? {

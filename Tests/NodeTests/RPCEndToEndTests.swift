@@ -7,6 +7,7 @@ import LedgerCore
 import LedgerCrypto
 import PBFT
 import RPC
+import TestSupport
 import XCTest
 
 final class RPCEndToEndTests: XCTestCase {
@@ -231,11 +232,9 @@ final class RPCEndToEndTests: XCTestCase {
         reader.start()
         try await net.waitUntil("replay up to \(startHeight)", seconds: 20) { heights.last >= startHeight }
 
-        // Load: transfers until the slow client is dropped (the node counts it in /metrics) or 40 s pass.
-        let deadline = Date().addingTimeInterval(40)
+        // Load: batches of 16 transfers until the slow client is dropped (the node counts it in /metrics).
         var sent = 0
-        var slowGone = false
-        while Date() < deadline {
+        try await waitUntil("the slow WebSocket client to be dropped under load", timeout: .seconds(40), poll: .milliseconds(50)) {
             var calls: [String] = []
             for _ in 0..<16 {
                 let tx = try nextTransfer(net)
@@ -243,11 +242,9 @@ final class RPCEndToEndTests: XCTestCase {
                 sent += 1
             }
             _ = try await net.post(2, body: Array(("[" + calls.joined(separator: ",") + "]").utf8))
-            try await Task.sleep(for: .milliseconds(50))
             let metrics = try await net.get(2, "/metrics").body
-            if (PrometheusTextCheck.value(metrics, "ledger_websocket_slow_clients_dropped_total") ?? 0) >= 1 { slowGone = true; break }
+            return (PrometheusTextCheck.value(metrics, "ledger_websocket_slow_clients_dropped_total") ?? 0) >= 1
         }
-        XCTAssertTrue(slowGone, "the slow WebSocket client was not dropped after \(sent) transactions")
         let drained = await Task.detached { slow.drainUntilClosed() }.value
         XCTAssertTrue(drained.closed, "the server closed the slow client's connection")
         XCTAssertTrue(drained.text.contains("\"type\":\"block\""), "the slow client did get the first notifications")

@@ -1,5 +1,6 @@
 // Test support for Byzantine-validator tests: start a node with --byzantine and run the CLI to completion.
 import Foundation
+import TestSupport
 import XCTest
 
 extension TestnetHarness {
@@ -26,13 +27,8 @@ extension TestnetHarness {
         p.standardOutput = pipe
         p.standardError = pipe
         try p.run()
-        let deadline = Date().addingTimeInterval(seconds)
-        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            throw HarnessError.timeout("ledger-node \(arguments.joined(separator: " ")) still running after \(seconds) s")
-        }
+        try await waitForExit(p, "ledger-node \(arguments.joined(separator: " ")) to exit",
+                              timeout: .milliseconds(Int64(seconds * 1000)), poll: .milliseconds(50))
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (p.terminationStatus, output)
     }

@@ -1,5 +1,6 @@
 // Test support: runs the built `wallet` executable as a child process against a TestnetHarness network.
 import Foundation
+import TestSupport
 import XCTest
 
 /// One finished `wallet` run.
@@ -29,7 +30,9 @@ extension TestnetHarness {
     }
 
     /// Runs `wallet args…` with a clean environment (only PATH/HOME plus `environment`) and optional stdin text.
-    static func runWallet(_ args: [String], environment: [String: String], stdin: String? = nil) throws -> WalletRun {
+    /// A wallet still running after `timeout` is SIGKILLed and fails the test (it would otherwise hang it).
+    static func runWallet(_ args: [String], environment: [String: String], stdin: String? = nil, timeout: Duration = .seconds(120),
+                          file: StaticString = #filePath, line: UInt = #line) throws -> WalletRun {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try locateWalletBinary())
         p.arguments = args
@@ -45,24 +48,28 @@ extension TestnetHarness {
         try p.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
-        // Read stderr on another thread while reading stdout here, so a chatty child cannot block on a full pipe.
-        let errBox = DataBox()
-        let errDone = DispatchSemaphore(value: 0)
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async {
-            errBox.data = errHandle.readDataToEndOfFile()
-            errDone.signal()
+        // Read stdout and stderr on other threads, so a chatty child cannot block on a full pipe, while this one
+        // waits (bounded) for the child to exit.
+        let outBox = DataBox(), errBox = DataBox()
+        let readers = DispatchGroup()
+        for (handle, box) in [(out.fileHandleForReading, outBox), (err.fileHandleForReading, errBox)] {
+            readers.enter()
+            DispatchQueue.global().async {
+                box.data = handle.readDataToEndOfFile()
+                readers.leave()
+            }
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        errDone.wait()
-        let errData = errBox.data
-        p.waitUntilExit()
-        return WalletRun(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+        try waitForExitSync(p, "wallet \(args.joined(separator: " ")) to exit", timeout: timeout, file: file, line: line)
+        // The pipes' write ends closed with the child: the readers finish promptly.
+        try waitUntilSync("the output of wallet \(args.joined(separator: " ")) to be read", file: file, line: line) {
+            readers.wait(timeout: .now()) == .success
+        }
+        return WalletRun(status: p.terminationStatus, stdout: String(decoding: outBox.data, as: UTF8.self),
+                         stderr: String(decoding: errBox.data, as: UTF8.self))
     }
 }
 
-/// A hand-off cell for data read on another thread (written once before the semaphore, read after it).
+/// A hand-off cell for data read on another thread (written once before the dispatch group is left, read after it).
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }

@@ -6,7 +6,11 @@ import FoundationNetworking
 import LedgerCore
 import LedgerCrypto
 import Node
+import TestSupport
 import XCTest
+
+/// The shared Prometheus text checker, named here for the NodeTests files that do not import TestSupport.
+typealias PrometheusTextCheck = TestSupport.PrometheusTextCheck
 
 /// Errors of the harness itself (not of the node under test).
 enum HarnessError: Error, CustomStringConvertible {
@@ -84,12 +88,12 @@ final class TestnetHarness: @unchecked Sendable {
 
     func startAll() throws { for i in 0..<count { try start(i) } }
 
-    /// SIGKILL one node and wait for it to die.
-    func kill9(_ i: Int) {
+    /// SIGKILL one node and wait (at most 10 s) for it to die.
+    func kill9(_ i: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         guard let p = processes[i] else { return }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
         processes[i] = nil
+        kill(p.processIdentifier, SIGKILL)
+        try waitForExitSync(p, "node \(i) to die of SIGKILL", timeout: .seconds(10), file: file, line: line)
     }
 
     /// SIGSTOP one node: it stays connected but does nothing (a stalled primary).
@@ -102,16 +106,18 @@ final class TestnetHarness: @unchecked Sendable {
         if let p = processes[i] { kill(p.processIdentifier, SIGCONT) }
     }
 
-    /// SIGTERM one node and wait (clean shutdown).
-    func terminate(_ i: Int) {
+    /// SIGTERM one node and wait (at most 30 s) for its clean shutdown; past that it is SIGKILLed and the test fails.
+    func terminate(_ i: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         guard let p = processes[i] else { return }
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
         processes[i] = nil
+        kill(p.processIdentifier, SIGTERM)
+        try waitForExitSync(p, "node \(i) to shut down on SIGTERM", timeout: .seconds(30), file: file, line: line)
     }
 
+    /// SIGKILLs every node (SIGKILL also ends a stopped one); for `defer`, so a node that does not die is recorded
+    /// as a failure by the wait rather than thrown.
     func stopAll() {
-        for i in processes.keys.sorted() { kill9(i) }  // SIGKILL also ends a stopped process
+        for i in processes.keys.sorted() { try? kill9(i) }
     }
 
     func removeFiles() {
@@ -167,18 +173,16 @@ final class TestnetHarness: @unchecked Sendable {
         return r
     }
 
-    /// Polls `condition` every 100 ms until it holds or `seconds` pass.
-    func waitUntil(_ what: String, seconds: Double, _ condition: () async -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw HarnessError.timeout(what)
+    /// The shared `waitUntil` (TestSupport), polling every 100 ms: conditions here are RPC calls to real processes.
+    func waitUntil(_ what: String, seconds: Double, file: StaticString = #filePath, line: UInt = #line,
+                   _ condition: () async throws -> Bool) async throws {
+        try await TestSupport.waitUntil(what, timeout: .milliseconds(Int64(seconds * 1000)), poll: .milliseconds(100),
+                                        file: file, line: line, condition)
     }
 
-    func waitConnected(_ nodes: [Int], seconds: Double = 20) async throws {
-        try await waitUntil("nodes \(nodes) connected", seconds: seconds) {
+    /// Waits until every node in `nodes` counts all the others as peers.
+    func waitConnected(_ nodes: [Int], seconds: Double = 20, file: StaticString = #filePath, line: UInt = #line) async throws {
+        try await waitUntil("nodes \(nodes) connected", seconds: seconds, file: file, line: line) {
             for i in nodes {
                 guard let peers = try? await status(i)["peers"] as? Int, peers == count - 1 else { return false }
             }
@@ -187,9 +191,9 @@ final class TestnetHarness: @unchecked Sendable {
     }
 
     /// Waits until every node in `nodes` has executed the faucet's transactions so far.
-    func waitCommitted(_ nodes: [Int], seconds: Double = 30) async throws {
+    func waitCommitted(_ nodes: [Int], seconds: Double = 30, file: StaticString = #filePath, line: UInt = #line) async throws {
         let target = faucetNonce
-        try await waitUntil("nonce \(target) committed on \(nodes)", seconds: seconds) {
+        try await waitUntil("nonce \(target) committed on \(nodes)", seconds: seconds, file: file, line: line) {
             for i in nodes {
                 guard let n = try? await nonce(i, of: result.faucetKey.publicKey), n >= target else { return false }
             }

@@ -12,7 +12,7 @@ final class TornConsensusLogTests: XCTestCase {
         try await net.waitConnected(Array(0..<4))
         for _ in 0..<3 { try await net.submitTransfer(to: 0) }
         try await net.waitCommitted(Array(0..<4))
-        net.terminate(3)
+        try net.terminate(3)
 
         // Damage node 3's log on disk: a half-written copy of its last record, then bytes that are no record at all.
         let dataDirectory = net.result.homes[3] + "/data"

@@ -25,7 +25,7 @@ final class WalletEndToEndTests: XCTestCase {
     @discardableResult
     private func wallet(_ args: [String], _ environment: [String: String], expect status: Int32 = 0, stdin: String? = nil,
                         file: StaticString = #filePath, line: UInt = #line) throws -> WalletRun {
-        let run = try TestnetHarness.runWallet(args, environment: environment, stdin: stdin)
+        let run = try TestnetHarness.runWallet(args, environment: environment, stdin: stdin, file: file, line: line)
         XCTAssertEqual(run.status, status, "wallet \(args.joined(separator: " "))\n\(run.summary)", file: file, line: line)
         return run
     }

@@ -1,4 +1,4 @@
-// Shared fixtures for the P2P tests: validator sets, identities, fast limits and polling helpers.
+// Shared fixtures for the P2P tests: validator sets, identities, fast limits and an inbox (bounded waits come from TestSupport).
 import Foundation
 import LedgerCrypto
 import Logging
@@ -49,19 +49,6 @@ func testLogger(_ label: String) -> Logger {
         return logger
     }
     return Logger(label: label, factory: { _ in SwiftLogNoOpLogHandler() })
-}
-
-/// Polls `condition` every 20 ms until it holds; fails the test after `seconds`.
-func waitUntil(
-    _ what: String, seconds: Double = 10, file: StaticString = #filePath, line: UInt = #line,
-    _ condition: () async -> Bool
-) async {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if await condition() { return }
-        try? await Task.sleep(nanoseconds: 20_000_000)
-    }
-    XCTFail("timed out after \(seconds) s waiting for: \(what)", file: file, line: line)
 }
 
 /// Collects everything a network delivers, for assertions.

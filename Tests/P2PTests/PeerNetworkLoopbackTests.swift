@@ -3,6 +3,7 @@ import LedgerCrypto
 import NIOCore
 import NIOPosix
 @testable import P2P
+import TestSupport
 import XCTest
 
 final class PeerNetworkLoopbackTests: XCTestCase {
@@ -24,9 +25,9 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         return (networks, addresses)
     }
 
-    func waitFullyConnected(_ networks: [PeerNetwork]) async {
+    func waitFullyConnected(_ networks: [PeerNetwork], file: StaticString = #filePath, line: UInt = #line) async throws {
         let others = networks.count - 1
-        await waitUntil("every validator connected both ways to every other") {
+        try await waitUntil("every validator connected both ways to every other", file: file, line: line) {
             networks.allSatisfy { $0.metrics.connectedOutbound.count == others && $0.metrics.connectedInbound.count == others }
         }
     }
@@ -36,7 +37,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
     func testFourValidatorsExchangeMessagesInBothDirections() async throws {
         let (networks, _) = try await startCluster()
         let inboxes = networks.map { Inbox.draining($0) }
-        await waitFullyConnected(networks)
+        try await waitFullyConnected(networks)
 
         for round in ["first", "second"] {
             for (i, network) in networks.enumerated() {
@@ -46,7 +47,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
             }
         }
         for (j, inbox) in inboxes.enumerated() {
-            await waitUntil("r\(j) received everything") {
+            try await waitUntil("r\(j) received everything") {
                 var all = true
                 for i in networks.indices where i != j {
                     for round in ["first", "second"] {
@@ -72,11 +73,11 @@ final class PeerNetworkLoopbackTests: XCTestCase {
     func testRestartedPeerIsReconnected() async throws {
         let (networks, addresses) = try await startCluster(2)
         let inboxZero = Inbox.draining(networks[0])
-        await waitFullyConnected(networks)
+        try await waitFullyConnected(networks)
         let attemptsBefore = networks[0].metrics.connectAttempts
 
         await networks[1].shutdown()
-        await waitUntil("r0 notices r1 is gone") {
+        try await waitUntil("r0 notices r1 is gone") {
             !networks[0].metrics.connectedOutbound.contains(PeerID(1))
         }
 
@@ -91,7 +92,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         // PBFT re-sends until acknowledged; the test does the same until each side hears the other.
         let toOne = message(0, 1, "after restart")
         let toZero = message(1, 0, "after restart")
-        await waitUntil("traffic flows both ways after the restart") {
+        try await waitUntil("traffic flows both ways after the restart") {
             networks[0].send(toOne, to: PeerID(1))
             restarted.send(toZero, to: PeerID(0))
             let heardOne = await inboxOne.contains(PeerMessage(from: PeerID(0), bytes: toOne))
@@ -120,7 +121,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         let zeroAddress = try await zero.start()
         try zero.connect(to: [PeerID(1): address])
         XCTAssertTrue(zero.send(message(0, 1, "early"), to: PeerID(1)))
-        try await Task.sleep(for: outage)
+        try await Task.sleep(for: outage)  // the scenario itself: r1 stays down this long (not a wait for anything)
         if sendingLate { XCTAssertTrue(zero.send(message(0, 1, "late"), to: PeerID(1))) }
         let one = try PeerNetwork(
             identity: validators.identity(1, limits: limits), listenAddress: address,
@@ -129,9 +130,9 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         try one.connect(to: [PeerID(0): zeroAddress])
         let inbox = Inbox.draining(one)
         // Nothing more is sent until the link is up, so what arrives was queued during the outage.
-        await waitUntil("r0's link to r1 is up") { zero.metrics.connectedOutbound.contains(PeerID(1)) }
+        try await waitUntil("r0's link to r1 is up") { zero.metrics.connectedOutbound.contains(PeerID(1)) }
         let after = message(0, 1, "after")
-        await waitUntil("r1 hears r0 once it is up") {
+        try await waitUntil("r1 hears r0 once it is up") {
             zero.send(after, to: PeerID(1))
             return await inbox.contains(PeerMessage(from: PeerID(0), bytes: after))
         }
@@ -184,7 +185,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
     func testHostileConnectionsAreRefusedWhileHonestPeersKeepTalking() async throws {
         let (networks, addresses) = try await startCluster()
         let inboxes = networks.map { Inbox.draining($0) }
-        await waitFullyConnected(networks)
+        try await waitFullyConnected(networks)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let target = addresses[PeerID(0)]!
 
@@ -209,7 +210,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         attackers.append(try await handshakeConnection(to: target, group: group, as: wrongKey, expecting: PeerID(0)))
         attackers.append(try await handshakeConnection(to: target, group: group, as: unknownID, expecting: PeerID(0)))
 
-        await waitUntil("r0 closed every hostile connection") { attackers.allSatisfy { !$0.isActive } }
+        try await waitUntil("r0 closed every hostile connection") { attackers.allSatisfy { !$0.isActive } }
         let failures = networks[0].metrics.handshakeFailures
         XCTAssertEqual(failures["malformed"], 1, "\(failures)")
         XCTAssertEqual(failures["oversized"], 1, "\(failures)")
@@ -223,7 +224,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
             for j in networks.indices where j != i { network.send(message(i, j, "after attack"), to: PeerID(j)) }
         }
         for (j, inbox) in inboxes.enumerated() {
-            await waitUntil("r\(j) received the post-attack round") {
+            try await waitUntil("r\(j) received the post-attack round") {
                 var all = true
                 for i in networks.indices where i != j {
                     if await !inbox.contains(PeerMessage(from: PeerID(i), bytes: message(i, j, "after attack"))) { all = false }
@@ -246,7 +247,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         // Port 1 on loopback refuses connections, so nothing ever leaves the queue.
         try lonely.connect(to: [PeerID(1): PeerAddress(host: "127.0.0.1", port: 1)])
         for k in 0..<10 { XCTAssertTrue(lonely.send([UInt8(k)], to: PeerID(1))) }
-        await waitUntil("seven of ten payloads dropped from a 3-slot queue") { lonely.metrics.sendQueueDrops == 7 }
+        try await waitUntil("seven of ten payloads dropped from a 3-slot queue") { lonely.metrics.sendQueueDrops == 7 }
         XCTAssertEqual(lonely.metrics.framesOut, 0)
         await lonely.shutdown()
         XCTAssertFalse(lonely.send([1], to: PeerID(1)), "send after shutdown is refused")
@@ -262,16 +263,18 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var idle: [Channel] = []
         for _ in 0..<3 { idle.append(try await rawConnection(to: address, group: group, writing: [])) }
-        await waitUntil("the third silent connection is refused") {
+        try await waitUntil("the third silent connection is refused") {
             target.metrics.inboundRefused == 1 && idle.filter(\.isActive).count == 2
         }
         for channel in idle { try? await channel.close() }
         // Closed connections free their slots: a fresh connection is admitted again.
-        await waitUntil("slots are released") {
+        try await waitUntil("slots are released") {
             target.metrics.handshakeFailures["closed", default: 0] == 2
         }
-        let later = try await rawConnection(to: address, group: group, writing: [])
-        try? await Task.sleep(nanoseconds: 100_000_000)
+        // The fresh connection sends garbage: a "malformed" handshake failure shows it was admitted to the
+        // handshake (a refused connection is closed before any handshake), so no refusal can still be on its way.
+        let later = try await rawConnection(to: address, group: group, writing: [0, 0, 0, 8] + Array("GET / HT".utf8))
+        try await waitUntil("the fresh connection reaches the handshake") { target.metrics.handshakeFailures["malformed", default: 0] == 1 }
         XCTAssertEqual(target.metrics.inboundRefused, 1)
         try? await later.close()
         try await group.shutdownGracefully()

@@ -3,6 +3,7 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 import RPC
+import TestSupport
 import XCTest
 
 final class RPCMethodTests: XCTestCase {
@@ -191,7 +192,9 @@ final class RPCMethodTests: XCTestCase {
         let tx = Fixture.transfer(nonce: 0)
         let backend = self.backend!
         let committer = Task {
-            while backend.state.withLock({ $0.mempool.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+            try await waitUntil("the transaction of broadcast_tx_commit reaches the mempool") {
+                !backend.state.withLock { $0.mempool.isEmpty }
+            }
             backend.commitBlock([])  // an unrelated block first
             backend.commitBlock()
         }

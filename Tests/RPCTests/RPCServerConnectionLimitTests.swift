@@ -6,6 +6,7 @@ import Glibc
 import Logging
 import RPC
 import Synchronization
+import TestSupport
 import XCTest
 
 /// A blocking TCP client for one keep-alive HTTP/1.1 connection.
@@ -69,10 +70,8 @@ final class RPCServerConnectionLimitTests: XCTestCase {
         let bound = Mutex<Int>(0)
         let running = Task { try await server.run(onBound: { port in bound.withLock { $0 = port } }) }
         defer { running.cancel() }
-        let deadline = Date().addingTimeInterval(10)
-        while bound.withLock({ $0 }) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil("the server to bind its port") { bound.withLock { $0 } != 0 }
         let port = bound.withLock { $0 }
-        XCTAssertNotEqual(port, 0, "server did not start")
 
         let call = #"{"jsonrpc":"2.0","id":1,"method":"health"}"#
         var held: [RawHTTP] = []
@@ -89,21 +88,17 @@ final class RPCServerConnectionLimitTests: XCTestCase {
         // The held connections still work (keep-alive), and closing one frees a slot.
         XCTAssertTrue(held[1].post(call)?.contains("\"result\"") == true)
         held.removeFirst()
-        var reused: String?
-        while reused == nil, Date() < deadline.addingTimeInterval(10) {
-            try await Task.sleep(for: .milliseconds(50))
-            reused = (try? RawHTTP(port: port))?.post(call)
-            if reused?.hasPrefix("HTTP/1.1 200") != true { reused = nil }
+        try await waitUntil("a freed slot to be reusable (HTTP 200 on a new connection)", poll: .milliseconds(50)) {
+            (try? RawHTTP(port: port))?.post(call)?.hasPrefix("HTTP/1.1 200") == true
         }
-        XCTAssertNotNil(reused, "a freed slot was not reusable")
 
         // A body over the limit gets 413 with a JSON-RPC error (once the closed connections' slots are free).
         held.removeAll()
         var tooLarge: String?
-        while Date() < deadline.addingTimeInterval(20) {
+        try await waitUntil("an answer other than 503 to an oversized body (the closed connections' slots freed)",
+                            poll: .milliseconds(50)) {
             tooLarge = try RawHTTP(port: port).post(String(repeating: " ", count: RPCLimits.maxRequestBodyBytes + 1))
-            if tooLarge?.hasPrefix("HTTP/1.1 503") != true { break }
-            try await Task.sleep(for: .milliseconds(50))
+            return tooLarge?.hasPrefix("HTTP/1.1 503") != true
         }
         XCTAssertTrue(tooLarge?.hasPrefix("HTTP/1.1 413") == true, tooLarge ?? "no response")
         XCTAssertTrue(tooLarge?.contains("\"body_too_large\"") == true)

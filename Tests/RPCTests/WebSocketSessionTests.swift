@@ -4,6 +4,7 @@ import LedgerCore
 import LedgerCrypto
 @testable import RPC
 import Synchronization
+import TestSupport
 import XCTest
 
 final class WebSocketSessionTests: XCTestCase {
@@ -11,17 +12,64 @@ final class WebSocketSessionTests: XCTestCase {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
 
-    /// Reads queued messages until `count` arrived or 5 s passed.
-    private func read(_ session: WebSocketSession, count: Int) async -> [[String: Any]] {
-        let reader = Task { () -> [String] in
-            var got: [String] = []
-            while got.count < count, let m = await session.outbox.next() { got.append(m) }
-            return got
+    /// Reads the next `count` queued messages as text; fails the test (throwing) if they do not arrive within 10 s.
+    private func readTexts(_ session: WebSocketSession, count: Int, file: StaticString = #filePath, line: UInt = #line)
+        async throws -> [String]
+    {
+        let got = Mutex<[String]>([])
+        let reader = Task {
+            while got.withLock({ $0.count }) < count, let m = await session.outbox.next() { got.withLock { $0.append(m) } }
         }
-        let timeout = Task { try await Task.sleep(for: .seconds(5)); session.outbox.finish() }
-        let texts = await reader.value
-        timeout.cancel()
-        return texts.map(object)
+        do {
+            try await waitUntil("\(count) message(s) queued by the session", file: file, line: line) {
+                got.withLock { $0.count } >= count
+            }
+        } catch {
+            session.outbox.finish()  // releases the reader
+            throw error
+        }
+        await reader.value
+        return got.withLock { $0 }
+    }
+
+    /// Reads the next `count` queued messages as JSON objects (see `readTexts`).
+    private func read(_ session: WebSocketSession, count: Int, file: StaticString = #filePath, line: UInt = #line)
+        async throws -> [[String: Any]]
+    {
+        try await readTexts(session, count: count, file: file, line: line).map(object)
+    }
+
+    /// Reads `outbox` until it ends by itself (it was closed and is drained); fails the test (throwing) if it has
+    /// not ended within 10 s — a `while let … next()` on an outbox that never ends would hang instead.
+    private func readUntilEnded(_ outbox: WebSocketOutbox, file: StaticString = #filePath, line: UInt = #line)
+        async throws -> [String]
+    {
+        let got = Mutex<[String]>([])
+        let ended = Atomic<Bool>(false)
+        let reader = Task {
+            while let m = await outbox.next() { got.withLock { $0.append(m) } }
+            ended.store(true, ordering: .releasing)
+        }
+        do {
+            try await waitUntil("the outbox to end after its last message", file: file, line: line) {
+                ended.load(ordering: .acquiring)
+            }
+        } catch {
+            outbox.finish()  // releases the reader
+            throw error
+        }
+        await reader.value
+        return got.withLock { $0 }
+    }
+
+    /// Waits until the fake node's block feed has `subscribers` subscribers: a session subscribes asynchronously,
+    /// so blocks committed before this may never reach it.
+    private func waitForSubscribers(_ backend: FakeBackend, _ subscribers: Int, file: StaticString = #filePath, line: UInt = #line)
+        async throws
+    {
+        try await waitUntil("\(subscribers) subscriber(s) on the block feed", file: file, line: line) {
+            backend.subscriberCount == subscribers
+        }
     }
 
     private func first(_ messages: [[String: Any]]) -> [String: Any]? { messages.first }
@@ -36,12 +84,12 @@ final class WebSocketSessionTests: XCTestCase {
         for _ in 0..<3 { backend.commitBlock([]) }
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"2"}}"#)
-        let head = await read(session, count: 3)
+        let head = try await read(session, count: 3)
         XCTAssertEqual((head.first?["result"] as? [String: Any])?["subscription"] as? String, "1", "the response comes first")
         XCTAssertEqual(head.dropFirst().map(blockHeight), ["2", "3"])
-        while backend.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitForSubscribers(backend, 1)
         for _ in 0..<4 { backend.commitBlock([]) }
-        let live = await read(session, count: 4)
+        let live = try await read(session, count: 4)
         XCTAssertEqual(live.map(blockHeight), ["4", "5", "6", "7"], "no gap, no repeat")
         session.cancelSubscriptions()
     }
@@ -52,7 +100,7 @@ final class WebSocketSessionTests: XCTestCase {
         backend.commitBlock([tx])
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"1","detail":"hashes"}}"#)
-        let messages = await read(session, count: 2)
+        let messages = try await read(session, count: 2)
         let result = try XCTUnwrap((messages.last?["params"] as? [String: Any])?["result"] as? [String: Any])
         let block = try XCTUnwrap(result["block"] as? [String: Any])
         let txs = try XCTUnwrap(block["txs"] as? [[String: Any]])
@@ -65,7 +113,7 @@ final class WebSocketSessionTests: XCTestCase {
 
         let other = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         await other.receive(#"{"jsonrpc":"2.0","id":2,"method":"subscribe","params":{"query":"blocks","detail":"everything"}}"#)
-        let refused = await read(other, count: 1)
+        let refused = try await read(other, count: 1)
         let error = try XCTUnwrap(refused.first?["error"] as? [String: Any])
         XCTAssertTrue((error["message"] as? String ?? "").contains("unknown detail"), "\(error)")
     }
@@ -75,18 +123,18 @@ final class WebSocketSessionTests: XCTestCase {
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         let tx = Fixture.transfer(nonce: 0)
         await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":["tx","\#(tx.hash.hex)"]}"#)
-        _ = await read(session, count: 1)
-        while backend.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        _ = try await read(session, count: 1)
+        try await waitForSubscribers(backend, 1)
         backend.commitBlock([])
         backend.commitBlock([tx])
-        let noteMessages = await read(session, count: 1)
+        let noteMessages = try await read(session, count: 1)
         let note = try XCTUnwrap(noteMessages.first)
         let result = try XCTUnwrap((note["params"] as? [String: Any])?["result"] as? [String: Any])
         XCTAssertEqual(result["type"] as? String, "tx")
         XCTAssertEqual((result["tx"] as? [String: Any])?["height"] as? String, "2")
-        while backend.subscriberCount > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitForSubscribers(backend, 0)  // the notified subscription ended by itself
         await session.receive(#"{"jsonrpc":"2.0","id":2,"method":"unsubscribe","params":{"subscription":"1"}}"#)
-        let goneMessages = await read(session, count: 1)
+        let goneMessages = try await read(session, count: 1)
         let gone = try XCTUnwrap(goneMessages.first)
         XCTAssertEqual((gone["error"] as? [String: Any])?["code"] as? Int, -32004, "the subscription ended by itself")
     }
@@ -99,19 +147,19 @@ final class WebSocketSessionTests: XCTestCase {
             .joined(separator: ",") + "]"
         XCTAssertLessThanOrEqual(limit + 1, RPCLimits.maxBatchCalls)
         await session.receive(batch)
-        let next = await session.outbox.next()
-        let replies = Data(try XCTUnwrap(next).utf8)
+        let next = try await readTexts(session, count: 1)
+        let replies = Data(try XCTUnwrap(next.first).utf8)
         let array = try XCTUnwrap(try JSONSerialization.jsonObject(with: replies) as? [[String: Any]])
         XCTAssertEqual(array.filter { $0["result"] != nil }.count, limit)
         let refused = try XCTUnwrap(array.last?["error"] as? [String: Any])
         XCTAssertEqual(refused["code"] as? Int, -32029)
         XCTAssertEqual((refused["data"] as? [String: Any])?["reason"] as? String, "too_many_subscriptions")
         await session.receive(#"{"jsonrpc":"2.0","id":"u","method":"unsubscribe_all"}"#)
-        let allMessages = await read(session, count: 1)
+        let allMessages = try await read(session, count: 1)
         let all = try XCTUnwrap(allMessages.first)
         XCTAssertEqual((all["result"] as? [String: Any])?["unsubscribed"] as? Int, limit)
         await session.receive(#"{"jsonrpc":"2.0","id":"s","method":"subscribe","params":{"query":"nope"}}"#)
-        let badMessages = await read(session, count: 1)
+        let badMessages = try await read(session, count: 1)
         let bad = try XCTUnwrap(badMessages.first)
         XCTAssertEqual((bad["error"] as? [String: Any])?["code"] as? Int, -32602)
     }
@@ -121,15 +169,12 @@ final class WebSocketSessionTests: XCTestCase {
         let closed = Atomic<Bool>(false)
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: { closed.store(true, ordering: .relaxed) })
         await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks"}}"#)
-        while backend.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitForSubscribers(backend, 1)
         // Nobody reads the outbox: the client is "slow". Committing never waits on it.
         let blocks = RPCLimits.webSocketSendQueueMessages + 50
         for _ in 0..<blocks { backend.commitBlock([]) }
-        let deadline = Date().addingTimeInterval(10)
-        while !closed.load(ordering: .relaxed), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        XCTAssertTrue(closed.load(ordering: .relaxed), "the slow client's connection was closed")
-        var messages: [[String: Any]] = []
-        while let m = await session.outbox.next() { messages.append(object(m)) }
+        try await waitUntil("the slow client's connection is closed") { closed.load(ordering: .relaxed) }
+        let messages = try await readUntilEnded(session.outbox).map(object)
         XCTAssertEqual(messages.count, RPCLimits.webSocketSendQueueMessages + 1, "the queue was full, then one final notice")
         let last = try XCTUnwrap((messages.last?["params"] as? [String: Any])?["result"] as? [String: Any])
         XCTAssertEqual(last["type"] as? String, "dropped")
@@ -140,15 +185,14 @@ final class WebSocketSessionTests: XCTestCase {
         XCTAssertEqual(backend.subscriberCount, 0, "its feed was released")
     }
 
-    func testOutboxBounds() async {
+    func testOutboxBounds() async throws {
         let outbox = WebSocketOutbox(capacity: 2)
         XCTAssertTrue(outbox.offer("a"))
         XCTAssertTrue(outbox.offer("b"))
         XCTAssertFalse(outbox.offer("c"), "full")
         outbox.closeWith("z")
         XCTAssertFalse(outbox.offer("d"), "closed")
-        var got: [String] = []
-        while let m = await outbox.next() { got.append(m) }
+        let got = try await readUntilEnded(outbox)
         XCTAssertEqual(got, ["a", "b", "z"])
     }
 }

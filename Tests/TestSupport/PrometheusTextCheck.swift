@@ -1,10 +1,11 @@
-// Test support: a line-format checker for Prometheus text exposition (0.0.4), used on a live node's /metrics.
+// Test support: a line-format checker for Prometheus text exposition (0.0.4), shared by the RPC unit tests and the live-node tests of /metrics.
 import Foundation
 
 /// A small checker of the Prometheus text format (version 0.0.4): comment lines, `name{labels} value` samples,
 /// metric names and label syntax, numeric values, and TYPE lines naming known types. Returns the problems found.
-enum PrometheusTextCheck {
-    static func problems(_ text: String) -> [String] {
+public enum PrometheusTextCheck {
+    /// The problems found in `text`, one per bad line ("line N: …"); empty when every line is well formed.
+    public static func problems(_ text: String) -> [String] {
         var problems: [String] = []
         let namePattern = try! NSRegularExpression(pattern: #"^[a-zA-Z_:][a-zA-Z0-9_:]*$"#)
         func isName(_ s: Substring) -> Bool {
@@ -47,7 +48,7 @@ enum PrometheusTextCheck {
     }
 
     /// The value of the sample `name{labels}` exactly as written (labels in rendering order), if present.
-    static func value(_ text: String, _ series: String) -> Double? {
+    public static func value(_ text: String, _ series: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
             return Double(line.split(separator: " ").last ?? "")
         }
