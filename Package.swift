@@ -157,7 +157,7 @@ let package = Package(
             name: "RPCTests",
             dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto", "TestSupport"]
         ),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto", "TestSupport"]),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "BenchSupportTests", dependencies: ["BenchSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),

@@ -1,5 +1,6 @@
 // The JSON-RPC client against a scripted local HTTP server: results, keep-alive reuse, each failure mapped to its error, and every call ending within its deadline whatever the server does.
 import Foundation
+import TestSupport
 import Wallet
 import XCTest
 
@@ -189,7 +190,7 @@ final class RPCClientTests: XCTestCase {
         defer { server.stop() }
         let client = try RPCClient(url: server.url, configuration: .init(requestTimeoutMs: 60_000))
         let call = Task { await client.callResult("stall") }
-        try await waitForRequests(server, 1)
+        try await waitUntil("the test server to read the request") { server.requests.count >= 1 }
         call.cancel()
         let started = ContinuousClock.now
         guard case .failure = await call.value else { return XCTFail("a cancelled call succeeded") }
@@ -205,18 +206,6 @@ final class RPCClientTests: XCTestCase {
         XCTAssertEqual(client.endpoint.scheme, "https")
         guard case let .failure(error) = await client.callResult("status") else { return XCTFail("TLS to a plain server succeeded") }
         XCTAssertTrue(error.description.contains(url), "\(error)")
-    }
-
-    /// Waits (bounded) until the server has read `count` requests.
-    private func waitForRequests(_ server: TestHTTPServer, _ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while server.requests.count < count {
-            guard ContinuousClock.now < deadline else {
-                XCTFail("timed out after 10 s waiting for \(count) request(s) at the test server")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
     }
 
     private func assertThrows<T>(
