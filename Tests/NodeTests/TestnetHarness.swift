@@ -209,16 +209,56 @@ final class TestnetHarness: @unchecked Sendable {
     }
 }
 
-/// Hands out port ranges that do not collide between tests of one run or with other engineers' runs.
+/// Hands out port ranges (P2P at base…base+19, RPC at base+100…base+119) that collide neither between the tests
+/// of one run nor with other test runs on the machine: each range is claimed with an exclusive `flock` on
+/// /tmp/ledger-test-ports/BASE, held until this process exits (the kernel releases it even after a crash), and
+/// skipped when another process holds it or when any of its ports is already bound by some other program.
 final class PortCounter: @unchecked Sendable {
     private let lock = NSLock()
     // Below Linux's ephemeral range (32768+), so port-0 listeners of other tests cannot take ours.
-    private var next_: Int = 20_000 + Int(getpid() % 60) * 200
+    private static let first = 20_000
+    private static let last = 32_400
+    private var next_: Int = first + Int(getpid() % 60) * 200
+    private var claims: [Int32] = []
+
     func next() -> Int {
         lock.lock(); defer { lock.unlock() }
-        let v = next_
-        next_ += 200
-        if next_ > 32_400 { next_ = 20_000 }
-        return v
+        for _ in 0..<((Self.last - Self.first) / 200 + 1) {
+            let base = next_
+            next_ += 200
+            if next_ > Self.last { next_ = Self.first }
+            if let fd = Self.claim(base) {
+                claims.append(fd)
+                return base
+            }
+        }
+        // Every range taken: fall back to the next one; a collision then fails loudly at bind.
+        return next_
+    }
+
+    private static func claim(_ base: Int) -> Int32? {
+        let folder = NSTemporaryDirectory() + "ledger-test-ports"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let fd = open(folder + "/\(base)", O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
+        let ports = Array(base..<(base + 20)) + Array((base + 100)..<(base + 120))
+        guard ports.allSatisfy(canBind) else { close(fd); return nil }
+        return fd
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 }
