@@ -26,16 +26,13 @@ final class HandshakeAttackTests: XCTestCase {
         wrongChainValidators[PeerID(3)] = stranger.publicKey
         try await attack(identity: NetworkIdentity(
             chainID: "other-chain", genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: stranger,
-            validators: wrongChainValidators), target: target)
+            validators: wrongChainValidators), target: target, refusedFor: "chain", net: net)
         // Right chain, but claiming validator 3 with a key genesis does not know.
         validators[PeerID(3)] = stranger.publicKey
         try await attack(identity: NetworkIdentity(
             chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: stranger,
-            validators: validators), target: target)
+            validators: validators), target: target, refusedFor: "bad_signature", net: net)
 
-        // Let the attackers' event loops wind down before using URLSession in this process: without this pause
-        // the test process sometimes aborts with "double free" right after PeerNetwork.shutdown() (reported to p2p).
-        try await Task.sleep(for: .milliseconds(1500))
         // The node is still up, still connected to its real peers, and still commits.
         for _ in 0..<5 { try await net.submitTransfer(to: 0) }
         try await net.waitCommitted(Array(0..<4))
@@ -65,24 +62,42 @@ final class HandshakeAttackTests: XCTestCase {
     }
 
     /// Dials node 0 as `identity` and sends a consensus-looking payload; the node must not accept it.
-    private func attack(identity: NetworkIdentity, target: PeerAddress) async throws {
+    ///
+    /// Shuts the attacker down only once node 0's /metrics count one more handshake refused for `reason` (bounded),
+    /// so the refusal has happened whatever the machine's load. (The attacker's own view is no evidence: as
+    /// initiator it sends its proof last and cannot see the refusal before the connection is closed; the node's log
+    /// and peer set are checked by the caller.)
+    private func attack(identity: NetworkIdentity, target: PeerAddress, refusedFor reason: String, net: TestnetHarness) async throws {
+        let series = "ledger_p2p_handshake_failures{reason=\"\(reason)\"}"
+        let (_, baseline) = try await net.get(0, "/metrics")
+        let before = PrometheusTextCheck.value(baseline, series) ?? 0
         var logger = Logger(label: "attacker")
         logger.logLevel = .critical
         let network = try PeerNetwork(identity: identity, listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
                                       limits: .standard, logger: logger)
         _ = try await network.start()
-        try network.connect(to: [PeerID(0): target])
-        try await Task.sleep(for: .milliseconds(700))
-        // (The attacker's own view is no evidence: as initiator it sends its proof last and cannot see the refusal
-        // before the connection is closed; the node's log and peer set are checked by the caller.)
+        do {
+            try network.connect(to: [PeerID(0): target])
+            try await net.waitUntil("node 0 counts a handshake refused for \(reason)", seconds: 15) {
+                guard let text = try? await net.get(0, "/metrics").body else { return false }
+                return (PrometheusTextCheck.value(text, series) ?? 0) > before
+            }
+        } catch {
+            await network.shutdown()
+            throw error
+        }
         _ = network.send([1, 2, 3], to: PeerID(0))
         await network.shutdown()
     }
 
+    /// Sends `bytes` on a plain TCP connection to `port` and returns once the node has closed it (at most 10 s).
+    /// Closing first could reset the connection before the node has read the bytes it is meant to refuse.
     private func rawSend(port: Int, _ bytes: [UInt8]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError.rpc("socket failed") }
         defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -92,6 +107,13 @@ final class HandshakeAttackTests: XCTestCase {
         }
         guard r == 0 else { throw HarnessError.rpc("connect failed") }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        usleep(200_000)
+        // The node's Hello arrives first; end of stream (or a reset) is the refusal.
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 || (n < 0 && errno == EINTR) { continue }
+            if n == 0 || errno == ECONNRESET { return }
+            throw HarnessError.timeout("node 0 did not close a connection that sent \(bytes.count) hostile bytes")
+        }
     }
 }

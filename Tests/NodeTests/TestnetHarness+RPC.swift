@@ -67,11 +67,13 @@ final class RawWebSocket: @unchecked Sendable {
         let ok = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard ok == 0 else { close(fd); throw HarnessError.rpc("connect to \(port) failed") }
+        // No close(fd) before the throws below: every stored property is set, so a throw runs deinit, which closes
+        // it. Closing here too would close whatever descriptor another thread opened under the same number meanwhile.
+        guard ok == 0 else { throw HarnessError.rpc("connect to \(port) failed") }
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try writeAll(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
         let head = try readHTTPHead()
-        guard head.hasPrefix("HTTP/1.1 101") else { close(fd); throw HarnessError.rpc("upgrade refused: \(head)") }
+        guard head.hasPrefix("HTTP/1.1 101") else { throw HarnessError.rpc("upgrade refused: \(head)") }
     }
 
     deinit { close(fd) }

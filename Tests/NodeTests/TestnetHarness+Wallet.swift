@@ -38,6 +38,9 @@ extension TestnetHarness {
         p.arguments = args
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                    "HOME": NSTemporaryDirectory()]
+        // A sanitized build's wallet reads its sanitizer options from the environment too; without them it runs with
+        // the defaults (LeakSanitizer on) and exits 1 over reports the run chose to turn off.
+        for key in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"] { env[key] = ProcessInfo.processInfo.environment[key] }
         for (k, v) in environment { env[k] = v }
         p.environment = env
         p.currentDirectoryURL = URL(fileURLWithPath: NSTemporaryDirectory())
