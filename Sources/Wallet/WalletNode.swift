@@ -2,10 +2,10 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 
-// WHY strings instead of Address/Digest in this file: in debug (-Onone) builds, async frames holding values
-// that contain SIMD32/SIMD64 storage (Digest, PublicKey, Address, Transaction) corrupt the Swift task allocator
-// (see .notes/simd32-async-repro.swift). Async wallet code therefore carries addresses and hashes as text and
-// does all typed crypto work in synchronous helpers.
+// Addresses and hashes are carried as text in this file's async code, with typed crypto work in synchronous
+// helpers. That began as a workaround: Digest, PublicKey and Address once held SIMD32/SIMD64 storage, which
+// corrupted the task allocator when kept across an `await` in debug builds. They now hold plain words
+// (`InlineBytes32`, see its header), so the workaround is no longer needed; the text form stayed.
 
 /// The ledger's RPC methods the wallet uses, with node errors turned into `WalletError`s a person can act on.
 public struct WalletNode: Sendable {

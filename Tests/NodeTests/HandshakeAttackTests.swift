@@ -36,20 +36,12 @@ final class HandshakeAttackTests: XCTestCase {
         // The node is still up, still connected to its real peers, and still commits.
         for _ in 0..<5 { try await net.submitTransfer(to: 0) }
         try await net.waitCommitted(Array(0..<4))
-        // The node writes its log from its own process; on a loaded machine the last lines may land a moment
-        // after the commits are visible over RPC, so wait (bounded) for the refusals before reading it.
-        var log = net.log(0)
-        let deadline = ContinuousClock.now + .seconds(15)
-        while !["oversized", "chain", "bad_signature"].allSatisfy({ log.contains("reason=\($0)") }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))
-            log = net.log(0)
-        }
-        let acceptedAsR3 = log.split(separator: "\n").filter { $0.contains("inbound connection established") && $0.contains("peer=r3") }
+        // No identity but the real validator 3 was ever accepted as r3 (the log is the only place naming who was
+        // accepted; its lines for the real peers were written before `waitConnected` returned).
+        let acceptedAsR3 = net.log(0).split(separator: "\n").filter { $0.contains("inbound connection established") && $0.contains("peer=r3") }
         XCTAssertEqual(acceptedAsR3.count, 1, "node 0 accepted a connection as r3 besides the real validator 3")
-        for reason in ["oversized", "chain", "bad_signature"] {
-            XCTAssertTrue(log.contains("handshake refused") && log.contains("reason=\(reason)"), "no refusal logged for \(reason)")
-        }
-        // The same refusals are counted on /metrics, by reason, and the real peers are still counted as connected.
+        // Every refusal is counted on /metrics by reason (the contract; `attack` already waited for the last two),
+        // and the real peers are still counted as connected.
         let (status, text) = try await net.get(0, "/metrics")
         XCTAssertEqual(status, 200)
         XCTAssertEqual(PrometheusTextCheck.problems(text), [])
