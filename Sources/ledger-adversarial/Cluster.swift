@@ -20,22 +20,7 @@ struct PortPlan: Sendable {
     func firstBusyPort() -> Int? {
         var ports = (0..<count).flatMap { [p2p($0), rpc($0)] }
         for i in 0..<count { for j in 0..<count where j != i { ports.append(proxy(i, j)) } }
-        return ports.first { !Self.canBind($0) }
-    }
-
-    static func canBind(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        return ports.first { !LocalPort.isFree($0) }
     }
 }
 
