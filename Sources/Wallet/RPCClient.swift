@@ -248,15 +248,17 @@ extension RPCClientError {
         if error is NIOTooManyBytesError {
             return .invalidResponse(url: url, reason: "response larger than \(limit) bytes")
         }
-        if error is NIOConnectionError || error is IOError && !(error is HTTPParserError) {
-            // Before a connection existed (refused, unroutable, DNS) the node was unreachable; an I/O error on an
-            // open connection (reset) is reported by the pool as one of these too, so tell them apart by errno.
-            if let io = error as? IOError, ![ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT].contains(io.errnoCode) {
-                return .connectionClosed(url: url, reason: "\(io)")
-            }
+        if error is NIOConnectionError {
             return .unreachable(url: url, reason: RPCClient.describeConnectError(error))
         }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+        if let io = error as? IOError {
+            // Refused, unroutable or timed out: no connection existed. Anything else (a reset) broke an open one.
+            if [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT].contains(io.errnoCode) {
+                return .unreachable(url: url, reason: RPCClient.describeConnectError(io))
+            }
+            return .connectionClosed(url: url, reason: "\(io)")
+        }
+        if let e = error as? ChannelError, case .connectTimeout = e {
             return .unreachable(url: url, reason: "connection timed out")
         }
         if let e = error as? HTTPParserError {
