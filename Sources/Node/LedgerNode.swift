@@ -81,7 +81,7 @@ public final class LedgerNode: Sendable {
         do { try network.connect(to: peers) } catch { throw .network("\(error)") }
         try await driver.start()
         startMessagePump()
-        startRPC()
+        try await startRPC()
     }
 
     /// Makes this validator Byzantine (`ledger-node start --byzantine`): every message it sends,
@@ -175,7 +175,9 @@ public final class LedgerNode: Sendable {
         tasks.set(pump: pump, workers: workers)
     }
 
-    private func startRPC() {
+    /// Starts the RPC server and returns once it listens; throws when it cannot (port taken, bad address), so a
+    /// node never runs on without the RPC its operator configured.
+    private func startRPC() async throws(NodeError) {
         guard let hp = NodeConfig.hostPort(home.config.rpcListen) else { return }
         let metrics = NodeMetrics(metrics: RPCMetrics())
         _ = metrics.observe(driver.events)  // ends when the events finish at shutdown
@@ -185,15 +187,33 @@ public final class LedgerNode: Sendable {
                                      metrics: metrics)
         let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics, logger: logger)
         let logger = self.logger
+        // The first value says how the start went: the bound port, or why the server ended before binding.
+        let (started, outcome) = AsyncStream<Result<Int, any Error>>.makeStream(bufferingPolicy: .bufferingOldest(1))
         let task = Task.detached {
             do {
-                logger.info("rpc listening", metadata: ["address": "\(hp.host):\(hp.port)"])
-                try await server.run()
+                try await server.run(onBound: { port in outcome.yield(.success(port)) })
+                outcome.yield(.failure(CancellationError()))
             } catch {
+                outcome.yield(.failure(error))
                 logger.error("rpc server stopped", metadata: ["error": "\(error)"])
             }
+            outcome.finish()
         }
         tasks.set(rpc: task)
+        let deadline = Task {
+            try await Task.sleep(for: .milliseconds(NodeLimits.rpcBindTimeoutMs))
+            outcome.yield(.failure(NodeError.network("the RPC server did not start listening within \(NodeLimits.rpcBindTimeoutMs) ms")))
+        }
+        defer { deadline.cancel() }
+        var first = started.makeAsyncIterator()
+        switch await first.next() {
+        case let .success(port)?:
+            logger.info("rpc listening", metadata: ["address": "\(hp.host):\(port)"])
+        case let .failure(error)?:
+            throw .network("cannot listen for JSON-RPC on \(home.config.rpcListen): \(error)")
+        case nil:
+            throw .network("cannot listen for JSON-RPC on \(home.config.rpcListen)")
+        }
     }
 
     /// Clean shutdown: stop taking requests, let the block being executed finish, stop the

@@ -21,6 +21,8 @@ public enum NodeLimits {
     public static let stateTransferResponseMaxBytes = 6 * 1024 * 1024
     /// How long to wait for a state-transfer response before asking another peer, ms.
     public static let stateTransferTimeoutMs: UInt64 = 3_000
+    /// How long `start()` waits for the RPC server to bind its port before giving up, ms.
+    public static let rpcBindTimeoutMs: Int64 = 30_000
     /// Most incoming consensus and block-transfer messages queued per peer for verification.
     public static let verificationQueuePerPeer = 8_192
     /// Most incoming transaction-gossip frames queued per peer for verification (a frame holds up
