@@ -4,6 +4,7 @@ import LedgerCore
 import LedgerCrypto
 import Logging
 import P2P
+import TestSupport
 import XCTest
 
 final class HandshakeAttackTests: XCTestCase {
@@ -85,19 +86,8 @@ final class HandshakeAttackTests: XCTestCase {
     /// Sends `bytes` on a plain TCP connection to `port` and returns once the node has closed it (at most 10 s).
     /// Closing first could reset the connection before the node has read the bytes it is meant to refuse.
     private func rawSend(port: Int, _ bytes: [UInt8]) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError.rpc("socket failed") }
+        let fd = try connectLoopback(port: port, receiveTimeoutSeconds: 10)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard r == 0 else { throw HarnessError.rpc("connect failed") }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         // The node's Hello arrives first; end of stream (or a reset) is the refusal.
         var chunk = [UInt8](repeating: 0, count: 4096)

@@ -8,7 +8,7 @@ final class RPCBindFailureTests: XCTestCase {
         let net = try TestnetHarness()
         defer { net.stopAll(); net.removeFiles() }
         let rpcPort = net.basePort + 100
-        var squatter: Int32? = try listen(on: rpcPort)
+        var squatter: Int32? = try listenLoopback(port: rpcPort)
         defer { if let fd = squatter { close(fd) } }
 
         try net.start(0)
@@ -28,18 +28,4 @@ final class RPCBindFailureTests: XCTestCase {
         }
     }
 
-    /// A TCP socket listening on 127.0.0.1:`port` (no SO_REUSEADDR, so nothing else can bind it).
-    private func listen(on port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError.rpc("socket failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-        guard bound, Glibc.listen(fd, 4) == 0 else { close(fd); throw HarnessError.rpc("cannot occupy port \(port)") }
-        return fd
-    }
 }

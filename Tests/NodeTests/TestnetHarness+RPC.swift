@@ -6,6 +6,7 @@ import FoundationNetworking
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 import XCTest
 
 extension TestnetHarness {
@@ -53,23 +54,10 @@ final class RawWebSocket: @unchecked Sendable {
 
     /// Connects to 127.0.0.1:`port` and upgrades on `path`. `receiveBufferBytes` shrinks SO_RCVBUF (a slow reader).
     init(port: Int, path: String = "/websocket", receiveBufferBytes: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError.rpc("socket() failed") }
-        if var size = receiveBufferBytes {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        // No close(fd) before the throws below: every stored property is set, so a throw runs deinit, which closes
-        // it. Closing here too would close whatever descriptor another thread opened under the same number meanwhile.
-        guard ok == 0 else { throw HarnessError.rpc("connect to \(port) failed") }
+        // connectLoopback closes its own socket when it fails. Once `fd` is set, no close(fd) before the throws
+        // below: a throw then runs deinit, which closes it; closing here too would close whatever descriptor another
+        // thread opened under the same number meanwhile.
+        fd = try connectLoopback(port: port, receiveTimeoutSeconds: 15, receiveBufferBytes: receiveBufferBytes)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try writeAll(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
         let head = try readHTTPHead()
