@@ -57,12 +57,14 @@ extension LedgerStore {
         }
     }
 
-    /// Repairs a torn consensus log: first writes a consistent copy of the whole database to
-    /// `copyPath` (SQLite `VACUUM INTO`; the file must not exist), then deletes every record with
-    /// `id >= firstTornID` in one durable transaction. Returns how many records were deleted.
-    /// Nothing is deleted when the copy cannot be written.
+    /// Drops consensus-log records that cannot be read back: first writes a consistent copy of
+    /// the whole database to `copyPath` (SQLite `VACUUM INTO`; the file must not exist), then, in
+    /// one durable transaction, deletes the records with the given ids and raises the stored
+    /// voting fence to at least `votingFence` (see `votingFence()`). Returns how many records were
+    /// deleted. Nothing changes when the copy cannot be written.
     @discardableResult
-    public func truncateConsensusLog(from firstTornID: Int64, keepingCopyAt copyPath: String) throws(StoreError) -> Int {
+    public func dropConsensusLogRecords(ids: [Int64], keepingCopyAt copyPath: String,
+                                        votingFence: SequenceNumber) throws(StoreError) -> Int {
         try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> Int in
             let copy = try db.statement("VACUUM INTO ?")
             defer { copy.reset() }
@@ -75,14 +77,37 @@ extension LedgerStore {
             if relaxed { try db.execute("PRAGMA synchronous=FULL") }
             defer { if relaxed { try? db.execute("PRAGMA synchronous=\(StoreConfiguration.Synchronous.normal.rawValue)") } }
             return try db.writeTransaction { () throws(StoreError) -> Int in
-                let s = try db.statement("DELETE FROM consensus_log WHERE id >= ?")
+                let stored = try Self.readMetaInt(db, key: Self.votingFenceKey).map { SequenceNumber(UInt64(bitPattern: $0)) }
+                let fence = max(stored ?? .zero, votingFence)
+                let meta = try db.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                defer { meta.reset() }
+                try meta.bind(1, Self.votingFenceKey)
+                try meta.bind(2, Int64(bitPattern: fence.rawValue))
+                try meta.run()
+                let s = try db.statement("DELETE FROM consensus_log WHERE id = ?")
                 defer { s.reset() }
-                try s.bind(1, firstTornID)
-                try s.run()
-                return db.changes
+                var deleted = 0
+                for id in ids {
+                    s.reset()
+                    try s.bind(1, id)
+                    try s.run()
+                    deleted += db.changes
+                }
+                return deleted
             }
         }
     }
+
+    /// The voting fence stored when consensus-log records were dropped (`nil` if none ever
+    /// were): the replica signs no vote until its stable checkpoint reaches it
+    /// (`RecoveredState.votingFence`). Once passed it has no effect, so it is never cleared.
+    public func votingFence() throws(StoreError) -> SequenceNumber? {
+        try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> SequenceNumber? in
+            try Self.readMetaInt(db, key: Self.votingFenceKey).map { SequenceNumber(UInt64(bitPattern: $0)) }
+        }
+    }
+
+    private static var votingFenceKey: String { "voting_fence" }
 
     /// Deletes every record whose sequence number is below `sequenceNumber` (the new stable
     /// checkpoint's low watermark). Returns how many were deleted.

@@ -19,6 +19,8 @@ extension ConsensusDriver {
         public var mempoolSize: Int
         /// Uncommitted log entries with the votes still missing.
         public var openSequences: [OpenSequenceStatus]
+        /// The voting fence while votes are withheld after consensus-log records were lost.
+        public var votingFence: SequenceNumber?
     }
 
     /// The replica's view, mempool size and up to `openLimit` open sequence numbers.
@@ -34,7 +36,8 @@ extension ConsensusDriver {
         }
         return Inspection(
             view: replica.view, primary: replica.view.primary(replicaCount: n), isChangingView: replica.isChangingView,
-            isCatchingUp: transferTarget != nil, mempoolSize: mempool.count, openSequences: open)
+            isCatchingUp: transferTarget != nil, mempoolSize: mempool.count, openSequences: open,
+            votingFence: replica.votingFence)
     }
 
     /// The waiting transaction with `hash`, if any.

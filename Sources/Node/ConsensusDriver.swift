@@ -98,36 +98,45 @@ public actor ConsensusDriver {
             head = try store.head()
             stored = try store.loadConsensusLog()
         } catch { throw .store("\(error)") }
-        // Torn-tail repair. Records are appended in order, one fsynced transaction per batch, and a
-        // message is sent only after its record is durable. So the log is read in order up to the
-        // first record that does not decode (or whose stored kind disagrees with its content):
-        // that record and everything after it are the torn tail of the last write(s) before a
-        // crash. The tail is cut (after a full copy of the database is kept beside it) instead of
-        // skipped record by record, so the replica never rebuilds a state with holes in it.
+        // Unreadable records. Every append is one fsynced SQLite transaction, so a crash cannot
+        // leave half a record: a record that does not decode (or whose stored kind disagrees with
+        // its content) is damage, wherever it is. It may have been a vote this replica signed and
+        // sent, so forgetting it silently could make the replica sign a conflicting one. The rule
+        // (`RecoveredState.votingFence`, the same in the simulator): keep a copy of the database,
+        // drop only the unreadable records, and store a voting fence beside the log; until its
+        // stable checkpoint reaches the fence the replica signs no PRE-PREPARE, PREPARE, COMMIT,
+        // VIEW-CHANGE or NEW-VIEW (it still executes what the others commit and fetches state).
         var records: [LedgerLogRecord] = []
-        var tornAt: Int?
-        for (i, r) in stored.enumerated() {
+        var unreadable: [ConsensusLogRecord] = []
+        for r in stored {
             guard let record = try? LedgerLogRecord.decode(r.bytes, replicaCount: genesis.validatorCount, window: genesis.consensus.window),
                   Self.logKey(record).0 == r.kind else {
-                tornAt = i
-                break
+                unreadable.append(r)
+                continue
             }
             records.append(record)
         }
-        if let tornAt, let firstID = stored[tornAt].id {
-            let tail = stored[tornAt...]
-            let stamp = Self.nowMs()
+        if !unreadable.isEmpty {
+            // View-level rows carry no sequence number (`logKey` stores UInt64.max for them).
+            let highest = stored.map(\.sequenceNumber).filter { $0 != SequenceNumber(.max) }.max() ?? .zero
+            let fence = RecoveredState<Batch>.votingFence(
+                highestLoggedSequence: highest, lastExecuted: head.height, window: genesis.consensus.window)
             let directory = (store.path as NSString).deletingLastPathComponent
-            let copy = (directory as NSString).appendingPathComponent("consensus-log.torn-\(stamp).sqlite")
+            let copy = (directory as NSString).appendingPathComponent("consensus-log.damaged-\(Self.nowMs()).sqlite")
             let dropped: Int
-            do { dropped = try store.truncateConsensusLog(from: firstID, keepingCopyAt: copy) } catch {
-                throw .store("the consensus log has \(tail.count) unreadable tail records and could not be repaired: \(error)")
+            do {
+                dropped = try store.dropConsensusLogRecords(ids: unreadable.compactMap(\.id), keepingCopyAt: copy, votingFence: fence)
+            } catch {
+                throw .store("the consensus log in \(store.path) has \(unreadable.count) unreadable records and they could not be set aside: \(error)")
             }
-            logger.warning("repaired torn consensus log: truncated its unreadable tail", metadata: [
-                "dropped": "\(dropped)", "first_id": "\(firstID)", "kept": "\(records.count)", "copy": "\(copy)",
-                "tail": "\(tail.prefix(8).map { "kind \($0.kind) view \($0.view.rawValue) seq \($0.sequenceNumber.rawValue)" })",
+            logger.error("consensus log has unreadable records: dropped them and withholding votes until the voting fence", metadata: [
+                "file": "\(store.path)", "dropped": "\(dropped)", "kept": "\(records.count)", "copy": "\(copy)",
+                "voting_fence": "\(fence.rawValue)",
+                "records": "\(unreadable.prefix(8).map { "id \($0.id ?? -1) kind \($0.kind) view \($0.view.rawValue) seq \($0.sequenceNumber.rawValue)" })",
             ])
         }
+        let votingFence: SequenceNumber?
+        do { votingFence = try store.votingFence() } catch { throw .store("\(error)") }
         // Only the latest view-level records matter (older ones were superseded).
         let lastViewChange = records.lastIndex { if case .viewChange = $0 { true } else { false } }
         let lastNewView = records.lastIndex { if case .newView = $0 { true } else { false } }
@@ -143,7 +152,7 @@ public actor ConsensusDriver {
         let atGenesis = head.height == .zero
         let recovered = RecoveredState<Batch>(
             records: records, lastExecuted: head.height, lastExecutedBlockHash: atGenesis ? .zero : head.hash,
-            lastExecutedTimestampMilliseconds: atGenesis ? 0 : head.header.timestamp)
+            lastExecutedTimestampMilliseconds: atGenesis ? 0 : head.header.timestamp, votingFence: votingFence)
         logger.info("starting replica", metadata: [
             "height": "\(head.height.rawValue)", "log_records": "\(records.count)",
         ])
@@ -304,7 +313,8 @@ public actor ConsensusDriver {
             case let .note(note):
                 switch note {
                 case .dropped, .started: logger.debug("\(note)")
-                case .rejected: logger.notice("\(note)")
+                case .rejected, .votingResumed: logger.notice("\(note)")
+                case .votesWithheld: logger.warning("\(note)")
                 default: logger.info("\(note)")
                 }
             }

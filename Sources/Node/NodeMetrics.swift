@@ -32,12 +32,13 @@ final class NodeMetrics: Sendable {
     }
 
     /// Scraped values, set just before `/metrics` renders.
-    func scraped(height: UInt64, mempool: Int, view: UInt64,
+    func scraped(height: UInt64, mempool: Int, votesWithheldUntil: UInt64, view: UInt64,
                  signatures: (hits: UInt64, checks: UInt64), droppedPeerMessages: Int, transport: PeerNetworkMetrics) {
         metrics.setTotals(transport.prometheusTotals)
         metrics.setPeerIntake(signatureChecks: signatures.checks, cacheHits: signatures.hits, dropped: droppedPeerMessages)
         metrics.setHeight(height)
         metrics.setMempoolSize(mempool)
+        metrics.setVotesWithheldUntil(votesWithheldUntil)
         metrics.setPeersConnected(transport.connectedOutbound.count)
         metrics.viewChanged(to: view, counted: false)
     }

@@ -36,7 +36,7 @@ struct NodeRPCBackend: RPCBackend {
             latestBlockHash: head?.hash ?? .zero, latestBlockTimeMs: head?.header.timestamp ?? genesis.genesisTimeMs,
             view: inspection.view, primary: inspection.primary, isCatchingUp: inspection.isCatchingUp, peers: peers,
             isChangingView: inspection.isChangingView, mempoolSize: inspection.mempoolSize,
-            openSequences: inspection.openSequences)
+            openSequences: inspection.openSequences, votesWithheldUntil: inspection.votingFence)
     }
 
     func netInfo() async -> NetInfo {
@@ -238,6 +238,7 @@ struct NodeRPCBackend: RPCBackend {
     func refreshMetrics() async {
         let inspection = await driver.inspect(openLimit: 0)
         metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
+                        votesWithheldUntil: inspection.votingFence?.rawValue ?? 0,
                         view: inspection.view.rawValue, signatures: signatures.statistics,
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
                         transport: network.metrics)

@@ -66,6 +66,11 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
     case dropped(kind: String, from: ReplicaID?, reason: String)
     /// A NEW-VIEW or VIEW-CHANGE was rejected as invalid.
     case rejected(kind: String, from: ReplicaID?, reason: String)
+    /// Records of the consensus log were lost: the replica signs no votes until its stable
+    /// checkpoint reaches `until` (`RecoveredState.votingFence`).
+    case votesWithheld(until: SequenceNumber)
+    /// The stable checkpoint reached the voting fence: the replica votes again.
+    case votingResumed(at: SequenceNumber)
 
     /// One line for logs.
     public var description: String {
@@ -76,6 +81,8 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
         case let .checkpointStable(n): "checkpoint \(n) stable"
         case let .dropped(k, f, r): "dropped \(k) from \(f.map(\.description) ?? "?"): \(r)"
         case let .rejected(k, f, r): "rejected \(k) from \(f.map(\.description) ?? "?"): \(r)"
+        case let .votesWithheld(n): "withholding votes until checkpoint \(n) is stable (consensus-log records were lost)"
+        case let .votingResumed(n): "voting again: checkpoint \(n) is stable, past every slot the lost log records could cover"
         }
     }
 }

@@ -30,13 +30,34 @@ public struct RecoveredState<B: ConsensusBatch>: Sendable {
     public var lastExecutedBlockHash: Digest
     /// The timestamp of that block's batch (0 at genesis).
     public var lastExecutedTimestampMilliseconds: UInt64
+    /// Set when records of this replica's consensus log were lost (they could not be read back):
+    /// the replica signs no PRE-PREPARE, PREPARE, COMMIT, VIEW-CHANGE or NEW-VIEW until its stable
+    /// checkpoint reaches this sequence number, because it no longer knows which of those it
+    /// already signed. `votingFence(highestLoggedSequence:lastExecuted:window:)` is the rule.
+    public var votingFence: SequenceNumber?
 
     /// Recovered state from its parts.
     public init(records: [LogRecord<B>], lastExecuted: SequenceNumber, lastExecutedBlockHash: Digest,
-                lastExecutedTimestampMilliseconds: UInt64) {
+                lastExecutedTimestampMilliseconds: UInt64, votingFence: SequenceNumber? = nil) {
         self.records = records; self.lastExecuted = lastExecuted
         self.lastExecutedBlockHash = lastExecutedBlockHash
         self.lastExecutedTimestampMilliseconds = lastExecutedTimestampMilliseconds
+        self.votingFence = votingFence
+    }
+
+    /// The voting fence after some consensus-log records were lost. A replica signs votes only for
+    /// sequence numbers in its window `(h, h + window]`, and `h` (its stable checkpoint) never
+    /// exceeds the highest sequence number it logged, so every vote a lost record could stand for
+    /// is at or below `max(highestLoggedSequence, lastExecuted) + window`. Once the replica's own
+    /// stable checkpoint reaches that number, no future view or sequence can involve what it
+    /// forgot: its VIEW-CHANGEs report only certificates above the checkpoint, and every slot it
+    /// may vote in lies above it.
+    ///
+    /// `highestLoggedSequence` is the highest sequence number of any record the log held, readable
+    /// or not (view-level records carry none); `lastExecuted` the height of the driver's state.
+    public static func votingFence(highestLoggedSequence: SequenceNumber, lastExecuted: SequenceNumber,
+                                   window: UInt64) -> SequenceNumber {
+        max(highestLoggedSequence, lastExecuted).adding(window) ?? SequenceNumber(.max)
     }
 
     /// A first start at genesis.

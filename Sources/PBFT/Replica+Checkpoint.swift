@@ -94,6 +94,18 @@ extension Replica {
         if state.nextSequence < s { state.nextSequence = s }
         ctx.emit(.persist(.stableCheckpoint(proof)))
         ctx.emit(.note(.checkpointStable(s)))
+        if let fence = state.votingFence, s >= fence {
+            state.votingFence = nil
+            ctx.emit(.note(.votingResumed(at: s)))
+            // Pre-prepares of this view accepted while votes were withheld (all above `s`) get
+            // their PREPARE (and COMMIT, once prepared) now.
+            if !state.isChangingView {
+                for seq in state.entries.keys.sorted() where seq > s && state.entries[seq]?.view == state.view {
+                    sendPrepare(seq, &ctx)
+                    checkPrepared(seq, &ctx)
+                }
+            }
+        }
         if state.paceWindowMayBeFull {
             state.paceWindowMayBeFull = false
             restartPaceClock(&ctx)

@@ -21,9 +21,20 @@ extension Replica {
         return e
     }
 
+    /// `true` while consensus-log records are lost and the stable checkpoint has not reached the
+    /// voting fence: the replica may have signed, in any slot up to the fence, a vote it no longer
+    /// remembers, so it signs none (it still executes what others commit, sends CHECKPOINTs of
+    /// the state it executed, and serves and fetches state).
+    var withholdsVotes: Bool {
+        guard let fence = state.votingFence else { return false }
+        return state.stableProof.sequence < fence
+    }
+
     /// Records that we sign `digest` in `slot`; `false` (and nothing recorded) if we already
-    /// signed a different digest there — the rule that survives restarts.
+    /// signed a different digest there — the rule that survives restarts — or if we withhold
+    /// votes (`withholdsVotes`; CHECKPOINTs attest executed state and are still signed).
     mutating func claim(_ slot: Slot, _ digest: Digest) -> Bool {
+        if slot.phase != .checkpoint && withholdsVotes { return false }
         if let existing = state.signedSlots[slot] { return existing == digest }
         state.signedSlots[slot] = digest
         return true

@@ -29,3 +29,9 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// The stable checkpoint this replica waits for before it votes again after consensus-log
+    /// records were lost (`RecoveredState.votingFence`), or `nil` when it votes.
+    public var votingFence: SequenceNumber? { withholdsVotes ? state.votingFence : nil }
+}

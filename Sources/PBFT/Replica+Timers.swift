@@ -112,6 +112,10 @@ extension Replica {
         state.nextSequence = max(state.nextSequence, floor)
 
         ctx.emit(.note(.started(view: view, lastExecuted: state.lastExecuted, changingView: changing)))
+        if let fence = recovered.votingFence, state.stableProof.sequence < fence {
+            state.votingFence = fence
+            ctx.emit(.note(.votesWithheld(until: fence)))
+        }
         state.retransmitTimerRunning = true
         ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))
         if state.lastCommitted < state.lowWatermark {

@@ -3,6 +3,12 @@ extension Replica {
     /// Leaves the current view for `target`: sign, persist and broadcast VIEW-CHANGE(target, C, P).
     mutating func startViewChange(to target: View, reason: String, _ ctx: inout Context<B>) {
         guard target > state.view else { return }
+        // A replica that lost log records cannot report its prepared certificates truthfully: it
+        // stays in its view and follows the NEW-VIEW the others install.
+        guard !withholdsVotes else {
+            drop("view-change", from: me, "not joining \(target): votes withheld until checkpoint \(state.votingFence!) is stable", &ctx)
+            return
+        }
         if !state.isChangingView { endViewPace(&ctx) }
         state.view = target
         state.isChangingView = true

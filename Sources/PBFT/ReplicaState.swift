@@ -114,6 +114,8 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
 
     // Own signatures: (phase, view, seq) -> digest. Never sign a second different one.
     var signedSlots: [Slot: Digest] = [:]
+    // Consensus-log records were lost: sign no vote until the stable checkpoint reaches this.
+    var votingFence: SequenceNumber?
     // Evidence already reported, by (offender, slot).
     var reportedEvidence: Set<EvidenceKey> = []
 

@@ -27,11 +27,15 @@ public struct NodeStatus: Sendable, Equatable {
     public var mempoolSize: Int
     /// Sequence numbers in the log not yet committed here, with the votes still missing ("why is it stuck").
     public var openSequences: [OpenSequenceStatus]
+    /// Set while the node withholds its votes because consensus-log records were lost: it votes
+    /// again once its stable checkpoint reaches this sequence number (the voting fence).
+    public var votesWithheldUntil: SequenceNumber?
 
     /// A status from its fields.
     public init(chainID: String, nodeID: ReplicaID, height: Height, latestBlockHash: Digest, latestBlockTimeMs: UInt64 = 0,
                 view: View, primary: ReplicaID, isCatchingUp: Bool, peers: [ReplicaID], isChangingView: Bool,
-                mempoolSize: Int, openSequences: [OpenSequenceStatus] = []) {
+                mempoolSize: Int, openSequences: [OpenSequenceStatus] = [], votesWithheldUntil: SequenceNumber? = nil) {
+        self.votesWithheldUntil = votesWithheldUntil
         self.chainID = chainID; self.nodeID = nodeID; self.height = height; self.latestBlockHash = latestBlockHash
         self.latestBlockTimeMs = latestBlockTimeMs
         self.view = view; self.primary = primary; self.isCatchingUp = isCatchingUp; self.peers = peers

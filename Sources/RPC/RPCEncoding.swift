@@ -12,6 +12,7 @@ public enum RPCEncoding {
             ("peers", .int(s.peers.count)), ("connected_peers", ids(s.peers)),
             ("changing_view", .bool(s.isChangingView)), ("mempool_size", .int(s.mempoolSize)),
             ("open_sequences", .array(s.openSequences.map(encode))),
+            ("votes_withheld_until", s.votesWithheldUntil.map { .decimal($0.rawValue) } ?? .null),
         ])
     }
 

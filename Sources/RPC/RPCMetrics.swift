@@ -24,6 +24,7 @@ public final class RPCMetrics: Sendable {
     private let signatureChecks: CoreMetrics.Gauge
     private let signatureCacheHits: CoreMetrics.Gauge
     private let peerMessagesDropped: CoreMetrics.Gauge
+    private let votesWithheldUntil: CoreMetrics.Gauge
     private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
     private let totals = Mutex<[String: CoreMetrics.Gauge]>([:])
 
@@ -54,6 +55,7 @@ public final class RPCMetrics: Sendable {
         signatureChecks = CoreMetrics.Gauge(label: "ledger_consensus_signature_checks", dimensions: [], factory: factory)
         signatureCacheHits = CoreMetrics.Gauge(label: "ledger_consensus_signature_cache_hits", dimensions: [], factory: factory)
         peerMessagesDropped = CoreMetrics.Gauge(label: "ledger_peer_messages_dropped", dimensions: [], factory: factory)
+        votesWithheldUntil = CoreMetrics.Gauge(label: "ledger_consensus_votes_withheld_until", dimensions: [], factory: factory)
     }
 
     /// A block was applied at `height` holding `transactions` transactions.
@@ -83,6 +85,9 @@ public final class RPCMetrics: Sendable {
 
     /// The mempool holds `count` transactions.
     public func setMempoolSize(_ count: Int) { mempoolSize.record(count) }
+
+    /// The voting fence while the node withholds votes after consensus-log records were lost (0: it votes).
+    public func setVotesWithheldUntil(_ fence: UInt64) { votesWithheldUntil.record(Double(fence)) }
 
     /// Since the node started: consensus-message signature checks asked for, those answered from the
     /// signature cache, and peer messages dropped because their verification queue was full.

@@ -23,14 +23,20 @@ public struct Scenario: Hashable, Sendable {
     /// Simulated clients, each with one transfer in flight: more clients, fuller batches (a few
     /// hundred fill the 64-transfer batches, so view changes happen with full batches prepared).
     public var clientCount: Int
+    /// Damaged consensus logs: the first honest replica to crash finds records of its log
+    /// unreadable at every restart (each lost with probability 1/3, drawn from the seed), and
+    /// restarts behind the voting fence the node applies (`RecoveredState.votingFence`). It
+    /// counts as one more fault: liveness is checked only while Byzantine replicas + 1 ≤ f.
+    public var damagedLogs: Bool
 
     /// A scenario with defaults for everything but the seed.
     public init(
         seed: UInt64, replicaCount: Int = 4, strategy: ByzantineStrategy? = nil, byzantineCount: Int? = nil,
         faults: FaultMix = .random, targetCommits: Int = SimulationLimits.defaultTargetCommits,
         timeLimit_ms: UInt64 = SimulationLimits.defaultTimeLimit_ms, isCollusionSelfTest: Bool = false,
-        clientCount: Int = SimulationLimits.clientCount
+        clientCount: Int = SimulationLimits.clientCount, damagedLogs: Bool = false
     ) {
+        self.damagedLogs = damagedLogs
         self.seed = seed
         self.replicaCount = replicaCount
         self.strategy = strategy
@@ -82,6 +88,7 @@ public struct Scenario: Hashable, Sendable {
         ]
         if timeLimit_ms != SimulationLimits.defaultTimeLimit_ms { parts.append("--time-limit-ms \(timeLimit_ms)") }
         if clientCount != SimulationLimits.clientCount { parts.append("--clients \(clientCount)") }
+        if damagedLogs { parts.append("--damaged-logs") }
         return parts.joined(separator: " ")
     }
 

@@ -18,6 +18,8 @@ struct SimulatedNode {
     private(set) var isUp = false
     /// The persisted consensus log.
     var disk: [LedgerLogRecord] = []
+    /// The voting fence persisted beside the log after records were lost (`RecoveredState.votingFence`).
+    var votingFence: SequenceNumber?
     /// The executed chain.
     var ledger: SimulatedLedger
     /// Current generation per timer kind; a fired timer whose generation differs is stale.

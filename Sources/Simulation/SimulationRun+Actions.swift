@@ -161,7 +161,7 @@ extension SimulationRun {
             if honest.contains(id) && view > .zero { viewsEntered.insert(view) }
             if view > nodes[id.index].highestView { nodes[id.index].highestView = view }
             trace("\(id) \(note)")
-        case .viewChangeStarted:
+        case .viewChangeStarted, .votesWithheld, .votingResumed:
             trace("\(id) \(note)")
         case .started, .checkpointStable:
             trace("\(id) \(note)", level: .full)

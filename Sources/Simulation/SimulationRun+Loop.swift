@@ -42,8 +42,18 @@ extension SimulationRun {
         return true
     }
 
-    /// `true` when liveness is checked: at most f Byzantine and not the collusion self-test.
-    var checksLiveness: Bool { scenario.isWithinFaultBound && !scenario.isCollusionSelfTest }
+    /// `true` when liveness is checked: at most f Byzantine (counting a replica with a damaged
+    /// log as one more fault) and not the collusion self-test.
+    var checksLiveness: Bool {
+        scenario.isWithinFaultBound && !scenario.isCollusionSelfTest
+            && (damagedReplica == nil || byzantine.count + 1 <= scenario.f)
+    }
+
+    /// With `scenario.damagedLogs`, the honest replica whose log is damaged at its restarts:
+    /// the first one to crash.
+    var damagedReplica: ReplicaID? {
+        scenario.damagedLogs ? faults.crashes.first?.replica : nil
+    }
 
     private func setUp() {
         trace("seed \(scenario.seed) n=\(scenario.replicaCount) f=\(scenario.f) strategy \(scenario.strategyName) "
@@ -148,7 +158,8 @@ extension SimulationRun {
         let recovered = RecoveredState<Batch>(
             records: nodes[id.index].disk, lastExecuted: ledger.height,
             lastExecutedBlockHash: ledger.lastBlockHashForConsensus,
-            lastExecutedTimestampMilliseconds: ledger.lastTimestampForConsensus)
+            lastExecutedTimestampMilliseconds: ledger.lastTimestampForConsensus,
+            votingFence: nodes[id.index].votingFence)
         feed(id, .start(recovered))
     }
 
@@ -165,8 +176,27 @@ extension SimulationRun {
         guard !nodes[id.index].isUp else { return }
         if forgetLog { nodes[id.index].disk.removeAll() }
         trace("fault: \(id) restarts\(forgetLog ? " WITHOUT its consensus log (amnesia)" : " from its disk")")
+        if !forgetLog && id == damagedReplica { damageLog(of: id) }
         start(id)
         if forgetLog { scheduleAmnesia(id) }
+    }
+
+    /// Loses records of `id`'s consensus log (each with probability 1/3) and applies the node's
+    /// rule for a damaged log: drop what cannot be read, keep the rest, and persist the voting
+    /// fence computed from the highest sequence number the log held.
+    private func damageLog(of id: ReplicaID) {
+        let i = id.index
+        let disk = nodes[i].disk
+        guard !disk.isEmpty else { return }
+        var kept: [LedgerLogRecord] = []
+        for record in disk where !random.chance(1.0 / 3.0) { kept.append(record) }
+        guard kept.count < disk.count else { return }
+        let highest = disk.compactMap(\.sequence).max() ?? .zero
+        let fence = RecoveredState<Batch>.votingFence(
+            highestLoggedSequence: highest, lastExecuted: nodes[i].ledger.height, window: parameters.window)
+        nodes[i].disk = kept
+        nodes[i].votingFence = max(nodes[i].votingFence ?? .zero, fence)
+        trace("fault: \(id)'s consensus log lost \(disk.count - kept.count) of \(disk.count) records; voting fence \(fence.rawValue)")
     }
 
     // MARK: Feeding the replica

@@ -35,7 +35,8 @@ public enum Sweep {
     /// and each seed is still replayable on its own.
     public static func scenarios(
         seeds: ClosedRange<UInt64>, strategies: [ByzantineStrategyChoice], replicaCount: Int, byzantineCount: Int?,
-        faults: FaultMix, targetCommits: Int, timeLimit_ms: UInt64, clientCount: Int = SimulationLimits.clientCount
+        faults: FaultMix, targetCommits: Int, timeLimit_ms: UInt64, clientCount: Int = SimulationLimits.clientCount,
+        damagedLogs: Bool = false
     ) -> [Scenario] {
         var out: [Scenario] = []
         precondition(!strategies.isEmpty, "a sweep needs at least one strategy")
@@ -45,7 +46,8 @@ public enum Sweep {
                 let byzantine = strategy == nil ? 0 : (byzantineCount ?? max(1, (replicaCount - 1) / 3))
                 out.append(Scenario(
                     seed: seed, replicaCount: replicaCount, strategy: strategy, byzantineCount: byzantine,
-                    faults: faults, targetCommits: targetCommits, timeLimit_ms: timeLimit_ms, clientCount: clientCount))
+                    faults: faults, targetCommits: targetCommits, timeLimit_ms: timeLimit_ms, clientCount: clientCount,
+                    damagedLogs: damagedLogs))
             }
         }
         return out

@@ -224,6 +224,12 @@ actor Cluster {
         try sql(i, "UPDATE consensus_log SET bytes = substr(bytes, 1, length(bytes) / 2) WHERE id = (SELECT max(id) FROM consensus_log)")
     }
 
+    /// Makes two records in the middle of the consensus log unreadable (damage that is not a torn tail).
+    func damageMiddleLogRecords(_ i: Int) throws {
+        try sql(i, "UPDATE consensus_log SET bytes = zeroblob(24) WHERE id IN (SELECT id FROM consensus_log ORDER BY id "
+            + "LIMIT 2 OFFSET (SELECT count(*) / 2 FROM consensus_log))")
+    }
+
     /// Deletes the whole consensus log (amnesia: the node forgets what it signed).
     func eraseLog(_ i: Int) throws {
         try sql(i, "DELETE FROM consensus_log")

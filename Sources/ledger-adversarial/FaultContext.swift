@@ -54,6 +54,30 @@ final class FaultContext: @unchecked Sendable {
         throw RunnerError.setup("node\(node) did not answer status within \(Int(seconds)) s of its restart")
     }
 
+    /// Waits until `node` reports a voting fence in `status` (it set damaged log records aside)
+    /// and then until it votes again, each at most `seconds`; fails naming what it waited for.
+    func waitVotingFencePassed(_ node: Int, seconds: Double = 60) async throws {
+        func fence() async -> (answered: Bool, fence: UInt64?) {
+            guard let s = try? await cluster.clients[node].object("status", timeout: 1) else { return (false, nil) }
+            return (true, s["votes_withheld_until"]?.uint64Value)
+        }
+        let first = await fence()
+        guard first.answered, let reported = first.fence else {
+            throw RunnerError.tool("node\(node) reports no voting fence in status after its log was damaged")
+        }
+        await cluster.note("node\(node) withholds votes until checkpoint \(reported)")
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let now = await fence()
+            if now.answered && now.fence == nil {
+                await cluster.note("node\(node) votes again (fence \(reported) passed)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw RunnerError.tool("node\(node) still withholds votes \(Int(seconds)) s after its restart (fence \(reported), height \(await height(node).map(String.init) ?? "?"))")
+    }
+
     /// `node`'s height, or `nil` when it does not answer.
     func height(_ node: Int) async -> UInt64? {
         (try? await cluster.clients[node].object("status", timeout: 1))?["height"]?.uint64Value

@@ -157,17 +157,12 @@ extension Scenario {
                      }
                      await ctx.markRecoveryStart()
                  }),
-        Scenario(name: "torn-log", summary: "kill -9 a backup, cut its last consensus-log row in half, restart. Proves a torn log tail is skipped and the node rejoins.",
+        Scenario(name: "torn-log", summary: "kill -9 a backup, cut its last consensus-log row in half, restart. Proves the unreadable record is set aside (a copy kept), the node withholds its votes until its stable checkpoint passes the voting fence, then votes again.",
                  faults: "kill -9 n1 + torn log row",
-                 script: { ctx in
-                     try await ctx.wait(3)
-                     await ctx.cluster.kill9(1)
-                     try await ctx.cluster.tearLastLogRecord(1)
-                     try await ctx.cluster.start(1)
-                     await ctx.markRecoveryStart()
-                     try await ctx.waitUp(1)
-                     try await ctx.wait(3)
-                 }),
+                 script: damageLogAndRestart(1) { try await $0.tearLastLogRecord(1) }),
+        Scenario(name: "damaged-log", summary: "kill -9 a backup, make two records in the middle of its consensus log unreadable, restart. Proves damage anywhere is never silent amnesia: the node sets the records aside, signs no vote until its stable checkpoint passes the voting fence, then votes again, and no honest node forks.",
+                 faults: "kill -9 n1 + bad log rows",
+                 script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),
         Scenario(name: "state-transfer-kill", summary: "A backup is down while the others pass several checkpoints, restarts, is killed again DURING state transfer, restarts again. Proves an interrupted transfer resumes and ends on the same chain.",
                  faults: "kill -9 n3 ×2 (mid-transfer)", checkpointInterval: 5,
                  script: { ctx in
@@ -205,6 +200,21 @@ extension Scenario {
                  byzantine: [0: "equivocate", 1: "double-vote"], colluding: [1], role: "n0 primary + n1 (f+1)",
                  faults: "collusion", quick: true, expectFailure: true),
     ]
+
+    /// kill -9 `node`, damage its consensus log with `damage`, restart it, and require that it
+    /// reports a voting fence and then votes again.
+    static func damageLogAndRestart(_ node: Int, _ damage: @escaping @Sendable (Cluster) async throws -> Void)
+        -> @Sendable (FaultContext) async throws -> Void {
+        { ctx in
+            try await ctx.wait(3)
+            await ctx.cluster.kill9(node)
+            try await damage(ctx.cluster)
+            try await ctx.cluster.start(node)
+            await ctx.markRecoveryStart()
+            try await ctx.waitUp(node)
+            try await ctx.waitVotingFencePassed(node)
+        }
+    }
 
     static func byzantineOnly(_ name: String, node: Int, strategy: String, role: String, quick: Bool = false,
                               equivocators: [Int] = [], checkpointInterval: UInt64 = 10, summary: String) -> Scenario {

@@ -36,6 +36,11 @@ struct LedgerSim: AsyncParsableCommand {
                           their persisted consensus log
               all         everything above
               random      one of the above, drawn from the seed (default)
+            --damaged-logs adds to crashes/all: the first honest replica to
+            crash finds records of its consensus log unreadable at each
+            restart, drops them and withholds its votes until its stable
+            checkpoint passes the voting fence (the node's rule). It counts as
+            one more fault, so liveness is checked only while Byzantine + 1 ≤ f.
 
             Strategies (--strategy; f Byzantine replicas unless --byzantine):
             \(ByzantineStrategy.allCases.map { "  \($0.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
@@ -49,6 +54,7 @@ struct LedgerSim: AsyncParsableCommand {
               ledger-sim --seeds 0..999 --strategy none
               ledger-sim --seeds 0..449 --strategy all --faults all
               ledger-sim --seeds 0..299 --strategy all --clients 400
+              ledger-sim --seeds 0..199 --faults crashes --damaged-logs
               ledger-sim --self-test
 
             A single run prints one line per fault, view change and first
@@ -117,6 +123,9 @@ struct LedgerSim: AsyncParsableCommand {
     @Flag(help: "Single run: print only the summary, not the event lines.")
     var quiet = false
 
+    @Flag(name: .customLong("damaged-logs"), help: "Damage the consensus log of the first honest replica to crash at each restart (see Faults).")
+    var damagedLogs = false
+
     @Flag(name: .customLong("no-pace-check"), help: "Turn the backups' proposal-pace check off (to measure what it changes).")
     var noPaceCheck = false
 
@@ -149,7 +158,7 @@ struct LedgerSim: AsyncParsableCommand {
         return Scenario(
             seed: seed, replicaCount: replicas, strategy: strategy,
             byzantineCount: strategy == nil ? (byzantine ?? 0) : (byzantine ?? f), faults: mix,
-            targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients)
+            targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
     }
 
     private func runOne(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) throws {
@@ -198,7 +207,7 @@ struct LedgerSim: AsyncParsableCommand {
         }
         let scenarios = Sweep.scenarios(
             seeds: low...high, strategies: choices, replicaCount: replicas, byzantineCount: byzantine,
-            faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients)
+            faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
         if let problem = scenarios.first?.problem { throw ValidationError(problem) }
         let started = Date()
         let results = await Sweep.run(scenarios, jobs: max(1, jobs), parameters: parameters) { result in

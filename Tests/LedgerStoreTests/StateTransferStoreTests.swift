@@ -1,4 +1,4 @@
-// Checks the state-transfer store paths against blocks from the real executor: raw block ranges rebuild the exact batch encodings, a range applies atomically (all or nothing), trusted decoding equals regular decoding, and a torn consensus-log tail is cut with a copy kept.
+// Checks the state-transfer store paths against blocks from the real executor: raw block ranges rebuild the exact batch encodings, a range applies atomically (all or nothing), trusted decoding equals regular decoding, and unreadable consensus-log records are dropped with a copy kept and the voting fence stored.
 import XCTest
 import LedgerCore
 import LedgerCrypto
@@ -63,18 +63,32 @@ final class StateTransferStoreTests: XCTestCase {
         XCTAssertThrowsError(try TrustedDecoding.transaction(batch.transactions[0].encoded() + [0]))
     }
 
-    func testTruncatingATornLogTailKeepsACopy() throws {
+    func testDroppingUnreadableLogRecordsKeepsACopyAndRaisesTheVotingFence() throws {
         let chain = ChainBuilder()
         let store = try LedgerStore.open(path: dir.path("ledger.db"), genesis: chain.genesis)
+        XCTAssertNil(try store.votingFence(), "a fresh store has no voting fence")
         let records = (0..<5).map { ConsensusLogRecord(view: View(0), sequenceNumber: SequenceNumber(UInt64($0)), kind: 2, bytes: [UInt8($0)]) }
         let ids = try store.appendConsensusLog(records)
         let copyPath = dir.path("copy.sqlite")
-        XCTAssertEqual(try store.truncateConsensusLog(from: ids[3], keepingCopyAt: copyPath), 2)
-        XCTAssertEqual(try store.loadConsensusLog().map(\.bytes), [[0], [1], [2]])
+        // A record in the middle and the last one: only those go, the rest keep their order.
+        XCTAssertEqual(try store.dropConsensusLogRecords(ids: [ids[1], ids[4]], keepingCopyAt: copyPath, votingFence: SequenceNumber(40)), 2)
+        XCTAssertEqual(try store.loadConsensusLog().map(\.bytes), [[0], [2], [3]])
+        XCTAssertEqual(try store.votingFence(), SequenceNumber(40))
         let copy = try LedgerStore.open(path: copyPath, genesis: chain.genesis)
         XCTAssertEqual(try copy.loadConsensusLog().map(\.bytes), [[0], [1], [2], [3], [4]])
-        // An existing copy is never overwritten, and then nothing is cut.
-        XCTAssertThrowsError(try store.truncateConsensusLog(from: ids[0], keepingCopyAt: copyPath))
+        XCTAssertNil(try copy.votingFence(), "the copy is the log as it was found")
+        copy.close()
+        // An existing copy is never overwritten, and then nothing is dropped and the fence stays.
+        XCTAssertThrowsError(try store.dropConsensusLogRecords(ids: [ids[0]], keepingCopyAt: copyPath, votingFence: SequenceNumber(90)))
         XCTAssertEqual(try store.loadConsensusLog().count, 3)
+        XCTAssertEqual(try store.votingFence(), SequenceNumber(40))
+        // A lower fence never lowers the stored one; it survives reopening.
+        XCTAssertEqual(try store.dropConsensusLogRecords(ids: [ids[0]], keepingCopyAt: dir.path("copy2.sqlite"), votingFence: SequenceNumber(7)), 1)
+        XCTAssertEqual(try store.votingFence(), SequenceNumber(40))
+        store.close()
+        let reopened = try LedgerStore.open(path: dir.path("ledger.db"), genesis: chain.genesis)
+        XCTAssertEqual(try reopened.votingFence(), SequenceNumber(40))
+        XCTAssertEqual(try reopened.loadConsensusLog().map(\.bytes), [[2], [3]])
+        reopened.close()
     }
 }
