@@ -78,7 +78,11 @@ extension PeerNetworkMetrics {
             ("ledger_p2p_receive_queue_drops", nil, receiveQueueDrops), ("ledger_p2p_sends_refused", nil, sendsRefused),
             ("ledger_p2p_inbound_refused", nil, inboundRefused), ("ledger_p2p_connect_attempts", nil, connectAttempts),
             ("ledger_p2p_inbound_connected", nil, connectedInbound.count),
+            ("ledger_p2p_inbound_evicted", nil, inboundEvicted),
         ]
+        for (reason, count) in inboundRefusals.sorted(by: { $0.key < $1.key }) {
+            totals.append(("ledger_p2p_inbound_refusals", reason, count))
+        }
         for (reason, count) in handshakeFailures.sorted(by: { $0.key < $1.key }) {
             totals.append(("ledger_p2p_handshake_failures", reason, count))
         }

@@ -2,12 +2,20 @@ import LedgerCrypto
 
 /// The authenticated key-exchange handshake as a pure state machine (no sockets, no clock).
 ///
-/// Both sides send a `Hello` first (`helloMessage`). When the peer's Hello arrives,
-/// `receive` checks it against our `NetworkIdentity` and returns `.send(auth)`: our
-/// signature over the transcript (domain tag ‖ signer role ‖ initiator Hello ‖ responder
-/// Hello). When the peer's Auth arrives and its signature verifies under the peer's pinned
-/// genesis key, `receive` returns `.established`. A recorded handshake cannot be replayed:
-/// our fresh nonce is in the transcript the peer must sign.
+/// The initiator (who dialled) proves itself first, so an anonymous dialler costs the
+/// responder no key exchange and no signature:
+///
+/// 1. initiator → `Hello` (`helloMessage`, sent on connect);
+/// 2. responder: cheap checks of that Hello (version, chain, genesis, a known validator that is
+///    not us), then its own fresh ephemeral key → `Hello` (`receive` returns `.send(hello)`);
+/// 3. initiator: checks, key exchange, → `Auth`: its signature over the transcript (domain tag ‖
+///    signer role ‖ initiator Hello ‖ responder Hello);
+/// 4. responder: verifies that signature under the pinned genesis key — the proof — and only
+///    then does its key exchange and signs → `Auth` (`.sendAndEstablish(auth, …)`);
+/// 5. initiator verifies → `.established`.
+///
+/// A recorded handshake cannot be replayed: each side's fresh nonce is in the transcript the
+/// other must sign.
 ///
 /// Session keys come from libsodium's key exchange (initiator = client) and are then bound
 /// to the transcript hash. After any error the handshake is dead; close the connection.
@@ -22,10 +30,12 @@ public struct Handshake: Sendable {
 
     /// What the caller must do after feeding a message.
     public enum Step: Sendable {
-        /// Send these bytes (our Auth) as the next handshake message.
+        /// Send these bytes (our Hello as responder, our Auth as initiator) as the next handshake message.
         case send([UInt8])
         /// The peer is authenticated; switch to sealed frames with these keys.
         case established(Established)
+        /// Send these bytes (the responder's Auth), then switch to sealed frames: the peer is authenticated.
+        case sendAndEstablish([UInt8], Established)
     }
 
     /// The outcome of a successful handshake.
@@ -40,7 +50,10 @@ public struct Handshake: Sendable {
 
     private enum State: Sendable {
         case awaitingHello
+        /// Initiator: our Auth is sent; the keys are derived.
         case awaitingAuth(peer: PeerID, peerKey: PublicKey, transcript: [UInt8], keys: SessionKeys)
+        /// Responder: our Hello is sent; nothing costly is done until the initiator's Auth verifies.
+        case awaitingInitiatorAuth(peer: PeerID, peerKey: PublicKey, peerEphemeral: KeyExchangePublicKey, transcript: [UInt8])
         case done
     }
 
@@ -51,30 +64,42 @@ public struct Handshake: Sendable {
     public let role: Role
     /// The validator we dialled (initiator only); any other answer is refused.
     public let expectedPeer: PeerID?
-    /// Our Hello, to be sent as the first handshake message.
-    public let helloMessage: [UInt8]
+    /// Our Hello: an initiator's is made at once and sent on connect; a responder's is made when
+    /// the initiator's Hello passed its checks (it is returned by `receive`; empty until then).
+    public private(set) var helloMessage: [UInt8]
 
     private let identity: NetworkIdentity
     private let limits: P2PLimits
-    private let ephemeral: KeyExchangeKeyPair
+    private var ephemeral: KeyExchangeKeyPair?
+    private var nonce: [UInt8]?
     private var state = State.awaitingHello
 
-    /// Prepares a handshake. `ephemeral` and `nonce` default to fresh secure randomness;
-    /// tests pass fixed ones.
+    /// Prepares a handshake. `ephemeral` and `nonce` default to fresh secure randomness, drawn
+    /// at once by an initiator and only after the initiator's Hello passed its checks by a
+    /// responder; tests pass fixed ones.
     public init(
         role: Role, identity: NetworkIdentity, expectedPeer: PeerID? = nil, limits: P2PLimits = .standard,
-        ephemeral: KeyExchangeKeyPair = .generate(), nonce: [UInt8] = SecureRandom.bytes(count: 32)
+        ephemeral: KeyExchangeKeyPair? = nil, nonce: [UInt8]? = nil
     ) {
-        precondition(nonce.count == Hello.nonceByteCount, "handshake nonce must be 32 bytes")
+        precondition(nonce.map { $0.count == Hello.nonceByteCount } ?? true, "handshake nonce must be 32 bytes")
         self.role = role
         self.identity = identity
         self.expectedPeer = expectedPeer
         self.limits = limits
         self.ephemeral = ephemeral
-        self.helloMessage = Hello(
+        self.nonce = nonce
+        self.helloMessage = []
+        if role == .initiator { makeHello() }
+    }
+
+    /// Draws our ephemeral key and nonce (unless fixed) and encodes our Hello.
+    private mutating func makeHello() {
+        let pair = ephemeral ?? .generate()
+        ephemeral = pair
+        helloMessage = Hello(
             protocolVersion: identity.protocolVersion, chainID: Array(identity.chainID.utf8),
             genesisHash: identity.genesisHash, validatorID: identity.localID,
-            ephemeralKey: ephemeral.publicKey, nonce: nonce
+            ephemeralKey: pair.publicKey, nonce: nonce ?? SecureRandom.bytes(count: Hello.nonceByteCount)
         ).encoded()
     }
 
@@ -101,9 +126,19 @@ public struct Handshake: Sendable {
         case let .awaitingAuth(peer, peerKey, transcript, keys):
             state = .done
             let auth = try Auth.decode(message)
-            let signed = Handshake.signedBytes(signer: role == .initiator ? .responder : .initiator, transcript: transcript)
+            let signed = Handshake.signedBytes(signer: .responder, transcript: transcript)
             guard peerKey.isValidSignature(auth.signature, for: signed) else { throw .badSignature(peer) }
             return .established(Established(
+                peer: peer, keys: keys, transcriptHash: Handshake.transcriptHash(transcript)))
+        case let .awaitingInitiatorAuth(peer, peerKey, peerEphemeral, transcript):
+            state = .done
+            let auth = try Auth.decode(message)
+            // The proof comes first: a signature by the claimed validator over both fresh Hellos.
+            let signed = Handshake.signedBytes(signer: .initiator, transcript: transcript)
+            guard peerKey.isValidSignature(auth.signature, for: signed) else { throw .badSignature(peer) }
+            let keys = try sessionKeys(peer: peer, peerEphemeral: peerEphemeral, transcript: transcript)
+            let ours = identity.signingKey.sign(Handshake.signedBytes(signer: .responder, transcript: transcript))
+            return .sendAndEstablish(Auth(signature: ours).encoded(), Established(
                 peer: peer, keys: keys, transcriptHash: Handshake.transcriptHash(transcript)))
         case .done:
             throw .unexpectedMessage("message after the handshake finished or failed")
@@ -124,21 +159,32 @@ public struct Handshake: Sendable {
         guard let peerKey = identity.validators[peer] else { throw .unknownValidator(peer) }
         if let expected = expectedPeer, expected != peer { throw .unexpectedPeer(expected: expected, actual: peer) }
 
-        let transcript = role == .initiator
-            ? Handshake.transcript(initiatorHello: helloMessage, responderHello: message)
-            : Handshake.transcript(initiatorHello: message, responderHello: helloMessage)
-        let rawKeys: SessionKeys
-        do {
-            rawKeys = role == .initiator
-                ? try ephemeral.clientSessionKeys(serverPublicKey: hello.ephemeralKey)
-                : try ephemeral.serverSessionKeys(clientPublicKey: hello.ephemeralKey)
-        } catch {
-            throw .weakEphemeralKey(peer)
+        if role == .responder {
+            // No key exchange and no signature for a peer that has not proven anything yet.
+            makeHello()
+            let transcript = Handshake.transcript(initiatorHello: message, responderHello: helloMessage)
+            state = .awaitingInitiatorAuth(peer: peer, peerKey: peerKey, peerEphemeral: hello.ephemeralKey, transcript: transcript)
+            return .send(helloMessage)
         }
-        let keys = rawKeys.bound(to: Handshake.transcriptHash(transcript))
+        let transcript = Handshake.transcript(initiatorHello: helloMessage, responderHello: message)
+        let keys = try sessionKeys(peer: peer, peerEphemeral: hello.ephemeralKey, transcript: transcript)
         let signature = identity.signingKey.sign(Handshake.signedBytes(signer: role, transcript: transcript))
         state = .awaitingAuth(peer: peer, peerKey: peerKey, transcript: transcript, keys: keys)
         return .send(Auth(signature: signature).encoded())
+    }
+
+    /// The key exchange with the peer's ephemeral key, bound to the transcript.
+    private func sessionKeys(peer: PeerID, peerEphemeral: KeyExchangePublicKey, transcript: [UInt8]) throws(HandshakeError) -> SessionKeys {
+        guard let ephemeral else { throw .unexpectedMessage("no ephemeral key drawn") }
+        let rawKeys: SessionKeys
+        do {
+            rawKeys = role == .initiator
+                ? try ephemeral.clientSessionKeys(serverPublicKey: peerEphemeral)
+                : try ephemeral.serverSessionKeys(clientPublicKey: peerEphemeral)
+        } catch {
+            throw .weakEphemeralKey(peer)
+        }
+        return rawKeys.bound(to: Handshake.transcriptHash(transcript))
     }
 
     /// Both Hellos in fixed initiator/responder order, each with a 2-byte length prefix.

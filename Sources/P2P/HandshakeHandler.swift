@@ -4,8 +4,9 @@ import NIOCore
 
 /// Runs the `Handshake` state machine on a connection.
 ///
-/// Sends our Hello when the channel is active, answers the peer's Hello with our Auth, and
-/// on success fires `HandshakeCompleted` and passes every later frame through untouched.
+/// As initiator sends our Hello when the channel is active; as responder answers the
+/// initiator's Hello with ours and its Auth with ours (see `Handshake` for why in that order).
+/// On success fires `HandshakeCompleted` and passes every later frame through untouched.
 /// Any refusal (including the handshake timeout) is logged, reported to the delegate and
 /// closes the connection.
 final class HandshakeHandler: ChannelInboundHandler {
@@ -49,7 +50,17 @@ final class HandshakeHandler: ChannelInboundHandler {
             let (handler, context) = bound.value
             handler.fail(.timedOut(milliseconds: handler.timeout.nanoseconds / 1_000_000), context: context)
         }
-        context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(handshake.helloMessage, allocator: context.channel.allocator)), promise: nil)
+        if handshake.role == .initiator {
+            context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(handshake.helloMessage, allocator: context.channel.allocator)), promise: nil)
+        }
+    }
+
+    private func establish(_ result: Handshake.Established, context: ChannelHandlerContext) {
+        phase = .established
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        logger.debug("handshake complete", metadata: ["peer": "\(result.peer)", "direction": "\(direction.rawValue)"])
+        context.fireUserInboundEventTriggered(HandshakeCompleted(peer: result.peer, keys: SessionKeysBox(keys: result.keys)))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,14 +73,14 @@ final class HandshakeHandler: ChannelInboundHandler {
             let frame = unwrapInboundIn(data)
             do {
                 switch try handshake.receive(Array(frame.readableBytesView)) {
-                case let .send(auth):
-                    context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(auth, allocator: context.channel.allocator)), promise: nil)
+                case let .send(message):
+                    context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(message, allocator: context.channel.allocator)), promise: nil)
                 case let .established(result):
-                    phase = .established
-                    timeoutTask?.cancel()
-                    timeoutTask = nil
-                    logger.debug("handshake complete", metadata: ["peer": "\(result.peer)", "direction": "\(direction.rawValue)"])
-                    context.fireUserInboundEventTriggered(HandshakeCompleted(peer: result.peer, keys: SessionKeysBox(keys: result.keys)))
+                    establish(result, context: context)
+                case let .sendAndEstablish(auth, result):
+                    // The Auth goes out in the clear, before the sealing handler takes over.
+                    context.writeAndFlush(wrapOutboundOut(FrameEncoding.frame(auth, allocator: context.channel.allocator)), promise: nil)
+                    establish(result, context: context)
                 }
             } catch {
                 fail(error, context: context)

@@ -36,6 +36,9 @@ public struct NetworkIdentity: Sendable {
         guard ownKey == signingKey.publicKey else {
             throw .invalidConfiguration("signing key does not match the genesis key of \(localID)")
         }
+        guard validators.count <= limits.maxValidators else {
+            throw .invalidConfiguration("\(validators.count) validators, more than the \(limits.maxValidators) this transport serves")
+        }
         guard validators.keys.allSatisfy({ $0.index >= 0 && $0.index <= Int(UInt32.max) }) else {
             throw .invalidConfiguration("validator ids must be in 0...\(UInt32.max)")
         }

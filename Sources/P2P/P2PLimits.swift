@@ -21,9 +21,26 @@ public struct P2PLimits: Sendable, Equatable {
     public var disconnectedQueueRetention: TimeAmount = .seconds(2)
     /// Most received payloads buffered for the application; when full the oldest is dropped.
     public var receiveQueueCapacity: Int = 16384
-    /// Most inbound connections open at once (authenticated or still in the handshake);
-    /// further connection attempts are closed at once and counted in `inboundRefused`.
-    public var maxInboundConnections: Int = 64
+    /// Threads of the network's own event loop group (when the node passes none): connections are
+    /// spread over them, so one busy connection (a handshake flood, a large frame) does not stall
+    /// every validator link.
+    public var eventLoopThreads: Int = 2
+    /// Most validators a genesis may list. Each validator holds one inbound and one outbound
+    /// connection here (its inbound slot is reserved: see `InboundAdmission`), so this bounds the
+    /// authenticated connections; a larger validator set is refused when the network is created.
+    public var maxValidators: Int = 256
+    /// Most inbound connections still in the handshake (not yet proven to be a validator) open
+    /// at once; when full, the oldest is closed for the newcomer. Never below validators − 1.
+    public var maxUnauthenticatedInbound: Int = 32
+    /// Most inbound connections in the handshake from one source address (an IPv4 address or an
+    /// IPv6 /64); more are closed at once. Never below validators − 1 (validators may share a host).
+    public var maxUnauthenticatedPerAddress: Int = 8
+    /// Long-run rate of handshakes one source address may start, per second.
+    public var handshakesPerSecondPerAddress: Double = 8
+    /// Handshakes one source address may start in a burst. Never below 2 × (validators − 1).
+    public var handshakeBurstPerAddress: Int = 16
+    /// Most source addresses remembered for the handshake rate limit.
+    public var maxTrackedAddresses: Int = 4096
     /// A handshake not finished within this time is refused.
     public var handshakeTimeout: TimeAmount = .seconds(5)
     /// An established connection with no authenticated frame for this long is closed.
@@ -61,8 +78,14 @@ public struct P2PLimits: Sendable, Equatable {
         if maxHandshakeMessageBytes > maxFrameBytes {
             found.append("maxHandshakeMessageBytes must not exceed the frame limit")
         }
-        if maxInboundConnections < 1 {
-            found.append("maxInboundConnections must be at least 1")
+        if maxUnauthenticatedInbound < 1 || maxUnauthenticatedPerAddress < 1 || handshakeBurstPerAddress < 1 {
+            found.append("maxUnauthenticatedInbound, maxUnauthenticatedPerAddress and handshakeBurstPerAddress must be at least 1")
+        }
+        if eventLoopThreads < 1 || eventLoopThreads > 64 {
+            found.append("eventLoopThreads must be in 1...64")
+        }
+        if !(handshakesPerSecondPerAddress > 0) || maxTrackedAddresses < 1 || maxValidators < 1 {
+            found.append("handshakesPerSecondPerAddress, maxTrackedAddresses and maxValidators must be positive")
         }
         if sendQueueCapacity < 1 || receiveQueueCapacity < 1 {
             found.append("queue capacities must be at least 1")

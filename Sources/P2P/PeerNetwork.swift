@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import Dispatch
 
 /// The validator-to-validator transport: authenticated, encrypted TCP connections to every
 /// other validator in the genesis set.
@@ -31,25 +32,35 @@ public final class PeerNetwork: Sendable {
     private let ownsGroup: Bool
     private let logger: Logger
     private let counters = NetworkCounters()
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State: Sendable {
         var phase = Phase.created
         var server: Channel?
         var links: [PeerID: OutboundLink] = [:]
         var inbound: [PeerID: Channel] = [:]
-        var openInboundCount = 0
+        var admission: InboundAdmission
+        /// Unauthenticated inbound connections by admission id (to evict them), and back.
+        var unauthenticated: [InboundAdmission.ConnectionID: Channel] = [:]
+        var admissionIDs: [ObjectIdentifier: InboundAdmission.ConnectionID] = [:]
+        /// Refusals since the last refusal was logged (refusals are logged at most every 10 s).
+        var refusalsUnlogged = 0
+        var refusalLoggedAtMs: UInt64?
     }
 
     private enum Phase: Sendable { case created, running, shutDown }
 
-    /// Creates a stopped network. `group` defaults to a private one-thread event loop group
+    /// Creates a stopped network. `group` defaults to a private `limits.eventLoopThreads`-thread event loop group
     /// (shut down by `shutdown()`); pass the node's group to share threads.
     public init(
         identity: NetworkIdentity, listenAddress: PeerAddress, limits: P2PLimits = .standard,
         group: EventLoopGroup? = nil, logger: Logger
     ) throws(TransportError) {
         if let problem = limits.problems.first { throw .invalidConfiguration(problem) }
+        guard identity.validators.count <= limits.maxValidators else {
+            throw .invalidConfiguration("\(identity.validators.count) validators, more than the \(limits.maxValidators) this transport serves")
+        }
+        state = Mutex(State(admission: InboundAdmission(limits: limits, validatorCount: identity.validators.count)))
         self.identity = identity
         self.listenAddress = listenAddress
         self.limits = limits
@@ -57,7 +68,7 @@ public final class PeerNetwork: Sendable {
             self.group = group
             ownsGroup = false
         } else {
-            self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: limits.eventLoopThreads)
             ownsGroup = true
         }
         var logger = logger
@@ -77,12 +88,9 @@ public final class PeerNetwork: Sendable {
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
-                guard admitInbound() else {
-                    counters.update { $0.inboundRefused += 1 }
-                    logger.warning("refusing inbound connection: \(limits.maxInboundConnections) already open")
-                    return channel.close()
-                }
-                channel.closeFuture.whenComplete { _ in self.releaseInbound() }
+                // Admission comes before any handshake work: no key is generated for a refused connection.
+                guard let id = admitInbound(channel) else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in self.releaseInbound(id, channel) }
                 return initializer.configure(channel, direction: .inbound, expectedPeer: nil)
             }
             .bind(host: listenAddress.host, port: listenAddress.port)
@@ -199,6 +207,11 @@ extension PeerNetwork: PeerChannelDelegate {
             link(for: peer)?.established(channel)
         case .inbound:
             let (accepted, previous): (Bool, Channel?) = state.withLock { state in
+                // Proven a validator: it leaves the unauthenticated table (its slot is reserved).
+                if let id = state.admissionIDs.removeValue(forKey: ObjectIdentifier(channel)) {
+                    state.admission.release(id)
+                    state.unauthenticated[id] = nil
+                }
                 guard state.phase == .running else { return (false, nil) }
                 let old = state.inbound[peer]
                 state.inbound[peer] = channel
@@ -249,17 +262,70 @@ extension PeerNetwork: PeerChannelDelegate {
         if direction == .outbound { link(for: peer)?.writable(channel) }
     }
 
-    /// Reserves a slot for a new inbound connection; `false` when all are taken.
-    private func admitInbound() -> Bool {
-        state.withLock { state in
-            guard state.openInboundCount < limits.maxInboundConnections else { return false }
-            state.openInboundCount += 1
-            return true
+    /// Applies `InboundAdmission` to a new inbound connection: its id, or `nil` when refused
+    /// (counted, and logged at most every 10 s). Closes the unauthenticated connection it evicts.
+    private func admitInbound(_ channel: Channel) -> InboundAdmission.ConnectionID? {
+        let source = Self.sourceKey(channel.remoteAddress)
+        let nowMs = DispatchTime.now().uptimeNanoseconds / 1_000_000
+        let (decision, evicted, logRefusals): (InboundAdmission.Decision, Channel?, Int?) = state.withLock { state in
+            let decision = state.admission.admit(address: source, nowMs: nowMs)
+            switch decision {
+            case let .admit(id, evict):
+                state.unauthenticated[id] = channel
+                state.admissionIDs[ObjectIdentifier(channel)] = id
+                guard let evict, let old = state.unauthenticated.removeValue(forKey: evict) else { return (decision, nil, nil) }
+                state.admissionIDs[ObjectIdentifier(old)] = nil
+                return (decision, old, nil)
+            case .refuse:
+                state.refusalsUnlogged += 1
+                if let last = state.refusalLoggedAtMs, nowMs < last + 10_000 { return (decision, nil, nil) }
+                state.refusalLoggedAtMs = nowMs
+                defer { state.refusalsUnlogged = 0 }
+                return (decision, nil, state.refusalsUnlogged)
+            }
+        }
+        switch decision {
+        case let .admit(id, _):
+            if let evicted {
+                counters.update { $0.inboundEvicted += 1 }
+                evicted.close(promise: nil)
+            }
+            return id
+        case let .refuse(reason):
+            counters.update {
+                $0.inboundRefused += 1
+                $0.inboundRefusals[reason.rawValue, default: 0] += 1
+            }
+            if let logRefusals {
+                logger.warning("refusing inbound connections before the handshake", metadata: [
+                    "reason": "\(reason.rawValue)", "source": "\(source)", "refused_since_last_log": "\(logRefusals)",
+                ])
+            }
+            return nil
         }
     }
 
-    private func releaseInbound() {
-        state.withLock { $0.openInboundCount -= 1 }
+    private func releaseInbound(_ id: InboundAdmission.ConnectionID, _ channel: Channel) {
+        state.withLock { state in
+            state.admission.release(id)
+            if state.unauthenticated[id] === channel { state.unauthenticated[id] = nil }
+            if state.admissionIDs[ObjectIdentifier(channel)] == id { state.admissionIDs[ObjectIdentifier(channel)] = nil }
+        }
+    }
+
+    /// The source an inbound connection is counted under: its IPv4 address, or the /64 prefix of
+    /// its IPv6 address (one host usually holds a whole /64), or "unknown".
+    static func sourceKey(_ address: SocketAddress?) -> String {
+        switch address {
+        case let .v4(a)?:
+            return a.host
+        case let .v6(a)?:
+            let bytes = withUnsafeBytes(of: a.address.sin6_addr) { Array($0.prefix(8)) }
+            if bytes[0..<8] == [0, 0, 0, 0, 0, 0, 0, 0][...] { return a.host }  // ::1, v4-mapped: the whole address
+            return bytes.map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
+        default:
+            return "unknown"
+        }
     }
 
     private func link(for peer: PeerID) -> OutboundLink? {

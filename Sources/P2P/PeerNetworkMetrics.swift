@@ -16,8 +16,13 @@ public struct PeerNetworkMetrics: Sendable, Equatable {
     public var receiveQueueDrops = 0
     /// Sends refused because the payload exceeds `P2PLimits.maxPayloadBytes` or the peer is unknown.
     public var sendsRefused = 0
-    /// Inbound connections closed unread because `P2PLimits.maxInboundConnections` were open.
+    /// Inbound connections closed unread before any handshake work (per-address cap or handshake
+    /// rate limit; see `InboundAdmission`), total and by `InboundAdmission.Refusal` reason.
     public var inboundRefused = 0
+    /// `inboundRefused` by reason.
+    public var inboundRefusals: [String: Int] = [:]
+    /// Unauthenticated inbound connections closed to make room for a newer one.
+    public var inboundEvicted = 0
     /// Outbound connection attempts started (first attempts and reconnects).
     public var connectAttempts = 0
     /// Refused or failed handshakes, by `HandshakeError.reason`.

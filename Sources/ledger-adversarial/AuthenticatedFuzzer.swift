@@ -105,6 +105,9 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
                 switch try handshake.receive(frame) {
                 case let .send(bytes): guard write(fd, Fuzzer.lengthPrefixed(bytes)) else { return false }
                 case let .established(e): keys = e.keys
+                case let .sendAndEstablish(bytes, e):  // responders only; the fuzzer dials
+                    guard write(fd, Fuzzer.lengthPrefixed(bytes)) else { return false }
+                    keys = e.keys
                 }
             } catch { return false }
         }

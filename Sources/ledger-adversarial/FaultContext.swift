@@ -78,6 +78,21 @@ final class FaultContext: @unchecked Sendable {
         throw RunnerError.tool("node\(node) still withholds votes \(Int(seconds)) s after its restart (fence \(reported), height \(await height(node).map(String.init) ?? "?"))")
     }
 
+    /// Waits until `node`'s `net_info` shows an established inbound connection from `peer`, at most `seconds`.
+    func waitInbound(at node: Int, from peer: Int, seconds: Double) async throws {
+        let start = Date()
+        let deadline = start.addingTimeInterval(seconds)
+        while Date() < deadline {
+            let peers = (try? await cluster.clients[node].object("net_info", timeout: 1))?["peers"]?.arrayValue ?? []
+            if peers.contains(where: { $0["id"]?.uint64Value == UInt64(peer) && $0["inbound"]?.boolValue == true }) {
+                await cluster.note("node\(node) has node\(peer)'s inbound connection after \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw RunnerError.tool("node\(node) has no inbound connection from node\(peer) \(Int(seconds)) s after its restart")
+    }
+
     /// `node`'s height, or `nil` when it does not answer.
     func height(_ node: Int) async -> UInt64? {
         (try? await cluster.clients[node].object("status", timeout: 1))?["height"]?.uint64Value

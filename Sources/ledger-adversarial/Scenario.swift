@@ -160,6 +160,27 @@ extension Scenario {
         Scenario(name: "torn-log", summary: "kill -9 a backup, cut its last consensus-log row in half, restart. Proves the unreadable record is set aside (a copy kept), the node withholds its votes until its stable checkpoint passes the voting fence, then votes again.",
                  faults: "kill -9 n1 + torn log row",
                  script: damageLogAndRestart(1) { try await $0.tearLastLogRecord(1) }),
+        Scenario(name: "p2p-connection-flood", summary: "Strangers on 8 loopback addresses keep 200 idle connections open to n0's P2P port (re-opening each one n0 closes) while n1 is killed and restarted. Proves validators never compete with strangers for connection slots: n1 is connected to n0 again within 5 s of answering RPC after its restart, and n0 keeps committing.",
+                 faults: "200 idle conns → n0, kill -9 n1",
+                 script: { ctx in
+                     let flood = ConnectionFlood(port: ctx.cluster.ports.p2p(0), sources: (2...9).map { "127.0.0.\($0)" }, count: 200)
+                     flood.start()
+                     do {
+                         try await ctx.wait(2)
+                         await ctx.cluster.kill9(1)
+                         try await ctx.wait(1)
+                         try await ctx.cluster.start(1)
+                         await ctx.markRecoveryStart()
+                         try await ctx.waitUp(1)
+                         try await ctx.waitInbound(at: 0, from: 1, seconds: 5)
+                         let counts = flood.counts
+                         await ctx.cluster.note("flood: \(counts.opened) connections opened, \(counts.failed) refused or failed, \(counts.openNow) open now")
+                     } catch {
+                         await flood.stop()
+                         throw error
+                     }
+                     await flood.stop()
+                 }),
         Scenario(name: "damaged-log", summary: "kill -9 a backup, make two records in the middle of its consensus log unreadable, restart. Proves damage anywhere is never silent amnesia: the node sets the records aside, signs no vote until its stable checkpoint passes the voting fence, then votes again, and no honest node forks.",
                  faults: "kill -9 n1 + bad log rows",
                  script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),

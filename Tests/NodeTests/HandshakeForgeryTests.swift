@@ -3,7 +3,7 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 import Node
-import P2P
+@testable import P2P
 import TestSupport
 import XCTest
 
@@ -42,7 +42,12 @@ final class HandshakeForgeryTests: XCTestCase {
             let keyOffset = 1 + 2 + 1 + genesis.chainID.utf8.count + 32 + 4
             for i in keyOffset..<(keyOffset + 32) { hello[i] = 0 }
             try socket.sendFrame(hello)
-            _ = socket.readFrame()  // node 0's own Hello (sent before it reads ours)
+            // Node 0 spends no key exchange before we prove ourselves: it answers with its Hello,
+            // and refuses the weak key only after our Auth (a valid signature by validator 2) verifies.
+            let theirHello = try XCTUnwrap(socket.readFrame(), "node 0 sent no Hello")
+            let transcript = Handshake.transcript(initiatorHello: hello, responderHello: theirHello)
+            let auth = Auth(signature: key2.sign(Handshake.signedBytes(signer: .initiator, transcript: transcript)))
+            try socket.sendFrame(auth.encoded())
             try socket.waitClosedByPeer("node 0 to close the connection with a low-order ephemeral key")
         }
 
@@ -55,15 +60,14 @@ final class HandshakeForgeryTests: XCTestCase {
             var initiator = Handshake(role: .initiator, identity: as2, expectedPeer: PeerID(0))
             var responder = Handshake(role: .responder, identity: as0)
             let recordedHello = initiator.helloMessage
-            guard case let .send(responderAuth) = try responder.receive(recordedHello) else { return XCTFail("responder") }
-            guard case let .send(recordedAuth) = try initiator.receive(responder.helloMessage) else { return XCTFail("initiator") }
-            guard case .established = try initiator.receive(responderAuth),
-                  case .established = try responder.receive(recordedAuth) else { return XCTFail("the recorded handshake is not valid") }
+            guard case let .send(responderHello) = try responder.receive(recordedHello) else { return XCTFail("responder") }
+            guard case let .send(recordedAuth) = try initiator.receive(responderHello) else { return XCTFail("initiator") }
+            guard case let .sendAndEstablish(responderAuth, _) = try responder.receive(recordedAuth),
+                  case .established = try initiator.receive(responderAuth) else { return XCTFail("the recorded handshake is not valid") }
 
             let socket = try RawPeerSocket(port: port)
             try socket.sendFrame(recordedHello)
             _ = socket.readFrame()  // node 0's Hello, with a nonce the recording cannot have signed
-            _ = socket.readFrame()  // node 0's Auth
             try socket.sendFrame(recordedAuth)
             try socket.waitClosedByPeer("node 0 to close the connection that replayed a recorded handshake")
         }

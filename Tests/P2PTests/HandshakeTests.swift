@@ -1,4 +1,4 @@
-// Drives the pure Handshake state machine with in-memory messages: the success case and every refusal (chain, genesis, version, unknown id, wrong key, impersonation, low-order key, replay, garbage, oversize).
+// Drives the pure Handshake state machine with in-memory messages: the success case, the order that makes the initiator prove itself before the responder spends a key exchange or a signature, and every refusal (chain, genesis, version, unknown id, wrong key, impersonation, low-order key, replay, garbage, oversize).
 import LedgerCrypto
 @testable import P2P
 import XCTest
@@ -8,14 +8,17 @@ final class HandshakeTests: XCTestCase {
 
     /// Runs a full exchange; returns both outcomes or throws the first refusal.
     func exchange(_ initiator: inout Handshake, _ responder: inout Handshake) throws -> (Handshake.Established, Handshake.Established) {
-        guard case let .send(responderAuth) = try responder.receive(initiator.helloMessage) else {
-            XCTFail("responder must answer a Hello with its Auth"); throw HandshakeError.closedByPeer
+        guard case let .send(responderHello) = try responder.receive(initiator.helloMessage) else {
+            XCTFail("responder must answer a Hello with its own Hello"); throw HandshakeError.closedByPeer
         }
-        guard case let .send(initiatorAuth) = try initiator.receive(responder.helloMessage) else {
+        XCTAssertEqual(responder.helloMessage, responderHello)
+        guard case let .send(initiatorAuth) = try initiator.receive(responderHello) else {
             XCTFail("initiator must answer a Hello with its Auth"); throw HandshakeError.closedByPeer
         }
-        guard case let .established(i) = try initiator.receive(responderAuth),
-              case let .established(r) = try responder.receive(initiatorAuth)
+        guard case let .sendAndEstablish(responderAuth, r) = try responder.receive(initiatorAuth) else {
+            XCTFail("responder must answer a valid Auth with its Auth"); throw HandshakeError.closedByPeer
+        }
+        guard case let .established(i) = try initiator.receive(responderAuth)
         else { XCTFail("Auth must establish"); throw HandshakeError.closedByPeer }
         return (i, r)
     }
@@ -106,23 +109,49 @@ final class HandshakeTests: XCTestCase {
         XCTAssertEqual(refusal(of: validators.identity(1), by: validators.identity(1)), .impersonatesUs(PeerID(1)))
     }
 
+    func testTheResponderDrawsNoKeyBeforeTheInitiatorsHelloAndSignsNothingBeforeItsAuth() throws {
+        var b = Handshake(role: .responder, identity: validators.identity(1))
+        XCTAssertEqual(b.helloMessage, [], "a responder speaks second")
+        var a = Handshake(role: .initiator, identity: validators.identity(0))
+        guard case let .send(hello) = try b.receive(a.helloMessage) else { return XCTFail("no Hello") }
+        XCTAssertEqual(hello.first, a.helloMessage.first, "the answer to a Hello is a Hello, not an Auth")
+        // An Auth that does not verify gets nothing back: no key exchange, no signature.
+        guard case var .send(auth) = try a.receive(hello) else { return XCTFail("no Auth") }
+        auth[auth.count - 1] ^= 1
+        XCTAssertThrowsError(try b.receive(auth)) { XCTAssertEqual($0 as? HandshakeError, .badSignature(PeerID(0))) }
+    }
+
     func testDialledPeerMustAnswerAsItself() throws {
         var a = Handshake(role: .initiator, identity: validators.identity(0), expectedPeer: PeerID(2))
-        let b = Handshake(role: .responder, identity: validators.identity(1))
-        XCTAssertThrowsError(try a.receive(b.helloMessage)) {
+        var b = Handshake(role: .responder, identity: validators.identity(1))
+        guard case let .send(helloOfB) = try b.receive(Handshake(role: .initiator, identity: validators.identity(3)).helloMessage)
+        else { return XCTFail("no Hello") }
+        XCTAssertThrowsError(try a.receive(helloOfB)) {
             XCTAssertEqual($0 as? HandshakeError, .unexpectedPeer(expected: PeerID(2), actual: PeerID(1)))
         }
     }
 
     func testLowOrderEphemeralKeyIsRefused() throws {
-        var defender = Handshake(role: .responder, identity: validators.identity(1))
         for hex in SessionCryptoTests.lowOrderPoints {
-            defender = Handshake(role: .responder, identity: validators.identity(1))
+            // As initiator: the responder's Hello carries the weak key.
+            var initiator = Handshake(role: .initiator, identity: validators.identity(0))
+            let weakHello = Hello(
+                protocolVersion: 1, chainID: Array(validators.chainID.utf8), genesisHash: validators.genesisHash,
+                validatorID: PeerID(1), ephemeralKey: try KeyExchangePublicKey(bytes: Hex.decode(hex)!),
+                nonce: [UInt8](repeating: 3, count: 32)).encoded()
+            XCTAssertThrowsError(try initiator.receive(weakHello), hex) {
+                XCTAssertEqual($0 as? HandshakeError, .weakEphemeralKey(PeerID(1)))
+            }
+            // As responder: the key exchange (after validator 0 proved itself) refuses the weak key.
+            var defender = Handshake(role: .responder, identity: validators.identity(1))
             let hello = Hello(
                 protocolVersion: 1, chainID: Array(validators.chainID.utf8), genesisHash: validators.genesisHash,
                 validatorID: PeerID(0), ephemeralKey: try KeyExchangePublicKey(bytes: Hex.decode(hex)!),
-                nonce: [UInt8](repeating: 3, count: 32))
-            XCTAssertThrowsError(try defender.receive(hello.encoded()), hex) {
+                nonce: [UInt8](repeating: 3, count: 32)).encoded()
+            guard case let .send(defenderHello) = try defender.receive(hello) else { return XCTFail("no Hello") }
+            let transcript = Handshake.transcript(initiatorHello: hello, responderHello: defenderHello)
+            let auth = Auth(signature: validators.keys[PeerID(0)]!.sign(Handshake.signedBytes(signer: .initiator, transcript: transcript)))
+            XCTAssertThrowsError(try defender.receive(auth.encoded()), hex) {
                 XCTAssertEqual($0 as? HandshakeError, .weakEphemeralKey(PeerID(0)))
             }
         }
@@ -132,9 +161,8 @@ final class HandshakeTests: XCTestCase {
         // Record an honest handshake from 0 to 1.
         var a = Handshake(role: .initiator, identity: validators.identity(0))
         var b = Handshake(role: .responder, identity: validators.identity(1))
-        guard case let .send(recordedAuthOfB) = try b.receive(a.helloMessage),
-              case let .send(recordedAuthOfA) = try a.receive(b.helloMessage) else { return XCTFail("no Auth") }
-        _ = recordedAuthOfB
+        guard case let .send(helloOfB) = try b.receive(a.helloMessage),
+              case let .send(recordedAuthOfA) = try a.receive(helloOfB) else { return XCTFail("no Auth") }
         // Replay 0's Hello and Auth to a fresh responder (fresh nonce): refused.
         var fresh = Handshake(role: .responder, identity: validators.identity(1))
         _ = try fresh.receive(a.helloMessage)
@@ -144,11 +172,13 @@ final class HandshakeTests: XCTestCase {
     }
 
     func testReplayedResponderTranscriptIsRefused() throws {
-        let a = Handshake(role: .initiator, identity: validators.identity(0))
+        var a = Handshake(role: .initiator, identity: validators.identity(0))
         var b = Handshake(role: .responder, identity: validators.identity(1))
-        guard case let .send(recordedAuthOfB) = try b.receive(a.helloMessage) else { return XCTFail("no Auth") }
+        guard case let .send(helloOfB) = try b.receive(a.helloMessage),
+              case let .send(authOfA) = try a.receive(helloOfB),
+              case let .sendAndEstablish(recordedAuthOfB, _) = try b.receive(authOfA) else { return XCTFail("no Auth") }
         var fresh = Handshake(role: .initiator, identity: validators.identity(0))
-        _ = try fresh.receive(b.helloMessage)
+        _ = try fresh.receive(helloOfB)
         XCTAssertThrowsError(try fresh.receive(recordedAuthOfB)) {
             XCTAssertEqual($0 as? HandshakeError, .badSignature(PeerID(1)))
         }
@@ -161,20 +191,23 @@ final class HandshakeTests: XCTestCase {
         let nonce = [UInt8](repeating: 6, count: 32)
         var a = Handshake(role: .initiator, identity: validators.identity(0))
         var b = Handshake(role: .responder, identity: validators.identity(1), ephemeral: ephemeral, nonce: nonce)
-        _ = try b.receive(a.helloMessage)
-        guard case let .send(authOfA) = try a.receive(b.helloMessage) else { return XCTFail("no Auth") }
+        guard case let .send(helloOfB) = try b.receive(a.helloMessage),
+              case let .send(authOfA) = try a.receive(helloOfB) else { return XCTFail("no Auth") }
         var same = Handshake(role: .responder, identity: validators.identity(1), ephemeral: ephemeral, nonce: nonce)
         _ = try same.receive(a.helloMessage)
-        guard case .established = try same.receive(authOfA) else { return XCTFail("should establish") }
+        guard case .sendAndEstablish = try same.receive(authOfA) else { return XCTFail("should establish") }
     }
 
     func testReflectedAuthIsRefused() throws {
         // The responder's own Auth sent back to it must not verify as the initiator's.
-        let a = Handshake(role: .initiator, identity: validators.identity(0))
+        var a = Handshake(role: .initiator, identity: validators.identity(0))
         var b = Handshake(role: .responder, identity: validators.identity(1))
-        guard case let .send(authOfB) = try b.receive(a.helloMessage) else { return XCTFail("no Auth") }
-        _ = a
-        XCTAssertThrowsError(try b.receive(authOfB)) {
+        guard case let .send(helloOfB) = try b.receive(a.helloMessage),
+              case let .send(authOfA) = try a.receive(helloOfB),
+              case let .sendAndEstablish(authOfB, _) = try b.receive(authOfA) else { return XCTFail("no Auth") }
+        var fresh = Handshake(role: .responder, identity: validators.identity(1))
+        _ = try fresh.receive(a.helloMessage)
+        XCTAssertThrowsError(try fresh.receive(authOfB)) {
             XCTAssertEqual($0 as? HandshakeError, .badSignature(PeerID(0)))
         }
     }

@@ -9,6 +9,8 @@ final class P2PLimitsTests: XCTestCase {
         XCTAssertEqual(fastLimits().problems, [])
         XCTAssertEqual(P2PLimits.standard.maxPayloadBytes, 8 * 1024 * 1024)
         XCTAssertGreaterThan(P2PLimits.standard.maxFrameBytes, P2PLimits.standard.maxPayloadBytes)
+        // Every validator set a genesis may hold (LedgerCore's Limits.validatorsMax, 100) fits the transport.
+        XCTAssertGreaterThanOrEqual(P2PLimits.standard.maxValidators, 100)
     }
 
     func testEachBrokenRelationIsReported() {
@@ -22,7 +24,13 @@ final class P2PLimitsTests: XCTestCase {
         queueTooSmall.sendQueueMaxBytes = 10
         var noQueue = P2PLimits()
         noQueue.sendQueueCapacity = 0
-        for limits in [tooSmallHandshake, keepaliveTooSlow, backoffInverted, queueTooSmall, noQueue] {
+        var noStrangers = P2PLimits()
+        noStrangers.maxUnauthenticatedInbound = 0
+        var noRate = P2PLimits()
+        noRate.handshakesPerSecondPerAddress = 0
+        var noThreads = P2PLimits()
+        noThreads.eventLoopThreads = 0
+        for limits in [tooSmallHandshake, keepaliveTooSlow, backoffInverted, queueTooSmall, noQueue, noStrangers, noRate, noThreads] {
             XCTAssertEqual(limits.problems.count, 1, "\(limits.problems)")
         }
     }

@@ -253,32 +253,108 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         XCTAssertFalse(lonely.send([1], to: PeerID(1)), "send after shutdown is refused")
     }
 
-    func testInboundConnectionsAreCapped() async throws {
+    /// Opens a raw TCP connection from the loopback address `source` (127.0.0.x all reach 127.0.0.1 on Linux).
+    func rawConnection(from source: String, to address: PeerAddress, group: EventLoopGroup) async throws -> Channel {
+        try await ClientBootstrap(group: group).bind(to: try SocketAddress(ipAddress: source, port: 0))
+            .connect(host: address.host, port: address.port).get()
+    }
+
+    func testUnauthenticatedConnectionsAreCappedPerAddressBeforeTheHandshake() async throws {
         var capped = limits
-        capped.maxInboundConnections = 2
+        capped.maxUnauthenticatedPerAddress = 3  // = validators − 1, the floor
         let target = try PeerNetwork(
             identity: validators.identity(0, limits: capped), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
             limits: capped, logger: testLogger("capped"))
         let address = try await target.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var idle: [Channel] = []
-        for _ in 0..<3 { idle.append(try await rawConnection(to: address, group: group, writing: [])) }
-        try await waitUntil("the third silent connection is refused") {
-            target.metrics.inboundRefused == 1 && idle.filter(\.isActive).count == 2
+        for _ in 0..<6 { idle.append(try await rawConnection(from: "127.0.0.2", to: address, group: group)) }
+        try await waitUntil("three of six silent connections from one address refused") {
+            target.metrics.inboundRefusals["too_many_from_address", default: 0] == 3 && idle.filter(\.isActive).count == 3
         }
+        // Another address is not affected: its connection reaches the handshake (garbage makes it fail as "malformed").
+        let other = try await rawConnection(from: "127.0.0.3", to: address, group: group)
+        try await other.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 8] + Array("GET / HT".utf8)))
+        try await waitUntil("the other address reaches the handshake") { target.metrics.handshakeFailures["malformed", default: 0] == 1 }
+        // Closed connections free their address's slots.
         for channel in idle { try? await channel.close() }
-        // Closed connections free their slots: a fresh connection is admitted again.
-        try await waitUntil("slots are released") {
-            target.metrics.handshakeFailures["closed", default: 0] == 2
+        try await waitUntil("slots are released") { target.metrics.handshakeFailures["closed", default: 0] == 3 }
+        let later = try await rawConnection(from: "127.0.0.2", to: address, group: group)
+        try await later.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 8] + Array("GET / HT".utf8)))
+        try await waitUntil("a fresh connection from the first address reaches the handshake") {
+            target.metrics.handshakeFailures["malformed", default: 0] == 2
         }
-        // The fresh connection sends garbage: a "malformed" handshake failure shows it was admitted to the
-        // handshake (a refused connection is closed before any handshake), so no refusal can still be on its way.
-        let later = try await rawConnection(to: address, group: group, writing: [0, 0, 0, 8] + Array("GET / HT".utf8))
-        try await waitUntil("the fresh connection reaches the handshake") { target.metrics.handshakeFailures["malformed", default: 0] == 1 }
-        XCTAssertEqual(target.metrics.inboundRefused, 1)
+        XCTAssertEqual(target.metrics.inboundRefused, 3)
+        try? await other.close()
         try? await later.close()
         try await group.shutdownGracefully()
         await target.shutdown()
+    }
+
+    func testHandshakeStartsAreRateLimitedPerAddress() async throws {
+        var limited = limits
+        limited.maxUnauthenticatedPerAddress = 50
+        limited.handshakeBurstPerAddress = 6  // = 2 × (validators − 1), the floor
+        limited.handshakesPerSecondPerAddress = 0.001
+        let target = try PeerNetwork(
+            identity: validators.identity(0, limits: limited), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: limited, logger: testLogger("limited"))
+        let address = try await target.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var flood: [Channel] = []
+        for _ in 0..<10 { flood.append(try await rawConnection(from: "127.0.0.4", to: address, group: group)) }
+        try await waitUntil("four of ten handshakes past the burst of six refused") {
+            target.metrics.inboundRefusals["rate_limited", default: 0] == 4 && flood.filter(\.isActive).count == 6
+        }
+        for channel in flood { try? await channel.close() }
+        try await group.shutdownGracefully()
+        await target.shutdown()
+    }
+
+    /// The attack measured on the testnet: strangers hold idle connections to a validator's P2P
+    /// port while another validator (re)connects. The validator is never refused for them: the
+    /// oldest stranger is evicted for it, and once authenticated it holds no stranger's slot.
+    func testStrangersHoldingEveryHandshakeSlotCannotKeepAValidatorOut() async throws {
+        var tight = limits
+        tight.maxUnauthenticatedInbound = 4
+        tight.handshakeTimeout = .seconds(3)
+        tight.readIdleTimeout = .seconds(6)
+        let target = try PeerNetwork(
+            identity: validators.identity(0, limits: tight), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: tight, logger: testLogger("target"))
+        let address = try await target.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var strangers: [Channel] = []
+        for source in ["127.0.0.5", "127.0.0.6", "127.0.0.7"] {
+            for _ in 0..<3 { strangers.append(try await rawConnection(from: source, to: address, group: group)) }
+        }
+        try await waitUntil("the oldest strangers are evicted for newer ones, four slots held by strangers") {
+            target.metrics.inboundEvicted == 5 && strangers.filter(\.isActive).count == 4
+        }
+
+        let validator = try PeerNetwork(
+            identity: validators.identity(1, limits: tight), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: tight, logger: testLogger("r1"))
+        _ = try await validator.start()
+        try validator.connect(to: [PeerID(0): address])
+        try await waitUntil("validator 1 is connected to validator 0 despite the strangers") {
+            target.metrics.connectedInbound.contains(PeerID(1))
+        }
+        XCTAssertEqual(target.metrics.inboundEvicted, 6, "one more stranger made room for the validator")
+        for channel in strangers { try? await channel.close() }
+        await validator.shutdown()
+        try await group.shutdownGracefully()
+        await target.shutdown()
+    }
+
+    func testTooManyValidatorsAreRefused() throws {
+        var small = limits
+        small.maxValidators = 3
+        XCTAssertThrowsError(try NetworkIdentity(
+            chainID: validators.chainID, genesisHash: validators.genesisHash, localID: PeerID(0),
+            signingKey: validators.keys[PeerID(0)]!, validators: validators.table, limits: small)) {
+            XCTAssertTrue("\($0)".contains("more than the 3"), "\($0)")
+        }
     }
 
     func testInvalidLimitsAreRejected() {
