@@ -135,42 +135,59 @@ public final class LedgerNode: Sendable {
         // run at 75 % of the closed-loop peak fell to a fifth of it until the pace check changed
         // views. Each lane keeps its own order; a batch whose transactions overtake their gossip
         // is checked by the batch verifier (and the later gossip is then known).
+        //
+        // Memory: every payload counts against its peer's receive budget in the transport until the
+        // worker is done with it (`PeerNetwork.consumed`); past the budget the peer is read no
+        // further, so a peer whose consensus lane backs up slows itself down and nothing is dropped.
+        // The gossip lane has its own smaller bound (`GossipLaneBound`): past it gossip frames are
+        // dropped undecoded, so a gossip backlog can never pause the peer's votes.
         var consensusLanes: [Int: AsyncStream<PeerMessage>.Continuation] = [:]
-        var gossipLanes: [Int: AsyncStream<PeerMessage>.Continuation] = [:]
+        var gossipLanes: [Int: (lane: AsyncStream<PeerMessage>.Continuation, bound: GossipLaneBound)] = [:]
         var workers: [Task<Void, Never>] = []
+        let network = self.network
         for v in genesis.validators where v.id != home.validatorID {
             let worker = PeerWorker(
                 driver: driver, store: store, network: network, verifier: verifier, cache: cache, admissions: admissions,
                 genesis: genesis, logger: logger)
-            let (consensus, consensusIn) = AsyncStream<PeerMessage>.makeStream(
-                bufferingPolicy: .bufferingNewest(NodeLimits.verificationQueuePerPeer))
-            let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(
-                bufferingPolicy: .bufferingNewest(NodeLimits.gossipQueuePerPeer))
+            let (consensus, consensusIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
+            let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
+            let bound = GossipLaneBound()
             consensusLanes[v.id.index] = consensusIn
-            gossipLanes[v.id.index] = gossipIn
-            workers.append(Task.detached { await worker.run(consensus) })
-            workers.append(Task.detached { await worker.run(gossip) })
+            gossipLanes[v.id.index] = (gossipIn, bound)
+            workers.append(Task.detached { await worker.run(consensus) { network.consumed($0) } })
+            workers.append(Task.detached {
+                await worker.run(gossip) { message in
+                    bound.release(message)
+                    network.consumed(message)
+                }
+            })
         }
         let consensusFrozen = consensusLanes
         let gossipFrozen = gossipLanes
-        let network = self.network
         let driver = self.driver
         let logger = self.logger
         let pump = Task.detached {
             for await message in network.messages {
-                let gossip = PeerWorker.isGossip(message.bytes)
-                let lane = gossip ? gossipFrozen : consensusFrozen
-                if case .dropped = lane[message.from.index]?.yield(message) {
-                    let dropped = driver.droppedFromFullQueues.add(1, ordering: .relaxed).newValue
-                    if dropped == 1 || dropped % 10_000 == 0 {
-                        logger.warning("a peer's verification queue is full: dropping its oldest messages", metadata: [
-                            "peer": "\(message.from)", "lane": "\(gossip ? "gossip" : "consensus")", "dropped_total": "\(dropped)",
-                        ])
+                if PeerWorker.isGossip(message.bytes) {
+                    guard let (lane, bound) = gossipFrozen[message.from.index], bound.take(message) else {
+                        network.consumed(message)
+                        let dropped = driver.droppedFromFullQueues.add(1, ordering: .relaxed).newValue
+                        if dropped == 1 || dropped % 10_000 == 0 {
+                            logger.warning("a peer's gossip lane is full: dropping its gossip undecoded", metadata: [
+                                "peer": "\(message.from)", "dropped_total": "\(dropped)",
+                            ])
+                        }
+                        continue
                     }
+                    lane.yield(message)
+                } else if let lane = consensusFrozen[message.from.index] {
+                    lane.yield(message)
+                } else {
+                    network.consumed(message)
                 }
             }
             for c in consensusFrozen.values { c.finish() }
-            for c in gossipFrozen.values { c.finish() }
+            for c in gossipFrozen.values { c.lane.finish() }
         }
         tasks.set(pump: pump, workers: workers)
     }
@@ -247,4 +264,29 @@ private final class TaskBox: Sendable {
         tasks.withLock { $0.pump = pump; $0.workers = workers }
     }
     func set(rpc: Task<Void, Never>) { tasks.withLock { $0.rpc = rpc } }
+}
+
+/// The bound of one peer's gossip lane: frames and bytes waiting for its worker
+/// (`NodeLimits.gossipQueuePerPeer`, `gossipQueueBytesPerPeer`).
+final class GossipLaneBound: Sendable {
+    private let waiting = Mutex<(frames: Int, bytes: Int)>((0, 0))
+
+    /// Counts `message` in if it fits; `false` (nothing counted) when the lane is full.
+    func take(_ message: PeerMessage) -> Bool {
+        waiting.withLock { w in
+            guard w.frames < NodeLimits.gossipQueuePerPeer, w.bytes + message.bytes.count <= NodeLimits.gossipQueueBytesPerPeer
+            else { return false }
+            w.frames += 1
+            w.bytes += message.bytes.count
+            return true
+        }
+    }
+
+    /// The worker is done with `message`.
+    func release(_ message: PeerMessage) {
+        waiting.withLock { w in
+            w.frames = max(0, w.frames - 1)
+            w.bytes = max(0, w.bytes - message.bytes.count)
+        }
+    }
 }

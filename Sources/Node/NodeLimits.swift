@@ -23,12 +23,16 @@ public enum NodeLimits {
     public static let stateTransferTimeoutMs: UInt64 = 3_000
     /// How long `start()` waits for the RPC server to bind its port before giving up, ms.
     public static let rpcBindTimeoutMs: Int64 = 30_000
-    /// Most incoming consensus and block-transfer messages queued per peer for verification.
-    public static let verificationQueuePerPeer = 8_192
     /// Most incoming transaction-gossip frames queued per peer for verification (a frame holds up
-    /// to `gossipTransactionsPerFrame` transactions); past this the oldest are dropped and counted:
-    /// the sending node and the batches that carry them still have those transactions.
+    /// to `gossipTransactionsPerFrame` transactions); past this (or `gossipQueueBytesPerPeer`)
+    /// new frames are dropped undecoded and counted: the sending node and the batches that carry
+    /// them still have those transactions. Consensus messages have no such bound of their own:
+    /// they wait within the transport's receive budget (`P2PLimits.receiveBudgetBytesPerPeer`),
+    /// past which the peer is read no further.
     public static let gossipQueuePerPeer = 1_024
+    /// Most bytes of transaction gossip queued per peer for verification (a quarter of the
+    /// transport's receive budget, so gossip alone never pauses a peer's votes).
+    public static let gossipQueueBytesPerPeer = 4 * 1024 * 1024
     /// Most transactions in one gossip frame (`TransactionGossip`); a frame of that many
     /// largest-size transactions stays far below the P2P payload limit.
     public static let gossipTransactionsPerFrame = 1_024

@@ -18,9 +18,11 @@ struct PeerWorker: Sendable {
     let genesis: Genesis
     let logger: Logger
 
-    func run(_ stream: AsyncStream<PeerMessage>) async {
+    /// Processes the lane's messages in order, calling `done` after each (it frees the peer's receive budget).
+    func run(_ stream: AsyncStream<PeerMessage>, done: @Sendable (PeerMessage) -> Void) async {
         for await message in stream {
             await process(message)
+            done(message)
         }
     }
 

@@ -19,8 +19,12 @@ public struct P2PLimits: Sendable, Equatable {
     /// a reconnect) loses nothing; past this, what is queued is dropped and further payloads are
     /// dropped at once until the peer is back, counted in `droppedWhilePeerDown`.
     public var disconnectedQueueRetention: TimeAmount = .seconds(2)
-    /// Most received payloads buffered for the application; when full the oldest is dropped.
-    public var receiveQueueCapacity: Int = 16384
+    /// Most payload bytes received from one peer and not yet `consumed` by the application.
+    /// Past it the peer's connection is read no further until half of it is consumed (TCP then
+    /// slows the sender; nothing is dropped). Must hold at least one maximal payload.
+    public var receiveBudgetBytesPerPeer: Int = 16 * 1024 * 1024
+    /// Most payloads received from one peer and not yet `consumed` (same rule, by count).
+    public var receiveBudgetMessagesPerPeer: Int = 16_384
     /// Threads of the network's own event loop group (when the node passes none): connections are
     /// spread over them, so one busy connection (a handshake flood, a large frame) does not stall
     /// every validator link.
@@ -66,6 +70,20 @@ public struct P2PLimits: Sendable, Equatable {
     /// The largest length prefix accepted after the handshake.
     var maxFrameBytes: Int { maxPayloadBytes + P2PLimits.frameOverheadBytes }
 
+    /// Largest single socket read on an inbound connection, and reads per event-loop turn: what
+    /// one read burst can bring in after a pause was decided (set on every accepted connection).
+    static let readChunkBytes = 64 * 1024
+    static let readsPerTurn = 4
+    static var readBurstBytes: Int { readChunkBytes * readsPerTurn }
+
+    /// The most memory one authenticated peer can make this node hold in the transport, bytes:
+    /// its unconsumed payloads (the receive budget, overshot by at most one read burst and the
+    /// frame it completes while the pause takes effect), one frame being assembled, and our send
+    /// queue to it.
+    public var worstCaseBytesPerPeer: Int {
+        receiveBudgetBytesPerPeer + P2PLimits.readBurstBytes + 2 * maxFrameBytes + sendQueueMaxBytes
+    }
+
     /// Relations between the values that do not hold (empty when the limits are usable).
     public var problems: [String] {
         var found: [String] = []
@@ -87,8 +105,11 @@ public struct P2PLimits: Sendable, Equatable {
         if !(handshakesPerSecondPerAddress > 0) || maxTrackedAddresses < 1 || maxValidators < 1 {
             found.append("handshakesPerSecondPerAddress, maxTrackedAddresses and maxValidators must be positive")
         }
-        if sendQueueCapacity < 1 || receiveQueueCapacity < 1 {
-            found.append("queue capacities must be at least 1")
+        if sendQueueCapacity < 1 || receiveBudgetMessagesPerPeer < 2 {
+            found.append("sendQueueCapacity must be at least 1 and receiveBudgetMessagesPerPeer at least 2")
+        }
+        if receiveBudgetBytesPerPeer < maxPayloadBytes {
+            found.append("receiveBudgetBytesPerPeer must hold at least one maximal payload")
         }
         if disconnectedQueueRetention < .zero {
             found.append("disconnectedQueueRetention must not be negative")

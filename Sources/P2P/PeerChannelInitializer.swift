@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 
 /// Builds the pipeline of one peer connection, head to tail:
-/// frame decoder → handshake → sealing/opening → idle timeout/keep-alive → connection handler.
+/// read gate → frame decoder → handshake → sealing/opening → idle timeout/keep-alive → connection handler.
 /// Every handler is created on the channel's event loop and stays there.
 struct PeerChannelInitializer: Sendable {
     let identity: NetworkIdentity
@@ -21,6 +21,7 @@ struct PeerChannelInitializer: Sendable {
             if let expectedPeer { connectionLogger[metadataKey: "peer"] = "\(expectedPeer)" }
             let decoder = FrameDecoder(maxFrameBytes: limits.maxFrameBytes, maxHandshakeFrameBytes: limits.maxHandshakeMessageBytes)
             let sync = channel.pipeline.syncOperations
+            try sync.addHandler(ReadGate())
             try sync.addHandler(ByteToMessageHandler(decoder, maximumBufferSize: limits.maxFrameBytes + FrameDecoder.prefixBytes))
             try sync.addHandler(HandshakeHandler(
                 handshake: handshake, direction: direction, timeout: limits.handshakeTimeout,

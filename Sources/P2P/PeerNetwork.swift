@@ -24,6 +24,8 @@ public final class PeerNetwork: Sendable {
     /// The bounds and timeouts in force.
     public let limits: P2PLimits
     /// Payloads received from authenticated peers, in arrival order per peer. Finishes on shutdown.
+    /// The consumer must call `consumed(_:)` for each once it is done with it: a peer with more
+    /// than its receive budget unconsumed is read no further.
     public let messages: AsyncStream<PeerMessage>
 
     private let continuation: AsyncStream<PeerMessage>.Continuation
@@ -43,12 +45,22 @@ public final class PeerNetwork: Sendable {
         /// Unauthenticated inbound connections by admission id (to evict them), and back.
         var unauthenticated: [InboundAdmission.ConnectionID: Channel] = [:]
         var admissionIDs: [ObjectIdentifier: InboundAdmission.ConnectionID] = [:]
+        /// Per peer: payloads received and not yet consumed, and whether its reads are paused.
+        var intake: [PeerID: Intake] = [:]
+        /// The read gate of each peer's current inbound connection.
+        var gates: [PeerID: NIOLoopBound<ReadGate>] = [:]
         /// Refusals since the last refusal was logged (refusals are logged at most every 10 s).
         var refusalsUnlogged = 0
         var refusalLoggedAtMs: UInt64?
     }
 
     private enum Phase: Sendable { case created, running, shutDown }
+
+    private struct Intake: Sendable {
+        var bytes = 0
+        var count = 0
+        var paused = false
+    }
 
     /// Creates a stopped network. `group` defaults to a private `limits.eventLoopThreads`-thread event loop group
     /// (shut down by `shutdown()`); pass the node's group to share threads.
@@ -74,11 +86,17 @@ public final class PeerNetwork: Sendable {
         var logger = logger
         logger[metadataKey: "replica"] = "\(identity.localID)"
         self.logger = logger
-        (messages, continuation) = AsyncStream.makeStream(of: PeerMessage.self, bufferingPolicy: .bufferingNewest(limits.receiveQueueCapacity))
+        // Unbounded here because each peer is bounded by its receive budget (see `consumed`).
+        (messages, continuation) = AsyncStream.makeStream(of: PeerMessage.self, bufferingPolicy: .unbounded)
     }
 
     /// A snapshot of the counters.
-    public var metrics: PeerNetworkMetrics { counters.snapshot }
+    public var metrics: PeerNetworkMetrics {
+        var snapshot = counters.snapshot
+        snapshot.receivePendingBytes = state.withLock { $0.intake.values.reduce(0) { $0 + $1.bytes } }
+        snapshot.worstCaseBytes = limits.worstCaseBytesPerPeer * max(0, identity.validators.count - 1)
+        return snapshot
+    }
 
     /// Binds the listening socket and returns the bound address (its real port when 0 was asked).
     public func start() async throws -> PeerAddress {
@@ -87,6 +105,10 @@ public final class PeerNetwork: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Fixed read sizes, so what one read burst can add past a receive-budget pause is known.
+            .childChannelOption(.maxMessagesPerRead, value: UInt(P2PLimits.readsPerTurn))
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 64, initial: 2048, maximum: P2PLimits.readChunkBytes))
             .childChannelInitializer { [self] channel in
                 // Admission comes before any handshake work: no key is generated for a refused connection.
                 guard let id = admitInbound(channel) else { return channel.close() }
@@ -167,6 +189,25 @@ public final class PeerNetwork: Sendable {
         return peers.reduce(0) { $0 + (send(bytes, to: $1) ? 1 : 0) }
     }
 
+    /// The application is done with `message` (processed or discarded): it no longer counts
+    /// against its peer's receive budget, and the peer's reads resume once half the budget is free.
+    public func consumed(_ message: PeerMessage) {
+        let resume: NIOLoopBound<ReadGate>? = state.withLock { state in
+            guard var intake = state.intake[message.from] else { return nil }
+            intake.bytes = max(0, intake.bytes - message.bytes.count)
+            intake.count = max(0, intake.count - 1)
+            var gate: NIOLoopBound<ReadGate>?
+            if intake.paused && intake.bytes <= limits.receiveBudgetBytesPerPeer / 2
+                && intake.count <= limits.receiveBudgetMessagesPerPeer / 2 {
+                intake.paused = false
+                gate = state.gates[message.from]
+            }
+            state.intake[message.from] = intake
+            return gate
+        }
+        if let resume { resume.eventLoop.execute { resume.value.resume() } }
+    }
+
     /// Stops listening, closes every connection, ends `messages`, and shuts down the event
     /// loop group if the network created it. Safe to call more than once.
     public func shutdown() async {
@@ -221,6 +262,14 @@ extension PeerNetwork: PeerChannelDelegate {
                 channel.close(promise: nil)
                 return
             }
+            // Its read gate (on this loop): a peer over its receive budget stays paused on a new connection too.
+            if let gate = try? channel.pipeline.syncOperations.handler(type: ReadGate.self) {
+                let paused = state.withLock { state in
+                    state.gates[peer] = NIOLoopBound(gate, eventLoop: channel.eventLoop)
+                    return state.intake[peer]?.paused ?? false
+                }
+                if paused { gate.pause() }
+            }
             // A newer connection from the same validator (e.g. it restarted) replaces the old one.
             if let previous, previous !== channel { previous.close(promise: nil) }
             counters.update { _ = $0.connectedInbound.insert(peer) }
@@ -239,6 +288,7 @@ extension PeerNetwork: PeerChannelDelegate {
             let wasCurrent: Bool = state.withLock { state in
                 guard state.inbound[peer] === channel else { return false }
                 state.inbound[peer] = nil
+                state.gates[peer] = nil
                 return true
             }
             if wasCurrent {
@@ -249,6 +299,25 @@ extension PeerNetwork: PeerChannelDelegate {
     }
 
     func received(_ bytes: [UInt8], from peer: PeerID) {
+        // Count it against the peer's budget before it is handed on; over budget, stop reading.
+        let pause: NIOLoopBound<ReadGate>? = state.withLock { state in
+            var intake = state.intake[peer] ?? Intake()
+            intake.bytes += bytes.count
+            intake.count += 1
+            var gate: NIOLoopBound<ReadGate>?
+            if !intake.paused && (intake.bytes > limits.receiveBudgetBytesPerPeer || intake.count > limits.receiveBudgetMessagesPerPeer) {
+                intake.paused = true
+                gate = state.gates[peer]
+            }
+            state.intake[peer] = intake
+            return gate
+        }
+        if let pause {
+            // Normally on the gate's own loop already (the payload came through its channel).
+            if pause.eventLoop.inEventLoop { pause.value.pause() } else { pause.eventLoop.execute { pause.value.pause() } }
+            counters.update { $0.readPauses += 1 }
+            logger.debug("pausing reads: the peer's received payloads wait unconsumed over budget", metadata: ["peer": "\(peer)"])
+        }
         let result = continuation.yield(PeerMessage(from: peer, bytes: bytes))
         counters.update {
             $0.framesIn += 1

@@ -12,8 +12,15 @@ public struct PeerNetworkMetrics: Sendable, Equatable {
     public var sendQueueDrops = 0
     /// Payloads dropped for a peer unreachable longer than `P2PLimits.disconnectedQueueRetention`.
     public var droppedWhilePeerDown = 0
-    /// Received payloads dropped because the application did not keep up (oldest first).
+    /// Received payloads dropped because the application's stream ended (shutdown).
     public var receiveQueueDrops = 0
+    /// Times a peer's reads were paused because its unconsumed payloads passed the receive budget.
+    public var readPauses = 0
+    /// Payload bytes received and not yet consumed, over all peers (a gauge; see `PeerNetwork.consumed`).
+    public var receivePendingBytes = 0
+    /// The most memory the transport can hold for all peers together, bytes
+    /// (`P2PLimits.worstCaseBytesPerPeer` × the other validators).
+    public var worstCaseBytes = 0
     /// Sends refused because the payload exceeds `P2PLimits.maxPayloadBytes` or the peer is unknown.
     public var sendsRefused = 0
     /// Inbound connections closed unread before any handshake work (per-address cap or handshake

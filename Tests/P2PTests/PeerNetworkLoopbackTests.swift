@@ -347,6 +347,61 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         await target.shutdown()
     }
 
+    /// A peer whose payloads wait unconsumed past the receive budget is read no further (TCP holds
+    /// the rest back); once the application consumes, reading resumes and nothing was lost.
+    func testAPeerOverItsReceiveBudgetIsReadNoFurtherAndLosesNothing() async throws {
+        var small = limits
+        small.maxPayloadBytes = 64 * 1024
+        small.receiveBudgetBytesPerPeer = 256 * 1024
+        small.sendQueueMaxBytes = 32 * 1024 * 1024
+        let receiver = try PeerNetwork(
+            identity: validators.identity(0, limits: small), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: small, logger: testLogger("receiver"))
+        let sender = try PeerNetwork(
+            identity: validators.identity(1, limits: small), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            limits: small, logger: testLogger("sender"))
+        let addresses = [PeerID(0): try await receiver.start(), PeerID(1): try await sender.start()]
+        try receiver.connect(to: addresses)
+        try sender.connect(to: addresses)
+        try await waitUntil("the sender is connected to the receiver") { receiver.metrics.connectedInbound.contains(PeerID(1)) }
+
+        let count = 400
+        let payloadBytes = 32 * 1024
+        for k in 0..<count {
+            var payload = [UInt8](repeating: UInt8(truncatingIfNeeded: k), count: payloadBytes)
+            payload[0] = UInt8(k >> 8); payload[1] = UInt8(truncatingIfNeeded: k)
+            XCTAssertTrue(sender.send(payload, to: PeerID(0)))
+        }
+        // Read without consuming.
+        let held = Inbox()
+        let reader = Task { for await message in receiver.messages { await held.append(message) } }
+        try await waitUntil("the receiver pauses its reads from the sender") { receiver.metrics.readPauses == 1 }
+        let bound = small.receiveBudgetBytesPerPeer + P2PLimits.readBurstBytes + 2 * (small.maxPayloadBytes + 17)
+        XCTAssertLessThanOrEqual(receiver.metrics.bytesIn, bound, "read past its budget")
+        XCTAssertLessThanOrEqual(receiver.metrics.receivePendingBytes, bound)
+        XCTAssertLessThan(receiver.metrics.framesIn, count, "everything was read: the pause did not hold")
+
+        // Consume: reads resume, everything arrives in order, nothing dropped on either side.
+        var consumedCount = 0
+        try await waitUntil("all \(count) payloads arrive once the receiver consumes") {
+            let messages = await held.messages
+            while consumedCount < messages.count {
+                receiver.consumed(messages[consumedCount])
+                consumedCount += 1
+            }
+            return messages.count == count
+        }
+        let order = await held.messages.map { Int($0.bytes[0]) << 8 | Int($0.bytes[1]) }
+        XCTAssertEqual(order, Array(0..<count))
+        XCTAssertEqual(sender.metrics.sendQueueDrops, 0)
+        XCTAssertEqual(receiver.metrics.receiveQueueDrops, 0)
+        XCTAssertEqual(receiver.metrics.receivePendingBytes, 0)
+        XCTAssertEqual(receiver.metrics.worstCaseBytes, 3 * small.worstCaseBytesPerPeer, "three other validators")
+        reader.cancel()
+        await sender.shutdown()
+        await receiver.shutdown()
+    }
+
     func testTooManyValidatorsAreRefused() throws {
         var small = limits
         small.maxValidators = 3
