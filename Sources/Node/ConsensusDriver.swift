@@ -55,6 +55,11 @@ public actor ConsensusDriver {
     nonisolated let transferRunning = Atomic<Bool>(false)
     /// Live messages the peer workers dropped during the current transfer (logged at its end).
     nonisolated let droppedDuringTransfer = Atomic<Int>(0)
+    /// The replica's intake filter after the last event (`IntakeFilter`): peer workers check a
+    /// decoded batch-carrying message against it before verifying its transactions' signatures.
+    nonisolated let intake = Mutex<IntakeFilter<Batch>>(.open)
+    /// Peer messages the intake filter refused before any signature check (since start).
+    nonisolated let droppedBeforeVerification = Atomic<Int>(0)
     /// Peer messages dropped because their verification queue was full (see `NodeLimits`).
     nonisolated let droppedFromFullQueues = Atomic<Int>(0)
 
@@ -170,6 +175,8 @@ public actor ConsensusDriver {
             let actions = replica.handle(event, now: Self.nowMs())
             perform(actions, followUps: &queue)
         }
+        let filter = replica.intakeFilter
+        intake.withLock { $0 = filter }
         if replica.view != lastDrivenView {
             lastDrivenView = replica.view
             logger[metadataKey: "view"] = "\(replica.view.rawValue)"

@@ -241,6 +241,7 @@ struct NodeRPCBackend: RPCBackend {
                         votesWithheldUntil: inspection.votingFence?.rawValue ?? 0,
                         view: inspection.view.rawValue, signatures: signatures.statistics,
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
+                        droppedBeforeVerification: driver.droppedBeforeVerification.load(ordering: .relaxed),
                         transport: network.metrics)
     }
 }

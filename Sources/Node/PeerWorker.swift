@@ -40,7 +40,14 @@ struct PeerWorker: Sendable {
         switch kind {
         case .consensus:
             do {
-                let verified = try verifier.decodeAndVerify(Array(body), window: genesis.consensus.window)
+                let message = try LedgerMessage.decode(Array(body), replicaCount: genesis.validatorCount, window: genesis.consensus.window)
+                // Cheap checks first: a batch the replica would drop on arrival is not worth its signatures.
+                if let reason = driver.intake.withLock({ $0.refusal(message) }) {
+                    driver.droppedBeforeVerification.add(1, ordering: .relaxed)
+                    logger.trace("dropped before verification", metadata: ["peer": "\(from)", "kind": "\(message.kindName)", "reason": "\(reason)"])
+                    return
+                }
+                let verified = try verifier.verify(message)
                 logger.debug("received", metadata: ["kind": "\(verified.message.kindName)", "peer": "\(from)"])
                 await driver.deliver(verified)
             } catch {
