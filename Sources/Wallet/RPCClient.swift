@@ -110,6 +110,13 @@ public struct RPCClient: Sendable {
         return (answer.status, answer.body)
     }
 
+    /// GETs `path` on the node (e.g. `/metrics`, `/health`) and returns the HTTP status and body. Same
+    /// deadline and size limit as `call`.
+    public func get(path: String, timeoutMs: Int64? = nil) async throws(RPCClientError) -> (status: Int, body: [UInt8]) {
+        let answer = try await post(nil, method: "GET \(path)", path: path, timeoutMs: timeoutMs ?? configuration.requestTimeoutMs)
+        return (answer.status, answer.body)
+    }
+
     // MARK: HTTP
 
     /// JSON-RPC ids, unique within the process (answers are matched to them).
@@ -121,14 +128,26 @@ public struct RPCClient: Sendable {
         var body: [UInt8]
     }
 
-    private func post(_ body: [UInt8], method: String, timeoutMs: Int64) async throws(RPCClientError) -> Answer {
-        let url = endpoint.url
+    /// POSTs `body` to the endpoint, or GETs `path` when `body` is nil. `method` names the call in errors.
+    private func post(_ body: [UInt8]?, method: String, path: String? = nil, timeoutMs: Int64) async throws(RPCClientError) -> Answer {
+        let url: String
+        if let path {
+            var bare = endpoint
+            bare.path = ""
+            url = bare.url + path
+        } else {
+            url = endpoint.url
+        }
         let limit = configuration.maxResponseBytes
         var prepared = HTTPClientRequest(url: url)
-        prepared.method = .POST
-        prepared.headers.add(name: "Content-Type", value: "application/json")
-        prepared.headers.add(name: "Accept", value: "application/json")
-        prepared.body = .bytes(ByteBuffer(bytes: body))
+        if let body {
+            prepared.method = .POST
+            prepared.headers.add(name: "Content-Type", value: "application/json")
+            prepared.headers.add(name: "Accept", value: "application/json")
+            prepared.body = .bytes(ByteBuffer(bytes: body))
+        } else {
+            prepared.method = .GET
+        }
         let request = prepared
         let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
         let outcome = await withHardDeadline(milliseconds: timeoutMs) { () async -> Result<Answer, RPCClientError> in

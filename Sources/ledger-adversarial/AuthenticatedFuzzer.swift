@@ -94,7 +94,7 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
 
     /// One blocking session: handshake as the impersonated validator, then the sealed frames.
     static func session(port: Int, identity: NetworkIdentity, payloads: [[UInt8]], frameKinds: [UInt8]) -> Bool {
-        guard let fd = Fuzzer.connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 2, tv_usec: 0)) else { return false }
+        guard let fd = Fuzzer.connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 2, tv_usec: 0), source: Fuzzer.authenticatedSource) else { return false }
         defer { close(fd) }
         var handshake = Handshake(role: .initiator, identity: identity, expectedPeer: nil)
         guard write(fd, Fuzzer.lengthPrefixed(handshake.helloMessage)) else { return false }

@@ -70,11 +70,24 @@ final class Fuzzer: @unchecked Sendable {
         return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + body
     }
 
-    /// A blocking TCP socket connected to 127.0.0.1:`port` with `receiveTimeout` on reads; `nil`
-    /// if the connection was refused. The caller closes it.
-    static func connectLoopback(port: Int, receiveTimeout: timeval) -> Int32? {
+    /// Where hostile connections come from: loopback addresses of their own (127.0.0.x all reach
+    /// 127.0.0.1 on Linux), as an attacker's would be, so the nodes' per-address limits count them
+    /// apart from the validators' links.
+    static let unauthenticatedSource = "127.0.0.2"
+    static let authenticatedSource = "127.0.0.3"
+
+    /// A blocking TCP socket from `source` connected to 127.0.0.1:`port` with `receiveTimeout` on
+    /// reads; `nil` if the connection was refused. The caller closes it.
+    static func connectLoopback(port: Int, receiveTimeout: timeval, source: String = unauthenticatedSource) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { close(fd); return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

@@ -26,6 +26,15 @@ extension RPCClient {
         return result
     }
 
+    /// The value of the unlabelled series `name` on the node's `/metrics`, or `nil` (no answer, no such series).
+    func metric(_ name: String, timeout: Double = 3) async -> Double? {
+        guard let answer = try? await get(path: "/metrics", timeoutMs: Int64(timeout * 1_000)), answer.status == 200 else { return nil }
+        for line in String(decoding: answer.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+
     /// Posts raw bytes (the fuzzer) and returns the HTTP status, or `nil` when nothing came back in time.
     func postRaw(_ body: [UInt8], timeout: Double = 3) async -> Int? {
         try? await post(raw: body, timeoutMs: Int64(timeout * 1_000)).status

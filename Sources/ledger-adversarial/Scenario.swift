@@ -181,6 +181,8 @@ extension Scenario {
                      }
                      await flood.stop()
                  }),
+        Scenario(name: "batch-flood", summary: "A Byzantine validator (n3's key, its process killed) sends n0 unwanted FETCHED-BATCHes of validly signed transfers, replayed COMMITTED-BATCHes and 1 MiB garbage frames as fast as the link takes them for 8 s. Proves batches the replica would drop are dropped before their signatures are checked, n0's memory stays bounded, and the others keep committing.",
+                 role: "n3 (key only)", faults: "kill n3, batch flood → n0", script: BatchFlood.script(seconds: 8)),
         Scenario(name: "damaged-log", summary: "kill -9 a backup, make two records in the middle of its consensus log unreadable, restart. Proves damage anywhere is never silent amnesia: the node sets the records aside, signs no vote until its stable checkpoint passes the voting fence, then votes again, and no honest node forks.",
                  faults: "kill -9 n1 + bad log rows",
                  script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),
