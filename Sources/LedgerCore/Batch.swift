@@ -132,7 +132,15 @@ public struct Batch: Hashable, Sendable {
     }
 
     /// Checks what a backup must check before preparing this batch: size within `limits`,
-    /// every transaction for `chainID`, no transaction twice, every signature valid.
+    /// every transaction for `chainID`, no transaction twice, no amount of 0, no two
+    /// transactions with one (sender, nonce), every signature valid.
+    ///
+    /// Only what no honest primary can propose makes a batch invalid: nodes refuse zero amounts
+    /// from clients and gossip, and the primary never puts two transactions with one (sender,
+    /// nonce) in a batch (a conflicting pair goes into different batches; the later one fails
+    /// with `.badNonce`). What depends on the state (unknown sender, balance, nonce order) is
+    /// left to execution, which fails such a transaction deterministically at every replica.
+    /// The cheap checks run before any signature is checked.
     ///
     /// Signatures of transactions for which `isKnownValid(hash)` returns `true` (for example
     /// hashes the node already verified in its mempool) are not checked again. Timestamp
@@ -149,6 +157,8 @@ public struct Batch: Hashable, Sendable {
         }
         var seen: [Digest: Int] = [:]
         seen.reserveCapacity(transactions.count)
+        var slots: [SenderNonce: Int] = [:]
+        slots.reserveCapacity(transactions.count)
         for (i, tx) in transactions.enumerated() {
             if tx.chainID != chainID {
                 throw .wrongChainID(index: i, txHash: tx.hash, expected: chainID, found: tx.chainID)
@@ -156,10 +166,20 @@ public struct Batch: Hashable, Sendable {
             if let first = seen.updateValue(i, forKey: tx.hash) {
                 throw .duplicateTransaction(index: i, firstIndex: first, txHash: tx.hash)
             }
+            if tx.amount == 0 { throw .zeroAmount(index: i, txHash: tx.hash) }
+            if let first = slots.updateValue(i, forKey: SenderNonce(sender: tx.sender, nonce: tx.nonce)) {
+                throw .duplicateSenderNonce(index: i, firstIndex: first, nonce: tx.nonce, txHash: tx.hash)
+            }
         }
         for (i, tx) in transactions.enumerated() where !isKnownValid(tx.hash) {
             if !tx.hasValidSignature { throw .invalidSignature(index: i, txHash: tx.hash) }
             didVerify(tx.hash)
         }
     }
+}
+
+/// A sender's nonce: at most one transaction per (sender, nonce) can ever succeed.
+struct SenderNonce: Hashable {
+    var sender: PublicKey
+    var nonce: UInt64
 }

@@ -12,6 +12,11 @@ public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateTransaction(index: Int, firstIndex: Int, txHash: Digest)
     /// Transaction `index` (hash `txHash`) is not signed by its sender.
     case invalidSignature(index: Int, txHash: Digest)
+    /// Transaction `index` (hash `txHash`) transfers 0, which no client may submit.
+    case zeroAmount(index: Int, txHash: Digest)
+    /// Transaction `index` (hash `txHash`) has the sender and nonce of transaction `firstIndex`:
+    /// at most one of them could succeed, and no honest primary puts both in one batch.
+    case duplicateSenderNonce(index: Int, firstIndex: Int, nonce: UInt64, txHash: Digest)
 
     /// A message saying what is wrong and how to fix it.
     public var description: String {
@@ -26,6 +31,10 @@ public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
             return "transaction \(index) (\(txHash)) duplicates transaction \(firstIndex)"
         case let .invalidSignature(index, txHash):
             return "transaction \(index) (\(txHash)) has an invalid signature"
+        case let .zeroAmount(index, txHash):
+            return "transaction \(index) (\(txHash)) transfers 0"
+        case let .duplicateSenderNonce(index, firstIndex, nonce, txHash):
+            return "transaction \(index) (\(txHash)) repeats the sender and nonce \(nonce) of transaction \(firstIndex)"
         }
     }
 }

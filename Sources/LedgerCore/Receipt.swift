@@ -11,6 +11,12 @@ public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
     case insufficientBalance(balance: UInt64, amount: UInt64)
     /// Crediting `amount` to the recipient's `recipientBalance` would exceed `UInt64.max`.
     case overflow(recipientBalance: UInt64, amount: UInt64)
+    /// The sender has no account (it never received anything): its transfer cannot succeed, and
+    /// executing it must not create the account or use up a nonce.
+    case unknownSender
+    /// The amount is 0. `Batch.validate` refuses such a batch, so an honest chain never executes
+    /// one; execution still refuses it rather than let it move a nonce.
+    case zeroAmount
 
     /// A sentence explaining the failure to the sender.
     public var description: String {
@@ -20,6 +26,8 @@ public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
         case let .insufficientBalance(balance, amount): return "balance \(balance) is less than amount \(amount)"
         case let .overflow(recipientBalance, amount):
             return "recipient balance \(recipientBalance) plus \(amount) would exceed \(UInt64.max)"
+        case .unknownSender: return "the sender has no account; it must receive funds before it can send"
+        case .zeroAmount: return "amount is 0; a transfer must move at least 1"
         }
     }
 
@@ -29,6 +37,8 @@ public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
         case .badNonce: return 1
         case .insufficientBalance: return 2
         case .overflow: return 3
+        case .unknownSender: return 5
+        case .zeroAmount: return 6
         }
     }
 }
@@ -45,7 +55,8 @@ public enum ReceiptStatus: Hashable, Sendable {
 ///
 /// Wire format: version (1 byte, 0x01), tx hash (32), index (4), status (1: 0 success, 1 failed),
 /// then for a failure a reason tag (1: 1 bad nonce, 2 insufficient balance, 3 overflow,
-/// 4 self-transfer) and the reason's two 8-byte numbers (none for self-transfer).
+/// 4 self-transfer, 5 unknown sender, 6 zero amount) and the reason's two 8-byte numbers (none
+/// for self-transfer, unknown sender and zero amount).
 public struct Receipt: Hashable, Sendable {
     /// The version byte written first in every receipt.
     public static let version: UInt8 = 1
@@ -82,7 +93,7 @@ public struct Receipt: Hashable, Sendable {
             w.write(UInt8(1))
             w.write(reason.tag)
             switch reason {
-            case .selfTransfer: break
+            case .selfTransfer, .unknownSender, .zeroAmount: break
             case let .badNonce(expected, got): w.write(expected); w.write(got)
             case let .insufficientBalance(balance, amount): w.write(balance); w.write(amount)
             case let .overflow(recipientBalance, amount): w.write(recipientBalance); w.write(amount)
@@ -126,7 +137,9 @@ public struct Receipt: Hashable, Sendable {
                     recipientBalance: try r.readUInt64(field() + ".reason.recipientBalance"),
                     amount: try r.readUInt64(field() + ".reason.amount"))
             case 4: reason = .selfTransfer
-            default: throw .invalidTag(field: field() + ".reason", offset: tagOffset, found: tag, allowed: [1, 2, 3, 4])
+            case 5: reason = .unknownSender
+            case 6: reason = .zeroAmount
+            default: throw .invalidTag(field: field() + ".reason", offset: tagOffset, found: tag, allowed: [1, 2, 3, 4, 5, 6])
             }
             return Receipt(txHash: hash, index: index, status: .failed(reason))
         default:

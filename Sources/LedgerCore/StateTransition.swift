@@ -8,14 +8,18 @@ import LedgerCrypto
 ///
 /// Per transaction, in order, the first failing rule decides the receipt:
 /// 1. recipient == sender → `.selfTransfer`;
-/// 2. `nonce` ≠ the sender's next nonce (0 for an unknown sender) → `.badNonce`
+/// 2. amount == 0 → `.zeroAmount` (a batch holding one is invalid, see `Batch.validate`; this
+///    rule only keeps execution from ever moving a nonce for nothing);
+/// 3. the sender has no account (not in the state before the batch, and not credited earlier
+///    in it) → `.unknownSender`;
+/// 4. `nonce` ≠ the sender's next nonce → `.badNonce`
 ///    (also when the sender's nonce is `UInt64.max`, i.e. its nonce space is used up);
-/// 3. amount > sender balance → `.insufficientBalance`;
-/// 4. recipient balance + amount > `UInt64.max` → `.overflow`.
+/// 5. amount > sender balance → `.insufficientBalance`;
+/// 6. recipient balance + amount > `UInt64.max` → `.overflow`.
 /// Otherwise the sender is debited and its nonce incremented, and the recipient credited
-/// (created with nonce 0 if new). A failed transaction does **not** consume the nonce, so
-/// the sender can replace it with a corrected one at the same nonce (and a failed
-/// transaction costs the sender nothing: there are no fees).
+/// (created with nonce 0 if new). A failed transaction does **not** consume the nonce and
+/// creates no account, so the sender can replace it with a corrected one at the same nonce
+/// (and a failed transaction costs the sender nothing: there are no fees).
 ///
 /// Signatures and chain ids are not checked here: `Batch.validate` checked them before the
 /// batch was prepared, and 2f + 1 replicas agreed on it.
@@ -34,17 +38,21 @@ public enum StateTransition {
         var receipts: [Receipt] = []
         receipts.reserveCapacity(batch.transactions.count)
 
-        func current(_ key: PublicKey) -> Account {
-            touched[key] ?? accounts.account(key) ?? Account(publicKey: key, balance: 0, nonce: 0)
-        }
+        func existing(_ key: PublicKey) -> Account? { touched[key] ?? accounts.account(key) }
+        func current(_ key: PublicKey) -> Account { existing(key) ?? Account(publicKey: key, balance: 0, nonce: 0) }
 
         for (i, tx) in batch.transactions.enumerated() {
             let index = UInt32(truncatingIfNeeded: i)
             let recipientKey = tx.recipient.publicKey
-            var sender = current(tx.sender)
+            let known = existing(tx.sender)
+            var sender = known ?? Account(publicKey: tx.sender, balance: 0, nonce: 0)
             let failure: FailureReason?
             if recipientKey == tx.sender {
                 failure = .selfTransfer
+            } else if tx.amount == 0 {
+                failure = .zeroAmount
+            } else if known == nil {
+                failure = .unknownSender
             } else if tx.nonce != sender.nonce || sender.nonce == UInt64.max {
                 failure = .badNonce(expected: sender.nonce, got: tx.nonce)
             } else if tx.amount > sender.balance {

@@ -30,7 +30,9 @@ public actor ConsensusDriver {
     let signingKey: SigningKey
 
     var replica: LedgerReplica
-    var mempool = Mempool()
+    /// Admitted, uncommitted transactions; the RPC layer reads it (`Mempool.check`) before it
+    /// checks a client transaction's signature.
+    nonisolated let mempool = Mempool()
     private var timers: [TimerKind: Task<Void, Never>] = [:]
     private var timerGenerations: [TimerKind: UInt64] = [:]
     private var nextTimerGeneration: UInt64 = 0
@@ -204,7 +206,8 @@ public actor ConsensusDriver {
     /// the frame limit allows, and the replica gets them as one event. Batching here is what keeps
     /// the per-transaction cost of the actor, the store and the network small under load. Client
     /// transactions are refused together as busy while `AdmissionControl` says so, and each must
-    /// pass the mempool's nonce gate; gossip from other validators is held to neither.
+    /// pass the mempool's client rules (it must be able to succeed, see `Mempool`); gossip from
+    /// other validators is held to neither.
     public func admit(_ txs: [Transaction], fromClient: Bool) -> [MempoolRejection?] {
         guard !isStopped else { return Array(repeating: .shuttingDown, count: txs.count) }
         if fromClient, let busy = busyRefusal(now: Self.nowMs(), count: txs.count) { return Array(repeating: busy, count: txs.count) }
@@ -220,7 +223,7 @@ public actor ConsensusDriver {
         for tx in txs {
             do throws(MempoolRejection) {
                 try mempool.admit(tx, chainID: genesis.chainID, account: accounts.account(tx.sender), nowMs: now,
-                                  contiguousNonce: fromClient)
+                                  fromClient: fromClient)
                 verifiedTransactions.insert(tx.hash)
                 admitted.append(tx)
                 results.append(nil)

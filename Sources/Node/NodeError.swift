@@ -1,3 +1,5 @@
+import LedgerCrypto
+
 /// Why the node cannot start or refused something; messages say what to do.
 public enum NodeError: Error, Sendable, CustomStringConvertible {
     /// A file in the node home could not be read or written.
@@ -42,8 +44,9 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
     case badSignature
     /// The nonce was already used by a committed transaction.
     case nonceUsed(nonce: UInt64, next: UInt64)
-    /// The sender cannot pay the amount with its committed balance.
-    case insufficientBalance(balance: UInt64, amount: UInt64)
+    /// The sender's committed `balance` cannot pay `amount` on top of the `pending` its waiting
+    /// transactions may still spend.
+    case insufficientBalance(balance: UInt64, amount: UInt64, pending: UInt64 = 0)
     /// The same transaction is already waiting.
     case duplicate
     /// Too many transactions are waiting.
@@ -60,6 +63,16 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
     /// `limitMs`), or the oldest request it holds has waited `waitedMs` to be ordered, past
     /// `limitMs`. Retryable after `retryAfterMs`. Gossip from other validators is still taken.
     case busy(backlog: Int, backlogLimit: Int, waitedMs: UInt64, limitMs: UInt64, retryAfterMs: UInt64)
+    /// The transaction transfers 0: it could only move the sender's nonce. Final.
+    case zeroAmount
+    /// The sender has no account (it never received anything), so it cannot pay. Final.
+    case unknownSender
+    /// Another transaction with this sender and `nonce` waits here (`pending`); at most one of
+    /// them can succeed. Final: wait for it to commit, then use the next nonce.
+    case nonceTaken(nonce: UInt64, pending: Digest)
+    /// `pending` transactions of this sender wait here, the most one sender may have
+    /// (`NodeLimits.pendingTransactionsPerSender`). Retryable after `retryAfterMs`, once some commit.
+    case senderLimit(pending: Int, limit: Int, retryAfterMs: UInt64)
 
     public var description: String {
         switch self {
@@ -67,7 +80,9 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
         case let .wrongChain(e, f): "transaction is for chain '\(f)'; this node runs '\(e)'"
         case .badSignature: "signature does not verify for the sender key"
         case let .nonceUsed(n, next): "nonce \(n) already used; next is \(next)"
-        case let .insufficientBalance(b, a): "sender balance \(b) cannot pay \(a)"
+        case let .insufficientBalance(b, a, 0): "sender balance \(b) cannot pay \(a)"
+        case let .insufficientBalance(b, a, p):
+            "sender balance \(b) cannot pay \(a) on top of the \(p) its waiting transactions may still spend"
         case .duplicate: "transaction already in the mempool"
         case let .full(c): "mempool full (\(c) transactions waiting); retry later"
         case .shuttingDown: "node is shutting down; send it to another node"
@@ -75,6 +90,12 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
         case let .busy(backlog, backlogLimit, waited, limit, retry):
             "node is busy: \(backlog) transactions wait here (limit \(backlogLimit) at the recent commit rate) and the oldest "
                 + "unordered request has waited \(waited) ms (limit \(limit) ms); retry in \(retry) ms"
+        case .zeroAmount: "amount is 0; a transfer must move at least 1"
+        case .unknownSender: "the sender has no account; it must receive funds before it can send"
+        case let .nonceTaken(n, pending):
+            "nonce \(n) is taken by waiting transaction \(pending.hex); wait for it to commit, then use the next nonce"
+        case let .senderLimit(pending, limit, retry):
+            "\(pending) transactions of this sender wait here (limit \(limit)); retry in \(retry) ms, once some have committed"
         }
     }
 }

@@ -2,6 +2,11 @@
 public enum NodeLimits {
     /// Most transactions waiting in the mempool.
     public static let mempoolCapacity = 100_000
+    /// Most transactions of one sender waiting in the mempool before its client transactions are
+    /// refused (`sender_limit`, retryable). Every admitted transaction costs every validator a
+    /// signature check and a place in a batch; this keeps one sender from filling the mempool
+    /// and the busy gate's backlog, while a block's worth from one wallet still fits.
+    public static let pendingTransactionsPerSender = 64
     /// Most transaction hashes remembered as having a valid signature.
     public static let verifiedTransactionCacheCapacity = 200_000
     /// Most valid consensus-message signatures remembered (`CachingSignatureScheme`): a full

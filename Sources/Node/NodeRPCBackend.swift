@@ -67,6 +67,18 @@ struct NodeRPCBackend: RPCBackend {
         return .transactionRejected(reason: r.reasonCode, message: r.description, details: r.details)
     }
 
+    /// What the mempool would answer each of `txs` now (`Mempool.check`: amount, a duplicate or
+    /// taken (sender, nonce), the sender's account and cap, its balance with what its waiting
+    /// transactions may spend), asked before the signatures are checked so that a transaction that
+    /// cannot succeed costs no signature check. The driver asks again when it admits.
+    private func precheck(_ txs: [Transaction]) -> [MempoolRejection?] {
+        // The accounts first, then the mempool: a block committed in between can then only make
+        // the answer more lenient (see `Mempool.check`). When the store cannot be read, the
+        // driver's own read reports it.
+        guard let accounts = try? store.accounts(for: txs.lazy.map(\.sender)) else { return txs.map { _ in nil } }
+        return txs.map { driver.mempool.check($0, chainID: genesis.chainID, account: accounts.account($0.sender), fromClient: true) }
+    }
+
     func submitTransaction(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
         let tx = try decode(encoded)
         try await admit(tx)
@@ -79,10 +91,18 @@ struct NodeRPCBackend: RPCBackend {
             return Array(repeating: .failure(Self.rejection(busy)), count: encoded.count)
         }
         var results: [Result<Digest, RPCError>?] = Array(repeating: nil, count: encoded.count)
-        var checked: [(index: Int, tx: Transaction)] = []
+        var decoded: [(index: Int, tx: Transaction)] = []
         for (i, bytes) in encoded.enumerated() {
+            do throws(RPCError) { decoded.append((i, try decode(bytes))) } catch { results[i] = .failure(error) }
+        }
+        var checked: [(index: Int, tx: Transaction)] = []
+        for ((i, tx), refusal) in zip(decoded, precheck(decoded.map(\.tx))) {
             do throws(RPCError) {
-                let tx = try decode(bytes)
+                if let refusal {
+                    try settle(tx, refusal)
+                    results[i] = .success(tx.hash)
+                    continue
+                }
                 guard verifiedTransactions.contains(tx.hash) || tx.hasValidSignature else { throw Self.rejection(.badSignature) }
                 checked.append((i, tx))
             } catch {
@@ -104,6 +124,7 @@ struct NodeRPCBackend: RPCBackend {
     /// Admits `tx`; a transaction already waiting or already committed counts as admitted (idempotent).
     private func admit(_ tx: Transaction) async throws(RPCError) {
         if let busy = driver.busyGate.cachedRefusal(nowMs: ConsensusDriver.nowMs()) { throw Self.rejection(busy) }
+        if let refusal = precheck([tx]).first ?? nil { return try settle(tx, refusal) }
         if !verifiedTransactions.contains(tx.hash) {
             guard tx.hasValidSignature else { throw Self.rejection(.badSignature) }
         }

@@ -4,12 +4,21 @@
 /// `Batch` and `Transaction` conform (see `LedgerBatch.swift`); tests and the simulator can use
 /// cheaper types.
 
-/// A client request (a transaction) as the core sees it: an identity and a size.
+/// A client request (a transaction) as the core sees it: an identity, a size, and its place in
+/// a lane.
 public protocol ConsensusRequest: Hashable, Sendable {
+    /// Whose requests these are, for fair batching (the ledger: the sender's key).
+    associatedtype Lane: Hashable & Sendable
     /// The request's identity; pending requests are deduplicated by it.
     var requestDigest: Digest { get }
     /// The request's size inside an encoded batch, in bytes (for `maxBatchBytes`).
     var encodedByteCount: Int { get }
+    /// The lane the request belongs to. The primary fills a batch round-robin across lanes, so
+    /// one busy lane cannot starve the others.
+    var lane: Lane { get }
+    /// The request's place in its lane (the ledger: the nonce). The primary proposes a lane's
+    /// requests in this order and never puts two with the same place into one batch.
+    var laneOrder: UInt64 { get }
 }
 
 /// A batch of requests: what a PRE-PREPARE proposes at one sequence number.

@@ -6,6 +6,11 @@ extension Transaction: ConsensusRequest {
     public var requestDigest: Digest { hash }
     /// The transaction's encoded size.
     public var encodedByteCount: Int { encodedSize }
+    /// The sender: batches take senders round-robin.
+    public var lane: PublicKey { sender }
+    /// The nonce: a sender's transactions are proposed in nonce order, one per nonce per batch
+    /// (`Batch.validate` refuses a batch with two).
+    public var laneOrder: UInt64 { nonce }
 }
 
 extension Batch: ConsensusBatch {

@@ -23,6 +23,11 @@ public enum PBFTLimits {
     public static let defaultMaxPendingRequests = 100_000
     /// How many recently executed request hashes are remembered to drop late duplicates.
     public static let recentlyExecutedRequestMemory = 100_000
+    /// Batches' worth of unproposed requests, from the front of the queue, among which the primary
+    /// picks the next batch round-robin across lanes (senders): enough that one busy sender at the
+    /// front cannot fill a batch while others wait behind it, few enough that cutting a batch costs
+    /// O(batch), not O(pending).
+    public static let fairBatchWindowBatches = 4
     /// The longest view-change timeout after doubling, in milliseconds.
     public static let defaultMaxViewChangeTimeoutMs: UInt64 = 120_000
     /// The most equivocation evidence items a replica reports (one per offending (view, seq, phase)).

@@ -104,39 +104,84 @@ extension Replica {
             let mayBeFull = candidates >= configuration.maxBatchTxs || overflow
                 || boundBytes > configuration.maxBatchBytes - B.headerByteCount
             if !mayBeFull && !holdIsDue(&ctx) { return }
-            var chosen: [B.Request] = []
-            var chosenDigests = Set<Digest>(minimumCapacity: min(candidates, configuration.maxBatchTxs))
-            chosen.reserveCapacity(min(candidates, configuration.maxBatchTxs))
-            var bytes = B.headerByteCount
-            var cursor = state.proposeCursor
-            var full = false
-            while cursor < state.pendingOrder.count {
-                let d = state.pendingOrder[cursor]
-                guard let r = state.pending[d], !state.inFlight.contains(d), !chosenDigests.contains(d) else {
-                    cursor += 1
-                    continue
-                }
-                if chosen.count >= configuration.maxBatchTxs || bytes + r.encodedByteCount > configuration.maxBatchBytes {
-                    full = true
-                    break
-                }
-                chosen.append(r)
-                chosenDigests.insert(d)
-                bytes += r.encodedByteCount
-                cursor += 1
-            }
-            if chosen.count >= configuration.maxBatchTxs { full = true }
+            let (chosen, full) = chooseBatch()
             guard !chosen.isEmpty else {
                 state.batchHoldStartMs = nil
                 break
             }
             if !full {
                 guard holdIsDue(&ctx) else { return }
-                // This batch takes every unproposed request, so nothing is held after it.
+                // This batch takes every unproposed request (but a conflicting one of a lane, which
+                // starts a new hold), so nothing is held after it.
                 state.batchHoldStartMs = nil
             }
             propose(chosen, at: next, &ctx)
         }
+    }
+
+    /// The next batch from the unproposed requests, and whether it is full (a bound was reached,
+    /// or more requests wait than were looked at).
+    ///
+    /// Fair across lanes (senders): among the first `fairBatchWindowBatches` batches' worth of
+    /// unproposed requests, lanes are taken in the order of their oldest request, one request
+    /// each per round, each lane in `laneOrder` (nonce order), until the batch is full. A lane
+    /// never gives two requests with the same `laneOrder` to one batch (a conflicting pair: the
+    /// later one waits for a later batch, where it fails at execution). A busy lane therefore
+    /// gets one place per round while every other lane also gets one, and the oldest request's
+    /// lane is always served first, so the pace check's oldest waiting request is still ordered
+    /// in the next batch. Looking at a bounded window keeps this O(batch).
+    private func chooseBatch() -> (requests: [B.Request], isFull: Bool) {
+        let (windowCount, overflow) = configuration.maxBatchTxs.multipliedReportingOverflow(by: PBFTLimits.fairBatchWindowBatches)
+        let window = overflow ? Int.max : windowCount
+        var laneIndex: [B.Request.Lane: Int] = [:]
+        var lanes: [[(request: B.Request, arrival: Int)]] = []
+        var looked = Set<Digest>(minimumCapacity: min(window, state.pendingOrder.count - state.proposeCursor))
+        var cursor = state.proposeCursor
+        while cursor < state.pendingOrder.count, looked.count < window {
+            let d = state.pendingOrder[cursor]
+            cursor += 1
+            guard let r = state.pending[d], !state.inFlight.contains(d), looked.insert(d).inserted else { continue }
+            if let i = laneIndex[r.lane] {
+                lanes[i].append((r, looked.count))
+            } else {
+                laneIndex[r.lane] = lanes.count
+                lanes.append([(r, looked.count)])
+            }
+        }
+        // Arrival order within a lane is usually nonce order already; sort only where it is not.
+        for i in lanes.indices where !zip(lanes[i], lanes[i].dropFirst()).allSatisfy({ $0.request.laneOrder <= $1.request.laneOrder }) {
+            lanes[i].sort(by: Self.laneOrder)
+        }
+        var chosen: [B.Request] = []
+        chosen.reserveCapacity(min(looked.count, configuration.maxBatchTxs))
+        var bytes = B.headerByteCount
+        var next = [Int](repeating: 0, count: lanes.count)
+        var lastTaken = [UInt64?](repeating: nil, count: lanes.count)
+        var active = Array(lanes.indices)
+        while !active.isEmpty {
+            var stillActive: [Int] = []
+            stillActive.reserveCapacity(active.count)
+            for l in active {
+                while next[l] < lanes[l].count, let last = lastTaken[l], lanes[l][next[l]].request.laneOrder == last { next[l] += 1 }
+                guard next[l] < lanes[l].count else { continue }
+                let r = lanes[l][next[l]].request
+                if chosen.count >= configuration.maxBatchTxs || bytes + r.encodedByteCount > configuration.maxBatchBytes {
+                    return (chosen, true)
+                }
+                chosen.append(r)
+                bytes += r.encodedByteCount
+                lastTaken[l] = r.laneOrder
+                next[l] += 1
+                if next[l] < lanes[l].count { stillActive.append(l) }
+            }
+            active = stillActive
+        }
+        let moreWaiting = looked.count >= window && cursor < state.pendingOrder.count
+        return (chosen, chosen.count >= configuration.maxBatchTxs || moreWaiting)
+    }
+
+    private static func laneOrder(_ a: (request: B.Request, arrival: Int), _ b: (request: B.Request, arrival: Int)) -> Bool {
+        (a.request.laneOrder, a.arrival) < (b.request.laneOrder, b.arrival)
     }
 
     /// For a batch that is not full: starts the hold if it has not started, and says whether

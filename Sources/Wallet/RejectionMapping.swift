@@ -18,17 +18,27 @@ public enum RejectionMapping {
                 detail = e.message.hasPrefix("transaction rejected: ") ? String(e.message.dropFirst(22)) : e.message
             }
             return .nonceRace(address: sender, detail: detail)
+        case "nonce_taken":
+            var detail = "another transaction with this nonce is waiting"
+            if let got = e.data?["got"]?.stringValue, let pending = e.data?["pending_tx"]?.stringValue {
+                detail = "nonce \(got) is taken by waiting transaction \(pending)"
+            }
+            return .nonceRace(address: sender, detail: detail)
+        case "unknown_sender":
+            // A key that never received anything: the clearest words are its balance, 0.
+            return .insufficientFunds(address: sender, balance: 0, amount: amount)
         default:
             return .rejected(reason: reason, message: e.message)
         }
     }
 
-    /// How long to wait before resending after `e`, ms, or `nil` when `e` is final. "busy" and
-    /// "nonce_gap" are the node's "not now": wait the larger of the node's suggestion (capped at
-    /// 5 s, it comes from the network) and `backoffMs`.
+    /// How long to wait before resending after `e`, ms, or `nil` when `e` is final (among them
+    /// "zero_amount", "unknown_sender", "nonce_taken", "insufficient_funds"). "busy", "nonce_gap"
+    /// and "sender_limit" are the node's "not now": wait the larger of the node's suggestion
+    /// (capped at 5 s, it comes from the network) and `backoffMs`.
     public static func retryDelayMs(for e: RPCServerError, backoffMs: UInt64) -> UInt64? {
         switch e.reason {
-        case "busy", "nonce_gap":
+        case "busy", "nonce_gap", "sender_limit":
             let suggested = e.data?["retry_after_ms"]?.uint64Value ?? 0
             return max(min(suggested, 5_000), backoffMs)
         default:

@@ -68,6 +68,7 @@ struct AdversarialCommand: AsyncParsableCommand {
             if s.name == "baseline", !outcome.anyCheckFailed { baseline = outcome.throughput }
             if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
             say(outcome.line)
+            for line in outcome.measurements { say("    \(line)") }
             if let reason = s.throughputShareNotApplicable { say("    tput% n/a: \(reason)") }
             if !outcome.isAsExpected {
                 for (name, verdict) in outcome.verdicts where verdict.isFailure { say("    \(name): \(verdict)") }

@@ -12,6 +12,8 @@ final class FaultContext: @unchecked Sendable {
     private(set) var healedAt: Date?
     /// Problems the script found itself (fuzzing); reported as a validity failure.
     var findings: [String] = []
+    /// Figures the script measured itself, printed under the scenario's table line.
+    var measurements: [String] = []
 
     init(cluster: Cluster, count: Int, random: SeededRandom) {
         self.cluster = cluster

@@ -219,6 +219,8 @@ extension Scenario {
                  }),
         Scenario(name: "fuzz", summary: "Seeded hostile inputs while the load runs: 300 raw/mutated handshake connections to n1's p2p port, 300 malformed JSON-RPC bodies to n1, 200 mutated signed transactions to n2, and 40 authenticated sessions (a real handshake with n3's key) sending n1 1000 sealed frames of mutated consensus messages, transactions, hostile block requests and unknown kinds. Proves the node never crashes or hangs, accepts no mutated transaction, and the network keeps committing.",
                  faults: "fuzz p2p/rpc/tx", script: fuzz),
+        Scenario(name: "futile-spam", summary: "While the honest load runs, a client floods n1 and n2 with transactions that cannot succeed: zero amounts, transfers from never-funded keys, and variants of a waiting transaction's (sender, nonce). Proves none of them is admitted (each is refused with -32010 and its reason) or committed, and the honest throughput stays close to the baseline (tput%).",
+                 faults: "futile tx flood", script: futileSpam),
         Scenario(name: "collusion-selftest", summary: "SELF-TEST, f+1 = 2 colluding nodes: n0 equivocates as primary, n1 votes for both sides. More than f Byzantine nodes can fork the honest ones, so the checks MUST report a safety or liveness failure (the run fails if they do not).",
                  byzantine: [0: "equivocate", 1: "double-vote"], colluding: [1], role: "n0 primary + n1 (f+1)",
                  faults: "collusion", quick: true, expectFailure: true),

@@ -23,6 +23,8 @@ struct ScenarioOutcome: Sendable {
     var throughputShare: Double?
     /// Free-form notes (setup problems, client rejections).
     var notes: [String] = []
+    /// Figures the fault script measured (printed under the table line whatever the result).
+    var measurements: [String] = []
 
     var verdicts: [(String, Verdict)] {
         [("safety", safety), ("certificates", certificates), ("validity", validity), ("durability", durability),

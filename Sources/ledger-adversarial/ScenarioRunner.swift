@@ -110,6 +110,7 @@ struct ScenarioRunner {
         }
         let attackEnd = Date()
         let findings = context.findings
+        outcome.measurements = context.measurements
         let healedAt = context.healedAt
         await cluster.note("fault script done")
         try? await Task.sleep(for: .milliseconds(Int(settings.recovery_s * 1000)))

@@ -11,7 +11,7 @@ extension LoadEngine {
     private static let callSuffix = Array(#""}}"#.utf8)
     private static let errorKey = Array(#""error""#.utf8)
     /// The node's "not now" refusals: the transfer is resent after the delay the node suggests.
-    static let retryableReasons: Set<String> = ["busy", "nonce_gap"]
+    static let retryableReasons: Set<String> = ["busy", "nonce_gap", "sender_limit"]
 
     /// Sends queued transfers of `c` in batches of up to `BenchLimits.maxCallsPerBatch` while it has room in flight.
     func flush(_ c: SubmitConnection) {

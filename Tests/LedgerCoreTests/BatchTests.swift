@@ -135,6 +135,21 @@ final class BatchTests: XCTestCase {
         assertThrows(BatchError.duplicateTransaction(index: 2, firstIndex: 0, txHash: txs[0].hash)) { () throws(BatchError) in
             try duplicate.validate(chainID: Fixtures.chainID, limits: limits)
         }
+        let zero = Fixtures.transfer(from: keys[0], to: keys[1], amount: 0, nonce: 7)
+        let zeroAmount = Batch(view: View(1), timestamp: 5, transactions: [txs[0], zero])
+        assertThrows(BatchError.zeroAmount(index: 1, txHash: zero.hash)) { () throws(BatchError) in
+            try zeroAmount.validate(chainID: Fixtures.chainID, limits: limits)
+        }
+        let variant = Fixtures.transfer(from: keys[0], to: keys[2], amount: txs[0].amount + 1, nonce: txs[0].nonce)
+        XCTAssertEqual(variant.sender, txs[0].sender)
+        let sameSlot = Batch(view: View(1), timestamp: 5, transactions: [txs[0], txs[1], variant])
+        assertThrows(BatchError.duplicateSenderNonce(index: 2, firstIndex: 0, nonce: txs[0].nonce, txHash: variant.hash)) {
+            () throws(BatchError) in try sameSlot.validate(chainID: Fixtures.chainID, limits: limits)
+        }
+        // Both are found before any signature is checked: a batch of them costs a backup no signature check.
+        var checked = 0
+        XCTAssertThrowsError(try sameSlot.validate(chainID: Fixtures.chainID, limits: limits, isKnownValid: { _ in checked += 1; return false }))
+        XCTAssertEqual(checked, 0)
         let forged = try Transaction(
             chainID: Fixtures.chainID, sender: keys[2].publicKey, recipient: Fixtures.address(keys[0]), amount: 1_000_000,
             nonce: 0, signature: txs[0].signature)

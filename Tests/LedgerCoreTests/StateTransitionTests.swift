@@ -1,4 +1,4 @@
-// Checks the state-transition function: transfers, each failure reason, nonce replay, overflow, self-transfer, many accounts, empty/null blocks and state hashes.
+// Checks the state-transition function: transfers, each failure reason (unknown senders and zero amounts create nothing), nonce replay, overflow, self-transfer, many accounts, empty/null blocks and state hashes.
 import LedgerCore
 import LedgerCrypto
 import XCTest
@@ -56,7 +56,9 @@ final class StateTransitionTests: XCTestCase {
             (Fixtures.transfer(from: alice, to: alice, amount: 1, nonce: 0), .selfTransfer),
             (Fixtures.transfer(from: alice, to: bob, amount: 1, nonce: 5), .badNonce(expected: 0, got: 5)),
             (Fixtures.transfer(from: alice, to: bob, amount: 101, nonce: 0), .insufficientBalance(balance: 100, amount: 101)),
-            (Fixtures.transfer(from: carol, to: bob, amount: 1, nonce: 0), .insufficientBalance(balance: 0, amount: 1)),
+            (Fixtures.transfer(from: carol, to: bob, amount: 1, nonce: 0), .unknownSender),
+            (Fixtures.transfer(from: alice, to: bob, amount: 0, nonce: 0), .zeroAmount),
+            (Fixtures.transfer(from: carol, to: bob, amount: 0, nonce: 0), .zeroAmount),
         ]
         for (tx, reason) in cases {
             var state = AccountState(accounts: initial)
@@ -67,6 +69,38 @@ final class StateTransitionTests: XCTestCase {
             XCTAssertTrue(e.changedAccounts.isEmpty)
             XCTAssertEqual(e.block.header.stateHash, StateHash.next(previous: genesisHeader.stateHash, changedAccounts: []))
         }
+    }
+
+    func testAnUnknownSenderGetsNoAccountAndNoNonceWhateverItSends() {
+        // What a never-funded key used to get from a zero-amount transfer: an account with nonce 1.
+        var state = AccountState(accounts: initial)
+        let zero = Fixtures.transfer(from: carol, to: bob, amount: 0, nonce: 0)
+        let some = Fixtures.transfer(from: carol, to: bob, amount: 5, nonce: 0)
+        let e = run([zero, some], state: &state, previous: genesisHeader)
+        XCTAssertEqual(e.receipts.map(\.status), [.failed(.zeroAmount), .failed(.unknownSender)])
+        XCTAssertNil(state.account(carol.publicKey), "no account is created for the sender")
+        XCTAssertEqual(state.account(bob.publicKey), Account(publicKey: bob.publicKey, balance: 50, nonce: 0), "nor is the recipient credited")
+        XCTAssertTrue(e.changedAccounts.isEmpty)
+    }
+
+    func testASenderFundedEarlierInTheBlockIsKnown() {
+        // Known means "in the state this transaction executes on", in batch order, at every replica alike.
+        var state = AccountState(accounts: initial)
+        let early = Fixtures.transfer(from: carol, to: bob, amount: 1, nonce: 0)
+        let funding = Fixtures.transfer(from: alice, to: carol, amount: 10, nonce: 0)
+        let late = Fixtures.transfer(from: carol, to: bob, amount: 1, nonce: 0)
+        let e = run([early, funding, late], state: &state, previous: genesisHeader)
+        XCTAssertEqual(e.receipts.map(\.status), [.failed(.unknownSender), .success, .success])
+        XCTAssertEqual(state.account(carol.publicKey), Account(publicKey: carol.publicKey, balance: 9, nonce: 1))
+    }
+
+    func testAnAccountSpentToZeroStaysKnown() {
+        var state = AccountState(accounts: initial)
+        let all = Fixtures.transfer(from: bob, to: alice, amount: 50, nonce: 0)
+        let more = Fixtures.transfer(from: bob, to: alice, amount: 1, nonce: 1)
+        let e = run([all, more], state: &state, previous: genesisHeader)
+        XCTAssertEqual(e.receipts.map(\.status), [.success, .failed(.insufficientBalance(balance: 0, amount: 1))])
+        XCTAssertEqual(state.account(bob.publicKey), Account(publicKey: bob.publicKey, balance: 0, nonce: 1))
     }
 
     func testOverflowAtUInt64MaxFailsAndChangesNothing() {

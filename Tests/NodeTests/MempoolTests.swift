@@ -13,7 +13,7 @@ final class MempoolTests: XCTestCase {
     }
 
     func testAdmissionChecks() throws {
-        var pool = Mempool(capacity: 2)
+        let pool = Mempool(capacity: 2)
         let account = Account(publicKey: sender.publicKey, balance: 10, nonce: 3)
         XCTAssertThrowsError(try pool.admit(try tx(nonce: 3, chain: "d"), chainID: "c", account: account, nowMs: 0)) {
             XCTAssertEqual($0 as? MempoolRejection, .wrongChain(expected: "c", found: "d"))
@@ -46,10 +46,10 @@ final class MempoolTests: XCTestCase {
     }
 
     func testClientNoncesMustFollowTheCommittedOrAWaitingNonceOfTheSender() throws {
-        var pool = Mempool()
+        let pool = Mempool()
         let account = Account(publicKey: sender.publicKey, balance: 100, nonce: 3)
         func gap(_ nonce: UInt64) -> MempoolRejection? {
-            do { try pool.admit(try tx(nonce: nonce), chainID: "c", account: account, nowMs: 0, contiguousNonce: true) } catch let e as MempoolRejection {
+            do { try pool.admit(try tx(nonce: nonce), chainID: "c", account: account, nowMs: 0, fromClient: true) } catch let e as MempoolRejection {
                 return e
             } catch { XCTFail("\(error)") }
             return nil
@@ -72,14 +72,14 @@ final class MempoolTests: XCTestCase {
         pool.remove([four.hash])
         XCTAssertEqual(pool.nextAcceptableNonce(sender.publicKey, committedNext: 3), 4)
         let moved = Account(publicKey: sender.publicKey, balance: 100, nonce: 6)
-        XCTAssertNoThrow(try pool.admit(try tx(nonce: 6), chainID: "c", account: moved, nowMs: 0, contiguousNonce: true))
+        XCTAssertNoThrow(try pool.admit(try tx(nonce: 6), chainID: "c", account: moved, nowMs: 0, fromClient: true))
 
         // Two waiting transactions with one nonce (a conflicting pair): the nonce stays held until both are gone.
         let a = try tx(nonce: 20, amount: 1), b = try tx(nonce: 20, amount: 2)
         try pool.admit(a, chainID: "c", account: account, nowMs: 0)
         try pool.admit(b, chainID: "c", account: account, nowMs: 0)
         pool.remove([a.hash])
-        XCTAssertNoThrow(try pool.admit(try tx(nonce: 21), chainID: "c", account: account, nowMs: 0, contiguousNonce: true))
+        XCTAssertNoThrow(try pool.admit(try tx(nonce: 21), chainID: "c", account: account, nowMs: 0, fromClient: true))
         pool.remove([b.hash])
         XCTAssertEqual(gap(23), .nonceGap(nonce: 23, next: 4), "nothing waits for 22; the lowest free nonce is 4")
     }

@@ -17,7 +17,7 @@ final class RPCMempoolRejectionTests: XCTestCase {
     }
 
     func testRejectionsCarryStableReasonsAndDetails() throws {
-        var pool = Mempool(capacity: 2)
+        let pool = Mempool(capacity: 2)
         let account = Account(publicKey: key.publicKey, balance: 10, nonce: 9)
         let low = try tx(nonce: 7)
         let r1 = rejection { () throws(MempoolRejection) in try pool.admit(low, chainID: "c", account: account, nowMs: 0) }
@@ -59,7 +59,7 @@ final class RPCMempoolRejectionTests: XCTestCase {
     }
 
     func testOldestSelectsWithoutSortingEverything() throws {
-        var pool = Mempool(capacity: 1_000)
+        let pool = Mempool(capacity: 1_000)
         let account = Account(publicKey: key.publicKey, balance: 1_000_000, nonce: 0)
         var admitted: [(UInt64, Digest)] = []
         for n in 0..<300 {

@@ -7,6 +7,9 @@ struct TestRequest: ConsensusRequest {
     var id: UInt64
     var requestDigest: Digest { Hash.blake2b256(withUnsafeBytes(of: id.bigEndian) { Array($0) }) }
     var encodedByteCount: Int { 8 }
+    /// Each request is its own lane, so batches take requests in arrival order.
+    var lane: UInt64 { id }
+    var laneOrder: UInt64 { 0 }
 }
 
 /// A batch of numbered requests.

@@ -63,6 +63,21 @@ final class BroadcastRetryTests: XCTestCase {
         XCTAssertEqual(calls, 1)
     }
 
+    func testRefusalsOfWhatCannotSucceedAreFinalAndTheSenderCapIsNot() {
+        func delay(_ reason: String) -> UInt64? {
+            RejectionMapping.retryDelayMs(for: RPCServerError(code: -32010, message: "m", data: .object([("reason", .string(reason))])), backoffMs: 100)
+        }
+        for reason in ["zero_amount", "unknown_sender", "nonce_taken", "insufficient_funds"] { XCTAssertNil(delay(reason), reason) }
+        XCTAssertEqual(delay("sender_limit"), 100)
+        let unknown = RejectionMapping.walletError(
+            for: RPCServerError(code: -32010, message: "m", data: .object([("reason", .string("unknown_sender"))])), sender: "ldg1s", amount: 7)
+        XCTAssertEqual(unknown, .insufficientFunds(address: "ldg1s", balance: 0, amount: 7))
+        let taken = RejectionMapping.walletError(
+            for: RPCServerError(code: -32010, message: "m", data: .object([("reason", .string("nonce_taken")), ("got", .string("4")),
+                                                                          ("pending_tx", .string("ab"))])), sender: "ldg1s", amount: 7)
+        XCTAssertEqual(taken, .nonceRace(address: "ldg1s", detail: "nonce 4 is taken by waiting transaction ab"))
+    }
+
     func testTheNodesSuggestedDelayIsCappedAndNeverBelowTheBackoff() {
         func delay(_ after: String?, backoff: UInt64) -> UInt64? {
             var fields: [(String, JSON)] = [("reason", .string("busy"))]
