@@ -39,6 +39,16 @@ struct PeerWorker: Sendable {
         case .consensus:
             do {
                 let verified = try verifier.decodeAndVerify(Array(body), window: genesis.consensus.window)
+                // A kind the replica answers to its signer counts only on the signer's own link,
+                // so a replayed copy cannot aim the answer at someone else (`mustArriveFromSigner`).
+                guard verified.message.mayArrive(from: from) else {
+                    driver.refusedOffSignerLink.add(1, ordering: .relaxed)
+                    logger.debug("refused a consensus message off its signer's link", metadata: [
+                        "kind": "\(verified.message.kindName)", "peer": "\(from)",
+                        "signer": "\(verified.message.signer.map(\.description) ?? "-")",
+                    ])
+                    return
+                }
                 logger.debug("received", metadata: ["kind": "\(verified.message.kindName)", "peer": "\(from)"])
                 await driver.deliver(verified)
             } catch {
