@@ -1,6 +1,7 @@
 // Checks in the deterministic simulator that one Byzantine validator can neither force view changes by keeping its clients' requests from the primary (`selective-gossip`: no more view changes than the honest run on the same seeds, and more once the backups' relay is off) nor make honest replicas flood each other with answers (`status-replay`: answers between honest replicas stay at the honest run's, and explode once the reply limits are off).
 import XCTest
 import Adversary
+import PBFT
 @testable import Simulation
 
 final class ByzantineLivenessSimulationTests: XCTestCase {
@@ -51,9 +52,9 @@ final class ByzantineLivenessSimulationTests: XCTestCase {
             XCTAssertGreaterThan(replay.traffic.refusedOffSignerLink, 0, "seed \(seed): nothing was replayed; \(replay.summary)")
             XCTAssertLessThanOrEqual(replay.traffic.repliesBetweenHonest, 2 * honest.traffic.repliesBetweenHonest + 10,
                                      "seed \(seed): \(replay.traffic) vs honest \(honest.traffic)")
-            // Its own STATUS: each of the 3 honest replicas answers it at most twice per retransmission
+            // Its own STATUS: each of the 3 honest replicas answers it at most 4 times per retransmission
             // interval, each answer at most 16 batches, a 3-checkpoint proof, a NEW-VIEW and a VIEW-CHANGE.
-            let spacing = SimulationParameters().retransmitInterval_ms / 2
+            let spacing = SimulationParameters().retransmitInterval_ms / PBFTLimits.repliesPerPeerPerRetransmitInterval
             let answers = 3 * (replay.endTime.milliseconds / spacing + 1)
             XCTAssertLessThanOrEqual(UInt64(replay.traffic.repliesToByzantine), answers * 21, "seed \(seed): \(replay.traffic)")
         }
