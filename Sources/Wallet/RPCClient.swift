@@ -110,6 +110,13 @@ public struct RPCClient: Sendable {
         return (answer.status, answer.body)
     }
 
+    /// GETs the endpoint's URL and returns the HTTP status and body (for a node, `…/metrics` is its
+    /// Prometheus text). Same deadline and size limit as `call`.
+    public func get(timeoutMs: Int64? = nil) async throws(RPCClientError) -> (status: Int, body: [UInt8]) {
+        let answer = try await post([], method: "GET", timeoutMs: timeoutMs ?? configuration.requestTimeoutMs, httpMethod: .GET)
+        return (answer.status, answer.body)
+    }
+
     // MARK: HTTP
 
     /// JSON-RPC ids, unique within the process (answers are matched to them).
@@ -121,14 +128,16 @@ public struct RPCClient: Sendable {
         var body: [UInt8]
     }
 
-    private func post(_ body: [UInt8], method: String, timeoutMs: Int64) async throws(RPCClientError) -> Answer {
+    private func post(_ body: [UInt8], method: String, timeoutMs: Int64, httpMethod: HTTPMethod = .POST) async throws(RPCClientError) -> Answer {
         let url = endpoint.url
         let limit = configuration.maxResponseBytes
         var prepared = HTTPClientRequest(url: url)
-        prepared.method = .POST
-        prepared.headers.add(name: "Content-Type", value: "application/json")
-        prepared.headers.add(name: "Accept", value: "application/json")
-        prepared.body = .bytes(ByteBuffer(bytes: body))
+        prepared.method = httpMethod
+        if httpMethod == .POST {
+            prepared.headers.add(name: "Content-Type", value: "application/json")
+            prepared.headers.add(name: "Accept", value: "application/json")
+            prepared.body = .bytes(ByteBuffer(bytes: body))
+        }
         let request = prepared
         let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
         let outcome = await withHardDeadline(milliseconds: timeoutMs) { () async -> Result<Answer, RPCClientError> in
