@@ -90,10 +90,25 @@ public protocol ByzantineBehaviour {
 
     /// `true` if this replica restarts now and then and, when it does, forgets its consensus log.
     var forgetsLogOnRestart: Bool { get }
+
+    /// Chooses who receives client transactions this replica passes on: its mempool gossip of
+    /// the transactions its clients submitted (`recipients`: every other validator), and the
+    /// requests its replica relays to the primary (`recipients`: the primary). `primary` is the
+    /// primary of the replica's current view.
+    mutating func gossipRecipients(_ transactions: [Transaction], to recipients: [ReplicaID], primary: ReplicaID) -> [ReplicaID]
+
+    /// `true` if the simulator should make clients submit to this replica alone (a validator
+    /// whose RPC endpoint the clients use), so its gossip is the only way their transactions
+    /// reach the others.
+    var attractsClients: Bool { get }
 }
 
 extension ByzantineBehaviour {
     public mutating func filter(requests: [Transaction]) -> [Transaction] { requests }
     public mutating func observe(incoming message: LedgerMessage) {}
     public var forgetsLogOnRestart: Bool { false }
+    public mutating func gossipRecipients(_ transactions: [Transaction], to recipients: [ReplicaID], primary: ReplicaID) -> [ReplicaID] {
+        recipients
+    }
+    public var attractsClients: Bool { false }
 }

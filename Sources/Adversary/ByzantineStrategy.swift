@@ -31,6 +31,11 @@ public enum ByzantineStrategy: String, CaseIterable, Hashable, Sendable, CustomS
     case invalidTx = "invalid-tx"
     /// Drops one client's transactions (as primary: never proposes them).
     case censor
+    /// Gossips its clients' transactions to the backups only, never to the primary.
+    case selectiveGossip = "selective-gossip"
+    /// Replays other validators' signed STATUS, VIEW-CHANGE and BATCH-FETCH messages to honest
+    /// replicas, many times, so that they send their answers to each other.
+    case statusReplay = "status-replay"
 
     public var description: String { rawValue }
 
@@ -54,6 +59,8 @@ public enum ByzantineStrategy: String, CaseIterable, Hashable, Sendable, CustomS
         case .corruptCheckpoint: return "CHECKPOINTs with wrong block hashes"
         case .invalidTx: return "primary proposes a batch with an invalid tx"
         case .censor: return "ignores one client's transactions"
+        case .selectiveGossip: return "gossips client transactions to backups, never the primary"
+        case .statusReplay: return "replays others' STATUS/VIEW-CHANGE/BATCH-FETCH to honest nodes"
         }
     }
 }
@@ -83,6 +90,8 @@ extension ByzantineStrategy {
         case .corruptCheckpoint: return CorruptCheckpoint()
         case .invalidTx: return InvalidTransaction(seed: seed)
         case .censor: return Censor(victim: censoredClient)
+        case .selectiveGossip: return SelectiveGossip()
+        case .statusReplay: return StatusReplay()
         }
     }
 }

@@ -48,4 +48,12 @@ public struct CombinedBehaviour: ByzantineBehaviour {
     }
 
     public var forgetsLogOnRestart: Bool { parts.contains { $0.forgetsLogOnRestart } }
+
+    public mutating func gossipRecipients(_ transactions: [Transaction], to recipients: [ReplicaID], primary: ReplicaID) -> [ReplicaID] {
+        var kept = recipients
+        for i in parts.indices { kept = parts[i].gossipRecipients(transactions, to: kept, primary: primary) }
+        return kept
+    }
+
+    public var attractsClients: Bool { parts.contains { $0.attractsClients } }
 }

@@ -64,6 +64,9 @@ public actor ConsensusDriver {
     nonisolated let droppedBeforeVerification = Atomic<Int>(0)
     /// Peer messages dropped because their verification queue was full (see `NodeLimits`).
     nonisolated let droppedFromFullQueues = Atomic<Int>(0)
+    /// Consensus messages refused because a kind that must come from its signer arrived on
+    /// another validator's link (`Message.mustArriveFromSigner`).
+    nonisolated let refusedOffSignerLink = Atomic<Int>(0)
 
     /// A driver for validator `replicaID`; call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
@@ -232,9 +235,7 @@ public actor ConsensusDriver {
             }
         }
         guard !admitted.isEmpty else { return results }
-        if fromClient {
-            for frame in TransactionGossip.frames(admitted) { _ = network.broadcast(frame) }
-        }
+        if fromClient { gossip(admitted, to: nil) }
         logger.debug("admitted transactions", metadata: ["count": "\(admitted.count)", "client": "\(fromClient)"])
         var handed = admitted
         if behaviour != nil { handed = behaviour!.filter(requests: admitted) }
@@ -327,6 +328,9 @@ public actor ConsensusDriver {
                 case .votesWithheld: logger.warning("\(note)")
                 default: logger.info("\(note)")
                 }
+            case let .relay(requests, to):
+                logger.debug("relaying held transactions to the primary", metadata: ["count": "\(requests.count)", "peer": "\(to)"])
+                gossip(requests, to: [to])
             }
         }
         if !unsaved.isEmpty { persist(unsaved) }
@@ -366,6 +370,28 @@ public actor ConsensusDriver {
                     for to in targets { _ = network.send(bytes, to: PeerID(to.index)) }
                 }
             }
+        }
+    }
+
+    /// Sends transactions as mempool gossip to `recipients` (`nil`: every other validator); the
+    /// receivers check them like any gossip. A Byzantine test validator's behaviour may narrow
+    /// the recipients (`ByzantineBehaviour.gossipRecipients`).
+    private func gossip(_ txs: [Transaction], to recipients: [ReplicaID]?) {
+        guard behaviour != nil else {
+            for frame in TransactionGossip.frames(txs) {
+                if let recipients {
+                    for to in recipients { _ = network.send(frame, to: PeerID(to.index)) }
+                } else {
+                    _ = network.broadcast(frame)
+                }
+            }
+            return
+        }
+        let everyone = recipients ?? (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID }
+        let primary = replica.view.primary(replicaCount: genesis.validatorCount)
+        let targets = behaviour!.gossipRecipients(txs, to: everyone, primary: primary).filter { $0 != replicaID }
+        for frame in TransactionGossip.frames(txs) {
+            for to in targets { _ = network.send(frame, to: PeerID(to.index)) }
         }
     }
 

@@ -41,7 +41,18 @@ struct PeerWorker: Sendable {
         case .consensus:
             do {
                 let message = try LedgerMessage.decode(Array(body), replicaCount: genesis.validatorCount, window: genesis.consensus.window)
-                // Cheap checks first: a batch the replica would drop on arrival is not worth its signatures.
+                // Cheap checks first. A kind the replica answers to its signer counts only on the
+                // signer's own link, so a replayed copy cannot aim the answer at someone else
+                // (`mustArriveFromSigner`).
+                guard message.mayArrive(from: from) else {
+                    driver.refusedOffSignerLink.add(1, ordering: .relaxed)
+                    logger.debug("refused a consensus message off its signer's link", metadata: [
+                        "kind": "\(message.kindName)", "peer": "\(from)",
+                        "signer": "\(message.signer.map(\.description) ?? "-")",
+                    ])
+                    return
+                }
+                // A batch the replica would drop on arrival is not worth its signatures.
                 if let reason = driver.intake.withLock({ $0.refusal(message) }) {
                     driver.droppedBeforeVerification.add(1, ordering: .relaxed)
                     logger.trace("dropped before verification", metadata: ["peer": "\(from)", "kind": "\(message.kindName)", "reason": "\(reason)"])

@@ -26,6 +26,11 @@ public enum Action<B: ConsensusBatch>: Sendable {
     case evidence(EquivocationEvidence)
     /// Something worth a log line or a trace (view changes, stable checkpoints, drops).
     case note(Note)
+    /// Pass client requests this backup has held unordered for a while to `to`, the primary,
+    /// the way the mempool gossips them (PBFT §4.1: a backup relays a request to the primary
+    /// before it suspects it). The receiving driver checks them like gossip (signatures, then
+    /// `Event.requests`). At most a batch's worth per action; see `Replica+Relay.swift`.
+    case relay([B.Request], to: ReplicaID)
 }
 
 /// A batch that committed, with the proof.

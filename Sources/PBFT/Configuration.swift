@@ -47,6 +47,13 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     public var proposalLatencySlack: UInt64
     /// How many earlier views' proposal latencies a backup remembers for `expected`.
     public var paceHistoryViews: Int
+    /// Whether backups relay the requests they hold unordered to the primary before they could
+    /// suspect it (`Replica+Relay.swift`). Off only to measure what the relay changes.
+    public var isRequestRelayEnabled = true
+    /// Whether answers to a peer's STATUS and to its VIEW-CHANGE for an installed view are rate
+    /// limited (`PBFTLimits.repliesPerPeerPerRetransmitInterval`). Off only to measure what the
+    /// limit changes.
+    public var isReplyLimitEnabled = true
 
     /// A configuration; call `validate()` (the replica's init does).
     public init(
@@ -119,6 +126,19 @@ public struct ReplicaConfiguration: Hashable, Sendable {
             return "maxBatchHoldMs \(maxBatchHoldMs) must be below proposalLatencyFloorMs \(proposalLatencyFloorMs) (an honest primary's hold must not look slow)"
         }
         return nil
+    }
+
+    /// How long a backup holds a request unordered before it relays it to the primary, ms: the
+    /// pace check's floor (or, with the check off, the view-change timeout) divided by
+    /// `PBFTLimits.requestRelayDelayDivisor`, so the primary has the rest of that time to order it.
+    public var requestRelayDelayMs: UInt64 {
+        max(1, (isPaceCheckEnabled ? proposalLatencyFloorMs : viewChangeTimeoutMs) / PBFTLimits.requestRelayDelayDivisor)
+    }
+
+    /// The least time between two answers to one peer's STATUS (or to its VIEW-CHANGE for an
+    /// installed view), ms; 0 when replies are not limited.
+    public var replySpacingMs: UInt64 {
+        isReplyLimitEnabled ? retransmitIntervalMs / PBFTLimits.repliesPerPeerPerRetransmitInterval : 0
     }
 
     /// The number of faults tolerated, `f = (n - 1) / 3`.

@@ -76,4 +76,6 @@ public enum TimerKind: Hashable, Sendable, CaseIterable {
     case retransmit
     /// A backup's proposal-pace check (the oldest unordered request's deadline; `Replica+Pace.swift`).
     case pace
+    /// A backup's relay of held requests to the primary (`Replica+Relay.swift`).
+    case relay
 }

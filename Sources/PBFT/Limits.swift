@@ -68,6 +68,19 @@ public enum PBFTLimits {
     public static let defaultPartialBatchDepth = 1
     /// The most uncommitted partial batches a configuration may allow before holding.
     public static let maxPartialBatchDepth = 64
+    /// A backup relays a request it holds unordered to the primary once it has waited the pace
+    /// check's floor (or, with the check off, the view-change timeout) divided by this: half way
+    /// to the earliest moment it could suspect the primary, and above an honest primary's longest
+    /// hold (`defaultBatchHoldFloorDivisor`), so an honest primary that has the request is rarely
+    /// sent it again.
+    public static let requestRelayDelayDivisor: UInt64 = 2
+    /// A replica answers each peer's STATUS, and its VIEW-CHANGE for a view already installed,
+    /// at most this many times per retransmission interval. An honest peer sends one of each per
+    /// interval; the rest is room for network jitter and duplication (with two, the simulator's
+    /// hostile networks sometimes brought consecutive STATUS messages closer than half an
+    /// interval, and a lagging replica lost an answer and stalled a view), and a peer repeating
+    /// them (or replaying them) gets no more.
+    public static let repliesPerPeerPerRetransmitInterval: UInt64 = 4
     /// The default longest hold is the pace check's floor divided by this (but at least the batch
     /// delay): a quarter of the floor keeps an honest primary well inside the backups' bound.
     public static let defaultBatchHoldFloorDivisor: UInt64 = 4

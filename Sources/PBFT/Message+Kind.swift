@@ -15,3 +15,31 @@ extension Message {
         bytes.first == WireKind.prePrepare.rawValue
     }
 }
+
+/// Which link a message may arrive on.
+extension Message {
+    /// `true` for the kinds a replica answers by sending to their signer: STATUS (catch-up
+    /// batches, NEW-VIEW, VIEW-CHANGE, checkpoint proof), BATCH-FETCH (batches) and VIEW-CHANGE
+    /// (the NEW-VIEW of a view already installed). A driver accepts them only from the link of
+    /// their signer: replayed by anyone else, a copy would aim the answer at the signer, and a
+    /// Byzantine validator could make honest replicas send each other large replies.
+    ///
+    /// The other kinds legitimately arrive from a replica that did not sign them, or answering
+    /// them sends nothing back, so they are accepted from any link (duplicates are no-ops):
+    /// - NEW-VIEW: any replica re-sends the NEW-VIEW of its view to a peer that missed it;
+    /// - CHECKPOINT: a stable checkpoint's proof (2f + 1 checkpoints) goes to a lagging peer;
+    /// - COMMITTED-BATCH, FETCHED-BATCH: forwarded batches, bound to a certificate or a digest
+    ///   the receiver asked for, with no signer of their own;
+    /// - PRE-PREPARE, PREPARE, COMMIT: votes, which a replica records and never answers.
+    public var mustArriveFromSigner: Bool {
+        switch self {
+        case .status, .batchFetch, .viewChange: true
+        case .prePrepare, .prepare, .commit, .checkpoint, .newView, .committedBatch, .fetchedBatch: false
+        }
+    }
+
+    /// Whether this message may be accepted from the link of `sender` (see `mustArriveFromSigner`).
+    public func mayArrive(from sender: ReplicaID) -> Bool {
+        !mustArriveFromSigner || signer == sender
+    }
+}

@@ -16,15 +16,20 @@ extension Replica {
         }
         // Keep the FIFO index bounded even if an old request stays pending for long.
         if state.pendingOrder.count > 2 * state.pending.count + 1_024 {
+            // Requests before the relay cursor stay before it: none is relayed twice in a view.
+            let relayedKept = state.pendingOrder[..<min(state.relayCursor, state.pendingOrder.count)]
+                .filter { state.pending[$0] != nil }.count
             state.pendingOrder = state.pendingOrder.filter { state.pending[$0] != nil }
             state.pendingHead = 0
             state.proposeCursor = 0
+            state.relayCursor = relayedKept
         }
         if isPrimary && !state.isChangingView {
             tryPropose(&ctx)
         } else {
             ensureViewChangeTimer(&ctx)
             ensurePaceTimer(&ctx)
+            ensureRelayTimer(&ctx)
         }
     }
 
@@ -59,9 +64,11 @@ extension Replica {
             state.pendingHead += 1
         }
         state.proposeCursor = max(state.proposeCursor, state.pendingHead)
+        state.relayCursor = max(state.relayCursor, state.pendingHead)
         if state.pendingHead > 1024 && state.pendingHead * 2 > state.pendingOrder.count {
             state.pendingOrder.removeFirst(state.pendingHead)
             state.proposeCursor -= state.pendingHead
+            state.relayCursor -= state.pendingHead
             state.pendingHead = 0
         }
     }

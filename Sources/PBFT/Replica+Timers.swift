@@ -132,7 +132,10 @@ extension Replica {
             armNewViewTimer(&ctx)
         }
         broadcastStatus(&ctx)
-        if !changing { beginViewPace(&ctx) }
+        if !changing {
+            beginViewPace(&ctx)
+            beginViewRelay(&ctx)
+        }
     }
 
     mutating func timerFired(_ kind: TimerKind, _ ctx: inout Context<B>) {
@@ -159,6 +162,8 @@ extension Replica {
             }
         case .pace:
             paceTimerFired(&ctx)
+        case .relay:
+            relayTimerFired(&ctx)
         case .retransmit:
             state.retransmitTimerRunning = true
             ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))
@@ -225,30 +230,39 @@ extension Replica {
     }
 
     /// A peer's STATUS: send it what it lacks (the NEW-VIEW of our view, committed batches,
-    /// the stable checkpoint proof).
+    /// the stable checkpoint proof), at most `PBFTLimits.repliesPerPeerPerRetransmitInterval`
+    /// times per retransmission interval (`Replica+Replies.swift`).
     mutating func onStatus(_ m: Signed<Status>, _ ctx: inout Context<B>) {
         let s = m.body
         let peer = m.signer
+        var answer: [Message<B>] = []
         if !state.isChangingView, let nv = state.currentNewView, nv.message.body.view == state.view,
            s.view < state.view || (s.view == state.view && s.isChangingView) {
-            ctx.emit(.send(.newView(nv.message), to: peer))
+            answer.append(.newView(nv.message))
         }
         if s.isChangingView, s.view > state.view || (s.view == state.view && state.isChangingView),
            let own = state.ownViewChange, own.message.body.newView == s.view {
-            ctx.emit(.send(.viewChange(own.message), to: peer))
+            answer.append(.viewChange(own.message))
         }
-        guard s.lastExecuted < state.lastCommitted else { return }
-        if s.lastExecuted < state.lowWatermark {
-            for c in state.stableProof.checkpoints { ctx.emit(.send(.checkpoint(c), to: peer)) }
+        if s.lastExecuted < state.lastCommitted {
+            if s.lastExecuted < state.lowWatermark {
+                for c in state.stableProof.checkpoints { answer.append(.checkpoint(c)) }
+            }
+            var sent = 0
+            var seq = max(s.lastExecuted, state.lowWatermark)
+            let end = min(state.lastCommitted, highWatermark)  // the log holds nothing beyond the window
+            while sent < PBFTLimits.maxCatchUpBatchesPerStatus, seq < end, let next = seq.adding(1) {
+                seq = next
+                guard let e = state.entries[next], let cert = e.certificate, let b = e.committedBatch else { continue }
+                answer.append(.committedBatch(cert, batch: b))
+                sent += 1
+            }
         }
-        var sent = 0
-        var seq = max(s.lastExecuted, state.lowWatermark)
-        let end = min(state.lastCommitted, highWatermark)  // the log holds nothing beyond the window
-        while sent < PBFTLimits.maxCatchUpBatchesPerStatus, seq < end, let next = seq.adding(1) {
-            seq = next
-            guard let e = state.entries[next], let cert = e.certificate, let b = e.committedBatch else { continue }
-            ctx.emit(.send(.committedBatch(cert, batch: b), to: peer))
-            sent += 1
+        guard !answer.isEmpty else { return }
+        guard mayAnswer(peer, in: \.statusAnsweredAtMs, &ctx) else {
+            state.counters.statusRepliesSuppressed += 1
+            return
         }
+        for message in answer { ctx.emit(.send(message, to: peer)) }
     }
 }

@@ -10,6 +10,7 @@ extension Replica {
             return
         }
         if !state.isChangingView { endViewPace(&ctx) }
+        endViewRelay(&ctx)
         state.view = target
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
@@ -55,7 +56,11 @@ extension Replica {
         if target < state.view || (target == state.view && !state.isChangingView) {
             // A replica still asking for a view we already installed missed the NEW-VIEW.
             if target == state.view, let nv = state.currentNewView {
-                ctx.emit(.send(.newView(nv.message), to: m.signer))
+                if mayAnswer(m.signer, in: \.newViewResentAtMs, &ctx) {
+                    ctx.emit(.send(.newView(nv.message), to: m.signer))
+                } else {
+                    state.counters.newViewRepliesSuppressed += 1
+                }
             } else {
                 state.counters.droppedWrongView += 1
             }
@@ -464,6 +469,7 @@ extension Replica {
         }
         commitInOrder(&ctx)
         beginViewPace(&ctx)
+        beginViewRelay(&ctx)
         if isPrimary { tryPropose(&ctx) } else { ensureViewChangeTimer(&ctx) }
     }
 }

@@ -67,6 +67,14 @@ public struct ReplicaCounters: Hashable, Sendable {
     /// BATCH-FETCH digests not answered because the batch went to that peer less than a
     /// retransmission interval ago.
     public var fetchesRefusedAsRepeats = 0
+    /// Client requests this backup relayed to the primary (`Replica+Relay.swift`).
+    public var requestsRelayed = 0
+    /// STATUS messages not answered because the same peer was answered less than
+    /// `ReplicaConfiguration.replySpacingMs` ago.
+    public var statusRepliesSuppressed = 0
+    /// VIEW-CHANGEs for an installed view not answered with its NEW-VIEW because the same peer was
+    /// answered less than `ReplicaConfiguration.replySpacingMs` ago.
+    public var newViewRepliesSuppressed = 0
 
     /// All zero.
     public init() {}

@@ -96,6 +96,20 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// This replica voted the current primary out for its pace (its view is not remembered).
     var suspectedPrimaryOnPace = false
 
+    // Relay of held requests to the primary (backups; `Replica+Relay.swift`).
+    /// Index into `pendingOrder` before which every request was relayed in this view, ordered,
+    /// or is gone: each request is relayed at most once per view.
+    var relayCursor = 0
+    var relayTimerRunning = false
+    /// When this backup last relayed a full batch's worth (the next relay waits a batch delay).
+    var lastFullRelayAtMs: UInt64?
+
+    // Reply limits (`Replica+Replies.swift`), one entry per peer at most.
+    /// When each peer's STATUS was last answered.
+    var statusAnsweredAtMs: [ReplicaID: UInt64] = [:]
+    /// When each peer's VIEW-CHANGE for an installed view was last answered with the NEW-VIEW.
+    var newViewResentAtMs: [ReplicaID: UInt64] = [:]
+
     // View change.
     var latestViewChange: [ReplicaID: Signed<ViewChange>] = [:]
     /// Our VIEW-CHANGE with the batches of its certificates (served to replicas that fetch them).

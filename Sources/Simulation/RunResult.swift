@@ -43,13 +43,16 @@ public struct RunResult: Sendable {
     /// The largest encoded message an honest replica sent, votes aside (checked against
     /// `SimulationParameters.maxMessageBytes`).
     public var largestMessageBytes: Int
+    /// Answers honest replicas sent, link refusals and relayed requests.
+    public var traffic: TrafficTally
 
     /// Creates a result.
     public init(
         scenario: Scenario, violations: [Violation], commits: Int, viewChanges: Int, ledgerHash: Digest,
         ledgerHeight: UInt64, endTime: VirtualTime, stopReason: StopReason, events: Int, messagesDelivered: Int,
-        evidenceCount: Int, transactionsCommitted: Int, largestMessageBytes: Int = 0
+        evidenceCount: Int, transactionsCommitted: Int, largestMessageBytes: Int = 0, traffic: TrafficTally = TrafficTally()
     ) {
+        self.traffic = traffic
         self.scenario = scenario
         self.violations = violations
         self.commits = commits

@@ -32,6 +32,11 @@ public struct SimulationParameters: Hashable, Sendable {
     public var livenessProbe_ms: UInt64 = 1_000
     /// Whether backups run the proposal-pace check (off only to measure what it changes).
     public var isPaceCheckEnabled = true
+    /// Whether backups relay the requests they hold to the primary (off only to measure what it changes).
+    public var isRequestRelayEnabled = true
+    /// Whether replicas limit their answers per peer and receivers accept STATUS, VIEW-CHANGE and
+    /// BATCH-FETCH only from their signer's link (off only to measure what it changes).
+    public var limitsReplies = true
     /// The largest encoded message an honest replica may send (the node's P2P frame limit plays
     /// this part). Above the largest batch the sweep's workload produces (64 transfers, about
     /// 12 KiB) and a NEW-VIEW with a full window of certificates named by digest (about 40 KiB),
@@ -45,12 +50,15 @@ public struct SimulationParameters: Hashable, Sendable {
 
     /// The replica configuration for `replica` in a network of `replicaCount`.
     public func configuration(replica: ReplicaID, replicaCount: Int) -> ReplicaConfiguration {
-        ReplicaConfiguration(
+        var configuration = ReplicaConfiguration(
             replicaCount: replicaCount, replicaID: replica, chainID: chainID,
             checkpointInterval: checkpointInterval, window: window, maxBatchTxs: maxBatchTxs,
             maxBatchBytes: 1_000_000, batchDelayMs: batchDelay_ms, viewChangeTimeoutMs: viewChangeTimeout_ms,
             maxViewChangeTimeoutMs: maxViewChangeTimeout_ms, maxClockDriftMs: maxClockDrift_ms,
             retransmitIntervalMs: retransmitInterval_ms, isPaceCheckEnabled: isPaceCheckEnabled ? nil : false)
+        configuration.isRequestRelayEnabled = isRequestRelayEnabled
+        configuration.isReplyLimitEnabled = limitsReplies
+        return configuration
     }
 
     /// The stated liveness bound: after GST (with at most `f` faulty replicas) a transaction

@@ -12,6 +12,9 @@ extension SimulationRun {
         for action in actions {
             switch action {
             case let .send(message, to):
+                if honest.contains(id) && TrafficTally.isReply(message) {
+                    if honest.contains(to) { traffic.repliesBetweenHonest += 1 } else { traffic.repliesToByzantine += 1 }
+                }
                 outgoing(message, from: id, to: [to])
             case let .broadcast(message):
                 outgoing(message, from: id, to: others(of: id))
@@ -41,6 +44,9 @@ extension SimulationRun {
                 recordEvidence(evidence, reportedBy: id)
             case let .note(note):
                 record(note, from: id)
+            case let .relay(requests, to):
+                if honest.contains(id) { traffic.requestsRelayed += requests.count }
+                passOn(requests, from: id, to: [to])
             }
         }
     }

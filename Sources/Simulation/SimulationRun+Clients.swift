@@ -24,10 +24,32 @@ extension SimulationRun {
     }
 
     /// The transaction reaches every replica's mempool after a network delay (mempool gossip
-    /// retries, so it is not lost).
+    /// retries, so it is not lost), or, when a Byzantine replica attracts the clients, that
+    /// replica and whoever it gossips it to.
     private func broadcastRequest(_ tx: Transaction) {
+        if let entry = clientEntry {
+            let hop = wireDelay()
+            queue.schedule(.requestArrives(entry, tx), at: now.advanced(by: hop))
+            passOn([tx], from: entry, to: others(of: entry), after: hop)
+            return
+        }
         for r in 0..<nodes.count {
             queue.schedule(.requestArrives(ReplicaID(r), tx), at: now.advanced(by: wireDelay()))
+        }
+    }
+
+    /// Replica `id` passes client transactions on to `recipients` (its mempool gossip, or a relay
+    /// to the primary), each after a network delay, through its Byzantine behaviour if it has
+    /// one. `after` delays the start (the client's hop to `id`).
+    func passOn(_ txs: [Transaction], from id: ReplicaID, to recipients: [ReplicaID], after: UInt64 = 0) {
+        var targets = recipients
+        if nodes[id.index].behaviour != nil, let replica = nodes[id.index].replica {
+            let primary = replica.view.primary(replicaCount: scenario.replicaCount)
+            targets = nodes[id.index].behaviour!.gossipRecipients(txs, to: recipients, primary: primary)
+        }
+        for r in targets where r != id {
+            let at = now.advanced(by: after).advanced(by: wireDelay())
+            for tx in txs { queue.schedule(.requestArrives(r, tx), at: at) }
         }
     }
 

@@ -90,8 +90,13 @@ extension SimulationRun {
 
     private func dispatch(_ event: SimulationEvent) {
         switch event {
-        case let .deliver(to, _, message):
+        case let .deliver(to, from, message):
             guard nodes[to.index].isUp else { return }
+            // The node's rule (`PeerWorker`): kinds answered to their signer come only from its link.
+            if parameters.limitsReplies && !message.message.mayArrive(from: from) {
+                traffic.refusedOffSignerLink += 1
+                return
+            }
             messagesDelivered += 1
             if nodes[to.index].behaviour != nil { nodes[to.index].behaviour!.observe(incoming: message.message) }
             feed(to, .message(message))

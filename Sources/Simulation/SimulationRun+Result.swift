@@ -20,11 +20,13 @@ extension SimulationRun {
         for v in violations { trace("VIOLATION \(v)") }
         trace("end: \(stopReason.rawValue); honest heights \(honestHeights); \(viewsEntered.count) view changes; "
             + "\(transactionsCommitted) txs; \(messagesDelivered) messages delivered; \(rejectedAtVerification) rejected at verification; "
-            + "largest honest message \(largestMessageBytes) bytes")
+            + "largest honest message \(largestMessageBytes) bytes; \(traffic.repliesBetweenHonest) replies between honest replicas, "
+            + "\(traffic.repliesToByzantine) to Byzantine ones; \(traffic.refusedOffSignerLink) refused off their signer's link; "
+            + "\(traffic.requestsRelayed) requests relayed")
         return RunResult(
             scenario: scenario, violations: violations, commits: Int(common), viewChanges: viewsEntered.count,
             ledgerHash: hash, ledgerHeight: common, endTime: now, stopReason: stopReason, events: events,
             messagesDelivered: messagesDelivered, evidenceCount: evidence, transactionsCommitted: transactionsCommitted,
-            largestMessageBytes: largestMessageBytes)
+            largestMessageBytes: largestMessageBytes, traffic: traffic)
     }
 }

@@ -36,6 +36,10 @@ final class SimulationRun {
     var rejectedAtVerification = 0
     /// The largest encoded message an honest replica sent (votes aside), bytes.
     var largestMessageBytes = 0
+    var traffic = TrafficTally()
+    /// The replica every client submits to, when a Byzantine one attracts them
+    /// (`ByzantineBehaviour.attractsClients`); `nil`: clients reach every replica.
+    var clientEntry: ReplicaID?
     var viewsEntered: Set<View> = []
     var transactionsCommitted = 0
     var stopReason: RunResult.StopReason = .quiescent
@@ -113,12 +117,14 @@ final class SimulationRun {
                 id: id, behaviour: behaviour, ledger: ledger, clockOffset_ms: faults.clockOffsets_ms[i]))
         }
         self.random = random
+        clientEntry = nodes.first { $0.behaviour?.attractsClients == true }?.id
         for c in clients { clientByKeyPrefix[SimulationRun.keyPrefix(c.key.publicKey)] = c.index }
     }
 
     /// Which replicas run the strategy: the primary of view 0 (and its successors) for the
-    /// strategies that act as primary, the primary of view 1 for `bad-new-view`, otherwise a
-    /// seeded choice.
+    /// strategies that act as primary, the primary of view 1 for `bad-new-view` and
+    /// `selective-gossip` (view 0's primary is the honest one it tries to have voted out),
+    /// otherwise a seeded choice.
     static func chooseByzantine(scenario: Scenario, random: inout SimulationRandom) -> ReplicaSet {
         let n = scenario.replicaCount
         let k = scenario.byzantineCount
@@ -127,7 +133,7 @@ final class SimulationRun {
         switch scenario.strategy {
         case .equivocate?, .slowPrimary?, .invalidTx?, .censor?:
             return ReplicaSet((0..<k).map(ReplicaID.init))
-        case .badNewView?:
+        case .badNewView?, .selectiveGossip?:
             return ReplicaSet((1...k).map { ReplicaID($0 % n) })
         default:
             var ids = Array(0..<n)

@@ -58,6 +58,7 @@ struct AdversarialCommand: AsyncParsableCommand {
         say(ScenarioOutcome.header)
         var outcomes: [ScenarioOutcome] = []
         var baseline: Double?
+        var baselineOutbound: (frames: Double, bytes: Double)?
         let started = Date()
         for (index, s) in chosen.enumerated() {
             // On standard error, for a watchdog (scripts/adversarial) to name the scenario that stops making progress.
@@ -67,6 +68,21 @@ struct AdversarialCommand: AsyncParsableCommand {
             sayError("ledger-adversarial: scenario \(s.name) finished in \(Int(Date().timeIntervalSince(scenarioStart).rounded())) s")
             if s.name == "baseline", !outcome.anyCheckFailed { baseline = outcome.throughput }
             if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
+            if s.name == "baseline", !outcome.anyCheckFailed { baselineOutbound = outcome.outbound }
+            if let base = baselineOutbound, base.frames > 0, base.bytes > 0, let out = outcome.outbound {
+                outcome.outboundShare = max(out.frames / base.frames, out.bytes / base.bytes)
+            }
+            if let most = s.maxOutboundShare {
+                if let share = outcome.outboundShare, let out = outcome.outbound, let base = baselineOutbound {
+                    let detail = String(format: "busiest honest node sent %.0f frames/s, %.0f KiB/s; baseline %.0f frames/s, %.0f KiB/s",
+                                        out.frames, out.bytes / 1_024, base.frames, base.bytes / 1_024)
+                    say("    outbound: \(detail)")
+                    if share > most { outcome.bound = .fail(String(format: "outbound %.1f× the baseline (at most %.1f×): ", share, most) + detail) }
+                    else if !outcome.bound.isFailure { outcome.bound = .pass }
+                } else if !outcome.bound.isFailure {
+                    outcome.bound = .skipped("no baseline outbound traffic to compare with (run baseline first)")
+                }
+            }
             say(outcome.line)
             for line in outcome.measurements { say("    \(line)") }
             if let reason = s.throughputShareNotApplicable { say("    tput% n/a: \(reason)") }

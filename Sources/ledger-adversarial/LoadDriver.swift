@@ -31,6 +31,8 @@ actor LoadDriver {
     let chainID: String
     let nodes: [RPCClient]
     let honest: [Int]
+    /// The nodes clients send their transfers to (the honest ones unless a scenario says otherwise).
+    let entry: [Int]
     private var clients: [Client]
     let sinks: [Address]
     private var random: SeededRandom
@@ -45,13 +47,15 @@ actor LoadDriver {
     /// A pending transfer is sent again (to the next node) after this long.
     static let resubmitAfter: TimeInterval = 3
 
-    init(chainID: String, nodes: [RPCClient], honest: [Int], clientCount: Int, seed: UInt64) {
+    init(chainID: String, nodes: [RPCClient], honest: [Int], entry: [Int]? = nil, clientCount: Int, seed: UInt64) {
         self.chainID = chainID
         self.nodes = nodes
         self.honest = honest
+        let entry = entry ?? honest
+        self.entry = entry
         var random = SeededRandom(seed: seed, label: "clients")
         clients = (0..<clientCount).map { c in
-            Client(key: try! SigningKey(seed: random.bytes32()), node: honest[c % honest.count])
+            Client(key: try! SigningKey(seed: random.bytes32()), node: entry[c % entry.count])
         }
         sinks = (0..<3).map { _ in Address(publicKey: try! SigningKey(seed: random.bytes32()).publicKey) }
         self.random = random
@@ -144,12 +148,12 @@ actor LoadDriver {
         return Address(publicKey: clients[other].key.publicKey)
     }
 
-    /// Sends the pending transfer, trying the honest nodes from the client's current one on.
+    /// Sends the pending transfer, trying the entry nodes from the client's current one on.
     private func send(_ c: Int) async {
         guard let tx = clients[c].pending else { return }
-        let start = honest.firstIndex(of: clients[c].node) ?? 0
-        for k in 0..<honest.count {
-            let node = honest[(start + k) % honest.count]
+        let start = entry.firstIndex(of: clients[c].node) ?? 0
+        for k in 0..<entry.count {
+            let node = entry[(start + k) % entry.count]
             if await submit(tx, to: node) {
                 clients[c].node = node
                 clients[c].submittedAt = Date()
@@ -183,7 +187,9 @@ actor LoadDriver {
         guard let tx = clients[c].pending else { return }
         let address = Address(publicKey: clients[c].key.publicKey).description
         let node = clients[c].node
-        if let account = try? await nodes[node].object("account", ["address": address], timeout: 2),
+        // Commits are learnt from an honest node, whichever node took the transfer.
+        let reader = honest.contains(node) ? node : honest[c % honest.count]
+        if let account = try? await nodes[reader].object("account", ["address": address], timeout: 2),
            let nonce = account["nonce"]?.uint64Value, nonce > tx.nonce {
             confirmed.append(Confirmed(hash: tx.hash, client: c, nonce: tx.nonce, submittedAt: clients[c].firstSubmittedAt, at: Date()))
             clients[c].pending = nil
@@ -191,7 +197,7 @@ actor LoadDriver {
             return
         }
         if Date().timeIntervalSince(clients[c].submittedAt) > Self.resubmitAfter {
-            clients[c].node = honest[((honest.firstIndex(of: node) ?? 0) + 1) % honest.count]
+            clients[c].node = entry[((entry.firstIndex(of: node) ?? 0) + 1) % entry.count]
             await send(c)
         }
     }

@@ -26,13 +26,22 @@ extension RPCClient {
         return result
     }
 
+    /// The values of the unlabelled series `names` on the node's `/metrics` (one scrape), or `nil`
+    /// when the node does not answer in time; series it lacks are missing from the result.
+    func metrics(_ names: Set<String>, timeout: Double = 3) async -> [String: Double]? {
+        guard let answer = try? await get(path: "/metrics", timeoutMs: Int64(timeout * 1_000)), answer.status == 200 else { return nil }
+        var values: [String: Double] = [:]
+        for line in String(decoding: answer.body, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, names.contains(String(parts[0])), let value = Double(parts[1]) else { continue }
+            values[String(parts[0])] = value
+        }
+        return values
+    }
+
     /// The value of the unlabelled series `name` on the node's `/metrics`, or `nil` (no answer, no such series).
     func metric(_ name: String, timeout: Double = 3) async -> Double? {
-        guard let answer = try? await get(path: "/metrics", timeoutMs: Int64(timeout * 1_000)), answer.status == 200 else { return nil }
-        for line in String(decoding: answer.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces))
-        }
-        return nil
+        await metrics([name], timeout: timeout)?[name]
     }
 
     /// Posts raw bytes (the fuzzer) and returns the HTTP status, or `nil` when nothing came back in time.

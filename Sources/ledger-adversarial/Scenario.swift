@@ -31,6 +31,14 @@ struct Scenario: Sendable {
     /// Why "throughput under attack as a share of fault-free" says nothing about this scenario
     /// (the table shows `n/a` and the reason), or `nil` when it is Aardvark's measure.
     var throughputShareNotApplicable: String?
+    /// Nodes the clients send their transfers to (`nil`: the honest nodes).
+    var clientEntry: [Int]?
+    /// Passes only if the honest nodes end in a view no higher than this (`nil`: no bound).
+    var maxViewChanges: UInt64?
+    /// Passes only if each honest node's outbound frames and bytes per second during the fault
+    /// script stay within this multiple of the baseline's (`nil`: no bound; needs `baseline` in
+    /// the same run).
+    var maxOutboundShare: Double?
     /// The fault script (runs while the load runs; returns when everything is healed).
     var script: @Sendable (FaultContext) async throws -> Void = { try await $0.wait(8) }
 }
@@ -65,6 +73,10 @@ extension Scenario {
                       summary: "The primary proposes batches with an invalid transaction. Proves backups refuse them, change view, and no invalid transfer is committed."),
         byzantineOnly("censor", node: 0, strategy: "censor", role: "n0 primary",
                       summary: "The primary never proposes one client's transfers. Proves backups holding them replace the primary."),
+        Scenario(name: "selective-gossip", summary: "Clients send their transfers to n1, which gossips them to the backups only, never to the primary. Proves backups relay held transfers to the primary before suspecting it: no view change is forced (views 0).",
+                 byzantine: [1: "selective-gossip"], role: "n1 backup (clients' node)", clientEntry: [1], maxViewChanges: 0),
+        Scenario(name: "reply-reflection", summary: "n2 replays the other validators' signed STATUS, VIEW-CHANGE and BATCH-FETCH messages to the honest nodes and sends its own STATUS claiming it executed nothing, four times over. Proves replies are bound to the signer's link and rate limited: each honest node's outbound frames and bytes per second stay within 3x the baseline's.",
+                 byzantine: [2: "status-replay"], role: "n2 backup", maxOutboundShare: 3),
         byzantineOnly("corrupt-checkpoint", node: 3, strategy: "corrupt-checkpoint", role: "n3 backup", checkpointInterval: 5,
                       summary: "CHECKPOINTs with wrong block hashes. Proves checkpoints still stabilise on the honest hash."),
         Scenario(name: "fake-prepared", summary: "n1 puts forged prepared certificates in its VIEW-CHANGE while the primary is cut off for 4 s. Proves the new view ignores them.",

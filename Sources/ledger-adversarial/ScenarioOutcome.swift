@@ -11,6 +11,12 @@ struct ScenarioOutcome: Sendable {
     var durability: Verdict = .skipped("not run")
     var liveness: Verdict = .pass
     var evidence: Verdict = .skipped("no equivocator")
+    /// The scenario's own bound (`Scenario.maxViewChanges`, `Scenario.maxOutboundShare`).
+    var bound: Verdict = .skipped("no bound")
+    /// The busiest honest node's outbound frames and bytes per second while the fault script ran.
+    var outbound: (frames: Double, bytes: Double)?
+    /// `outbound` as a share of the baseline's (the larger of frames and bytes), when a baseline ran.
+    var outboundShare: Double?
     /// Transfers clients were told had committed.
     var committed = 0
     /// Highest view on the honest nodes at the end (= view changes since view 0).
@@ -28,7 +34,7 @@ struct ScenarioOutcome: Sendable {
 
     var verdicts: [(String, Verdict)] {
         [("safety", safety), ("certificates", certificates), ("validity", validity), ("durability", durability),
-         ("liveness", liveness), ("evidence", evidence)]
+         ("liveness", liveness), ("evidence", evidence), ("bound", bound)]
     }
 
     /// Some check failed.
@@ -40,7 +46,7 @@ struct ScenarioOutcome: Sendable {
     }
 
     /// Column widths of the table.
-    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 5, 8, 6, 0]
+    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 5, 8, 6, 5, 0]
 
     static func row(_ cells: [String]) -> String {
         zip(cells, widths).map { cell, width in
@@ -49,17 +55,18 @@ struct ScenarioOutcome: Sendable {
     }
 
     static let header = row(["scenario", "byzantine (role)", "faults", "safety", "certs", "validity", "durability",
-                             "liveness", "evidence", "txs", "views", "recovery", "tput%", "result"])
+                             "liveness", "evidence", "txs", "views", "recovery", "tput%", "out×", "result"])
 
     /// One table line.
     var line: String {
         let recovery = recovery_s.map { String(format: "%.1fs", $0) } ?? "-"
         let share = scenario.throughputShareNotApplicable != nil ? "n/a"
             : throughputShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
+        let out = outboundShare.map { String(format: "%.1f", $0) } ?? "-"
         let result = scenario.expectFailure
             ? (isAsExpected ? "expected failure (detected)" : "SELF-TEST NOT DETECTED")
             : (isAsExpected ? "pass" : "FAIL")
         return Self.row([scenario.name, scenario.role, scenario.faults, safety.cell, certificates.cell, validity.cell,
-                         durability.cell, liveness.cell, evidence.cell, "\(committed)", "\(viewChanges)", recovery, share, result])
+                         durability.cell, liveness.cell, evidence.cell, "\(committed)", "\(viewChanges)", recovery, share, out, result])
     }
 }

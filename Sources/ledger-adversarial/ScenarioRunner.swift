@@ -66,7 +66,8 @@ struct ScenarioRunner {
         let genesis = await cluster.genesis
         let faucet = await cluster.testnet.faucetKey
         let quickFail = scenario.expectFailure
-        let load = LoadDriver(chainID: genesis.chainID, nodes: clients, honest: honest, clientCount: settings.clients, seed: seed)
+        let load = LoadDriver(chainID: genesis.chainID, nodes: clients, honest: honest, entry: scenario.clientEntry,
+                              clientCount: settings.clients, seed: seed)
 
         // Setup.
         do { try await cluster.checkPortsFree() } catch {
@@ -101,6 +102,8 @@ struct ScenarioRunner {
             }
         }
         let startHeight = await maxHeight(clients, honest)
+        let ports = cluster.ports
+        let trafficBefore = await sampleTraffic(honest, ports: ports)
         let attackStart = Date()
         await load.start()
         let context = FaultContext(cluster: cluster, count: await cluster.count, random: SeededRandom(seed: seed, label: "faults"))
@@ -109,6 +112,7 @@ struct ScenarioRunner {
             await cluster.note("fault script failed: \(error)")
         }
         let attackEnd = Date()
+        outcome.outbound = outboundPerNode(from: trafficBefore, to: await sampleTraffic(honest, ports: ports))
         let findings = context.findings
         outcome.measurements = context.measurements
         let healedAt = context.healedAt
@@ -179,6 +183,10 @@ struct ScenarioRunner {
         let confirmed = await load.confirmed
         outcome.committed = confirmed.count
         outcome.viewChanges = snapshots.map(\.view).max() ?? 0
+        if let most = scenario.maxViewChanges {
+            outcome.bound = outcome.viewChanges <= most ? .pass
+                : .fail("honest nodes ended in view \(outcome.viewChanges): \(outcome.viewChanges) view change(s) forced, at most \(most) allowed")
+        }
         if snapshots.isEmpty {
             outcome.safety = .skipped("no honest node answered")
             return
@@ -213,6 +221,20 @@ struct ScenarioRunner {
             try await Task.sleep(for: .milliseconds(150))
         }
         throw RunnerError.setup("honest nodes \(honest) not all connected within \(Int(seconds)) s")
+    }
+
+    /// Each honest node's outbound traffic counters (nodes that do not answer are left out).
+    private func sampleTraffic(_ nodes: [Int], ports: PortPlan) async -> [Int: TrafficSample] {
+        var samples: [Int: TrafficSample] = [:]
+        for i in nodes { samples[i] = await TrafficSample.scrape(rpcPort: ports.rpc(i)) }
+        return samples
+    }
+
+    /// The highest outbound frames and bytes per second of any honest node between two samples.
+    private func outboundPerNode(from before: [Int: TrafficSample], to after: [Int: TrafficSample]) -> (frames: Double, bytes: Double)? {
+        let rates = after.compactMap { node, sample in before[node].map { sample.rates(since: $0) } }
+        guard !rates.isEmpty else { return nil }
+        return (rates.map(\.frames).max()!, rates.map(\.bytes).max()!)
     }
 
     private func maxHeight(_ clients: [RPCClient], _ nodes: [Int]) async -> UInt64 {

@@ -45,7 +45,7 @@ struct LedgerSim: AsyncParsableCommand {
             Strategies (--strategy; f Byzantine replicas unless --byzantine):
             \(ByzantineStrategy.allCases.map { "  \($0.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
               none               honest replicas only
-              all                sweeps: seed s runs entry s mod 15 of
+              all                sweeps: seed s runs entry s mod \(ByzantineStrategy.allCases.count + 1) of
                                  none + the list above
 
             Examples:

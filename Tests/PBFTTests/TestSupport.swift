@@ -80,6 +80,10 @@ struct Cluster {
     let verifier: MessageVerifier<TestBatch>
     var now: UInt64 = 1_000_000
     var queue: [(from: Int, to: Int, message: TMessage)] = []
+    /// Requests relayed to a primary (`Action.relay`), delivered by `deliverAll` as `.requests`.
+    var relayQueue: [(from: Int, to: Int, requests: [TestRequest])] = []
+    /// Every relay each replica emitted, in order.
+    var relays: [[(to: Int, requests: [TestRequest])]] = []
     var persisted: [[LogRecord<TestBatch>]]
     var committed: [[CommittedBatch<TestBatch>]]
     var evidence: [[EquivocationEvidence]]
@@ -93,6 +97,8 @@ struct Cluster {
     var autoDeliver = true
     /// Return false to drop a message (from, to).
     var filter: (Int, Int, TMessage) -> Bool = { _, _, _ in true }
+    /// Return false to drop a relay of requests (from, to): a primary that ignores relayed requests.
+    var relayFilter: (Int, Int) -> Bool = { _, _ in true }
 
     /// `paceCheck: false` leaves only the view-change timer (for tests of that timer's own rules).
     /// `configure` changes every replica's configuration before it is built.
@@ -112,6 +118,7 @@ struct Cluster {
         stateTransfers = Array(repeating: [], count: n)
         notes = Array(repeating: [], count: n)
         timers = Array(repeating: [:], count: n)
+        relays = Array(repeating: [], count: n)
         if start {
             for i in 0..<n { handle(i, .start(.genesis)) }
         }
@@ -138,6 +145,9 @@ struct Cluster {
                 if transfersState, let event = transferState(to: i, t) { followUps.append(contentsOf: event) }
             case let .evidence(e): evidence[i].append(e)
             case let .note(note): notes[i].append(note)
+            case let .relay(requests, to):
+                relays[i].append((to.index, requests))
+                relayQueue.append((i, to.index, requests))
             }
         }
         for e in followUps { handle(i, e) }
@@ -166,7 +176,13 @@ struct Cluster {
     /// Delivers queued messages (and those they cause) until the queue is empty.
     mutating func deliverAll(limit: Int = 100_000) {
         var steps = 0
-        while !queue.isEmpty && steps < limit {
+        while (!queue.isEmpty || !relayQueue.isEmpty) && steps < limit {
+            if !relayQueue.isEmpty {
+                let (from, to, requests) = relayQueue.removeFirst()
+                steps += 1
+                if relayFilter(from, to) { handle(to, .requests(requests)) }
+                continue
+            }
             let (from, to, m) = queue.removeFirst()
             steps += 1
             guard filter(from, to, m) else { continue }

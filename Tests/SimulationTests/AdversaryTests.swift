@@ -197,7 +197,38 @@ final class AdversaryTests: XCTestCase {
             XCTAssertEqual(s.makeBehaviour(seed: 1).strategy, s)
             XCTAssertEqual(ByzantineStrategy(rawValue: s.rawValue), s)
         }
-        XCTAssertEqual(ByzantineStrategy.names.count, 14)
+        XCTAssertEqual(ByzantineStrategy.names.count, 16)
+    }
+
+    func testSelectiveGossipKeepsTransactionsFromThePrimaryOnly() {
+        var b = SelectiveGossip()
+        let tx = batch().transactions[0]
+        XCTAssertEqual(b.gossipRecipients([tx], to: backups + [ReplicaID(0)], primary: ReplicaID(0)), backups)
+        XCTAssertEqual(b.gossipRecipients([tx], to: [ReplicaID(2)], primary: ReplicaID(2)), [], "nor relays them to it")
+        XCTAssertTrue(b.attractsClients)
+        let out = b.transform(prePrepare(from: 1), to: backups, context: context(1))
+        XCTAssertEqual(out.map(\.recipients), [backups], "consensus messages go out unchanged")
+    }
+
+    func testStatusReplayReplaysOthersMessagesAwayFromTheirSignerAndInflatesItsOwnStatus() {
+        var b = StatusReplay()
+        let theirs = LedgerMessage.status(context(2).sign(
+            Status(view: .zero, isChangingView: false, lastExecuted: SequenceNumber(5), stableCheckpoint: .zero)))
+        b.observe(incoming: theirs)
+        let own = LedgerMessage.status(context(1).sign(
+            Status(view: .zero, isChangingView: false, lastExecuted: SequenceNumber(9), stableCheckpoint: SequenceNumber(8))))
+        let out = b.transform(own, to: [ReplicaID(0), ReplicaID(2), ReplicaID(3)], context: context(1))
+        let inflated = out.filter { if case let .status(s) = $0.message { s.signer == ReplicaID(1) } else { false } }
+        XCTAssertEqual(inflated.count, StatusReplay.statusCopies)
+        for e in inflated {
+            guard case let .status(s) = e.message else { continue }
+            XCTAssertEqual(s.body.lastExecuted, .zero)
+            XCTAssertTrue(verifies(e.message), "its own STATUS is validly signed")
+        }
+        let replayed = out.filter { if case let .status(s) = $0.message { s.signer == ReplicaID(2) } else { false } }
+        XCTAssertEqual(replayed.count, 1)
+        XCTAssertEqual(replayed.first?.recipients, [ReplicaID(0), ReplicaID(3)], "to the others, never back to the signer")
+        XCTAssertFalse(replayed[0].message.mayArrive(from: ReplicaID(1)), "receivers refuse it on the replayer's link")
     }
 
     func testSimulationKeysRejectOtherSignersAndTamperedBytes() {
