@@ -1,26 +1,29 @@
-import Foundation
-import RPC
 import Synchronization
 
-/// The last `status` answer, reused for `NodeLimits.statusCacheMs`.
+/// The driver's last `inspect()` answer (view, primary, mempool size, open sequences), kept fresh by a background
+/// task so that RPC reads (`status`, `num_unconfirmed_txs`, `/metrics`) never wait on the driver actor.
 ///
-/// Building a status takes a hop into the driver actor (which is busy with consensus under load)
-/// and a store read; monitoring tools and load balancers poll it much more often than it changes
-/// meaningfully. A status is therefore a snapshot at most that many milliseconds old, which the
-/// API documents.
-final class StatusCache: Sendable {
-    private let last = Mutex<(atNs: UInt64, status: NodeStatus)?>(nil)
+/// Under load the driver is busy with consensus, and a read that hopped into it queued behind that work: a
+/// monitoring probe then took as long as the driver's backlog. Now only the refresher waits; a read returns the
+/// last snapshot, which is at most `NodeLimits.inspectionRefreshMs` old while the driver keeps up and older (never
+/// blocked) while it does not. Height and hashes are read from the store by the reader, so they are always fresh.
+final class InspectionSnapshot: Sendable {
+    private let latest: Mutex<ConsensusDriver.Inspection>
 
-    /// An empty cache.
-    init() {}
+    /// A snapshot starting at `first`.
+    init(_ first: ConsensusDriver.Inspection) { latest = Mutex(first) }
 
-    /// The cached status if it is fresh, else `make()`'s (which then becomes the cached one).
-    func status(_ make: () async -> NodeStatus) async -> NodeStatus {
-        let now = DispatchTime.now().uptimeNanoseconds
-        let maxAgeNs = NodeLimits.statusCacheMs * 1_000_000
-        if let hit = last.withLock({ c in c.flatMap { now &- $0.atNs < maxAgeNs ? $0.status : nil } }) { return hit }
-        let fresh = await make()
-        last.withLock { $0 = (DispatchTime.now().uptimeNanoseconds, fresh) }
-        return fresh
+    /// The last inspection.
+    var current: ConsensusDriver.Inspection { latest.withLock { $0 } }
+
+    /// Replaces the inspection.
+    func update(_ inspection: ConsensusDriver.Inspection) { latest.withLock { $0 = inspection } }
+
+    /// Asks `driver` again every `NodeLimits.inspectionRefreshMs` until the calling task is cancelled.
+    func keepFresh(from driver: ConsensusDriver) async {
+        while !Task.isCancelled {
+            update(await driver.inspect())
+            try? await Task.sleep(for: .milliseconds(NodeLimits.inspectionRefreshMs))
+        }
     }
 }
