@@ -12,6 +12,9 @@ final class FaultContext: @unchecked Sendable {
     private(set) var healedAt: Date?
     /// Problems the script found itself (fuzzing); reported as a validity failure.
     var findings: [String] = []
+    /// How the attacked node's RPC served honest callers (`slow-rpc-clients`): `nil` when the script does not
+    /// measure it, else the problems found (empty = it served them); the table's `rpc` column.
+    var serviceFindings: [String]?
 
     init(cluster: Cluster, count: Int, random: SeededRandom) {
         self.cluster = cluster

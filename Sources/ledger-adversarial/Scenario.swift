@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import Node
 import P2P
+import Wallet
 
 /// One entry of the catalog: who is Byzantine, what the fault script does while honest clients
 /// send transfers, and what a pass proves.
@@ -31,6 +32,9 @@ struct Scenario: Sendable {
     /// Why "throughput under attack as a share of fault-free" says nothing about this scenario
     /// (the table shows `n/a` and the reason), or `nil` when it is Aardvark's measure.
     var throughputShareNotApplicable: String?
+    /// When set, honest clients' p99 latency during the fault script may be at most this multiple of the
+    /// baseline's in the same run (the `rpc` verdict fails otherwise; not compared without a baseline).
+    var maxClientP99OfBaseline: Double?
     /// The fault script (runs while the load runs; returns when everything is healed).
     var script: @Sendable (FaultContext) async throws -> Void = { try await $0.wait(8) }
 }
@@ -201,6 +205,8 @@ extension Scenario {
                  }),
         Scenario(name: "fuzz", summary: "Seeded hostile inputs while the load runs: 300 raw/mutated handshake connections to n1's p2p port, 300 malformed JSON-RPC bodies to n1, 200 mutated signed transactions to n2, and 40 authenticated sessions (a real handshake with n3's key) sending n1 1000 sealed frames of mutated consensus messages, transactions, hostile block requests and unknown kinds. Proves the node never crashes or hangs, accepts no mutated transaction, and the network keeps committing.",
                  faults: "fuzz p2p/rpc/tx", script: fuzz),
+        Scenario(name: "slow-rpc-clients", summary: "600 slowloris connections (more than the node's 512-connection cap) to n1's JSON-RPC port from four other addresses (127.0.0.2-5) for 35 s: each sends a head announcing a 1 MiB body, then a byte a second, and reconnects 10 s after the node closes it (as slowloris.py does). Proves the node keeps answering `status` to a new connection (at least 90 % of probes every 250 ms within 2 s, each on a fresh connection like a monitoring check) and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
+                 faults: "600 slowloris → n1 RPC 35s", maxClientP99OfBaseline: 2, script: slowRPCClients),
         Scenario(name: "collusion-selftest", summary: "SELF-TEST, f+1 = 2 colluding nodes: n0 equivocates as primary, n1 votes for both sides. More than f Byzantine nodes can fork the honest ones, so the checks MUST report a safety or liveness failure (the run fails if they do not).",
                  byzantine: [0: "equivocate", 1: "double-vote"], colluding: [1], role: "n0 primary + n1 (f+1)",
                  faults: "collusion", quick: true, expectFailure: true),
@@ -246,6 +252,40 @@ extension Scenario {
         if accepted > 0 { ctx.findings.append("n2 accepted \(accepted) mutated transactions") }
         if let before, let after, after - before > 200_000 { ctx.findings.append("n1 RSS grew \(before) → \(after) KiB under fuzzing") }
         try await ctx.wait(2)
+    }
+
+    /// The `slow-rpc-clients` script: slowloris connections at n1's RPC while `status` is probed there.
+    static let slowRPCClients: @Sendable (FaultContext) async throws -> Void = { ctx in
+        try await ctx.wait(1)
+        let target = 1
+        let port = await ctx.cluster.ports.rpc(target)
+        let attack = SlowlorisAttack(port: port, sources: (2...5).map { "127.0.0.\($0)" }, connections: 600)
+        attack.start()
+        await ctx.cluster.note("slowloris: 600 connections to n\(target)'s RPC (port \(port)) from 127.0.0.2-5")
+        let end = Date().addingTimeInterval(35)
+        var probes = 0
+        var answered = 0
+        var slowest = 0.0
+        while Date() < end {
+            let start = Date()
+            if await SlowlorisAttack.probeStatus(port: port, timeoutSeconds: 2) {
+                answered += 1
+                slowest = max(slowest, Date().timeIntervalSince(start))
+            }
+            probes += 1
+            try await Task.sleep(for: .milliseconds(250))  // the probe's pace
+        }
+        let summary = await attack.stop()
+        let share = Double(answered) / Double(max(probes, 1))
+        await ctx.cluster.note(String(format: "slowloris: status on n%d answered %d/%d probes within 2 s (%.0f%%, slowest %.2f s); attack: %@",
+                                      target, answered, probes, share * 100, slowest, summary.description))
+        var problems: [String] = []
+        if share < 0.9 {
+            problems.append(String(format: "status on n%d answered only %d of %d probes within 2 s (%.0f%%, need 90%%)", target, answered, probes, share * 100))
+        }
+        if summary.connected == 0 { problems.append("no slowloris connection was ever established (the attack did not run)") }
+        ctx.serviceFindings = problems
+        try await ctx.wait(1)
     }
 
     /// Cuts `node` off in both directions after 2 s, for `seconds`, then heals.
