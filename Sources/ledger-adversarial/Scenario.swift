@@ -258,7 +258,7 @@ extension Scenario {
     static let slowRPCClients: @Sendable (FaultContext) async throws -> Void = { ctx in
         try await ctx.wait(1)
         let target = 1
-        let port = await ctx.cluster.ports.rpc(target)
+        let port = ctx.cluster.ports.rpc(target)
         let attack = SlowlorisAttack(port: port, sources: (2...5).map { "127.0.0.\($0)" }, connections: 600)
         attack.start()
         await ctx.cluster.note("slowloris: 600 connections to n\(target)'s RPC (port \(port)) from 127.0.0.2-5")
