@@ -198,11 +198,16 @@ public final class LedgerNode: Sendable {
         guard let hp = NodeConfig.hostPort(home.config.rpcListen) else { return }
         let metrics = NodeMetrics(metrics: RPCMetrics())
         _ = metrics.observe(driver.events)  // ends when the events finish at shutdown
+        let inspection = InspectionSnapshot(await driver.inspect())
+        let driver = self.driver
+        tasks.set(inspection: Task.detached { await inspection.keepFresh(from: driver) })
         let backend = NodeRPCBackend(driver: driver, admissions: admissions, store: store, network: network, genesis: home.genesis,
                                      verifiedTransactions: verifiedTransactions, signatures: signatureCache,
                                      p2pListen: home.config.p2pListen,
-                                     metrics: metrics)
-        let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics, logger: logger)
+                                     metrics: metrics, inspection: inspection)
+        let configuration = home.config.rpcServerConfiguration
+        let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics,
+                               configuration: configuration, logger: logger)
         let logger = self.logger
         // The first value says how the start went: the bound port, or why the server ended before binding.
         let (started, outcome) = AsyncStream<Result<Int, any Error>>.makeStream(bufferingPolicy: .bufferingOldest(1))
@@ -225,7 +230,12 @@ public final class LedgerNode: Sendable {
         var first = started.makeAsyncIterator()
         switch await first.next() {
         case let .success(port)?:
-            logger.info("rpc listening", metadata: ["address": "\(hp.host):\(port)"])
+            logger.info("rpc listening", metadata: [
+                "address": "\(hp.host):\(port)",
+                "max_connections_per_address": "\(configuration.maxConnectionsPerAddress)",
+                "allowed_hosts": "\(configuration.hostPolicy.allowedHosts.sorted())",
+                "allowed_origins": "\(configuration.hostPolicy.allowedOrigins.sorted())",
+            ])
         case let .failure(error)?:
             throw .network("cannot listen for JSON-RPC on \(home.config.rpcListen): \(error)")
         case nil:
@@ -238,6 +248,7 @@ public final class LedgerNode: Sendable {
     public func shutdown() async {
         logger.info("shutting down")
         tasks.rpc?.cancel()
+        tasks.inspection?.cancel()
         await driver.stop()
         driver.events.finishAll()
         await network.shutdown()
@@ -255,6 +266,7 @@ private final class TaskBox: Sendable {
         var pump: Task<Void, Never>?
         var workers: [Task<Void, Never>] = []
         var rpc: Task<Void, Never>?
+        var inspection: Task<Void, Never>?
     }
     private let tasks = Mutex(Tasks())
     var pump: Task<Void, Never>? { tasks.withLock { $0.pump } }
@@ -264,6 +276,8 @@ private final class TaskBox: Sendable {
         tasks.withLock { $0.pump = pump; $0.workers = workers }
     }
     func set(rpc: Task<Void, Never>) { tasks.withLock { $0.rpc = rpc } }
+    var inspection: Task<Void, Never>? { tasks.withLock { $0.inspection } }
+    func set(inspection: Task<Void, Never>) { tasks.withLock { $0.inspection = inspection } }
 }
 
 /// The bound of one peer's gossip lane: frames and bytes waiting for its worker

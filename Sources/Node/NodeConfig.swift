@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerStore
 import Logging
 import PBFT
+import RPC
 
 /// `config.json` in a node home: where the node listens and keeps its data.
 public struct NodeConfig: Codable, Sendable, Equatable {
@@ -29,11 +30,22 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// one for a commit (1...64; default `PBFTLimits.defaultPartialBatchDepth`). Lower gives bigger batches and more
     /// throughput under load, higher a little less latency at mid load. Local policy: validators may differ.
     public var partialBatchDepth: Int?
+    /// Host names the JSON-RPC server answers besides IP addresses and `localhost` (DNS-rebinding protection; `"*"`
+    /// answers every name, e.g. behind a proxy that checks them). Default: none.
+    public var rpcAllowedHosts: [String]?
+    /// Browser origins (`https://app.example`) whose requests the JSON-RPC server answers; a request carrying any
+    /// other `Origin` header is refused 403 (keeps web pages from driving the node). Default: none.
+    public var rpcAllowedOrigins: [String]?
+    /// Most JSON-RPC connections open from one IP address, loopback included (default
+    /// `RPCLimits.maxConnectionsPerAddress`); raise it for a benchmark with many connections from one machine.
+    public var rpcMaxConnectionsPerAddress: Int?
 
     enum CodingKeys: String, CodingKey {
         case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
         case keyFile = "key_file", logLevel = "log_level", dbSynchronous = "db_synchronous"
         case peers, partialBatchDepth = "partial_batch_depth"
+        case rpcAllowedHosts = "rpc_allowed_hosts", rpcAllowedOrigins = "rpc_allowed_origins"
+        case rpcMaxConnectionsPerAddress = "rpc_max_connections_per_address"
     }
 
     /// A config from its values.
@@ -62,6 +74,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, port)
+    }
+
+    /// The RPC server's connection caps and Host/Origin policy from this config (deadlines: `RPCLimits`).
+    public var rpcServerConfiguration: RPCServerConfiguration {
+        RPCServerConfiguration(
+            maxConnectionsPerAddress: rpcMaxConnectionsPerAddress ?? RPCLimits.maxConnectionsPerAddress,
+            hostPolicy: HostOriginPolicy(allowedHosts: rpcAllowedHosts ?? [], allowedOrigins: rpcAllowedOrigins ?? []))
     }
 
     /// The store configuration the config asks for.
@@ -94,6 +113,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         if let depth = partialBatchDepth, !(1...PBFTLimits.maxPartialBatchDepth).contains(depth) {
             throw .invalidConfig(path: path, reason: "partial_batch_depth \(depth) must be 1...\(PBFTLimits.maxPartialBatchDepth)")
+        }
+        if let cap = rpcMaxConnectionsPerAddress, !(1...RPCLimits.maxConnections).contains(cap) {
+            throw .invalidConfig(path: path, reason: "rpc_max_connections_per_address \(cap) must be 1...\(RPCLimits.maxConnections)")
+        }
+        for host in rpcAllowedHosts ?? [] where host.isEmpty || host.contains("/") || host.contains(":") || host.contains(" ") {
+            throw .invalidConfig(path: path, reason: "rpc_allowed_hosts entry '\(host)' must be a host name without scheme or port (e.g. node.example.org)")
+        }
+        for origin in rpcAllowedOrigins ?? [] where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+            throw .invalidConfig(path: path, reason: "rpc_allowed_origins entry '\(origin)' must be scheme://host[:port] (e.g. https://app.example.org) or *")
         }
         if level == nil {
             throw .invalidConfig(

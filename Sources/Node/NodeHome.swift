@@ -17,6 +17,11 @@ public struct NodeHome: Sendable {
     /// This node's validator id (its key's position in genesis).
     public let validatorID: ReplicaID
 
+    /// This home with `config` in place of the loaded one (command-line overrides); the caller validates it.
+    public func replacing(config: NodeConfig) -> NodeHome {
+        NodeHome(path: path, config: config, key: key, genesis: genesis, validatorID: validatorID)
+    }
+
     /// The config file name inside a home.
     public static let configFileName = "config.json"
 

@@ -66,8 +66,9 @@ public enum NodeLimits {
     public static let busyRetryAfterMs: UInt64 = 100
     /// How long a busy spell may be before the node logs its progress again, ms.
     public static let busyLogIntervalMs: UInt64 = 5_000
-    /// How old a reused `status` answer may be, ms (`StatusCache`).
-    public static let statusCacheMs: UInt64 = 10
+    /// How often the RPC layer's copy of the driver's view, primary and mempool size is refreshed, ms
+    /// (`InspectionSnapshot`; reads never wait on the driver, so this is how stale `status` may be).
+    public static let inspectionRefreshMs: UInt64 = 50
     /// Largest config/key file read, bytes.
     public static let smallFileMaxBytes = 64 * 1024
 }

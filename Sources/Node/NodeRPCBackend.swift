@@ -20,15 +20,12 @@ struct NodeRPCBackend: RPCBackend {
     /// Where admissions and scraped gauges are recorded.
     let metrics: NodeMetrics
 
-    /// Recent `status` answers, reused for a few milliseconds.
-    let statusCache = StatusCache()
+    /// The driver's view, primary and mempool as of its last refresh (reads never wait on the driver actor).
+    let inspection: InspectionSnapshot
 
+    /// Answered from the inspection snapshot and the store, without waiting on the driver.
     func status() async -> NodeStatus {
-        await statusCache.status { await makeStatus() }
-    }
-
-    private func makeStatus() async -> NodeStatus {
-        let inspection = await driver.inspect()
+        let inspection = inspection.current
         let head = try? store.head()
         let peers = network.metrics.connectedOutbound.map { ReplicaID($0.index) }.sorted()
         return NodeStatus(
@@ -221,7 +218,9 @@ struct NodeRPCBackend: RPCBackend {
     }
 
     func unconfirmedTransactions(limit: Int) async -> (total: Int, transactions: [Transaction]) {
-        await driver.pendingTransactions(limit: limit)
+        // The count alone (num_unconfirmed_txs) comes from the snapshot; listing transactions needs the mempool.
+        if limit <= 0 { return (inspection.current.mempoolSize, []) }
+        return await driver.pendingTransactions(limit: limit)
     }
 
     func evidence() async -> [EvidenceInfo] {
@@ -257,7 +256,7 @@ struct NodeRPCBackend: RPCBackend {
     }
 
     func refreshMetrics() async {
-        let inspection = await driver.inspect(openLimit: 0)
+        let inspection = inspection.current
         metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
                         votesWithheldUntil: inspection.votingFence?.rawValue ?? 0,
                         view: inspection.view.rawValue, signatures: signatures.statistics,

@@ -37,6 +37,8 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let timeout = -32020
         /// A server limit was reached (batch length, subscriptions, connections, waiters).
         public static let limitExceeded = -32029
+        /// The request was refused by the node's `Host`/`Origin` policy (sent with HTTP 403).
+        public static let forbidden = -32030
         /// The node is shutting down.
         public static let shuttingDown = -32050
     }
@@ -88,6 +90,16 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func bodyTooLarge(limit: Int) -> RPCError {
         .init(code: Code.invalidRequest, message: "invalid request: body larger than \(limit) bytes",
               data: .object([("reason", .string("body_too_large")), ("limit", .int(limit))]))
+    }
+    /// The request is not served to this `Host` or `Origin` (`reason` "host_not_allowed" or "origin_not_allowed").
+    public static func forbidden(reason: String, message: String) -> RPCError {
+        .init(code: Code.forbidden, message: message, data: .object([("reason", .string(reason))]))
+    }
+    /// The client did not send its request head (`phase` "header") or body ("body") within `limitMs` (HTTP 408).
+    public static func requestTimeout(phase: String, limitMs: Int64) -> RPCError {
+        .init(code: Code.invalidRequest,
+              message: "invalid request: the request \(phase == "header" ? "head" : "body") did not arrive within \(limitMs) ms; closing",
+              data: .object([("reason", .string("\(phase)_timeout")), ("limit_ms", .int(Int(limitMs)))]))
     }
     /// The node is shutting down and takes no more requests.
     public static let shuttingDown = RPCError(

@@ -9,6 +9,22 @@ public enum RPCLimits {
     public static let maxJSONDepth = 16
     /// Most TCP connections (HTTP keep-alive and WebSocket) open at once; more are answered 503 and closed.
     public static let maxConnections = 512
+    /// Most TCP connections open at once from one source IP address (loopback included); more are answered 429
+    /// and closed. Keeps one client from taking the whole `maxConnections`; raise it (`--rpc-max-connections-per-address`)
+    /// for a benchmark that opens more keep-alive connections from one machine.
+    public static let maxConnectionsPerAddress = 32
+    /// How long a client has to send a whole request head, ms: from connecting (first request) or from its first
+    /// byte (later requests on a keep-alive connection). Past it the node answers 408 and closes (a slowloris
+    /// client that trickles its headers holds a connection at most this long).
+    public static let requestHeadTimeoutMs: Int64 = 10_000
+    /// How long a client has to send a whole request body once its head has arrived, ms (408 and closed past it).
+    /// A 1 MiB body at this bound is ~35 KiB/s, far below any real link.
+    public static let requestBodyTimeoutMs: Int64 = 30_000
+    /// How long a keep-alive connection may sit idle between a response and the next request, ms; it is then closed.
+    public static let idleConnectionTimeoutMs: Int64 = 60_000
+    /// Shortest pause between two log lines about refused or timed-out connections, ms; the ones in between are
+    /// only counted (the next line says how many), so an attack cannot flood the log.
+    public static let connectionLogIntervalMs: Int64 = 10_000
     /// Validated addresses kept by `AddressCache` (emptied when full; each entry is ~100 bytes).
     public static let cachedAddresses = 4_096
     /// Most WebSocket connections open at once (a subset of `maxConnections`).

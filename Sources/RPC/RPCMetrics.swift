@@ -25,6 +25,9 @@ public final class RPCMetrics: Sendable {
     private let signatureCacheHits: CoreMetrics.Gauge
     private let peerMessagesDropped: CoreMetrics.Gauge
     private let votesWithheldUntil: CoreMetrics.Gauge
+    private let timedOutConnections: [String: CoreMetrics.Counter]
+    private let refusedConnections: [String: CoreMetrics.Counter]
+    private let forbiddenRequests: [String: CoreMetrics.Counter]
     private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
     private let totals = Mutex<[String: CoreMetrics.Gauge]>([:])
 
@@ -56,6 +59,13 @@ public final class RPCMetrics: Sendable {
         signatureCacheHits = CoreMetrics.Gauge(label: "ledger_consensus_signature_cache_hits", dimensions: [], factory: factory)
         peerMessagesDropped = CoreMetrics.Gauge(label: "ledger_peer_messages_dropped", dimensions: [], factory: factory)
         votesWithheldUntil = CoreMetrics.Gauge(label: "ledger_consensus_votes_withheld_until", dimensions: [], factory: factory)
+        // Fixed label sets, created up front so every series is scraped (at 0) before the first incident.
+        func counters(_ label: String, _ key: String, _ values: [String]) -> [String: CoreMetrics.Counter] {
+            Dictionary(uniqueKeysWithValues: values.map { ($0, CoreMetrics.Counter(label: label, dimensions: [(key, $0)], factory: factory)) })
+        }
+        timedOutConnections = counters("ledger_rpc_connections_timed_out_total", "phase", RequestDeadlines.Phase.allCases.map(\.rawValue))
+        refusedConnections = counters("ledger_rpc_connections_refused_total", "reason", ["too_many_connections", "too_many_from_address"])
+        forbiddenRequests = counters("ledger_rpc_requests_forbidden_total", "reason", ["host_not_allowed", "origin_not_allowed"])
     }
 
     /// A block was applied at `height` holding `transactions` transactions.
@@ -121,6 +131,15 @@ public final class RPCMetrics: Sendable {
 
     /// A slow WebSocket client was dropped.
     public func webSocketClientDropped() { webSocketDrops.increment() }
+
+    /// An RPC connection was closed because its request head, body or idle deadline passed (`phase`).
+    func connectionTimedOut(phase: String) { timedOutConnections[phase]?.increment() }
+
+    /// An RPC connection was refused at accept (`reason`: too_many_connections, too_many_from_address).
+    func connectionRefused(reason: String) { refusedConnections[reason]?.increment() }
+
+    /// An RPC request was refused by the Host/Origin policy (`reason`: host_not_allowed, origin_not_allowed).
+    func requestForbidden(reason: String) { forbiddenRequests[reason]?.increment() }
 
     /// Counts one JSON-RPC call of `method` answered with `code` (0 = success).
     func countRequest(method: String, code: Int) {

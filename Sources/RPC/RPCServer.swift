@@ -6,6 +6,11 @@ import NIOCore
 
 /// The node's HTTP server: JSON-RPC 2.0 on `POST /`, `GET /health`, `GET /metrics` (Prometheus text) and
 /// JSON-RPC subscriptions on the WebSocket at `/websocket`. Every bound is in `RPCLimits`.
+///
+/// A connection's pipeline, socket first: `RequestTimeoutHandler` (head, body and idle deadlines on raw bytes;
+/// put there by `ConnectionLimitedChannel`, which first applies the global and per-address caps), the HTTP codec,
+/// `HTTPExchangeReporter` (tells the timeout handler where requests begin and end), `HostOriginGuard` (403 for a
+/// refused `Host` or `Origin`), then Hummingbird's router.
 public struct RPCServer: Sendable {
     /// The JSON-RPC logic.
     public let handler: JSONRPCHandler
@@ -15,18 +20,18 @@ public struct RPCServer: Sendable {
     public let port: Int
     /// The metrics `/metrics` renders.
     public let metrics: RPCMetrics
-    /// Most open TCP connections (normally `RPCLimits.maxConnections`; tests use a small number).
-    public let maxConnections: Int
+    /// Connection caps, request deadlines and the Host/Origin policy (tests shorten the deadlines).
+    public let configuration: RPCServerConfiguration
     private let logger: Logger
 
     /// A server for `backend` on `host:port` (0: any free port) recording into `metrics`.
     public init(backend: any RPCBackend, host: String, port: Int, metrics: RPCMetrics = RPCMetrics(),
-                maxConnections: Int = RPCLimits.maxConnections, logger: Logger) {
+                configuration: RPCServerConfiguration = RPCServerConfiguration(), logger: Logger) {
         self.handler = JSONRPCHandler(backend: backend, metrics: metrics)
         self.metrics = metrics
         self.host = host
         self.port = port
-        self.maxConnections = maxConnections
+        self.configuration = configuration
         self.logger = logger
     }
 
@@ -61,10 +66,22 @@ public struct RPCServer: Sendable {
             return Self.json(.ok, out)
         }
 
+        let configuration = self.configuration
         let webSockets = ConnectionCounter(limit: RPCLimits.maxWebSocketConnections)
         let wsRouter = Router(context: RPCWebSocketContext.self)
-        wsRouter.ws("/websocket") { _, _ in
-            .upgrade([:])
+        let policy = configuration.hostPolicy
+        let incidents = ConnectionIncidents(metrics: metrics, logger: logger)
+        wsRouter.ws("/websocket") { request, context in
+            // The upgrade handler holds the head, so HostOriginGuard never sees it: the refusal is written here,
+            // raw, by the connection's RequestTimeoutHandler (first in the pipeline), which then closes.
+            if let refusal = policy.refusal(host: request.head.authority, origin: request.headers[.origin]) {
+                incidents.forbidden(refusal.reason, remote: context.channel.remoteAddress)
+                let text = RefuseConnectionHandler.closingResponse(status: "403 Forbidden", refusal.error)
+                context.channel.triggerUserOutboundEvent(HTTPExchangeEvent.answerAndClose(text), promise: nil)
+                return .dontUpgrade
+            }
+            context.channel.triggerUserOutboundEvent(HTTPExchangeEvent.upgradingToWebSocket, promise: nil)
+            return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard webSockets.acquire() else {
                 let e = JSONRPCHandler.errorResponse(id: .null, .limitExceeded(
@@ -108,15 +125,19 @@ public struct RPCServer: Sendable {
         var appLogger = logger
         // Hummingbird logs an expected CancellationError at error level on every shutdown; its real failures are thrown.
         appLogger.logLevel = .critical
-        let connections = ConnectionCounter(limit: maxConnections)
+        let connections = ConnectionCounter(limit: configuration.maxConnections)
+        let perAddress = AddressConnectionCounter(limit: configuration.maxConnectionsPerAddress)
         let wsResponder = wsRouter.buildResponder()
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            HTTPExchangeReporter(), HostOriginGuard(policy: policy, incidents: incidents),
+        ])
         let server = HTTPServerBuilder { responder in
             ConnectionLimitedChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: wsResponder,
-                    configuration: .init(http1: .init(), ws: .init(maxFrameSize: RPCLimits.maxWebSocketMessageBytes,
-                                                                   autoPing: .enabled(timePeriod: .seconds(30))))),
-                counter: connections)
+                    configuration: .init(http1: http1, ws: .init(maxFrameSize: RPCLimits.maxWebSocketMessageBytes,
+                                                                 autoPing: .enabled(timePeriod: .seconds(30))))),
+                counter: connections, perAddress: perAddress, configuration: configuration, incidents: incidents)
         }
         let app = Application(
             router: router, server: server,

@@ -59,6 +59,7 @@ struct AdversarialCommand: AsyncParsableCommand {
         var outcomes: [ScenarioOutcome] = []
         var baseline: Double?
         var baselineOutbound: (frames: Double, bytes: Double)?
+        var baselineP99_ms: Double?
         let started = Date()
         for (index, s) in chosen.enumerated() {
             // On standard error, for a watchdog (scripts/adversarial) to name the scenario that stops making progress.
@@ -66,7 +67,22 @@ struct AdversarialCommand: AsyncParsableCommand {
             let scenarioStart = Date()
             var outcome = await runner.run(s, index: index, seed: seed)
             sayError("ledger-adversarial: scenario \(s.name) finished in \(Int(Date().timeIntervalSince(scenarioStart).rounded())) s")
-            if s.name == "baseline", !outcome.anyCheckFailed { baseline = outcome.throughput }
+            if s.name == "baseline", !outcome.anyCheckFailed {
+                baseline = outcome.throughput
+                baselineP99_ms = outcome.clientP99_ms
+            }
+            if let factor = s.maxClientP99OfBaseline {
+                if let base = baselineP99_ms, let p99 = outcome.clientP99_ms {
+                    let line = String(format: "honest clients' p99 %.0f ms vs baseline %.0f ms (limit %.1f×)", p99, base, factor)
+                    outcome.notes.append(line)
+                    if p99 > factor * base {
+                        let failure = "\(line): over the limit"
+                        outcome.service = outcome.service.isFailure ? .fail("\(outcome.service); \(failure)") : .fail(failure)
+                    }
+                } else {
+                    outcome.notes.append("p99 not compared: run baseline in the same invocation (--scenario baseline,\(s.name))")
+                }
+            }
             if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
             if s.name == "baseline", !outcome.anyCheckFailed { baselineOutbound = outcome.outbound }
             if let base = baselineOutbound, base.frames > 0, base.bytes > 0, let out = outcome.outbound {
@@ -86,6 +102,7 @@ struct AdversarialCommand: AsyncParsableCommand {
             say(outcome.line)
             for line in outcome.measurements { say("    \(line)") }
             if let reason = s.throughputShareNotApplicable { say("    tput% n/a: \(reason)") }
+            if s.maxClientP99OfBaseline != nil { for note in outcome.notes where note.contains("p99") { say("    \(note)") } }
             if !outcome.isAsExpected {
                 for (name, verdict) in outcome.verdicts where verdict.isFailure { say("    \(name): \(verdict)") }
                 for note in outcome.notes { say("    note: \(note)") }

@@ -39,6 +39,8 @@ actor LoadDriver {
     private(set) var confirmed: [Confirmed] = []
     private(set) var submissions = 0
     private(set) var rejections: [String: Int] = [:]
+    /// When each answered client call (submit or nonce poll) ended and how long it took, ms.
+    private var latencies: [(at: Date, ms: Double)] = []
     private var generating = false
     private var stopping = false
     private var tasks: [Task<Void, Never>] = []
@@ -119,6 +121,20 @@ actor LoadDriver {
         confirmed.filter { $0.submittedAt >= mark }.map { $0.at.timeIntervalSince(mark) }.min()
     }
 
+    /// The 99th percentile of the answered client calls' latency (ms) between `from` and `to`, or `nil` with
+    /// fewer than 100 calls (a p99 of fewer says nothing).
+    func p99LatencyMs(from: Date, to: Date) -> Double? {
+        let window = latencies.filter { $0.at >= from && $0.at < to }.map(\.ms).sorted()
+        guard window.count >= 100 else { return nil }
+        return window[min(window.count - 1, Int((Double(window.count) * 0.99).rounded(.up)) - 1)]
+    }
+
+    /// Records one answered call that started at `start`.
+    private func recordLatency(since start: Date) {
+        let now = Date()
+        latencies.append((now, now.timeIntervalSince(start) * 1_000))
+    }
+
     /// Confirmations between `from` and `to`.
     func confirmedCount(from: Date, to: Date) -> Int { confirmed.filter { $0.at >= from && $0.at < to }.count }
 
@@ -166,8 +182,10 @@ actor LoadDriver {
     /// `true` when the node took it (or already had it).
     private func submit(_ tx: Transaction, to node: Int) async -> Bool {
         submissions += 1
+        let start = Date()
         do {
             _ = try await nodes[node].call("broadcast_tx_sync", ["tx": Hex.encode(tx.encoded())], timeout: 2)
+            recordLatency(since: start)
             return true
         } catch let failure {
             let key: String
@@ -189,8 +207,10 @@ actor LoadDriver {
         let node = clients[c].node
         // Commits are learnt from an honest node, whichever node took the transfer.
         let reader = honest.contains(node) ? node : honest[c % honest.count]
-        if let account = try? await nodes[reader].object("account", ["address": address], timeout: 2),
-           let nonce = account["nonce"]?.uint64Value, nonce > tx.nonce {
+        let start = Date()
+        let account = try? await nodes[reader].object("account", ["address": address], timeout: 2)
+        if account != nil { recordLatency(since: start) }
+        if let account, let nonce = account["nonce"]?.uint64Value, nonce > tx.nonce {
             confirmed.append(Confirmed(hash: tx.hash, client: c, nonce: tx.nonce, submittedAt: clients[c].firstSubmittedAt, at: Date()))
             clients[c].pending = nil
             clients[c].nextNonce = tx.nonce + 1

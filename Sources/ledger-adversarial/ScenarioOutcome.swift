@@ -17,6 +17,10 @@ struct ScenarioOutcome: Sendable {
     var outbound: (frames: Double, bytes: Double)?
     /// `outbound` as a share of the baseline's (the larger of frames and bytes), when a baseline ran.
     var outboundShare: Double?
+    /// The attacked node's RPC kept answering honest callers (only scenarios that attack the RPC measure it).
+    var service: Verdict = .skipped("not measured")
+    /// Honest clients' p99 call latency while the fault script ran, ms (`nil`: too few calls).
+    var clientP99_ms: Double?
     /// Transfers clients were told had committed.
     var committed = 0
     /// Highest view on the honest nodes at the end (= view changes since view 0).
@@ -34,7 +38,7 @@ struct ScenarioOutcome: Sendable {
 
     var verdicts: [(String, Verdict)] {
         [("safety", safety), ("certificates", certificates), ("validity", validity), ("durability", durability),
-         ("liveness", liveness), ("evidence", evidence), ("bound", bound)]
+         ("liveness", liveness), ("evidence", evidence), ("bound", bound), ("rpc", service)]
     }
 
     /// Some check failed.
@@ -46,7 +50,7 @@ struct ScenarioOutcome: Sendable {
     }
 
     /// Column widths of the table.
-    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 5, 8, 6, 5, 0]
+    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 4, 5, 5, 8, 6, 5, 6, 0]
 
     static func row(_ cells: [String]) -> String {
         zip(cells, widths).map { cell, width in
@@ -55,7 +59,7 @@ struct ScenarioOutcome: Sendable {
     }
 
     static let header = row(["scenario", "byzantine (role)", "faults", "safety", "certs", "validity", "durability",
-                             "liveness", "evidence", "txs", "views", "recovery", "tput%", "out×", "result"])
+                             "liveness", "evidence", "bound", "rpc", "txs", "views", "recovery", "tput%", "out×", "p99ms", "result"])
 
     /// One table line.
     var line: String {
@@ -66,7 +70,9 @@ struct ScenarioOutcome: Sendable {
         let result = scenario.expectFailure
             ? (isAsExpected ? "expected failure (detected)" : "SELF-TEST NOT DETECTED")
             : (isAsExpected ? "pass" : "FAIL")
+        let p99 = clientP99_ms.map { String(format: "%.0f", $0) } ?? "-"
         return Self.row([scenario.name, scenario.role, scenario.faults, safety.cell, certificates.cell, validity.cell,
-                         durability.cell, liveness.cell, evidence.cell, "\(committed)", "\(viewChanges)", recovery, share, out, result])
+                         durability.cell, liveness.cell, evidence.cell, bound.cell, service.cell, "\(committed)", "\(viewChanges)",
+                         recovery, share, out, p99, result])
     }
 }

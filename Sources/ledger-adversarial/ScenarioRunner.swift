@@ -162,6 +162,10 @@ struct ScenarioRunner {
         if !outcome.liveness.isFailure, newBlocks < settings.minNewBlocks {
             outcome.liveness = .fail("only \(newBlocks) new blocks after the heal (need \(settings.minNewBlocks))")
         }
+        outcome.clientP99_ms = await load.p99LatencyMs(from: attackStart, to: attackEnd)
+        if let problems = context.serviceFindings {
+            outcome.service = problems.isEmpty ? .pass : .fail(problems.joined(separator: "; "))
+        }
         let attackSeconds = max(attackEnd.timeIntervalSince(attackStart), 0.001)
         outcome.throughput = Double(await load.confirmedCount(from: attackStart, to: attackEnd)) / attackSeconds
         let rejections = await load.rejections

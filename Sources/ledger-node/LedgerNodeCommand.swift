@@ -20,7 +20,8 @@ struct LedgerNodeCommand: AsyncParsableCommand {
 
             A node home holds node_key.json (the Ed25519 seed, mode 0600),
             config.json (p2p_listen, rpc_listen, db_path, genesis_file,
-            key_file, log_level) and genesis.json.
+            key_file, log_level, rpc_allowed_hosts, rpc_allowed_origins,
+            rpc_max_connections_per_address) and genesis.json.
             """,
         subcommands: [Testnet.self, Init.self, Start.self, Keys.self, Load.self])
 }
@@ -140,6 +141,24 @@ struct Start: AsyncParsableCommand {
     var byzantineSeed: UInt64 = 1
     @Flag(help: "With --byzantine double-vote: collude with the equivocating primary (the f + 1 self-test).")
     var collude = false
+    @Option(name: .customLong("rpc-allowed-hosts"), help: ArgumentHelp(
+        "Host names the JSON-RPC server answers besides IP addresses and localhost (comma-separated; * for any). A request "
+            + "whose Host header names anything else is refused with 403: this stops DNS rebinding, where a web page makes "
+            + "its own name point at this node. Overrides config rpc_allowed_hosts.",
+        valueName: "name[,name…]"))
+    var rpcAllowedHosts: String?
+    @Option(name: .customLong("rpc-allowed-origins"), help: ArgumentHelp(
+        "Browser origins allowed to call the JSON-RPC server and WebSocket (comma-separated, e.g. https://app.example.org; "
+            + "* for any). A request carrying any other Origin header — i.e. sent by a web page — is refused with 403, so "
+            + "a page you visit cannot drive this node. Default none. Overrides config rpc_allowed_origins.",
+        valueName: "origin[,origin…]"))
+    var rpcAllowedOrigins: String?
+    @Option(name: .customLong("rpc-max-connections-per-address"), help: ArgumentHelp(
+        "Most JSON-RPC connections open from one IP address, loopback included (default 32); more are answered 429 "
+            + "and closed. Raise it for a benchmark that opens many connections from this machine. Overrides config "
+            + "rpc_max_connections_per_address.",
+        valueName: "n"))
+    var rpcMaxConnectionsPerAddress: Int?
 
     func run() async throws {
         #if canImport(Glibc)
@@ -155,8 +174,19 @@ struct Start: AsyncParsableCommand {
             _ = unsafeBitCast(symbol, to: MallOpt.self)(M_ARENA_MAX, 2)
         }
         #endif
-        let loaded: NodeHome
+        var loaded: NodeHome
         do { loaded = try NodeHome.load(home) } catch { fail("\(error)") }
+        if rpcAllowedHosts != nil || rpcAllowedOrigins != nil || rpcMaxConnectionsPerAddress != nil {
+            func list(_ text: String) -> [String] {
+                text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            var config = loaded.config
+            if let rpcAllowedHosts { config.rpcAllowedHosts = list(rpcAllowedHosts) }
+            if let rpcAllowedOrigins { config.rpcAllowedOrigins = list(rpcAllowedOrigins) }
+            if let rpcMaxConnectionsPerAddress { config.rpcMaxConnectionsPerAddress = rpcMaxConnectionsPerAddress }
+            do { try config.validate(path: "the command line") } catch { fail("\(error)") }
+            loaded = loaded.replacing(config: config)
+        }
         let levelText = logLevel ?? loaded.config.logLevel
         guard let level = Logger.Level(rawValue: levelText) else { fail("unknown log level '\(levelText)'") }
         LoggingSystem.bootstrap { label in NodeLogHandler(label: label, level: level) }

@@ -100,4 +100,24 @@ final class NodeHomeTests: XCTestCase {
         try Data("{\"public_key\":\"00\",\"seed\":\"xyz\"}".utf8).write(to: URL(fileURLWithPath: result.homes[2] + "/node_key.json"))
         XCTAssertThrowsError(try NodeHome.load(result.homes[2])) { XCTAssertTrue("\($0)".contains("seed"), "\($0)") }
     }
+
+    func testRPCClientPolicyIsReadFromConfigAndBadValuesAreRefused() throws {
+        let result = try TestnetGenerator(validators: 4, outputDirectory: dir, basePort: 42100).generate()
+        let path = result.homes[0] + "/config.json"
+        let with = { (extra: String) in
+            Data("{\"p2p_listen\":\"127.0.0.1:1\",\"rpc_listen\":\"127.0.0.1:2\",\"db_path\":\"d\",\"genesis_file\":\"genesis.json\",\"key_file\":\"node_key.json\",\"log_level\":\"info\",\(extra)}".utf8)
+        }
+        try with(#""rpc_allowed_hosts":["node.example.org"],"rpc_allowed_origins":["https://app.example.org"],"rpc_max_connections_per_address":200"#)
+            .write(to: URL(fileURLWithPath: path))
+        let rpc = try NodeConfig.load(path: path).rpcServerConfiguration
+        XCTAssertEqual(rpc.maxConnectionsPerAddress, 200)
+        XCTAssertNil(rpc.hostPolicy.refusal(host: "node.example.org:26700", origin: "https://app.example.org"))
+        XCTAssertNotNil(rpc.hostPolicy.refusal(host: "127.0.0.1", origin: "https://other.example.org"))
+        for (bad, reason) in [(#""rpc_max_connections_per_address":0"#, "rpc_max_connections_per_address 0"),
+                              (#""rpc_allowed_hosts":["http://node.example.org"]"#, "rpc_allowed_hosts entry"),
+                              (#""rpc_allowed_origins":["app.example.org"]"#, "rpc_allowed_origins entry")] {
+            try with(bad).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try NodeConfig.load(path: path)) { XCTAssertTrue("\($0)".contains(reason), "\($0)") }
+        }
+    }
 }

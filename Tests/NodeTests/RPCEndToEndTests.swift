@@ -271,8 +271,10 @@ final class RPCEndToEndTests: XCTestCase {
         let net = try await network()
         let port = net.rpcPorts[1]
         var open: [RawWebSocket] = []
-        for _ in 0..<RPCLimits.maxWebSocketConnections { open.append(try RawWebSocket(port: port)) }
-        let extra = try RawWebSocket(port: port)
+        // From several loopback addresses: one address may hold only RPCLimits.maxConnectionsPerAddress.
+        let sources = (0..<4).map { "127.0.0.\(2 + $0)" }
+        for i in 0..<RPCLimits.maxWebSocketConnections { open.append(try RawWebSocket(port: port, source: sources[i % sources.count])) }
+        let extra = try RawWebSocket(port: port, source: "127.0.0.6")
         let refusal = try XCTUnwrap(extra.receiveObject())
         XCTAssertEqual(code(refusal), -32029)
         XCTAssertEqual(data(refusal)?["reason"] as? String, "too_many_websockets")

@@ -53,11 +53,13 @@ final class RawWebSocket: @unchecked Sendable {
     private var buffer: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port` and upgrades on `path`. `receiveBufferBytes` shrinks SO_RCVBUF (a slow reader).
-    init(port: Int, path: String = "/websocket", receiveBufferBytes: Int32? = nil) throws {
+    /// `source`: the loopback address to connect from (tests opening more connections than the per-address cap).
+    init(port: Int, path: String = "/websocket", receiveBufferBytes: Int32? = nil, source: String? = nil) throws {
         // connectLoopback closes its own socket when it fails. Once `fd` is set, no close(fd) before the throws
         // below: a throw then runs deinit, which closes it; closing here too would close whatever descriptor another
         // thread opened under the same number meanwhile.
-        fd = try connectLoopback(port: port, receiveTimeoutSeconds: 15, receiveBufferBytes: receiveBufferBytes)
+        fd = try connectLoopback(port: port, receiveTimeoutSeconds: 15, receiveBufferBytes: receiveBufferBytes,
+                                 sourceAddress: source)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try writeAll(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
         let head = try readHTTPHead()

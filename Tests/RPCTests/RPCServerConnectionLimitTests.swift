@@ -1,67 +1,14 @@
 // Checks the HTTP server in-process on a free port: past the connection limit a new connection gets HTTP 503 with a JSON-RPC error and is closed, the held ones keep working, and a freed slot is reusable.
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-import Logging
 import RPC
-import Synchronization
 import TestSupport
 import XCTest
-
-/// A blocking TCP client for one keep-alive HTTP/1.1 connection.
-private final class RawHTTP {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = try connectLoopback(port: port, receiveTimeoutSeconds: 5)
-    }
-
-    deinit { close(fd) }
-
-    /// Sends one POST and reads until the response body (content-length) is complete; nil on EOF before that.
-    func post(_ body: String) -> String? {
-        let request = "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)"
-        let bytes = Array(request.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { break }  // the server may answer and stop reading early (413)
-            offset += n
-        }
-        return readResponse()
-    }
-
-    func readResponse() -> String? {
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let text = String(decoding: data, as: UTF8.self)
-            if let split = text.range(of: "\r\n\r\n") {
-                let head = text[..<split.lowerBound].lowercased()
-                if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-                   let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
-                   text[split.upperBound...].utf8.count >= length {
-                    return text
-                }
-            }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
-            data += chunk[0..<n]
-        }
-    }
-}
 
 final class RPCServerConnectionLimitTests: XCTestCase {
     func testConnectionsBeyondTheLimitGetA503AndTheServerServesOn() async throws {
         let limit = 3
-        let server = RPCServer(backend: FakeBackend(), host: "127.0.0.1", port: 0, maxConnections: limit,
-                               logger: Logger(label: "test"))
-        let bound = Mutex<Int>(0)
-        let running = Task { try await server.run(onBound: { port in bound.withLock { $0 = port } }) }
-        defer { running.cancel() }
-        try await waitUntil("the server to bind its port") { bound.withLock { $0 } != 0 }
-        let port = bound.withLock { $0 }
+        let server = try await RunningServer.start(configuration: RPCServerConfiguration(maxConnections: limit))
+        defer { server.stop() }
+        let port = server.port
 
         let call = #"{"jsonrpc":"2.0","id":1,"method":"health"}"#
         var held: [RawHTTP] = []
