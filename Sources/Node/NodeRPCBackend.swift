@@ -262,6 +262,7 @@ struct NodeRPCBackend: RPCBackend {
                         view: inspection.view.rawValue, signatures: signatures.statistics,
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
                         droppedBeforeVerification: driver.droppedBeforeVerification.load(ordering: .relaxed),
+                        refusedOffSignerLink: driver.refusedOffSignerLink.load(ordering: .relaxed),
                         transport: network.metrics)
     }
 }
