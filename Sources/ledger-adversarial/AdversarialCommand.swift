@@ -22,6 +22,12 @@ struct AdversarialCommand: AsyncParsableCommand {
     @Option(name: .customLong("base-port"), help: "First port; scenario k uses base + 200·(k mod 16) … +125.") var basePort: Int = 29000
     @Option(name: .customLong("log-level"), help: "Log level of the nodes.") var logLevel: String = "info"
     @Flag(help: "Keep every scenario's folder, not only the failing ones.") var keep = false
+    @Option(help: ArgumentHelp(
+        "Also offer an open-loop load of R transfers/s (ledger-bench, from bench accounts in genesis) to the honest nodes for the first --saturate-seconds of each fault script, and report its committed rate as a share of baseline's (sat%).",
+        discussion: "Aardvark's measure: pick R near half the closed-loop peak `scripts/bench --max` measures on this machine in the same build.",
+        valueName: "R")) var saturate: Int?
+    @Option(name: .customLong("saturate-seconds"), help: "Seconds of the open-loop load per scenario.") var saturateSeconds: Int = 10
+    @Option(name: .customLong("bench"), help: "The ledger-bench binary for --saturate (default: next to this executable).") var bench: String?
 
     func run() async throws {
         if list {
@@ -52,7 +58,17 @@ struct AdversarialCommand: AsyncParsableCommand {
         if leftovers > 0 { say("ledger-adversarial: killed \(leftovers) ledger-node process(es) left behind by an earlier run that crashed") }
         let root = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("ledger-adversarial-\(getpid())")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let settings = ScenarioRunner.Settings(binary: executable, workRoot: root, basePort: basePort, logLevel: logLevel)
+        var settings = ScenarioRunner.Settings(binary: executable, workRoot: root, basePort: basePort, logLevel: logLevel)
+        if let saturate {
+            guard saturate > 0, (1...600).contains(saturateSeconds) else {
+                throw ValidationError("--saturate must be positive and --saturate-seconds in 1...600")
+            }
+            let benchPath = bench ?? URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("ledger-bench").path
+            guard FileManager.default.isExecutableFile(atPath: benchPath) else {
+                throw ValidationError("no ledger-bench binary at \(benchPath); build it (swift build -c release --product ledger-bench) or pass --bench")
+            }
+            settings.saturation = SaturationLoad(bench: benchPath, rate: saturate, seconds: saturateSeconds)
+        }
         let runner = ScenarioRunner(settings: settings)
         say("ledger-adversarial: \(chosen.count) scenario(s), seed \(seed), work folder \(root)")
         say(ScenarioOutcome.header)
@@ -60,6 +76,7 @@ struct AdversarialCommand: AsyncParsableCommand {
         var baseline: Double?
         var baselineOutbound: (frames: Double, bytes: Double)?
         var baselineP99_ms: Double?
+        var baselineSaturation: Double?
         let started = Date()
         for (index, s) in chosen.enumerated() {
             // On standard error, for a watchdog (scripts/adversarial) to name the scenario that stops making progress.
@@ -84,6 +101,10 @@ struct AdversarialCommand: AsyncParsableCommand {
                 }
             }
             if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
+            if s.name == "baseline", !outcome.anyCheckFailed { baselineSaturation = outcome.saturation?.committedTps }
+            if let base = baselineSaturation, base > 0, let tps = outcome.saturation?.committedTps, s.throughputShareNotApplicable == nil {
+                outcome.saturationShare = tps / base
+            }
             if s.name == "baseline", !outcome.anyCheckFailed { baselineOutbound = outcome.outbound }
             if let base = baselineOutbound, base.frames > 0, base.bytes > 0, let out = outcome.outbound {
                 outcome.outboundShare = max(out.frames / base.frames, out.bytes / base.bytes)
@@ -116,6 +137,9 @@ struct AdversarialCommand: AsyncParsableCommand {
         say(String(format: "%d scenario(s) in %.0f s; %d as expected, %d failed", outcomes.count,
                      Date().timeIntervalSince(started), outcomes.count - failures.count, failures.count))
         if let b = baseline { say(String(format: "fault-free throughput: %.1f committed transfers/s (closed-loop clients)", b)) }
+        if let b = baselineSaturation, let r = saturate {
+            say(String(format: "fault-free open-loop load: %.0f of %d offered transfers/s committed (sat%% is each scenario's share of it)", b, r))
+        }
         if failures.isEmpty {
             if !keep { try? FileManager.default.removeItem(atPath: root) }
             return

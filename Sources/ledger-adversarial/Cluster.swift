@@ -45,7 +45,7 @@ actor Cluster {
     /// Generates the homes (checkpoint interval `checkpointInterval`, view-change timeout
     /// `viewChangeTimeout_ms`) and writes the proxy overrides into each config.json.
     init(directory: String, basePort: Int, binary: String, byzantine: [Int: ByzantineRole], checkpointInterval: UInt64,
-         viewChangeTimeout_ms: UInt64, logLevel: String) throws {
+         viewChangeTimeout_ms: UInt64, logLevel: String, benchAccounts: Int = 0) throws {
         self.directory = directory
         self.binary = binary
         self.byzantine = byzantine
@@ -58,8 +58,11 @@ actor Cluster {
         consensus.window = checkpointInterval * 4
         consensus.viewChangeTimeoutMs = viewChangeTimeout_ms
         consensus.batchDelayMs = 10
-        testnet = try TestnetGenerator(validators: count, outputDirectory: directory, basePort: basePort,
-                                       chainID: "adversarial", consensus: consensus).generate()
+        var generator = TestnetGenerator(validators: count, outputDirectory: directory, basePort: basePort,
+                                         chainID: "adversarial", consensus: consensus)
+        generator.benchAccounts = benchAccounts
+        generator.benchSeed = SaturationLoad.benchSeed
+        testnet = try generator.generate()
         for i in 0..<count {
             let path = (testnet.homes[i] as NSString).appendingPathComponent(NodeHome.configFileName)
             var config = try NodeConfig.load(path: path)

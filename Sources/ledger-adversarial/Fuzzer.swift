@@ -78,7 +78,7 @@ final class Fuzzer: @unchecked Sendable {
 
     /// A blocking TCP socket from `source` connected to 127.0.0.1:`port` with `receiveTimeout` on
     /// reads; `nil` if the connection was refused. The caller closes it.
-    static func connectLoopback(port: Int, receiveTimeout: timeval, source: String = unauthenticatedSource) -> Int32? {
+    static func connectLoopback(port: Int, receiveTimeout: timeval, source: String = "127.0.0.1") -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         var local = sockaddr_in()
@@ -104,7 +104,7 @@ final class Fuzzer: @unchecked Sendable {
     /// Connects to 127.0.0.1:`port`, writes `bytes`, reads for up to 50 ms, closes. `false` if
     /// the connection was refused.
     static func sendRaw(_ bytes: [UInt8], port: Int) -> Bool {
-        guard let fd = connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 50_000)) else { return false }
+        guard let fd = connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 50_000), source: unauthenticatedSource) else { return false }
         defer { close(fd) }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var buffer = [UInt8](repeating: 0, count: 1_024)

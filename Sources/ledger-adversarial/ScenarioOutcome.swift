@@ -31,6 +31,10 @@ struct ScenarioOutcome: Sendable {
     var throughput: Double = 0
     /// `throughput` as a share of the baseline's, when a baseline ran.
     var throughputShare: Double?
+    /// The open-loop load near saturation (`--saturate`), when it ran.
+    var saturation: SaturationLoad.Figures?
+    /// Its committed rate as a share of the baseline's (the `sat%` column).
+    var saturationShare: Double?
     /// Free-form notes (setup problems, client rejections).
     var notes: [String] = []
     /// Figures the fault script measured (printed under the table line whatever the result).
@@ -50,7 +54,7 @@ struct ScenarioOutcome: Sendable {
     }
 
     /// Column widths of the table.
-    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 4, 5, 5, 8, 6, 5, 6, 0]
+    static let widths = [20, 24, 26, 6, 5, 8, 10, 8, 8, 5, 4, 5, 5, 8, 6, 5, 6, 5, 0]
 
     static func row(_ cells: [String]) -> String {
         zip(cells, widths).map { cell, width in
@@ -59,7 +63,7 @@ struct ScenarioOutcome: Sendable {
     }
 
     static let header = row(["scenario", "byzantine (role)", "faults", "safety", "certs", "validity", "durability",
-                             "liveness", "evidence", "bound", "rpc", "txs", "views", "recovery", "tput%", "out×", "p99ms", "result"])
+                             "liveness", "evidence", "bound", "rpc", "txs", "views", "recovery", "tput%", "out×", "p99ms", "sat%", "result"])
 
     /// One table line.
     var line: String {
@@ -71,8 +75,9 @@ struct ScenarioOutcome: Sendable {
             ? (isAsExpected ? "expected failure (detected)" : "SELF-TEST NOT DETECTED")
             : (isAsExpected ? "pass" : "FAIL")
         let p99 = clientP99_ms.map { String(format: "%.0f", $0) } ?? "-"
+        let sat = saturationShare.map { String(format: "%.0f%%", $0 * 100) } ?? (saturation == nil ? "-" : "?")
         return Self.row([scenario.name, scenario.role, scenario.faults, safety.cell, certificates.cell, validity.cell,
                          durability.cell, liveness.cell, evidence.cell, bound.cell, service.cell, "\(committed)", "\(viewChanges)",
-                         recovery, share, out, p99, result])
+                         recovery, share, out, p99, sat, result])
     }
 }

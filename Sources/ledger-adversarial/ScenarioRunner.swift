@@ -19,6 +19,8 @@ struct ScenarioRunner {
         var drain_s: Double = 30
         /// New blocks required after the heal.
         var minNewBlocks: UInt64 = 3
+        /// An open-loop load near saturation beside each fault script (`--saturate`), or `nil`.
+        var saturation: SaturationLoad?
     }
 
     let settings: Settings
@@ -50,7 +52,7 @@ struct ScenarioRunner {
         do {
             cluster = try Cluster(directory: directory, basePort: base, binary: settings.binary, byzantine: roles,
                                   checkpointInterval: scenario.checkpointInterval, viewChangeTimeout_ms: scenario.viewChangeTimeout_ms,
-                                  logLevel: settings.logLevel)
+                                  logLevel: settings.logLevel, benchAccounts: settings.saturation == nil ? 0 : SaturationLoad.accounts)
         } catch {
             outcome.liveness = .fail("cannot create the cluster: \(error)")
             return outcome
@@ -106,10 +108,33 @@ struct ScenarioRunner {
         let trafficBefore = await sampleTraffic(honest, ports: ports)
         let attackStart = Date()
         await load.start()
+        var saturating: Task<Result<SaturationLoad.Figures, RunnerError>, Never>?
+        if let saturation = settings.saturation {
+            var nodes: [(id: Int, rpcPort: Int, pid: Int32)] = []
+            for i in honest { nodes.append((i, ports.rpc(i), await cluster.pid(i) ?? 0)) }
+            let directory = cluster.directory
+            saturating = Task { await saturation.run(nodes: nodes, directory: directory) }
+            await cluster.note("open-loop load of \(saturation.rate) transfers/s for \(saturation.seconds) s started")
+        }
         let context = FaultContext(cluster: cluster, count: await cluster.count, random: SeededRandom(seed: seed, label: "faults"))
         do { try await scenario.script(context) } catch {
             outcome.liveness = .fail("fault script: \(error)")
             await cluster.note("fault script failed: \(error)")
+        }
+        if let saturating {
+            switch await saturating.value {
+            case let .success(figures):
+                outcome.saturation = figures
+                await cluster.note(String(format: "open-loop load: %.0f committed transfers/s, p99 %@ ms, lost %d, duplicated %d",
+                                          figures.committedTps, figures.p99_ms.map { String(format: "%.0f", $0) } ?? "-",
+                                          figures.lost, figures.duplicated))
+                if figures.lost > 0 || figures.duplicated > 0 {
+                    outcome.durability = .fail("the open-loop load lost \(figures.lost) and duplicated \(figures.duplicated) transfers")
+                }
+            case let .failure(error):
+                outcome.notes.append("open-loop load: \(error)")
+                await cluster.note("open-loop load: \(error)")
+            }
         }
         let attackEnd = Date()
         outcome.outbound = outboundPerNode(from: trafficBefore, to: await sampleTraffic(honest, ports: ports))

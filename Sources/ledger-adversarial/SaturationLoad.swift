@@ -1,0 +1,63 @@
+import Foundation
+
+/// An open-loop load near saturation run beside a scenario's fault script: `ledger-bench load`
+/// offering `rate` transfers/s from the genesis-funded bench accounts to the honest nodes for
+/// `seconds`, its committed rate read from its JSON report. Compared with the same load in
+/// `baseline`, it is Aardvark's measure: throughput under attack as a share of fault-free
+/// throughput near saturation.
+struct SaturationLoad: Sendable {
+    /// Bench accounts the cluster's genesis funds for it (and the seed they derive from).
+    static let accounts = 1_000
+    static let benchSeed: UInt64 = 1
+
+    let bench: String
+    let rate: Int
+    let seconds: Int
+
+    /// What the bench measured.
+    struct Figures: Sendable {
+        var committedTps: Double
+        var p99_ms: Double?
+        var lost: Int
+        var duplicated: Int
+    }
+
+    /// Runs the load against `nodes` (id, RPC port, pid) and returns its figures, or a reason it has none.
+    func run(nodes: [(id: Int, rpcPort: Int, pid: Int32)], directory: String) async -> Result<Figures, RunnerError> {
+        let nodesFile = (directory as NSString).appendingPathComponent("saturation-nodes.json")
+        let report = (directory as NSString).appendingPathComponent("saturation.json")
+        let log = (directory as NSString).appendingPathComponent("saturation.log")
+        let entries = nodes.map { "{\"id\":\($0.id),\"rpc\":\"http://127.0.0.1:\($0.rpcPort)\",\"pid\":\($0.pid)}" }
+        do { try Data(("[" + entries.joined(separator: ",") + "]").utf8).write(to: URL(fileURLWithPath: nodesFile)) } catch {
+            return .failure(.tool("cannot write \(nodesFile): \(error)"))
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bench)
+        p.arguments = ["load", "--nodes", nodesFile, "--rate", "\(rate)", "--duration", "\(seconds)",
+                       "--accounts", "\(Self.accounts)", "--bench-seed", "\(Self.benchSeed)", "--drain-timeout", "15",
+                       "--calibration-seconds", "1", "--json", report]
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let out = FileHandle(forWritingAtPath: log)
+        p.standardOutput = out
+        p.standardError = out
+        do { try p.run() } catch { return .failure(.tool("cannot start \(bench): \(error)")) }
+        // The load, its drain and the bench's own set-up (signing, calibration), with room to spare.
+        let deadline = Date().addingTimeInterval(Double(seconds) + 90)
+        while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(200)) }
+        if p.isRunning {
+            p.terminate()
+            try? await Task.sleep(for: .seconds(2))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            try? out?.close()
+            return .failure(.tool("ledger-bench did not finish within \(seconds + 90) s (log: \(log))"))
+        }
+        try? out?.close()
+        guard let data = FileManager.default.contents(atPath: report),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let phase = (json["phases"] as? [[String: Any]])?.first, let tps = phase["committed_tps"] as? Double else {
+            return .failure(.tool("ledger-bench wrote no report (exit \(p.terminationStatus); log: \(log))"))
+        }
+        return .success(Figures(committedTps: tps, p99_ms: phase["p99_ms"] as? Double,
+                                lost: json["lost"] as? Int ?? 0, duplicated: json["duplicated"] as? Int ?? 0))
+    }
+}
