@@ -101,6 +101,18 @@ struct AdversarialCommand: AsyncParsableCommand {
                 }
             }
             if let baseline, baseline > 0, s.throughputShareNotApplicable == nil { outcome.throughputShare = outcome.throughput / baseline }
+            if let sat = outcome.saturation {
+                // A transfer committed twice is a broken ledger; one accepted but not committed by the end of the
+                // bench's drain (e.g. taken by a node while it was partitioned) is reported, not failed: nobody was
+                // told it committed (the closed-loop clients' confirmed transfers are the durability check).
+                if sat.duplicated > 0 {
+                    let failure = "the open-loop load saw \(sat.duplicated) transfers committed twice"
+                    outcome.durability = outcome.durability.isFailure ? .fail("\(outcome.durability); \(failure)") : .fail(failure)
+                }
+                if sat.lost > 0 {
+                    outcome.measurements.append("open-loop load: \(sat.lost) accepted transfers not committed within 15 s of the load's end")
+                }
+            }
             if s.name == "baseline", !outcome.anyCheckFailed { baselineSaturation = outcome.saturation?.committedTps }
             if let base = baselineSaturation, base > 0, let tps = outcome.saturation?.committedTps, s.throughputShareNotApplicable == nil {
                 outcome.saturationShare = tps / base

@@ -43,6 +43,9 @@ struct Scenario: Sendable {
     /// When set, honest clients' p99 latency during the fault script may be at most this multiple of the
     /// baseline's in the same run (the `rpc` verdict fails otherwise; not compared without a baseline).
     var maxClientP99OfBaseline: Double?
+    /// Nodes whose processes the fault script kills or stops: the open-loop load (`--saturate`)
+    /// neither sends to them nor reads its chain from them (none left: the load does not run).
+    var restartsNodes: Set<Int> = []
     /// The fault script (runs while the load runs; returns when everything is healed).
     var script: @Sendable (FaultContext) async throws -> Void = { try await $0.wait(8) }
 }
@@ -103,7 +106,7 @@ extension Scenario {
                  }),
         Scenario(name: "crash-primary", summary: "kill -9 of the primary, restart 6 s later, with the default 2 s view-change timeout. Proves a view change keeps commits going, the restarted node catches up, and measures recovery after a primary crash (from the kill until a transfer sent after it commits).",
                  faults: "kill -9 n0 +6s (VC 2s)", quick: true, viewChangeTimeout_ms: 2_000,
-                 script: { ctx in
+                 restartsNodes: [0], script: { ctx in
                      try await ctx.wait(2)
                      await ctx.cluster.kill9(0)
                      await ctx.markRecoveryStart()
@@ -113,7 +116,7 @@ extension Scenario {
                  }),
         Scenario(name: "crash-backup", summary: "kill -9 of a backup, restart 6 s later. Proves the others go on and the backup catches up.",
                  faults: "kill -9 n2, restart +6s",
-                 script: { ctx in
+                 restartsNodes: [2], script: { ctx in
                      try await ctx.wait(2)
                      await ctx.cluster.kill9(2)
                      try await ctx.wait(6)
@@ -123,7 +126,7 @@ extension Scenario {
                  }),
         Scenario(name: "pause-primary", summary: "SIGSTOP the primary for 6 s, then SIGCONT. Proves a frozen primary is replaced and rejoins without harm.",
                  faults: "SIGSTOP n0 6s",
-                 script: { ctx in
+                 restartsNodes: [0], script: { ctx in
                      try await ctx.wait(2)
                      await ctx.cluster.pause(0)
                      try await ctx.wait(6)
@@ -175,10 +178,10 @@ extension Scenario {
                  }),
         Scenario(name: "torn-log", summary: "kill -9 a backup, cut its last consensus-log row in half, restart. Proves the unreadable record is set aside (a copy kept), the node withholds its votes until its stable checkpoint passes the voting fence, then votes again.",
                  faults: "kill -9 n1 + torn log row",
-                 script: damageLogAndRestart(1) { try await $0.tearLastLogRecord(1) }),
+                 restartsNodes: [1], script: damageLogAndRestart(1) { try await $0.tearLastLogRecord(1) }),
         Scenario(name: "p2p-connection-flood", summary: "Strangers on 8 loopback addresses keep 200 idle connections open to n0's P2P port (re-opening each one n0 closes) while n1 is killed and restarted. Proves validators never compete with strangers for connection slots: n1 is connected to n0 again within 5 s of answering RPC after its restart, and n0 keeps committing.",
                  faults: "200 idle conns → n0, kill -9 n1",
-                 script: { ctx in
+                 restartsNodes: [1], script: { ctx in
                      let flood = ConnectionFlood(port: ctx.cluster.ports.p2p(0), sources: (2...9).map { "127.0.0.\($0)" }, count: 200)
                      flood.start()
                      do {
@@ -198,13 +201,13 @@ extension Scenario {
                      await flood.stop()
                  }),
         Scenario(name: "batch-flood", summary: "A Byzantine validator (n3's key, its process killed) sends n0 unwanted FETCHED-BATCHes of validly signed transfers, replayed COMMITTED-BATCHes and 1 MiB garbage frames as fast as the link takes them for 8 s. Proves batches the replica would drop are dropped before their signatures are checked, n0's memory stays bounded, and the others keep committing.",
-                 role: "n3 (key only)", faults: "kill n3, batch flood → n0", script: BatchFlood.script(seconds: 8)),
+                 role: "n3 (key only)", faults: "kill n3, batch flood → n0", restartsNodes: [3], script: BatchFlood.script(seconds: 8)),
         Scenario(name: "damaged-log", summary: "kill -9 a backup, make two records in the middle of its consensus log unreadable, restart. Proves damage anywhere is never silent amnesia: the node sets the records aside, signs no vote until its stable checkpoint passes the voting fence, then votes again, and no honest node forks.",
                  faults: "kill -9 n1 + bad log rows",
-                 script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),
+                 restartsNodes: [1], script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),
         Scenario(name: "state-transfer-kill", summary: "A backup is down while the others pass several checkpoints, restarts, is killed again DURING state transfer, restarts again. Proves an interrupted transfer resumes and ends on the same chain.",
                  faults: "kill -9 n3 ×2 (mid-transfer)", checkpointInterval: 5,
-                 script: { ctx in
+                 restartsNodes: [3], script: { ctx in
                      try await ctx.wait(1)
                      let before = await ctx.height(3) ?? 0
                      await ctx.cluster.kill9(3)
@@ -225,7 +228,7 @@ extension Scenario {
                  }),
         Scenario(name: "restart-all", summary: "kill -9 of all four nodes at once, then restart. Proves every confirmed transfer survives (durability) and the network resumes.",
                  faults: "kill -9 all, restart",
-                 script: { ctx in
+                 restartsNodes: [0, 1, 2, 3], script: { ctx in
                      try await ctx.wait(4)
                      for i in 0..<ctx.count { await ctx.cluster.kill9(i) }
                      try await ctx.wait(1)
