@@ -40,11 +40,12 @@ extension ConsensusDriver {
             votingFence: replica.votingFence)
     }
 
-    /// The waiting transaction with `hash`, if any.
-    public func pendingTransaction(_ hash: Digest) -> Transaction? { mempool.transaction(hash) }
+    /// The waiting transaction with `hash`, if any. Reads the mempool under its own lock, not the
+    /// actor: an RPC read never waits behind the driver's consensus work.
+    public nonisolated func pendingTransaction(_ hash: Digest) -> Transaction? { mempool.transaction(hash) }
 
-    /// The total waiting and the `limit` oldest waiting transactions.
-    public func pendingTransactions(limit: Int) -> (total: Int, transactions: [Transaction]) {
+    /// The total waiting and the `limit` oldest waiting transactions (under the mempool's lock, not the actor).
+    public nonisolated func pendingTransactions(limit: Int) -> (total: Int, transactions: [Transaction]) {
         (mempool.count, limit > 0 ? mempool.oldest(limit: limit) : [])
     }
 }

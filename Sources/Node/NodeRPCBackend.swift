@@ -211,16 +211,17 @@ struct NodeRPCBackend: RPCBackend {
         } catch {
             throw .internalError("\(error)")
         }
-        if let pending = await driver.pendingTransaction(hash) {
+        if let pending = driver.pendingTransaction(hash) {
             return TransactionLookup(hash: hash, status: .pending, transaction: pending)
         }
         return TransactionLookup(hash: hash, status: .unknown)
     }
 
     func unconfirmedTransactions(limit: Int) async -> (total: Int, transactions: [Transaction]) {
-        // The count alone (num_unconfirmed_txs) comes from the snapshot; listing transactions needs the mempool.
+        // The count alone (num_unconfirmed_txs) comes from the snapshot; a listing reads the mempool under its
+        // own lock. Neither waits for the driver actor.
         if limit <= 0 { return (inspection.current.mempoolSize, []) }
-        return await driver.pendingTransactions(limit: limit)
+        return driver.pendingTransactions(limit: limit)
     }
 
     func evidence() async -> [EvidenceInfo] {
