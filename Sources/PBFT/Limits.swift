@@ -64,7 +64,7 @@ public enum PBFTLimits {
     /// queue; unlimited (the old rule) gives many small batches and the lowest peak. Once votes
     /// had their own lane (commits no longer slowed by gossip), depth 4 kept ~30 small blocks a
     /// second in flight at the peak and depth 1 was best both in the closed loop and at 4,800 tx/s
-    /// open loop (README, throughput benchmark).
+    /// open loop (docs/benchmarks.md).
     public static let defaultPartialBatchDepth = 1
     /// The most uncommitted partial batches a configuration may allow before holding.
     public static let maxPartialBatchDepth = 64

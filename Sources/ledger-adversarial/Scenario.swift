@@ -9,7 +9,7 @@ import Wallet
 struct Scenario: Sendable {
     /// Name on the command line (`--scenario NAME`).
     var name: String
-    /// What it does and what passing proves (printed by `--list`, used in the README).
+    /// What it does and what passing proves (printed by `--list`, used in docs/adversarial.md).
     var summary: String
     /// Byzantine nodes and their `--byzantine` strategies.
     var byzantine: [Int: String] = [:]

@@ -1,4 +1,4 @@
-// Rebuilds the worked example of .notes/wire-format.md (README) from its seeds and checks every hex string byte for byte.
+// Rebuilds the worked example of docs/wire-format.md from its seeds and checks every hex string byte for byte.
 import LedgerCore
 import LedgerCrypto
 import XCTest

@@ -1,18 +1,18 @@
-// Checks that the README's worked transaction example shows the bytes the code produces, so the
+// Checks that docs/wire-format.md's worked transaction example shows the bytes the code produces, so the
 // document a third-party client is written from cannot drift from the implementation.
 import LedgerCore
 import LedgerCrypto
 import XCTest
 
-final class ReadmeWireFormatTests: XCTestCase {
+final class WireFormatDocumentTests: XCTestCase {
     private func readme() throws -> String {
         // Tests/LedgerCoreTests/ThisFile.swift → repository root.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        return try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        return try String(contentsOf: root.appendingPathComponent("docs/wire-format.md"), encoding: .utf8)
     }
 
-    func testReadmeExampleMatchesComputedTransaction() throws {
+    func testTheDocumentedExampleMatchesTheComputedTransaction() throws {
         let text = try readme()
         let sender = try SigningKey(seed: (0x01...0x20).map { UInt8($0) })
         let recipient = try SigningKey(seed: (0x21...0x40).map { UInt8($0) })
@@ -30,7 +30,7 @@ final class ReadmeWireFormatTests: XCTestCase {
             ("transaction hash", tx.hash.hex),
         ]
         for (what, value) in expectations {
-            XCTAssertTrue(text.contains(value), "README.md does not show the \(what) \(value)")
+            XCTAssertTrue(text.contains(value), "docs/wire-format.md does not show the \(what) \(value)")
         }
         // The signing bytes are printed one field per line; their concatenation must be the real bytes.
         let fieldLines = text.components(separatedBy: "\n").compactMap { line -> String? in
@@ -39,6 +39,6 @@ final class ReadmeWireFormatTests: XCTestCase {
         }
         XCTAssertTrue(
             fieldLines.joined().contains(Hex.encode(tx.signingBytes())),
-            "README.md's field-by-field signing bytes do not concatenate to the real signing bytes")
+            "docs/wire-format.md's field-by-field signing bytes do not concatenate to the real signing bytes")
     }
 }
