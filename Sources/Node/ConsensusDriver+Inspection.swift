@@ -21,6 +21,10 @@ extension ConsensusDriver {
         public var openSequences: [OpenSequenceStatus]
         /// The voting fence while votes are withheld after consensus-log records were lost.
         public var votingFence: SequenceNumber?
+        /// The view of a lone view change the replica abandoned, while it follows its view without voting.
+        public var followsUntilView: View?
+        /// Lone view changes abandoned since the node started.
+        public var viewChangesAbandoned: Int
     }
 
     /// The replica's view, mempool size and up to `openLimit` open sequence numbers.
@@ -37,7 +41,8 @@ extension ConsensusDriver {
         return Inspection(
             view: replica.view, primary: replica.view.primary(replicaCount: n), isChangingView: replica.isChangingView,
             isCatchingUp: transferTarget != nil, mempoolSize: mempool.count, openSequences: open,
-            votingFence: replica.votingFence)
+            votingFence: replica.votingFence, followsUntilView: replica.followsUntilView,
+            viewChangesAbandoned: replica.counters.viewChangesAbandoned)
     }
 
     /// The waiting transaction with `hash`, if any. Reads the mempool under its own lock, not the

@@ -243,15 +243,23 @@ public actor ConsensusDriver {
         return results
     }
 
-    /// The busy refusal for client transactions arriving at `now` (`AdmissionControl`), or `nil`.
-    /// Logs when a busy spell starts, every `busyLogIntervalMs` while it lasts, and when it ends.
+    /// The busy refusal for client transactions arriving at `now`, or `nil`: while the replica is
+    /// changing view (nothing it admits can be ordered until a view is installed, and a lone view
+    /// change may last until the replica finds the others still working), else as
+    /// `AdmissionControl` says. Logs when a busy spell starts, every `busyLogIntervalMs` while it
+    /// lasts, and when it ends.
     private func busyRefusal(now: UInt64, count: Int) -> MempoolRejection? {
-        // Below the backlog floor neither rule can refuse, so the walk over the replica's queue for
-        // the oldest unordered request (past every request in flight) is skipped there.
-        let backlog = mempool.count
-        let waited = backlog >= admission.minimumBacklog ? replica.oldestUnorderedWaitMs(now: now) : 0
-        let refusal = admission.refusal(backlog: backlog, oldestUnorderedWaitMs: waited,
+        let refusal: MempoolRejection?
+        if replica.isChangingView {
+            refusal = .changingView(view: replica.view.rawValue, retryAfterMs: NodeLimits.viewChangeRetryAfterMs)
+        } else {
+            // Below the backlog floor neither rule can refuse, so the walk over the replica's queue
+            // for the oldest unordered request (past every request in flight) is skipped there.
+            let backlog = mempool.count
+            let waited = backlog >= admission.minimumBacklog ? replica.oldestUnorderedWaitMs(now: now) : 0
+            refusal = admission.refusal(backlog: backlog, oldestUnorderedWaitMs: waited,
                                         paceBoundMs: replica.currentProposalLatencyBoundMs, nowMs: now)
+        }
         busyGate.record(refusal, nowMs: now)
         guard let refusal else {
             if let since = busySince {
@@ -324,7 +332,7 @@ public actor ConsensusDriver {
             case let .note(note):
                 switch note {
                 case .dropped, .started: logger.debug("\(note)")
-                case .rejected, .votingResumed: logger.notice("\(note)")
+                case .rejected, .votingResumed, .viewChangeAbandoned: logger.notice("\(note)")
                 case .votesWithheld: logger.warning("\(note)")
                 default: logger.info("\(note)")
                 }

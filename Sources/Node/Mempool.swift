@@ -178,7 +178,7 @@ extension MempoolRejection {
         case .full: "mempool_full"
         case .shuttingDown: "shutting_down"
         case .nonceGap: "nonce_gap"
-        case .busy: "busy"
+        case .busy, .changingView: "busy"
         case .zeroAmount: "zero_amount"
         case .unknownSender: "unknown_sender"
         case .nonceTaken: "nonce_taken"
@@ -204,6 +204,7 @@ extension MempoolRejection {
         case let .busy(backlog, backlogLimit, waited, limit, retry):
             [("backlog", String(backlog)), ("backlog_limit", String(backlogLimit)), ("waited_ms", String(waited)),
              ("limit_ms", String(limit)), ("retry_after_ms", String(retry))]
+        case let .changingView(view, retry): [("changing_to_view", String(view)), ("retry_after_ms", String(retry))]
         }
     }
 

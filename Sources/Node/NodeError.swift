@@ -63,6 +63,10 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
     /// `limitMs`), or the oldest request it holds has waited `waitedMs` to be ordered, past
     /// `limitMs`. Retryable after `retryAfterMs`. Gossip from other validators is still taken.
     case busy(backlog: Int, backlogLimit: Int, waitedMs: UInt64, limitMs: UInt64, retryAfterMs: UInt64)
+    /// The node is changing to `view` and cannot have client transactions ordered until it is
+    /// installed (or it finds its view change was lone and goes back). Answered as "busy":
+    /// retryable after `retryAfterMs`, or send to another node. Gossip is still taken.
+    case changingView(view: UInt64, retryAfterMs: UInt64)
     /// The transaction transfers 0: it could only move the sender's nonce. Final.
     case zeroAmount
     /// The sender has no account (it never received anything), so it cannot pay. Final.
@@ -90,6 +94,8 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
         case let .busy(backlog, backlogLimit, waited, limit, retry):
             "node is busy: \(backlog) transactions wait here (limit \(backlogLimit) at the recent commit rate) and the oldest "
                 + "unordered request has waited \(waited) ms (limit \(limit) ms); retry in \(retry) ms"
+        case let .changingView(view, retry):
+            "node is changing to view \(view) and cannot have transactions ordered until it is installed; retry in \(retry) ms or send to another node"
         case .zeroAmount: "amount is 0; a transfer must move at least 1"
         case .unknownSender: "the sender has no account; it must receive funds before it can send"
         case let .nonceTaken(n, pending):

@@ -64,6 +64,9 @@ public enum NodeLimits {
     public static let admissionMinimumBacklogBatches = 2
     /// The retry delay a busy refusal suggests to the client, ms.
     public static let busyRetryAfterMs: UInt64 = 100
+    /// The retry hint sent with client transactions refused while the node changes view, ms (a
+    /// view change takes a few retransmission intervals at least).
+    public static let viewChangeRetryAfterMs: UInt64 = 500
     /// How long a busy spell may be before the node logs its progress again, ms.
     public static let busyLogIntervalMs: UInt64 = 5_000
     /// How often the RPC layer's copy of the driver's view, primary and mempool size is refreshed, ms

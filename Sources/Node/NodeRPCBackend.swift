@@ -33,7 +33,8 @@ struct NodeRPCBackend: RPCBackend {
             latestBlockHash: head?.hash ?? .zero, latestBlockTimeMs: head?.header.timestamp ?? genesis.genesisTimeMs,
             view: inspection.view, primary: inspection.primary, isCatchingUp: inspection.isCatchingUp, peers: peers,
             isChangingView: inspection.isChangingView, mempoolSize: inspection.mempoolSize,
-            openSequences: inspection.openSequences, votesWithheldUntil: inspection.votingFence)
+            openSequences: inspection.openSequences, votesWithheldUntil: inspection.votingFence,
+            followsUntilView: inspection.followsUntilView)
     }
 
     func netInfo() async -> NetInfo {
@@ -260,6 +261,7 @@ struct NodeRPCBackend: RPCBackend {
         let inspection = inspection.current
         metrics.scraped(height: (try? store.head().height.rawValue) ?? 0, mempool: inspection.mempoolSize,
                         votesWithheldUntil: inspection.votingFence?.rawValue ?? 0,
+                        viewChangesAbandoned: inspection.viewChangesAbandoned,
                         view: inspection.view.rawValue, signatures: signatures.statistics,
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
                         droppedBeforeVerification: driver.droppedBeforeVerification.load(ordering: .relaxed),

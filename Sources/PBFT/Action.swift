@@ -76,6 +76,9 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
     case votesWithheld(until: SequenceNumber)
     /// The stable checkpoint reached the voting fence: the replica votes again.
     case votingResumed(at: SequenceNumber)
+    /// The replica's view change to `view` was lone (`Replica+Rejoin.swift`): `working` replicas
+    /// still work in `returnedTo`, where it follows without voting until a view ≥ `view` is installed.
+    case viewChangeAbandoned(view: View, returnedTo: View, working: Int)
 
     /// One line for logs.
     public var description: String {
@@ -88,6 +91,8 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
         case let .rejected(k, f, r): "rejected \(k) from \(f.map(\.description) ?? "?"): \(r)"
         case let .votesWithheld(n): "withholding votes until checkpoint \(n) is stable (consensus-log records were lost)"
         case let .votingResumed(n): "voting again: checkpoint \(n) is stable, past every slot the lost log records could cover"
+        case let .viewChangeAbandoned(v, back, working):
+            "abandoned the lone view change to \(v): \(working) replicas still work in \(back); following \(back) without voting until a view ≥ \(v) is installed"
         }
     }
 }

@@ -31,10 +31,10 @@ extension Replica {
     }
 
     /// Records that we sign `digest` in `slot`; `false` (and nothing recorded) if we already
-    /// signed a different digest there — the rule that survives restarts — or if we withhold
-    /// votes (`withholdsVotes`; CHECKPOINTs attest executed state and are still signed).
+    /// signed a different digest there — the rule that survives restarts — or if we may not vote
+    /// in its view (`mayVote(in:)`; CHECKPOINTs attest executed state and are still signed).
     mutating func claim(_ slot: Slot, _ digest: Digest) -> Bool {
-        if slot.phase != .checkpoint && withholdsVotes { return false }
+        if slot.phase != .checkpoint && !mayVote(in: slot.view ?? state.view) { return false }
         if let existing = state.signedSlots[slot] { return existing == digest }
         state.signedSlots[slot] = digest
         return true

@@ -35,3 +35,9 @@ extension Replica {
     /// records were lost (`RecoveredState.votingFence`), or `nil` when it votes.
     public var votingFence: SequenceNumber? { withholdsVotes ? state.votingFence : nil }
 }
+
+extension Replica {
+    /// The view change this replica abandoned as lone (`Replica+Rejoin.swift`) while it follows
+    /// the current view without voting, or `nil` when it votes in its view.
+    public var followsUntilView: View? { mayVote(in: state.view) || withholdsVotes ? nil : state.abandonedViewChange }
+}

@@ -137,6 +137,7 @@ extension Replica {
         let body = Commit(view: pp.body.view, sequence: seq, digest: pp.body.digest)
         guard claim(Slot(phase: .commit, view: body.view, sequence: seq), body.digest) else {
             state.entries[seq] = e
+            checkCommitted(seq, &ctx)  // a follower may already hold 2f + 1 COMMITs from the others
             return
         }
         let signed = sign(body)
@@ -170,9 +171,12 @@ extension Replica {
         checkCommitted(c.sequence, &ctx)
     }
 
-    /// committed-local(m, v, n, i): prepared plus 2f + 1 matching commits (possibly our own).
+    /// committed-local(m, v, n, i): prepared plus 2f + 1 matching commits (possibly our own). A
+    /// replica that may not vote in the view (`mayVote(in:)`) follows: 2f + 1 COMMITs from the
+    /// others are a commit certificate without its own.
     mutating func checkCommitted(_ seq: SequenceNumber, _ ctx: inout Context<B>) {
-        guard var e = state.entries[seq], e.certificate == nil, e.sentCommit, let pp = e.prePrepare, let batch = e.batch
+        guard var e = state.entries[seq], e.certificate == nil, let pp = e.prePrepare, let batch = e.batch,
+              e.sentCommit || !mayVote(in: pp.body.view)
         else { return }
         let matching = e.commits.values.filter { $0.body.digest == pp.body.digest }.sorted { $0.signer < $1.signer }
         guard matching.count >= quorum else { return }

@@ -11,6 +11,7 @@ extension Replica {
 
         var view = View.zero
         var changing = false
+        var workedIn = View.zero  // the highest view with a record of working in it (not a VIEW-CHANGE)
         var prePrepares: [(Signed<PrePrepare>, B)] = []
         var prepares: [Signed<Prepare>] = []
         var commits: [Signed<Commit>] = []
@@ -21,17 +22,20 @@ extension Replica {
             case let .prePrepare(m, b):
                 if m.signer == me { state.signedSlots[Slot(phase: .prePrepare, view: m.body.view, sequence: m.body.sequence)] = m.body.digest }
                 if m.body.view > view { view = m.body.view; changing = false }
+                workedIn = max(workedIn, m.body.view)
                 prePrepares.append((m, b))
                 if m.signer == me { state.lastProposedTimestampMs = max(state.lastProposedTimestampMs, b.timestampMilliseconds) }
             case let .prepare(m):
                 if m.signer == me {
                     state.signedSlots[Slot(phase: .prepare, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
                     if m.body.view > view { view = m.body.view; changing = false }
+                    workedIn = max(workedIn, m.body.view)
                 }
                 prepares.append(m)
             case let .commit(m):
                 state.signedSlots[Slot(phase: .commit, view: m.body.view, sequence: m.body.sequence)] = m.body.digest
                 if m.body.view > view { view = m.body.view; changing = false }
+                workedIn = max(workedIn, m.body.view)
                 commits.append(m)
             case let .checkpoint(m):
                 state.signedSlots[Slot(phase: .checkpoint, view: nil, sequence: m.body.sequence)] = m.body.blockHash
@@ -43,6 +47,7 @@ extension Replica {
                 if m.body.newView >= (state.ownViewChange?.message.body.newView ?? .zero) { state.ownViewChange = (m, b) }
             case let .newView(m, b):
                 if m.body.view >= view { view = m.body.view; changing = false; state.currentNewView = (m, b) }
+                workedIn = max(workedIn, m.body.view)
                 if m.signer == me {
                     for pp in m.body.prePrepares {
                         state.signedSlots[Slot(phase: .prePrepare, view: pp.body.view, sequence: pp.body.sequence)] = pp.body.digest
@@ -57,6 +62,10 @@ extension Replica {
         }
         state.view = view
         state.isChangingView = changing
+        if changing {
+            state.viewBeforeChange = workedIn
+            state.viewChangeStartedAtMs = ctx.now
+        }
         if let nv = state.currentNewView, nv.message.body.view != view { state.currentNewView = nil }
         for (k, _) in state.ownCheckpoints where k < state.lowWatermark { state.ownCheckpoints[k] = nil }
 
@@ -235,6 +244,7 @@ extension Replica {
     mutating func onStatus(_ m: Signed<Status>, _ ctx: inout Context<B>) {
         let s = m.body
         let peer = m.signer
+        recordStatus(m, &ctx)
         var answer: [Message<B>] = []
         if !state.isChangingView, let nv = state.currentNewView, nv.message.body.view == state.view,
            s.view < state.view || (s.view == state.view && s.isChangingView) {

@@ -9,8 +9,12 @@ extension Replica {
             drop("view-change", from: me, "not joining \(target): votes withheld until checkpoint \(state.votingFence!) is stable", &ctx)
             return
         }
-        if !state.isChangingView { endViewPace(&ctx) }
+        if !state.isChangingView {
+            endViewPace(&ctx)
+            state.viewBeforeChange = state.view
+        }
         endViewRelay(&ctx)
+        state.viewChangeStartedAtMs = ctx.now
         state.view = target
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
@@ -413,6 +417,8 @@ extension Replica {
         let v = m.body.view
         state.view = v
         state.isChangingView = false
+        state.viewBeforeChange = nil
+        if let abandoned = state.abandonedViewChange, v >= abandoned { state.abandonedViewChange = nil }
         state.currentNewView = (m, batches)
         state.counters.newViewsInstalled += 1
         state.latestViewChange = state.latestViewChange.filter { $0.value.body.newView > v }

@@ -75,6 +75,8 @@ public struct ReplicaCounters: Hashable, Sendable {
     /// VIEW-CHANGEs for an installed view not answered with its NEW-VIEW because the same peer was
     /// answered less than `ReplicaConfiguration.replySpacingMs` ago.
     public var newViewRepliesSuppressed = 0
+    /// Lone view changes this replica abandoned for the view it left (`Replica+Rejoin.swift`).
+    public var viewChangesAbandoned = 0
 
     /// All zero.
     public init() {}

@@ -126,6 +126,18 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// a retransmission interval are dropped at the peer's next fetch).
     var servedBatchesAtMs: [ReplicaID: [Digest: UInt64]] = [:]
 
+    // Lone view changes (`Replica+Rejoin.swift`).
+    /// The view this replica worked in before its current view change (`nil` when not changing).
+    var viewBeforeChange: View?
+    /// When this replica sent (or re-sent at a restart) the VIEW-CHANGE of its current view change.
+    var viewChangeStartedAtMs: UInt64 = 0
+    /// Each peer's latest STATUS and when it arrived (one entry per peer at most).
+    var peerStatus: [ReplicaID: PeerStatus] = [:]
+    /// The highest view change this replica abandoned: it signs no PRE-PREPARE, PREPARE or COMMIT
+    /// in a view below it (its VIEW-CHANGE for it may still be used), until a view at or above it
+    /// is installed.
+    var abandonedViewChange: View?
+
     // Own signatures: (phase, view, seq) -> digest. Never sign a second different one.
     var signedSlots: [Slot: Digest] = [:]
     // Consensus-log records were lost: sign no vote until the stable checkpoint reaches this.
@@ -140,6 +152,12 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     }
 
     var lowWatermark: SequenceNumber { stableProof.sequence }
+}
+
+/// A peer's latest STATUS and when it arrived.
+struct PeerStatus: Sendable {
+    var status: Status
+    var atMs: UInt64
 }
 
 /// A batch a replica needs for a view change and who should hold it.

@@ -30,12 +30,17 @@ public struct NodeStatus: Sendable, Equatable {
     /// Set while the node withholds its votes because consensus-log records were lost: it votes
     /// again once its stable checkpoint reaches this sequence number (the voting fence).
     public var votesWithheldUntil: SequenceNumber?
+    /// Set while the node follows its view without voting after abandoning a lone view change to
+    /// this view: it votes again once a view at or above it is installed.
+    public var followsUntilView: View?
 
     /// A status from its fields.
     public init(chainID: String, nodeID: ReplicaID, height: Height, latestBlockHash: Digest, latestBlockTimeMs: UInt64 = 0,
                 view: View, primary: ReplicaID, isCatchingUp: Bool, peers: [ReplicaID], isChangingView: Bool,
-                mempoolSize: Int, openSequences: [OpenSequenceStatus] = [], votesWithheldUntil: SequenceNumber? = nil) {
+                mempoolSize: Int, openSequences: [OpenSequenceStatus] = [], votesWithheldUntil: SequenceNumber? = nil,
+                followsUntilView: View? = nil) {
         self.votesWithheldUntil = votesWithheldUntil
+        self.followsUntilView = followsUntilView
         self.chainID = chainID; self.nodeID = nodeID; self.height = height; self.latestBlockHash = latestBlockHash
         self.latestBlockTimeMs = latestBlockTimeMs
         self.view = view; self.primary = primary; self.isCatchingUp = isCatchingUp; self.peers = peers

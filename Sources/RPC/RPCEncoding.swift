@@ -13,6 +13,7 @@ public enum RPCEncoding {
             ("changing_view", .bool(s.isChangingView)), ("mempool_size", .int(s.mempoolSize)),
             ("open_sequences", .array(s.openSequences.map(encode))),
             ("votes_withheld_until", s.votesWithheldUntil.map { .decimal($0.rawValue) } ?? .null),
+            ("follows_until_view", s.followsUntilView.map { .decimal($0.rawValue) } ?? .null),
         ])
     }
 

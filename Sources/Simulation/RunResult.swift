@@ -24,6 +24,8 @@ public struct RunResult: Sendable {
     public var commits: Int
     /// Distinct views that honest replicas entered after view 0.
     public var viewChanges: Int
+    /// Lone view changes honest replicas abandoned for the view the others still worked in.
+    public var abandonedViewChanges = 0
     /// The hash of the highest block all honest replicas share (the determinism fingerprint).
     public var ledgerHash: Digest
     /// The height `ledgerHash` belongs to.
@@ -80,7 +82,7 @@ public struct RunResult: Sendable {
     public var summary: String {
         let verdict = passed ? "ok" : "VIOLATION"
         return "seed \(scenario.seed) \(scenario.strategyName) n=\(scenario.replicaCount) faults=\(scenario.faults): \(verdict); "
-            + "\(commits) commits, \(viewChanges) view changes, \(transactionsCommitted) txs, \(evidenceCount) evidence, "
+            + "\(commits) commits, \(viewChanges) view changes (\(abandonedViewChanges) lone ones abandoned), \(transactionsCommitted) txs, \(evidenceCount) evidence, "
             + "stop \(stopReason.rawValue) at \(endTime.milliseconds)ms, \(events) events, largest message \(largestMessageBytes) B, "
             + "ledger \(ledgerHeight):\(ledgerHash.hex.prefix(16))"
     }

@@ -167,6 +167,9 @@ extension SimulationRun {
             if honest.contains(id) && view > .zero { viewsEntered.insert(view) }
             if view > nodes[id.index].highestView { nodes[id.index].highestView = view }
             trace("\(id) \(note)")
+        case .viewChangeAbandoned:
+            if honest.contains(id) { abandonedViewChanges += 1 }
+            trace("\(id) \(note)")
         case .viewChangeStarted, .votesWithheld, .votingResumed:
             trace("\(id) \(note)")
         case .started, .checkpointStable:

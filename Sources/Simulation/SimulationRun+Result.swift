@@ -18,15 +18,18 @@ extension SimulationRun {
         let evidence = nodes.reduce(0) { $0 + $1.evidenceCount }
         let violations = allViolations
         for v in violations { trace("VIOLATION \(v)") }
-        trace("end: \(stopReason.rawValue); honest heights \(honestHeights); \(viewsEntered.count) view changes; "
+        trace("end: \(stopReason.rawValue); honest heights \(honestHeights); \(viewsEntered.count) view changes "
+            + "(\(abandonedViewChanges) lone ones abandoned); "
             + "\(transactionsCommitted) txs; \(messagesDelivered) messages delivered; \(rejectedAtVerification) rejected at verification; "
             + "largest honest message \(largestMessageBytes) bytes; \(traffic.repliesBetweenHonest) replies between honest replicas, "
             + "\(traffic.repliesToByzantine) to Byzantine ones; \(traffic.refusedOffSignerLink) refused off their signer's link; "
             + "\(traffic.requestsRelayed) requests relayed")
-        return RunResult(
+        var result = RunResult(
             scenario: scenario, violations: violations, commits: Int(common), viewChanges: viewsEntered.count,
             ledgerHash: hash, ledgerHeight: common, endTime: now, stopReason: stopReason, events: events,
             messagesDelivered: messagesDelivered, evidenceCount: evidence, transactionsCommitted: transactionsCommitted,
             largestMessageBytes: largestMessageBytes, traffic: traffic)
+        result.abandonedViewChanges = abandonedViewChanges
+        return result
     }
 }

@@ -41,6 +41,8 @@ final class SimulationRun {
     /// (`ByzantineBehaviour.attractsClients`); `nil`: clients reach every replica.
     var clientEntry: ReplicaID?
     var viewsEntered: Set<View> = []
+    /// Lone view changes honest replicas abandoned for the view the others worked in.
+    var abandonedViewChanges = 0
     var transactionsCommitted = 0
     var stopReason: RunResult.StopReason = .quiescent
     /// Inputs produced while performing actions (e.g. `.executed` after `.commit`), fed in order

@@ -16,6 +16,8 @@ public struct SweepReport: Sendable {
         public var totalViewChanges = 0
         /// Sum of evidence items (for the mean).
         public var totalEvidence = 0
+        /// Sum of lone view changes abandoned by honest replicas.
+        public var totalAbandoned = 0
         /// Sum of transactions committed and of virtual run time (for the throughput).
         public var totalTransactions = 0
         public var totalVirtual_ms: UInt64 = 0
@@ -58,6 +60,7 @@ public struct SweepReport: Sendable {
         rows[index].totalCommits += result.commits
         rows[index].totalViewChanges += result.viewChanges
         rows[index].totalEvidence += result.evidenceCount
+        rows[index].totalAbandoned += result.abandonedViewChanges
         rows[index].totalTransactions += result.transactionsCommitted
         rows[index].totalVirtual_ms += result.endTime.milliseconds
         runCount += 1
@@ -79,10 +82,11 @@ public struct SweepReport: Sendable {
             return "\(scaled / 10).\(abs(scaled % 10))"
         }
         var lines = [pad("strategy", 20) + lpad("runs", 7) + lpad("violations", 12) + lpad("mean commits", 14)
-            + lpad("mean view chg", 15) + lpad("mean evidence", 15) + lpad("tx/virtual s", 14)]
+            + lpad("mean view chg", 15) + lpad("lone abandoned", 16) + lpad("mean evidence", 15) + lpad("tx/virtual s", 14)]
         for r in rows {
             lines.append(pad(r.strategy, 20) + lpad("\(r.runs)", 7) + lpad("\(r.violatingRuns)", 12)
-                + lpad(fixed(r.meanCommits), 14) + lpad(fixed(r.meanViewChanges), 15) + lpad(fixed(r.meanEvidence), 15)
+                + lpad(fixed(r.meanCommits), 14) + lpad(fixed(r.meanViewChanges), 15) + lpad("\(r.totalAbandoned)", 16)
+                + lpad(fixed(r.meanEvidence), 15)
                 + lpad(fixed(r.transactionsPerVirtualSecond), 14))
         }
         return lines

@@ -14,7 +14,7 @@ struct AdversarialCommand: AsyncParsableCommand {
 
     @Option(help: "Scenario name, comma-separated names, or 'all'.") var scenario: String = "all"
     @Option(help: "Seed of every random choice (client keys, amounts, Byzantine choices, fault timing).") var seed: UInt64 = 1
-    @Flag(help: "Only the representative subset (baseline, equivocating primary, silent backup, primary crash, partition, self-test).")
+    @Flag(help: "Only the representative subset (baseline, equivocating primary, silent backup, primary crash, partitions of the primary and of a backup, self-test).")
     var quick = false
     @Flag(help: "List the scenarios and what each proves.") var list = false
     @Option(help: "The ledger-node binary (default: next to this executable).") var binary: String?
@@ -116,6 +116,13 @@ struct AdversarialCommand: AsyncParsableCommand {
             if s.name == "baseline", !outcome.anyCheckFailed { baselineSaturation = outcome.saturation?.committedTps }
             if let base = baselineSaturation, base > 0, let tps = outcome.saturation?.committedTps, s.throughputShareNotApplicable == nil {
                 outcome.saturationShare = tps / base
+            }
+            // Aardvark's bar: under a Byzantine validator, throughput near saturation keeps at least half of fault-free.
+            if let share = outcome.saturationShare, !s.byzantine.isEmpty, !s.expectFailure,
+               share < Scenario.minimumSaturationShareUnderByzantine {
+                let failure = String(format: "open-loop throughput under the Byzantine node %.0f%% of fault-free at the same load (at least %.0f%%)",
+                                     share * 100, Scenario.minimumSaturationShareUnderByzantine * 100)
+                outcome.bound = outcome.bound.isFailure ? .fail("\(outcome.bound); \(failure)") : .fail(failure)
             }
             if s.name == "baseline", !outcome.anyCheckFailed { baselineOutbound = outcome.outbound }
             if let base = baselineOutbound, base.frames > 0, base.bytes > 0, let out = outcome.outbound {

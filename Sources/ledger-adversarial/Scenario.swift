@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerCrypto
 import Node
 import P2P
 import Wallet
@@ -51,6 +52,10 @@ struct Scenario: Sendable {
 }
 
 extension Scenario {
+    /// With `--saturate`, a scenario with a Byzantine node fails (`bound`) when its open-loop throughput is below
+    /// this share of the baseline's at the same offered load (Aardvark's bar).
+    static let minimumSaturationShareUnderByzantine = 0.5
+
     /// The whole catalog, in the order `all` runs it. `baseline` comes first: the others'
     /// throughput is reported as a share of it.
     static let catalog: [Scenario] = [
@@ -135,8 +140,8 @@ extension Scenario {
                  }),
         Scenario(name: "partition-primary", summary: "The primary is cut off in both directions for 6 s, then the links heal. Proves a view change, then the old primary rejoins.",
                  faults: "isolate n0 6s", quick: true, script: isolate(0, for: 6)),
-        Scenario(name: "partition-backup", summary: "A backup is cut off for 6 s. Proves the others go on and it catches up after the heal.",
-                 faults: "isolate n3 6s", script: isolate(3, for: 6)),
+        Scenario(name: "partition-backup", summary: "A backup is cut off for 6 s: it times out and asks for a new view alone, refusing client transfers as busy meanwhile. Proves the others go on, and that after the heal it abandons its lone view change, follows the others' view and catches up (n3 back within 10 s).",
+                 faults: "isolate n3 6s", quick: true, script: loneBackup(3, for: 6)),
         Scenario(name: "one-way-primary", summary: "The primary hears everyone but nobody hears it, for 6 s. Proves backups change view on a one-way partition.",
                  faults: "n0→* blackholed 6s",
                  script: { ctx in
@@ -336,6 +341,66 @@ extension Scenario {
         if summary.connected == 0 { problems.append("no slowloris connection was ever established (the attack did not run)") }
         ctx.serviceFindings = problems
         try await ctx.wait(1)
+    }
+
+    /// Cuts backup `node` off for `seconds` (as `isolate`). While cut off it must start a view change
+    /// and refuse a client transfer as busy (reason data `changing_to_view`); after the heal it must
+    /// abandon that lone view change: within 10 s its `status` shows it working in the view the
+    /// others are in (not changing view). Each unmet step is a finding.
+    static func loneBackup(_ node: Int, for seconds: Double) -> @Sendable (FaultContext) async throws -> Void {
+        { ctx in
+            let cluster = ctx.cluster
+            let client = await cluster.clients[node]
+            try await ctx.wait(2)
+            await cluster.setLinks(ctx.linksOf(node), mode: .blackhole)
+            let cut = Date()
+            var problems: [String] = []
+            var changing = false
+            while !changing, Date().timeIntervalSince(cut) < seconds - 1 {
+                try await ctx.wait(0.2)
+                changing = (try? await client.object("status", timeout: 1))?["changing_view"]?.boolValue ?? false
+            }
+            if changing {
+                let faucet = await cluster.testnet.faucetKey
+                let nonce = (try? await client.object("account", ["address": Address(publicKey: faucet.publicKey).description]))?["nonce"]?.uint64Value ?? 0
+                let tx = try Transaction.signed(chainID: await cluster.genesis.chainID, sender: faucet,
+                                                recipient: Address(publicKey: try SigningKey(seed: ctx.random.bytes32()).publicKey),
+                                                amount: 1, nonce: nonce)
+                do throws(RPCClientError) {
+                    _ = try await client.call("broadcast_tx_sync", ["tx": Hex.encode(tx.encoded())], timeout: 3)
+                    problems.append("n\(node) admitted a client transfer while changing view alone")
+                } catch let .server(e, _) where e.reason == "busy" && e.data?["changing_to_view"] != nil {
+                    await cluster.note("n\(node) refuses client transfers while changing view: \(e.message)")
+                } catch {
+                    problems.append("n\(node) answered a client transfer while changing view with \(error), not busy (changing_to_view)")
+                }
+            } else {
+                problems.append("n\(node) never reported changing_view while cut off for \(Int(seconds)) s")
+            }
+            let rest = seconds - Date().timeIntervalSince(cut)
+            if rest > 0 { try await ctx.wait(rest) }
+            await cluster.healLinks()
+            await ctx.markRecoveryStart()
+            let healed = Date()
+            var back = false
+            var last = "no status"
+            while !back, Date().timeIntervalSince(healed) < 10 {
+                try await ctx.wait(0.2)
+                let mine = try? await client.object("status", timeout: 1)
+                let other = try? await cluster.clients[(node + 1) % ctx.count].object("status", timeout: 1)
+                if let mine, let other, mine["changing_view"]?.boolValue == false, mine["view"]?.uint64Value == other["view"]?.uint64Value {
+                    back = true
+                    await cluster.note(String(format: "n%d works in view %llu again %.1f s after the heal (follows_until_view %@)",
+                                              node, mine["view"]?.uint64Value ?? 0, Date().timeIntervalSince(healed),
+                                              mine["follows_until_view"]?.uint64Value.map(String.init) ?? "null"))
+                } else {
+                    last = "n\(node) view \(mine?["view"]?.uint64Value.map(String.init) ?? "?") changing \(mine?["changing_view"]?.boolValue.map(String.init) ?? "?"), others in view \(other?["view"]?.uint64Value.map(String.init) ?? "?")"
+                }
+            }
+            if !back { problems.append("n\(node) did not rejoin the others' view within 10 s of the heal (\(last))") }
+            ctx.findings += problems
+            try await ctx.wait(max(0, 6 - seconds))
+        }
     }
 
     /// Cuts `node` off in both directions after 2 s, for `seconds`, then heals.

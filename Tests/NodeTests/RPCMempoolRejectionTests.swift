@@ -49,6 +49,10 @@ final class RPCMempoolRejectionTests: XCTestCase {
         XCTAssertEqual(busy.details.map { "\($0.0)=\($0.1)" },
                        ["backlog=5000", "backlog_limit=4800", "waited_ms=640", "limit_ms=1000", "retry_after_ms=100"])
         XCTAssertTrue(busy.description.contains("retry in 100 ms"))
+        let changing = MempoolRejection.changingView(view: 3, retryAfterMs: 500)
+        XCTAssertEqual(changing.reasonCode, "busy", "clients resend it like any busy refusal")
+        XCTAssertEqual(changing.details.map { "\($0.0)=\($0.1)" }, ["changing_to_view=3", "retry_after_ms=500"])
+        XCTAssertTrue(changing.description.contains("changing to view 3"))
         let gap = MempoolRejection.nonceGap(nonce: 12, next: 10)
         XCTAssertEqual(gap.details.map { "\($0.0)=\($0.1)" }, ["expected=10", "got=12"])
 
