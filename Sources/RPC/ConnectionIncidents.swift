@@ -1,3 +1,4 @@
+import LedgerCrypto
 import Logging
 import NIOCore
 import Synchronization
@@ -9,19 +10,13 @@ import Synchronization
 final class ConnectionIncidents: Sendable {
     private let metrics: RPCMetrics
     private let logger: Logger
-    private let logIntervalNs: UInt64
-    private struct Pending {
-        var lastLogNs: UInt64?
-        var counts: [String: Int] = [:]
-        var lastRemote: String?
-    }
-    private let pending = Mutex(Pending())
+    private let throttle: Mutex<LogThrottle>
 
     /// Reports into `metrics` and `logger`, logging at most once per `logIntervalMs`.
     init(metrics: RPCMetrics, logger: Logger, logIntervalMs: Int64 = RPCLimits.connectionLogIntervalMs) {
         self.metrics = metrics
         self.logger = logger
-        logIntervalNs = UInt64(max(0, logIntervalMs)) * 1_000_000
+        throttle = Mutex(LogThrottle(intervalMs: logIntervalMs))
     }
 
     /// A connection was closed because its `phase` deadline passed.
@@ -44,19 +39,13 @@ final class ConnectionIncidents: Sendable {
 
     private func note(_ kind: String, remote: SocketAddress?) {
         let now = NIODeadline.now().uptimeNanoseconds
-        let due: (counts: [String: Int], remote: String?)? = pending.withLock { p in
-            p.counts[kind, default: 0] += 1
-            p.lastRemote = remote?.ipAddress
-            if let last = p.lastLogNs, now &- last < logIntervalNs { return nil }
-            p.lastLogNs = now
-            defer { p.counts = [:] }
-            return (p.counts, p.lastRemote)
-        }
-        guard let due else { return }
+        let (report, intervalMs) = throttle.withLock { ($0.note(kind, nowNs: now), $0.intervalMs) }
+        guard let report else { return }
+        // The incident that made the line due is the latest one: its address is the line's `last_remote`.
         logger.notice("rpc connections refused or timed out", metadata: [
-            "counts": "\(due.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
-            "last_remote": "\(due.remote ?? "?")",
-            "next_report_in_ms": "\(logIntervalNs / 1_000_000)",
+            "counts": "\(report.summary)",
+            "last_remote": "\(remote?.ipAddress ?? "?")",
+            "next_report_in_ms": "\(intervalMs)",
         ])
     }
 }
