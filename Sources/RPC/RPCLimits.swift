@@ -25,6 +25,9 @@ public enum RPCLimits {
     /// Shortest pause between two log lines about refused or timed-out connections, ms; the ones in between are
     /// only counted (the next line says how many), so an attack cannot flood the log.
     public static let connectionLogIntervalMs: Int64 = 10_000
+    /// How long a browser may cache the answer to a CORS preflight (`OPTIONS`) from an allowed origin, s
+    /// (`Access-Control-Max-Age`).
+    public static let corsPreflightMaxAgeSeconds = 600
     /// Validated addresses kept by `AddressCache` (emptied when full; each entry is ~100 bytes).
     public static let cachedAddresses = 4_096
     /// Most WebSocket connections open at once (a subset of `maxConnections`).

@@ -10,7 +10,8 @@ import NIOCore
 /// A connection's pipeline, socket first: `RequestTimeoutHandler` (head, body and idle deadlines on raw bytes;
 /// put there by `ConnectionLimitedChannel`, which first applies the global and per-address caps), the HTTP codec,
 /// `HTTPExchangeReporter` (tells the timeout handler where requests begin and end), `HostOriginGuard` (403 for a
-/// refused `Host` or `Origin`), then Hummingbird's router.
+/// refused `Host` or `Origin`), then Hummingbird's router, whose first middleware `CORSHeaders` answers preflights
+/// and adds CORS headers for allowed origins.
 public struct RPCServer: Sendable {
     /// The JSON-RPC logic.
     public let handler: JSONRPCHandler
@@ -42,6 +43,8 @@ public struct RPCServer: Sendable {
     /// Serves until the calling task is cancelled (then shuts down gracefully). `onBound` gets the bound port.
     public func run(onBound: (@Sendable (Int) async -> Void)? = nil) async throws {
         let router = Router()
+        // First, so it also answers preflights and unknown paths (the router wraps its not-found answer in it too).
+        router.add(middleware: CORSHeaders(policy: configuration.hostPolicy))
         let handler = self.handler
         let metrics = self.metrics
         router.get("/health") { _, _ -> Response in
