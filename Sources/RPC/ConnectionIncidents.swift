@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Where the RPC server reports connections it refused or timed out and requests its `HostOriginPolicy` refused:
+/// Where the RPC server reports connections it refused, timed out or evicted and requests its `HostOriginPolicy` refused:
 /// each is counted in `RPCMetrics` at once, and logged at notice at most once per `logIntervalMs` — the line
 /// carries how many of each kind happened since the previous one, so an attack of thousands of connections
 /// writes a few lines, not thousands.
@@ -31,6 +31,13 @@ final class ConnectionIncidents: Sendable {
         note("refused_\(reason)", remote: remote)
     }
 
+    /// A connection was closed to admit another at the connection cap, while waiting on its client in `phase`
+    /// (`nil`: it had just begun a request when it was chosen).
+    func evicted(_ phase: RequestDeadlines.Phase?, remote: SocketAddress?) {
+        metrics.connectionEvicted()
+        note("evicted_\(phase?.rawValue ?? "busy")", remote: remote)
+    }
+
     /// A request was refused by the host policy (`reason` "host_not_allowed" or "origin_not_allowed").
     func forbidden(_ reason: String, remote: SocketAddress?) {
         metrics.requestForbidden(reason: reason)
@@ -42,7 +49,7 @@ final class ConnectionIncidents: Sendable {
         let (report, intervalMs) = throttle.withLock { ($0.note(kind, nowNs: now), $0.intervalMs) }
         guard let report else { return }
         // The incident that made the line due is the latest one: its address is the line's `last_remote`.
-        logger.notice("rpc connections refused or timed out", metadata: [
+        logger.notice("rpc connections refused, timed out or evicted", metadata: [
             "counts": "\(report.summary)",
             "last_remote": "\(remote?.ipAddress ?? "?")",
             "next_report_in_ms": "\(intervalMs)",

@@ -8,7 +8,8 @@ import NIOCore
 /// JSON-RPC subscriptions on the WebSocket at `/websocket`. Every bound is in `RPCLimits`.
 ///
 /// A connection's pipeline, socket first: `RequestTimeoutHandler` (head, body and idle deadlines on raw bytes;
-/// put there by `ConnectionLimitedChannel`, which first applies the global and per-address caps), the HTTP codec,
+/// put there by `ConnectionLimitedChannel`, which first applies the global and per-address caps and, at the global
+/// cap, evicts the connection waiting longest on its client from the busiest address), the HTTP codec,
 /// `HTTPExchangeReporter` (tells the timeout handler where requests begin and end), `HostOriginGuard` (403 for a
 /// refused `Host` or `Origin`), then Hummingbird's router, whose first middleware `CORSHeaders` answers preflights
 /// and adds CORS headers for allowed origins.
@@ -128,8 +129,8 @@ public struct RPCServer: Sendable {
         var appLogger = logger
         // Hummingbird logs an expected CancellationError at error level on every shutdown; its real failures are thrown.
         appLogger.logLevel = .critical
-        let connections = ConnectionCounter(limit: configuration.maxConnections)
-        let perAddress = AddressConnectionCounter(limit: configuration.maxConnectionsPerAddress)
+        let connections = OpenConnections(maxConnections: configuration.maxConnections,
+                                          maxPerAddress: configuration.maxConnectionsPerAddress)
         let wsResponder = wsRouter.buildResponder()
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
             HTTPExchangeReporter(), HostOriginGuard(policy: policy, incidents: incidents),
@@ -140,7 +141,7 @@ public struct RPCServer: Sendable {
                     responder: responder, webSocketResponder: wsResponder,
                     configuration: .init(http1: http1, ws: .init(maxFrameSize: RPCLimits.maxWebSocketMessageBytes,
                                                                  autoPing: .enabled(timePeriod: .seconds(30))))),
-                counter: connections, perAddress: perAddress, configuration: configuration, incidents: incidents)
+                connections: connections, configuration: configuration, incidents: incidents)
         }
         let app = Application(
             router: router, server: server,

@@ -56,7 +56,7 @@ final class HostOriginPolicyTests: XCTestCase {
         // The preflight of a JSON POST from the allowed page: 204 with what it may send, on a connection that stays usable.
         let page = try RawHTTP(port: server.port)
         XCTAssertTrue(page.send(preflight(origin: "https://app.example.org")))
-        let answer = try XCTUnwrap(readHead(page), "no answer to the preflight")
+        let answer = try XCTUnwrap(page.readHead(), "no answer to the preflight")
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 204"), answer)
         let fields = headerFields(answer)
         XCTAssertEqual(fields["access-control-allow-origin"], "https://app.example.org")
@@ -75,7 +75,7 @@ final class HostOriginPolicyTests: XCTestCase {
         page.send("GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\norigin: https://app.example.org\r\n\r\n")
         XCTAssertEqual(headerFields(try XCTUnwrap(page.readResponse()))["access-control-allow-origin"], "https://app.example.org")
         page.send("GET /nothing-here HTTP/1.1\r\nhost: 127.0.0.1\r\norigin: https://app.example.org\r\n\r\n")
-        let missing = try XCTUnwrap(readHead(page))
+        let missing = try XCTUnwrap(page.readHead())
         XCTAssertTrue(missing.hasPrefix("HTTP/1.1 404"), missing)
         XCTAssertEqual(headerFields(missing)["access-control-allow-origin"], "https://app.example.org")
 
@@ -145,35 +145,19 @@ final class HostOriginPolicyTests: XCTestCase {
     func testAWebSocketUpgradeGetsTheSameChecks() async throws {
         let server = try await RunningServer.start()
         defer { server.stop() }
-        func upgrade(host: String, origin: String?) -> String {
-            "GET /websocket HTTP/1.1\r\nhost: \(host)\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
-                + "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n"
-                + (origin.map { "origin: \($0)\r\n" } ?? "") + "\r\n"
-        }
         let crossSite = try RawHTTP(port: server.port)
-        crossSite.send(upgrade(host: "127.0.0.1", origin: "https://evil.example"))
+        crossSite.send(RawHTTP.webSocketUpgradeText(origin: "https://evil.example"))
         let refused = try XCTUnwrap(crossSite.readResponse())
         XCTAssertTrue(refused.hasPrefix("HTTP/1.1 403"), refused)
         XCTAssertTrue(refused.contains("\"origin_not_allowed\""), refused)
 
         let rebinding = try RawHTTP(port: server.port)
-        rebinding.send(upgrade(host: "evil.example", origin: nil))
+        rebinding.send(RawHTTP.webSocketUpgradeText(host: "evil.example"))
         XCTAssertTrue(rebinding.readResponse()?.hasPrefix("HTTP/1.1 403") == true)
 
         let local = try RawHTTP(port: server.port)
-        local.send(upgrade(host: "127.0.0.1", origin: nil))
-        let accepted = try XCTUnwrap(readHead(local))
+        local.send(RawHTTP.webSocketUpgradeText())
+        let accepted = try XCTUnwrap(local.readHead())
         XCTAssertTrue(accepted.hasPrefix("HTTP/1.1 101"), accepted.debugDescription)
-    }
-
-    /// Reads until the end of a response head (a 101 has no body to wait for).
-    private func readHead(_ c: RawHTTP) -> String? {
-        var data: [UInt8] = []
-        var byte: UInt8 = 0
-        while !String(decoding: data, as: UTF8.self).hasSuffix("\r\n\r\n") {
-            guard recv(c.fd, &byte, 1, 0) == 1 else { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
-            data.append(byte)
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
