@@ -132,8 +132,9 @@ let package = Package(
             ]
         ),
 
-        // Test support shared by the test targets: bounded waits and the Prometheus text checker (imports XCTest).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Test support shared by the test targets: bounded waits, the Prometheus text checker and a log capture
+        // (imports XCTest).
+        .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
 
         // Tests mirror the source targets.
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),

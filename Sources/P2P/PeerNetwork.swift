@@ -49,12 +49,14 @@ public final class PeerNetwork: Sendable {
         var intake: [PeerID: Intake] = [:]
         /// The read gate of each peer's current inbound connection.
         var gates: [PeerID: NIOLoopBound<ReadGate>] = [:]
-        /// Refusals since the last refusal was logged (refusals are logged at most every 10 s).
-        var refusalsUnlogged = 0
-        var refusalLoggedAtMs: UInt64?
+        /// Inbound refusals, logged at once and then at most every `refusalLogIntervalMs` with the count in between.
+        var refusalLog = LogThrottle(intervalMs: PeerNetwork.refusalLogIntervalMs)
     }
 
     private enum Phase: Sendable { case created, running, shutDown }
+
+    /// Shortest pause between two log lines about refused inbound connections, ms (the ones in between are counted).
+    static let refusalLogIntervalMs: Int64 = 10_000
 
     private struct Intake: Sendable {
         var bytes = 0
@@ -332,11 +334,12 @@ extension PeerNetwork: PeerChannelDelegate {
     }
 
     /// Applies `InboundAdmission` to a new inbound connection: its id, or `nil` when refused
-    /// (counted, and logged at most every 10 s). Closes the unauthenticated connection it evicts.
+    /// (counted, and logged through `refusalLog`). Closes the unauthenticated connection it evicts.
     private func admitInbound(_ channel: Channel) -> InboundAdmission.ConnectionID? {
         let source = Self.sourceKey(channel.remoteAddress)
-        let nowMs = DispatchTime.now().uptimeNanoseconds / 1_000_000
-        let (decision, evicted, logRefusals): (InboundAdmission.Decision, Channel?, Int?) = state.withLock { state in
+        let nowNs = DispatchTime.now().uptimeNanoseconds
+        let nowMs = nowNs / 1_000_000
+        let (decision, evicted, logRefusals): (InboundAdmission.Decision, Channel?, LogThrottle.Report?) = state.withLock { state in
             let decision = state.admission.admit(address: source, nowMs: nowMs)
             switch decision {
             case let .admit(id, evict):
@@ -345,12 +348,8 @@ extension PeerNetwork: PeerChannelDelegate {
                 guard let evict, let old = state.unauthenticated.removeValue(forKey: evict) else { return (decision, nil, nil) }
                 state.admissionIDs[ObjectIdentifier(old)] = nil
                 return (decision, old, nil)
-            case .refuse:
-                state.refusalsUnlogged += 1
-                if let last = state.refusalLoggedAtMs, nowMs < last + 10_000 { return (decision, nil, nil) }
-                state.refusalLoggedAtMs = nowMs
-                defer { state.refusalsUnlogged = 0 }
-                return (decision, nil, state.refusalsUnlogged)
+            case let .refuse(reason):
+                return (decision, nil, state.refusalLog.note(reason.rawValue, nowNs: nowNs))
             }
         }
         switch decision {
@@ -367,7 +366,8 @@ extension PeerNetwork: PeerChannelDelegate {
             }
             if let logRefusals {
                 logger.warning("refusing inbound connections before the handshake", metadata: [
-                    "reason": "\(reason.rawValue)", "source": "\(source)", "refused_since_last_log": "\(logRefusals)",
+                    "reason": "\(reason.rawValue)", "source": "\(source)", "refused_since_last_log": "\(logRefusals.total)",
+                    "counts": "\(logRefusals.summary)",
                 ])
             }
             return nil

@@ -1,27 +1,22 @@
+import LedgerCrypto
 import Logging
 import NIOCore
 import Synchronization
 
-/// Where the RPC server reports connections it refused or timed out and requests its `HostOriginPolicy` refused:
+/// Where the RPC server reports connections it refused, timed out or evicted and requests its `HostOriginPolicy` refused:
 /// each is counted in `RPCMetrics` at once, and logged at notice at most once per `logIntervalMs` — the line
 /// carries how many of each kind happened since the previous one, so an attack of thousands of connections
 /// writes a few lines, not thousands.
 final class ConnectionIncidents: Sendable {
     private let metrics: RPCMetrics
     private let logger: Logger
-    private let logIntervalNs: UInt64
-    private struct Pending {
-        var lastLogNs: UInt64?
-        var counts: [String: Int] = [:]
-        var lastRemote: String?
-    }
-    private let pending = Mutex(Pending())
+    private let throttle: Mutex<LogThrottle>
 
     /// Reports into `metrics` and `logger`, logging at most once per `logIntervalMs`.
     init(metrics: RPCMetrics, logger: Logger, logIntervalMs: Int64 = RPCLimits.connectionLogIntervalMs) {
         self.metrics = metrics
         self.logger = logger
-        logIntervalNs = UInt64(max(0, logIntervalMs)) * 1_000_000
+        throttle = Mutex(LogThrottle(intervalMs: logIntervalMs))
     }
 
     /// A connection was closed because its `phase` deadline passed.
@@ -36,6 +31,13 @@ final class ConnectionIncidents: Sendable {
         note("refused_\(reason)", remote: remote)
     }
 
+    /// A connection was closed to admit another at the connection cap, while waiting on its client in `phase`
+    /// (`nil`: it had just begun a request when it was chosen).
+    func evicted(_ phase: RequestDeadlines.Phase?, remote: SocketAddress?) {
+        metrics.connectionEvicted()
+        note("evicted_\(phase?.rawValue ?? "busy")", remote: remote)
+    }
+
     /// A request was refused by the host policy (`reason` "host_not_allowed" or "origin_not_allowed").
     func forbidden(_ reason: String, remote: SocketAddress?) {
         metrics.requestForbidden(reason: reason)
@@ -44,19 +46,13 @@ final class ConnectionIncidents: Sendable {
 
     private func note(_ kind: String, remote: SocketAddress?) {
         let now = NIODeadline.now().uptimeNanoseconds
-        let due: (counts: [String: Int], remote: String?)? = pending.withLock { p in
-            p.counts[kind, default: 0] += 1
-            p.lastRemote = remote?.ipAddress
-            if let last = p.lastLogNs, now &- last < logIntervalNs { return nil }
-            p.lastLogNs = now
-            defer { p.counts = [:] }
-            return (p.counts, p.lastRemote)
-        }
-        guard let due else { return }
-        logger.notice("rpc connections refused or timed out", metadata: [
-            "counts": "\(due.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
-            "last_remote": "\(due.remote ?? "?")",
-            "next_report_in_ms": "\(logIntervalNs / 1_000_000)",
+        let (report, intervalMs) = throttle.withLock { ($0.note(kind, nowNs: now), $0.intervalMs) }
+        guard let report else { return }
+        // The incident that made the line due is the latest one: its address is the line's `last_remote`.
+        logger.notice("rpc connections refused, timed out or evicted", metadata: [
+            "counts": "\(report.summary)",
+            "last_remote": "\(remote?.ipAddress ?? "?")",
+            "next_report_in_ms": "\(intervalMs)",
         ])
     }
 }

@@ -27,72 +27,103 @@ final class ConnectionCounter: Sendable {
     var current: Int { count.load(ordering: .relaxed) }
 }
 
-/// Counts open connections per source IP address against a bound.
-final class AddressConnectionCounter: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-    /// The bound per address.
-    let limit: Int
+/// The server's open HTTP connections: the `ConnectionTable` (caps and eviction) behind a lock, with each admitted
+/// connection's channel, so the one evicted for a newcomer can be told and closed.
+final class OpenConnections: Sendable {
+    /// The outcome of `admit`.
+    enum Admission {
+        /// Serve it as `id`; close `evicted` (if any) to make room.
+        case admitted(ConnectionTable.ID, evicted: (any Channel)?)
+        /// Refuse it.
+        case refused(ConnectionTable.Refusal)
+    }
 
-    init(limit: Int) { self.limit = limit }
+    private struct State {
+        var table: ConnectionTable
+        var channels: [ConnectionTable.ID: any Channel] = [:]
+    }
 
-    /// Takes a slot for `address`, or returns false when all `limit` are taken.
-    func acquire(_ address: String) -> Bool {
-        counts.withLock { table in
-            let n = table[address, default: 0]
-            guard n < limit else { return false }
-            table[address] = n + 1
-            return true
+    private let state: Mutex<State>
+    /// Most connections open at once.
+    let maxConnections: Int
+    /// Most connections open at once from one source address.
+    let maxPerAddress: Int
+
+    init(maxConnections: Int, maxPerAddress: Int) {
+        self.maxConnections = maxConnections
+        self.maxPerAddress = maxPerAddress
+        state = Mutex(State(table: ConnectionTable(maxConnections: maxConnections, maxPerAddress: maxPerAddress)))
+    }
+
+    /// `channel` from `address` was accepted now: admit it (perhaps evicting another) or refuse it.
+    func admit(_ channel: any Channel, address: String) -> Admission {
+        let now = NIODeadline.now().uptimeNanoseconds
+        return state.withLock { state in
+            switch state.table.admit(address: address, nowNs: now) {
+            case let .refuse(reason):
+                return .refused(reason)
+            case let .admit(id, evict):
+                state.channels[id] = channel
+                return .admitted(id, evicted: evict.flatMap { state.channels.removeValue(forKey: $0) })
+            }
         }
     }
 
-    /// Gives `address`'s slot back.
-    func release(_ address: String) {
-        counts.withLock { table in
-            let n = table[address, default: 0] - 1
-            table[address] = n > 0 ? n : nil
-        }
+    /// Connection `id` waits on its client since `nowNs` (`nil`: it is being answered, or is a WebSocket).
+    func setWaiting(_ id: ConnectionTable.ID, since nowNs: UInt64?) {
+        state.withLock { $0.table.setWaiting(id, since: nowNs) }
     }
 
-    /// Open connections from `address` now.
-    func current(_ address: String) -> Int { counts.withLock { $0[address, default: 0] } }
+    /// Connection `id` closed (an evicted one was released already; that is ignored).
+    func release(_ id: ConnectionTable.ID) {
+        state.withLock { state in
+            state.table.release(id)
+            state.channels[id] = nil
+        }
+    }
 }
 
-/// Wraps the server's per-connection setup. A connection past the limit of open connections (503), or past the
-/// limit from its source address (429), is answered with a JSON-RPC error and closed before any request is read,
-/// and counted. An admitted one gets a `RequestTimeoutHandler` first in its pipeline.
+/// Sent into an evicted connection's pipeline, where its `RequestTimeoutHandler` answers 503 (when a request is
+/// arriving) and closes.
+struct ConnectionEvicted: Sendable {}
+
+/// Wraps the server's per-connection setup, applying `OpenConnections`. A connection past the limit from its
+/// source address (429), or past the overall limit when no open connection is waiting on its client (503), is
+/// answered with a JSON-RPC error and closed before any request is read, and counted; at the overall limit
+/// otherwise, the connection chosen for eviction is closed and the newcomer admitted. An admitted connection gets a
+/// `RequestTimeoutHandler` first in its pipeline, which also tells `OpenConnections` when it waits on its client.
 struct ConnectionLimitedChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
 
     let base: Base
-    let counter: ConnectionCounter
-    let perAddress: AddressConnectionCounter
+    let connections: OpenConnections
     let configuration: RPCServerConfiguration
     let incidents: ConnectionIncidents
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let remote = channel.remoteAddress
         let address = remote?.ipAddress ?? "unknown"
-        guard perAddress.acquire(address) else {
-            incidents.refused("too_many_from_address", remote: remote)
-            return refuse(channel, logger: logger, status: "429 Too Many Requests", error: .limitExceeded(
-                reason: "too_many_from_address", limit: perAddress.limit,
-                message: "the node already serves \(perAddress.limit) connections from \(address); close some or retry later"))
-        }
-        guard counter.acquire() else {
-            perAddress.release(address)
-            incidents.refused("too_many_connections", remote: remote)
+        let id: ConnectionTable.ID
+        switch connections.admit(channel, address: address) {
+        case let .refused(reason):
+            incidents.refused(reason.rawValue, remote: remote)
+            if reason == .tooManyFromAddress {
+                return refuse(channel, logger: logger, status: "429 Too Many Requests", error: .limitExceeded(
+                    reason: reason.rawValue, limit: connections.maxPerAddress,
+                    message: "the node already serves \(connections.maxPerAddress) connections from \(address); close some or retry later"))
+            }
             return refuse(channel, logger: logger, status: "503 Service Unavailable", error: .limitExceeded(
-                reason: "too_many_connections", limit: counter.limit,
-                message: "the node already serves \(counter.limit) connections; retry later or use another node"))
+                reason: reason.rawValue, limit: connections.maxConnections,
+                message: "the node already serves \(connections.maxConnections) connections, all of them busy; retry later or use another node"))
+        case let .admitted(admitted, evicted):
+            id = admitted
+            evicted?.pipeline.fireUserInboundEventTriggered(ConnectionEvicted())
         }
-        let (counter, perAddress) = (self.counter, self.perAddress)
-        channel.closeFuture.whenComplete { _ in
-            counter.release()
-            perAddress.release(address)
-        }
+        let connections = self.connections
+        channel.closeFuture.whenComplete { _ in connections.release(id) }
         do {
             try channel.pipeline.syncOperations.addHandler(
-                RequestTimeoutHandler(configuration: configuration, incidents: incidents), position: .first)
+                RequestTimeoutHandler(configuration: configuration, incidents: incidents, slot: (connections, id)), position: .first)
         } catch {
             channel.close(promise: nil)
         }

@@ -6,7 +6,8 @@
 /// hosts that are IP literals, `localhost`, or listed in `allowedHosts`. **Cross-site requests (CSRF)**: a page on
 /// any origin POSTs to `http://127.0.0.1:26700`; the browser adds `Origin: https://that.page`. A node serves a
 /// request with an `Origin` header only when that origin is listed in `allowedOrigins` (none by default).
-/// Non-browser clients (the wallet, curl, the benchmarks) send no `Origin` and an IP or `localhost` host.
+/// Non-browser clients (the wallet, curl, the benchmarks) send no `Origin` and an IP or `localhost` host. A listed
+/// origin also gets CORS headers (`corsAllowedOrigin`, applied by `CORSHeaders`), so its page can read the answers.
 public struct HostOriginPolicy: Sendable, Equatable {
     /// Host names served besides IP literals and `localhost` (lowercase, no port); `"*"` serves every host.
     public let allowedHosts: Set<String>
@@ -37,6 +38,14 @@ public struct HostOriginPolicy: Sendable, Equatable {
                     + "--rpc-allowed-origins (this refusal keeps web pages from driving a local node)"))
         }
         return nil
+    }
+
+    /// The value of `Access-Control-Allow-Origin` for a request with this `Origin` header: the origin exactly as the
+    /// browser sent it when it is listed (or `"*"` is), else `nil` (no CORS headers). Never `*` itself, and never
+    /// the opaque origin `null` (sandboxed frames, `file:` pages), which any page can put itself behind.
+    public func corsAllowedOrigin(_ origin: String?) -> String? {
+        guard let origin, origin != "*", origin.lowercased() != "null" else { return nil }
+        return allowedOrigins.contains("*") || allowedOrigins.contains(Self.normalizedOrigin(origin)) ? origin : nil
     }
 
     private func isServed(host: String) -> Bool {

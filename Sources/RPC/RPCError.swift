@@ -101,6 +101,13 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
               message: "invalid request: the request \(phase == "header" ? "head" : "body") did not arrive within \(limitMs) ms; closing",
               data: .object([("reason", .string("\(phase)_timeout")), ("limit_ms", .int(Int(limitMs)))]))
     }
+    /// The connection was closed to admit another while the node served its most connections, `limit` (HTTP 503):
+    /// it was the one waiting longest on its client from the address holding the most connections.
+    public static func evicted(limit: Int) -> RPCError {
+        limitExceeded(reason: "evicted", limit: limit, message: "the node serves its maximum of \(limit) connections and "
+            + "closed this one, the longest waiting for its request from the address holding the most, to admit another; "
+            + "send the request promptly after connecting, or retry")
+    }
     /// The node is shutting down and takes no more requests.
     public static let shuttingDown = RPCError(
         code: Code.shuttingDown, message: "node is shutting down; try another node",

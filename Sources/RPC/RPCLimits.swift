@@ -7,7 +7,9 @@ public enum RPCLimits {
     public static let maxBatchCalls = 32
     /// The deepest nesting of JSON arrays/objects accepted in a request.
     public static let maxJSONDepth = 16
-    /// Most TCP connections (HTTP keep-alive and WebSocket) open at once; more are answered 503 and closed.
+    /// Most TCP connections (HTTP keep-alive and WebSocket) open at once. At the cap a newcomer evicts the connection
+    /// waiting longest on its client from the address holding the most (`ConnectionTable`); it is answered 503 and
+    /// closed only when every open connection is being answered or is a WebSocket.
     public static let maxConnections = 512
     /// Most TCP connections open at once from one source IP address (loopback included); more are answered 429
     /// and closed. Keeps one client from taking the whole `maxConnections`; raise it (`--rpc-max-connections-per-address`)
@@ -25,6 +27,9 @@ public enum RPCLimits {
     /// Shortest pause between two log lines about refused or timed-out connections, ms; the ones in between are
     /// only counted (the next line says how many), so an attack cannot flood the log.
     public static let connectionLogIntervalMs: Int64 = 10_000
+    /// How long a browser may cache the answer to a CORS preflight (`OPTIONS`) from an allowed origin, s
+    /// (`Access-Control-Max-Age`).
+    public static let corsPreflightMaxAgeSeconds = 600
     /// Validated addresses kept by `AddressCache` (emptied when full; each entry is ~100 bytes).
     public static let cachedAddresses = 4_096
     /// Most WebSocket connections open at once (a subset of `maxConnections`).

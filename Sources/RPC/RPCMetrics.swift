@@ -28,6 +28,7 @@ public final class RPCMetrics: Sendable {
     private let timedOutConnections: [String: CoreMetrics.Counter]
     private let refusedConnections: [String: CoreMetrics.Counter]
     private let forbiddenRequests: [String: CoreMetrics.Counter]
+    private let evictedConnections: CoreMetrics.Counter
     private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
     private let totals = Mutex<[String: CoreMetrics.Gauge]>([:])
 
@@ -66,6 +67,7 @@ public final class RPCMetrics: Sendable {
         timedOutConnections = counters("ledger_rpc_connections_timed_out_total", "phase", RequestDeadlines.Phase.allCases.map(\.rawValue))
         refusedConnections = counters("ledger_rpc_connections_refused_total", "reason", ["too_many_connections", "too_many_from_address"])
         forbiddenRequests = counters("ledger_rpc_requests_forbidden_total", "reason", ["host_not_allowed", "origin_not_allowed"])
+        evictedConnections = CoreMetrics.Counter(label: "ledger_rpc_connections_evicted_total", dimensions: [], factory: factory)
     }
 
     /// A block was applied at `height` holding `transactions` transactions.
@@ -137,6 +139,9 @@ public final class RPCMetrics: Sendable {
 
     /// An RPC connection was refused at accept (`reason`: too_many_connections, too_many_from_address).
     func connectionRefused(reason: String) { refusedConnections[reason]?.increment() }
+
+    /// An RPC connection waiting on its client was closed to admit a new one at the connection cap.
+    func connectionEvicted() { evictedConnections.increment() }
 
     /// An RPC request was refused by the Host/Origin policy (`reason`: host_not_allowed, origin_not_allowed).
     func requestForbidden(reason: String) { forbiddenRequests[reason]?.increment() }

@@ -8,9 +8,11 @@ import NIOCore
 /// JSON-RPC subscriptions on the WebSocket at `/websocket`. Every bound is in `RPCLimits`.
 ///
 /// A connection's pipeline, socket first: `RequestTimeoutHandler` (head, body and idle deadlines on raw bytes;
-/// put there by `ConnectionLimitedChannel`, which first applies the global and per-address caps), the HTTP codec,
+/// put there by `ConnectionLimitedChannel`, which first applies the global and per-address caps and, at the global
+/// cap, evicts the connection waiting longest on its client from the busiest address), the HTTP codec,
 /// `HTTPExchangeReporter` (tells the timeout handler where requests begin and end), `HostOriginGuard` (403 for a
-/// refused `Host` or `Origin`), then Hummingbird's router.
+/// refused `Host` or `Origin`), then Hummingbird's router, whose first middleware `CORSHeaders` answers preflights
+/// and adds CORS headers for allowed origins.
 public struct RPCServer: Sendable {
     /// The JSON-RPC logic.
     public let handler: JSONRPCHandler
@@ -42,6 +44,8 @@ public struct RPCServer: Sendable {
     /// Serves until the calling task is cancelled (then shuts down gracefully). `onBound` gets the bound port.
     public func run(onBound: (@Sendable (Int) async -> Void)? = nil) async throws {
         let router = Router()
+        // First, so it also answers preflights and unknown paths (the router wraps its not-found answer in it too).
+        router.add(middleware: CORSHeaders(policy: configuration.hostPolicy))
         let handler = self.handler
         let metrics = self.metrics
         router.get("/health") { _, _ -> Response in
@@ -125,8 +129,8 @@ public struct RPCServer: Sendable {
         var appLogger = logger
         // Hummingbird logs an expected CancellationError at error level on every shutdown; its real failures are thrown.
         appLogger.logLevel = .critical
-        let connections = ConnectionCounter(limit: configuration.maxConnections)
-        let perAddress = AddressConnectionCounter(limit: configuration.maxConnectionsPerAddress)
+        let connections = OpenConnections(maxConnections: configuration.maxConnections,
+                                          maxPerAddress: configuration.maxConnectionsPerAddress)
         let wsResponder = wsRouter.buildResponder()
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
             HTTPExchangeReporter(), HostOriginGuard(policy: policy, incidents: incidents),
@@ -137,7 +141,7 @@ public struct RPCServer: Sendable {
                     responder: responder, webSocketResponder: wsResponder,
                     configuration: .init(http1: http1, ws: .init(maxFrameSize: RPCLimits.maxWebSocketMessageBytes,
                                                                  autoPing: .enabled(timePeriod: .seconds(30))))),
-                counter: connections, perAddress: perAddress, configuration: configuration, incidents: incidents)
+                connections: connections, configuration: configuration, incidents: incidents)
         }
         let app = Application(
             router: router, server: server,

@@ -2,7 +2,7 @@
 /// `Origin` headers it serves. The defaults are `RPCLimits`'; a node sets the policy lists from its config and
 /// tests shorten the deadlines so a timeout takes a second, not a minute.
 public struct RPCServerConfiguration: Sendable {
-    /// Most open TCP connections (`RPCLimits.maxConnections`).
+    /// Most open TCP connections (`RPCLimits.maxConnections`); at it, stalled connections are evicted for newcomers.
     public var maxConnections: Int
     /// Most open TCP connections from one source IP address (`RPCLimits.maxConnectionsPerAddress`).
     public var maxConnectionsPerAddress: Int

@@ -97,6 +97,15 @@ struct RequestDeadlines {
         return phase
     }
 
+    /// Since when the connection has been waiting on its client with no answer of ours under way: silent or still
+    /// sending a request head or body, or idle between requests. Such a connection can be closed to make room for
+    /// another without cutting off a response (`ConnectionTable`'s eviction). `nil` while a request is being
+    /// answered, or once the connection is a WebSocket.
+    var waitingSince: UInt64? {
+        guard !isUpgraded, canAnswerTimeout else { return nil }
+        return bodyStartedAt ?? headStartedAt ?? idleSince
+    }
+
     /// Whether a 408 answer can be written without interleaving with a response already under way: only the
     /// request being received (if any) is owed an answer, and none of it was written.
     var canAnswerTimeout: Bool { responsesOwed == (bodyStartedAt == nil ? 0 : 1) }

@@ -22,6 +22,10 @@ enum HTTPExchangeEvent: Sendable {
 /// timeouts). On a head or body timeout it answers 408 with a JSON-RPC error when no response is under way, then
 /// closes; an idle connection is just closed. Each timeout is counted and logged through `incidents`.
 ///
+/// It also keeps the connection's entry in `OpenConnections` current — since when it waits on its client, or that
+/// it is being answered — and closes the connection when it is evicted for a newcomer (`ConnectionEvicted`; 503
+/// with a JSON-RPC error first when a request is arriving).
+///
 /// Hummingbird's own `idleTimeout` is not used: every body part resets it, so a client trickling one byte a
 /// second keeps its connection forever, and it cannot say which phase timed out.
 final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -33,15 +37,36 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let incidents: ConnectionIncidents
     private var scheduled: Scheduled<Void>?
     private var scheduledFor: NIODeadline?
+    /// This connection in the server's table, and what the table was last told about it.
+    private let slot: (connections: OpenConnections, id: ConnectionTable.ID)?
+    private var reportedWaitingSince: UInt64?
+    private let maxConnections: Int
 
-    init(configuration: RPCServerConfiguration, incidents: ConnectionIncidents) {
+    /// `slot`: where to report whether the connection waits on its client (its table admitted it waiting from now).
+    init(configuration: RPCServerConfiguration, incidents: ConnectionIncidents,
+         slot: (connections: OpenConnections, id: ConnectionTable.ID)? = nil) {
         deadlines = RequestDeadlines(
             headTimeoutMs: configuration.requestHeadTimeoutMs, bodyTimeoutMs: configuration.requestBodyTimeoutMs,
             idleTimeoutMs: configuration.idleConnectionTimeoutMs, connectedAt: NIODeadline.now().uptimeNanoseconds)
         self.incidents = incidents
+        self.slot = slot
+        reportedWaitingSince = deadlines.waitingSince
+        maxConnections = configuration.maxConnections
     }
 
     func handlerAdded(context: ChannelHandlerContext) { reschedule(context) }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ConnectionEvicted else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Chosen while waiting on its client; `nil` when it has begun a request since (closed all the same: its
+        // slot went to the newcomer).
+        let phase = deadlines.next?.phase
+        incidents.evicted(phase, remote: context.channel.remoteAddress)
+        close(context, answering: phase, status: "503 Service Unavailable", .evicted(limit: maxConnections))
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) { cancelTimer() }
 
@@ -78,8 +103,14 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
         promise?.succeed()
     }
 
-    /// Keeps one timer armed for the deadline in force (re-armed only when that deadline changes).
+    /// Keeps one timer armed for the deadline in force (re-armed only when that deadline changes), and the
+    /// connection's table entry current.
     private func reschedule(_ context: ChannelHandlerContext) {
+        let waitingSince = deadlines.waitingSince
+        if waitingSince != reportedWaitingSince, let slot {
+            reportedWaitingSince = waitingSince
+            slot.connections.setWaiting(slot.id, since: waitingSince)
+        }
         let next = deadlines.next.map { NIODeadline.uptimeNanoseconds($0.deadlineNs) }
         guard next != scheduledFor else { return }
         cancelTimer()
@@ -106,14 +137,23 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
             return
         }
         incidents.timedOut(phase, remote: context.channel.remoteAddress)
-        let channel = context.channel
-        guard phase != .idle, deadlines.canAnswerTimeout else {
+        close(context, answering: phase, status: "408 Request Timeout",
+              .requestTimeout(phase: phase.rawValue, limitMs: deadlines.limitMs(of: phase)))
+    }
+
+    /// Closes the connection, first answering `status` with `error` when the client is owed an answer (a head or
+    /// body was arriving in `phase`) and none of ours is under way; an idle connection is just closed.
+    private func close(_ context: ChannelHandlerContext, answering phase: RequestDeadlines.Phase?, status: String,
+                       _ error: @autoclosure () -> RPCError) {
+        guard let phase, phase != .idle, deadlines.canAnswerTimeout else {
             context.close(promise: nil)
             return
         }
-        let error = RPCError.requestTimeout(phase: phase.rawValue, limitMs: deadlines.limitMs(of: phase))
-        let text = RefuseConnectionHandler.closingResponse(status: "408 Request Timeout", error)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).whenComplete { _ in
+        deadlines.upgraded()  // no deadline races the answer
+        reschedule(context)
+        let channel = context.channel
+        let text = RefuseConnectionHandler.closingResponse(status: status, error())
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(string: text))).whenComplete { _ in
             channel.close(promise: nil)
         }
     }

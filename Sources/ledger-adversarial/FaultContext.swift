@@ -14,7 +14,7 @@ final class FaultContext: @unchecked Sendable {
     var findings: [String] = []
     /// Figures the script measured itself, printed under the scenario's table line.
     var measurements: [String] = []
-    /// How the attacked node's RPC served honest callers (`slow-rpc-clients`): `nil` when the script does not
+    /// How the attacked node's RPC served honest callers (`slow-rpc-clients`, `slow-rpc-botnet`): `nil` when the script does not
     /// measure it, else the problems found (empty = it served them); the table's `rpc` column.
     var serviceFindings: [String]?
 

@@ -246,7 +246,9 @@ extension Scenario {
         Scenario(name: "futile-spam", summary: "While the honest load runs, a client floods n1 and n2 with transactions that cannot succeed: zero amounts, transfers from never-funded keys, and variants of a waiting transaction's (sender, nonce). Proves none of them is admitted (each is refused with -32010 and its reason) or committed, and the honest throughput stays close to the baseline (tput%).",
                  faults: "futile tx flood", script: futileSpam),
         Scenario(name: "slow-rpc-clients", summary: "600 slowloris connections (more than the node's 512-connection cap) to n1's JSON-RPC port from four other addresses (127.0.0.2-5) for 35 s: each sends a head announcing a 1 MiB body, then a byte a second, and reconnects 10 s after the node closes it (as slowloris.py does). Proves the node keeps answering `status` to a new connection (at least 90 % of probes every 250 ms within 2 s, each on a fresh connection like a monitoring check) and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
-                 faults: "600 slowloris → n1 RPC 35s", maxClientP99OfBaseline: 2, script: slowRPCClients),
+                 faults: "600 slowloris → n1 RPC 35s", maxClientP99OfBaseline: 2, script: slowRPCClients(sources: 2...5, connections: 600)),
+        Scenario(name: "slow-rpc-botnet", summary: "700 slowloris connections to n1's JSON-RPC port from twenty addresses (127.0.0.2-21) for 35 s, as in slow-rpc-clients: at 32 per address they could hold 640 connections, more than the node's 512-connection cap, for a whole body deadline (30 s). Proves a newcomer at the full cap evicts the longest-stalled connection of the busiest address, so the node keeps answering `status` to a new connection (at least 90 % of probes every 250 ms within 2 s) and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
+                 faults: "700 slowloris ×20 addr → n1 RPC 35s", maxClientP99OfBaseline: 2, script: slowRPCClients(sources: 2...21, connections: 700)),
         Scenario(name: "collusion-selftest", summary: "SELF-TEST, f+1 = 2 colluding nodes: n0 equivocates as primary, n1 votes for both sides. More than f Byzantine nodes can fork the honest ones, so the checks MUST report a safety or liveness failure (the run fails if they do not).",
                  byzantine: [0: "equivocate", 1: "double-vote"], colluding: [1], role: "n0 primary + n1 (f+1)",
                  faults: "collusion", quick: true, expectFailure: true),
@@ -309,38 +311,42 @@ extension Scenario {
         try await ctx.wait(2)
     }
 
-    /// The `slow-rpc-clients` script: slowloris connections at n1's RPC while `status` is probed there.
-    static let slowRPCClients: @Sendable (FaultContext) async throws -> Void = { ctx in
-        try await ctx.wait(1)
-        let target = 1
-        let port = ctx.cluster.ports.rpc(target)
-        let attack = SlowlorisAttack(port: port, sources: (2...5).map { "127.0.0.\($0)" }, connections: 600)
-        attack.start()
-        await ctx.cluster.note("slowloris: 600 connections to n\(target)'s RPC (port \(port)) from 127.0.0.2-5")
-        let end = Date().addingTimeInterval(35)
-        var probes = 0
-        var answered = 0
-        var slowest = 0.0
-        while Date() < end {
-            let start = Date()
-            if await SlowlorisAttack.probeStatus(port: port, timeoutSeconds: 2) {
-                answered += 1
-                slowest = max(slowest, Date().timeIntervalSince(start))
+    /// The `slow-rpc-clients` and `slow-rpc-botnet` script: `connections` slowloris connections from 127.0.0.`sources`
+    /// at n1's RPC while `status` is probed there.
+    static func slowRPCClients(sources: ClosedRange<Int>, connections: Int) -> @Sendable (FaultContext) async throws -> Void {
+        { ctx in
+            try await ctx.wait(1)
+            let target = 1
+            let port = ctx.cluster.ports.rpc(target)
+            let attack = SlowlorisAttack(port: port, sources: sources.map { "127.0.0.\($0)" }, connections: connections)
+            attack.start()
+            await ctx.cluster.note("slowloris: \(connections) connections to n\(target)'s RPC (port \(port)) from 127.0.0.\(sources.lowerBound)-\(sources.upperBound)")
+            let end = Date().addingTimeInterval(35)
+            var probes = 0
+            var answered = 0
+            var slowest = 0.0
+            while Date() < end {
+                let start = Date()
+                if await SlowlorisAttack.probeStatus(port: port, timeoutSeconds: 2) {
+                    answered += 1
+                    slowest = max(slowest, Date().timeIntervalSince(start))
+                }
+                probes += 1
+                try await Task.sleep(for: .milliseconds(250))  // the probe's pace
             }
-            probes += 1
-            try await Task.sleep(for: .milliseconds(250))  // the probe's pace
+            let summary = await attack.stop()
+            let share = Double(answered) / Double(max(probes, 1))
+            ctx.measurements.append(String(format: "slowloris: status on n%d answered %d/%d probes within 2 s (%.0f%%, slowest %.2f s); attack: %@",
+                                            target, answered, probes, share * 100, slowest, summary.description))
+            await ctx.cluster.note(ctx.measurements.last ?? "")
+            var problems: [String] = []
+            if share < 0.9 {
+                problems.append(String(format: "status on n%d answered only %d of %d probes within 2 s (%.0f%%, need 90%%)", target, answered, probes, share * 100))
+            }
+            if summary.connected == 0 { problems.append("no slowloris connection was ever established (the attack did not run)") }
+            ctx.serviceFindings = problems
+            try await ctx.wait(1)
         }
-        let summary = await attack.stop()
-        let share = Double(answered) / Double(max(probes, 1))
-        await ctx.cluster.note(String(format: "slowloris: status on n%d answered %d/%d probes within 2 s (%.0f%%, slowest %.2f s); attack: %@",
-                                      target, answered, probes, share * 100, slowest, summary.description))
-        var problems: [String] = []
-        if share < 0.9 {
-            problems.append(String(format: "status on n%d answered only %d of %d probes within 2 s (%.0f%%, need 90%%)", target, answered, probes, share * 100))
-        }
-        if summary.connected == 0 { problems.append("no slowloris connection was ever established (the attack did not run)") }
-        ctx.serviceFindings = problems
-        try await ctx.wait(1)
     }
 
     /// Cuts backup `node` off for `seconds` (as `isolate`). While cut off it must start a view change

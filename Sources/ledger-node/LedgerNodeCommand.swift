@@ -150,7 +150,8 @@ struct Start: AsyncParsableCommand {
     @Option(name: .customLong("rpc-allowed-origins"), help: ArgumentHelp(
         "Browser origins allowed to call the JSON-RPC server and WebSocket (comma-separated, e.g. https://app.example.org; "
             + "* for any). A request carrying any other Origin header — i.e. sent by a web page — is refused with 403, so "
-            + "a page you visit cannot drive this node. Default none. Overrides config rpc_allowed_origins.",
+            + "a page you visit cannot drive this node. A listed origin gets CORS headers naming it (never *) and its "
+            + "OPTIONS preflight answered, so its page can read the answers. Default none. Overrides config rpc_allowed_origins.",
         valueName: "origin[,origin…]"))
     var rpcAllowedOrigins: String?
     @Option(name: .customLong("rpc-max-connections-per-address"), help: ArgumentHelp(

@@ -262,9 +262,10 @@ final class PeerNetworkLoopbackTests: XCTestCase {
     func testUnauthenticatedConnectionsAreCappedPerAddressBeforeTheHandshake() async throws {
         var capped = limits
         capped.maxUnauthenticatedPerAddress = 3  // = validators − 1, the floor
+        let log = LogCapture()
         let target = try PeerNetwork(
             identity: validators.identity(0, limits: capped), listenAddress: PeerAddress(host: "127.0.0.1", port: 0),
-            limits: capped, logger: testLogger("capped"))
+            limits: capped, logger: log.logger(label: "capped"))
         let address = try await target.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var idle: [Channel] = []
@@ -285,6 +286,11 @@ final class PeerNetworkLoopbackTests: XCTestCase {
             target.metrics.handshakeFailures["malformed", default: 0] == 2
         }
         XCTAssertEqual(target.metrics.inboundRefused, 3)
+        // Three refusals within the log interval: the first is logged at once, the other two only counted.
+        let logged = log.lines("refusing inbound connections before the handshake")
+        XCTAssertEqual(logged.count, 1, "\(logged.map(\.metadata))")
+        XCTAssertEqual(logged.first?.metadata["refused_since_last_log"], "1")
+        XCTAssertEqual(logged.first?.metadata["counts"], "too_many_from_address=1")
         try? await other.close()
         try? await later.close()
         try await group.shutdownGracefully()

@@ -28,6 +28,24 @@ final class RawHTTP {
         return "POST / HTTP/1.1\r\nhost: \(host)\r\ncontent-type: application/json\r\n\(extra)content-length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
+    /// The request text of a WebSocket upgrade to `/websocket`, with an `Origin` header when given.
+    static func webSocketUpgradeText(host: String = "127.0.0.1", origin: String? = nil) -> String {
+        "GET /websocket HTTP/1.1\r\nhost: \(host)\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+            + "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n"
+            + (origin.map { "origin: \($0)\r\n" } ?? "") + "\r\n"
+    }
+
+    /// Reads up to the end of a response head (for answers with no body to wait for: 101, 204, or a head alone).
+    func readHead() -> String? {
+        var data: [UInt8] = []
+        var byte: UInt8 = 0
+        while !String(decoding: data, as: UTF8.self).hasSuffix("\r\n\r\n") {
+            guard recv(fd, &byte, 1, 0) == 1 else { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
+            data.append(byte)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Sends one POST and reads until the response body (content-length) is complete; nil on EOF before that.
     func post(_ body: String, host: String = "127.0.0.1", headers: [String] = []) -> String? {
         send(Self.postText(body, host: host, headers: headers))
@@ -67,6 +85,12 @@ final class RawHTTP {
         }
     }
 
+    /// Whether something (bytes or end-of-file) is waiting to be read right now; does not block.
+    var isReadable: Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLIN | POLLHUP) != 0
+    }
+
     /// Whether the server closed the connection: a read returns end-of-file (0) or a reset before the receive
     /// timeout; `false` when the read timed out with the connection still open.
     func isClosedByServer() -> Bool {
@@ -91,12 +115,13 @@ final class RunningServer {
         self.task = task
     }
 
-    /// Starts a server over `backend` with `configuration` and waits (bounded) until it listens.
+    /// Starts a server over `backend` with `configuration`, logging to `logger`, and waits (bounded) until it listens.
     static func start(backend: any RPCBackend = FakeBackend(), configuration: RPCServerConfiguration = RPCServerConfiguration(),
+                      logger: Logger = Logger(label: "test"),
                       file: StaticString = #filePath, line: UInt = #line) async throws -> RunningServer {
         let metrics = RPCMetrics()
         let server = RPCServer(backend: backend, host: "127.0.0.1", port: 0, metrics: metrics, configuration: configuration,
-                               logger: Logger(label: "test"))
+                               logger: logger)
         let bound = Mutex<Int>(0)
         let task = Task { try await server.run(onBound: { port in bound.withLock { $0 = port } }) }
         do {

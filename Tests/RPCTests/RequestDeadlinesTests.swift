@@ -60,4 +60,31 @@ final class RequestDeadlinesTests: XCTestCase {
         XCTAssertNil(d.next)
         XCTAssertNil(d.expired(at: UInt64.max))
     }
+
+    func testAConnectionWaitsOnItsClientUnlessARequestIsBeingAnsweredOrItIsAWebSocket() {
+        let ms = self.ms
+        var d = fresh(at: 1 * ms)
+        // Each event in turn, and since when the connection waits on its client after it (nil: it does not).
+        let events: [(what: String, event: (inout RequestDeadlines) -> Void, waitingSince: UInt64?)] = [
+            ("silent since connecting", { _ in }, 1 * ms),
+            ("a head on its way still waits from the connect", { $0.bytesArrived(at: 2 * ms) }, 1 * ms),
+            ("a body on its way waits from its head", { $0.headReceived(at: 3 * ms) }, 3 * ms),
+            ("being answered", { $0.requestEnded() }, nil),
+            ("idle since the answer", { $0.responseEnded(at: 9 * ms) }, 9 * ms),
+            ("the next head waits from its first byte", { $0.bytesArrived(at: 12 * ms) }, 12 * ms),
+            ("a WebSocket", { $0.upgraded() }, nil),
+        ]
+        for (what, event, waitingSince) in events {
+            event(&d)
+            XCTAssertEqual(d.waitingSince, waitingSince, what)
+        }
+    }
+
+    func testAPipelinedHeadBehindAnUnansweredRequestIsNotWaiting() {
+        var d = fresh()
+        d.headReceived(at: 1 * ms)
+        d.requestEnded()
+        d.bytesArrived(at: 2 * ms)  // the next request's head, while the first is answered
+        XCTAssertNil(d.waitingSince)
+    }
 }
