@@ -44,6 +44,11 @@ struct Scenario: Sendable {
     /// When set, honest clients' p99 latency during the fault script may be at most this multiple of the
     /// baseline's in the same run (the `rpc` verdict fails otherwise; not compared without a baseline).
     var maxClientP99OfBaseline: Double?
+    /// The attack holds a validator's key without a `--byzantine` process (a fuzzer or flooder speaking as it):
+    /// held to the Byzantine scenarios' bar (`minimumSaturationShareUnderByzantine`).
+    var usesValidatorKey = false
+    /// `true` when a Byzantine validator (a process or a key) takes part.
+    var hasByzantineValidator: Bool { !byzantine.isEmpty || usesValidatorKey }
     /// Nodes whose processes the fault script kills or stops: the open-loop load (`--saturate`)
     /// neither sends to them nor reads its chain from them (none left: the load does not run).
     var restartsNodes: Set<Int> = []
@@ -206,7 +211,8 @@ extension Scenario {
                      await flood.stop()
                  }),
         Scenario(name: "batch-flood", summary: "A Byzantine validator (n3's key, its process killed) sends n0 unwanted FETCHED-BATCHes of validly signed transfers, replayed COMMITTED-BATCHes and 1 MiB garbage frames as fast as the link takes them for 8 s. Proves batches the replica would drop are dropped before their signatures are checked, n0's memory stays bounded, and the others keep committing.",
-                 role: "n3 (key only)", faults: "kill n3, batch flood → n0", restartsNodes: [3], script: BatchFlood.script(seconds: 8)),
+                 role: "n3 (key only)", faults: "kill n3, batch flood → n0", usesValidatorKey: true, restartsNodes: [3],
+                 script: BatchFlood.script(seconds: 8)),
         Scenario(name: "damaged-log", summary: "kill -9 a backup, make two records in the middle of its consensus log unreadable, restart. Proves damage anywhere is never silent amnesia: the node sets the records aside, signs no vote until its stable checkpoint passes the voting fence, then votes again, and no honest node forks.",
                  faults: "kill -9 n1 + bad log rows",
                  restartsNodes: [1], script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),
@@ -242,7 +248,7 @@ extension Scenario {
                      for i in 0..<ctx.count { try await ctx.waitUp(i) }
                  }),
         Scenario(name: "fuzz", summary: "Seeded hostile inputs while the load runs: 300 raw/mutated handshake connections to n1's p2p port, 300 malformed JSON-RPC bodies to n1, 200 mutated signed transactions to n2, and 40 authenticated sessions (a real handshake with n3's key) sending n1 1000 sealed frames of mutated consensus messages, transactions, hostile block requests and unknown kinds. Proves the node never crashes or hangs, accepts no mutated transaction, and the network keeps committing. (Its authenticated sessions hold a validator key, so it is held to the Byzantine scenarios' bar under --saturate, not to the clients' p99 bound.)",
-                 faults: "fuzz p2p/rpc/tx", script: fuzz),
+                 faults: "fuzz p2p/rpc/tx", usesValidatorKey: true, script: fuzz),
         Scenario(name: "futile-spam", summary: "While the honest load runs, a client floods n1 and n2 with transactions that cannot succeed: zero amounts, transfers from never-funded keys, and variants of a waiting transaction's (sender, nonce). Proves none of them is admitted (each is refused with -32010 and its reason) or committed, the honest throughput stays close to the baseline (tput%), and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
                  faults: "futile tx flood", maxClientP99OfBaseline: 2, script: futileSpam),
         Scenario(name: "slow-rpc-clients", summary: "600 slowloris connections (more than the node's 512-connection cap) to n1's JSON-RPC port from four other addresses (127.0.0.2-5) for 35 s: each sends a head announcing a 1 MiB body, then a byte a second, and reconnects 10 s after the node closes it (as slowloris.py does). Proves the node keeps answering `status` to a new connection (at least 90 % of probes every 250 ms within 2 s, each on a fresh connection like a monitoring check) and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
