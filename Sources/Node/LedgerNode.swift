@@ -23,6 +23,8 @@ public final class LedgerNode: Sendable {
     let signatureCache: CachingSignatureScheme
     /// Groups client and gossip submissions on their way into the driver.
     let admissions: AdmissionQueue
+    /// What each peer's transaction gossip may cost this node (decision 0009).
+    let gossipBudgets: GossipBudgets
     let logger: Logger
     private let tasks = TaskBox()
 
@@ -59,13 +61,21 @@ public final class LedgerNode: Sendable {
             verifiedTransactions: verifiedTransactions, logger: logger,
             partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth)
         admissions = AdmissionQueue(driver: driver)
+        gossipBudgets = GossipBudgets(
+            peers: genesis.validators.map(\.id.index).filter { $0 != home.validatorID.index },
+            transactionsPerSecond: home.config.gossipBudgetTxPerSecond ?? NodeLimits.gossipBudgetTransactionsPerSecond,
+            bytesPerSecond: home.config.gossipBudgetBytesPerSecond ?? NodeLimits.gossipBudgetBytesPerSecond)
     }
 
     /// Binds the P2P and RPC ports, dials the other validators and starts consensus.
     public func start() async throws(NodeError) {
         let bound: PeerAddress
         do { bound = try await network.start() } catch { throw .network("cannot listen on \(home.config.p2pListen): \(error)") }
-        logger.info("p2p listening", metadata: ["address": "\(bound)"])
+        logger.info("p2p listening", metadata: [
+            "address": "\(bound)",
+            "gossip_budget_tx_per_s": "\(home.config.gossipBudgetTxPerSecond ?? NodeLimits.gossipBudgetTransactionsPerSecond)",
+            "gossip_budget_bytes_per_s": "\(home.config.gossipBudgetBytesPerSecond ?? NodeLimits.gossipBudgetBytesPerSecond)",
+        ])
         var peers: [PeerID: PeerAddress] = [:]
         let overrides = home.config.peerOverrides ?? [:]
         for v in home.genesis.validators where v.id != home.validatorID {
@@ -119,15 +129,25 @@ public final class LedgerNode: Sendable {
         try await makeByzantine(CombinedBehaviour(parts))
     }
 
-    private func startMessagePump() {
+    /// The worker that decodes, checks and delivers `peer`'s messages (`clock`: monotonic ms, for its gossip budget).
+    func makePeerWorker(
+        for peer: Int, gossipBudget: PeerGossipBudget? = nil,
+        clock: @escaping @Sendable () -> UInt64 = PeerWorker.monotonicMs
+    ) -> PeerWorker {
         let genesis = home.genesis
-        let scheme = signatureCache
         let cache = verifiedTransactions
         let verifier = LedgerMessageVerifier(
-            chainID: genesis.chainID, scheme: scheme,
+            chainID: genesis.chainID, scheme: signatureCache,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(
                 chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) },
                 didVerify: { cache.insert($0) }))
+        return PeerWorker(
+            driver: driver, store: store, network: network, verifier: verifier, cache: cache, admissions: admissions,
+            genesis: genesis, gossipBudget: gossipBudget ?? gossipBudgets.peers[peer]!, clock: clock, logger: logger)
+    }
+
+    private func startMessagePump() {
+        let genesis = home.genesis
         // Two lanes per peer, each its own worker: votes, view changes and block transfer in one,
         // transaction gossip in the other. One lane made every consensus message wait behind the
         // signature checks of the gossip that arrived before it: under heavy load a PREPARE queued
@@ -146,9 +166,7 @@ public final class LedgerNode: Sendable {
         var workers: [Task<Void, Never>] = []
         let network = self.network
         for v in genesis.validators where v.id != home.validatorID {
-            let worker = PeerWorker(
-                driver: driver, store: store, network: network, verifier: verifier, cache: cache, admissions: admissions,
-                genesis: genesis, logger: logger)
+            let worker = makePeerWorker(for: v.id.index)
             let (consensus, consensusIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
             let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
             let bound = GossipLaneBound()
@@ -204,7 +222,7 @@ public final class LedgerNode: Sendable {
         let backend = NodeRPCBackend(driver: driver, admissions: admissions, store: store, network: network, genesis: home.genesis,
                                      verifiedTransactions: verifiedTransactions, signatures: signatureCache,
                                      p2pListen: home.config.p2pListen,
-                                     metrics: metrics, inspection: inspection)
+                                     metrics: metrics, gossipBudgets: gossipBudgets, inspection: inspection)
         let configuration = home.config.rpcServerConfiguration
         let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics,
                                configuration: configuration, logger: logger)

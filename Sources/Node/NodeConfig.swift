@@ -39,6 +39,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Most JSON-RPC connections open from one IP address, loopback included (default
     /// `RPCLimits.maxConnectionsPerAddress`); raise it for a benchmark with many connections from one machine.
     public var rpcMaxConnectionsPerAddress: Int?
+    /// Transactions per second of gossip one peer may make this node decode and verify; past it the
+    /// peer's gossip is dropped undecoded and counted (default `NodeLimits.gossipBudgetTransactionsPerSecond`,
+    /// decision 0009). Raise it on a network that commits more than twice that per second.
+    public var gossipBudgetTxPerSecond: Int?
+    /// Bytes per second of the same budget (default `NodeLimits.gossipBudgetBytesPerSecond`).
+    public var gossipBudgetBytesPerSecond: Int?
 
     enum CodingKeys: String, CodingKey {
         case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
@@ -46,6 +52,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case peers, partialBatchDepth = "partial_batch_depth"
         case rpcAllowedHosts = "rpc_allowed_hosts", rpcAllowedOrigins = "rpc_allowed_origins"
         case rpcMaxConnectionsPerAddress = "rpc_max_connections_per_address"
+        case gossipBudgetTxPerSecond = "gossip_budget_tx_per_second", gossipBudgetBytesPerSecond = "gossip_budget_bytes_per_second"
     }
 
     /// A config from its values.
@@ -116,6 +123,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         if let cap = rpcMaxConnectionsPerAddress, !(1...RPCLimits.maxConnections).contains(cap) {
             throw .invalidConfig(path: path, reason: "rpc_max_connections_per_address \(cap) must be 1...\(RPCLimits.maxConnections)")
+        }
+        for (key, rate) in [("gossip_budget_tx_per_second", gossipBudgetTxPerSecond), ("gossip_budget_bytes_per_second", gossipBudgetBytesPerSecond)] {
+            if let rate, !(1...NodeLimits.gossipBudgetMaxRate).contains(rate) {
+                throw .invalidConfig(path: path, reason: "\(key) \(rate) must be 1...\(NodeLimits.gossipBudgetMaxRate)")
+            }
         }
         for host in rpcAllowedHosts ?? [] where host.isEmpty || host.contains("/") || host.contains(":") || host.contains(" ") {
             throw .invalidConfig(path: path, reason: "rpc_allowed_hosts entry '\(host)' must be a host name without scheme or port (e.g. node.example.org)")

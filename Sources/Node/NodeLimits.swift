@@ -38,6 +38,30 @@ public enum NodeLimits {
     /// Most bytes of transaction gossip queued per peer for verification (a quarter of the
     /// transport's receive budget, so gossip alone never pauses a peer's votes).
     public static let gossipQueueBytesPerPeer = 4 * 1024 * 1024
+    /// Transactions per second of gossip one peer may make this node decode and verify
+    /// (`GossipAllowance`, decision 0009); past it the peer's transactions are dropped undecoded.
+    /// An honest validator sends a peer each transaction at most twice a view (its clients' gossip,
+    /// which its admission control keeps near the chain's commit rate, and a backup's relay to the
+    /// primary), so it stays below twice the commit rate: the best commit rate measured on the
+    /// reference machine is 7,140 tx/s (docs/perf-log), twice that 14,280, rounded up to 16,384.
+    /// `config.json` `gossip_budget_tx_per_second` overrides it (raise it on a network that commits more).
+    public static let gossipBudgetTransactionsPerSecond = 16_384
+    /// Bytes per second of the same budget: the transaction budget in transactions of the largest
+    /// size (`Limits.transactionMaxBytes`, 476 B) rounded up to 8 MiB. With today's size limit the
+    /// count binds first; this keeps a larger size limit from silently raising what a peer may make
+    /// this node decode. `config.json` `gossip_budget_bytes_per_second` overrides it.
+    public static let gossipBudgetBytesPerSecond = 8 * 1024 * 1024
+    /// The budget's burst, in seconds of its rate: twice a validator's admission backlog at the
+    /// measured peak (7,140 tx/s × ⅔ of the pace ceiling, 1.5 s with the 2 s default view-change
+    /// timeout: ≈ 7,100 transactions, gossiped as fast as they are admitted).
+    public static let gossipBudgetBurstSeconds = 1
+    /// Extra transactions' worth charged for a gossiped transaction an honest sender would have
+    /// refused itself (undecodable, another chain, zero amount, unknown sender, bad signature).
+    public static let gossipFaultPenaltyTransactions = 64
+    /// Highest rate a gossip budget may be configured with (per second, transactions or bytes).
+    public static let gossipBudgetMaxRate = 1 << 32
+    /// How often, at most, the node logs that one peer's gossip goes over its budget, ms.
+    public static let gossipBudgetLogIntervalMs: UInt64 = 5_000
     /// Most transactions in one gossip frame (`TransactionGossip`); a frame of that many
     /// largest-size transactions stays far below the P2P payload limit.
     public static let gossipTransactionsPerFrame = 1_024

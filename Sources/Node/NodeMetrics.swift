@@ -34,12 +34,13 @@ final class NodeMetrics: Sendable {
     /// Scraped values, set just before `/metrics` renders.
     func scraped(height: UInt64, mempool: Int, votesWithheldUntil: UInt64, viewChangesAbandoned: Int, view: UInt64,
                  signatures: (hits: UInt64, checks: UInt64), droppedPeerMessages: Int, droppedBeforeVerification: Int,
-                 refusedOffSignerLink: Int, transport: PeerNetworkMetrics) {
+                 refusedOffSignerLink: Int, transport: PeerNetworkMetrics, gossip: GossipBudgets) {
         metrics.setTotals(transport.prometheusTotals + [
             ("ledger_peer_messages_dropped_before_verification", nil, droppedBeforeVerification),
             ("ledger_peer_messages_refused_off_signer_link", nil, refusedOffSignerLink),
             ("ledger_view_changes_abandoned", nil, viewChangesAbandoned),
         ])
+        metrics.setLabelledTotals(gossip.prometheusTotals)
         metrics.setPeerIntake(signatureChecks: signatures.checks, cacheHits: signatures.hits, dropped: droppedPeerMessages)
         metrics.setHeight(height)
         metrics.setMempoolSize(mempool)

@@ -19,6 +19,8 @@ struct NodeRPCBackend: RPCBackend {
     let p2pListen: String
     /// Where admissions and scraped gauges are recorded.
     let metrics: NodeMetrics
+    /// Every peer's gossip budget (its counts are scraped for `/metrics`).
+    let gossipBudgets: GossipBudgets
 
     /// The driver's view, primary and mempool as of its last refresh (reads never wait on the driver actor).
     let inspection: InspectionSnapshot
@@ -266,6 +268,6 @@ struct NodeRPCBackend: RPCBackend {
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
                         droppedBeforeVerification: driver.droppedBeforeVerification.load(ordering: .relaxed),
                         refusedOffSignerLink: driver.refusedOffSignerLink.load(ordering: .relaxed),
-                        transport: network.metrics)
+                        transport: network.metrics, gossip: gossipBudgets)
     }
 }

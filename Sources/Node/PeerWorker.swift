@@ -1,3 +1,4 @@
+import Dispatch
 import LedgerCore
 import LedgerCrypto
 import LedgerStore
@@ -16,7 +17,14 @@ struct PeerWorker: Sendable {
     let cache: VerifiedTransactionCache
     let admissions: AdmissionQueue
     let genesis: Genesis
+    /// What this peer's transaction gossip may cost (charged before anything is decoded).
+    let gossipBudget: PeerGossipBudget
+    /// A monotonic clock in milliseconds (the gossip budget's refill).
+    let clock: @Sendable () -> UInt64
     let logger: Logger
+
+    /// Milliseconds since boot, never going back.
+    @Sendable static func monotonicMs() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
 
     /// Processes the lane's messages in order, calling `done` after each (it frees the peer's receive budget).
     func run(_ stream: AsyncStream<PeerMessage>, done: @Sendable (PeerMessage) -> Void) async {
@@ -68,6 +76,7 @@ struct PeerWorker: Sendable {
             await admitGossip([Array(body)], from: from)
         case .transactions:
             do { await admitGossip(try TransactionGossip.split(body), from: from) } catch {
+                gossipBudget.penalize(.malformed, bytes: body.count)
                 logger.notice("refused malformed transaction gossip", metadata: ["peer": "\(from)", "error": "\(error)"])
             }
         case .blockRequest:
@@ -112,29 +121,82 @@ struct PeerWorker: Sendable {
         }
     }
 
-    /// Decodes and verifies gossiped transactions (each signature once per node: known hashes skip the
-    /// check), then queues the valid ones for admission in order, waiting for the admission only when
-    /// the queue already holds a driver call's worth. A bad one is logged and skipped, not the frame.
+    /// Admits a peer's gossiped transactions, cheapest checks first (decision 0009):
+    /// 1. the peer's budget (`PeerGossipBudget`), before anything is decoded: the transactions past it
+    ///    are dropped undecoded and counted (`ledger_gossip_dropped_over_budget`), logged at most every
+    ///    `gossipBudgetLogIntervalMs`;
+    /// 2. decoding, the chain and a zero amount; a transaction whose hash is known valid skips to 5;
+    /// 3. the mempool against the sender's committed account (`Mempool.check`, gossip rules), so a
+    ///    duplicate, a used nonce, an empty balance or an unknown sender costs no signature check;
+    /// 4. the signature (each valid one once per node: known hashes skip it);
+    /// 5. admission, queued in order without waiting while the queue is short.
+    /// What an honest sender would have refused itself (undecodable, another chain, zero amount, an
+    /// unknown sender, a bad signature) costs the peer the fault penalty. A bad one is logged and
+    /// skipped, not the frame.
     private func admitGossip(_ encoded: [[UInt8]], from: ReplicaID) async {
-        var valid: [Transaction] = []
-        valid.reserveCapacity(encoded.count)
-        for bytes in encoded {
+        let (covered, dropsToLog) = gossipBudget.take(encoded.map(\.count), nowMs: clock())
+        if let dropsToLog {
+            logger.warning("a peer's transaction gossip is over its budget: dropping the excess undecoded", metadata: [
+                "peer": "\(from)", "dropped": "\(dropsToLog)", "dropped_total": "\(gossipBudget.counts.overBudget)",
+                "budget_tx_per_s": "\(gossipBudget.allowance.transactionsPerSecond)",
+            ])
+        }
+        var decoded: [(tx: Transaction, bytes: Int, known: Bool)] = []
+        decoded.reserveCapacity(covered)
+        for bytes in encoded.prefix(covered) {
             let tx: Transaction
             do { tx = try Transaction.decode(bytes) } catch {
+                gossipBudget.penalize(.malformed, bytes: bytes.count)
                 logger.notice("refused gossiped transaction", metadata: ["peer": "\(from)", "error": "\(error)"])
                 continue
             }
-            guard tx.chainID == genesis.chainID, cache.contains(tx.hash) || tx.hasValidSignature else {
-                logger.notice("refused gossiped transaction: bad chain or signature", metadata: ["peer": "\(from)"])
+            if let fault: GossipFault = tx.chainID != genesis.chainID ? .wrongChain : tx.amount == 0 ? .zeroAmount : nil {
+                gossipBudget.penalize(fault, bytes: bytes.count)
+                logger.notice("refused gossiped transaction", metadata: ["peer": "\(from)", "reason": "\(fault.rawValue)"])
                 continue
+            }
+            decoded.append((tx, bytes.count, cache.contains(tx.hash)))
+        }
+        let refusals = precheck(decoded.lazy.filter { !$0.known }.map(\.tx))
+        var valid: [Transaction] = []
+        valid.reserveCapacity(decoded.count)
+        var next = refusals.makeIterator()
+        var checked = 0
+        for (tx, bytes, known) in decoded {
+            if !known {
+                if let refusal = next.next() ?? nil {
+                    if case .unknownSender = refusal { gossipBudget.penalize(.unknownSender, bytes: bytes) }
+                    logger.debug("gossiped transaction refused before its signature", metadata: ["peer": "\(from)", "reason": "\(refusal)"])
+                    continue
+                }
+                checked += 1
+                guard tx.hasValidSignature else {
+                    gossipBudget.penalize(.badSignature, bytes: bytes)
+                    logger.notice("refused gossiped transaction: bad signature", metadata: ["peer": "\(from)"])
+                    continue
+                }
             }
             valid.append(tx)
         }
+        gossipBudget.checkedSignatures(checked)
         // Queued without waiting, so the lane verifies the next frame while the driver admits this one.
         if admissions.enqueue(valid, fromClient: false) { return }
         let results = await admissions.admit(valid, fromClient: false)
         for case let rejection? in results {
             logger.debug("gossiped transaction not admitted", metadata: ["peer": "\(from)", "reason": "\(rejection)"])
+        }
+    }
+
+    /// What the mempool would answer each of `txs` as gossip now, before their signatures are checked
+    /// (`Mempool.check`); a sender with no account is `unknownSender` (the gossip rules read it as an
+    /// empty balance). The accounts are read first, so a block committed in between can only make the
+    /// answer more lenient. When the store cannot be read, nothing is refused here (the driver reports it).
+    private func precheck(_ txs: some Collection<Transaction>) -> [MempoolRejection?] {
+        guard !txs.isEmpty, let accounts = try? store.accounts(for: txs.lazy.map(\.sender)) else { return txs.map { _ in nil } }
+        return txs.map { tx in
+            let account = accounts.account(tx.sender)
+            guard account != nil else { return .unknownSender }
+            return driver.mempool.check(tx, chainID: genesis.chainID, account: account, fromClient: false)
         }
     }
 }

@@ -135,6 +135,14 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         max(1, (isPaceCheckEnabled ? proposalLatencyFloorMs : viewChangeTimeoutMs) / PBFTLimits.requestRelayDelayDivisor)
     }
 
+    /// How long a backup holds a request unordered before it relays it once a relay was needed in
+    /// the view (`PBFTLimits.promptRelayDelayBatchDelays` batch delays, never above
+    /// `requestRelayDelayMs`).
+    public var promptRequestRelayDelayMs: UInt64 {
+        let (delay, overflow) = batchDelayMs.multipliedReportingOverflow(by: PBFTLimits.promptRelayDelayBatchDelays)
+        return max(1, min(requestRelayDelayMs, overflow ? UInt64.max : delay))
+    }
+
     /// The least time between two answers to one peer's STATUS (or to its VIEW-CHANGE for an
     /// installed view), ms; 0 when replies are not limited.
     public var replySpacingMs: UInt64 {

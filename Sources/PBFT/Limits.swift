@@ -74,6 +74,11 @@ public enum PBFTLimits {
     /// hold (`defaultBatchHoldFloorDivisor`), so an honest primary that has the request is rarely
     /// sent it again.
     public static let requestRelayDelayDivisor: UInt64 = 2
+    /// Once a backup had to relay a request in a view (it waited the whole relay delay unordered:
+    /// something keeps requests from the primary), it relays the rest of that view's held requests
+    /// after this many batch delays instead: about what an honest primary with an idle or freed
+    /// pipeline takes to order a request it has (decision 0006).
+    public static let promptRelayDelayBatchDelays: UInt64 = 2
     /// A replica answers each peer's STATUS, and its VIEW-CHANGE for a view already installed,
     /// at most this many times per retransmission interval. An honest peer sends one of each per
     /// interval; the rest is room for network jitter and duplication (with two, the simulator's

@@ -18,17 +18,30 @@
 /// - An honest primary that has the request (the usual case) drops the copy as a duplicate; it
 ///   orders requests well inside the delay (its longest hold is a quarter of the floor), so
 ///   relays are rare unless something withholds requests from it.
+/// - Once a relay was needed in a view (a request waited the whole delay unordered), something
+///   keeps requests from this primary — typically a validator that gossips its clients'
+///   requests to the backups only, all of them, all the time — so the rest of the view relays
+///   after `promptRequestRelayDelayMs` (two batch delays) instead: its clients then wait about a
+///   batch delay longer than through an honest node, not half the pace floor (decision 0006).
+///   The rule stays bounded as before (once per request per view), a view that never needed a
+///   relay never changes, and every new view starts with the full delay again.
 extension Replica {
     /// When the relay wait of the pending request `digest` started.
     private func relayWaitStart(_ digest: Digest) -> UInt64 {
         max(state.pendingSinceMs[digest] ?? state.paceClockStartMs, state.paceClockStartMs)
     }
 
+    /// The relay delay in force: the full one until a relay was needed in this view, then the prompt one.
+    /// Switching lowers every held request's due time by the same amount, so due times stay in FIFO order.
+    var currentRelayDelayMs: UInt64 {
+        state.relaysPromptInView ? configuration.promptRequestRelayDelayMs : configuration.requestRelayDelayMs
+    }
+
     /// When the request at `relayCursor` is due for a relay (`nil`: none waits, or never).
     private var nextRelayDueMs: UInt64? {
         guard state.relayCursor < state.pendingOrder.count else { return nil }
         let (due, overflow) = relayWaitStart(state.pendingOrder[state.relayCursor])
-            .addingReportingOverflow(configuration.requestRelayDelayMs)
+            .addingReportingOverflow(currentRelayDelayMs)
         guard !overflow else { return nil }
         guard let last = state.lastFullRelayAtMs else { return due }
         let (paced, pacedOverflow) = last.addingReportingOverflow(configuration.batchDelayMs)
@@ -50,6 +63,7 @@ extension Replica {
     mutating func beginViewRelay(_ ctx: inout Context<B>) {
         state.relayCursor = state.pendingHead
         state.lastFullRelayAtMs = nil
+        state.relaysPromptInView = false
         if state.relayTimerRunning {
             state.relayTimerRunning = false
             ctx.emit(.cancelTimer(.relay))
@@ -88,6 +102,7 @@ extension Replica {
     private mutating func relayDueRequests(_ ctx: inout Context<B>) {
         skipRelayCursorPastOrdered()
         guard let due = nextRelayDueMs, due <= ctx.now else { return }
+        let delay = currentRelayDelayMs
         var chosen: [B.Request] = []
         var bytes = B.headerByteCount
         var full = false
@@ -97,7 +112,7 @@ extension Replica {
                 state.relayCursor += 1
                 continue
             }
-            let (at, overflow) = relayWaitStart(d).addingReportingOverflow(configuration.requestRelayDelayMs)
+            let (at, overflow) = relayWaitStart(d).addingReportingOverflow(delay)
             guard !overflow, at <= ctx.now else { break }
             if chosen.count >= configuration.maxBatchTxs || bytes + r.encodedByteCount > configuration.maxBatchBytes {
                 full = true
@@ -109,6 +124,10 @@ extension Replica {
         }
         state.lastFullRelayAtMs = full ? ctx.now : nil
         guard !chosen.isEmpty else { return }
+        if !state.relaysPromptInView {
+            state.relaysPromptInView = true
+            state.counters.promptRelayViews += 1
+        }
         state.counters.requestsRelayed += chosen.count
         ctx.emit(.relay(chosen, to: primary(of: state.view)))
     }

@@ -69,6 +69,8 @@ public struct ReplicaCounters: Hashable, Sendable {
     public var fetchesRefusedAsRepeats = 0
     /// Client requests this backup relayed to the primary (`Replica+Relay.swift`).
     public var requestsRelayed = 0
+    /// Views in which this backup needed a relay and went on relaying after the prompt delay.
+    public var promptRelayViews = 0
     /// STATUS messages not answered because the same peer was answered less than
     /// `ReplicaConfiguration.replySpacingMs` ago.
     public var statusRepliesSuppressed = 0

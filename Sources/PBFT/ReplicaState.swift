@@ -103,6 +103,9 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var relayTimerRunning = false
     /// When this backup last relayed a full batch's worth (the next relay waits a batch delay).
     var lastFullRelayAtMs: UInt64?
+    /// A request waited the full relay delay unordered in this view, so something keeps requests
+    /// from the primary: the rest of the view relays after the prompt delay.
+    var relaysPromptInView = false
 
     // Reply limits (`Replica+Replies.swift`), one entry per peer at most.
     /// When each peer's STATUS was last answered.

@@ -113,11 +113,16 @@ public final class RPCMetrics: Sendable {
     /// transport's counters, `ledger_p2p_*`), each `(name, reason, value)`: `reason`, when not `nil`, becomes a
     /// `reason` label. Callers pass names and reasons from fixed sets, so the series stay few.
     public func setTotals(_ totals: [(name: String, reason: String?, value: Int)]) {
-        for (name, reason, value) in totals {
+        setLabelledTotals(totals.map { ($0.name, $0.reason.map { [("reason", $0)] } ?? [], $0.value) })
+    }
+
+    /// The same with any labels (e.g. `peer` and `reason`), each `(key, value)` from a fixed, small set.
+    public func setLabelledTotals(_ totals: [(name: String, labels: [(String, String)], value: Int)]) {
+        for (name, labels, value) in totals {
             let gauge = self.totals.withLock { table -> CoreMetrics.Gauge in
-                let key = reason.map { name + "|" + $0 } ?? name
+                let key = ([name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "|")
                 if let g = table[key] { return g }
-                let g = CoreMetrics.Gauge(label: name, dimensions: reason.map { [("reason", $0)] } ?? [], factory: factory)
+                let g = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
                 table[key] = g
                 return g
             }

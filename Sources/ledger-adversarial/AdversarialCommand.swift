@@ -23,7 +23,7 @@ struct AdversarialCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log level of the nodes.") var logLevel: String = "info"
     @Flag(help: "Keep every scenario's folder, not only the failing ones.") var keep = false
     @Option(help: ArgumentHelp(
-        "Also offer an open-loop load of R transfers/s (ledger-bench, from bench accounts in genesis) to the honest nodes for the first --saturate-seconds of each fault script, and report its committed rate as a share of baseline's (sat%).",
+        "Also offer an open-loop load of R transfers/s (ledger-bench, from bench accounts in genesis) to the honest nodes (to the nodes the scenario draws its clients to, e.g. selective-gossip's n1) for the first --saturate-seconds of each fault script, and report its committed rate as a share of baseline's (sat%).",
         discussion: "Aardvark's measure: pick R near half the closed-loop peak `scripts/bench --max` measures on this machine in the same build.",
         valueName: "R")) var saturate: Int?
     @Option(name: .customLong("saturate-seconds"), help: "Seconds of the open-loop load per scenario.") var saturateSeconds: Int = 10

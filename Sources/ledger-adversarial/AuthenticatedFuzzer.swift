@@ -94,24 +94,8 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
 
     /// One blocking session: handshake as the impersonated validator, then the sealed frames.
     static func session(port: Int, identity: NetworkIdentity, payloads: [[UInt8]], frameKinds: [UInt8]) -> Bool {
-        guard let fd = Fuzzer.connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 2, tv_usec: 0), source: Fuzzer.authenticatedSource) else { return false }
+        guard let (fd, keys) = open(port: port, identity: identity) else { return false }
         defer { close(fd) }
-        var handshake = Handshake(role: .initiator, identity: identity, expectedPeer: nil)
-        guard write(fd, Fuzzer.lengthPrefixed(handshake.helloMessage)) else { return false }
-        var keys: SessionKeys?
-        for _ in 0..<3 where keys == nil {
-            guard let frame = readFrame(fd) else { return false }
-            do {
-                switch try handshake.receive(frame) {
-                case let .send(bytes): guard write(fd, Fuzzer.lengthPrefixed(bytes)) else { return false }
-                case let .established(e): keys = e.keys
-                case let .sendAndEstablish(bytes, e):  // responders only; the fuzzer dials
-                    guard write(fd, Fuzzer.lengthPrefixed(bytes)) else { return false }
-                    keys = e.keys
-                }
-            } catch { return false }
-        }
-        guard let keys else { return false }
         for (counter, payload) in payloads.enumerated() {
             guard let sealed = try? keys.transmit.seal([frameKinds[counter]] + payload, counter: UInt64(counter)) else { continue }
             if !write(fd, Fuzzer.lengthPrefixed(sealed)) { break }
@@ -121,6 +105,46 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &short, socklen_t(MemoryLayout<timeval>.size))
         _ = recv(fd, &buffer, buffer.count, 0)
         return true
+    }
+
+    /// One blocking session that sends `payloads` (application frames) over and over, as fast as the
+    /// connection takes them, until `deadline`. Returns the frames sent, or `nil` when the handshake failed.
+    static func stream(port: Int, identity: NetworkIdentity, payloads: [[UInt8]], until deadline: Date) -> Int? {
+        guard !payloads.isEmpty, let (fd, keys) = open(port: port, identity: identity) else { return nil }
+        defer { close(fd) }
+        var counter: UInt64 = 0
+        while Date() < deadline {
+            guard let sealed = try? keys.transmit.seal([0] + payloads[Int(counter % UInt64(payloads.count))], counter: counter),
+                  write(fd, Fuzzer.lengthPrefixed(sealed)) else { break }
+            counter += 1
+        }
+        return Int(counter)
+    }
+
+    /// Dials 127.0.0.1:`port` and completes a handshake as `identity`: the socket and the session keys.
+    private static func open(port: Int, identity: NetworkIdentity) -> (Int32, SessionKeys)? {
+        guard let fd = Fuzzer.connectLoopback(port: port, receiveTimeout: timeval(tv_sec: 2, tv_usec: 0), source: Fuzzer.authenticatedSource) else { return nil }
+        var handshake = Handshake(role: .initiator, identity: identity, expectedPeer: nil)
+        var keys: SessionKeys?
+        if write(fd, Fuzzer.lengthPrefixed(handshake.helloMessage)) {
+            exchange: for _ in 0..<3 where keys == nil {
+                guard let frame = readFrame(fd) else { break exchange }
+                do {
+                    switch try handshake.receive(frame) {
+                    case let .send(bytes): guard write(fd, Fuzzer.lengthPrefixed(bytes)) else { break exchange }
+                    case let .established(e): keys = e.keys
+                    case let .sendAndEstablish(bytes, e):  // responders only; the fuzzer dials
+                        guard write(fd, Fuzzer.lengthPrefixed(bytes)) else { break exchange }
+                        keys = e.keys
+                    }
+                } catch { break exchange }
+            }
+        }
+        guard let keys else {
+            close(fd)
+            return nil
+        }
+        return (fd, keys)
     }
 
     private static func write(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

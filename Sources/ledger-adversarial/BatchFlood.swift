@@ -4,6 +4,7 @@ import LedgerCrypto
 import Node
 import P2P
 import PBFT
+import Wallet
 
 /// A Byzantine validator buying an honest node's CPU and memory with batches: with validator 3's
 /// key (its process killed), it sends node 0 FETCHED-BATCHes nobody asked for, each full of
@@ -13,17 +14,8 @@ enum BatchFlood {
     /// The script: kill n3, flood n0 for `seconds`, restart n3; checks n0's signature checks,
     /// memory and drops before verification.
     static func script(seconds: Double) -> @Sendable (FaultContext) async throws -> Void {
-        { ctx in
-            try await ctx.wait(1)
-            let cluster = ctx.cluster
-            let genesis = await cluster.genesis
-            let port = cluster.ports.p2p(0)
-            let client = cluster.clients[0]
-            await cluster.kill9(3)
-            let key = try NodeKey.load(path: cluster.testnet.homes[3] + "/node_key.json").signingKey
-            let identity = try NetworkIdentity(
-                chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: key,
-                validators: Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) }))
+        asValidator3 { ctx, target in
+            let (cluster, genesis, port, client, identity) = (target.cluster, target.genesis, target.port, target.client, target.identity)
             let payloads = makePayloads(genesis: genesis)
             let checksBefore = await client.metric("ledger_consensus_signature_checks") ?? 0
             let droppedBefore = await client.metric("ledger_peer_messages_dropped_before_verification") ?? 0
@@ -52,11 +44,44 @@ enum BatchFlood {
             if sessions == 0 { ctx.findings.append("no flood session completed its handshake with n0") }
             if droppedAfter - droppedBefore <= 0 { ctx.findings.append("n0 dropped none of the flood's batches before verification") }
             if let rssBefore, peakRSS - rssBefore > 400_000 { ctx.findings.append("n0 RSS grew \(rssBefore) → \(peakRSS) KiB under the flood") }
+        }
+    }
+
+    /// What a flood by validator 3's key gets: the cluster, node 0's P2P port and RPC client, and n3's identity.
+    struct Target: Sendable {
+        let cluster: Cluster
+        let genesis: Genesis
+        let port: Int
+        let client: RPCClient
+        let identity: NetworkIdentity
+    }
+
+    /// The frame of `batch-flood` and `gossip-flood`: after a second of load, kills n3 and runs `flood` at node 0
+    /// with n3's key, then restarts n3 (recovery is measured from the restart) and waits for it.
+    static func asValidator3(_ flood: @escaping @Sendable (FaultContext, Target) async throws -> Void)
+        -> @Sendable (FaultContext) async throws -> Void {
+        { ctx in
+            try await ctx.wait(1)
+            let cluster = ctx.cluster
+            let identity = try await impersonate(3, cluster: cluster)
+            try await flood(ctx, Target(cluster: cluster, genesis: await cluster.genesis, port: cluster.ports.p2p(0),
+                                        client: cluster.clients[0], identity: identity))
             try await cluster.start(3)
             await ctx.markRecoveryStart()
             try await ctx.waitUp(3)
             try await ctx.wait(2)
         }
+    }
+
+    /// Kills validator `node`'s process and returns its network identity (its key from its home), so the
+    /// script can open sessions to the others as that validator.
+    static func impersonate(_ node: Int, cluster: Cluster) async throws -> NetworkIdentity {
+        let genesis = await cluster.genesis
+        await cluster.kill9(node)
+        let key = try NodeKey.load(path: cluster.testnet.homes[node] + "/node_key.json").signingKey
+        return try NetworkIdentity(
+            chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(node), signingKey: key,
+            validators: Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) }))
     }
 
     static func transactionsPerBatch(_ genesis: Genesis) -> Int { min(2_000, genesis.consensus.maxBatchTransactions) }

@@ -109,9 +109,12 @@ struct ScenarioRunner {
         let attackStart = Date()
         await load.start()
         var saturating: Task<Result<SaturationLoad.Figures, RunnerError>, Never>?
-        if let saturation = settings.saturation, honest.contains(where: { !scenario.restartsNodes.contains($0) }) {
+        // The open-loop load goes where the scenario's clients go (`clientEntry`: the nodes an attack
+        // draws the clients to, e.g. selective-gossip's n1), else to the honest nodes.
+        let loadEntry = (scenario.clientEntry ?? honest).filter { !scenario.restartsNodes.contains($0) }
+        if let saturation = settings.saturation, !loadEntry.isEmpty {
             var nodes: [(id: Int, rpcPort: Int, pid: Int32)] = []
-            for i in honest where !scenario.restartsNodes.contains(i) { nodes.append((i, ports.rpc(i), await cluster.pid(i) ?? 0)) }
+            for i in loadEntry { nodes.append((i, ports.rpc(i), await cluster.pid(i) ?? 0)) }
             let directory = cluster.directory
             saturating = Task { await saturation.run(nodes: nodes, directory: directory) }
             await cluster.note("open-loop load of \(saturation.rate) transfers/s for \(saturation.seconds) s started")

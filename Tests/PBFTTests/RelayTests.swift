@@ -1,4 +1,4 @@
-// Checks that backups relay held requests to the primary before they could suspect it (Castro & Liskov §4.1; Replica+Relay.swift): a request only the backups hold is ordered without a view change, each is relayed at most once per view and a batch's worth at a time, and an honest primary that has its requests is sent none; driven by hand on four replicas (T = 1 s → pace floor 600 ms, relay after 300 ms, grace 200 ms, batches of 2).
+// Checks that backups relay held requests to the primary before they could suspect it (Castro & Liskov §4.1; Replica+Relay.swift): a request only the backups hold is ordered without a view change, each is relayed at most once per view and a batch's worth at a time, and an honest primary that has its requests is sent none; once a relay was needed in a view the rest of it relays after two batch delays, and a new view starts with the full delay again; driven by hand on four replicas (T = 1 s → pace floor 600 ms, relay after 300 ms, then 20 ms, grace 200 ms, batches of 2).
 import XCTest
 @testable import PBFT
 
@@ -76,12 +76,77 @@ final class RelayTests: XCTestCase {
         }
     }
 
+    func testOnceARelayWasNeededTheRestOfTheViewRelaysAfterThePromptDelay() {
+        var c = Cluster()
+        XCTAssertEqual(c.replicas[1].configuration.promptRequestRelayDelayMs, 20, "two batch delays")
+        XCTAssertEqual(c.replicas[1].currentRelayDelayMs, 300)
+        c.submit([1], to: [1, 2, 3])  // the attack: never gossiped to the primary
+        c.advance(500)
+        XCTAssertEqual(c.relays[1].map { $0.requests.map(\.id) }, [[1]])
+        XCTAssertEqual(c.replicas[1].currentRelayDelayMs, 20, "a relay was needed: the rest of the view relays promptly")
+        XCTAssertEqual(c.replicas[1].counters.promptRelayViews, 1)
+        for id in UInt64(2)...4 {
+            c.submit([id], to: [1, 2, 3])
+            c.advance(19)
+            XCTAssertEqual(c.relays[1].count, Int(id) - 1, "request \(id) not relayed before the prompt delay")
+            c.advance(1)
+            XCTAssertEqual(c.relays[1].last?.requests.map(\.id), [id], "request \(id) relayed after 20 ms, not 300")
+            c.advance(200)
+        }
+        c.advance(5_000)
+        for i in 0..<4 {
+            XCTAssertEqual(c.committedIDs(i), [1, 2, 3, 4], "replica \(i)")
+            XCTAssertEqual(c.replicas[i].view, .zero, "replica \(i)")
+        }
+        XCTAssertEqual(c.replicas[1].counters.requestsRelayed, 4, "each request once")
+        XCTAssertEqual(c.replicas[1].counters.promptRelayViews, 1)
+    }
+
+    func testPromptRelaysStayOncePerRequestAndABatchAtATimeAndANewViewStartsWithTheFullDelay() {
+        var c = Cluster()
+        c.autoDeliver = false  // the relays never reach the primary
+        c.submit([1], to: [1, 2, 3])
+        c.advance(500)
+        XCTAssertEqual(c.replicas[1].currentRelayDelayMs, 20)
+        c.submit([2, 3, 4, 5, 6], to: [1, 2, 3])
+        c.advance(100)
+        XCTAssertEqual(c.relays[1].map { $0.requests.map(\.id) }, [[1], [2, 3], [4, 5], [6]],
+                       "after the prompt delay, a batch's worth per batch delay, each request once")
+        c.advance(300)  // up to just before the pace check (200 + 750)
+        XCTAssertEqual(c.replicas[1].counters.requestsRelayed, 6, "nothing relayed twice in the view")
+        c.relayQueue.removeAll()
+        c.autoDeliver = true
+        c.advance(5_000)
+        for i in 1...3 {
+            XCTAssertEqual(c.replicas[i].view, View(1), "replica \(i): view 0's primary never saw them")
+            XCTAssertEqual(c.committedIDs(i), [1, 2, 3, 4, 5, 6], "replica \(i)")
+        }
+        XCTAssertEqual(c.replicas[2].currentRelayDelayMs, 300, "a new view starts with the full delay")
+    }
+
+    func testAnHonestViewNeverRelaysPromptly() {
+        var c = Cluster()
+        for id in UInt64(1)...6 {
+            c.submit([id])
+            c.advance(300)
+        }
+        for i in 1...3 {
+            XCTAssertEqual(c.replicas[i].currentRelayDelayMs, 300, "replica \(i)")
+            XCTAssertEqual(c.replicas[i].counters.promptRelayViews, 0, "replica \(i)")
+        }
+    }
+
     func testTheRelayDelayLiesBetweenAnHonestPrimarysLongestHoldAndThePaceFloor() {
         XCTAssertLessThan(PBFTLimits.requestRelayDelayDivisor, PBFTLimits.defaultBatchHoldFloorDivisor)
         XCTAssertGreaterThan(PBFTLimits.requestRelayDelayDivisor, 1)
         let config = testConfig(1)
         XCTAssertGreaterThan(config.requestRelayDelayMs, config.maxBatchHoldMs)
         XCTAssertLessThan(config.requestRelayDelayMs, config.proposalLatencyFloorMs)
+        XCTAssertEqual(config.promptRequestRelayDelayMs, config.batchDelayMs * PBFTLimits.promptRelayDelayBatchDelays)
+        XCTAssertLessThan(config.promptRequestRelayDelayMs, config.maxBatchHoldMs, "prompt: below an honest primary's longest hold")
+        var slowBatches = config
+        slowBatches.batchDelayMs = 400
+        XCTAssertEqual(slowBatches.promptRequestRelayDelayMs, slowBatches.requestRelayDelayMs, "never above the full delay")
         var off = config
         off.isPaceCheckEnabled = false
         XCTAssertEqual(off.requestRelayDelayMs, off.viewChangeTimeoutMs / 2)

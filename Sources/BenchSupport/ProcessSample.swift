@@ -1,19 +1,19 @@
 import Foundation
 
 /// CPU time and resident memory of a process, read from Linux's /proc (`stat` fields 14–15, `status` VmRSS).
-struct ProcessSample: Sendable {
+public struct ProcessSample: Sendable {
     /// When it was taken (`DispatchTime` uptime, ns).
-    var atNs: UInt64
+    public var atNs: UInt64
     /// User + system CPU time so far, clock ticks.
-    var cpuTicks: UInt64
+    public var cpuTicks: UInt64
     /// Resident set size, KiB.
-    var rssKiB: UInt64
+    public var rssKiB: UInt64
 
     /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`).
-    static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     /// A sample of process `pid` ("self" with 0), or `nil` if it is gone.
-    static func take(pid: Int32) -> ProcessSample? {
+    public static func take(pid: Int32) -> ProcessSample? {
         let dir = pid == 0 ? "/proc/self" : "/proc/\(pid)"
         guard let stat = try? String(contentsOfFile: dir + "/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
@@ -28,8 +28,20 @@ struct ProcessSample: Sendable {
         return ProcessSample(atNs: DispatchTime.now().uptimeNanoseconds, cpuTicks: utime + stime, rssKiB: rss)
     }
 
+    /// A sample from its parts.
+    public init(atNs: UInt64, cpuTicks: UInt64, rssKiB: UInt64) {
+        self.atNs = atNs
+        self.cpuTicks = cpuTicks
+        self.rssKiB = rssKiB
+    }
+
+    /// CPU seconds used between two samples of one process.
+    public static func cpuSeconds(from a: ProcessSample, to b: ProcessSample) -> Double {
+        b.cpuTicks >= a.cpuTicks ? Double(b.cpuTicks - a.cpuTicks) / ticksPerSecond : 0
+    }
+
     /// CPU use between the samples nearest to `fromNs` and `toNs` (inside the interval), percent of one core.
-    static func cpuPercent(_ samples: [ProcessSample], fromNs: UInt64, toNs: UInt64) -> Double? {
+    public static func cpuPercent(_ samples: [ProcessSample], fromNs: UInt64, toNs: UInt64) -> Double? {
         guard let a = samples.first(where: { $0.atNs >= fromNs }), let b = samples.last(where: { $0.atNs <= toNs }),
               b.atNs > a.atNs, b.cpuTicks >= a.cpuTicks else { return nil }
         return Double(b.cpuTicks - a.cpuTicks) / ticksPerSecond / (Double(b.atNs - a.atNs) / 1e9) * 100
