@@ -45,6 +45,8 @@ public actor ConsensusDriver {
     var busySince: UInt64?
     var busyRefused = 0
     var busyLoggedAt: UInt64 = 0
+    /// Failed reads of the ledger database while admitting, logged at most every 10 s with their count.
+    var storeReadFailures = LogThrottle(intervalMs: 10_000)
     var lastDrivenView: View = .zero
 
     // State transfer (see ConsensusDriver+StateTransfer.swift).
@@ -216,7 +218,11 @@ public actor ConsensusDriver {
         if fromClient, let busy = busyRefusal(now: Self.nowMs(), count: txs.count) { return Array(repeating: busy, count: txs.count) }
         let accounts: AccountState
         do { accounts = try store.accounts(for: txs.lazy.map(\.sender)) } catch {
-            return Array(repeating: .malformed("cannot read the sender accounts: \(error)"), count: txs.count)
+            if let report = storeReadFailures.note("accounts", nowNs: DispatchTime.now().uptimeNanoseconds) {
+                logger.error("cannot read sender accounts from the ledger database; refusing the transactions as unavailable",
+                             metadata: ["error": "\(error)", "failures": "\(report.total)"])
+            }
+            return Array(repeating: .storeUnavailable("cannot read the sender accounts: \(error)"), count: txs.count)
         }
         let now = Self.nowMs()
         var results: [MempoolRejection?] = []

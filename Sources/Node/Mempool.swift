@@ -177,6 +177,7 @@ extension MempoolRejection {
         case .duplicate: "duplicate"
         case .full: "mempool_full"
         case .shuttingDown: "shutting_down"
+        case .storeUnavailable: "store_unavailable"
         case .nonceGap: "nonce_gap"
         case .busy, .changingView: "busy"
         case .zeroAmount: "zero_amount"
@@ -189,7 +190,7 @@ extension MempoolRejection {
     /// Machine-readable details (UInt64 values as decimal strings), e.g. `[("expected","9"),("got","7")]`.
     public var details: [(String, String)] {
         switch self {
-        case let .malformed(detail): [("detail", detail)]
+        case let .malformed(detail), let .storeUnavailable(detail): [("detail", detail)]
         case let .wrongChain(expected, found): [("expected", expected), ("got", found)]
         case .badSignature, .duplicate, .shuttingDown, .zeroAmount, .unknownSender: []
         case let .nonceUsed(nonce, next): [("expected", String(next)), ("got", String(nonce))]

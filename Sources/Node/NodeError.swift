@@ -53,6 +53,9 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
     case full(capacity: Int)
     /// The node is shutting down.
     case shuttingDown
+    /// The node could not read its ledger database to check the transaction (`detail` says why); nothing was
+    /// taken. Not the transaction's fault: RPC answers it as an internal error (-32603), retryable.
+    case storeUnavailable(String)
     /// A client transaction whose nonce is ahead of the sender's next acceptable one here: neither
     /// the committed next nonce nor one past a nonce this node holds for the sender. Admitting it
     /// would order it ahead of its predecessor, where it can only fail. Retryable: the missing
@@ -90,6 +93,7 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
         case .duplicate: "transaction already in the mempool"
         case let .full(c): "mempool full (\(c) transactions waiting); retry later"
         case .shuttingDown: "node is shutting down; send it to another node"
+        case let .storeUnavailable(d): "the node cannot read its ledger database (\(d)); retry, or send the transaction to another node"
         case let .nonceGap(n, next): "nonce \(n) is ahead of this sender's next acceptable nonce \(next) here; submit the missing nonces first, or retry"
         case let .busy(backlog, backlogLimit, waited, limit, retry):
             "node is busy: \(backlog) transactions wait here (limit \(backlogLimit) at the recent commit rate) and the oldest "

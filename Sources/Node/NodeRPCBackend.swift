@@ -64,6 +64,7 @@ struct NodeRPCBackend: RPCBackend {
 
     static func rejection(_ r: MempoolRejection) -> RPCError {
         if r == .shuttingDown { return .shuttingDown }
+        if case .storeUnavailable = r { return .internalError(r.description) }
         return .transactionRejected(reason: r.reasonCode, message: r.description, details: r.details)
     }
 
