@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "LedgerCrypto", "LedgerCore", "LedgerStore", "PBFT", "P2P", "RPC", "Adversary",
+                "LedgerCrypto", "LedgerCore", "LedgerStore", "PBFT", "P2P", "RPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-node",
             dependencies: [
-                "Node", "Wallet",
+                "Node", "Wallet", "Adversary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -40,7 +40,7 @@ extension ConsensusDriver {
         }
         return Inspection(
             view: replica.view, primary: replica.view.primary(replicaCount: n), isChangingView: replica.isChangingView,
-            isCatchingUp: transferTarget != nil, mempoolSize: mempool.count, openSequences: open,
+            isCatchingUp: transfer.target != nil, mempoolSize: mempool.count, openSequences: open,
             votingFence: replica.votingFence, followsUntilView: replica.followsUntilView,
             viewChangesAbandoned: replica.counters.viewChangesAbandoned)
     }

@@ -29,14 +29,14 @@ import PBFT
 extension ConsensusDriver {
     /// Starts (or extends) a transfer to `target`; duplicates while one runs are ignored.
     func beginStateTransfer(_ target: StateTransferTarget) {
-        if let current = transferTarget, current.sequence >= target.sequence { return }
-        transferTarget = target
+        if let current = transfer.target, current.sequence >= target.sequence { return }
+        transfer.target = target
         logger.info("state transfer requested", metadata: [
             "seq": "\(target.sequence.rawValue)", "height": "\((try? store.head().height.rawValue) ?? 0)",
         ])
-        if transferTask == nil {
+        if transfer.task == nil {
             transferRunning.store(true, ordering: .relaxed)
-            transferTask = Task { await self.runStateTransfer() }
+            transfer.task = Task { await self.runStateTransfer() }
         }
     }
 
@@ -47,23 +47,9 @@ extension ConsensusDriver {
 
     /// A response to one of our block requests (ignored unless `peer` is whom we asked).
     public func receive(_ response: BlockResponse, from peer: ReplicaID) {
-        guard let pending = pendingFetches[response.requestID], pending.peer == peer else { return }
-        pendingFetches[response.requestID] = nil
+        guard let pending = transfer.pendingFetches[response.requestID], pending.peer == peer else { return }
+        transfer.pendingFetches[response.requestID] = nil
         pending.continuation.resume(returning: response)
-    }
-
-    /// Keeps a stable checkpoint's proof beside the blocks, so that this node can anchor the
-    /// ranges it serves to catching-up peers. A failure costs those peers signature checks only.
-    func recordStableCheckpoint(_ proof: CheckpointProof) {
-        guard proof.sequence > .zero else { return }
-        do {
-            try store.saveCheckpoint(StoredCheckpoint(
-                sequenceNumber: proof.sequence, blockHash: proof.blockHash, proof: proof.encoded()))
-        } catch {
-            logger.warning("cannot store the stable checkpoint proof", metadata: [
-                "seq": "\(proof.sequence.rawValue)", "error": "\(error)",
-            ])
-        }
     }
 
     /// The transfer loop. Kept free of typed-throws calls and of large locals: everything that
@@ -75,7 +61,7 @@ extension ConsensusDriver {
         var window: [PendingRange] = []
         var nextFrom = Height.zero
         var tailFetched = false
-        while !isStopped, let target = transferTarget {
+        while !isStopped, let target = transfer.target {
             guard let head = currentHead() else { break }
             if head.height >= target.sequence {
                 for r in window { r.task.cancel() }
@@ -109,7 +95,7 @@ extension ConsensusDriver {
             if case .nothing = outcome { try? await Task.sleep(for: .milliseconds(100)) }
         }
         for r in window { r.task.cancel() }
-        transferTask = nil
+        transfer.task = nil
         transferRunning.store(false, ordering: .relaxed)
     }
 
@@ -120,7 +106,7 @@ extension ConsensusDriver {
     /// when a new target arrives.
     private func fetchTail(target: StateTransferTarget, progress: inout TransferProgress) async {
         var ranges = 0
-        while !isStopped, ranges < NodeLimits.stateTransferTailRangesMax, transferTarget?.sequence == target.sequence,
+        while !isStopped, ranges < NodeLimits.stateTransferTailRangesMax, transfer.target?.sequence == target.sequence,
               let head = currentHead() {
             ranges += 1
             let from = Height(head.height.rawValue &+ 1)
@@ -149,7 +135,7 @@ extension ConsensusDriver {
                 "want": "\(target.blockHash.hex.prefix(16))",
             ])
         }
-        transferTarget = nil
+        transfer.target = nil
         let elapsed = ContinuousClock.now - progress.started
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-6)
         logger.info("state transfer complete", metadata: [
@@ -159,9 +145,9 @@ extension ConsensusDriver {
             "txs_per_s": "\(Int(Double(progress.transactions) / seconds))",
             "anchored_blocks": "\(progress.anchoredBlocks)", "signatures_checked": "\(progress.signaturesChecked)",
             "dropped_live_messages": "\(droppedDuringTransfer.exchange(0, ordering: .relaxed))",
-            "refused_ranges": "\(donors.refusals)",
+            "refused_ranges": "\(transfer.donors.refusals)",
         ])
-        donors.reset()
+        transfer.donors.reset()
         let atGenesis = head.height == .zero
         handle(.stateTransferred(head.height, blockHash: atGenesis ? .zero : head.hash,
                                  timestampMilliseconds: atGenesis ? 0 : head.header.timestamp))
@@ -228,10 +214,10 @@ extension ConsensusDriver {
 
     /// Counts and logs a refused range and skips its donor for the rest of the transfer.
     private func refuse(_ range: PendingRange, reason: String) {
-        donors.refused(range.donor)
+        transfer.donors.refused(range.donor)
         logger.warning("peer served an invalid block range; asking another", metadata: [
             "peer": "\(range.donor)", "from": "\(range.request.from.rawValue)", "reason": "\(reason)",
-            "refused_ranges": "\(donors.refusals)",
+            "refused_ranges": "\(transfer.donors.refusals)",
         ])
     }
 
@@ -240,11 +226,11 @@ extension ConsensusDriver {
     /// lies inside it.
     private func startFetch(from: Height, upTo last: SequenceNumber, trusted: TransferAnchor?, target: StateTransferTarget,
                             count wanted: UInt32 = UInt32(NodeLimits.stateTransferBlocksPerRequest)) -> PendingRange {
-        let count = Self.rangeCount(from: from, upTo: last, wanted: wanted,
+        let count = RangeVerifier.rangeCount(from: from, upTo: last, wanted: wanted,
                                     checkpointInterval: genesis.consensus.checkpointInterval)
         let donor = pickDonor(target)
-        let request = BlockRequest(requestID: nextRequestID, from: from, count: count)
-        nextRequestID &+= 1
+        let request = BlockRequest(requestID: transfer.nextRequestID, from: from, count: count)
+        transfer.nextRequestID &+= 1
         let n = genesis.validatorCount
         let chainID = genesis.chainID
         let scheme = self.scheme
@@ -254,7 +240,7 @@ extension ConsensusDriver {
                 return .invalid("response covers other heights than requested")
             }
             let verified = await Task.detached {
-                Self.verifyFetched(response, trusted: trusted, scheme: scheme, chainID: chainID, replicaCount: n)
+                RangeVerifier.verify(response, trusted: trusted, scheme: scheme, chainID: chainID, replicaCount: n)
             }.value
             switch verified {
             case let .success(range): return .blocks(range)
@@ -262,23 +248,6 @@ extension ConsensusDriver {
             }
         }
         return PendingRange(request: request, donor: donor, upTo: last, trusted: trusted, task: task)
-    }
-
-    /// How many blocks to ask for from `from`: at most `wanted` and the per-request limit, never
-    /// past `last`, and, unless the range reaches `last`, cut so that it ends at a checkpoint
-    /// sequence number (where the donor has a proof that anchors it) when one lies inside it.
-    nonisolated static func rangeCount(from: Height, upTo last: SequenceNumber, wanted: UInt32,
-                                       checkpointInterval: UInt64) -> UInt32 {
-        guard last.rawValue >= from.rawValue else { return 1 }
-        let missing = last.rawValue - from.rawValue + 1
-        var count = min(UInt64(wanted), UInt64(NodeLimits.stateTransferBlocksPerRequest), missing)
-        count = max(count, 1)
-        let end = from.rawValue + count - 1  // <= last
-        if end < last.rawValue, checkpointInterval > 0 {
-            let aligned = end / checkpointInterval * checkpointInterval
-            if aligned >= from.rawValue { count = aligned - from.rawValue + 1 }
-        }
-        return UInt32(count)
     }
 
     /// Executes a verified range in memory on top of `previous` (checking its anchor), then
@@ -294,7 +263,7 @@ extension ConsensusDriver {
         }
         let state = try store.accounts(for: keys)
         let executions: [(BlockExecution, certificate: [UInt8]?)]
-        switch Self.execute(range, on: previous, accounts: state, replicaCount: genesis.validatorCount) {
+        switch RangeVerifier.execute(range, on: previous, accounts: state, replicaCount: genesis.validatorCount) {
         case let .success(e): executions = e
         case let .failure(f): return .failure(f)
         }
@@ -305,118 +274,12 @@ extension ConsensusDriver {
         return .success(executions.map(\.0.block))
     }
 
-    /// Executes the blocks of `range` in order on top of `previous` with `accounts` (which must
-    /// hold every account the range touches) and checks the anchor: the computed hash at its
-    /// height must be the anchored hash, which authenticates every block from `range.from` up to
-    /// it. Pure: nothing is read or written.
-    public nonisolated static func execute(_ range: VerifiedRange, on previous: BlockHeader, accounts: AccountState,
-                                           replicaCount: Int) -> Result<[(BlockExecution, certificate: [UInt8]?)], StateTransferFailure> {
-        guard range.from.rawValue == previous.height.rawValue &+ 1 else {
-            return .failure(StateTransferFailure(
-                reason: "range starts at \(range.from.rawValue), but the head is at \(previous.height.rawValue)"))
-        }
-        var state = accounts
-        var header = previous
-        var out: [(BlockExecution, certificate: [UInt8]?)] = []
-        out.reserveCapacity(range.blocks.count)
-        for (batch, certificate) in range.blocks {
-            let proposer = batch.view.primary(replicaCount: replicaCount)
-            let execution = StateTransition.execute(batch: batch, previous: header, proposer: proposer, accounts: state)
-            state.apply(execution)
-            header = execution.block.header
-            if let anchor = range.anchor, anchor.height == header.height, anchor.blockHash != header.hash {
-                return .failure(StateTransferFailure(reason:
-                    "blocks \(range.from.rawValue)...\(anchor.height.rawValue) do not hash to the checkpointed block hash "
-                    + "at \(anchor.height.rawValue) (forged, reordered or missing batch)"))
-            }
-            out.append((execution, certificate))
-        }
-        return .success(out)
-    }
-
-    /// Checks a fetched range as far as it can without executing it (see `VerifiedRange`):
-    /// consecutive heights from `response.from`, batches decode, the anchor — `trusted` (the
-    /// target) if its height lies inside the range, else the donor's stable-checkpoint proof,
-    /// which must lie inside the range and carry 2f + 1 distinct valid signatures — and every
-    /// block's certificate: for its height and batch digest, structurally complete, and with
-    /// 2f + 1 distinct valid signatures for blocks above the anchor. Neither transaction
-    /// signatures nor public keys are validated again: the batch is decoded with trusted keys
-    /// and used only if the hash chain or its certificate ties it to what 2f + 1 validators
-    /// agreed (at least one honest validator checked both). Never traps on the peer's bytes.
-    public nonisolated static func verifyFetched(_ response: BlockResponse, trusted: TransferAnchor?,
-                                                 scheme: Ed25519ValidatorKeys, chainID: String,
-                                                 replicaCount: Int) -> Result<VerifiedRange, StateTransferFailure> {
-        let count = UInt64(response.blocks.count)
-        guard count > 0 else { return .failure(StateTransferFailure(reason: "the response holds no blocks")) }
-        let (lastRaw, overflow) = response.from.rawValue.addingReportingOverflow(count - 1)
-        guard !overflow, response.from.rawValue > 0 else {
-            return .failure(StateTransferFailure(reason: "the response's heights start at \(response.from.rawValue) and do not fit"))
-        }
-        let first = response.from, last = Height(lastRaw)
-        let quorum = 2 * ((replicaCount - 1) / 3) + 1
-
-        var anchor: TransferAnchor?
-        var proof: CheckpointProof?
-        var signatures = 0
-        if let trusted, trusted.height >= first, trusted.height <= last {
-            anchor = trusted
-        } else if let bytes = response.checkpoint {
-            let p: CheckpointProof
-            do { p = try CheckpointProof.decode(bytes, replicaCount: replicaCount) } catch {
-                return .failure(StateTransferFailure(reason: "checkpoint proof does not decode: \(error)"))
-            }
-            guard p.sequence >= first, p.sequence <= last else {
-                return .failure(StateTransferFailure(
-                    reason: "checkpoint proof for \(p.sequence) lies outside the served heights \(first)...\(last)"))
-            }
-            do { try p.verify(scheme: scheme, chainID: chainID, quorum: quorum) } catch {
-                return .failure(StateTransferFailure(reason: "checkpoint proof for \(p.sequence): \(error)"))
-            }
-            signatures += p.checkpoints.count
-            anchor = TransferAnchor(height: p.sequence, blockHash: p.blockHash, source: .checkpointProof)
-            proof = p
-        }
-
-        var out: [(batch: Batch, certificate: [UInt8])] = []
-        out.reserveCapacity(response.blocks.count)
-        for (i, entry) in response.blocks.enumerated() {
-            let height = Height(first.rawValue &+ UInt64(i))
-            let batch: Batch
-            let cert: CommitCertificate
-            do { batch = try TrustedDecoding.batch(entry.batch) } catch {
-                return .failure(StateTransferFailure(reason: "batch at \(height) does not decode: \(error)"))
-            }
-            do { cert = try CommitCertificate.decode(entry.certificate, replicaCount: replicaCount) } catch {
-                return .failure(StateTransferFailure(reason: "certificate at \(height) does not decode: \(error)"))
-            }
-            guard cert.sequence == height else {
-                return .failure(StateTransferFailure(reason: "certificate is for \(cert.sequence), block is \(height)"))
-            }
-            guard cert.digest == batch.digest else {
-                return .failure(StateTransferFailure(reason: "certificate digest differs from the batch at \(height)"))
-            }
-            if let anchor, height <= anchor.height {
-                // Authenticated by the hash chain once executed; the certificate is kept as served.
-                do { try cert.validateStructure(replicaCount: replicaCount) } catch {
-                    return .failure(StateTransferFailure(reason: "certificate at \(height): \(error)"))
-                }
-            } else {
-                do { try cert.verify(scheme: scheme, chainID: chainID) } catch {
-                    return .failure(StateTransferFailure(reason: "certificate at \(height): \(error)"))
-                }
-                signatures += cert.commits.count
-            }
-            out.append((batch, entry.certificate))
-        }
-        return .success(VerifiedRange(from: first, blocks: out, anchor: anchor, proof: proof, signaturesChecked: signatures))
-    }
-
     /// The next donor (see `TransferDonors`).
     private func pickDonor(_ target: StateTransferTarget) -> ReplicaID {
         let connected = Set(network.metrics.connectedOutbound.map { ReplicaID($0.index) })
         let vouching = target.checkpoints.map(\.signer).filter { $0 != replicaID }
         let everyone = (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID }
-        return donors.next(vouching: vouching, connected: connected, everyone: everyone) ?? replicaID
+        return transfer.donors.next(vouching: vouching, connected: connected, everyone: everyone) ?? replicaID
     }
 
     private func fetch(_ request: BlockRequest, from peer: ReplicaID) async -> BlockResponse? {
@@ -429,74 +292,11 @@ extension ConsensusDriver {
         }
         defer { timeout.cancel() }
         return await withCheckedContinuation { (c: CheckedContinuation<BlockResponse?, Never>) in
-            pendingFetches[id] = PendingFetch(peer: peer, continuation: c)
+            transfer.pendingFetches[id] = PendingFetch(peer: peer, continuation: c)
         }
     }
 
     private func expireFetch(_ id: UInt64) {
-        pendingFetches.removeValue(forKey: id)?.continuation.resume(returning: nil)
+        transfer.pendingFetches.removeValue(forKey: id)?.continuation.resume(returning: nil)
     }
-
-    /// The blocks a peer asked for, read from `store` as raw bytes (runs off the actor; no
-    /// transaction is decoded or re-encoded), with the stored stable-checkpoint proof for the
-    /// highest checkpoint among them, if there is one and it names the served block's hash.
-    public nonisolated static func serve(_ request: BlockRequest, store: LedgerStore) -> BlockResponse {
-        let count = min(Int(request.count), NodeLimits.stateTransferBlocksPerRequest)
-        let raw = (try? store.rawBlocks(from: request.from, count: count, maxBytes: NodeLimits.stateTransferResponseMaxBytes)) ?? []
-        var proof: [UInt8]?
-        if let top = raw.last?.header.height,
-           let checkpoint = try? store.latestCheckpoint(from: request.from, through: top) {
-            let index = Int(checkpoint.sequenceNumber.rawValue - request.from.rawValue)
-            if raw.indices.contains(index), raw[index].header.hash == checkpoint.blockHash { proof = checkpoint.proof }
-        }
-        return BlockResponse(requestID: request.requestID, from: request.from,
-                             blocks: raw.map { ($0.batch, $0.certificate) }, checkpoint: proof)
-    }
-}
-
-/// Counters of one transfer (from its start to reaching the target).
-struct TransferProgress {
-    var started = ContinuousClock.now
-    var blocks = 0
-    var transactions = 0
-    /// Blocks authenticated by the hash chain from an anchor instead of their own certificate.
-    var anchoredBlocks = 0
-    /// Ed25519 signatures verified (checkpoint proofs and certificates of blocks above an anchor).
-    var signaturesChecked = 0
-    /// Hashes of fetched transactions our mempool held (the replica must drop them from its queue).
-    var committedHashes: [Digest] = []
-}
-
-/// A block range being fetched and verified.
-struct PendingRange {
-    var request: BlockRequest
-    var donor: ReplicaID
-    /// The highest height this range (and its retries) may ask for.
-    var upTo: SequenceNumber
-    /// The anchor the range was asked under (the target's hash), or `nil` past the target.
-    var trusted: TransferAnchor?
-    var task: Task<FetchOutcome, Never>
-}
-
-/// What fetching one range produced.
-enum FetchOutcome: Sendable {
-    /// No answer (timeout, peer unreachable, or no blocks there).
-    case nothing
-    /// The peer's blocks failed verification.
-    case invalid(String)
-    /// Verified blocks, in height order from the requested start (the anchor is checked when executed).
-    case blocks(VerifiedRange)
-}
-
-/// A continuation waiting for a peer's block response.
-struct PendingFetch {
-    var peer: ReplicaID
-    var continuation: CheckedContinuation<BlockResponse?, Never>
-}
-
-/// Why a fetched range was refused.
-public struct StateTransferFailure: Error, Sendable, CustomStringConvertible {
-    /// What was wrong.
-    public var reason: String
-    public var description: String { reason }
 }

@@ -4,15 +4,18 @@ import LedgerCrypto
 import LedgerStore
 import Logging
 import P2P
-import Adversary
 import PBFT
 import Synchronization
 
 /// The one actor that owns the PBFT replica. It feeds the replica events (verified messages,
 /// timers, mempool requests, execution results) and performs the actions it returns, in order:
-/// consecutive `.persist` records are appended to the store's consensus log (fsynced) before the
-/// next send; a `.commit` is executed and applied in one SQLite transaction with its certificate
-/// and answered with `.executed`. Verification happens before messages reach this actor.
+/// consecutive `.persist` records are appended to the consensus log (`ConsensusLog`, fsynced)
+/// before the next send; a `.commit` is executed and applied in one SQLite transaction with its
+/// certificate and answered with `.executed`. Verification happens before messages reach this
+/// actor (`PeerWorker`). Its parts, each with one owner: `ConsensusLog`, `ReplicaTimers`,
+/// `ClientAdmission` (the busy spell), `StateTransferState` with `RangeVerifier` and
+/// `BlockServer` (`ConsensusDriver+StateTransfer.swift` is the client loop), and on a test
+/// network a `MessageInterceptor`.
 public actor ConsensusDriver {
     /// The network's genesis.
     public nonisolated let genesis: Genesis
@@ -25,36 +28,27 @@ public actor ConsensusDriver {
     /// Blocks, view changes, evidence and state-transfer progress, for RPC and metrics.
     public nonisolated let events: NodeEvents
     var logger: Logger
-    /// A test network's Byzantine behaviour (`--byzantine`); `nil` on an honest validator.
-    var behaviour: (any ByzantineBehaviour)?
-    let signingKey: SigningKey
+    /// A test network's hook into this validator's traffic (`--byzantine`); `nil` on an honest validator.
+    var interceptor: (any MessageInterceptor)?
 
     var replica: LedgerReplica
     /// Admitted, uncommitted transactions; the RPC layer reads it (`Mempool.check`) before it
     /// checks a client transaction's signature.
     nonisolated let mempool = Mempool()
-    private var timers: [TimerKind: Task<Void, Never>] = [:]
-    private var timerGenerations: [TimerKind: UInt64] = [:]
-    private var nextTimerGeneration: UInt64 = 0
+    private var timers = ReplicaTimers()
+    /// The consensus log in the ledger database.
+    private let log: ConsensusLog
     var isStopped = false
     /// When client transactions are refused as busy.
-    var admission: AdmissionControl
+    var admission: ClientAdmission
     /// The latest busy verdict, for the RPC layer to refuse from before checking signatures.
     public nonisolated let busyGate = BusyGate()
-    /// The busy spell in progress: when it started, and how many client transactions it refused.
-    var busySince: UInt64?
-    var busyRefused = 0
-    var busyLoggedAt: UInt64 = 0
     /// Failed reads of the ledger database while admitting, logged at most every 10 s with their count.
     var storeReadFailures = LogThrottle(intervalMs: 10_000)
     var lastDrivenView: View = .zero
 
     // State transfer (see ConsensusDriver+StateTransfer.swift).
-    var transferTarget: StateTransferTarget?
-    var transferTask: Task<Void, Never>?
-    var pendingFetches: [UInt64: PendingFetch] = [:]
-    var nextRequestID: UInt64 = 1
-    var donors = TransferDonors()
+    var transfer = StateTransferState()
     /// Set while the transfer task runs (read by the peer workers without an actor hop).
     nonisolated let transferRunning = Atomic<Bool>(false)
     /// Live messages the peer workers dropped during the current transfer (logged at its end).
@@ -81,11 +75,11 @@ public actor ConsensusDriver {
         self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
         self.verifiedTransactions = verifiedTransactions
         self.events = NodeEvents()
-        self.signingKey = signingKey
         self.logger = logger
+        log = ConsensusLog(store: store, replicaCount: genesis.validatorCount, window: genesis.consensus.window, logger: logger)
         let c = genesis.consensus
         let (minimumBacklog, overflow) = c.maxBatchTransactions.multipliedReportingOverflow(by: NodeLimits.admissionMinimumBacklogBatches)
-        admission = AdmissionControl(minimumBacklog: overflow ? Int.max / 2 : minimumBacklog)
+        admission = ClientAdmission(control: AdmissionControl(minimumBacklog: overflow ? Int.max / 2 : minimumBacklog))
         let configuration = ReplicaConfiguration(
             replicaCount: genesis.validatorCount, replicaID: replicaID, chainID: genesis.chainID,
             checkpointInterval: c.checkpointInterval, window: c.window, maxBatchTxs: c.maxBatchTransactions,
@@ -105,68 +99,10 @@ public actor ConsensusDriver {
     /// Rebuilds the replica from the consensus log and the store's head, then starts it.
     public func start() throws(NodeError) {
         let head: ChainHead
-        let stored: [ConsensusLogRecord]
-        do {
-            head = try store.head()
-            stored = try store.loadConsensusLog()
-        } catch { throw .store("\(error)") }
-        // Unreadable records. Every append is one fsynced SQLite transaction, so a crash cannot
-        // leave half a record: a record that does not decode (or whose stored kind disagrees with
-        // its content) is damage, wherever it is. It may have been a vote this replica signed and
-        // sent, so forgetting it silently could make the replica sign a conflicting one. The rule
-        // (`RecoveredState.votingFence`, the same in the simulator): keep a copy of the database,
-        // drop only the unreadable records, and store a voting fence beside the log; until its
-        // stable checkpoint reaches the fence the replica signs no PRE-PREPARE, PREPARE, COMMIT,
-        // VIEW-CHANGE or NEW-VIEW (it still executes what the others commit and fetches state).
-        var records: [LedgerLogRecord] = []
-        var unreadable: [ConsensusLogRecord] = []
-        for r in stored {
-            guard let record = try? LedgerLogRecord.decode(r.bytes, replicaCount: genesis.validatorCount, window: genesis.consensus.window),
-                  Self.logKey(record).0 == r.kind else {
-                unreadable.append(r)
-                continue
-            }
-            records.append(record)
-        }
-        if !unreadable.isEmpty {
-            // View-level rows carry no sequence number (`logKey` stores UInt64.max for them).
-            let highest = stored.map(\.sequenceNumber).filter { $0 != SequenceNumber(.max) }.max() ?? .zero
-            let fence = RecoveredState<Batch>.votingFence(
-                highestLoggedSequence: highest, lastExecuted: head.height, window: genesis.consensus.window)
-            let directory = (store.path as NSString).deletingLastPathComponent
-            let copy = (directory as NSString).appendingPathComponent("consensus-log.damaged-\(Self.nowMs()).sqlite")
-            let dropped: Int
-            do {
-                dropped = try store.dropConsensusLogRecords(ids: unreadable.compactMap(\.id), keepingCopyAt: copy, votingFence: fence)
-            } catch {
-                throw .store("the consensus log in \(store.path) has \(unreadable.count) unreadable records and they could not be set aside: \(error)")
-            }
-            logger.error("consensus log has unreadable records: dropped them and withholding votes until the voting fence", metadata: [
-                "file": "\(store.path)", "dropped": "\(dropped)", "kept": "\(records.count)", "copy": "\(copy)",
-                "voting_fence": "\(fence.rawValue)",
-                "records": "\(unreadable.prefix(8).map { "id \($0.id ?? -1) kind \($0.kind) view \($0.view.rawValue) seq \($0.sequenceNumber.rawValue)" })",
-            ])
-        }
-        let votingFence: SequenceNumber?
-        do { votingFence = try store.votingFence() } catch { throw .store("\(error)") }
-        // Only the latest view-level records matter (older ones were superseded).
-        let lastViewChange = records.lastIndex { if case .viewChange = $0 { true } else { false } }
-        let lastNewView = records.lastIndex { if case .newView = $0 { true } else { false } }
-        let lastStable = records.lastIndex { if case .stableCheckpoint = $0 { true } else { false } }
-        records = records.enumerated().compactMap { i, r in
-            switch r {
-            case .viewChange: i == lastViewChange ? r : nil
-            case .newView: i == lastNewView ? r : nil
-            case .stableCheckpoint: i == lastStable ? r : nil
-            default: r
-            }
-        }
-        let atGenesis = head.height == .zero
-        let recovered = RecoveredState<Batch>(
-            records: records, lastExecuted: head.height, lastExecutedBlockHash: atGenesis ? .zero : head.hash,
-            lastExecutedTimestampMilliseconds: atGenesis ? 0 : head.header.timestamp, votingFence: votingFence)
+        do { head = try store.head() } catch { throw .store(error, doing: "reading the chain head") }
+        let recovered = try log.recover(head: head, nowMs: Self.nowMs())
         logger.info("starting replica", metadata: [
-            "height": "\(head.height.rawValue)", "log_records": "\(records.count)",
+            "height": "\(head.height.rawValue)", "log_records": "\(recovered.records.count)",
         ])
         handle(.start(recovered))
     }
@@ -195,7 +131,7 @@ public actor ConsensusDriver {
 
     /// A verified consensus message from a peer.
     public func deliver(_ message: Verified<LedgerMessage>) {
-        behaviour?.observe(incoming: message.message)
+        interceptor?.observe(incoming: message.message)
         handle(.message(message))
     }
 
@@ -243,48 +179,19 @@ public actor ConsensusDriver {
         guard !admitted.isEmpty else { return results }
         if fromClient { gossip(admitted, to: nil) }
         logger.debug("admitted transactions", metadata: ["count": "\(admitted.count)", "client": "\(fromClient)"])
-        var handed = admitted
-        if behaviour != nil { handed = behaviour!.filter(requests: admitted) }
+        let handed = interceptor?.filter(requests: admitted) ?? admitted
         if !handed.isEmpty { handle(.requests(handed)) }
         return results
     }
 
-    /// The busy refusal for client transactions arriving at `now`, or `nil`: while the replica is
-    /// changing view (nothing it admits can be ordered until a view is installed, and a lone view
-    /// change may last until the replica finds the others still working), else as
-    /// `AdmissionControl` says. Logs when a busy spell starts, every `busyLogIntervalMs` while it
-    /// lasts, and when it ends.
+    /// The busy refusal for client transactions arriving at `now` (`ClientAdmission`), also
+    /// recorded for the RPC layer to refuse from before it checks signatures.
     private func busyRefusal(now: UInt64, count: Int) -> MempoolRejection? {
-        let refusal: MempoolRejection?
-        if replica.isChangingView {
-            refusal = .changingView(view: replica.view.rawValue, retryAfterMs: NodeLimits.viewChangeRetryAfterMs)
-        } else {
-            // Below the backlog floor neither rule can refuse, so the walk over the replica's queue
-            // for the oldest unordered request (past every request in flight) is skipped there.
-            let backlog = mempool.count
-            let waited = backlog >= admission.minimumBacklog ? replica.oldestUnorderedWaitMs(now: now) : 0
-            refusal = admission.refusal(backlog: backlog, oldestUnorderedWaitMs: waited,
-                                        paceBoundMs: replica.currentProposalLatencyBoundMs, nowMs: now)
-        }
+        let refusal = admission.refusal(
+            changingTo: replica.isChangingView ? replica.view.rawValue : nil, backlog: mempool.count,
+            oldestUnorderedWaitMs: { replica.oldestUnorderedWaitMs(now: now) },
+            paceBoundMs: replica.currentProposalLatencyBoundMs, nowMs: now, count: count, logger: logger)
         busyGate.record(refusal, nowMs: now)
-        guard let refusal else {
-            if let since = busySince {
-                logger.info("taking client transactions again", metadata: [
-                    "busy_ms": "\(now >= since ? now - since : 0)", "refused": "\(busyRefused)"])
-                busySince = nil
-            }
-            return nil
-        }
-        if busySince == nil {
-            busySince = now
-            busyRefused = 0
-            busyLoggedAt = now
-            logger.info("refusing client transactions as busy", metadata: ["why": "\(refusal)"])
-        } else if now >= busyLoggedAt, now - busyLoggedAt >= NodeLimits.busyLogIntervalMs {
-            busyLoggedAt = now
-            logger.info("still refusing client transactions as busy", metadata: ["refused": "\(busyRefused)", "why": "\(refusal)"])
-        }
-        busyRefused += count
         return refusal
     }
 
@@ -292,17 +199,8 @@ public actor ConsensusDriver {
     /// A block being executed has finished by the time this runs (the actor is serial).
     public func stop() {
         isStopped = true
-        for t in timers.values { t.cancel() }
-        timers.removeAll()
-        transferTask?.cancel()
-        for (_, p) in pendingFetches { p.continuation.resume(returning: nil) }
-        pendingFetches.removeAll()
-    }
-
-    /// A snapshot for `status`.
-    public func snapshot() -> (view: View, primary: ReplicaID, isChangingView: Bool, isCatchingUp: Bool, mempool: Int) {
-        (replica.view, replica.view.primary(replicaCount: genesis.validatorCount), replica.isChangingView,
-         transferTarget != nil, mempool.count)
+        timers.cancelAll()
+        transfer.cancel()
     }
 
     // MARK: Actions
@@ -323,9 +221,7 @@ public actor ConsensusDriver {
             case let .setTimer(kind, after):
                 setTimer(kind, afterMs: after)
             case let .cancelTimer(kind):
-                timers[kind]?.cancel()
-                timers[kind] = nil
-                timerGenerations[kind] = nil
+                timers.cancel(kind)
             case .persist:
                 break
             case let .commit(committed):
@@ -350,10 +246,10 @@ public actor ConsensusDriver {
         if !unsaved.isEmpty { persist(unsaved) }
     }
 
-    /// Sends a message the replica produced to `recipients` (`nil`: every other validator). A
-    /// Byzantine test validator routes it through its behaviour first.
+    /// Sends a message the replica produced to `recipients` (`nil`: every other validator),
+    /// through the interceptor on a test network's Byzantine validator.
     private func emit(_ message: LedgerMessage, to recipients: [ReplicaID]?) {
-        guard behaviour != nil else {
+        guard interceptor != nil else {
             if let recipients {
                 for to in recipients {
                     let ok = network.send(Envelope.wrap(message), to: PeerID(to.index))
@@ -365,20 +261,15 @@ public actor ConsensusDriver {
             }
             return
         }
-        let others = (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID }
-        let context = AdversaryContext(
-            replica: replicaID, replicaCount: genesis.validatorCount, chainID: genesis.chainID,
-            signer: Ed25519MessageSigner(key: signingKey), now_ms: Self.nowMs(),
-            viewChangeTimeout_ms: genesis.consensus.viewChangeTimeoutMs, window: genesis.consensus.window)
-        let emissions = behaviour!.transform(message, to: recipients ?? others, context: context)
-        for emission in emissions {
-            let bytes = Envelope.wrap(emission.message)
-            let targets = emission.recipients.filter { $0 != replicaID }
-            if emission.delay_ms == 0 {
+        let sends = interceptor!.transform(message, to: recipients ?? others, nowMs: Self.nowMs())
+        for send in sends {
+            let bytes = Envelope.wrap(send.message)
+            let targets = send.recipients.filter { $0 != replicaID }
+            if send.delayMs == 0 {
                 for to in targets { _ = network.send(bytes, to: PeerID(to.index)) }
             } else {
                 let network = self.network
-                let delay = min(emission.delay_ms, 60_000)
+                let delay = min(send.delayMs, NodeLimits.interceptedDelayMaxMs)
                 Task {
                     try? await Task.sleep(for: .milliseconds(delay))
                     for to in targets { _ = network.send(bytes, to: PeerID(to.index)) }
@@ -387,11 +278,13 @@ public actor ConsensusDriver {
         }
     }
 
+    /// Every validator but this one, in id order.
+    private var others: [ReplicaID] { (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID } }
+
     /// Sends transactions as mempool gossip to `recipients` (`nil`: every other validator); the
-    /// receivers check them like any gossip. A Byzantine test validator's behaviour may narrow
-    /// the recipients (`ByzantineBehaviour.gossipRecipients`).
+    /// receivers check them like any gossip. A test network's interceptor may narrow the recipients.
     private func gossip(_ txs: [Transaction], to recipients: [ReplicaID]?) {
-        guard behaviour != nil else {
+        guard interceptor != nil else {
             for frame in TransactionGossip.frames(txs) {
                 if let recipients {
                     for to in recipients { _ = network.send(frame, to: PeerID(to.index)) }
@@ -401,72 +294,35 @@ public actor ConsensusDriver {
             }
             return
         }
-        let everyone = recipients ?? (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID }
         let primary = replica.view.primary(replicaCount: genesis.validatorCount)
-        let targets = behaviour!.gossipRecipients(txs, to: everyone, primary: primary).filter { $0 != replicaID }
+        let targets = interceptor!.gossipRecipients(txs, to: recipients ?? others, primary: primary).filter { $0 != replicaID }
         for frame in TransactionGossip.frames(txs) {
             for to in targets { _ = network.send(frame, to: PeerID(to.index)) }
         }
     }
 
-    /// Installs a Byzantine behaviour (test networks only; the caller checks the genesis).
-    public func setBehaviour(_ behaviour: any ByzantineBehaviour) {
-        self.behaviour = behaviour
-        logger.critical("THIS VALIDATOR IS BYZANTINE", metadata: ["strategy": "\(behaviour.strategy)"])
+    /// Installs a test network's interceptor (the caller checks the genesis).
+    public func intercept(with interceptor: sending any MessageInterceptor) {
+        self.interceptor = interceptor
+        logger.critical("THIS VALIDATOR IS BYZANTINE", metadata: ["strategy": "\(interceptor.name)"])
     }
 
     /// Appends records durably. A failing disk is fatal: continuing could sign conflicting messages.
     private func persist(_ records: [LedgerLogRecord]) {
-        let rows = records.map { r -> ConsensusLogRecord in
-            let (kind, seq) = Self.logKey(r)
-            return ConsensusLogRecord(view: replica.view, sequenceNumber: seq, kind: kind, bytes: r.encoded())
-        }
-        do {
-            _ = try store.appendConsensusLog(rows)
-            for r in records {
-                if case let .stableCheckpoint(proof) = r {
-                    recordStableCheckpoint(proof)
-                    let pruned = try store.pruneConsensusLog(below: proof.sequence)
-                    logger.debug("pruned consensus log", metadata: ["seq": "\(proof.sequence.rawValue)", "rows": "\(pruned)"])
-                }
-            }
-        } catch {
+        do { try log.append(records, view: replica.view) } catch {
             logger.critical("cannot persist the consensus log; stopping to stay safe", metadata: ["error": "\(error)"])
             fatalError("consensus log write failed: \(error)")
         }
     }
 
-    /// The store kind byte and sequence of a record. View-level records get `UInt64.max`, which
-    /// pruning by sequence never removes.
-    static func logKey(_ r: LedgerLogRecord) -> (UInt8, SequenceNumber) {
-        switch r {
-        case let .prePrepare(m, _): (1, m.body.sequence)
-        case let .prepare(m): (2, m.body.sequence)
-        case let .commit(m): (3, m.body.sequence)
-        case let .checkpoint(m): (4, m.body.sequence)
-        case .viewChange: (5, SequenceNumber(.max))
-        case .newView: (6, SequenceNumber(.max))
-        case let .stableCheckpoint(p): (7, p.sequence)
-        }
-    }
-
     private func setTimer(_ kind: TimerKind, afterMs: UInt64) {
-        timers[kind]?.cancel()
-        nextTimerGeneration += 1
-        let generation = nextTimerGeneration
-        timerGenerations[kind] = generation
-        let delay = min(afterMs, 3_600_000)
-        timers[kind] = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(delay))
-            guard !Task.isCancelled else { return }
+        timers.set(kind, afterMs: afterMs) { [weak self] generation in
             await self?.timerFired(kind, generation: generation)
         }
     }
 
     private func timerFired(_ kind: TimerKind, generation: UInt64) {
-        guard timerGenerations[kind] == generation else { return }
-        timerGenerations[kind] = nil
-        timers[kind] = nil
+        guard timers.fired(kind, generation: generation) else { return }
         handle(.timerFired(kind))
     }
 
@@ -497,7 +353,7 @@ public actor ConsensusDriver {
             let block = try Self.apply(committed.batch, proposer: committed.proposer,
                                        certificate: committed.certificate.encoded(), previous: head.header, store: store)
             mempool.remove(committed.batch.transactions.map(\.hash))
-            admission.committed(block.transactions.count, nowMs: Self.nowMs())
+            admission.control.committed(block.transactions.count, nowMs: Self.nowMs())
             events.publish(.blockCommitted(block))
             logger.info("committed block", metadata: [
                 "seq": "\(seq.rawValue)", "txs": "\(block.transactions.count)", "hash": "\(block.hash.hex.prefix(16))",

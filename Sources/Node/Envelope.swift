@@ -79,7 +79,7 @@ public struct BlockResponse: Sendable, Equatable {
     /// Consecutive (batch bytes, certificate bytes) from `from` on.
     public var blocks: [(batch: [UInt8], certificate: [UInt8])]
     /// `CheckpointProof.encoded()` for a height among the blocks, or `nil`. Anchors the blocks
-    /// up to that height by the hash chain (see `ConsensusDriver.verifyFetched`).
+    /// up to that height by the hash chain (see `RangeVerifier.verify`).
     public var checkpoint: [UInt8]?
 
     /// A response.

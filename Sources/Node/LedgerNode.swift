@@ -1,4 +1,3 @@
-import Adversary
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -25,6 +24,8 @@ public final class LedgerNode: Sendable {
     let admissions: AdmissionQueue
     /// What each peer's transaction gossip may cost this node (decision 0009).
     let gossipBudgets: GossipBudgets
+    /// Refused peer messages, counted and logged rate-limited (`PeerRefusals`).
+    let peerRefusals = PeerRefusals()
     let logger: Logger
     private let tasks = TaskBox()
 
@@ -41,7 +42,7 @@ public final class LedgerNode: Sendable {
         }
         do {
             store = try LedgerStore.open(path: home.databasePath, genesis: genesis, configuration: home.config.storeConfiguration)
-        } catch { throw .store("\(error)") }
+        } catch { throw .store(error, doing: "opening \(home.databasePath)") }
         let validators = Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) })
         guard let listen = NodeConfig.hostPort(home.config.p2pListen) else {
             throw .invalidConfig(path: "config.json", reason: "p2p_listen")
@@ -95,38 +96,15 @@ public final class LedgerNode: Sendable {
     }
 
     /// Makes this validator Byzantine (`ledger-node start --byzantine`): every message it sends,
-    /// request it sees and message it receives goes through `behaviour`. Refused unless the
+    /// request it sees and message it receives goes through `interceptor`. Refused unless the
     /// genesis marks the chain as a test network. Call before `start()`.
-    public func makeByzantine(_ behaviour: sending any ByzantineBehaviour) async throws(NodeError) {
+    public func intercept(with interceptor: sending any MessageInterceptor) async throws(NodeError) {
         guard home.genesis.isTestNetwork else {
             throw .invalidGenesis(
                 path: home.config.genesisFile,
                 reason: "--byzantine is only allowed on a test network (genesis \"test_network\": true); refusing to start")
         }
-        await driver.setBehaviour(behaviour)
-    }
-
-    /// The strategy names `makeByzantine(named:seed:collude:)` accepts.
-    public static var byzantineStrategyNames: [String] { ByzantineStrategy.names }
-
-    /// Makes this validator Byzantine from a comma-separated list of strategy names (applied in
-    /// order, see `CombinedBehaviour`). With `collude`, `double-vote` becomes the equivocating
-    /// primary's accomplice (`Accomplice`). `amnesia` only marks the node: forgetting the log on
-    /// restart is done by whoever restarts it (scripts/adversarial deletes the log rows).
-    public func makeByzantine(named list: String, seed: UInt64, collude: Bool) async throws(NodeError) {
-        var parts: [any ByzantineBehaviour] = []
-        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard let strategy = ByzantineStrategy(rawValue: name) else {
-                throw .invalidArgument("unknown --byzantine strategy '\(name)'; use one of \(ByzantineStrategy.names.joined(separator: ", "))")
-            }
-            if strategy == .doubleVote && collude {
-                parts.append(Accomplice(replica: home.validatorID, replicaCount: home.genesis.validatorCount))
-            } else {
-                parts.append(strategy.makeBehaviour(seed: seed &+ UInt64(parts.count)))
-            }
-        }
-        guard !parts.isEmpty else { throw .invalidArgument("--byzantine needs at least one strategy name") }
-        try await makeByzantine(CombinedBehaviour(parts))
+        await driver.intercept(with: interceptor)
     }
 
     /// The worker that decodes, checks and delivers `peer`'s messages (`clock`: monotonic ms, for its gossip budget).
@@ -143,7 +121,8 @@ public final class LedgerNode: Sendable {
                 didVerify: { cache.insert($0) }))
         return PeerWorker(
             driver: driver, store: store, network: network, verifier: verifier, cache: cache, admissions: admissions,
-            genesis: genesis, gossipBudget: gossipBudget ?? gossipBudgets.peers[peer]!, clock: clock, logger: logger)
+            genesis: genesis, gossipBudget: gossipBudget ?? gossipBudgets.peers[peer]!, clock: clock, refusals: peerRefusals,
+            logger: logger)
     }
 
     private func startMessagePump() {
@@ -222,7 +201,8 @@ public final class LedgerNode: Sendable {
         let backend = NodeRPCBackend(driver: driver, admissions: admissions, store: store, network: network, genesis: home.genesis,
                                      verifiedTransactions: verifiedTransactions, signatures: signatureCache,
                                      p2pListen: home.config.p2pListen,
-                                     metrics: metrics, gossipBudgets: gossipBudgets, inspection: inspection)
+                                     metrics: metrics, gossipBudgets: gossipBudgets, peerRefusals: peerRefusals,
+                                     inspection: inspection)
         let configuration = home.config.rpcServerConfiguration
         let server = RPCServer(backend: backend, host: hp.host, port: hp.port, metrics: metrics.metrics,
                                configuration: configuration, logger: logger)

@@ -98,4 +98,11 @@ public enum NodeLimits {
     public static let inspectionRefreshMs: UInt64 = 50
     /// Largest config/key file read, bytes.
     public static let smallFileMaxBytes = 64 * 1024
+    /// Shortest time between two log lines about refused peer messages, ms (`PeerRefusals`; every
+    /// refusal is counted on `/metrics` regardless).
+    public static let peerRefusalLogIntervalMs: UInt64 = 10_000
+    /// Longest a test network's interceptor may hold one of its messages, ms (`InterceptedMessage`).
+    public static let interceptedDelayMaxMs: UInt64 = 60_000
+    /// Longest timer the driver arms, ms (the replica's timers are seconds; this only bounds a bad value).
+    public static let timerDelayMaxMs: UInt64 = 3_600_000
 }

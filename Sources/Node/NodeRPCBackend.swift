@@ -21,6 +21,8 @@ struct NodeRPCBackend: RPCBackend {
     let metrics: NodeMetrics
     /// Every peer's gossip budget (its counts are scraped for `/metrics`).
     let gossipBudgets: GossipBudgets
+    /// Refused peer messages by peer and reason.
+    let peerRefusals: PeerRefusals
 
     /// The driver's view, primary and mempool as of its last refresh (reads never wait on the driver actor).
     let inspection: InspectionSnapshot
@@ -270,5 +272,6 @@ struct NodeRPCBackend: RPCBackend {
                         droppedBeforeVerification: driver.droppedBeforeVerification.load(ordering: .relaxed),
                         refusedOffSignerLink: driver.refusedOffSignerLink.load(ordering: .relaxed),
                         transport: network.metrics, gossip: gossipBudgets)
+        metrics.metrics.setLabelledTotals(peerRefusals.prometheusTotals)
     }
 }

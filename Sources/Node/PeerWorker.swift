@@ -21,6 +21,8 @@ struct PeerWorker: Sendable {
     let gossipBudget: PeerGossipBudget
     /// A monotonic clock in milliseconds (the gossip budget's refill).
     let clock: @Sendable () -> UInt64
+    /// The node's count and rate-limited log of refused peer messages.
+    let refusals: PeerRefusals
     let logger: Logger
 
     /// Milliseconds since boot, never going back.
@@ -37,7 +39,7 @@ struct PeerWorker: Sendable {
     func process(_ message: PeerMessage) async {
         let from = ReplicaID(message.from.index)
         guard let (kind, body) = Envelope.unwrap(message.bytes) else {
-            logger.notice("dropped payload of unknown kind", metadata: ["peer": "\(from)"])
+            refusals.refused(.unknownKind, from: from, logger: logger)
             return
         }
         if Self.dropsBeforeDecoding(kind, body, transferring: driver.isTransferringState) {
@@ -70,28 +72,28 @@ struct PeerWorker: Sendable {
                 logger.debug("received", metadata: ["kind": "\(verified.message.kindName)", "peer": "\(from)"])
                 await driver.deliver(verified)
             } catch {
-                logger.notice("refused consensus message", metadata: ["peer": "\(from)", "error": "\(error)"])
+                refusals.refused(.consensus, from: from, error: error, logger: logger)
             }
         case .transaction:
             await admitGossip([Array(body)], from: from)
         case .transactions:
             do { await admitGossip(try TransactionGossip.split(body), from: from) } catch {
                 gossipBudget.penalize(.malformed, bytes: body.count)
-                logger.notice("refused malformed transaction gossip", metadata: ["peer": "\(from)", "error": "\(error)"])
+                refusals.refused(.malformedGossip, from: from, error: error, logger: logger)
             }
         case .blockRequest:
             guard let request = try? BlockRequest.decode(Array(body)) else {
-                logger.notice("refused malformed block request", metadata: ["peer": "\(from)"])
+                refusals.refused(.malformedBlockRequest, from: from, logger: logger)
                 return
             }
-            let response = ConsensusDriver.serve(request, store: store)
+            let response = BlockServer.serve(request, store: store)
             logger.debug("serving blocks", metadata: [
                 "peer": "\(from)", "from": "\(request.from.rawValue)", "count": "\(response.blocks.count)",
             ])
             _ = network.send(Envelope.wrap(.blockResponse, response.encoded()), to: message.from)
         case .blockResponse:
             do { await driver.receive(try BlockResponse.decode(Array(body)), from: from) } catch {
-                logger.notice("refused malformed block response", metadata: ["peer": "\(from)", "error": "\(error)"])
+                refusals.refused(.malformedBlockResponse, from: from, error: error, logger: logger)
             }
         }
     }
@@ -147,12 +149,12 @@ struct PeerWorker: Sendable {
             let tx: Transaction
             do { tx = try Transaction.decode(bytes) } catch {
                 gossipBudget.penalize(.malformed, bytes: bytes.count)
-                logger.notice("refused gossiped transaction", metadata: ["peer": "\(from)", "error": "\(error)"])
+                logger.debug("refused gossiped transaction", metadata: ["peer": "\(from)", "error": "\(error)"])
                 continue
             }
             if let fault: GossipFault = tx.chainID != genesis.chainID ? .wrongChain : tx.amount == 0 ? .zeroAmount : nil {
                 gossipBudget.penalize(fault, bytes: bytes.count)
-                logger.notice("refused gossiped transaction", metadata: ["peer": "\(from)", "reason": "\(fault.rawValue)"])
+                logger.debug("refused gossiped transaction", metadata: ["peer": "\(from)", "reason": "\(fault.rawValue)"])
                 continue
             }
             decoded.append((tx, bytes.count, cache.contains(tx.hash)))
@@ -172,7 +174,7 @@ struct PeerWorker: Sendable {
                 checked += 1
                 guard tx.hasValidSignature else {
                     gossipBudget.penalize(.badSignature, bytes: bytes)
-                    logger.notice("refused gossiped transaction: bad signature", metadata: ["peer": "\(from)"])
+                    logger.debug("refused gossiped transaction: bad signature", metadata: ["peer": "\(from)"])
                     continue
                 }
             }

@@ -22,9 +22,8 @@ struct SimulatedNode {
     var votingFence: SequenceNumber?
     /// The executed chain.
     var ledger: SimulatedLedger
-    /// Current generation per timer kind; a fired timer whose generation differs is stale.
-    var timers: [TimerKind: UInt64] = [:]
-    var nextTimerGeneration: UInt64 = 0
+    /// Which armed timer of each kind is live (a fired timer of another generation is stale).
+    var timers = TimerGenerations()
     /// Bumped at every crash so events meant for an earlier life are ignored.
     var incarnation: UInt64 = 0
     /// This replica's clock offset from virtual time, ms.
@@ -45,24 +44,9 @@ struct SimulatedNode {
 
     var isByzantine: Bool { behaviour != nil }
 
-    /// Appends `record` to the disk, pruning what a persisted stable checkpoint makes obsolete
-    /// (older view-change and new-view records are superseded by the latest of each).
+    /// Appends `record` to the disk, dropping what it supersedes (`ConsensusLogPolicy`, the
+    /// node's rule too).
     mutating func persist(_ record: LedgerLogRecord) {
-        switch record {
-        case let .stableCheckpoint(proof):
-            disk.removeAll { r in
-                switch r {
-                case .stableCheckpoint: return true
-                default: return (r.sequence.map { $0 <= proof.sequence }) ?? false
-                }
-            }
-        case .viewChange:
-            disk.removeAll { if case .viewChange = $0 { return true } else { return false } }
-        case .newView:
-            disk.removeAll { if case .newView = $0 { return true } else { return false } }
-        default:
-            break
-        }
-        disk.append(record)
+        ConsensusLogPolicy.append(record, to: &disk)
     }
 }

@@ -19,15 +19,13 @@ extension SimulationRun {
             case let .broadcast(message):
                 outgoing(message, from: id, to: others(of: id))
             case let .setTimer(kind, after):
-                nodes[i].nextTimerGeneration += 1
-                let generation = nodes[i].nextTimerGeneration
-                nodes[i].timers[kind] = generation
+                let generation = nodes[i].timers.arm(kind)
                 if kind == .viewChange { trace("\(id) sets the view-change timer (\(after)ms)", level: .full) }
                 queue.schedule(
                     .timer(id, kind, generation: generation, incarnation: nodes[i].incarnation),
                     at: now.advanced(by: after))
             case let .cancelTimer(kind):
-                nodes[i].timers[kind] = nil
+                nodes[i].timers.cancel(kind)
                 if kind == .viewChange { trace("\(id) cancels the view-change timer", level: .full) }
             case let .persist(record):
                 nodes[i].persist(record)

@@ -105,8 +105,7 @@ extension SimulationRun {
             transmit(emission.message, from: from, to: emission.recipients)
         case let .timer(id, kind, generation, incarnation):
             let i = id.index
-            guard nodes[i].isUp, nodes[i].incarnation == incarnation, nodes[i].timers[kind] == generation else { return }
-            nodes[id.index].timers[kind] = nil
+            guard nodes[i].isUp, nodes[i].incarnation == incarnation, nodes[i].timers.fire(kind, generation: generation) else { return }
             feed(id, .timerFired(kind))
         case let .clientTick(c):
             clientTick(c)
@@ -172,7 +171,7 @@ extension SimulationRun {
         guard nodes[id.index].isUp else { return }
         nodes[id.index].replica = nil
         nodes[id.index].incarnation += 1
-        nodes[id.index].timers.removeAll()
+        nodes[id.index].timers.cancelAll()
         nodes[id.index].stateTransferPending = false
         trace("fault: \(id) crashes (disk keeps \(nodes[id.index].disk.count) log records, height \(nodes[id.index].ledger.height.rawValue))")
     }

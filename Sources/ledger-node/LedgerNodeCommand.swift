@@ -1,3 +1,4 @@
+import Adversary
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)
@@ -134,7 +135,7 @@ struct Start: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Override config log_level (trace, debug, info, notice, warning, error).")
     var logLevel: String?
     @Option(help: ArgumentHelp(
-        "TEST NETWORKS ONLY: play these Byzantine strategies (comma-separated, applied in order): \(LedgerNode.byzantineStrategyNames.joined(separator: ", ")).",
+        "TEST NETWORKS ONLY: play these Byzantine strategies (comma-separated, applied in order): \(ByzantineStrategy.names.joined(separator: ", ")).",
         valueName: "strategy[,strategy…]"))
     var byzantine: String?
     @Option(name: .customLong("byzantine-seed"), help: "Seed of the Byzantine behaviour's own random choices.")
@@ -196,7 +197,12 @@ struct Start: AsyncParsableCommand {
         let node: LedgerNode
         do { node = try LedgerNode(home: loaded, logger: logger) } catch { fail("\(error)") }
         if let byzantine {
-            do { try await node.makeByzantine(named: byzantine, seed: byzantineSeed, collude: collude) } catch { fail("\(error)") }
+            do {
+                let interceptor = try ByzantineInterceptor(
+                    strategies: byzantine, seed: byzantineSeed, collude: collude, replica: loaded.validatorID,
+                    genesis: loaded.genesis, key: loaded.key.signingKey)
+                try await node.intercept(with: interceptor)
+            } catch { fail("\(error)") }
             logger.critical("BYZANTINE VALIDATOR: this node deliberately misbehaves (test network only)", metadata: [
                 "strategies": "\(byzantine)", "seed": "\(byzantineSeed)", "collude": "\(collude)",
             ])

@@ -28,7 +28,7 @@ final class AdmissionQueueTests: XCTestCase {
         // A client's next nonce is taken only if it follows one the node holds: 0–2 must be in before 3 is judged.
         let outcome = await node.admissions.admit(try transfers(3..<4), fromClient: true)
         XCTAssertEqual(outcome, [nil], "nonce 3 follows the gossip queued before it")
-        let held = await node.driver.snapshot().mempool
+        let held = node.driver.mempool.count
         XCTAssertEqual(held, 4)
 
         // More than one driver call's worth is not queued unawaited: the caller is told to wait (admit).
@@ -36,7 +36,7 @@ final class AdmissionQueueTests: XCTestCase {
         XCTAssertFalse(node.admissions.enqueue(many, fromClient: false))
         let results = await node.admissions.admit(many, fromClient: false)
         XCTAssertEqual(results.compactMap { $0 }.count, 0, "all admitted through the waiting path")
-        let after = await node.driver.snapshot().mempool
+        let after = node.driver.mempool.count
         XCTAssertEqual(after, 4 + many.count)
         await node.driver.stop()
     }

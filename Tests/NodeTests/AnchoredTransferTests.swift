@@ -69,11 +69,11 @@ final class AnchoredTransferTests: XCTestCase {
     }
 
     private func verify(_ r: BlockResponse, trusted: TransferAnchor? = nil) -> Result<VerifiedRange, StateTransferFailure> {
-        ConsensusDriver.verifyFetched(r, trusted: trusted, scheme: scheme, chainID: chainID, replicaCount: 4)
+        RangeVerifier.verify(r, trusted: trusted, scheme: scheme, chainID: chainID, replicaCount: 4)
     }
 
     private func execute(_ range: VerifiedRange) -> Result<[(BlockExecution, certificate: [UInt8]?)], StateTransferFailure> {
-        ConsensusDriver.execute(range, on: genesisHeader, accounts: genesisAccounts, replicaCount: 4)
+        RangeVerifier.execute(range, on: genesisHeader, accounts: genesisAccounts, replicaCount: 4)
     }
 
     func testACheckpointProofAnchorsTheRangeWithoutTheBlocksSignatures() throws {
@@ -173,16 +173,16 @@ final class AnchoredTransferTests: XCTestCase {
     func testRangesEndAtCheckpointsWhereTheyCan() {
         let limit = UInt32(NodeLimits.stateTransferBlocksPerRequest)
         for from in [1, 57, 100, 101, 4_999] as [UInt64] {
-            let count = ConsensusDriver.rangeCount(from: Height(from), upTo: Height(10_000), wanted: limit, checkpointInterval: 100)
+            let count = RangeVerifier.rangeCount(from: Height(from), upTo: Height(10_000), wanted: limit, checkpointInterval: 100)
             let end = from + UInt64(count) - 1
             XCTAssertTrue(count >= 1 && count <= limit)
             XCTAssertEqual(end % 100, 0, "range from \(from) ends at \(end)")
         }
         // A range that reaches the target is not cut: the target anchors it.
-        XCTAssertEqual(ConsensusDriver.rangeCount(from: Height(9_990), upTo: Height(10_005), wanted: limit, checkpointInterval: 100), 16)
-        XCTAssertEqual(ConsensusDriver.rangeCount(from: Height(9_999), upTo: Height(10_005), wanted: 3, checkpointInterval: 100), 2)
-        XCTAssertEqual(ConsensusDriver.rangeCount(from: Height(10_001), upTo: Height(10_005), wanted: limit, checkpointInterval: 100), 5)
-        XCTAssertEqual(ConsensusDriver.rangeCount(from: Height(10_001), upTo: Height(10_005), wanted: 2, checkpointInterval: 100), 2)
+        XCTAssertEqual(RangeVerifier.rangeCount(from: Height(9_990), upTo: Height(10_005), wanted: limit, checkpointInterval: 100), 16)
+        XCTAssertEqual(RangeVerifier.rangeCount(from: Height(9_999), upTo: Height(10_005), wanted: 3, checkpointInterval: 100), 2)
+        XCTAssertEqual(RangeVerifier.rangeCount(from: Height(10_001), upTo: Height(10_005), wanted: limit, checkpointInterval: 100), 5)
+        XCTAssertEqual(RangeVerifier.rangeCount(from: Height(10_001), upTo: Height(10_005), wanted: 2, checkpointInterval: 100), 2)
     }
 
     func testResponsesCarryTheProofAndStillReadWithoutOne() throws {

@@ -44,7 +44,7 @@ final class BlockSyncTests: XCTestCase {
     func testFetchedBlocksNeedAQuorumCertificateForTheirOwnHeightAndDigest() throws {
         let b1 = try batch(1), b2 = try batch(2)
         func verify(_ blocks: [(Batch, CommitCertificate)], from: UInt64 = 1) -> Result<VerifiedRange, StateTransferFailure> {
-            ConsensusDriver.verifyFetched(
+            RangeVerifier.verify(
                 BlockResponse(requestID: 1, from: Height(from), blocks: blocks.map { ($0.0.encoded(), $0.1.encoded()) }),
                 trusted: nil, scheme: scheme, chainID: "c", replicaCount: 4)
         }
