@@ -75,3 +75,56 @@ public enum MempoolRejection: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 }
+
+extension MempoolRejection {
+    /// A stable snake_case code for clients (RPC `data.reason`): "malformed", "wrong_chain", "bad_signature",
+    /// "nonce_too_low", "insufficient_funds", "duplicate", "mempool_full", "shutting_down", the final
+    /// "zero_amount", "unknown_sender" and "nonce_taken", and the retryable "nonce_gap", "busy" and
+    /// "sender_limit".
+    public var reasonCode: String {
+        switch self {
+        case .malformed: "malformed"
+        case .wrongChain: "wrong_chain"
+        case .badSignature: "bad_signature"
+        case .nonceUsed: "nonce_too_low"
+        case .insufficientBalance: "insufficient_funds"
+        case .duplicate: "duplicate"
+        case .full: "mempool_full"
+        case .shuttingDown: "shutting_down"
+        case .storeUnavailable: "store_unavailable"
+        case .nonceGap: "nonce_gap"
+        case .busy, .changingView: "busy"
+        case .zeroAmount: "zero_amount"
+        case .unknownSender: "unknown_sender"
+        case .nonceTaken: "nonce_taken"
+        case .senderLimit: "sender_limit"
+        }
+    }
+
+    /// Machine-readable details (UInt64 values as decimal strings), e.g. `[("expected","9"),("got","7")]`.
+    public var details: [(String, String)] {
+        switch self {
+        case let .malformed(detail), let .storeUnavailable(detail): [("detail", detail)]
+        case let .wrongChain(expected, found): [("expected", expected), ("got", found)]
+        case .badSignature, .duplicate, .shuttingDown, .zeroAmount, .unknownSender: []
+        case let .nonceUsed(nonce, next): [("expected", String(next)), ("got", String(nonce))]
+        case let .insufficientBalance(balance, amount, pending):
+            pending == 0 ? [("balance", String(balance)), ("needed", String(amount))]
+                : [("balance", String(balance)), ("needed", String(Self.saturatingSum(amount, pending))), ("pending", String(pending))]
+        case let .nonceTaken(nonce, pending): [("got", String(nonce)), ("pending_tx", pending.hex)]
+        case let .senderLimit(pending, limit, retry):
+            [("pending", String(pending)), ("limit", String(limit)), ("retry_after_ms", String(retry))]
+        case let .full(capacity): [("limit", String(capacity))]
+        case let .nonceGap(nonce, next): [("expected", String(next)), ("got", String(nonce))]
+        case let .busy(backlog, backlogLimit, waited, limit, retry):
+            [("backlog", String(backlog)), ("backlog_limit", String(backlogLimit)), ("waited_ms", String(waited)),
+             ("limit_ms", String(limit)), ("retry_after_ms", String(retry))]
+        case let .changingView(view, retry): [("changing_to_view", String(view)), ("retry_after_ms", String(retry))]
+        }
+    }
+
+    static func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
+}
