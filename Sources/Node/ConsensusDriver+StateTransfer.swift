@@ -176,7 +176,7 @@ extension ConsensusDriver {
                 switch try applyFetched(range, on: now.header) {
                 case let .success(blocks): applied = blocks
                 case let .failure(f):
-                    refuse(current, reason: f.reason)
+                    refuse(current, reason: f)
                     return startFetch(from: current.request.from, upTo: current.upTo, trusted: current.trusted,
                                       target: target, count: current.request.count)
                 }
@@ -213,7 +213,7 @@ extension ConsensusDriver {
     }
 
     /// Counts and logs a refused range and skips its donor for the rest of the transfer.
-    private func refuse(_ range: PendingRange, reason: String) {
+    private func refuse(_ range: PendingRange, reason: StateTransferFailure) {
         transfer.donors.refused(range.donor)
         logger.warning("peer served an invalid block range; asking another", metadata: [
             "peer": "\(range.donor)", "from": "\(range.request.from.rawValue)", "reason": "\(reason)",
@@ -237,14 +237,14 @@ extension ConsensusDriver {
         let task = Task { () -> FetchOutcome in
             guard let response = await self.fetch(request, from: donor), !response.blocks.isEmpty else { return .nothing }
             guard response.from == request.from, response.blocks.count <= Int(request.count) else {
-                return .invalid("response covers other heights than requested")
+                return .invalid(.otherHeights)
             }
             let verified = await Task.detached {
                 RangeVerifier.verify(response, trusted: trusted, scheme: scheme, chainID: chainID, replicaCount: n)
             }.value
             switch verified {
             case let .success(range): return .blocks(range)
-            case let .failure(f): return .invalid(f.reason)
+            case let .failure(f): return .invalid(f)
             }
         }
         return PendingRange(request: request, donor: donor, upTo: last, trusted: trusted, task: task)

@@ -32,8 +32,7 @@ public enum RangeVerifier {
     public static func execute(_ range: VerifiedRange, on previous: BlockHeader, accounts: AccountState,
                                            replicaCount: Int) -> Result<[(BlockExecution, certificate: [UInt8]?)], StateTransferFailure> {
         guard range.from.rawValue == previous.height.rawValue &+ 1 else {
-            return .failure(StateTransferFailure(
-                reason: "range starts at \(range.from.rawValue), but the head is at \(previous.height.rawValue)"))
+            return .failure(.notOnHead(from: range.from.rawValue, head: previous.height.rawValue))
         }
         var state = accounts
         var header = previous
@@ -45,9 +44,7 @@ public enum RangeVerifier {
             state.apply(execution)
             header = execution.block.header
             if let anchor = range.anchor, anchor.height == header.height, anchor.blockHash != header.hash {
-                return .failure(StateTransferFailure(reason:
-                    "blocks \(range.from.rawValue)...\(anchor.height.rawValue) do not hash to the checkpointed block hash "
-                    + "at \(anchor.height.rawValue) (forged, reordered or missing batch)"))
+                return .failure(.anchorMismatch(from: range.from.rawValue, anchor: anchor.height.rawValue))
             }
             out.append((execution, certificate))
         }
@@ -67,10 +64,10 @@ public enum RangeVerifier {
                                                  scheme: Ed25519ValidatorKeys, chainID: String,
                                                  replicaCount: Int) -> Result<VerifiedRange, StateTransferFailure> {
         let count = UInt64(response.blocks.count)
-        guard count > 0 else { return .failure(StateTransferFailure(reason: "the response holds no blocks")) }
+        guard count > 0 else { return .failure(.empty) }
         let (lastRaw, overflow) = response.from.rawValue.addingReportingOverflow(count - 1)
         guard !overflow, response.from.rawValue > 0 else {
-            return .failure(StateTransferFailure(reason: "the response's heights start at \(response.from.rawValue) and do not fit"))
+            return .failure(.heightsOutOfRange(from: response.from.rawValue))
         }
         let first = response.from, last = Height(lastRaw)
         let quorum = 2 * ((replicaCount - 1) / 3) + 1
@@ -83,14 +80,13 @@ public enum RangeVerifier {
         } else if let bytes = response.checkpoint {
             let p: CheckpointProof
             do { p = try CheckpointProof.decode(bytes, replicaCount: replicaCount) } catch {
-                return .failure(StateTransferFailure(reason: "checkpoint proof does not decode: \(error)"))
+                return .failure(.proofUndecodable("\(error)"))
             }
             guard p.sequence >= first, p.sequence <= last else {
-                return .failure(StateTransferFailure(
-                    reason: "checkpoint proof for \(p.sequence) lies outside the served heights \(first)...\(last)"))
+                return .failure(.proofOutside(sequence: p.sequence.rawValue, first: first.rawValue, last: last.rawValue))
             }
             do { try p.verify(scheme: scheme, chainID: chainID, quorum: quorum) } catch {
-                return .failure(StateTransferFailure(reason: "checkpoint proof for \(p.sequence): \(error)"))
+                return .failure(.proofInvalid(sequence: p.sequence.rawValue, "\(error)"))
             }
             signatures += p.checkpoints.count
             anchor = TransferAnchor(height: p.sequence, blockHash: p.blockHash, source: .checkpointProof)
@@ -104,25 +100,25 @@ public enum RangeVerifier {
             let batch: Batch
             let cert: CommitCertificate
             do { batch = try TrustedDecoding.batch(entry.batch) } catch {
-                return .failure(StateTransferFailure(reason: "batch at \(height) does not decode: \(error)"))
+                return .failure(.batchUndecodable(height: height.rawValue, "\(error)"))
             }
             do { cert = try CommitCertificate.decode(entry.certificate, replicaCount: replicaCount) } catch {
-                return .failure(StateTransferFailure(reason: "certificate at \(height) does not decode: \(error)"))
+                return .failure(.certificateUndecodable(height: height.rawValue, "\(error)"))
             }
             guard cert.sequence == height else {
-                return .failure(StateTransferFailure(reason: "certificate is for \(cert.sequence), block is \(height)"))
+                return .failure(.certificateForOtherHeight(sequence: cert.sequence.rawValue, height: height.rawValue))
             }
             guard cert.digest == batch.digest else {
-                return .failure(StateTransferFailure(reason: "certificate digest differs from the batch at \(height)"))
+                return .failure(.certificateDigestMismatch(height: height.rawValue))
             }
             if let anchor, height <= anchor.height {
                 // Authenticated by the hash chain once executed; the certificate is kept as served.
                 do { try cert.validateStructure(replicaCount: replicaCount) } catch {
-                    return .failure(StateTransferFailure(reason: "certificate at \(height): \(error)"))
+                    return .failure(.certificateInvalid(height: height.rawValue, "\(error)"))
                 }
             } else {
                 do { try cert.verify(scheme: scheme, chainID: chainID) } catch {
-                    return .failure(StateTransferFailure(reason: "certificate at \(height): \(error)"))
+                    return .failure(.certificateInvalid(height: height.rawValue, "\(error)"))
                 }
                 signatures += cert.commits.count
             }
@@ -132,9 +128,51 @@ public enum RangeVerifier {
     }
 }
 
-/// Why a fetched range was refused.
-public struct StateTransferFailure: Error, Sendable, CustomStringConvertible {
-    /// What was wrong.
-    public var reason: String
-    public var description: String { reason }
+/// Why a fetched block range was refused (nothing of it is written; the donor is skipped).
+public enum StateTransferFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The response holds no blocks.
+    case empty
+    /// The response's heights start at `from` (0, or too high for the blocks to fit).
+    case heightsOutOfRange(from: UInt64)
+    /// The response covers other heights than requested.
+    case otherHeights
+    /// The range starts at `from`, but this node's head is at `head`.
+    case notOnHead(from: UInt64, head: UInt64)
+    /// The donor's checkpoint proof does not decode.
+    case proofUndecodable(String)
+    /// The checkpoint proof is for `sequence`, outside the served heights `first...last`.
+    case proofOutside(sequence: UInt64, first: UInt64, last: UInt64)
+    /// The checkpoint proof for `sequence` does not verify.
+    case proofInvalid(sequence: UInt64, String)
+    /// The batch at `height` does not decode.
+    case batchUndecodable(height: UInt64, String)
+    /// The certificate at `height` does not decode.
+    case certificateUndecodable(height: UInt64, String)
+    /// The certificate is for `sequence`, but the block is at `height`.
+    case certificateForOtherHeight(sequence: UInt64, height: UInt64)
+    /// The certificate's digest differs from the batch at `height`.
+    case certificateDigestMismatch(height: UInt64)
+    /// The certificate at `height` is incomplete or its signatures do not verify.
+    case certificateInvalid(height: UInt64, String)
+    /// Executed, blocks `from...anchor` do not hash to the checkpointed block hash at `anchor`.
+    case anchorMismatch(from: UInt64, anchor: UInt64)
+
+    public var description: String {
+        switch self {
+        case .empty: "the response holds no blocks"
+        case let .heightsOutOfRange(from): "the response's heights start at \(from) and do not fit"
+        case .otherHeights: "the response covers other heights than requested"
+        case let .notOnHead(from, head): "range starts at \(from), but the head is at \(head)"
+        case let .proofUndecodable(e): "checkpoint proof does not decode: \(e)"
+        case let .proofOutside(seq, first, last): "checkpoint proof for \(seq) lies outside the served heights \(first)...\(last)"
+        case let .proofInvalid(seq, e): "checkpoint proof for \(seq): \(e)"
+        case let .batchUndecodable(h, e): "batch at \(h) does not decode: \(e)"
+        case let .certificateUndecodable(h, e): "certificate at \(h) does not decode: \(e)"
+        case let .certificateForOtherHeight(seq, h): "certificate is for \(seq), block is \(h)"
+        case let .certificateDigestMismatch(h): "certificate digest differs from the batch at \(h)"
+        case let .certificateInvalid(h, e): "certificate at \(h): \(e)"
+        case let .anchorMismatch(from, anchor):
+            "blocks \(from)...\(anchor) do not hash to the checkpointed block hash at \(anchor) (forged, reordered or missing batch)"
+        }
+    }
 }

@@ -53,7 +53,7 @@ enum FetchOutcome: Sendable {
     /// No answer (timeout, peer unreachable, or no blocks there).
     case nothing
     /// The peer's blocks failed verification.
-    case invalid(String)
+    case invalid(StateTransferFailure)
     /// Verified blocks, in height order from the requested start (the anchor is checked when executed).
     case blocks(VerifiedRange)
 }
