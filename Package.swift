@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// The package of the BFT ledger node. Target layout and allowed imports follow DESIGN.md §1.
+// The package of the BFT ledger node. Target layout and allowed imports follow docs/architecture.md §1 (checked by scripts/check-layering).
 import PackageDescription
 
 /// Release builds specialise generic code across module boundaries (the PBFT replica is generic

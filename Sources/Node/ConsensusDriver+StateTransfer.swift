@@ -8,7 +8,7 @@ import PBFT
 /// State transfer: fetch missing blocks with their commit certificates from peers in ranges,
 /// authenticate them, execute and apply them, then tell the replica where it stands.
 ///
-/// Authentication (DESIGN.md §3, State transfer). A range is requested so that it ends at a
+/// Authentication (docs/architecture.md §6, State transfer). A range is requested so that it ends at a
 /// checkpoint sequence number where it can, and the donor serves with it the stable-checkpoint
 /// proof (2f + 1 signed CHECKPOINT(n, block hash)) it stored for the highest checkpoint inside
 /// the range. That proof — or, for the range that ends at the target, the target's own hash,

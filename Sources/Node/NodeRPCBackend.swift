@@ -38,7 +38,7 @@ struct NodeRPCBackend: RPCBackend {
             view: inspection.view, primary: inspection.primary, isCatchingUp: inspection.isCatchingUp, peers: peers,
             isChangingView: inspection.isChangingView, mempoolSize: inspection.mempoolSize,
             openSequences: inspection.openSequences, votesWithheldUntil: inspection.votingFence,
-            followsUntilView: inspection.followsUntilView)
+            followsUntilView: inspection.followsUntilView, version: SoftwareVersion.current)
     }
 
     func netInfo() async -> NetInfo {

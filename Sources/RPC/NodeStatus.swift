@@ -33,12 +33,15 @@ public struct NodeStatus: Sendable, Equatable {
     /// Set while the node follows its view without voting after abandoning a lone view change to
     /// this view: it votes again once a view at or above it is installed.
     public var followsUntilView: View?
+    /// The node's software version (`SoftwareVersion.current`).
+    public var version: String
 
     /// A status from its fields.
     public init(chainID: String, nodeID: ReplicaID, height: Height, latestBlockHash: Digest, latestBlockTimeMs: UInt64 = 0,
                 view: View, primary: ReplicaID, isCatchingUp: Bool, peers: [ReplicaID], isChangingView: Bool,
                 mempoolSize: Int, openSequences: [OpenSequenceStatus] = [], votesWithheldUntil: SequenceNumber? = nil,
-                followsUntilView: View? = nil) {
+                followsUntilView: View? = nil, version: String = SoftwareVersion.current) {
+        self.version = version
         self.votesWithheldUntil = votesWithheldUntil
         self.followsUntilView = followsUntilView
         self.chainID = chainID; self.nodeID = nodeID; self.height = height; self.latestBlockHash = latestBlockHash

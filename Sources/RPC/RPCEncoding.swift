@@ -1,7 +1,7 @@
 import LedgerCore
 import LedgerCrypto
 
-/// The JSON shapes of results (rpc-api.md): UInt64 as decimal strings, ids as numbers, bytes as lowercase hex.
+/// The JSON shapes of results (docs/rpc.md): UInt64 as decimal strings, ids as numbers, bytes as lowercase hex.
 public enum RPCEncoding {
     /// The `status` result.
     public static func encode(_ s: NodeStatus) -> JSONValue {
@@ -14,6 +14,7 @@ public enum RPCEncoding {
             ("open_sequences", .array(s.openSequences.map(encode))),
             ("votes_withheld_until", s.votesWithheldUntil.map { .decimal($0.rawValue) } ?? .null),
             ("follows_until_view", s.followsUntilView.map { .decimal($0.rawValue) } ?? .null),
+            ("version", .string(s.version)),
         ])
     }
 

@@ -1,5 +1,5 @@
 /// A JSON-RPC 2.0 error object: what went wrong with one call, with a stable code a client can branch on
-/// and, for application errors, structured `data` whose `"reason"` names the case (see rpc-api.md).
+/// and, for application errors, structured `data` whose `"reason"` names the case (see docs/rpc.md).
 public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The JSON-RPC error code (spec codes -32700…-32600; application codes -32000…-32099).
     public var code: Int

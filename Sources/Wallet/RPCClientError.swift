@@ -1,6 +1,6 @@
 /// A JSON-RPC error object returned by a node: code, message and optional structured data.
 public struct RPCServerError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The JSON-RPC error code (see .notes/rpc-api.md: -32010 tx rejected, -32004 not found, …).
+    /// The JSON-RPC error code (see docs/rpc.md: -32010 tx rejected, -32004 not found, …).
     public var code: Int
     /// The node's message.
     public var message: String

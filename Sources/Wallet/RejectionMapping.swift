@@ -2,7 +2,7 @@ import Foundation
 
 /// Turns the node's -32010 rejections into errors with the facts a user needs.
 public enum RejectionMapping {
-    /// Maps by `data.reason` (contract of rpc-api.md) and, for nodes that send no data, by the message text.
+    /// Maps by `data.reason` (contract of docs/rpc.md) and, for nodes that send no data, by the message text.
     public static func walletError(for e: RPCServerError, sender: String, amount: UInt64) -> WalletError {
         let reason = e.reason ?? inferredReason(e.message)
         switch reason {

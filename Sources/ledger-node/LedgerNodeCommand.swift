@@ -24,6 +24,7 @@ struct LedgerNodeCommand: AsyncParsableCommand {
             key_file, log_level, rpc_allowed_hosts, rpc_allowed_origins,
             rpc_max_connections_per_address) and genesis.json.
             """,
+        version: SoftwareVersion.current,
         subcommands: [Testnet.self, Init.self, Start.self, Keys.self, Load.self])
 }
 

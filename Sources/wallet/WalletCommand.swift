@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerCore
 import Wallet
 
 /// `wallet`: keys, balances and transfers on the BFT ledger from the command line.
@@ -32,6 +33,7 @@ struct WalletCommand: AsyncParsableCommand {
               wallet transfer --from faucet --to alice --amount 100
               wallet tx <HASH>
             """,
+        version: SoftwareVersion.current,
         subcommands: [
             KeysCommand.self, AddressCommand.self, BalanceCommand.self, NonceCommand.self, TransferCommand.self,
             TxCommand.self, BlockCommand.self, StatusCommand.self,

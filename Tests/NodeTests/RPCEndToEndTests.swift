@@ -79,6 +79,7 @@ final class RPCEndToEndTests: XCTestCase {
         XCTAssertNotNil(status["open_sequences"] as? [Any])
         XCTAssertEqual(status["peers"] as? Int, 3)
         XCTAssertNotNil(UInt64(status["latest_block_time"] as? String ?? ""))
+        XCTAssertEqual(status["version"] as? String, SoftwareVersion.current, "the node backend reports its version")
 
         let netInfo = try await net.result(1, "net_info")
         XCTAssertEqual((netInfo["peers"] as? [[String: Any]])?.count, 3)

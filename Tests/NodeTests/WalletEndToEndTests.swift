@@ -116,7 +116,7 @@ final class WalletEndToEndTests: XCTestCase {
         XCTAssertEqual((list["keys"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["alice", "bob", "faucet"])
     }
 
-    /// Needs the node's `tx` and `commit` methods (rpc-api.md) for the proof and certificate.
+    /// Needs the node's `tx` and `commit` methods (docs/rpc.md) for the proof and certificate.
     func testTxIsVerifiedLocallyAfterANoWaitTransfer() async throws {
         let net = try await startNetwork()
         defer { net.stopAll(); net.removeFiles() }

@@ -64,6 +64,14 @@ final class RPCMethodTests: XCTestCase {
         XCTAssertEqual(v0["address"] as? String, Address(publicKey: Fixture.validatorKeys[0].publicKey).string)
     }
 
+    func testStatusReportsTheSoftwareVersion() async throws {
+        let status = try await result("status")
+        XCTAssertEqual(status["version"] as? String, SoftwareVersion.current)
+        let parts = SoftwareVersion.current.split(separator: ".", omittingEmptySubsequences: false)
+        XCTAssertEqual(parts.count, 3, "major.minor.patch")
+        XCTAssertTrue(parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }, SoftwareVersion.current)
+    }
+
     func testAccountAndItsErrors() async throws {
         let address = Address(publicKey: Fixture.faucet.publicKey).string
         let acct = try await result("account", #"{"address":"\#(address)"}"#)
