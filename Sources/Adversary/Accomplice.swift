@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// The accomplice of an equivocating primary when the two run in separate processes (the

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// A message a Byzantine replica actually puts on the wire, after its behaviour transformed

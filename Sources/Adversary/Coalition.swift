@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// Shared knowledge of colluding Byzantine replicas (used only by the f + 1 collusion

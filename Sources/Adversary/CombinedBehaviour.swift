@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// Several Byzantine behaviours at once (`--byzantine equivocate,flood`): each outgoing message

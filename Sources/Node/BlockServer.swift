@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import LedgerStore
 import PBFT
 

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// The node's P2P payload: 1 byte kind ‖ body. Keeps consensus, mempool gossip and state transfer apart.

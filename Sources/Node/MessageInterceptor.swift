@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// A hook into a validator's own traffic, for test networks only (`ledger-node start --byzantine`):

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// The replica's timers as sleeping tasks, at most one per kind; a firing reaches the replica only

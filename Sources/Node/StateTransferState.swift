@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// Everything the driver knows about its state transfer, in one value it alone owns: where it is

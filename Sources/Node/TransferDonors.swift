@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// Which peer to ask for the next block range: validators that vouched for the target first

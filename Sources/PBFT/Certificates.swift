@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Certificates: sets of signed messages from distinct replicas that prove a fact to anyone
 /// holding the validators' public keys.
 

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Everything replicas send each other, with the canonical wire encoding.
 
 /// A consensus message between replicas. Each carries signed bodies; batches ride next to the

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Everything the consensus core can reject: malformed bytes, bad signatures, invalid
 /// certificates and invalid configuration.
 ///

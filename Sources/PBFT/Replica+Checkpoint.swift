@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Checkpoints, watermarks, garbage collection and state transfer (Castro & Liskov §4.3).
 extension Replica {
     /// After executing a checkpoint sequence number: sign, persist and broadcast CHECKPOINT.

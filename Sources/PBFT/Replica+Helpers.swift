@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Small helpers shared by the protocol files.
 extension Replica {
     var me: ReplicaID { configuration.replicaID }

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Read-only views of the replica's log for operators ("why is it stuck"). Never changes state.
 extension Replica {
     /// One sequence number in the log that this replica has not committed yet.

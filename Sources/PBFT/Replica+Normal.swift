@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// The normal case (Castro & Liskov §4.2): pre-prepare, prepare, commit, in-order execution.
 extension Replica {
     mutating func receive(_ message: Message<B>, _ ctx: inout Context<B>) {

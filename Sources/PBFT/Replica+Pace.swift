@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Pace monitoring: backups vote out a primary that is slow but not silent (in the spirit of
 /// Aardvark, Clement et al., NSDI 2009).
 ///

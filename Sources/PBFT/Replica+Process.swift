@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Event dispatch.
 extension Replica {
     mutating func process(_ event: Event<B>, _ ctx: inout Context<B>) {

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Abandoning a lone view change.
 ///
 /// A backup cut off from the others for longer than its view-change timeout suspects the primary

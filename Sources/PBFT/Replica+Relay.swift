@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Backups relay the requests they hold to the primary before they could suspect it
 /// (Castro & Liskov §4.1: "if the replica is not the primary, it relays the request to the
 /// primary").

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Pending client requests and the primary's batching.
 extension Replica {
     mutating func addRequests(_ requests: [B.Request], _ ctx: inout Context<B>) {

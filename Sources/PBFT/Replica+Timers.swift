@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Start/restart, timers, retransmission and STATUS-driven catch-up.
 extension Replica {
     mutating func start(_ recovered: RecoveredState<B>, _ ctx: inout Context<B>) {

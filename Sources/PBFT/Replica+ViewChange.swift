@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// View changes (Castro & Liskov §4.4): VIEW-CHANGE, the O-set computation, NEW-VIEW.
 extension Replica {
     /// Leaves the current view for `target`: sign, persist and broadcast VIEW-CHANGE(target, C, P).

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// The PBFT replica: a pure, deterministic state machine (Castro & Liskov, TOCS 2002).
 ///
 /// Feed it events with `handle(_:now:)` and perform the returned actions in order (see

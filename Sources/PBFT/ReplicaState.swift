@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// The replica's mutable state, kept in one value so a replica is a plain `Sendable` struct.
 
 /// Everything known about one sequence number above the low watermark.

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// Abstract signing, so the simulator can use a fast scheme and the node Ed25519.
 
 /// Signs consensus messages for one replica. The replica calls it inside `handle`; it must

@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// A fast, deliberately insecure signature scheme for the simulator and tests: a "signature"
 /// is a keyed hash anyone can recompute. It keeps the bookkeeping honest (a changed byte or a
 /// wrong signer fails to verify) at a fraction of Ed25519's cost. Never use it in a node.

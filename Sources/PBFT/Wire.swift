@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 /// The small binary writer and reader behind the canonical message encoding.
 ///
 /// Big-endian fixed-width integers, length-prefixed byte strings; the reader never traps

@@ -1,5 +1,6 @@
 import Adversary
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// One replica as the simulator holds it: the real `Replica` (absent while crashed), its

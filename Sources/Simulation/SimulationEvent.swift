@@ -1,5 +1,6 @@
 import Adversary
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// Everything that can happen in a run, as queued in the event queue.

@@ -1,3 +1,4 @@
+import LedgerCore
 import LedgerCrypto
 import PBFT
 

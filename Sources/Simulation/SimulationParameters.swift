@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// The consensus and workload parameters every simulated run uses, and the liveness bound

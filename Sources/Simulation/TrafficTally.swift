@@ -1,3 +1,5 @@
+import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// Traffic a run counts to judge the relay of held requests and the reply limits: answers honest

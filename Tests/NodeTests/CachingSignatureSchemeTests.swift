@@ -1,6 +1,7 @@
 // Checks the node's consensus-signature cache: a valid signature is checked with Ed25519 once and
 // answered from memory after that; an invalid one is refused every time; a change to the signer,
 // the signature or the bytes is a different question; the memory is bounded.
+import LedgerCore
 import LedgerCrypto
 import Node
 import PBFT

@@ -1,6 +1,7 @@
 // Checks a damaged consensus log on a real process: a stopped node's log gets a torn copy of its last record and a garbage record, followed by a readable record, on disk. On restart it drops exactly the two unreadable records (keeping a copy of the database), stores and reports a voting fence, withholds its votes while it follows the others' blocks, votes again once its stable checkpoint passes the fence, and ends with the same chain.
 import Foundation
 import LedgerCore
+import LedgerCrypto
 import LedgerStore
 import PBFT
 import XCTest

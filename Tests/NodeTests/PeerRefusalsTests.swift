@@ -1,5 +1,7 @@
 // Checks that refused peer messages are all counted, by peer and reason, for /metrics, while the log gets one line per
 // interval however many arrive (a Byzantine peer cannot flood the log).
+import LedgerCore
+import LedgerCrypto
 @testable import Node
 import PBFT
 import TestSupport

@@ -1,4 +1,6 @@
 // Checks that VIEW-CHANGE and NEW-VIEW name batches by digest only, so their size does not grow with the batches, and that replicas lacking batches fetch them (BATCH-FETCH, one FETCHED-BATCH per batch) before they build or install a NEW-VIEW.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

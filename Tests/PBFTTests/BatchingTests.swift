@@ -1,6 +1,8 @@
 // The primary's batching rules (`Replica.tryPropose`): an idle pipeline proposes at once, a batch
 // that is not full waits while `partialBatchDepth` proposals are uncommitted, full batches never
 // wait, and nothing is held past `maxBatchHoldMs`.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks checkpoints and watermarks (Castro & Liskov §4.3): stability at 2f+1, garbage collection, the window bounding the primary, catch-up and state transfer for a lagging replica.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

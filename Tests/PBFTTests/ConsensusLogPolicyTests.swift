@@ -1,6 +1,8 @@
 // Checks the one rule for what the consensus log keeps (`ConsensusLogPolicy`), used by the node's store and the
 // simulator's disk: later view-level records supersede earlier ones, a stable checkpoint supersedes what lies below
 // it, appending one record at a time keeps exactly what `live` keeps of the whole log, and the storage kinds are fixed.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

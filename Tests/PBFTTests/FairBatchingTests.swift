@@ -1,4 +1,6 @@
 // Checks how a ledger primary cuts batches from its pending transactions (senders round-robin, each in nonce order, one per (sender, nonce) per batch) and that backups refuse, through the ledger's validity check in the verifier, a PRE-PREPARE whose batch holds a transaction no honest primary proposes.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

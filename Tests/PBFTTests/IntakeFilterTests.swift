@@ -1,4 +1,6 @@
 // Checks the intake filter: batch-carrying messages the replica would drop on arrival (a PRE-PREPARE at or below the low watermark, a COMMITTED-BATCH already committed, a FETCHED-BATCH nobody asked for) are refused before verification, everything else passes, and the replica's filter follows its commits and its wanted batches.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks (paper §4.4 with a replica behind the new view's min-s) that installing a NEW-VIEW whose stable checkpoint is above what a replica has executed discards that replica's log at or below it, so the log stays within one window while it fetches the state.
+import LedgerCore
+import LedgerCrypto
 @testable import PBFT
 import XCTest
 

@@ -1,4 +1,6 @@
 // Checks the ledger's Batch and Transaction as consensus payloads: wire round trip, Ed25519 message verification and the ledger validity check in the verifier.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,5 +1,7 @@
 // A backup cut off long enough to ask for a new view alone goes back to the view the others work in,
 // follows it without voting, and votes again once a real view change installs a view at or above its own.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks the voting fence: a replica whose consensus-log records were lost signs no PRE-PREPARE, PREPARE, COMMIT or VIEW-CHANGE until its stable checkpoint reaches the fence, still catches up on what the others commit, and votes again past the fence. The control case shows the loss without the fence is amnesia: the replica prepares a conflicting batch.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks the normal-case rules of Castro & Liskov §4.2 by driving four replicas by hand: pre-prepare acceptance, prepared and committed-local predicates, in-order execution.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

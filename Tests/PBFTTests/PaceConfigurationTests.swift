@@ -1,4 +1,5 @@
 // Checks the relations of the pace-monitoring limits and configuration: derived bounds sit between the batch delay and the view-change timeout for every usable genesis, and a configuration breaking them is refused with a reason.
+import LedgerCrypto
 import XCTest
 import LedgerCore
 @testable import PBFT

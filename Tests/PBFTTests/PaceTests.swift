@@ -1,4 +1,6 @@
 // Checks the proposal-latency rule (Replica+Pace.swift, after Aardvark): a backup votes out a primary that leaves a pending request unproposed past a bound learned from earlier views, and never an honest one; driven by hand on four replicas (T = 1 s, batch delay 10 ms → floor 600 ms, ceiling 750 ms, grace 200 ms).
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

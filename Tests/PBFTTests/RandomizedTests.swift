@@ -1,4 +1,6 @@
 // Checks agreement and progress under seeded random message loss, reordering and a silent replica, by running the hand-driven cluster for many steps and comparing what every replica committed.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

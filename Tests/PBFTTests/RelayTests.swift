@@ -1,4 +1,6 @@
 // Checks that backups relay held requests to the primary before they could suspect it (Castro & Liskov §4.1; Replica+Relay.swift): a request only the backups hold is ordered without a view change, each is relayed at most once per view and a batch's worth at a time, and an honest primary that has its requests is sent none; once a relay was needed in a view the rest of it relays after two batch delays, and a new view starts with the full delay again; driven by hand on four replicas (T = 1 s → pace floor 600 ms, relay after 300 ms, then 20 ms, grace 200 ms, batches of 2).
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

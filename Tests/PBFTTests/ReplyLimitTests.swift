@@ -1,4 +1,6 @@
 // Checks the limits on answers to a peer (Replica+Replies.swift): a peer's STATUS and its VIEW-CHANGE for an installed view are answered at most four times per retransmission interval, however often they arrive, and the kinds answered to their signer must arrive on the signer's link; driven by hand on four replicas (retransmission interval 100 s → at most one answer per 25 s).
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks durability against equivocation: a replica rebuilt from its persisted consensus log resumes in its view and never signs a conflicting message.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,6 +1,8 @@
 // Checks what a replica re-sends on its retransmission tick: only messages a full interval old, a
 // PRE-PREPARE only to backups that show no sign of having it, a PREPARE only to replicas that have
 // not committed; and that a replica which missed the PRE-PREPARE still commits the batch.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

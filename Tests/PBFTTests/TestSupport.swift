@@ -1,4 +1,6 @@
 // Test support: a cheap batch type and a hand-driven cluster of replicas that delivers actions between them.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

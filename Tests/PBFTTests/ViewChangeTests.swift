@@ -1,4 +1,6 @@
 // Checks the view-change rules of Castro & Liskov §4.4 (VIEW-CHANGE validity, the O-set computation, NEW-VIEW checking, the f+1 join rule, timeout doubling) with scripted messages to four replicas.
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks the canonical encoding: every message round-trips, and truncated, extended or random input is rejected with an error (never a trap).
+import LedgerCore
+import LedgerCrypto
 import XCTest
 @testable import PBFT
 

@@ -1,4 +1,6 @@
 // Checks in the deterministic simulator that one Byzantine validator can neither force view changes by keeping its clients' requests from the primary (`selective-gossip`: no more view changes than the honest run on the same seeds, and more once the backups' relay is off) nor make honest replicas flood each other with answers (`status-replay`: answers between honest replicas stay at the honest run's, and explode once the reply limits are off).
+import LedgerCore
+import LedgerCrypto
 import XCTest
 import Adversary
 import PBFT

@@ -1,4 +1,6 @@
 // Checks the relations between the simulator's bounds and parameters (change one number and this says what else must move).
+import LedgerCore
+import LedgerCrypto
 import PBFT
 import XCTest
 @testable import Simulation

@@ -1,5 +1,6 @@
 // Checks the simulator's SipHash-2-4 MAC against the reference vectors of the SipHash paper, and that the simulated signatures it backs reject a changed message, signer or tag.
 import LedgerCore
+import LedgerCrypto
 import PBFT
 @testable import Simulation
 import XCTest

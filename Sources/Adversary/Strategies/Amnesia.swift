@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `amnesia`: sends what the replica sends, but the driver restarts it now and then with an

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `bad-new-view`: as the new primary, sends a NEW-VIEW whose O set does not follow from its

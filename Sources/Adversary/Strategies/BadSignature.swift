@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `bad-signature`: every message goes out with a corrupted signature, so verification must

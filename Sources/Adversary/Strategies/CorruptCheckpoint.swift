@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `corrupt-checkpoint`: every CHECKPOINT it sends names a wrong block hash, a different one

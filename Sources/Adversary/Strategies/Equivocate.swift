@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `equivocate`: as primary, proposes one batch to half of the backups and a different batch

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `fake-prepared`: every VIEW-CHANGE it sends carries a forged prepared certificate for the

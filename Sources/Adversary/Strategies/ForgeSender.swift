@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `forge-sender`: sends its real messages, and with each one a copy that claims to come from

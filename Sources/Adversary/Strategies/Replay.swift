@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `replay`: keeps the last messages it received and sent, and with every message it sends

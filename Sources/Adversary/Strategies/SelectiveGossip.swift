@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `selective-gossip`: passes the transactions its clients submit to the backups only, never to

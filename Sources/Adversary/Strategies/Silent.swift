@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `silent`: runs the replica but never sends anything (a replica that is up but mute).

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `slow-primary`: as primary, holds every PRE-PREPARE (and NEW-VIEW) back for 90 % of the

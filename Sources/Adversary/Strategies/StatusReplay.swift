@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import PBFT
 
 /// `status-replay`: tries to make honest replicas send each other (and itself) large answers.
