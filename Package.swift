@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-sim",
             dependencies: [
-                "Simulation",
+                "Simulation", "LedgerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

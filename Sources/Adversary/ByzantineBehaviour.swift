@@ -52,8 +52,8 @@ public struct AdversaryContext: Sendable {
         self.window = window
     }
 
-    /// `f = (n - 1) / 3`.
-    public var f: Int { (replicaCount - 1) / 3 }
+    /// `f = (n - 1) / 3` (`QuorumRule`).
+    public var f: Int { (QuorumRule(replicaCount) ?? .single).f }
 
     /// Every replica except this one, in id order.
     public var others: [ReplicaID] { (0..<replicaCount).map(ReplicaID.init).filter { $0 != replica } }

@@ -41,8 +41,8 @@ public final class Coalition {
     /// reaches a quorum of 2f + 1 together with the f + 1 colluders. Both colluders use this
     /// rule, so they split the same way.
     public static func receivesAlternate(_ replica: ReplicaID, primary: ReplicaID, replicaCount: Int) -> Bool {
-        let f = (replicaCount - 1) / 3
+        guard let rule = QuorumRule(replicaCount) else { return false }
         let position = ((replica.index - primary.index) % replicaCount + replicaCount) % replicaCount
-        return position >= 2 * f + 1
+        return position >= rule.quorum
     }
 }

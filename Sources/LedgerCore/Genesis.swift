@@ -65,7 +65,7 @@ public struct Genesis: Hashable, Sendable {
 
     private static func check(validators: [Validator]) throws(GenesisError) {
         let n = validators.count
-        if n < Limits.validatorsMin || n > Limits.validatorsMax || (n - 1) % 3 != 0 {
+        if n < Limits.validatorsMin || n > Limits.validatorsMax || QuorumRule(n)?.isOptimal != true {
             throw .invalidValidatorCount(count: n, maximum: Limits.validatorsMax)
         }
         var keys: [PublicKey: Int] = [:]
@@ -89,12 +89,14 @@ public struct Genesis: Hashable, Sendable {
 
     /// Number of validators, n = 3f + 1.
     public var validatorCount: Int { validators.count }
+    /// The quorum sizes of the validator set (a loaded genesis has at least one validator).
+    public var quorumRule: QuorumRule { QuorumRule(validators.count) ?? .single }
     /// Most faulty validators tolerated: f = (n − 1) / 3.
-    public var f: Int { (validators.count - 1) / 3 }
+    public var f: Int { quorumRule.f }
     /// Size of a quorum: 2f + 1.
-    public var quorum: Int { 2 * f + 1 }
+    public var quorum: Int { quorumRule.quorum }
     /// Size of a weak quorum (at least one honest member): f + 1.
-    public var weakQuorum: Int { f + 1 }
+    public var weakQuorum: Int { quorumRule.weakQuorum }
 
     /// The validator with `id`, if it exists.
     public func validator(_ id: ReplicaID) -> Validator? {

@@ -70,7 +70,7 @@ public enum RangeVerifier {
             return .failure(.heightsOutOfRange(from: response.from.rawValue))
         }
         let first = response.from, last = Height(lastRaw)
-        let quorum = 2 * ((replicaCount - 1) / 3) + 1
+        let quorum = (QuorumRule(replicaCount) ?? .single).quorum
 
         var anchor: TransferAnchor?
         var proof: CheckpointProof?

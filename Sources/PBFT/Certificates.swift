@@ -143,7 +143,9 @@ public struct CommitCertificate: Hashable, Sendable {
     /// Checks the structure: at least 2f + 1 commits from distinct validators, all for
     /// (view, sequence, digest).
     public func validateStructure(replicaCount: Int) throws(PBFTError) {
-        let f = (replicaCount - 1) / 3
+        guard let rule = QuorumRule(replicaCount) else {
+            throw .invalidCertificate("commit certificate checked against \(replicaCount) validators")
+        }
         guard commits.count <= replicaCount else {
             throw .invalidCertificate("commit certificate has \(commits.count) commits for \(replicaCount) validators")
         }
@@ -155,8 +157,8 @@ public struct CommitCertificate: Hashable, Sendable {
             guard c.signer.index >= 0, c.signer.index < replicaCount else { throw .unknownSigner(c.signer) }
             signers.insert(c.signer)
         }
-        guard signers.count >= 2 * f + 1 else {
-            throw .invalidCertificate("commit certificate at \(sequence) has \(signers.count) distinct signers; \(2 * f + 1) needed")
+        guard signers.count >= rule.quorum else {
+            throw .invalidCertificate("commit certificate at \(sequence) has \(signers.count) distinct signers; \(rule.quorum) needed")
         }
     }
 

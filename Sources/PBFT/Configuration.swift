@@ -151,12 +151,15 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         isReplyLimitEnabled ? retransmitIntervalMs / PBFTLimits.repliesPerPeerPerRetransmitInterval : 0
     }
 
+    /// The quorum sizes for `replicaCount` (`validate()` refuses a count below 1; for one this
+    /// answers `QuorumRule.single`, so nothing traps before validation).
+    public var quorumRule: QuorumRule { QuorumRule(replicaCount) ?? .single }
     /// The number of faults tolerated, `f = (n - 1) / 3`.
-    public var f: Int { (replicaCount - 1) / 3 }
+    public var f: Int { quorumRule.f }
     /// The quorum `2f + 1`.
-    public var quorum: Int { 2 * f + 1 }
+    public var quorum: Int { quorumRule.quorum }
     /// The weak quorum `f + 1` (at least one honest replica).
-    public var weakQuorum: Int { f + 1 }
+    public var weakQuorum: Int { quorumRule.weakQuorum }
 
     /// Throws `invalidConfiguration` naming the first unusable field.
     public func validate() throws(PBFTError) {

@@ -48,8 +48,11 @@ public struct Scenario: Hashable, Sendable {
         self.clientCount = clientCount
     }
 
+    /// The quorum sizes for `replicaCount` (`problem` refuses a count outside the supported range).
+    public var quorumRule: QuorumRule { QuorumRule(replicaCount) ?? .single }
+
     /// The number of faults tolerated: `(n - 1) / 3`.
-    public var f: Int { (replicaCount - 1) / 3 }
+    public var f: Int { quorumRule.f }
 
     /// `true` when the run stays within PBFT's assumptions (≤ f Byzantine), so every
     /// checker, liveness included, applies.
@@ -60,7 +63,7 @@ public struct Scenario: Hashable, Sendable {
         if !SimulationLimits.replicaCountRange.contains(replicaCount) {
             return "--replicas must be in \(SimulationLimits.replicaCountRange), got \(replicaCount)"
         }
-        if (replicaCount - 1) % 3 != 0 {
+        if !quorumRule.isOptimal {
             return "--replicas must be 3f + 1 (4, 7, 10, …), got \(replicaCount)"
         }
         if byzantineCount < 0 || byzantineCount >= replicaCount {

@@ -46,7 +46,7 @@ public enum Simulator {
         seed: UInt64, replicaCount: Int = 4, parameters: SimulationParameters = SimulationParameters(),
         trace: ((TraceLevel, String) -> Void)? = nil
     ) -> (result: RunResult, caught: Bool) {
-        let f = (replicaCount - 1) / 3
+        let f = (QuorumRule(replicaCount) ?? .single).f
         let scenario = Scenario(
             seed: seed, replicaCount: replicaCount, strategy: .equivocate, byzantineCount: f + 1, faults: .none,
             targetCommits: 20, timeLimit_ms: 60_000, isCollusionSelfTest: true)

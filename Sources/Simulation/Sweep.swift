@@ -1,3 +1,5 @@
+import LedgerCore
+
 /// Runs many scenarios on a few worker tasks; each run stays single-threaded and seeded, so
 /// results do not depend on scheduling.
 public enum Sweep {
@@ -43,7 +45,7 @@ public enum Sweep {
         for seed in seeds {
             do {
                 let strategy = strategies[Int(seed % UInt64(strategies.count))].strategy
-                let byzantine = strategy == nil ? 0 : (byzantineCount ?? max(1, (replicaCount - 1) / 3))
+                let byzantine = strategy == nil ? 0 : (byzantineCount ?? max(1, (QuorumRule(replicaCount) ?? .single).f))
                 out.append(Scenario(
                     seed: seed, replicaCount: replicaCount, strategy: strategy, byzantineCount: byzantine,
                     faults: faults, targetCommits: targetCommits, timeLimit_ms: timeLimit_ms, clientCount: clientCount,

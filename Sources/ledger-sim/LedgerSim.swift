@@ -3,6 +3,7 @@
 import Adversary
 import ArgumentParser
 import Foundation
+import LedgerCore
 import Simulation
 
 @main
@@ -154,7 +155,7 @@ struct LedgerSim: AsyncParsableCommand {
     }
 
     private func scenario(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) -> Scenario {
-        let f = (replicas - 1) / 3
+        let f = (QuorumRule(replicas) ?? .single).f
         return Scenario(
             seed: seed, replicaCount: replicas, strategy: strategy,
             byzantineCount: strategy == nil ? (byzantine ?? 0) : (byzantine ?? f), faults: mix,
@@ -236,7 +237,7 @@ struct LedgerSim: AsyncParsableCommand {
         let (sink, file) = try makeTraceSink()
         let outcome = Simulator.collusionSelfTest(seed: seed, replicaCount: replicas, trace: sink)
         try? file?.close()
-        print("self-test: \((replicas - 1) / 3 + 1) colluding replicas (equivocating primary + double-voting accomplice), n=\(replicas), seed \(seed)")
+        print("self-test: \((QuorumRule(replicas) ?? .single).weakQuorum) colluding replicas (equivocating primary + double-voting accomplice), n=\(replicas), seed \(seed)")
         for v in outcome.result.violations { print("  caught: \(v)") }
         if outcome.caught {
             print("self-test passed: the safety checker reported the fork")
