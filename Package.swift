@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-adversarial",
             dependencies: [
-                "LedgerCore", "LedgerCrypto", "PBFT", "Node", "P2P", "CSQLite", "Wallet", "BenchSupport",
+                "LedgerCore", "LedgerCrypto", "PBFT", "Adversary", "Node", "P2P", "CSQLite", "Wallet", "BenchSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

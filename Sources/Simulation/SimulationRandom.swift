@@ -1,8 +1,17 @@
-/// The simulator's only source of randomness: xoshiro256** seeded through SplitMix64.
+import Adversary
+
+/// The simulator's only source of randomness: xoshiro256** seeded through SplitMix64
+/// (`AdversaryRandom`, the project's one SplitMix64).
 ///
 /// Every random choice in a run (network delays, losses, fault schedule, client timing)
 /// draws from one `SimulationRandom` created from the run's seed, in event order, so the
 /// same seed replays the same run. Never use `SystemRandomNumberGenerator` in a run.
+///
+/// Why a second generator rather than `AdversaryRandom`: a sweep draws millions of values
+/// per run, so the simulator wants xoshiro's 256-bit state and unbiased bounded draws
+/// (Lemire's method in `below(_:)`), and every seed recorded in `docs/` and in regression
+/// tests names a run of *this* stream; folding it into SplitMix64 would silently change
+/// what each of those seeds replays.
 public struct SimulationRandom: RandomNumberGenerator, Sendable {
     private var s0: UInt64
     private var s1: UInt64
@@ -12,22 +21,14 @@ public struct SimulationRandom: RandomNumberGenerator, Sendable {
     /// Expands `seed` into the 256-bit state with SplitMix64 (as the xoshiro authors advise),
     /// which guarantees the state is never all zero.
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix()
-        s1 = splitMix()
-        s2 = splitMix()
-        s3 = splitMix()
+        var splitMix = AdversaryRandom(seed: seed)
+        s0 = splitMix.next()
+        s1 = splitMix.next()
+        s2 = splitMix.next()
+        s3 = splitMix.next()
     }
 
     /// The next 64 random bits.
-
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
@@ -39,7 +40,6 @@ public struct SimulationRandom: RandomNumberGenerator, Sendable {
         s3 = rotl(s3, 45)
         return result
     }
-
 
     func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 &- k)) }
 

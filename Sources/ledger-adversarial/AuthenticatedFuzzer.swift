@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -18,9 +19,9 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
     let genesis: Genesis
     let signingKey: SigningKey
     let impersonated: ReplicaID
-    var random: SeededRandom
+    var random: AdversaryRandom
 
-    init(identity: NetworkIdentity, genesis: Genesis, signingKey: SigningKey, impersonated: ReplicaID, random: SeededRandom) {
+    init(identity: NetworkIdentity, genesis: Genesis, signingKey: SigningKey, impersonated: ReplicaID, random: AdversaryRandom) {
         self.identity = identity; self.genesis = genesis; self.signingKey = signingKey; self.impersonated = impersonated
         self.random = random
     }

@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import Wallet
 
@@ -7,7 +8,7 @@ final class FaultContext: @unchecked Sendable {
     // @unchecked: `heal` and `random` are touched only by the one task running the script.
     let cluster: Cluster
     let count: Int
-    var random: SeededRandom
+    var random: AdversaryRandom
     /// When the last fault healed (recovery time is measured from here).
     private(set) var healedAt: Date?
     /// Problems the script found itself (fuzzing); reported as a validity failure.
@@ -18,7 +19,7 @@ final class FaultContext: @unchecked Sendable {
     /// measure it, else the problems found (empty = it served them); the table's `rpc` column.
     var serviceFindings: [String]?
 
-    init(cluster: Cluster, count: Int, random: SeededRandom) {
+    init(cluster: Cluster, count: Int, random: AdversaryRandom) {
         self.cluster = cluster
         self.count = count
         self.random = random

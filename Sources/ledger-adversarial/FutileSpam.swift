@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -107,7 +108,7 @@ extension Scenario {
     /// One spamming client: the futile kinds in turn at `client` until `deadline`.
     private static func spam(client: RPCClient, spammer: SigningKey, chainID: String, seed: UInt64, until deadline: Date,
                              tally: FutileSpamTally) async {
-        var random = SeededRandom(seed: seed, label: "futile-spam")
+        var random = AdversaryRandom(seed: seed, label: "futile-spam")
         let sink = Address(publicKey: (try? SigningKey(seed: random.bytes32()))?.publicKey ?? spammer.publicKey)
         var nonce: UInt64 = 0
         func send(_ tx: Transaction) async -> RPCClientError? {

@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -14,9 +15,9 @@ final class Fuzzer: @unchecked Sendable {
     let p2pPort: Int
     let rpc: RPCClient
     let faucet: SigningKey
-    var random: SeededRandom
+    var random: AdversaryRandom
 
-    init(genesis: Genesis, p2pPort: Int, rpc: RPCClient, faucet: SigningKey, random: SeededRandom) {
+    init(genesis: Genesis, p2pPort: Int, rpc: RPCClient, faucet: SigningKey, random: AdversaryRandom) {
         self.genesis = genesis; self.p2pPort = p2pPort; self.rpc = rpc; self.faucet = faucet; self.random = random
     }
 

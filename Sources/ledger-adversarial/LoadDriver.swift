@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -35,7 +36,7 @@ actor LoadDriver {
     let entry: [Int]
     private var clients: [Client]
     let sinks: [Address]
-    private var random: SeededRandom
+    private var random: AdversaryRandom
     private(set) var confirmed: [Confirmed] = []
     private(set) var submissions = 0
     private(set) var rejections: [String: Int] = [:]
@@ -55,7 +56,7 @@ actor LoadDriver {
         self.honest = honest
         let entry = entry ?? honest
         self.entry = entry
-        var random = SeededRandom(seed: seed, label: "clients")
+        var random = AdversaryRandom(seed: seed, label: "clients")
         clients = (0..<clientCount).map { c in
             Client(key: try! SigningKey(seed: random.bytes32()), node: entry[c % entry.count])
         }

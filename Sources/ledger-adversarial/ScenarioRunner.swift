@@ -1,3 +1,4 @@
+import Adversary
 import Foundation
 import LedgerCore
 import Node
@@ -34,7 +35,7 @@ struct ScenarioRunner {
     }
 
     func run(_ scenario: Scenario, index: Int, seed: UInt64) async -> ScenarioOutcome {
-        var seedSource = SeededRandom(seed: seed, label: scenario.name)
+        var seedSource = AdversaryRandom(seed: seed, label: scenario.name)
         let scenarioSeed = seedSource.next()
         let directory = (settings.workRoot as NSString).appendingPathComponent(scenario.name)
         var outcome = ScenarioOutcome(scenario: scenario, seed: seed, directory: directory)
@@ -119,7 +120,7 @@ struct ScenarioRunner {
             saturating = Task { await saturation.run(nodes: nodes, directory: directory) }
             await cluster.note("open-loop load of \(saturation.rate) transfers/s for \(saturation.seconds) s started")
         }
-        let context = FaultContext(cluster: cluster, count: await cluster.count, random: SeededRandom(seed: seed, label: "faults"))
+        let context = FaultContext(cluster: cluster, count: await cluster.count, random: AdversaryRandom(seed: seed, label: "faults"))
         do { try await scenario.script(context) } catch {
             outcome.liveness = .fail("fault script: \(error)")
             await cluster.note("fault script failed: \(error)")
