@@ -135,6 +135,8 @@ let package = Package(
         // Test support shared by the test targets: bounded waits, the Prometheus text checker and a log capture
         // (imports XCTest).
         .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        // The PBFT tests' deliberately insecure signature scheme (kept out of the PBFT module).
+        .target(name: "PBFTTestSupport", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"], path: "Tests/PBFTTestSupport"),
 
         // Tests mirror the source targets.
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
@@ -159,7 +161,7 @@ let package = Package(
             dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto", "TestSupport"]
         ),
         .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto", "TestSupport"]),
-        .testTarget(name: "PBFTTests", dependencies: ["PBFT", "LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "PBFTTests", dependencies: ["PBFT", "PBFTTestSupport", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "BenchSupportTests", dependencies: ["BenchSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),
     ],

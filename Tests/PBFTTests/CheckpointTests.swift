@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class CheckpointTests: XCTestCase {
     func testCheckpointBecomesStableAtQuorumAndTheLogIsCollected() {

@@ -4,6 +4,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class LoneViewChangeTests: XCTestCase {
     /// Four replicas, STATUS every 500 ms, only the view-change timer (1,000 ms) suspects the primary.

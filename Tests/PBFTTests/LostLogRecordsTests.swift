@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class LostLogRecordsTests: XCTestCase {
     /// Restarts replica `i` from `records` (default: what it persisted) with `fence`.

@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class NormalCaseTests: XCTestCase {
     func batch(_ ids: [UInt64], view: View = .zero, ts: UInt64 = 1_000_000) -> TestBatch {

@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class RandomizedTests: XCTestCase {
     /// Runs one seeded scenario; returns a failure description or nil.

@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class RestartTests: XCTestCase {
     func restart(_ c: inout Cluster, _ i: Int) {

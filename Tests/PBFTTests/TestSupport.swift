@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 /// A request identified by a number.
 struct TestRequest: ConsensusRequest {

@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class WireTests: XCTestCase {
     func sampleMessages() -> [TMessage] {

@@ -1,8 +1,11 @@
 import LedgerCore
 import LedgerCrypto
-/// A fast, deliberately insecure signature scheme for the simulator and tests: a "signature"
-/// is a keyed hash anyone can recompute. It keeps the bookkeeping honest (a changed byte or a
-/// wrong signer fails to verify) at a fraction of Ed25519's cost. Never use it in a node.
+import PBFT
+
+/// A fast, deliberately insecure signature scheme for the PBFT tests: a "signature" is a hash
+/// anyone can recompute. It keeps the bookkeeping honest (a changed byte or a wrong signer fails
+/// to verify) at a fraction of Ed25519's cost. It lives in a test-support target so no
+/// production module ships it.
 public struct SimulatedSigner: MessageSigner {
     /// The replica whose "key" this is.
     public let replica: ReplicaID
