@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "Wallet",
             dependencies: [
-                "LedgerCrypto", "LedgerCore", "PBFT", "CSodium",
+                "LedgerCrypto", "LedgerCore", "PBFT",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -6,6 +6,12 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPublicKey
     /// The text is not lowercase or uppercase hexadecimal of even length.
     case invalidHex
+    /// Argon2id could not derive a key with this cost (outside libsodium's range, or the
+    /// `memLimitBytes` it asks for could not be allocated).
+    case keyDerivationFailed(memLimitBytes: UInt64)
+    /// A sealed message did not authenticate: wrong key, nonce or associated data, or a
+    /// changed ciphertext.
+    case authenticationFailed
 
     public var description: String {
         switch self {
@@ -15,6 +21,10 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
             return "public key is not a valid Ed25519 point (non-canonical, off-curve or low-order)"
         case .invalidHex:
             return "not a hexadecimal string of even length"
+        case let .keyDerivationFailed(memLimitBytes):
+            return "Argon2id key derivation failed (memlimit \(memLimitBytes) bytes): out of libsodium's range or out of memory"
+        case .authenticationFailed:
+            return "sealed data failed authentication (wrong key, nonce or associated data, or changed ciphertext)"
         }
     }
 }

@@ -41,23 +41,24 @@ public struct KeyFile: Equatable, Sendable {
     ) throws(KeystoreError) -> KeyFile {
         guard !passphrase.isEmpty else { throw .emptyPassphrase }
         let address = Address(publicKey: key.publicKey)
-        var derived = try KeyEncryption.deriveKey(passphrase: passphrase, parameters: parameters)
-        defer { KeyEncryption.wipe(&derived) }
+        let sealingKey = try KeyEncryption.deriveKey(passphrase: passphrase, parameters: parameters)
         var seed = key.seed
-        defer { KeyEncryption.wipe(&seed) }
-        let sealed = KeyEncryption.seal(seed, key: derived, associatedData: associatedData(name: name, address: address))
+        defer { SecureMemory.zero(&seed) }
+        let sealed = sealingKey.seal(seed, associatedData: associatedData(name: name, address: address))
         return KeyFile(name: name, address: address, kdf: parameters, nonce: sealed.nonce, ciphertext: sealed.ciphertext)
     }
 
     /// Decrypts the seed; `.wrongPassphrase` if it does not authenticate.
     public func unlock(passphrase: [UInt8], path: String) throws(KeystoreError) -> SigningKey {
         if let problem = KeyEncryption.problem(with: kdf) { throw .corruptFile(path: path, reason: "kdf: \(problem)") }
-        var derived = try KeyEncryption.deriveKey(passphrase: passphrase, parameters: kdf)
-        defer { KeyEncryption.wipe(&derived) }
-        guard var seed = KeyEncryption.open(
-            ciphertext, nonce: nonce, key: derived, associatedData: KeyFile.associatedData(name: name, address: address))
-        else { throw .wrongPassphrase(name: name.value) }
-        defer { KeyEncryption.wipe(&seed) }
+        let sealingKey = try KeyEncryption.deriveKey(passphrase: passphrase, parameters: kdf)
+        var seed: [UInt8]
+        do {
+            seed = try sealingKey.open(ciphertext, nonce: nonce, associatedData: KeyFile.associatedData(name: name, address: address))
+        } catch {
+            throw .wrongPassphrase(name: name.value)
+        }
+        defer { SecureMemory.zero(&seed) }
         let key: SigningKey
         do { key = try SigningKey(seed: seed) } catch {
             throw .corruptFile(path: path, reason: "decrypted seed has \(seed.count) bytes, expected 32")
