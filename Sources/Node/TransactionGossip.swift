@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 
 /// The mempool gossip payload: signed transactions a validator admitted from its clients, sent to
 /// every other validator so that any of them can propose them (after a view change too).

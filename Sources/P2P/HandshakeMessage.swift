@@ -17,49 +17,64 @@ struct Hello: Equatable, Sendable {
 
     /// The canonical bytes.
     func encoded() -> [UInt8] {
-        var out: [UInt8] = [Hello.kind]
-        out.reserveCapacity(1 + 2 + 1 + chainID.count + 32 + 4 + 32 + 32)
-        out.append(UInt8(truncatingIfNeeded: protocolVersion >> 8))
-        out.append(UInt8(truncatingIfNeeded: protocolVersion))
-        out.append(UInt8(truncatingIfNeeded: chainID.count))
-        out += chainID
-        out += genesisHash.bytes
-        let id = UInt32(truncatingIfNeeded: validatorID.index)
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: id >> UInt32(shift))) }
-        out += ephemeralKey.bytes
-        out += nonce
-        return out
+        var w = ByteWriter(capacity: 1 + 2 + 1 + chainID.count + Digest.byteCount + 4 + KeyExchangePublicKey.byteCount + nonce.count)
+        w.write(Hello.kind)
+        w.write(protocolVersion)
+        w.writeShortBytes(chainID)
+        w.write(genesisHash)
+        w.write(UInt32(truncatingIfNeeded: validatorID.index))
+        w.writeRaw(ephemeralKey.bytes)
+        w.writeRaw(nonce)
+        return w.bytes
     }
 
     /// Parses a Hello. The protocol version is checked first, so a peer on another version
     /// gets a version error rather than a parse error.
     static func decode(_ bytes: [UInt8], expectedVersion: UInt16, limits: P2PLimits) throws(HandshakeError) -> Hello {
-        var reader = ByteReader(bytes)
-        guard let kind = reader.readByte() else { throw .malformedMessage("empty message") }
+        let result: Result<Hello, HandshakeError> = bytes.withUnsafeBytes { raw in
+            var reader = ByteReader(raw)
+            return Result { () throws(HandshakeError) -> Hello in
+                try decode(from: &reader, expectedVersion: expectedVersion, limits: limits)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func decode(
+        from reader: inout ByteReader, expectedVersion: UInt16, limits: P2PLimits
+    ) throws(HandshakeError) -> Hello {
+        guard reader.remaining > 0 else { throw .malformedMessage("empty message") }
+        let kind = try malformedIfShort { () throws(DecodingError) in try reader.readUInt8("Hello kind") }
         guard kind == Hello.kind else {
             throw kind == Auth.kind
                 ? .unexpectedMessage("Auth received before Hello")
                 : .malformedMessage("unknown message kind \(kind), expected Hello")
         }
-        guard let version = reader.readUInt16() else { throw .malformedMessage("Hello truncated before version") }
+        let version = try malformedIfShort { () throws(DecodingError) in try reader.readUInt16("Hello protocol version") }
         guard version == expectedVersion else { throw .protocolVersionMismatch(ours: expectedVersion, theirs: version) }
-        guard let chainLength = reader.readByte() else { throw .malformedMessage("Hello truncated before chain id") }
+        let chainLength = try malformedIfShort { () throws(DecodingError) in try reader.readUInt8("Hello chain id length") }
         guard chainLength >= 1, Int(chainLength) <= limits.maxChainIDBytes else {
             throw .malformedMessage("chain id length \(chainLength) outside 1...\(limits.maxChainIDBytes)")
         }
-        guard let chainID = reader.read(Int(chainLength)),
-              let genesis = reader.read(Digest.byteCount),
-              let id = reader.readUInt32(),
-              let ephemeral = reader.read(KeyExchangePublicKey.byteCount),
-              let nonce = reader.read(Hello.nonceByteCount)
-        else { throw .malformedMessage("Hello truncated (\(bytes.count) bytes)") }
-        guard reader.isAtEnd else { throw .malformedMessage("\(reader.remaining) trailing bytes after Hello") }
-        guard let validatorIndex = Int(exactly: id) else { throw .malformedMessage("validator id out of range") }
-        // Lengths are exact by construction, so these initialisers cannot fail.
-        return Hello(
-            protocolVersion: version, chainID: chainID, genesisHash: try! Digest(bytes: genesis),
-            validatorID: PeerID(validatorIndex), ephemeralKey: try! KeyExchangePublicKey(bytes: ephemeral), nonce: nonce)
+        return try malformedIfShort { () throws(DecodingError) in
+            let chainID = [UInt8](try reader.readRaw(Int(chainLength), "Hello chain id"))
+            let genesis = try reader.readDigest("Hello genesis hash")
+            let id = try reader.readUInt32("Hello validator id")
+            let ephemeral = try reader.readRaw(KeyExchangePublicKey.byteCount, "Hello ephemeral key")
+            let nonce = [UInt8](try reader.readRaw(Hello.nonceByteCount, "Hello nonce"))
+            try reader.finish()
+            // The key has exactly 32 bytes, so its initialiser cannot fail.
+            return Hello(
+                protocolVersion: version, chainID: chainID, genesisHash: genesis, validatorID: PeerID(Int(id)),
+                ephemeralKey: try! KeyExchangePublicKey(bytes: ephemeral), nonce: nonce)
+        }
     }
+}
+
+/// Runs `read`, turning a decoding failure (truncation, a bad length, trailing bytes) into
+/// `HandshakeError.malformedMessage` with the decoder's field and offset.
+private func malformedIfShort<T>(_ read: () throws(DecodingError) -> T) throws(HandshakeError) -> T {
+    do { return try read() } catch { throw .malformedMessage(error.description) }
 }
 
 /// The second handshake message: the sender's Ed25519 signature over the transcript.
@@ -85,34 +100,5 @@ struct Auth: Equatable, Sendable {
             throw .malformedMessage("Auth must be \(1 + Signature.byteCount) bytes, got \(bytes.count)")
         }
         return Auth(signature: try! Signature(bytes: bytes[1...]))  // 64 bytes checked above
-    }
-}
-
-/// A bounds-checked cursor over received bytes; every read returns `nil` past the end.
-struct ByteReader {
-    private let bytes: [UInt8]
-    private var offset = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset == bytes.count }
-
-    mutating func read(_ count: Int) -> [UInt8]? {
-        guard count >= 0, count <= remaining else { return nil }
-        defer { offset += count }
-        return Array(bytes[offset..<offset + count])
-    }
-
-    mutating func readByte() -> UInt8? { read(1)?.first }
-
-    mutating func readUInt16() -> UInt16? {
-        guard let b = read(2) else { return nil }
-        return UInt16(b[0]) << 8 | UInt16(b[1])
-    }
-
-    mutating func readUInt32() -> UInt32? {
-        guard let b = read(4) else { return nil }
-        return b.reduce(0) { $0 << 8 | UInt32($1) }
     }
 }

@@ -47,13 +47,13 @@ public struct CheckpointProof: Hashable, Sendable {
         }
     }
 
-    func encode(into w: inout WireWriter) {
-        w.seq(sequence); w.digest(blockHash)
-        w.u16(UInt16(truncatingIfNeeded: checkpoints.count))
+    func encode(into w: inout ByteWriter) {
+        w.write(sequence); w.write(blockHash)
+        w.write(UInt16(truncatingIfNeeded: checkpoints.count))
         for c in checkpoints { c.encode(into: &w) }
     }
 
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> CheckpointProof {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> CheckpointProof {
         let seq = try r.seq()
         let hash = try r.digest()
         let k = try r.count("checkpoint proof entries", limit: bounds.replicaCount)
@@ -107,13 +107,13 @@ public struct PreparedCertificate: Hashable, Sendable {
         }
     }
 
-    func encode(into w: inout WireWriter) {
+    func encode(into w: inout ByteWriter) {
         prePrepare.encode(into: &w)
-        w.u16(UInt16(truncatingIfNeeded: prepares.count))
+        w.write(UInt16(truncatingIfNeeded: prepares.count))
         for p in prepares { p.encode(into: &w) }
     }
 
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> PreparedCertificate {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> PreparedCertificate {
         let pp = try Signed<PrePrepare>.decode(from: &r, bounds: bounds)
         let k = try r.count("prepared certificate prepares", limit: bounds.replicaCount)
         var list: [Signed<Prepare>] = []
@@ -171,13 +171,13 @@ public struct CommitCertificate: Hashable, Sendable {
         }
     }
 
-    func encode(into w: inout WireWriter) {
-        w.view(view); w.seq(sequence); w.digest(digest)
-        w.u16(UInt16(truncatingIfNeeded: commits.count))
+    func encode(into w: inout ByteWriter) {
+        w.write(view); w.write(sequence); w.write(digest)
+        w.write(UInt16(truncatingIfNeeded: commits.count))
         for c in commits { c.encode(into: &w) }
     }
 
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> CommitCertificate {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> CommitCertificate {
         let v = try r.view()
         let n = try r.seq()
         let d = try r.digest()

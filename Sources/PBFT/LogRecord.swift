@@ -50,16 +50,16 @@ public enum LogRecord<B: ConsensusBatch>: Hashable, Sendable {
             return Self.encodeWithBatches(m, b)
         case let .newView(m, b): return Self.encodeWithBatches(m, b)
         case let .stableCheckpoint(p):
-            var w = WireWriter()
-            w.u8(Self.stableCheckpointTag)
+            var w = ByteWriter(capacity: 128)
+            w.write(Self.stableCheckpointTag)
             p.encode(into: &w)
             return w.bytes
         }
     }
 
     private static func encodeWithBatches<Body: WireBody>(_ m: Signed<Body>, _ batches: [B]) -> [UInt8] {
-        var w = WireWriter(capacity: 256)
-        w.u8(Body.kind.rawValue); m.encode(into: &w); Message<B>.encodeBatches(batches, into: &w)
+        var w = ByteWriter(capacity: 256)
+        w.write(Body.kind.rawValue); m.encode(into: &w); Message<B>.encodeBatches(batches, into: &w)
         return w.bytes
     }
 
@@ -67,23 +67,23 @@ public enum LogRecord<B: ConsensusBatch>: Hashable, Sendable {
     private static func decodeWithBatches<Body: WireBody>(
         _ bytes: [UInt8], _: Body.Type, bounds: DecodingBounds
     ) throws(PBFTError) -> (Signed<Body>, [B]) {
-        var r = WireReader(bytes)
-        _ = try r.u8()
-        let m = try Signed<Body>.decode(from: &r, bounds: bounds)
-        let b = try Message<B>.decodeBatches(&r, limit: bounds.window)
-        try r.finish()
-        return (m, b)
+        try ByteReader.decode(bytes, mappingErrors: { PBFTError($0) }) { (r: inout ByteReader) throws(PBFTError) -> (Signed<Body>, [B]) in
+            _ = try r.u8()
+            let m = try Signed<Body>.decode(from: &r, bounds: bounds)
+            return (m, try Message<B>.decodeBatches(&r, limit: bounds.window))
+        }
     }
 
     /// Decodes `encoded()` with the same bounds as messages.
     public static func decode(_ bytes: [UInt8], replicaCount: Int, window: UInt64) throws(PBFTError) -> LogRecord<B> {
         if bytes.first == stableCheckpointTag {
-            var r = WireReader(bytes)
-            _ = try r.u8()
-            let p = try CheckpointProof.decode(
-                from: &r, bounds: DecodingBounds(replicaCount: min(replicaCount, PBFTLimits.maxReplicaCount), window: 0))
-            try r.finish()
-            return .stableCheckpoint(p)
+            let bounds = DecodingBounds(replicaCount: min(replicaCount, PBFTLimits.maxReplicaCount), window: 0)
+            let proof = try ByteReader.decode(bytes, mappingErrors: { PBFTError($0) }) {
+                (r: inout ByteReader) throws(PBFTError) -> CheckpointProof in
+                _ = try r.u8()
+                return try CheckpointProof.decode(from: &r, bounds: bounds)
+            }
+            return .stableCheckpoint(proof)
         }
         let bounds = DecodingBounds(
             replicaCount: min(max(replicaCount, 0), PBFTLimits.maxReplicaCount),

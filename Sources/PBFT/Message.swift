@@ -69,21 +69,21 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         case let .prePrepare(_, batch), let .committedBatch(_, batch), let .fetchedBatch(batch): batch.encoded()
         default: nil
         }
-        var w = WireWriter(capacity: 320 + (batchBytes?.count ?? 0))
-        if let prefix { w.u8(prefix) }
+        var w = ByteWriter(capacity: 320 + (batchBytes?.count ?? 0))
+        if let prefix { w.write(prefix) }
         switch self {
-        case let .prePrepare(m, _): w.u8(WireKind.prePrepare.rawValue); m.encode(into: &w)
-        case let .prepare(m): w.u8(WireKind.prepare.rawValue); m.encode(into: &w)
-        case let .commit(m): w.u8(WireKind.commit.rawValue); m.encode(into: &w)
-        case let .checkpoint(m): w.u8(WireKind.checkpoint.rawValue); m.encode(into: &w)
-        case let .viewChange(m): w.u8(WireKind.viewChange.rawValue); m.encode(into: &w)
-        case let .newView(m): w.u8(WireKind.newView.rawValue); m.encode(into: &w)
-        case let .status(m): w.u8(WireKind.status.rawValue); m.encode(into: &w)
-        case let .committedBatch(cert, _): w.u8(WireKind.committedBatch.rawValue); cert.encode(into: &w)
-        case let .batchFetch(m): w.u8(WireKind.batchFetch.rawValue); m.encode(into: &w)
-        case .fetchedBatch: w.u8(WireKind.fetchedBatch.rawValue)
+        case let .prePrepare(m, _): w.write(WireKind.prePrepare.rawValue); m.encode(into: &w)
+        case let .prepare(m): w.write(WireKind.prepare.rawValue); m.encode(into: &w)
+        case let .commit(m): w.write(WireKind.commit.rawValue); m.encode(into: &w)
+        case let .checkpoint(m): w.write(WireKind.checkpoint.rawValue); m.encode(into: &w)
+        case let .viewChange(m): w.write(WireKind.viewChange.rawValue); m.encode(into: &w)
+        case let .newView(m): w.write(WireKind.newView.rawValue); m.encode(into: &w)
+        case let .status(m): w.write(WireKind.status.rawValue); m.encode(into: &w)
+        case let .committedBatch(cert, _): w.write(WireKind.committedBatch.rawValue); cert.encode(into: &w)
+        case let .batchFetch(m): w.write(WireKind.batchFetch.rawValue); m.encode(into: &w)
+        case .fetchedBatch: w.write(WireKind.fetchedBatch.rawValue)
         }
-        if let batchBytes { w.blob(batchBytes) }
+        if let batchBytes { w.writeBlob(batchBytes) }
         return w.bytes
     }
 
@@ -93,7 +93,13 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         let bounds = DecodingBounds(
             replicaCount: min(max(replicaCount, 0), PBFTLimits.maxReplicaCount),
             window: Int(min(window, PBFTLimits.maxWindow)))
-        var r = WireReader(bytes)
+        return try ByteReader.decode(bytes, mappingErrors: { PBFTError($0) }) { (r: inout ByteReader) throws(PBFTError) -> Message<B> in
+            try decode(from: &r, bounds: bounds)
+        }
+    }
+
+    /// Decodes one message at the reader's position (the caller checks for trailing bytes).
+    private static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Message<B> {
         let tag = try r.u8()
         guard let kind = WireKind(rawValue: tag) else { throw .unknownMessageType(tag) }
         let message: Message<B>
@@ -113,24 +119,24 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         case .batchFetch: message = .batchFetch(try Signed<BatchFetch>.decode(from: &r, bounds: bounds))
         case .fetchedBatch: message = .fetchedBatch(try decodeBatch(&r))
         }
-        try r.finish()
         return message
     }
 
-    static func encodeBatches(_ batches: [B], into w: inout WireWriter) {
+    static func encodeBatches(_ batches: [B], into w: inout ByteWriter) {
         let encoded = batches.map { $0.encoded() }
-        w.bytes.reserveCapacity(w.bytes.count + 2 + encoded.reduce(0) { $0 + 4 + $1.count })
-        w.u16(UInt16(truncatingIfNeeded: batches.count))
-        for b in encoded { w.blob(b) }
+        w.reserveCapacity(w.count + 2 + encoded.reduce(0) { $0 + 4 + $1.count })
+        w.write(UInt16(truncatingIfNeeded: batches.count))
+        for b in encoded { w.writeBlob(b) }
     }
 
-    static func decodeBatch(_ r: inout WireReader) throws(PBFTError) -> B {
+    static func decodeBatch(_ r: inout ByteReader) throws(PBFTError) -> B {
         let bytes = try r.blob("batch bytes", limit: PBFTLimits.maxBatchEncodedBytes)
-        guard let batch = B.decode(bytes) else { throw .malformedBatch }
+        // A slice over the whole fresh array: `Array(_:)` on it takes the buffer back without copying.
+        guard let batch = B.decode(bytes[...]) else { throw .malformedBatch }
         return batch
     }
 
-    static func decodeBatches(_ r: inout WireReader, limit: Int) throws(PBFTError) -> [B] {
+    static func decodeBatches(_ r: inout ByteReader, limit: Int) throws(PBFTError) -> [B] {
         let k = try r.count("attached batches", limit: limit)
         var list: [B] = []
         list.reserveCapacity(k)

@@ -19,8 +19,8 @@ public struct PrePrepare: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .prePrepare }
-    func encode(into w: inout WireWriter) { w.view(view); w.seq(sequence); w.digest(digest) }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> PrePrepare {
+    func encode(into w: inout ByteWriter) { w.write(view); w.write(sequence); w.write(digest) }
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> PrePrepare {
         PrePrepare(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
     /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
@@ -42,8 +42,8 @@ public struct Prepare: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .prepare }
-    func encode(into w: inout WireWriter) { w.view(view); w.seq(sequence); w.digest(digest) }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Prepare {
+    func encode(into w: inout ByteWriter) { w.write(view); w.write(sequence); w.write(digest) }
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Prepare {
         Prepare(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
     /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
@@ -65,8 +65,8 @@ public struct Commit: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .commit }
-    func encode(into w: inout WireWriter) { w.view(view); w.seq(sequence); w.digest(digest) }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Commit {
+    func encode(into w: inout ByteWriter) { w.write(view); w.write(sequence); w.write(digest) }
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Commit {
         Commit(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
     /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
@@ -86,8 +86,8 @@ public struct Checkpoint: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .checkpoint }
-    func encode(into w: inout WireWriter) { w.seq(sequence); w.digest(blockHash) }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Checkpoint {
+    func encode(into w: inout ByteWriter) { w.write(sequence); w.write(blockHash) }
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Checkpoint {
         Checkpoint(sequence: try r.seq(), blockHash: try r.digest())
     }
     /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
@@ -113,8 +113,8 @@ public struct Status: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .status }
-    func encode(into w: inout WireWriter) { w.view(view); w.bool(isChangingView); w.seq(lastExecuted); w.seq(stableCheckpoint) }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Status {
+    func encode(into w: inout ByteWriter) { w.write(view); w.write(isChangingView); w.write(lastExecuted); w.write(stableCheckpoint) }
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Status {
         Status(view: try r.view(), isChangingView: try r.bool(), lastExecuted: try r.seq(), stableCheckpoint: try r.seq())
     }
     /// The bytes a signature on this body covers (domain tag, chain id, type, fields).

@@ -11,6 +11,8 @@ public enum PBFTError: Error, Hashable, Sendable, CustomStringConvertible {
     case trailingBytes(count: Int)
     /// The message type byte names no known message.
     case unknownMessageType(UInt8)
+    /// The shared decoder refused the bytes for another reason; the text names the field and offset.
+    case malformed(String)
     /// A peer-supplied count is larger than the limit for that field.
     case countTooLarge(what: String, count: Int, limit: Int)
     /// An enum tag or flag byte had a value outside its range.
@@ -38,6 +40,7 @@ public enum PBFTError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .truncated(offset, needed): "message truncated: needed \(needed) more bytes at offset \(offset)"
         case let .trailingBytes(count): "message has \(count) trailing bytes after its end"
         case let .unknownMessageType(t): "unknown message type \(t)"
+        case let .malformed(why): "malformed message: \(why)"
         case let .countTooLarge(what, count, limit): "\(what) count \(count) exceeds the limit \(limit)"
         case let .invalidTag(what, value): "invalid \(what) tag \(value)"
         case .malformedBatch: "embedded batch does not decode"

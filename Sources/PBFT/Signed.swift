@@ -35,8 +35,8 @@ struct DecodingBounds {
 /// A body with a canonical encoding (internal; the public types conform).
 protocol WireBody: Hashable, Sendable {
     static var kind: WireKind { get }
-    func encode(into w: inout WireWriter)
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Self
+    func encode(into w: inout ByteWriter)
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Self
 }
 
 /// The domain tag that starts every signing-bytes string.
@@ -45,25 +45,25 @@ let signingDomainTag: [UInt8] = Array("bft-ledger/pbft/v1".utf8)
 extension WireBody {
     /// The exact bytes a signature on this body covers.
     func signingBytes(chainID: String) -> [UInt8] {
-        var w = WireWriter(capacity: 96)
-        w.raw(signingDomainTag)
+        var w = ByteWriter(capacity: 96)
+        w.writeRaw(signingDomainTag)
         let chain = Array(chainID.utf8)
-        w.u8(UInt8(truncatingIfNeeded: chain.count))
-        w.raw(chain)
-        w.u8(Self.kind.rawValue)
+        w.write(UInt8(truncatingIfNeeded: chain.count))
+        w.writeRaw(chain)
+        w.write(Self.kind.rawValue)
         encode(into: &w)
         return w.bytes
     }
 }
 
 extension Signed where Body: WireBody {
-    func encode(into w: inout WireWriter) {
+    func encode(into w: inout ByteWriter) {
         body.encode(into: &w)
-        w.replica(signer)
-        w.signature(signature)
+        w.write(signer)
+        w.write(signature)
     }
 
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Signed<Body> {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Signed<Body> {
         let body = try Body.decode(from: &r, bounds: bounds)
         let signer = try r.replica()
         let signature = try r.signature()

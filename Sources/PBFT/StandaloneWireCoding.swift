@@ -3,14 +3,14 @@ import LedgerCrypto
 /// A certificate that travels on its own, outside a PBFT message (stored with a block, served in state
 /// transfer): its canonical encoding and a strict decoder come from its in-message wire form.
 protocol StandaloneWireCoding {
-    func encode(into w: inout WireWriter)
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> Self
+    func encode(into w: inout ByteWriter)
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Self
 }
 
 extension StandaloneWireCoding {
     /// The canonical encoding (the same bytes as inside PBFT messages and the consensus log).
     func standaloneEncoding() -> [UInt8] {
-        var w = WireWriter()
+        var w = ByteWriter(capacity: 128)
         encode(into: &w)
         return w.bytes
     }
@@ -18,10 +18,9 @@ extension StandaloneWireCoding {
     /// Decodes `standaloneEncoding()`; throws on malformed input, trailing bytes or more than
     /// `replicaCount` entries.
     static func decodeStandalone(_ bytes: [UInt8], replicaCount: Int) throws(PBFTError) -> Self {
-        var r = WireReader(bytes)
-        let value = try decode(from: &r, bounds: DecodingBounds(replicaCount: replicaCount, window: 0))
-        try r.finish()
-        return value
+        try ByteReader.decode(bytes, mappingErrors: { PBFTError($0) }) { (r: inout ByteReader) throws(PBFTError) -> Self in
+            try decode(from: &r, bounds: DecodingBounds(replicaCount: replicaCount, window: 0))
+        }
     }
 }
 

@@ -21,13 +21,13 @@ public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .viewChange }
-    func encode(into w: inout WireWriter) {
-        w.view(newView)
+    func encode(into w: inout ByteWriter) {
+        w.write(newView)
         stableCheckpoint.encode(into: &w)
-        w.u16(UInt16(truncatingIfNeeded: preparedCertificates.count))
+        w.write(UInt16(truncatingIfNeeded: preparedCertificates.count))
         for p in preparedCertificates { p.encode(into: &w) }
     }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> ViewChange {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> ViewChange {
         let v = try r.view()
         let c = try CheckpointProof.decode(from: &r, bounds: bounds)
         let k = try r.count("prepared certificates", limit: bounds.window)
@@ -58,14 +58,14 @@ public struct NewView: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .newView }
-    func encode(into w: inout WireWriter) {
-        w.view(view)
-        w.u16(UInt16(truncatingIfNeeded: viewChanges.count))
+    func encode(into w: inout ByteWriter) {
+        w.write(view)
+        w.write(UInt16(truncatingIfNeeded: viewChanges.count))
         for v in viewChanges { v.encode(into: &w) }
-        w.u16(UInt16(truncatingIfNeeded: prePrepares.count))
+        w.write(UInt16(truncatingIfNeeded: prePrepares.count))
         for p in prePrepares { p.encode(into: &w) }
     }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> NewView {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> NewView {
         let v = try r.view()
         let k = try r.count("new-view view changes", limit: bounds.replicaCount)
         var vcs: [Signed<ViewChange>] = []
@@ -98,12 +98,12 @@ public struct BatchFetch: Hashable, Sendable, SignableBody, WireBody {
     }
 
     static var kind: WireKind { .batchFetch }
-    func encode(into w: inout WireWriter) {
-        w.view(view)
-        w.u16(UInt16(truncatingIfNeeded: digests.count))
-        for d in digests { w.digest(d) }
+    func encode(into w: inout ByteWriter) {
+        w.write(view)
+        w.write(UInt16(truncatingIfNeeded: digests.count))
+        for d in digests { w.write(d) }
     }
-    static func decode(from r: inout WireReader, bounds: DecodingBounds) throws(PBFTError) -> BatchFetch {
+    static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> BatchFetch {
         let v = try r.view()
         let k = try r.count("fetched digests", limit: PBFTLimits.maxFetchDigests)
         var list: [Digest] = []

@@ -1,86 +1,89 @@
 import LedgerCore
 import LedgerCrypto
-/// The small binary writer and reader behind the canonical message encoding.
-///
-/// Big-endian fixed-width integers, length-prefixed byte strings; the reader never traps
-/// and reports where input ran out.
-struct WireWriter {
-    var bytes: [UInt8] = []
 
-    init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
-
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xff)) }
-    mutating func u32(_ v: UInt32) { for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8((v >> UInt32(s)) & 0xff)) } }
-    mutating func u64(_ v: UInt64) { for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(s)) & 0xff)) } }
-    mutating func bool(_ v: Bool) { u8(v ? 1 : 0) }
-    mutating func digest(_ d: Digest) { d.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-    mutating func signature(_ s: Signature) { s.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-    mutating func view(_ v: View) { u64(v.rawValue) }
-    mutating func seq(_ n: SequenceNumber) { u64(n.rawValue) }
-    mutating func replica(_ r: ReplicaID) { u16(UInt16(truncatingIfNeeded: r.index)) }
-    /// A byte string with a 32-bit length prefix.
-    mutating func blob(_ b: [UInt8]) { u32(UInt32(truncatingIfNeeded: b.count)); bytes.append(contentsOf: b) }
-    mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+/// PBFT's vocabulary on the one binary codec (`ByteWriter` / `ByteReader`, LedgerCrypto):
+/// views and sequence numbers as 8 bytes, replica ids and counts as 2, batches behind a
+/// 4-byte length, all big-endian; every decoding failure becomes a `PBFTError`.
+extension ByteWriter {
+    /// Appends a view (8 bytes).
+    mutating func write(_ view: View) { write(view.rawValue) }
+    /// Appends a sequence number (8 bytes).
+    mutating func write(_ sequence: SequenceNumber) { write(sequence.rawValue) }
+    /// Appends a replica id (2 bytes; ids are below `PBFTLimits.maxReplicaCount`).
+    mutating func write(_ replica: ReplicaID) { write(UInt16(truncatingIfNeeded: replica.index)) }
+    /// Appends a byte string behind a 32-bit length.
+    mutating func writeBlob(_ blob: [UInt8]) {
+        write(UInt32(truncatingIfNeeded: blob.count))
+        writeRaw(blob)
+    }
 }
 
-struct WireReader {
-    let bytes: [UInt8]
-    private(set) var offset: Int
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes; offset = 0 }
-
-    var remaining: Int { bytes.count - offset }
-
-    private mutating func take(_ k: Int) throws(PBFTError) -> Range<Int> {
-        guard k >= 0, remaining >= k else { throw .truncated(offset: offset, needed: k - remaining) }
-        defer { offset += k }
-        return offset..<(offset + k)
+extension ByteReader {
+    /// Reads one byte.
+    mutating func u8() throws(PBFTError) -> UInt8 {
+        do throws(DecodingError) { return try readUInt8("byte") } catch { throw PBFTError(error) }
     }
-
-    mutating func u8() throws(PBFTError) -> UInt8 { bytes[try take(1).lowerBound] }
+    /// Reads a 2-byte integer.
     mutating func u16() throws(PBFTError) -> UInt16 {
-        let r = try take(2)
-        return UInt16(bytes[r.lowerBound]) << 8 | UInt16(bytes[r.lowerBound + 1])
+        do throws(DecodingError) { return try readUInt16("u16") } catch { throw PBFTError(error) }
     }
+    /// Reads a 4-byte integer.
     mutating func u32() throws(PBFTError) -> UInt32 {
-        var v: UInt32 = 0
-        for i in try take(4) { v = v << 8 | UInt32(bytes[i]) }
-        return v
+        do throws(DecodingError) { return try readUInt32("u32") } catch { throw PBFTError(error) }
     }
+    /// Reads an 8-byte integer.
     mutating func u64() throws(PBFTError) -> UInt64 {
-        var v: UInt64 = 0
-        for i in try take(8) { v = v << 8 | UInt64(bytes[i]) }
-        return v
+        do throws(DecodingError) { return try readUInt64("u64") } catch { throw PBFTError(error) }
     }
+    /// Reads a flag written as exactly 0 or 1.
     mutating func bool() throws(PBFTError) -> Bool {
-        let b = try u8()
-        guard b <= 1 else { throw .invalidTag(what: "bool", value: b) }
-        return b == 1
+        do throws(DecodingError) { return try readBool("bool") } catch { throw PBFTError(error) }
     }
+    /// Reads a 32-byte digest.
     mutating func digest() throws(PBFTError) -> Digest {
-        let r = try take(Digest.byteCount)
-        return try! Digest(bytes: bytes[r])  // exactly 32 bytes
+        do throws(DecodingError) { return try readDigest("digest") } catch { throw PBFTError(error) }
     }
+    /// Reads a 64-byte signature (any bytes; verification checks it).
     mutating func signature() throws(PBFTError) -> Signature {
-        let r = try take(Signature.byteCount)
-        return try! Signature(bytes: bytes[r])  // exactly 64 bytes
+        do throws(DecodingError) { return try readSignature("signature") } catch { throw PBFTError(error) }
     }
+    /// Reads a view.
     mutating func view() throws(PBFTError) -> View { View(try u64()) }
+    /// Reads a sequence number.
     mutating func seq() throws(PBFTError) -> SequenceNumber { SequenceNumber(try u64()) }
+    /// Reads a replica id.
     mutating func replica() throws(PBFTError) -> ReplicaID { ReplicaID(Int(try u16())) }
-    /// A count prefix (16-bit) checked against `limit` before anything is allocated.
+
+    /// Reads a 16-bit count and checks it against `limit` and the bytes left (each entry takes
+    /// at least one) before the caller reserves anything.
     mutating func count(_ what: String, limit: Int) throws(PBFTError) -> Int {
-        let c = Int(try u16())
-        guard c <= limit else { throw .countTooLarge(what: what, count: c, limit: limit) }
-        return c
+        do throws(DecodingError) {
+            return try readLength(width: 2, maximum: limit, minimumElementBytes: 0, what)
+        } catch {
+            throw PBFTError(error)
+        }
     }
-    mutating func blob(_ what: String, limit: Int) throws(PBFTError) -> ArraySlice<UInt8> {
-        let c = Int(try u32())
-        guard c <= limit else { throw .countTooLarge(what: what, count: c, limit: limit) }
-        return bytes[try take(c)]
+
+    /// Reads a byte string behind a 32-bit length of at most `limit`, copied out of the borrowed buffer.
+    mutating func blob(_ what: String, limit: Int) throws(PBFTError) -> [UInt8] {
+        do throws(DecodingError) {
+            let length = try readLength(width: 4, maximum: limit, what)
+            return [UInt8](try readRaw(length, what))
+        } catch {
+            throw PBFTError(error)
+        }
     }
-    func finish() throws(PBFTError) {
-        guard remaining == 0 else { throw .trailingBytes(count: remaining) }
+}
+
+extension PBFTError {
+    /// The consensus error for a failure of the shared reader.
+    init(_ error: DecodingError) {
+        switch error {
+        case let .truncated(_, offset, needed, remaining): self = .truncated(offset: offset, needed: needed - remaining)
+        case let .trailingBytes(_, count): self = .trailingBytes(count: count)
+        case let .lengthTooLarge(field, _, length, maximum): self = .countTooLarge(what: field, count: length, limit: maximum)
+        case let .invalidTag(field, _, found, _): self = .invalidTag(what: field, value: found)
+        default: self = .malformed(error.description)
+        }
     }
 }

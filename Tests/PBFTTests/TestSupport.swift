@@ -29,25 +29,21 @@ struct TestBatch: ConsensusBatch {
     }
 
     func encoded() -> [UInt8] {
-        var w = WireWriter()
-        w.view(view); w.u64(timestampMilliseconds); w.u32(UInt32(requests.count))
-        for r in requests { w.u64(r.id) }
+        var w = ByteWriter(capacity: 128)
+        w.write(view); w.write(timestampMilliseconds); w.write(UInt32(requests.count))
+        for r in requests { w.write(r.id) }
         return w.bytes
     }
 
     static func decode(_ bytes: ArraySlice<UInt8>) -> TestBatch? {
-        var r = WireReader(Array(bytes))
-        do throws(PBFTError) {
+        try? ByteReader.decode(Array(bytes), mappingErrors: { PBFTError($0) }) { (r: inout ByteReader) throws(PBFTError) -> TestBatch in
             let v = try r.view()
             let ts = try r.u64()
             let k = Int(try r.u32())
-            guard k <= r.remaining / 8 else { return nil }
+            guard k <= r.remaining / 8 else { throw .malformedBatch }
             var reqs: [TestRequest] = []
             for _ in 0..<k { reqs.append(TestRequest(id: try r.u64())) }
-            try r.finish()
             return TestBatch(view: v, timestampMilliseconds: ts, requests: reqs)
-        } catch {
-            return nil
         }
     }
 }

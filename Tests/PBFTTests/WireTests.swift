@@ -56,7 +56,7 @@ final class WireTests: XCTestCase {
         guard case let .viewChange(vc, _) = records.first(where: { if case .viewChange = $0 { true } else { false } }) else {
             return XCTFail("no view-change record")
         }
-        var w = WireWriter()
+        var w = ByteWriter(capacity: 128)
         TMessage.encodeBatches([b, other], into: &w)
         XCTAssertEqual(LogRecord<TestBatch>.viewChange(vc, batches: [b, other]).encoded(), TMessage.viewChange(vc).encoded() + w.bytes)
         // The message itself refuses trailing batches.
@@ -111,8 +111,8 @@ final class WireTests: XCTestCase {
 
     func testCountsAboveTheBoundsAreRefusedBeforeAllocation() {
         // A commit certificate claiming 60000 commits for 4 validators.
-        var w = WireWriter()
-        w.u8(WireKind.committedBatch.rawValue); w.view(.zero); w.seq(SequenceNumber(1)); w.digest(.zero); w.u16(60_000)
+        var w = ByteWriter(capacity: 128)
+        w.write(WireKind.committedBatch.rawValue); w.write(View.zero); w.write(SequenceNumber(1)); w.write(Digest.zero); w.write(UInt16(60_000))
         XCTAssertThrowsError(try TMessage.decode(w.bytes, replicaCount: 4, window: 8)) { error in
             guard case PBFTError.countTooLarge = error else { return XCTFail("\(error)") }
         }

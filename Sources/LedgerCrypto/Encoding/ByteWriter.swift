@@ -1,5 +1,3 @@
-import LedgerCrypto
-
 /// Appends the canonical binary encoding: fixed-width big-endian integers, raw fixed-size
 /// keys/digests/signatures, and length-prefixed byte strings.
 ///
@@ -17,6 +15,11 @@ public struct ByteWriter: Sendable {
 
     /// Number of bytes written so far.
     public var count: Int { bytes.count }
+
+    /// Makes room for `minimumCapacity` bytes in all, so the appends that follow do not reallocate.
+    public mutating func reserveCapacity(_ minimumCapacity: Int) {
+        bytes.reserveCapacity(minimumCapacity)
+    }
 
     /// Appends one byte.
     public mutating func write(_ value: UInt8) {

@@ -1,5 +1,3 @@
-import LedgerCrypto
-
 /// Reads the canonical binary encoding from a borrowed buffer without copying it.
 ///
 /// Every read checks the remaining length first and throws `DecodingError.truncated`
@@ -29,11 +27,19 @@ public struct ByteReader {
     public static func decode<T>(
         _ bytes: [UInt8], _ body: (inout ByteReader) throws(DecodingError) -> T
     ) throws(DecodingError) -> T {
-        let result: Result<T, DecodingError> = bytes.withUnsafeBytes { raw in
-            Result { () throws(DecodingError) -> T in
+        try decode(bytes, mappingErrors: { $0 }, body)
+    }
+
+    /// Runs `body` over `bytes` and requires it to consume every byte, for a caller whose
+    /// decoders throw their own error type: `map` turns leftover bytes into it.
+    public static func decode<T, Failure: Error>(
+        _ bytes: [UInt8], mappingErrors map: (DecodingError) -> Failure, _ body: (inout ByteReader) throws(Failure) -> T
+    ) throws(Failure) -> T {
+        let result: Result<T, Failure> = bytes.withUnsafeBytes { raw in
+            Result { () throws(Failure) -> T in
                 var reader = ByteReader(raw)
                 let value = try body(&reader)
-                try reader.finish()
+                do throws(DecodingError) { try reader.finish() } catch { throw map(error) }
                 return value
             }
         }

@@ -1,5 +1,3 @@
-import LedgerCrypto
-
 /// Fast conversions from borrowed bytes to the fixed-size crypto values, for the decoders.
 ///
 /// `Signature(bytes:)` and `Digest(bytes:)` are generic over `Collection` and not inlinable,
