@@ -166,6 +166,10 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         guard replicaCount >= 1, replicaCount <= PBFTLimits.maxReplicaCount else {
             throw .invalidConfiguration("replicaCount is \(replicaCount); it must be 1...\(PBFTLimits.maxReplicaCount)")
         }
+        guard quorumRule.isOptimal else {
+            throw .invalidConfiguration(
+                "replicaCount is \(replicaCount); it must be 3f + 1 (1, 4, 7, …): otherwise two quorums of \(quorum) need not share an honest replica")
+        }
         guard replicaID.index >= 0, replicaID.index < replicaCount else {
             throw .invalidConfiguration("replicaID \(replicaID) is outside 0..<\(replicaCount)")
         }

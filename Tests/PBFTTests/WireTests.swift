@@ -152,7 +152,12 @@ final class WireTests: XCTestCase {
         c = testConfig(0); c.chainID = ""
         XCTAssertThrowsError(try c.validate())
         c = testConfig(0, n: 7)
+        XCTAssertNoThrow(try c.validate())
         XCTAssertEqual(c.f, 2); XCTAssertEqual(c.quorum, 5); XCTAssertEqual(c.weakQuorum, 3)
+        XCTAssertEqual(c.quorumRule, QuorumRule(7))
+        for n in [2, 3, 5, 6, 8] {  // two quorums of 2f + 1 could meet only in a faulty replica
+            XCTAssertThrowsError(try testConfig(0, n: n).validate(), "n = \(n)")
+        }
     }
 }
 
