@@ -42,6 +42,7 @@ let package = Package(
         // Libraries.
         .target(name: "LedgerCrypto", dependencies: ["CSodium"], swiftSettings: crossModule),
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"], swiftSettings: crossModule),
+        .target(name: "LedgerJSON", swiftSettings: crossModule),
         .target(name: "LedgerStore", dependencies: ["LedgerCore", "LedgerCrypto", "CSQLite"]),
         .target(
             name: "P2P",
@@ -142,6 +143,7 @@ let package = Package(
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "LedgerJSONTests", dependencies: ["LedgerJSON"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto", "TestSupport"]),
         .testTarget(
             name: "P2PTests",
