@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "RPC",
             dependencies: [
-                "LedgerCore", "LedgerCrypto",
+                "LedgerCore", "LedgerCrypto", "LedgerJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Wallet",
             dependencies: [
-                "LedgerCrypto", "LedgerCore", "PBFT",
+                "LedgerCrypto", "LedgerCore", "LedgerJSON", "PBFT",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-node",
             dependencies: [
-                "Node", "Wallet", "Adversary",
+                "Node", "Wallet", "Adversary", "LedgerJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,14 +107,14 @@ let package = Package(
         .executableTarget(
             name: "wallet",
             dependencies: [
-                "Wallet", "LedgerCore", "LedgerCrypto",
+                "Wallet", "LedgerCore", "LedgerCrypto", "LedgerJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "ledger-bench",
             dependencies: [
-                "CSodium", "LedgerCrypto", "LedgerCore", "LedgerStore", "BenchSupport", "Node", "Wallet",
+                "CSodium", "LedgerCrypto", "LedgerCore", "LedgerJSON", "LedgerStore", "BenchSupport", "Node", "Wallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-adversarial",
             dependencies: [
-                "LedgerCore", "LedgerCrypto", "PBFT", "Adversary", "Node", "P2P", "CSQLite", "Wallet", "BenchSupport",
+                "LedgerCore", "LedgerCrypto", "LedgerJSON", "PBFT", "Adversary", "Node", "P2P", "CSQLite", "Wallet", "BenchSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,9 +160,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RPCTests",
-            dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto", "TestSupport"]
+            dependencies: ["RPC", "Node", "Wallet", "LedgerCore", "LedgerCrypto", "LedgerJSON", "TestSupport"]
         ),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto", "TestSupport"]),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto", "LedgerJSON", "TestSupport"]),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "PBFTTestSupport", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "BenchSupportTests", dependencies: ["BenchSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Synchronization
 
 /// Methods a transport adds on top of the HTTP set (the WebSocket session's `subscribe`…).
@@ -39,16 +40,11 @@ public struct JSONRPCHandler: Sendable {
     func respond(to body: [UInt8], extensions: (any RPCMethodExtension)?) async -> [UInt8]? {
         let json: JSONValue
         do {
-            json = try JSONValue.parseOrExplain(body)
+            json = try JSONValue.parse(body, limits: RPCLimits.json)
         } catch {
             metrics?.countRequest(method: "invalid", code: RPCError.Code.parseError)
-            let reason: String = switch error {
-            case .invalidUTF8: "invalid_utf8"
-            case .tooDeep: "too_deep"
-            case .syntax: "syntax"
-            }
             var e = RPCError.parseError(error.description)
-            e.data = .object([("reason", .string(reason))])
+            e.data = .object([("reason", .string(error.reason))])
             return Self.errorResponse(id: .null, e).serializedBytes()
         }
         if case let .array(calls) = json {
@@ -104,7 +100,7 @@ public struct JSONRPCHandler: Sendable {
         let id = call["id"]
         if let id {
             switch id {
-            case .string, .int, .number, .null: break
+            case .string, .int, .uint, .number, .null: break
             default:
                 metrics?.countRequest(method: "invalid", code: RPCError.Code.invalidRequest)
                 return Self.errorResponse(id: .null, .invalidRequest("\"id\" must be a string, number or null"))

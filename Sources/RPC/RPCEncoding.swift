@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 
 /// The JSON shapes of results (docs/rpc.md): UInt64 as decimal strings, ids as numbers, bytes as lowercase hex.
 public enum RPCEncoding {
@@ -187,7 +188,8 @@ public enum RPCEncoding {
     /// The `genesis` result: genesis.json's object plus `genesis_hash`.
     public static func genesis(_ g: Genesis) -> JSONValue {
         var pairs: [(String, JSONValue)] = []
-        if case let .object(fields)? = try? JSONValue.parseOrExplain(g.jsonBytes(), maxDepth: 64) { pairs = fields }
+        let limits = JSONLimits(maxBytes: Limits.genesisFileMaxBytes, maxDepth: 64, maxEntries: Limits.genesisAccountsMax)
+        if case let .object(fields)? = try? JSONValue.parse(g.jsonBytes(), limits: limits) { pairs = fields }
         pairs.append(("genesis_hash", .string(g.genesisHash.hex)))
         return .object(pairs)
     }

@@ -1,3 +1,5 @@
+import LedgerJSON
+
 /// A JSON-RPC 2.0 error object: what went wrong with one call, with a stable code a client can branch on
 /// and, for application errors, structured `data` whose `"reason"` names the case (see docs/rpc.md).
 public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {

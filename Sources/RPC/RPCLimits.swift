@@ -1,3 +1,5 @@
+import LedgerJSON
+
 /// Every bound of the RPC server, in one place. Each breach gets a clear error; none stops the node.
 public enum RPCLimits {
     /// The largest HTTP request body accepted, bytes (413 above). A batch of `maxBatchCalls` transactions
@@ -7,6 +9,8 @@ public enum RPCLimits {
     public static let maxBatchCalls = 32
     /// The deepest nesting of JSON arrays/objects accepted in a request.
     public static let maxJSONDepth = 16
+    /// The bounds a request's JSON is parsed within (LedgerJSON's defaults are these).
+    public static let json = JSONLimits(maxBytes: maxRequestBodyBytes, maxDepth: maxJSONDepth)
     /// Most TCP connections (HTTP keep-alive and WebSocket) open at once. At the cap a newcomer evicts the connection
     /// waiting longest on its client from the address holding the most (`ConnectionTable`); it is answered 503 and
     /// closed only when every open connection is being answered or is a WebSocket.

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 
 /// A call's `params`: named (object) or positional (array, in the order each method documents).
 /// Every accessor turns a bad value into `-32602 invalid params` naming the parameter.
@@ -45,7 +46,7 @@ struct RPCParams {
         return s
     }
 
-    /// A UInt64 given as a decimal string (or, leniently, a non-negative JSON integer).
+    /// A UInt64 given as a decimal string (or, leniently, a non-negative JSON integer: exact up to UInt64.max).
     func uint64(_ name: String) throws(RPCError) -> UInt64? {
         guard let v = raw(name) else { return nil }
         switch v {
@@ -55,6 +56,7 @@ struct RPCParams {
             }
             return n
         case let .int(n) where n >= 0: return UInt64(n)
+        case let .uint(n): return n
         default: throw .invalidParams("\"\(name)\" must be a non-negative integer as a decimal string")
         }
     }

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 
 /// `broadcast_tx_commit`: admit (idempotently), then wait — bounded — until the transaction's block is applied.
 ///

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Synchronization
 
 /// One WebSocket client: JSON-RPC requests in, responses and subscription notifications out through a bounded

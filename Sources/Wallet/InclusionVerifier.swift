@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import PBFT
 
 /// What `wallet tx` checked and found: the transaction is in the block (Merkle proof to the header's
@@ -18,7 +19,7 @@ public struct InclusionVerification: Equatable, Sendable {
 public enum InclusionVerifier {
     /// Rebuilds a header from the node's JSON (`height, prev_hash, batch_digest, view, proposer, timestamp,
     /// tx_root, state_hash, tx_count`); its hash is computed locally.
-    public static func header(from json: JSON) throws(WalletError) -> BlockHeader {
+    public static func header(from json: JSONValue) throws(WalletError) -> BlockHeader {
         func digest(_ key: String) throws(WalletError) -> Digest {
             guard let text = json[key]?.stringValue, let d = try? Digest(hex: text) else {
                 throw .badAnswer("header.\(key) missing or not a 32-byte hex digest")
@@ -64,8 +65,8 @@ public enum InclusionVerifier {
 
     /// Parses a node's `proof` object (`{tx_root, index, leaf_count, path}`; path entries are hex siblings, or
     /// objects `{sibling|hash, sibling_is_left|left}`) into steps.
-    public static func proofSteps(from proof: JSON) throws(WalletError) -> (index: Int, leafCount: Int, steps: [Merkle.ProofStep]) {
-        guard let index = proof["index"]?.intValue, let leafCount = proof["leaf_count"]?.intValue,
+    public static func proofSteps(from proof: JSONValue) throws(WalletError) -> (index: Int, leafCount: Int, steps: [Merkle.ProofStep]) {
+        guard let index = proof["index"]?.intValue, let leafCount = proof["leaf_count"]?.intValue, index >= 0, leafCount >= 0,
             let path = proof["path"]?.arrayValue
         else { throw .badAnswer("proof needs index, leaf_count and path") }
         guard path.count <= 64 else { throw .verificationFailed("Merkle proof has \(path.count) steps") }
@@ -130,13 +131,13 @@ public enum InclusionVerifier {
     }
 
     /// The public keys in a `validators` result or genesis document (`validators: [{id, public_key}]`), by id 0…n-1.
-    public static func validatorKeys(from json: JSON) throws(WalletError) -> [PublicKey] {
+    public static func validatorKeys(from json: JSONValue) throws(WalletError) -> [PublicKey] {
         guard let list = json["validators"]?.arrayValue, !list.isEmpty, list.count <= Limits.validatorsMax else {
             throw .badAnswer("no validator list")
         }
         var keys: [PublicKey?] = Array(repeating: nil, count: list.count)
         for v in list {
-            guard let id = v["id"]?.intValue, id < list.count, keys[id] == nil,
+            guard let id = v["id"]?.intValue, id >= 0, id < list.count, keys[id] == nil,
                 let hex = v["public_key"]?.stringValue, let key = try? PublicKey(hex: hex)
             else { throw .badAnswer("validator entry \(v.serialized()) is invalid") }
             keys[id] = key

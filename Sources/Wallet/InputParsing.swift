@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 
 /// Strict parsing of what users type: amounts, heights, hashes, seeds, addresses or key names.
 public enum InputParsing {

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 
 /// One keystore entry as stored on disk (JSON, version 1):
 ///
@@ -75,7 +76,7 @@ public struct KeyFile: Equatable, Sendable {
     }
 
     /// The JSON document written to disk.
-    public func json() -> JSON {
+    public func json() -> JSONValue {
         .object([
             ("version", .int(KeyFile.version)),
             ("name", .string(name.value)),
@@ -83,7 +84,7 @@ public struct KeyFile: Equatable, Sendable {
             ("public_key", .string(address.publicKey.hex)),
             ("kdf", .object([
                 ("name", .string(KeyFile.kdfName)), ("salt", .string(Hex.encode(kdf.salt))),
-                ("opslimit", .number(String(kdf.opsLimit))), ("memlimit", .number(String(kdf.memLimitBytes))),
+                ("opslimit", .uint(kdf.opsLimit)), ("memlimit", .uint(kdf.memLimitBytes)),
             ])),
             ("cipher", .object([
                 ("name", .string(KeyFile.cipherName)), ("nonce", .string(Hex.encode(nonce))),
@@ -95,8 +96,8 @@ public struct KeyFile: Equatable, Sendable {
     /// Parses and checks a key file's bytes (everything but the ciphertext's authenticity).
     public static func decode(_ bytes: [UInt8], path: String) throws(KeystoreError) -> KeyFile {
         func bad(_ reason: String) -> KeystoreError { .corruptFile(path: path, reason: reason) }
-        let doc: JSON
-        do { doc = try JSON.parse(bytes, maxDepth: 8) } catch { throw bad("\(error)") }
+        let doc: JSONValue
+        do { doc = try JSONValue.parse(bytes, limits: JSONLimits(maxBytes: WalletLimits.keyFileMaxBytes, maxDepth: 8)) } catch { throw bad("\(error)") }
         guard case .object = doc else { throw bad("not a JSON object") }
         guard let version = doc["version"]?.intValue else { throw bad("missing \"version\"") }
         guard version == KeyFile.version else {

@@ -1,4 +1,6 @@
 // Plain-value answers of the node (text, not Address/Digest: see the note in WalletNode.swift).
+import LedgerJSON
+
 
 /// An account as the node reports it.
 public struct AccountInfo: Equatable, Sendable {
@@ -23,7 +25,7 @@ public struct TransactionOutcome: Equatable, Sendable {
     /// Why the receipt failed (for "failed").
     public var reason: String?
     /// The node's full answer (for `--json`).
-    public var raw: JSON
+    public var raw: JSONValue
 
     /// `true` once the transaction is in a block (successfully or not).
     public var isFinal: Bool { status == "committed" || status == "failed" }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerJSON
 
 /// Decides which node the wallet talks to when `--node` is not given.
 public enum NodeLocator {
@@ -24,7 +25,7 @@ public enum NodeLocator {
     /// The `rpc` of the entry with the lowest `id` in a testnet `nodes.json`, or `nil`.
     public static func firstNodeURL(nodesFile path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 20,
-            let doc = try? JSON.parse(Array(data), maxDepth: 8), let nodes = doc.arrayValue
+            let doc = try? JSONValue.parse(Array(data), limits: JSONLimits(maxDepth: 8)), let nodes = doc.arrayValue
         else { return nil }
         let entries = nodes.compactMap { n -> (Int, String)? in
             guard let rpc = n["rpc"]?.stringValue else { return nil }

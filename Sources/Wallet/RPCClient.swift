@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import LedgerJSON
 
 /// A JSON-RPC 2.0 client for a node's RPC endpoint (`http://` or `https://`), over async-http-client.
 ///
@@ -50,34 +51,34 @@ public struct RPCClient: Sendable {
 
     /// Calls `method` with `params` (an object by name, or an array by position) and returns its `result`.
     /// `timeoutMs` overrides the configured deadline for this call.
-    public func call(_ method: String, _ params: JSON = .object([]), timeoutMs: Int64? = nil) async throws(RPCClientError) -> JSON {
+    public func call(_ method: String, _ params: JSONValue = .object([]), timeoutMs: Int64? = nil) async throws(RPCClientError) -> JSONValue {
         let id = RPCClient.nextID.add(1, ordering: .relaxed).newValue
-        let request: JSON = .object([
-            ("jsonrpc", .string("2.0")), ("id", .number(String(id))), ("method", .string(method)), ("params", params),
+        let request: JSONValue = .object([
+            ("jsonrpc", .string("2.0")), ("id", .uint(id)), ("method", .string(method)), ("params", params),
         ])
         let answer = try await post(Array(request.serialized().utf8), method: method, timeoutMs: timeoutMs ?? configuration.requestTimeoutMs)
         return try decodeResponse(answer, id: id, method: method)
     }
 
     /// `call` with the outcome as a value (convenient where errors are inspected rather than propagated).
-    public func callResult(_ method: String, _ params: JSON = .object([]), timeoutMs: Int64? = nil) async -> Result<JSON, RPCClientError> {
+    public func callResult(_ method: String, _ params: JSONValue = .object([]), timeoutMs: Int64? = nil) async -> Result<JSONValue, RPCClientError> {
         do { return .success(try await call(method, params, timeoutMs: timeoutMs)) } catch { return .failure(error) }
     }
 
     /// Sends `calls` as one JSON-RPC batch request (one HTTP exchange) and returns one outcome per call, in the
     /// order of `calls`: its `result`, or the node's error for it. A call the node's answer leaves out fails
     /// with `RPCServerError.missingFromBatch`.
-    public func batch(_ calls: [(method: String, params: JSON)], timeoutMs: Int64? = nil) async throws(RPCClientError)
-        -> [Result<JSON, RPCServerError>]
+    public func batch(_ calls: [(method: String, params: JSONValue)], timeoutMs: Int64? = nil) async throws(RPCClientError)
+        -> [Result<JSONValue, RPCServerError>]
     {
         guard !calls.isEmpty else { return [] }
         let first = RPCClient.nextID.add(UInt64(calls.count), ordering: .relaxed).newValue - UInt64(calls.count) + 1
-        let request: JSON = .array(calls.enumerated().map { i, c in
-            .object([("jsonrpc", .string("2.0")), ("id", .number(String(first + UInt64(i)))), ("method", .string(c.method)), ("params", c.params)])
+        let request: JSONValue = .array(calls.enumerated().map { i, c in
+            .object([("jsonrpc", .string("2.0")), ("id", .uint(first + UInt64(i))), ("method", .string(c.method)), ("params", c.params)])
         })
         let answer = try await post(Array(request.serialized().utf8), method: "batch", timeoutMs: timeoutMs ?? configuration.requestTimeoutMs)
-        let doc: JSON
-        do { doc = try JSON.parse(answer.body, maxDepth: WalletLimits.jsonMaxDepth) } catch {
+        let doc: JSONValue
+        do { doc = try JSONValue.parse(answer.body, limits: WalletLimits.json) } catch {
             if answer.status != 200 {
                 throw .httpStatus(url: endpoint.url, status: answer.status, body: String(decoding: answer.body.prefix(512), as: UTF8.self))
             }
@@ -85,16 +86,16 @@ public struct RPCClient: Sendable {
         }
         guard case let .array(items) = doc else {
             // A whole-request refusal (body too large, too many calls) comes as one error object.
-            if let error = doc["error"], let code = error["code"]?.integerValue {
+            if let error = doc["error"], let code = error["code"]?.intValue {
                 throw .server(RPCServerError(code: code, message: error["message"]?.stringValue ?? "", data: error["data"]), method: "batch")
             }
             throw .invalidResponse(url: endpoint.url, reason: "a batch answer must be an array, got \(String(doc.serialized().prefix(80)))")
         }
-        var outcomes = [Result<JSON, RPCServerError>](repeating: .failure(.missingFromBatch), count: calls.count)
+        var outcomes = [Result<JSONValue, RPCServerError>](repeating: .failure(.missingFromBatch), count: calls.count)
         for item in items {
             guard let id = item["id"]?.uint64Value, id >= first, id - first < UInt64(calls.count) else { continue }
             if let error = item["error"], error != .null {
-                let code = error["code"]?.integerValue ?? 0
+                let code = error["code"]?.intValue ?? 0
                 outcomes[Int(id - first)] = .failure(RPCServerError(code: code, message: error["message"]?.stringValue ?? "", data: error["data"]))
             } else if let result = item["result"] {
                 outcomes[Int(id - first)] = .success(result)
@@ -210,11 +211,11 @@ public struct RPCClient: Sendable {
 
     // MARK: JSON-RPC
 
-    private func decodeResponse(_ answer: Answer, id: UInt64, method: String) throws(RPCClientError) -> JSON {
+    private func decodeResponse(_ answer: Answer, id: UInt64, method: String) throws(RPCClientError) -> JSONValue {
         let bytes = answer.body
-        let doc: JSON
+        let doc: JSONValue
         do {
-            doc = try JSON.parse(bytes, maxDepth: WalletLimits.jsonMaxDepth)
+            doc = try JSONValue.parse(bytes, limits: WalletLimits.json)
         } catch {
             if answer.status != 200 {
                 throw .httpStatus(url: endpoint.url, status: answer.status, body: String(decoding: bytes.prefix(512), as: UTF8.self))
@@ -225,7 +226,7 @@ public struct RPCClient: Sendable {
             throw .invalidResponse(url: endpoint.url, reason: "expected a JSON object, got \(String(doc.serialized().prefix(80)))")
         }
         if let error = doc["error"], error != .null {
-            guard let code = error["code"]?.integerValue else {
+            guard let code = error["code"]?.intValue else {
                 throw .invalidResponse(url: endpoint.url, reason: "error object without an integer code: \(error.serialized())")
             }
             let message = error["message"]?.stringValue ?? ""
@@ -290,13 +291,5 @@ extension RPCClientError {
             return .timedOut(url: url, method: method, milliseconds: timeoutMs)
         }
         return .connectionClosed(url: url, reason: "\(error)")
-    }
-}
-
-extension JSON {
-    /// A signed integer from a JSON number (for error codes).
-    var integerValue: Int? {
-        guard case let .number(text) = self else { return nil }
-        return Int(text)
     }
 }

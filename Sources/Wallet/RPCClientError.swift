@@ -1,3 +1,5 @@
+import LedgerJSON
+
 /// A JSON-RPC error object returned by a node: code, message and optional structured data.
 public struct RPCServerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The JSON-RPC error code (see docs/rpc.md: -32010 tx rejected, -32004 not found, …).
@@ -5,10 +7,10 @@ public struct RPCServerError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The node's message.
     public var message: String
     /// Structured details (`{"reason": …}`), if sent.
-    public var data: JSON?
+    public var data: JSONValue?
 
     /// An error from its parts.
-    public init(code: Int, message: String, data: JSON? = nil) {
+    public init(code: Int, message: String, data: JSONValue? = nil) {
         self.code = code
         self.message = message
         self.data = data

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerJSON
 
 /// Turns the node's -32010 rejections into errors with the facts a user needs.
 public enum RejectionMapping {

@@ -1,3 +1,6 @@
+import LedgerCore
+import LedgerJSON
+
 /// Every bound the wallet enforces, in one place.
 public enum WalletLimits {
     /// Longest key name (characters).
@@ -16,6 +19,9 @@ public enum WalletLimits {
     public static let responseMaxBytes = 16 * 1024 * 1024
     /// Deepest JSON nesting accepted in a node's answer.
     public static let jsonMaxDepth = 64
+    /// The bounds a node's answer is parsed within: `responseMaxBytes`, `jsonMaxDepth`, and arrays as long as a
+    /// genesis's account list.
+    public static let json = JSONLimits(maxBytes: responseMaxBytes, maxDepth: jsonMaxDepth, maxEntries: Limits.genesisAccountsMax)
     /// How long `broadcast` keeps resending a transfer the node refused as "busy" or "nonce_gap", s.
     public static let broadcastRetrySeconds = 10.0
     /// Default time for one RPC request, once connected (ms).

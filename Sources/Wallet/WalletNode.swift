@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 
 // Addresses and hashes are carried as text in this file's async code, with typed crypto work in synchronous
 // helpers. That began as a workaround: Digest, PublicKey and Address once held SIMD32/SIMD64 storage, which
@@ -21,7 +22,7 @@ public struct WalletNode: Sendable {
     }
 
     /// Calls `method`; transport errors become `.rpc`, "not found" becomes `.notFound` (throws `WalletError`).
-    public func call(_ method: String, _ params: JSON = .object([])) async throws -> JSON {
+    public func call(_ method: String, _ params: JSONValue = .object([])) async throws -> JSONValue {
         switch await client.callResult(method, params) {
         case let .success(r):
             return r
@@ -34,7 +35,7 @@ public struct WalletNode: Sendable {
     }
 
     /// `status`.
-    public func status() async throws -> JSON {
+    public func status() async throws -> JSONValue {
         try await call("status")
     }
 
@@ -82,7 +83,7 @@ public struct WalletNode: Sendable {
 
     /// `tx` for `hash` (hex); `nil` when the node has no `tx` method (older node).
     public func transaction(_ hash: String) async throws -> TransactionOutcome? {
-        let r: JSON
+        let r: JSONValue
         switch await client.callResult("tx", .object([("hash", .string(hash))])) {
         case let .success(answer):
             r = answer
@@ -110,7 +111,7 @@ public struct WalletNode: Sendable {
             let receipts = block["receipts"]?.arrayValue ?? []
             if let receipt = receipts.first(where: { $0["tx_hash"]?.stringValue == hash }) {
                 let success = receipt["status"]?.stringValue == "success"
-                let raw: JSON = .object([
+                let raw: JSONValue = .object([
                     ("hash", .string(hash)), ("status", .string(success ? "committed" : "failed")), ("height", .decimal(h)),
                     ("index", receipt["index"] ?? .null), ("receipt", receipt), ("block_hash", block["hash"] ?? .null),
                 ])

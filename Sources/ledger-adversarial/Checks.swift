@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import PBFT
 import Wallet
 
@@ -62,7 +63,7 @@ struct Checks {
         var checked = 0
         for node in honest {
             for b in reference.blocks {
-                let answer: JSON
+                let answer: JSONValue
                 do { answer = try await clients[node].object("commit", ["height": "\(b.height)"]) } catch let e {
                     if e.isMethodMissing { return .skipped("no `commit` RPC yet") }
                     if e.isNotFound { continue }  // that node is behind

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerJSON
 import Wallet
 
 // The runner talks to its nodes through the project's one JSON-RPC client (Wallet.RPCClient); these are the
@@ -13,12 +14,12 @@ extension RPCClient {
 
     /// Calls `method` with string `params` (by name) and returns its `result`.
     @discardableResult
-    func call(_ method: String, _ params: [String: String], timeout: Double) async throws(RPCClientError) -> JSON {
+    func call(_ method: String, _ params: [String: String], timeout: Double) async throws(RPCClientError) -> JSONValue {
         try await call(method, .object(params.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }), timeoutMs: Int64(timeout * 1_000))
     }
 
     /// Calls `method` with string `params` (by name) and returns its `result`, which must be an object.
-    func object(_ method: String, _ params: [String: String] = [:], timeout: Double = 3) async throws(RPCClientError) -> JSON {
+    func object(_ method: String, _ params: [String: String] = [:], timeout: Double = 3) async throws(RPCClientError) -> JSONValue {
         let result = try await call(method, params, timeout: timeout)
         guard case .object = result else {
             throw .invalidResponse(url: endpoint.url, reason: "\(method): the result is not an object")

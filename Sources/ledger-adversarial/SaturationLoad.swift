@@ -1,4 +1,5 @@
 import Foundation
+import LedgerJSON
 
 /// An open-loop load near saturation run beside a scenario's fault script: `ledger-bench load`
 /// offering `rate` transfers/s from the genesis-funded bench accounts to the honest nodes for
@@ -27,8 +28,10 @@ struct SaturationLoad: Sendable {
         let nodesFile = (directory as NSString).appendingPathComponent("saturation-nodes.json")
         let report = (directory as NSString).appendingPathComponent("saturation.json")
         let log = (directory as NSString).appendingPathComponent("saturation.log")
-        let entries = nodes.map { "{\"id\":\($0.id),\"rpc\":\"http://127.0.0.1:\($0.rpcPort)\",\"pid\":\($0.pid)}" }
-        do { try Data(("[" + entries.joined(separator: ",") + "]").utf8).write(to: URL(fileURLWithPath: nodesFile)) } catch {
+        let entries = JSONValue.array(nodes.map {
+            .object([("id", .int($0.id)), ("rpc", .string("http://127.0.0.1:\($0.rpcPort)")), ("pid", .int(Int($0.pid)))])
+        })
+        do { try Data(entries.serializedBytes()).write(to: URL(fileURLWithPath: nodesFile)) } catch {
             return .failure(.tool("cannot write \(nodesFile): \(error)"))
         }
         let p = Process()
@@ -53,11 +56,11 @@ struct SaturationLoad: Sendable {
         }
         try? out?.close()
         guard let data = FileManager.default.contents(atPath: report),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let phase = (json["phases"] as? [[String: Any]])?.first, let tps = phase["committed_tps"] as? Double else {
+              let json = try? JSONValue.parse(Array(data)),
+              let phase = json["phases"]?.arrayValue?.first, let tps = phase["committed_tps"]?.doubleValue else {
             return .failure(.tool("ledger-bench wrote no report (exit \(p.terminationStatus); log: \(log))"))
         }
-        return .success(Figures(committedTps: tps, p99_ms: phase["p99_ms"] as? Double,
-                                lost: json["lost"] as? Int ?? 0, duplicated: json["duplicated"] as? Int ?? 0))
+        return .success(Figures(committedTps: tps, p99_ms: phase["p99_ms"]?.doubleValue,
+                                lost: json["lost"]?.intValue ?? 0, duplicated: json["duplicated"]?.intValue ?? 0))
     }
 }

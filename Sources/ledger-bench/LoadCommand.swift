@@ -3,6 +3,7 @@ import BenchSupport
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import NIOCore
 import NIOPosix
 import Node
@@ -148,7 +149,7 @@ struct LoadCommand: AsyncParsableCommand {
         var chainID = ""
         var primary = 0
         for (i, c) in clients.enumerated() {
-            let status: JSON
+            let status: JSONValue
             do { status = try await c.call("status") } catch { throw LoadError.rpc(error, url: nodes[i].rpc, method: "status") }
             guard let id = status["chain_id"]?.stringValue, let h = status["height"]?.uint64Value else {
                 throw LoadError.badAnswer(url: nodes[i].rpc, method: "status", reason: "no chain_id/height")
@@ -183,7 +184,7 @@ struct LoadCommand: AsyncParsableCommand {
         nonces.reserveCapacity(accounts)
         for (i, key) in keys.enumerated() {
             let address = Address(publicKey: key.publicKey).string
-            let account: JSON
+            let account: JSONValue
             do { account = try await clients[reference].call("account", .object([("address", .string(address))])) } catch {
                 throw LoadError.rpc(error, url: nodes[reference].rpc, method: "account \(address)")
             }
@@ -272,7 +273,7 @@ struct LoadCommand: AsyncParsableCommand {
     private func killPrimary(at seconds: Double, engine: LoadEngine, nodes: [NodeEntry], reference: Int) async throws {
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         let client = try RPCClient(url: nodes[reference].rpc)
-        let status: JSON
+        let status: JSONValue
         do { status = try await client.call("status") } catch {
             throw LoadError.rpc(error, url: nodes[reference].rpc, method: "status (before the kill)")
         }

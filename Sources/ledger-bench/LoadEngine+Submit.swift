@@ -1,5 +1,6 @@
 import BenchSupport
 import Foundation
+import LedgerJSON
 import NIOCore
 import NIOHTTP1
 import Wallet
@@ -130,28 +131,27 @@ extension LoadEngine {
     /// A batch answer with errors: per-call errors by id, or one error for the whole request.
     private func readErrors(_ c: SubmitConnection, _ answer: HTTPAnswer, _ ks: [Int]) {
         let bytes = answer.body.getBytes(at: answer.body.readerIndex, length: answer.body.readableBytes) ?? []
-        let json = try? JSONSerialization.jsonObject(with: Data(bytes))
-        func reason(_ error: [String: Any]) -> (String, String) {
-            let message = error["message"] as? String ?? "no message"
-            let code = (error["data"] as? [String: Any])?["reason"] as? String ?? "code \(error["code"] ?? "?")"
+        let json = try? JSONValue.parse(bytes)
+        func reason(_ error: JSONValue) -> (String, String) {
+            let message = error["message"]?.stringValue ?? "no message"
+            let code = error["data"]?["reason"]?.stringValue ?? "code \(error["code"]?.description ?? "?")"
             return (code, message)
         }
-        func refused(_ k: Int, _ error: [String: Any]) {
+        func refused(_ k: Int, _ error: JSONValue) {
             let (code, message) = reason(error)
             if Self.retryableReasons.contains(code) {
-                let data = error["data"] as? [String: Any]
-                let after = (data?["retry_after_ms"] as? String).flatMap { UInt64($0) } ?? 100
+                let after = error["data"]?["retry_after_ms"]?.uint64Value ?? 100
                 refusedForNow(c, k, reason: code, message: message, retryAfterMs: Swift.max(after, 20))
             } else {
                 lastRefusal[k] = nil
                 reject(k, reason: code, message: message)
             }
         }
-        if let calls = json as? [[String: Any]] {
-            var byID: [Int: [String: Any]] = [:]
-            for call in calls { if let id = call["id"] as? Int { byID[id] = call } }
+        if let calls = json?.arrayValue {
+            var byID: [Int: JSONValue] = [:]
+            for call in calls { if case let .int(id)? = call["id"] { byID[id] = call } }
             for k in ks {
-                if let error = byID[k]?["error"] as? [String: Any] {
+                if let error = byID[k]?["error"], case .object = error {
                     refused(k, error)
                 } else if byID[k]?["result"] != nil {
                     accept(k)
@@ -159,7 +159,7 @@ extension LoadEngine {
                     reject(k, reason: "no_answer_in_batch", message: "the batch answer has no entry for id \(k)")
                 }
             }
-        } else if let one = json as? [String: Any], let error = one["error"] as? [String: Any] {
+        } else if let error = json?["error"], case .object = error {
             for k in ks { refused(k, error) }
         } else {
             let text = String(decoding: bytes.prefix(200), as: UTF8.self)

@@ -1,5 +1,6 @@
 import BenchSupport
 import Foundation
+import LedgerJSON
 
 /// Everything a run measured, as a table for people and a JSON document for tools.
 struct LoadReport {
@@ -10,7 +11,8 @@ struct LoadReport {
     var benchSeed: UInt64
     var mode: String
     var scenario: String?
-    var consensus: [String: Any]
+    /// The `consensus` object of the node's genesis.json (`.null` when unknown).
+    var consensus: JSONValue
     var dbSynchronous: String
     var calibration: VerifyCalibration
     var phases: [PhaseFigures]
@@ -128,85 +130,72 @@ struct LoadReport {
 
     // MARK: JSON
 
-    func json() -> [String: Any] {
-        func phaseJSON(_ p: PhaseFigures) -> [String: Any] {
-            var o: [String: Any] = [
-                "label": p.label, "offered_tps": p.offeredTps, "committed_tps": p.committedTps,
-                "ratio_to_ceiling": p.committedTps / calibration.ceilingTps, "blocks_per_s": p.blocksPerSecond,
-                "mean_block_txs": p.meanBlockTxs, "uncommitted_in_window": p.uncommittedInWindow,
-                "steady_window_s": [p.window.start, p.window.end], "backlog_at_end": p.backlogAtEnd,
-                "cpu_percent": Dictionary(uniqueKeysWithValues: nodes.indices.compactMap { i in p.cpuPercent[i].map { ("node\(nodes[i].id)", $0) } }),
+    func json() -> JSONValue {
+        func number(_ d: Double?) -> JSONValue { d.map(JSONValue.double) ?? .null }
+        func counts(_ d: [String: Int]) -> JSONValue { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }) }
+        func phaseJSON(_ p: PhaseFigures) -> [(String, JSONValue)] {
+            var o: [(String, JSONValue)] = [
+                ("label", .string(p.label)), ("offered_tps", number(p.offeredTps)), ("committed_tps", number(p.committedTps)),
+                ("ratio_to_ceiling", number(p.committedTps / calibration.ceilingTps)), ("blocks_per_s", number(p.blocksPerSecond)),
+                ("mean_block_txs", number(p.meanBlockTxs)), ("uncommitted_in_window", .int(p.uncommittedInWindow)),
+                ("steady_window_s", .array([number(p.window.start), number(p.window.end)])), ("backlog_at_end", .int(p.backlogAtEnd)),
+                ("cpu_percent", .object(nodes.indices.compactMap { i in p.cpuPercent[i].map { ("node\(nodes[i].id)", number($0)) } })),
             ]
-            if let b = p.benchCpuPercent { o["bench_cpu_percent"] = b }
-            if let r = p.rate { o["rate"] = r }
-            if let w = p.outstanding { o["outstanding"] = w }
+            if let b = p.benchCpuPercent { o.append(("bench_cpu_percent", number(b))) }
+            if let r = p.rate { o.append(("rate", number(r))) }
+            if let w = p.outstanding { o.append(("outstanding", .int(w))) }
             if let l = p.latency {
-                o["p50_ms"] = l.p50Ms; o["p95_ms"] = l.p95Ms; o["p99_ms"] = l.p99Ms; o["max_ms"] = l.maxMs
-                o["mean_ms"] = l.meanMs; o["latency_samples"] = l.count
+                o += [("p50_ms", number(l.p50Ms)), ("p95_ms", number(l.p95Ms)), ("p99_ms", number(l.p99Ms)), ("max_ms", number(l.maxMs)),
+                      ("mean_ms", number(l.meanMs)), ("latency_samples", .int(l.count))]
             }
             if let a = p.admission {
-                o["admit_p50_ms"] = a.p50Ms; o["admit_p99_ms"] = a.p99Ms; o["admit_max_ms"] = a.maxMs
-                o["admit_p99_ms_by_node"] = p.admissionByNode.enumerated().compactMap { i, s in
-                    s.map { ["id": nodes[i].id, "p50_ms": $0.p50Ms, "p99_ms": $0.p99Ms] as [String: Any] }
-                }
+                o += [("admit_p50_ms", number(a.p50Ms)), ("admit_p99_ms", number(a.p99Ms)), ("admit_max_ms", number(a.maxMs))]
+                o.append(("admit_p99_ms_by_node", .array(p.admissionByNode.enumerated().compactMap { i, s in
+                    s.map { .object([("id", .int(nodes[i].id)), ("p50_ms", number($0.p50Ms)), ("p99_ms", number($0.p99Ms))]) }
+                })))
             }
             if let k = p.killAtSeconds {
-                o["kill_at_s"] = k
-                o["killed_node"] = p.killedNode.map { nodes[$0].id } as Any
-                o["pre_kill_tps"] = p.recovery?.baselineTps as Any
-                o["lowest_window_tps"] = p.recovery?.lowestTps as Any
-                o["recovery_s"] = p.recovery?.recoverySeconds as Any
-                o["window_tps_250ms"] = p.windowRates
+                o += [("kill_at_s", number(k)), ("killed_node", p.killedNode.map { .int(nodes[$0].id) } ?? .null),
+                      ("pre_kill_tps", number(p.recovery?.baselineTps)), ("lowest_window_tps", number(p.recovery?.lowestTps)),
+                      ("recovery_s", number(p.recovery?.recoverySeconds)), ("window_tps_250ms", .array(p.windowRates.map(number)))]
             }
             return o
         }
         let s = summary
-        var out: [String: Any] = [
-            "chain_id": chainID, "validators": nodes.count, "mode": mode, "accounts": accounts, "bench_seed": benchSeed,
-            "connections_per_node": connectionsPerNode, "reference_node": nodes[reference].id,
-            "verify_per_s": calibration.verifyPerSecond, "verify_per_s_rounds": calibration.rounds, "cores": calibration.cores, "ceiling_tps": calibration.ceilingTps,
-            "genesis": ["consensus": consensus, "bench_accounts": accounts, "bench_seed": benchSeed] as [String: Any],
-            "db_synchronous": dbSynchronous,
-            "presigned": presigned, "sign_seconds": signSeconds,
-            "sent": s.sent, "accepted": s.accepted, "rejected": s.rejected, "unanswered": s.unanswered,
-            "committed": s.committed, "lost": s.lost, "duplicated": s.duplicated,
-            "committed_after_rejection": s.committedAfterRejection, "committed_unanswered": s.committedUnanswered,
-            "failed_receipts": failedOurs, "failed_receipt_reasons": failedReceiptReasons,
-            "rejected_reasons": rejectedReasons, "retried_reasons": retriedReasons, "foreign_transactions": foreignTransactions,
-            "height_gaps": heightGaps, "connection_failures": connectionFailures, "drained": drained,
-            "rss_mib_max": rssMiBMax.compactMap { $0 }.max() as Any,
-            "nodes": nodes.indices.map { i -> [String: Any] in
-                ["id": nodes[i].id, "rpc": nodes[i].rpc, "pid": nodes[i].pid, "rss_mib_max": rssMiBMax[i] as Any,
-                 "cpu_percent": phases.last?.cpuPercent[i] as Any]
-            },
-            "phases": phases.map(phaseJSON),
-        ]
-        if let scenario { out["scenario"] = scenario }
-        if phases.count > 1 { out["max_rate_p99_under_250ms"] = sustainedRate as Any }
+        var out: JSONValue = .object([
+            ("chain_id", .string(chainID)), ("validators", .int(nodes.count)), ("mode", .string(mode)), ("accounts", .int(accounts)),
+            ("bench_seed", .uint(benchSeed)), ("connections_per_node", .int(connectionsPerNode)), ("reference_node", .int(nodes[reference].id)),
+            ("verify_per_s", number(calibration.verifyPerSecond)), ("verify_per_s_rounds", .array(calibration.rounds.map(number))),
+            ("cores", .int(calibration.cores)), ("ceiling_tps", number(calibration.ceilingTps)),
+            ("genesis", .object([("consensus", consensus), ("bench_accounts", .int(accounts)), ("bench_seed", .uint(benchSeed))])),
+            ("db_synchronous", .string(dbSynchronous)),
+            ("presigned", .int(presigned)), ("sign_seconds", number(signSeconds)),
+            ("sent", .int(s.sent)), ("accepted", .int(s.accepted)), ("rejected", .int(s.rejected)), ("unanswered", .int(s.unanswered)),
+            ("committed", .int(s.committed)), ("lost", .int(s.lost)), ("duplicated", .int(s.duplicated)),
+            ("committed_after_rejection", .int(s.committedAfterRejection)), ("committed_unanswered", .int(s.committedUnanswered)),
+            ("failed_receipts", .int(failedOurs)), ("failed_receipt_reasons", counts(failedReceiptReasons)),
+            ("rejected_reasons", counts(rejectedReasons)), ("retried_reasons", counts(retriedReasons)),
+            ("foreign_transactions", .int(foreignTransactions)),
+            ("height_gaps", .array(heightGaps.map(JSONValue.int))), ("connection_failures", .array(connectionFailures.map(JSONValue.string))),
+            ("drained", .bool(drained)),
+            ("rss_mib_max", number(rssMiBMax.compactMap { $0 }.max())),
+            ("nodes", .array(nodes.indices.map { i in
+                .object([("id", .int(nodes[i].id)), ("rpc", .string(nodes[i].rpc)), ("pid", .int(Int(nodes[i].pid))),
+                         ("rss_mib_max", number(rssMiBMax[i])), ("cpu_percent", number(phases.last?.cpuPercent[i] ?? nil))])
+            })),
+            ("phases", .array(phases.map { .object(phaseJSON($0)) })),
+        ])
+        if let scenario { out = out.setting("scenario", .string(scenario)) }
+        if phases.count > 1 { out = out.setting("max_rate_p99_under_250ms", number(sustainedRate)) }
         if let h = headline {
-            for (k, v) in phaseJSON(h) where k != "label" { out[k] = v }
-            out["headline_phase"] = h.label
+            for (k, v) in phaseJSON(h) where k != "label" { out = out.setting(k, v) }
+            out = out.setting("headline_phase", .string(h.label))
         }
         return out
     }
 
-    /// Writes the JSON document to `path`.
+    /// Writes the JSON document to `path` (indented, keys in the order above).
     func write(path: String) throws {
-        let cleaned = Self.clean(json())
-        let data = try JSONSerialization.data(withJSONObject: cleaned, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: path))
-    }
-
-    /// Replaces nil optionals (wrapped as Any) by NSNull and non-finite numbers by null, recursively.
-    static func clean(_ value: Any) -> Any {
-        if let d = value as? [String: Any] { return d.mapValues(clean) }
-        if let a = value as? [Any] { return a.map(clean) }
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            guard let inner = mirror.children.first?.value else { return NSNull() }
-            return clean(inner)
-        }
-        if let d = value as? Double, !d.isFinite { return NSNull() }
-        return value
+        try Data(json().serializedBytes(pretty: true)).write(to: URL(fileURLWithPath: path))
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import LedgerCore
+import LedgerJSON
 
 /// One node of the network under test, as `scripts/testnet` and `scripts/bench` write it to `nodes.json`:
 /// `{"id":0,"rpc":"http://127.0.0.1:26700","p2p":"127.0.0.1:26600","pid":1234,"home":"…/node0","log":"…/node.log"}`.
@@ -24,12 +26,12 @@ struct NodeEntry: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .nodesFile(path: path, reason: "\(error.localizedDescription)")
         }
-        guard let array = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], !array.isEmpty else {
+        guard let array = (try? JSONValue.parse(Array(data)))?.arrayValue, !array.isEmpty else {
             throw .nodesFile(path: path, reason: "expected a non-empty JSON array of {\"id\",\"rpc\",\"pid\",…}")
         }
         var nodes: [NodeEntry] = []
         for (i, o) in array.enumerated() {
-            guard let rpc = o["rpc"] as? String else { throw .nodesFile(path: path, reason: "entry \(i) has no \"rpc\" URL") }
+            guard let rpc = o["rpc"]?.stringValue else { throw .nodesFile(path: path, reason: "entry \(i) has no \"rpc\" URL") }
             guard let parsed = URL(string: rpc.hasPrefix("http") ? rpc : "http://\(rpc)"), let host = parsed.host,
                   let port = parsed.port else {
                 throw .nodesFile(path: path, reason: "entry \(i): rpc \"\(rpc)\" is not http://HOST:PORT")
@@ -38,22 +40,24 @@ struct NodeEntry: Sendable {
                 throw .nodesFile(path: path, reason: "entry \(i): rpc host \(host) is not 127.0.0.1 (the bench measures this machine only)")
             }
             nodes.append(NodeEntry(
-                id: (o["id"] as? Int) ?? i, rpc: "http://\(host):\(port)", host: host, port: port,
-                pid: Int32((o["pid"] as? Int) ?? 0), home: o["home"] as? String, log: o["log"] as? String))
+                id: o["id"]?.intValue ?? i, rpc: "http://\(host):\(port)", host: host, port: port,
+                pid: o["pid"]?.intValue.flatMap { Int32(exactly: $0) } ?? 0, home: o["home"]?.stringValue, log: o["log"]?.stringValue))
         }
         return nodes
     }
 
     /// The consensus section of the node's genesis.json and its config's `db_synchronous`, for the report.
-    func chainParameters() -> (consensus: [String: Any], dbSynchronous: String) {
-        guard let home else { return ([:], "unknown") }
-        func object(_ file: String) -> [String: Any] {
-            guard let data = FileManager.default.contents(atPath: (home as NSString).appendingPathComponent(file)) else { return [:] }
-            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    func chainParameters() -> (consensus: JSONValue, dbSynchronous: String) {
+        guard let home else { return (.object([]), "unknown") }
+        func object(_ file: String) -> JSONValue? {
+            guard let data = FileManager.default.contents(atPath: (home as NSString).appendingPathComponent(file)) else { return nil }
+            // A genesis may list up to `Limits.genesisAccountsMax` accounts in up to `Limits.genesisFileMaxBytes`.
+            return try? JSONValue.parse(Array(data), limits: JSONLimits(maxBytes: Limits.genesisFileMaxBytes, maxDepth: 64,
+                                                                        maxEntries: Limits.genesisAccountsMax))
         }
-        let consensus = object("genesis.json")["consensus"] as? [String: Any] ?? [:]
+        let consensus = object("genesis.json")?["consensus"] ?? .object([])
         // NodeConfig's default is "normal" (WAL, fsync at checkpoints) when the key is absent.
-        let sync = object("config.json")["db_synchronous"] as? String ?? "normal"
+        let sync = object("config.json")?["db_synchronous"]?.stringValue ?? "normal"
         return (consensus, sync)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -80,8 +81,7 @@ struct RPCBench: ParsableCommand {
         let outcome = try measure(host: host, port: port, bodies: [#"{"jsonrpc":"2.0","id":1,"method":"status"}"#],
                                   connections: 1, duration: 10, cycleBodies: false, keepFirstBody: true)
         guard let body = outcome.firstBody,
-              let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let id = (json["result"] as? [String: Any])?["chain_id"] as? String else {
+              let id = (try? JSONValue.parse(body))?["result"]?["chain_id"]?.stringValue else {
             throw ValidationError("cannot read chain_id from \(host):\(port)")
         }
         return id

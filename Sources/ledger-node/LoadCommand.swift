@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Wallet
 
 /// `ledger-node load`: a testing tool that sends signed transfers from a funded key to a node's RPC.
@@ -157,7 +158,7 @@ extension RPCClient {
         let description: String
     }
 
-    func account(_ address: Address) async throws -> JSON {
+    func account(_ address: Address) async throws -> JSONValue {
         try await call("account", .object([("address", .string("\(address)"))]))
     }
 
@@ -180,7 +181,7 @@ extension RPCClient {
         while start < txs.count {
             let chunk = txs[start..<min(start + batch, txs.count)]
             let outcomes = try await self.batch(chunk.map { tx in
-                (method: "broadcast_tx_sync", params: JSON.object([("tx", .string(Hex.encode(tx.encoded())))]))
+                (method: "broadcast_tx_sync", params: JSONValue.object([("tx", .string(Hex.encode(tx.encoded())))]))
             })
             var resendFrom: Int?
             var waitMs: UInt64 = 0

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import LedgerJSON
 import Wallet
 
 /// `wallet address NAME`.
@@ -47,7 +48,7 @@ func lookUpAccount(_ account: String, global: GlobalOptions) async throws -> (Ac
     return (try await node.account(address), node.url)
 }
 
-func accountJSON(_ info: AccountInfo, node: String) -> JSON {
+func accountJSON(_ info: AccountInfo, node: String) -> JSONValue {
     .object([
         ("address", .string(info.address)), ("balance", .decimal(info.balance)), ("nonce", .decimal(info.nonce)),
         ("node", .string(node)),

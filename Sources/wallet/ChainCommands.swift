@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerJSON
 import Wallet
 
 /// `wallet block [HEIGHT]`.
@@ -11,7 +12,7 @@ struct BlockCommand: AsyncParsableCommand {
     func run() async throws {
         let h = try height.map { t throws(WalletError) in try InputParsing.uint64(t, what: "height") }
         let node = try global.makeNode()
-        let params: JSON = h.map { .object([("height", .decimal($0))]) } ?? .object([])
+        let params: JSONValue = h.map { .object([("height", .decimal($0))]) } ?? .object([])
         let block = try await node.call("block", params)
         if global.json { Output.printJSON(block); return }
         let header = block["header"] ?? .object([])

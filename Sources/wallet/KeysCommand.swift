@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Wallet
 
 /// `wallet keys …`: the encrypted keystore.
@@ -17,7 +18,7 @@ func keyName(_ text: String) throws(WalletError) -> KeyName {
     do { return try KeyName(text) } catch { throw .keystore(error) }
 }
 
-func keyInfoJSON(_ info: KeyInfo) -> JSON {
+func keyInfoJSON(_ info: KeyInfo) -> JSONValue {
     .object([
         ("name", .string(info.name.value)), ("address", .string(info.address.string)),
         ("public_key", .string(info.address.publicKey.hex)), ("path", .string(info.path)),
@@ -85,8 +86,8 @@ struct KeysShow: ParsableCommand {
         do { file = try keystore.load(name) } catch { throw WalletError.keystore(error) }
         let info = KeyInfo(name: name, address: file.address, path: keystore.path(for: name))
         let json = keyInfoJSON(info).setting("kdf", .object([
-            ("name", .string(KeyFile.kdfName)), ("opslimit", .number(String(file.kdf.opsLimit))),
-            ("memlimit", .number(String(file.kdf.memLimitBytes))),
+            ("name", .string(KeyFile.kdfName)), ("opslimit", .uint(file.kdf.opsLimit)),
+            ("memlimit", .uint(file.kdf.memLimitBytes)),
         ]))
         Output.emit(global.json, json: json, text: """
             name:       \(name)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Wallet
 
 /// `wallet transfer`: sign, submit, and (by default) wait for the commit.
@@ -82,7 +83,7 @@ struct TransferCommand: AsyncParsableCommand {
 
         let transfer = try sign(plan, chainID: chainID, nonce: useNonce)
         let hash = try await node.broadcast(transfer)
-        var result: JSON = .object([
+        var result: JSONValue = .object([
             ("hash", .string(hash)), ("from", .string(plan.sender)), ("to", .string(plan.recipient)),
             ("amount", .decimal(plan.amount)), ("nonce", .decimal(useNonce)), ("node", .string(node.url)),
         ])

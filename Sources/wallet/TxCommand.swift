@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Wallet
 
 /// `wallet tx HASH`: status, receipt, and local verification of inclusion and finality.
@@ -23,10 +24,10 @@ struct TxCommand: AsyncParsableCommand {
     struct Evidence {
         var hash: String
         var height: UInt64
-        var answer: JSON
-        var block: JSON?
-        var commit: Result<JSON, RPCClientError>
-        var validators: JSON?
+        var answer: JSONValue
+        var block: JSONValue?
+        var commit: Result<JSONValue, RPCClientError>
+        var validators: JSONValue?
         var chainID: String?
         var validatorSource: String
     }
@@ -57,14 +58,14 @@ struct TxCommand: AsyncParsableCommand {
 
         // Gather everything, then verify synchronously.
         let answer = outcome.raw
-        var block: JSON?
+        var block: JSONValue?
         if answer["header"].map({ if case .object = $0 { false } else { true } }) ?? true
             || answer["proof"].map({ if case .object = $0 { false } else { true } }) ?? true
         {
             block = try await node.call("block", .object([("height", .decimal(height))]))
         }
         let commit = await node.client.callResult("commit", .object([("height", .decimal(height))]))
-        var validators: JSON?
+        var validators: JSONValue?
         var chainID: String?
         var source = "genesis file \(genesis ?? "")"
         if genesis == nil {
@@ -107,10 +108,10 @@ struct TxCommand: AsyncParsableCommand {
 
     /// Checks inclusion (proof or full block) and finality (certificate); returns the `verification` JSON, a one-line
     /// summary and the failure, if any.
-    static func verify(_ e: Evidence, genesisPath: String?) -> (JSON, String, WalletError?) {
+    static func verify(_ e: Evidence, genesisPath: String?) -> (JSONValue, String, WalletError?) {
         do {
             let v = try verifyOrThrow(e, genesisPath: genesisPath)
-            let json: JSON = .object([
+            let json: JSONValue = .object([
                 ("verified", .bool(true)), ("merkle_proof", .bool(true)), ("commit_certificate", .bool(true)),
                 ("signers", .array(v.signers.map { .int($0.index) })), ("validators", .int(v.validatorCount)),
                 ("validator_set_from", .string(e.validatorSource)), ("block_hash", .string(v.header.hash.hex)),
@@ -129,7 +130,7 @@ struct TxCommand: AsyncParsableCommand {
 
     private static func verifyOrThrow(_ e: Evidence, genesisPath: String?) throws -> InclusionVerification {
         let txHash = try InputParsing.hash(e.hash)
-        let headerJSON: JSON
+        let headerJSON: JSONValue
         if let h = e.answer["header"], case .object = h {
             headerJSON = h
         } else if let h = e.block?["header"] {
@@ -163,7 +164,7 @@ struct TxCommand: AsyncParsableCommand {
             try InclusionVerifier.verifyInclusion(txHash: txHash, header: header, index: index, leafCount: hashes.count, steps: steps)
         }
         // Finality: the commit certificate against the validator set.
-        let commit: JSON
+        let commit: JSONValue
         switch e.commit {
         case let .success(c): commit = c
         case let .failure(error):

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerCore
+import LedgerJSON
 import Wallet
 
 /// `wallet`: keys, balances and transfers on the BFT ledger from the command line.
@@ -153,12 +154,12 @@ struct GlobalOptions: ParsableArguments {
 /// Writes command results: a JSON document (`--json`) or human-readable lines.
 enum Output {
     /// Prints `value` as one pretty JSON document on stdout.
-    static func printJSON(_ value: JSON) {
+    static func printJSON(_ value: JSONValue) {
         print(value.serialized(pretty: true))
     }
 
     /// Prints `json` when `asJSON`, else `text`.
-    static func emit(_ asJSON: Bool, json: JSON, text: @autoclosure () -> String) {
+    static func emit(_ asJSON: Bool, json: JSONValue, text: @autoclosure () -> String) {
         if asJSON { printJSON(json) } else { print(text()) }
     }
 }

@@ -1,6 +1,7 @@
 // Checks JSON-RPC 2.0 conformance of the handler against a fake node, following the specification's section 7 examples (batches, notifications, error objects).
 import Foundation
 import LedgerCore
+import LedgerJSON
 import RPC
 import XCTest
 
@@ -120,5 +121,22 @@ final class JSONRPCConformanceTests: XCTestCase {
         let deep = await respond(String(repeating: "[", count: 1_000_000))
         XCTAssertEqual(code(deep), -32700)
         XCTAssertEqual((((deep as? [String: Any])?["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String, "too_deep")
+    }
+
+    func testDuplicateKeysAreAParseError() async throws {
+        let response = await respond(#"{"jsonrpc":"2.0","id":1,"method":"status","method":"health"}"#)
+        XCTAssertEqual(code(response), -32700)
+        XCTAssertEqual((((response as? [String: Any])?["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String,
+                       "duplicate_key")
+    }
+
+    func testNumericIDsAreEchoedExactly() async throws {
+        for id in ["18446744073709551615", "9007199254740993", "-9223372036854775808", "123456789012345678901234", "-0", "1E2", "1.50"] {
+            let answer = await handler.respond(to: Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"health"}"#.utf8))
+            let out = try XCTUnwrap(answer)
+            let text = String(decoding: out, as: UTF8.self)
+            XCTAssertTrue(text.contains(#""id":\#(id),"#), "id \(id) came back as \(text)")
+            XCTAssertEqual(try JSONValue.parse(out)["id"]?.serialized(), id)
+        }
     }
 }

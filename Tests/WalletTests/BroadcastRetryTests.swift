@@ -3,6 +3,7 @@
 import Foundation
 @testable import Wallet
 import XCTest
+import LedgerJSON
 
 final class BroadcastRetryTests: XCTestCase {
     private let transfer = SignedTransfer(bytes: [1, 2, 3], hash: String(repeating: "ab", count: 32), sender: "s", recipient: "r",
@@ -80,7 +81,7 @@ final class BroadcastRetryTests: XCTestCase {
 
     func testTheNodesSuggestedDelayIsCappedAndNeverBelowTheBackoff() {
         func delay(_ after: String?, backoff: UInt64) -> UInt64? {
-            var fields: [(String, JSON)] = [("reason", .string("busy"))]
+            var fields: [(String, JSONValue)] = [("reason", .string("busy"))]
             if let after { fields.append(("retry_after_ms", .string(after))) }
             return RejectionMapping.retryDelayMs(for: RPCServerError(code: -32010, message: "m", data: .object(fields)), backoffMs: backoff)
         }

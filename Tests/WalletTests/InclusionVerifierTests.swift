@@ -1,6 +1,7 @@
 // `wallet tx` verification logic on locally built blocks and certificates: valid data verifies, each forgery is caught.
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import PBFT
 import Wallet
 import XCTest
@@ -45,7 +46,7 @@ final class InclusionVerifierTests: XCTestCase {
     func testProofObjectsFromTheNodeAreParsedAndCheckedAgainstTheHeader() throws {
         let txs = leaves(6)
         let h = header(txs: txs)
-        let proof: JSON = .object([
+        let proof: JSONValue = .object([
             ("tx_root", .string(h.txRoot.hex)), ("index", .int(4)), ("leaf_count", .int(6)),
             ("path", .array(Merkle.proof(txs, index: 4)!.map { .string($0.sibling.hex) })),
         ])
@@ -56,7 +57,7 @@ final class InclusionVerifierTests: XCTestCase {
         let longer = proof.setting("path", .array(Merkle.proof(txs, index: 4)!.map { .string($0.sibling.hex) } + [.string(h.txRoot.hex)]))
         XCTAssertThrowsError(try InclusionVerifier.proofSteps(from: longer))
         // Header JSON round trip recomputes the same hash; a changed tx_root changes it.
-        let hj: JSON = .object([
+        let hj: JSONValue = .object([
             ("height", .decimal(5)), ("prev_hash", .string(h.previousHash.hex)), ("batch_digest", .string(h.batchDigest.hex)),
             ("view", .decimal(2)), ("proposer", .int(2)), ("timestamp", .decimal(h.timestamp)), ("tx_root", .string(h.txRoot.hex)),
             ("state_hash", .string(h.stateHash.hex)), ("tx_count", .int(6)),
@@ -97,11 +98,11 @@ final class InclusionVerifierTests: XCTestCase {
     }
 
     func testValidatorKeysComeFromTheValidatorsAnswerOrGenesis() throws {
-        let json: JSON = .object([("validators", .array(publicKeys.enumerated().reversed().map { i, k in
+        let json: JSONValue = .object([("validators", .array(publicKeys.enumerated().reversed().map { i, k in
             .object([("id", .int(i)), ("public_key", .string(k.hex))])
         }))])
         XCTAssertEqual(try InclusionVerifier.validatorKeys(from: json), publicKeys)
-        let dup: JSON = .object([("validators", .array([
+        let dup: JSONValue = .object([("validators", .array([
             .object([("id", .int(0)), ("public_key", .string(publicKeys[0].hex))]),
             .object([("id", .int(0)), ("public_key", .string(publicKeys[1].hex))]),
         ]))])

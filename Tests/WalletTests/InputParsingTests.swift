@@ -2,6 +2,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import Wallet
 import XCTest
 
@@ -81,19 +82,19 @@ final class InputParsingTests: XCTestCase {
     }
 
     func testJSONParsingIsStrictAndKeepsBigNumbersExact() throws {
-        let doc = try JSON.parse(#"{"a":[1,-2.5e3,"x\u00e9\ud83d\ude00",true,null],"big":18446744073709551615,"s":"18446744073709551615"}"#)
+        let doc = try JSONValue.parse(#"{"a":[1,-2.5e3,"x\u00e9\ud83d\ude00",true,null],"big":18446744073709551615,"s":"18446744073709551615"}"#)
         XCTAssertEqual(doc["big"]?.uint64Value, UInt64.max)
         XCTAssertEqual(doc["s"]?.uint64Value, UInt64.max)
         XCTAssertEqual(doc["a"]?.arrayValue?[2].stringValue, "xé😀")
-        XCTAssertEqual(try JSON.parse(doc.serialized()), doc)
-        XCTAssertEqual(try JSON.parse(doc.serialized(pretty: true)), doc)
+        XCTAssertEqual(try JSONValue.parse(doc.serialized()), doc)
+        XCTAssertEqual(try JSONValue.parse(doc.serialized(pretty: true)), doc)
         for bad in ["", "{", "[1,]", "{\"a\":1,}", "01", "1 2", "\"\u{01}\"", "\"\\ud800\"", "tru", "{'a':1}"] {
-            XCTAssertThrowsError(try JSON.parse(bad), bad)
+            XCTAssertThrowsError(try JSONValue.parse(bad), bad)
         }
-        XCTAssertThrowsError(try JSON.parse([0x22, 0xff, 0x22]))  // invalid UTF-8
+        XCTAssertThrowsError(try JSONValue.parse([0x22, 0xff, 0x22]))  // invalid UTF-8
         let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
-        XCTAssertThrowsError(try JSON.parse(deep, maxDepth: 64))
-        XCTAssertNoThrow(try JSON.parse(deep, maxDepth: 300))
+        XCTAssertThrowsError(try JSONValue.parse(deep, limits: JSONLimits(maxDepth: 64)))
+        XCTAssertNoThrow(try JSONValue.parse(deep, limits: JSONLimits(maxDepth: 300)))
     }
 
     func testRejectionsMapToActionableErrors() {

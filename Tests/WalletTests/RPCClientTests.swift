@@ -1,5 +1,6 @@
 // The JSON-RPC client against a scripted local HTTP server: results, keep-alive reuse, each failure mapped to its error, and every call ending within its deadline whatever the server does.
 import Foundation
+import LedgerJSON
 import TestSupport
 import Wallet
 import XCTest
@@ -19,7 +20,7 @@ final class RPCClientTests: XCTestCase {
         }
         XCTAssertEqual(server.accepted, 1)
         // The request is a JSON-RPC 2.0 object with the method and params.
-        let sent = try JSON.parse(server.requests[0])
+        let sent = try JSONValue.parse(server.requests[0])
         XCTAssertEqual(sent["jsonrpc"], .string("2.0"))
         XCTAssertEqual(sent["method"], .string("status"))
     }
@@ -109,7 +110,7 @@ final class RPCClientTests: XCTestCase {
             XCTAssertEqual(e, .timedOut(url: server.url, method: "slow", milliseconds: 300))
         }
         let r = try await client.call("fast")
-        XCTAssertEqual(r, .number("2"))
+        XCTAssertEqual(r, .int(2))
         XCTAssertEqual(server.accepted, 2)
     }
 
@@ -140,7 +141,7 @@ final class RPCClientTests: XCTestCase {
         var closed = 0
         for i in 0..<300 {
             switch await client.callResult(i % 5 == 4 ? "shut" : "health") {
-            case .success(.number("7")): answered += 1
+            case .success(.int(7)): answered += 1
             case .failure(.connectionClosed): closed += 1
             case let other: XCTFail("call \(i): \(other)")
             }
