@@ -1,5 +1,4 @@
 // Checks JSON-RPC 2.0 conformance of the handler against a fake node, following the specification's section 7 examples (batches, notifications, error objects).
-import Foundation
 import LedgerCore
 import LedgerJSON
 import RPC
@@ -8,22 +7,24 @@ import XCTest
 final class JSONRPCConformanceTests: XCTestCase {
     private let handler = JSONRPCHandler(backend: FakeBackend())
 
-    private func respond(_ body: String) async -> Any? {
+    private func respond(_ body: String) async -> JSONValue? {
         guard let out = await handler.respond(to: Array(body.utf8)) else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(out), options: [.fragmentsAllowed])
+        return try? JSONValue.parse(out)
     }
 
-    private func code(_ any: Any?) -> Int? { ((any as? [String: Any])?["error"] as? [String: Any])?["code"] as? Int }
+    private func code(_ response: JSONValue?) -> Int? { response?["error"]?["code"]?.intValue }
+
+    private func reason(_ response: JSONValue?) -> String? { response?["error"]?["data"]?["reason"]?.stringValue }
 
     func testCallWithPositionalAndNamedParams() async throws {
         let address = Address(publicKey: Fixture.faucet.publicKey).string
-        let positional = await respond(#"{"jsonrpc":"2.0","method":"account","params":["\#(address)"],"id":1}"#) as? [String: Any]
-        let named = await respond(#"{"jsonrpc":"2.0","method":"account","params":{"address":"\#(address)"},"id":2}"#) as? [String: Any]
-        XCTAssertEqual(positional?["id"] as? Int, 1)
-        XCTAssertEqual(named?["id"] as? Int, 2)
-        XCTAssertEqual((positional?["result"] as? [String: Any])?["balance"] as? String, "1000000000000000")
-        XCTAssertEqual((named?["result"] as? [String: Any])?["balance"] as? String, "1000000000000000")
-        XCTAssertEqual(positional?["jsonrpc"] as? String, "2.0")
+        let positional = await respond(#"{"jsonrpc":"2.0","method":"account","params":["\#(address)"],"id":1}"#)
+        let named = await respond(#"{"jsonrpc":"2.0","method":"account","params":{"address":"\#(address)"},"id":2}"#)
+        XCTAssertEqual(positional?["id"], .int(1))
+        XCTAssertEqual(named?["id"], .int(2))
+        XCTAssertEqual(positional?["result"]?["balance"]?.stringValue, "1000000000000000")
+        XCTAssertEqual(named?["result"]?["balance"]?.stringValue, "1000000000000000")
+        XCTAssertEqual(positional?["jsonrpc"]?.stringValue, "2.0")
     }
 
     func testNotificationGetsNoResponse() async {
@@ -34,15 +35,15 @@ final class JSONRPCConformanceTests: XCTestCase {
     }
 
     func testNonExistentMethod() async {
-        let r = await respond(#"{"jsonrpc":"2.0","method":"foobar","id":"1"}"#) as? [String: Any]
+        let r = await respond(#"{"jsonrpc":"2.0","method":"foobar","id":"1"}"#)
         XCTAssertEqual(code(r), -32601)
-        XCTAssertEqual(r?["id"] as? String, "1")
+        XCTAssertEqual(r?["id"]?.stringValue, "1")
     }
 
     func testInvalidJSON() async {
         let r = await respond(#"{"jsonrpc":"2.0","method":"foobar,"params":"bar","baz]"#)
         XCTAssertEqual(code(r), -32700)
-        XCTAssertTrue((r as? [String: Any])?["id"] is NSNull, "id is null when it could not be read")
+        XCTAssertEqual(r?["id"], .null, "id is null when it could not be read")
     }
 
     func testInvalidRequestObject() async {
@@ -68,11 +69,11 @@ final class JSONRPCConformanceTests: XCTestCase {
 
     func testInvalidBatchEntries() async throws {
         let oneResponse = await respond("[1]")
-        let one = try XCTUnwrap(oneResponse as? [[String: Any]])
+        let one = try XCTUnwrap(oneResponse?.arrayValue)
         XCTAssertEqual(one.count, 1)
         XCTAssertEqual(code(one[0]), -32600)
         let threeResponse = await respond("[1,2,3]")
-        let three = try XCTUnwrap(threeResponse as? [[String: Any]])
+        let three = try XCTUnwrap(threeResponse?.arrayValue)
         XCTAssertEqual(three.map(code), [-32600, -32600, -32600])
     }
 
@@ -86,14 +87,14 @@ final class JSONRPCConformanceTests: XCTestCase {
          {"jsonrpc":"2.0","method":"num_unconfirmed_txs","id":"9"}]
         """
         let response = await respond(body)
-        let out = try XCTUnwrap(response as? [[String: Any]])
+        let out = try XCTUnwrap(response?.arrayValue)
         XCTAssertEqual(out.count, 5, "the notification gets no response")
-        let byID = Dictionary(out.compactMap { r in (r["id"] as? String).map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
+        let byID = Dictionary(out.compactMap { r in r["id"]?.stringValue.map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
         XCTAssertNotNil(byID["1"]?["result"])
         XCTAssertEqual(code(byID["2"]), -32004)
         XCTAssertEqual(code(byID["5"]), -32601)
         XCTAssertNotNil(byID["9"]?["result"])
-        XCTAssertEqual(out.filter { $0["id"] is NSNull }.map(code), [-32600])
+        XCTAssertEqual(out.filter { $0["id"] == .null }.map(code), [-32600])
     }
 
     func testBatchOfOnlyNotificationsGetsNothing() async {
@@ -104,30 +105,28 @@ final class JSONRPCConformanceTests: XCTestCase {
     func testOversizedBatchIsOneLimitError() async throws {
         let body = "[" + Array(repeating: "{}", count: 10_000).joined(separator: ",") + "]"
         let response = await respond(body)
-        let r = try XCTUnwrap(response as? [String: Any])
-        XCTAssertEqual(code(r), -32029)
-        let data = try XCTUnwrap((r["error"] as? [String: Any])?["data"] as? [String: Any])
-        XCTAssertEqual(data["reason"] as? String, "batch_too_large")
-        XCTAssertEqual(data["limit"] as? Int, RPCLimits.maxBatchCalls)
-        XCTAssertEqual(data["got"] as? Int, 10_000)
+        XCTAssertEqual(code(response), -32029)
+        let data = try XCTUnwrap(response?["error"]?["data"])
+        XCTAssertEqual(data["reason"]?.stringValue, "batch_too_large")
+        XCTAssertEqual(data["limit"]?.intValue, RPCLimits.maxBatchCalls)
+        XCTAssertEqual(data["got"]?.intValue, 10_000)
     }
 
     func testHostileBodiesGetParseErrors() async throws {
         let invalidUTF8 = await handler.respond(to: Array(#"{"jsonrpc":"2.0","method":""#.utf8) + [0xFF, 0xC0] + Array(#"","id":1}"#.utf8))
         let invalidBytes = try XCTUnwrap(invalidUTF8)
-        let parsed = try JSONSerialization.jsonObject(with: Data(invalidBytes)) as? [String: Any]
+        let parsed = try JSONValue.parse(invalidBytes)
         XCTAssertEqual(code(parsed), -32700)
-        XCTAssertEqual(((parsed?["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String, "invalid_utf8")
+        XCTAssertEqual(reason(parsed), "invalid_utf8")
         let deep = await respond(String(repeating: "[", count: 1_000_000))
         XCTAssertEqual(code(deep), -32700)
-        XCTAssertEqual((((deep as? [String: Any])?["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String, "too_deep")
+        XCTAssertEqual(reason(deep), "too_deep")
     }
 
     func testDuplicateKeysAreAParseError() async throws {
         let response = await respond(#"{"jsonrpc":"2.0","id":1,"method":"status","method":"health"}"#)
         XCTAssertEqual(code(response), -32700)
-        XCTAssertEqual((((response as? [String: Any])?["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String,
-                       "duplicate_key")
+        XCTAssertEqual(reason(response), "duplicate_key")
     }
 
     func testNumericIDsAreEchoedExactly() async throws {

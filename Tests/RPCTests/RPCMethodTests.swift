@@ -1,7 +1,7 @@
 // Checks every HTTP method's result fields and error paths (codes and structured data) against an in-memory fake node.
-import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 import RPC
 import TestSupport
 import XCTest
@@ -15,53 +15,56 @@ final class RPCMethodTests: XCTestCase {
         handler = JSONRPCHandler(backend: backend)
     }
 
-    private func call(_ method: String, _ params: String = "{}") async throws -> [String: Any] {
+    private func call(_ method: String, _ params: String = "{}") async throws -> JSONValue {
         let body = #"{"jsonrpc":"2.0","id":7,"method":"\#(method)","params":\#(params)}"#
         let response = await handler.respond(to: Array(body.utf8))
         let out = try XCTUnwrap(response)
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out)) as? [String: Any])
+        return try JSONValue.parse(out)
     }
 
-    private func result(_ method: String, _ params: String = "{}") async throws -> [String: Any] {
+    /// The call's `result`, which must be an object.
+    private func result(_ method: String, _ params: String = "{}") async throws -> JSONValue {
         let r = try await call(method, params)
-        return try XCTUnwrap(r["result"] as? [String: Any], "\(method) failed: \(r)")
+        let result = try XCTUnwrap(r["result"], "\(method) failed: \(r)")
+        XCTAssertNotNil(result.objectValue, "\(method): the result is not an object")
+        return result
     }
 
-    private func error(_ method: String, _ params: String = "{}") async throws -> (code: Int, data: [String: Any]?) {
+    private func error(_ method: String, _ params: String = "{}") async throws -> (code: Int, data: JSONValue?) {
         let r = try await call(method, params)
-        let e = try XCTUnwrap(r["error"] as? [String: Any], "\(method) succeeded: \(r)")
-        return (try XCTUnwrap(e["code"] as? Int), e["data"] as? [String: Any])
+        let e = try XCTUnwrap(r["error"], "\(method) succeeded: \(r)")
+        return (try XCTUnwrap(e["code"]?.intValue), e["data"])
     }
 
     private func hex(_ tx: Transaction) -> String { Hex.encode(tx.encoded()) }
 
     func testHealthStatusNetInfoGenesisValidators() async throws {
         let health = try await result("health")
-        XCTAssertTrue(health.isEmpty)
+        XCTAssertEqual(health.objectValue?.isEmpty, true)
         backend.commitBlock([Fixture.transfer(nonce: 0)])
         let status = try await result("status")
-        XCTAssertEqual(status["chain_id"] as? String, Fixture.chainID)
-        XCTAssertEqual(status["height"] as? String, "1")
-        XCTAssertEqual(status["view"] as? String, String(UInt64.max), "UInt64 travels as a decimal string")
-        XCTAssertEqual(status["node_id"] as? Int, 2)
-        XCTAssertEqual(status["latest_block_time"] as? String, "7")
-        let open = try XCTUnwrap((status["open_sequences"] as? [[String: Any]])?.first)
-        XCTAssertEqual(open["seq"] as? String, "2")
-        XCTAssertEqual(open["missing_prepares"] as? [Int], [0, 1])
-        XCTAssertEqual(open["missing_commits"] as? [Int], [0, 1, 2, 3])
+        XCTAssertEqual(status["chain_id"]?.stringValue, Fixture.chainID)
+        XCTAssertEqual(status["height"]?.stringValue, "1")
+        XCTAssertEqual(status["view"]?.stringValue, String(UInt64.max), "UInt64 travels as a decimal string")
+        XCTAssertEqual(status["node_id"]?.intValue, 2)
+        XCTAssertEqual(status["latest_block_time"]?.stringValue, "7")
+        let open = try XCTUnwrap(status["open_sequences"]?.arrayValue?.first)
+        XCTAssertEqual(open["seq"]?.stringValue, "2")
+        XCTAssertEqual(open["missing_prepares"]?.arrayValue?.compactMap(\.intValue), [0, 1])
+        XCTAssertEqual(open["missing_commits"]?.arrayValue?.compactMap(\.intValue), [0, 1, 2, 3])
         let net = try await result("net_info")
-        XCTAssertEqual(net["listening"] as? Bool, true)
-        XCTAssertEqual((net["peers"] as? [[String: Any]])?.first?["connected"] as? Bool, true)
+        XCTAssertEqual(net["listening"]?.boolValue, true)
+        XCTAssertEqual(net["peers"]?.arrayValue?.first?["connected"]?.boolValue, true)
         let genesis = try await result("genesis")
-        XCTAssertEqual(genesis["chain_id"] as? String, Fixture.chainID)
-        XCTAssertEqual(genesis["genesis_hash"] as? String, Fixture.genesis.genesisHash.hex)
-        XCTAssertEqual((genesis["validators"] as? [Any])?.count, 4)
+        XCTAssertEqual(genesis["chain_id"]?.stringValue, Fixture.chainID)
+        XCTAssertEqual(genesis["genesis_hash"]?.stringValue, Fixture.genesis.genesisHash.hex)
+        XCTAssertEqual(genesis["validators"]?.arrayValue?.count, 4)
         let validators = try await result("validators")
-        XCTAssertEqual(validators["f"] as? Int, 1)
-        XCTAssertEqual(validators["quorum"] as? Int, 3)
-        let v0 = try XCTUnwrap((validators["validators"] as? [[String: Any]])?.first)
-        XCTAssertEqual(v0["public_key"] as? String, Fixture.validatorKeys[0].publicKey.hex)
-        XCTAssertEqual(v0["address"] as? String, Address(publicKey: Fixture.validatorKeys[0].publicKey).string)
+        XCTAssertEqual(validators["f"]?.intValue, 1)
+        XCTAssertEqual(validators["quorum"]?.intValue, 3)
+        let v0 = try XCTUnwrap(validators["validators"]?.arrayValue?.first)
+        XCTAssertEqual(v0["public_key"]?.stringValue, Fixture.validatorKeys[0].publicKey.hex)
+        XCTAssertEqual(v0["address"]?.stringValue, Address(publicKey: Fixture.validatorKeys[0].publicKey).string)
     }
 
     func testStatusReportsTheSoftwareVersion() async throws {
@@ -75,8 +78,8 @@ final class RPCMethodTests: XCTestCase {
     func testAccountAndItsErrors() async throws {
         let address = Address(publicKey: Fixture.faucet.publicKey).string
         let acct = try await result("account", #"{"address":"\#(address)"}"#)
-        XCTAssertEqual(acct["nonce"] as? String, "0")
-        XCTAssertEqual(acct["address"] as? String, address)
+        XCTAssertEqual(acct["nonce"]?.stringValue, "0")
+        XCTAssertEqual(acct["address"]?.stringValue, address)
         let missing = try await error("account")
         XCTAssertEqual(missing.code, -32602)
         let broken = String(address.dropLast()) + (address.hasSuffix("q") ? "p" : "q")
@@ -91,21 +94,21 @@ final class RPCMethodTests: XCTestCase {
         backend.commitBlock([Fixture.transfer(nonce: 2, amount: UInt64.max)])  // fails: insufficient funds
         backend.commitBlock([])
         let latest = try await result("block")
-        XCTAssertEqual((latest["header"] as? [String: Any])?["height"] as? String, "3")
+        XCTAssertEqual(latest["header"]?["height"]?.stringValue, "3")
         let first = try await result("block", #"{"height":"1"}"#)
-        XCTAssertEqual(first["hash"] as? String, b1.hash.hex)
-        XCTAssertEqual((first["txs"] as? [Any])?.count, 2)
-        XCTAssertEqual((first["header"] as? [String: Any])?["prev_hash"] as? String, Fixture.genesis.header.hash.hex)
+        XCTAssertEqual(first["hash"]?.stringValue, b1.hash.hex)
+        XCTAssertEqual(first["txs"]?.arrayValue?.count, 2)
+        XCTAssertEqual(first["header"]?["prev_hash"]?.stringValue, Fixture.genesis.header.hash.hex)
         let second = try await result("block", "[2]")
-        let receipt = try XCTUnwrap((second["receipts"] as? [[String: Any]])?.first)
-        XCTAssertEqual(receipt["status"] as? String, "failed")
-        XCTAssertNotNil(receipt["reason"] as? String)
+        let receipt = try XCTUnwrap(second["receipts"]?.arrayValue?.first)
+        XCTAssertEqual(receipt["status"]?.stringValue, "failed")
+        XCTAssertNotNil(receipt["reason"]?.stringValue)
         let byHash = try await result("block_by_hash", #"{"hash":"\#(b1.hash.hex)"}"#)
-        XCTAssertEqual((byHash["header"] as? [String: Any])?["height"] as? String, "1")
+        XCTAssertEqual(byHash["header"]?["height"]?.stringValue, "1")
         let unknown = try await error("block_by_hash", #"{"hash":"\#(Digest.zero.hex)"}"#)
         XCTAssertEqual(unknown.code, -32004)
-        XCTAssertEqual(unknown.data?["reason"] as? String, "not_found")
-        XCTAssertEqual(unknown.data?["what"] as? String, "block")
+        XCTAssertEqual(unknown.data?["reason"]?.stringValue, "not_found")
+        XCTAssertEqual(unknown.data?["what"]?.stringValue, "block")
         let future = try await error("block", #"{"height":"99"}"#)
         XCTAssertEqual(future.code, -32004)
         for bad in [#"{"height":"-1"}"#, #"{"height":"1x"}"#, #"{"height":"99999999999999999999"}"#, #"{"height":true}"#] {
@@ -116,84 +119,84 @@ final class RPCMethodTests: XCTestCase {
         XCTAssertEqual(shortHash.code, -32602)
 
         let chain = try await result("blockchain")
-        XCTAssertEqual(chain["last_height"] as? String, "3")
-        let heights = (chain["headers"] as? [[String: Any]])?.compactMap { ($0["header"] as? [String: Any])?["height"] as? String }
+        XCTAssertEqual(chain["last_height"]?.stringValue, "3")
+        let heights = chain["headers"]?.arrayValue?.compactMap { $0["header"]?["height"]?.stringValue }
         XCTAssertEqual(heights, ["3", "2", "1"], "newest first")
         let window = try await result("blockchain", #"{"min_height":"2","max_height":"2"}"#)
-        XCTAssertEqual((window["headers"] as? [Any])?.count, 1)
+        XCTAssertEqual(window["headers"]?.arrayValue?.count, 1)
         let inverted = try await error("blockchain", #"{"min_height":"3","max_height":"2"}"#)
         XCTAssertEqual(inverted.code, -32602)
 
         let commit = try await result("commit", #"{"height":"1"}"#)
-        XCTAssertEqual(commit["hash"] as? String, b1.hash.hex)
-        XCTAssertEqual(commit["certificate"] as? String, "010203")
-        XCTAssertEqual((commit["signatures"] as? [[String: Any]])?.first?["validator"] as? Int, 1)
+        XCTAssertEqual(commit["hash"]?.stringValue, b1.hash.hex)
+        XCTAssertEqual(commit["certificate"]?.stringValue, "010203")
+        XCTAssertEqual(commit["signatures"]?.arrayValue?.first?["validator"]?.intValue, 1)
         let noCommit = try await error("commit", #"{"height":"50"}"#)
         XCTAssertEqual(noCommit.code, -32004)
-        XCTAssertEqual(noCommit.data?["what"] as? String, "commit")
+        XCTAssertEqual(noCommit.data?["what"]?.stringValue, "commit")
     }
 
     func testTxLookupWithMerkleProof() async throws {
         let txs = (0..<5).map { Fixture.transfer(nonce: UInt64($0)) }
         let block = backend.commitBlock(txs)
         let r = try await result("tx", #"{"hash":"\#(txs[3].hash.hex)"}"#)
-        XCTAssertEqual(r["status"] as? String, "committed")
-        XCTAssertEqual(r["height"] as? String, "1")
-        XCTAssertEqual(r["index"] as? Int, 3)
-        XCTAssertEqual(r["block_hash"] as? String, block.hash.hex)
-        let proof = try XCTUnwrap(r["proof"] as? [String: Any])
-        XCTAssertEqual(proof["leaf_count"] as? Int, 5)
-        XCTAssertEqual(proof["tx_root"] as? String, block.header.txRoot.hex)
-        let steps = try XCTUnwrap(proof["steps"] as? [[String: Any]]).map {
-            Merkle.ProofStep(sibling: try! Digest(hex: $0["sibling"] as! String), siblingIsLeft: $0["sibling_is_left"] as! Bool)
+        XCTAssertEqual(r["status"]?.stringValue, "committed")
+        XCTAssertEqual(r["height"]?.stringValue, "1")
+        XCTAssertEqual(r["index"]?.intValue, 3)
+        XCTAssertEqual(r["block_hash"]?.stringValue, block.hash.hex)
+        let proof = try XCTUnwrap(r["proof"])
+        XCTAssertEqual(proof["leaf_count"]?.intValue, 5)
+        XCTAssertEqual(proof["tx_root"]?.stringValue, block.header.txRoot.hex)
+        let steps = try XCTUnwrap(proof["steps"]?.arrayValue).map {
+            Merkle.ProofStep(sibling: try! Digest(hex: $0["sibling"]?.stringValue ?? ""), siblingIsLeft: $0["sibling_is_left"]?.boolValue ?? false)
         }
-        XCTAssertEqual((proof["path"] as? [String]), steps.map(\.sibling.hex))
+        XCTAssertEqual(proof["path"]?.arrayValue?.compactMap(\.stringValue), steps.map(\.sibling.hex))
         XCTAssertTrue(Merkle.verify(leaf: txs[3].hash, proof: steps, root: block.header.txRoot), "the proof links the tx to the header")
         XCTAssertFalse(Merkle.verify(leaf: txs[2].hash, proof: steps, root: block.header.txRoot))
 
         let pendingTx = Fixture.transfer(nonce: 5)
         _ = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(pendingTx))"}"#)
         let pending = try await result("tx", #"["\#(pendingTx.hash.hex)"]"#)
-        XCTAssertEqual(pending["status"] as? String, "pending")
+        XCTAssertEqual(pending["status"]?.stringValue, "pending")
         XCTAssertNil(pending["proof"])
         let unknown = try await result("tx", #"{"hash":"\#(Digest.zero.hex)"}"#)
-        XCTAssertEqual(unknown["status"] as? String, "unknown")
+        XCTAssertEqual(unknown["status"]?.stringValue, "unknown")
     }
 
     func testBroadcastIsIdempotentAndRejectionsAreStructured() async throws {
         let tx = Fixture.transfer(nonce: 0)
         let first = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(tx))"}"#)
         let again = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(tx))"}"#)
-        XCTAssertEqual(first["hash"] as? String, tx.hash.hex)
-        XCTAssertEqual(again["hash"] as? String, tx.hash.hex, "resubmitting a pending tx returns its hash")
+        XCTAssertEqual(first["hash"]?.stringValue, tx.hash.hex)
+        XCTAssertEqual(again["hash"]?.stringValue, tx.hash.hex, "resubmitting a pending tx returns its hash")
         let counts = try await result("num_unconfirmed_txs")
-        XCTAssertEqual(counts["total"] as? Int, 1, "submitted twice, waiting once")
+        XCTAssertEqual(counts["total"]?.intValue, 1, "submitted twice, waiting once")
         backend.commitBlock()
         let afterCommit = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(tx))"}"#)
-        XCTAssertEqual(afterCommit["hash"] as? String, tx.hash.hex, "resubmitting a committed tx returns its hash")
+        XCTAssertEqual(afterCommit["hash"]?.stringValue, tx.hash.hex, "resubmitting a committed tx returns its hash")
         let committed = try await result("broadcast_tx_commit", #"{"tx":"\#(hex(tx))"}"#)
-        XCTAssertEqual(committed["status"] as? String, "committed")
-        XCTAssertEqual(committed["height"] as? String, "1")
+        XCTAssertEqual(committed["status"]?.stringValue, "committed")
+        XCTAssertEqual(committed["height"]?.stringValue, "1")
 
         let replay = Fixture.transfer(nonce: 0, amount: 6)
         let rejected = try await error("broadcast_tx_sync", #"{"tx":"\#(hex(replay))"}"#)
         XCTAssertEqual(rejected.code, -32010)
-        XCTAssertEqual(rejected.data?["reason"] as? String, "nonce_too_low")
-        XCTAssertEqual(rejected.data?["expected"] as? String, "1")
-        XCTAssertEqual(rejected.data?["got"] as? String, "0")
+        XCTAssertEqual(rejected.data?["reason"]?.stringValue, "nonce_too_low")
+        XCTAssertEqual(rejected.data?["expected"]?.stringValue, "1")
+        XCTAssertEqual(rejected.data?["got"]?.stringValue, "0")
 
         let malformed = try await error("broadcast_tx_sync", #"{"tx":"00ff"}"#)
         XCTAssertEqual(malformed.code, -32010)
-        XCTAssertEqual(malformed.data?["reason"] as? String, "malformed")
+        XCTAssertEqual(malformed.data?["reason"]?.stringValue, "malformed")
         let notHex = try await error("broadcast_tx_async", #"{"tx":"zz"}"#)
         XCTAssertEqual(notHex.code, -32602)
         let async = try await result("broadcast_tx_async", #"{"tx":"\#(hex(Fixture.transfer(nonce: 1)))"}"#)
-        XCTAssertEqual(async["hash"] as? String, Fixture.transfer(nonce: 1).hash.hex)
+        XCTAssertEqual(async["hash"]?.stringValue, Fixture.transfer(nonce: 1).hash.hex)
 
         backend.state.withLock { $0.isShuttingDown = true }
         let closing = try await error("broadcast_tx_sync", #"{"tx":"\#(hex(Fixture.transfer(nonce: 9)))"}"#)
         XCTAssertEqual(closing.code, -32050)
-        XCTAssertEqual(closing.data?["reason"] as? String, "shutting_down")
+        XCTAssertEqual(closing.data?["reason"]?.stringValue, "shutting_down")
     }
 
     func testBroadcastTxCommitWaitsForTheBlock() async throws {
@@ -208,10 +211,10 @@ final class RPCMethodTests: XCTestCase {
         }
         let r = try await result("broadcast_tx_commit", #"{"tx":"\#(hex(tx))","timeout_ms":"5000"}"#)
         try await committer.value
-        XCTAssertEqual(r["hash"] as? String, tx.hash.hex)
-        XCTAssertEqual(r["height"] as? String, "2")
-        XCTAssertEqual(r["status"] as? String, "committed")
-        XCTAssertEqual((r["receipt"] as? [String: Any])?["status"] as? String, "success")
+        XCTAssertEqual(r["hash"]?.stringValue, tx.hash.hex)
+        XCTAssertEqual(r["height"]?.stringValue, "2")
+        XCTAssertEqual(r["status"]?.stringValue, "committed")
+        XCTAssertEqual(r["receipt"]?["status"]?.stringValue, "success")
         XCTAssertEqual(backend.subscriberCount, 0, "the waiter's block feed is closed")
     }
 
@@ -219,36 +222,36 @@ final class RPCMethodTests: XCTestCase {
         let tx = Fixture.transfer(nonce: 0)
         let e = try await error("broadcast_tx_commit", #"{"tx":"\#(hex(tx))","timeout_ms":"50"}"#)
         XCTAssertEqual(e.code, -32020)
-        XCTAssertEqual(e.data?["reason"] as? String, "timeout")
-        XCTAssertEqual(e.data?["hash"] as? String, tx.hash.hex)
-        XCTAssertNotNil(UInt64(e.data?["waited_ms"] as? String ?? ""))
+        XCTAssertEqual(e.data?["reason"]?.stringValue, "timeout")
+        XCTAssertEqual(e.data?["hash"]?.stringValue, tx.hash.hex)
+        XCTAssertNotNil(UInt64(e.data?["waited_ms"]?.stringValue ?? ""))
         let tooLong = try await error("broadcast_tx_commit", #"{"tx":"\#(hex(tx))","timeout_ms":"600000"}"#)
         XCTAssertEqual(tooLong.code, -32602)
         let pending = try await result("tx", #"{"hash":"\#(tx.hash.hex)"}"#)
-        XCTAssertEqual(pending["status"] as? String, "pending", "the timed-out tx is still waiting, not lost")
+        XCTAssertEqual(pending["status"]?.stringValue, "pending", "the timed-out tx is still waiting, not lost")
     }
 
     func testUnconfirmedAndEvidence() async throws {
         for n in 0..<3 { _ = try await result("broadcast_tx_sync", #"{"tx":"\#(hex(Fixture.transfer(nonce: UInt64(n))))"}"#) }
         let two = try await result("unconfirmed_txs", #"{"limit":2}"#)
-        XCTAssertEqual(two["count"] as? Int, 2)
-        XCTAssertEqual(two["total"] as? Int, 3)
-        XCTAssertEqual((two["txs"] as? [[String: Any]])?.first?["nonce"] as? String, "0")
+        XCTAssertEqual(two["count"]?.intValue, 2)
+        XCTAssertEqual(two["total"]?.intValue, 3)
+        XCTAssertEqual(two["txs"]?.arrayValue?.first?["nonce"]?.stringValue, "0")
         let badLimit = try await error("unconfirmed_txs", #"{"limit":"1000"}"#)
         XCTAssertEqual(badLimit.code, -32602)
         let evidence = try await result("evidence")
-        XCTAssertEqual(evidence["count"] as? Int, 1)
-        let e = try XCTUnwrap((evidence["evidence"] as? [[String: Any]])?.first)
-        XCTAssertEqual(e["offender"] as? Int, 3)
-        XCTAssertEqual(e["kind"] as? String, "prepare")
-        XCTAssertEqual(e["sequence"] as? String, "9")
+        XCTAssertEqual(evidence["count"]?.intValue, 1)
+        let e = try XCTUnwrap(evidence["evidence"]?.arrayValue?.first)
+        XCTAssertEqual(e["offender"]?.intValue, 3)
+        XCTAssertEqual(e["kind"]?.stringValue, "prepare")
+        XCTAssertEqual(e["sequence"]?.stringValue, "9")
     }
 
     func testWebSocketOnlyMethodsExplainThemselvesOverHTTP() async throws {
         let r = try await call("subscribe", #"{"query":"blocks"}"#)
-        let e = try XCTUnwrap(r["error"] as? [String: Any])
-        XCTAssertEqual(e["code"] as? Int, -32601)
-        XCTAssertTrue((e["message"] as? String ?? "").contains("/websocket"))
+        let e = try XCTUnwrap(r["error"])
+        XCTAssertEqual(e["code"]?.intValue, -32601)
+        XCTAssertTrue((e["message"]?.stringValue ?? "").contains("/websocket"))
     }
 
     /// A batch's `broadcast_tx_sync` calls are admitted as one group, in the batch's order; each call still gets
@@ -266,12 +269,12 @@ final class RPCMethodTests: XCTestCase {
         let body = "[" + calls.joined(separator: ",") + "]"
         let response = await handler.respond(to: Array(body.utf8))
         let out = try XCTUnwrap(response)
-        let responses = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out)) as? [[String: Any]])
-        XCTAssertEqual(responses.map { $0["id"] as? String }, ["a", "b", "c", "d", "e"], "one answer per call with an id, in order")
-        XCTAssertEqual((responses[0]["result"] as? [String: Any])?["hash"] as? String, txs[0].hash.hex)
-        XCTAssertEqual((responses[1]["error"] as? [String: Any])?["code"] as? Int, -32602, "bad hex is invalid params")
-        XCTAssertNotNil(responses[2]["result"] as? [String: Any])
-        XCTAssertEqual((responses[3]["result"] as? [String: Any])?["hash"] as? String, txs[1].hash.hex)
+        let responses = try XCTUnwrap(try JSONValue.parse(out).arrayValue)
+        XCTAssertEqual(responses.map { $0["id"]?.stringValue }, ["a", "b", "c", "d", "e"], "one answer per call with an id, in order")
+        XCTAssertEqual(responses[0]["result"]?["hash"]?.stringValue, txs[0].hash.hex)
+        XCTAssertEqual(responses[1]["error"]?["code"]?.intValue, -32602, "bad hex is invalid params")
+        XCTAssertNotNil(responses[2]["result"]?.objectValue)
+        XCTAssertEqual(responses[3]["result"]?["hash"]?.stringValue, txs[1].hash.hex)
         XCTAssertNotNil(responses[4]["error"], "bytes that are no transaction are refused")
         XCTAssertEqual(backend.state.withLock { $0.submissionGroups }, [4], "the four well-formed submissions went as one group")
         XCTAssertEqual(backend.state.withLock { $0.mempool.map(\.hash) }, txs.map(\.hash), "admitted in batch order")

@@ -2,14 +2,15 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerJSON
 @testable import RPC
 import Synchronization
 import TestSupport
 import XCTest
 
 final class WebSocketSessionTests: XCTestCase {
-    private func object(_ text: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    private func object(_ text: String) -> JSONValue {
+        (try? JSONValue.parse(text)) ?? .null
     }
 
     /// Reads the next `count` queued messages as text; fails the test (throwing) if they do not arrive within 10 s.
@@ -34,7 +35,7 @@ final class WebSocketSessionTests: XCTestCase {
 
     /// Reads the next `count` queued messages as JSON objects (see `readTexts`).
     private func read(_ session: WebSocketSession, count: Int, file: StaticString = #filePath, line: UInt = #line)
-        async throws -> [[String: Any]]
+        async throws -> [JSONValue]
     {
         try await readTexts(session, count: count, file: file, line: line).map(object)
     }
@@ -72,11 +73,10 @@ final class WebSocketSessionTests: XCTestCase {
         }
     }
 
-    private func first(_ messages: [[String: Any]]) -> [String: Any]? { messages.first }
+    private func first(_ messages: [JSONValue]) -> JSONValue? { messages.first }
 
-    private func blockHeight(_ message: [String: Any]) -> String? {
-        let result = (message["params"] as? [String: Any])?["result"] as? [String: Any]
-        return ((result?["block"] as? [String: Any])?["header"] as? [String: Any])?["height"] as? String
+    private func blockHeight(_ message: JSONValue) -> String? {
+        message["params"]?["result"]?["block"]?["header"]?["height"]?.stringValue
     }
 
     func testBlockSubscriptionReplaysThenFollowsLiveInOrder() async throws {
@@ -85,7 +85,7 @@ final class WebSocketSessionTests: XCTestCase {
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"2"}}"#)
         let head = try await read(session, count: 3)
-        XCTAssertEqual((head.first?["result"] as? [String: Any])?["subscription"] as? String, "1", "the response comes first")
+        XCTAssertEqual(head.first?["result"]?["subscription"]?.stringValue, "1", "the response comes first")
         XCTAssertEqual(head.dropFirst().map(blockHeight), ["2", "3"])
         try await waitForSubscribers(backend, 1)
         for _ in 0..<4 { backend.commitBlock([]) }
@@ -101,21 +101,21 @@ final class WebSocketSessionTests: XCTestCase {
         let session = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         await session.receive(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"blocks","from_height":"1","detail":"hashes"}}"#)
         let messages = try await read(session, count: 2)
-        let result = try XCTUnwrap((messages.last?["params"] as? [String: Any])?["result"] as? [String: Any])
-        let block = try XCTUnwrap(result["block"] as? [String: Any])
-        let txs = try XCTUnwrap(block["txs"] as? [[String: Any]])
+        let result = try XCTUnwrap(messages.last?["params"]?["result"])
+        let block = try XCTUnwrap(result["block"])
+        let txs = try XCTUnwrap(block["txs"]?.arrayValue)
         XCTAssertEqual(txs.count, 1)
-        XCTAssertEqual(txs.first?.keys.sorted(), ["hash"], "only the hash")
-        XCTAssertEqual(txs.first?["hash"] as? String, tx.hash.hex)
-        XCTAssertEqual((block["receipts"] as? [Any])?.count, 0, "successes are implied")
+        XCTAssertEqual(txs.first?.objectValue?.map(\.0), ["hash"], "only the hash")
+        XCTAssertEqual(txs.first?["hash"]?.stringValue, tx.hash.hex)
+        XCTAssertEqual(block["receipts"]?.arrayValue?.count, 0, "successes are implied")
         XCTAssertEqual(blockHeight(messages.last!), "1")
         session.cancelSubscriptions()
 
         let other = WebSocketSession(handler: JSONRPCHandler(backend: backend), closeConnection: {})
         await other.receive(#"{"jsonrpc":"2.0","id":2,"method":"subscribe","params":{"query":"blocks","detail":"everything"}}"#)
         let refused = try await read(other, count: 1)
-        let error = try XCTUnwrap(refused.first?["error"] as? [String: Any])
-        XCTAssertTrue((error["message"] as? String ?? "").contains("unknown detail"), "\(error)")
+        let error = try XCTUnwrap(refused.first?["error"])
+        XCTAssertTrue((error["message"]?.stringValue ?? "").contains("unknown detail"), "\(error)")
     }
 
     func testTransactionSubscriptionNotifiesOnceWhenCommitted() async throws {
@@ -129,14 +129,14 @@ final class WebSocketSessionTests: XCTestCase {
         backend.commitBlock([tx])
         let noteMessages = try await read(session, count: 1)
         let note = try XCTUnwrap(noteMessages.first)
-        let result = try XCTUnwrap((note["params"] as? [String: Any])?["result"] as? [String: Any])
-        XCTAssertEqual(result["type"] as? String, "tx")
-        XCTAssertEqual((result["tx"] as? [String: Any])?["height"] as? String, "2")
+        let result = try XCTUnwrap(note["params"]?["result"])
+        XCTAssertEqual(result["type"]?.stringValue, "tx")
+        XCTAssertEqual(result["tx"]?["height"]?.stringValue, "2")
         try await waitForSubscribers(backend, 0)  // the notified subscription ended by itself
         await session.receive(#"{"jsonrpc":"2.0","id":2,"method":"unsubscribe","params":{"subscription":"1"}}"#)
         let goneMessages = try await read(session, count: 1)
         let gone = try XCTUnwrap(goneMessages.first)
-        XCTAssertEqual((gone["error"] as? [String: Any])?["code"] as? Int, -32004, "the subscription ended by itself")
+        XCTAssertEqual(gone["error"]?["code"]?.intValue, -32004, "the subscription ended by itself")
     }
 
     func testSubscriptionLimitAndUnsubscribe() async throws {
@@ -148,20 +148,19 @@ final class WebSocketSessionTests: XCTestCase {
         XCTAssertLessThanOrEqual(limit + 1, RPCLimits.maxBatchCalls)
         await session.receive(batch)
         let next = try await readTexts(session, count: 1)
-        let replies = Data(try XCTUnwrap(next.first).utf8)
-        let array = try XCTUnwrap(try JSONSerialization.jsonObject(with: replies) as? [[String: Any]])
+        let array = try XCTUnwrap(try JSONValue.parse(try XCTUnwrap(next.first)).arrayValue)
         XCTAssertEqual(array.filter { $0["result"] != nil }.count, limit)
-        let refused = try XCTUnwrap(array.last?["error"] as? [String: Any])
-        XCTAssertEqual(refused["code"] as? Int, -32029)
-        XCTAssertEqual((refused["data"] as? [String: Any])?["reason"] as? String, "too_many_subscriptions")
+        let refused = try XCTUnwrap(array.last?["error"])
+        XCTAssertEqual(refused["code"]?.intValue, -32029)
+        XCTAssertEqual(refused["data"]?["reason"]?.stringValue, "too_many_subscriptions")
         await session.receive(#"{"jsonrpc":"2.0","id":"u","method":"unsubscribe_all"}"#)
         let allMessages = try await read(session, count: 1)
         let all = try XCTUnwrap(allMessages.first)
-        XCTAssertEqual((all["result"] as? [String: Any])?["unsubscribed"] as? Int, limit)
+        XCTAssertEqual(all["result"]?["unsubscribed"]?.intValue, limit)
         await session.receive(#"{"jsonrpc":"2.0","id":"s","method":"subscribe","params":{"query":"nope"}}"#)
         let badMessages = try await read(session, count: 1)
         let bad = try XCTUnwrap(badMessages.first)
-        XCTAssertEqual((bad["error"] as? [String: Any])?["code"] as? Int, -32602)
+        XCTAssertEqual(bad["error"]?["code"]?.intValue, -32602)
     }
 
     func testSlowClientIsDroppedWithoutBlockingTheProducer() async throws {
@@ -176,9 +175,9 @@ final class WebSocketSessionTests: XCTestCase {
         try await waitUntil("the slow client's connection is closed") { closed.load(ordering: .relaxed) }
         let messages = try await readUntilEnded(session.outbox).map(object)
         XCTAssertEqual(messages.count, RPCLimits.webSocketSendQueueMessages + 1, "the queue was full, then one final notice")
-        let last = try XCTUnwrap((messages.last?["params"] as? [String: Any])?["result"] as? [String: Any])
-        XCTAssertEqual(last["type"] as? String, "dropped")
-        XCTAssertEqual(last["reason"] as? String, "slow")
+        let last = try XCTUnwrap(messages.last?["params"]?["result"])
+        XCTAssertEqual(last["type"]?.stringValue, "dropped")
+        XCTAssertEqual(last["reason"]?.stringValue, "slow")
         let heights = messages.dropFirst().dropLast().compactMap(blockHeight).compactMap { Int($0) }
         let start = try XCTUnwrap(heights.first)
         XCTAssertEqual(heights, Array(start..<start + heights.count), "what was delivered is in order, without gaps")
