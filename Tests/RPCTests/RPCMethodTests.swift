@@ -69,7 +69,7 @@ final class RPCMethodTests: XCTestCase {
 
     func testStatusReportsTheSoftwareVersion() async throws {
         let status = try await result("status")
-        XCTAssertEqual(status["version"] as? String, SoftwareVersion.current)
+        XCTAssertEqual(status["version"]?.stringValue, SoftwareVersion.current)
         let parts = SoftwareVersion.current.split(separator: ".", omittingEmptySubsequences: false)
         XCTAssertEqual(parts.count, 3, "major.minor.patch")
         XCTAssertTrue(parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }, SoftwareVersion.current)
