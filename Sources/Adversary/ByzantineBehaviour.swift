@@ -10,13 +10,13 @@ public struct Emission: Sendable {
     /// Who receives it.
     public var recipients: [ReplicaID]
     /// Extra delay before it leaves, in milliseconds (0 = now).
-    public var delay_ms: UInt64
+    public var delayMs: UInt64
 
-    /// An emission to `recipients` after `delay_ms`.
-    public init(_ message: LedgerMessage, to recipients: [ReplicaID], delay_ms: UInt64 = 0) {
+    /// An emission to `recipients` after `delayMs`.
+    public init(_ message: LedgerMessage, to recipients: [ReplicaID], delayMs: UInt64 = 0) {
         self.message = message
         self.recipients = recipients
-        self.delay_ms = delay_ms
+        self.delayMs = delayMs
     }
 }
 
@@ -32,23 +32,23 @@ public struct AdversaryContext: Sendable {
     /// The replica's own signer (the only key it holds).
     public var signer: any MessageSigner
     /// The replica's clock reading, milliseconds since the Unix epoch.
-    public var now_ms: UInt64
+    public var nowMs: UInt64
     /// The backups' initial view-change timeout, milliseconds.
-    public var viewChangeTimeout_ms: UInt64
+    public var viewChangeTimeoutMs: UInt64
     /// The watermark window `L`.
     public var window: UInt64
 
     /// A context from its parts.
     public init(
-        replica: ReplicaID, replicaCount: Int, chainID: String, signer: any MessageSigner, now_ms: UInt64,
-        viewChangeTimeout_ms: UInt64, window: UInt64
+        replica: ReplicaID, replicaCount: Int, chainID: String, signer: any MessageSigner, nowMs: UInt64,
+        viewChangeTimeoutMs: UInt64, window: UInt64
     ) {
         self.replica = replica
         self.replicaCount = replicaCount
         self.chainID = chainID
         self.signer = signer
-        self.now_ms = now_ms
-        self.viewChangeTimeout_ms = viewChangeTimeout_ms
+        self.nowMs = nowMs
+        self.viewChangeTimeoutMs = viewChangeTimeoutMs
         self.window = window
     }
 

@@ -28,7 +28,7 @@ public struct CombinedBehaviour: ByzantineBehaviour {
             for emission in current {
                 for out in parts[i].transform(emission.message, to: emission.recipients, context: context) {
                     var delayed = out
-                    delayed.delay_ms = emission.delay_ms &+ out.delay_ms
+                    delayed.delayMs = emission.delayMs &+ out.delayMs
                     next.append(delayed)
                 }
             }

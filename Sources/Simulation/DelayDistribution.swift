@@ -1,11 +1,11 @@
 /// How long a message spends on the simulated wire, chosen per seed.
 public enum DelayDistribution: Hashable, Sendable, CustomStringConvertible {
     /// Uniform between the bounds (inclusive), in milliseconds.
-    case uniform(min_ms: UInt64, max_ms: UInt64)
-    /// `min_ms` plus an exponential tail with the given mean, capped at `max_ms`.
-    case exponential(min_ms: UInt64, mean_ms: UInt64, max_ms: UInt64)
+    case uniform(minMs: UInt64, maxMs: UInt64)
+    /// `minMs` plus an exponential tail with the given mean, capped at `maxMs`.
+    case exponential(minMs: UInt64, meanMs: UInt64, maxMs: UInt64)
     /// Mostly fast, sometimes slow (a congested or far-away link).
-    case bimodal(fastMax_ms: UInt64, slowMin_ms: UInt64, slowMax_ms: UInt64, slowPercent: UInt64)
+    case bimodal(fastMaxMs: UInt64, slowMinMs: UInt64, slowMaxMs: UInt64, slowPercent: UInt64)
 
     /// Draws one delay in milliseconds.
     public func sample(_ random: inout SimulationRandom) -> UInt64 {
@@ -27,7 +27,7 @@ public enum DelayDistribution: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The largest delay this distribution can produce.
-    public var max_ms: UInt64 {
+    public var maxMs: UInt64 {
         switch self {
         case let .uniform(lo, hi): return max(lo, hi)
         case let .exponential(lo, _, hi): return max(lo, hi)

@@ -11,7 +11,7 @@ public struct FaultSchedule: Hashable, Sendable {
     /// Crash/restart periods of honest replicas, each restarted by `gst`.
     public var crashes: [CrashPeriod]
     /// Per-replica clock offset in milliseconds: replica `i` reads `now = virtual + offset[i]`.
-    public var clockOffsets_ms: [Int64]
+    public var clockOffsetsMs: [Int64]
     /// Global stabilisation time: from here on the network is synchronous and fault-free
     /// apart from delay, duplication and reordering, and every crashed replica is back.
     public var gst: VirtualTime
@@ -19,13 +19,13 @@ public struct FaultSchedule: Hashable, Sendable {
     /// Creates a schedule from explicit parts.
     public init(
         mix: FaultMix, network: NetworkProfile, partitions: [PartitionPeriod], crashes: [CrashPeriod],
-        clockOffsets_ms: [Int64], gst: VirtualTime
+        clockOffsetsMs: [Int64], gst: VirtualTime
     ) {
         self.mix = mix
         self.network = network
         self.partitions = partitions
         self.crashes = crashes
-        self.clockOffsets_ms = clockOffsets_ms
+        self.clockOffsetsMs = clockOffsetsMs
         self.gst = gst
     }
 
@@ -33,21 +33,21 @@ public struct FaultSchedule: Hashable, Sendable {
     public static func calm(replicaCount: Int) -> FaultSchedule {
         FaultSchedule(
             mix: .none, network: .calm, partitions: [], crashes: [],
-            clockOffsets_ms: Array(repeating: 0, count: replicaCount), gst: .zero)
+            clockOffsetsMs: Array(repeating: 0, count: replicaCount), gst: .zero)
     }
 
     /// Draws a schedule for `mix`. `honest` are the replicas that may crash; clock offsets
-    /// stay within ±`maxClockDrift_ms / 2`, so any two clocks differ by at most the allowed drift.
+    /// stay within ±`maxClockDriftMs / 2`, so any two clocks differ by at most the allowed drift.
     public static func draw(
-        mix requested: FaultMix, replicaCount: Int, honest: ReplicaSet, maxClockDrift_ms: UInt64,
+        mix requested: FaultMix, replicaCount: Int, honest: ReplicaSet, maxClockDriftMs: UInt64,
         random: inout SimulationRandom
     ) -> FaultSchedule {
         let mix = requested == .random ? random.pick(FaultMix.concrete) : requested
         if mix == .none { return calm(replicaCount: replicaCount) }
 
         let network = NetworkProfile.random(&random)
-        let gst = VirtualTime(milliseconds: random.inRange(SimulationLimits.gstRange_ms))
-        let half = Int64(maxClockDrift_ms / 2)
+        let gst = VirtualTime(milliseconds: random.inRange(SimulationLimits.gstRangeMs))
+        let half = Int64(maxClockDriftMs / 2)
         let offsets = (0..<replicaCount).map { _ in
             half == 0 ? 0 : Int64(random.inRange(0...UInt64(2 * half))) - half
         }
@@ -70,7 +70,7 @@ public struct FaultSchedule: Hashable, Sendable {
             let count = 1 + random.index(SimulationLimits.maxCrashes)
             for _ in 0..<count {
                 let replica = random.pick(candidates)
-                let downtime = random.inRange(SimulationLimits.crashDowntime_ms)
+                let downtime = random.inRange(SimulationLimits.crashDowntimeMs)
                 guard gst.milliseconds > downtime else { continue }
                 let crashAt = random.inRange(0...gst.milliseconds - downtime)
                 let period = CrashPeriod(
@@ -87,7 +87,7 @@ public struct FaultSchedule: Hashable, Sendable {
 
         return FaultSchedule(
             mix: mix, network: network, partitions: partitions, crashes: crashes,
-            clockOffsets_ms: offsets, gst: gst)
+            clockOffsetsMs: offsets, gst: gst)
     }
 
     private static func drawShape(replicaCount: Int, random: inout SimulationRandom) -> PartitionShape {
@@ -112,8 +112,8 @@ public struct FaultSchedule: Hashable, Sendable {
     /// One line per fault, for the run's header.
     public var summary: [String] {
         var lines = ["faults \(mix): GST \(gst.milliseconds)ms; \(network)"]
-        if clockOffsets_ms.contains(where: { $0 != 0 }) {
-            lines.append("clock offsets ms: \(clockOffsets_ms.map(String.init).joined(separator: " "))")
+        if clockOffsetsMs.contains(where: { $0 != 0 }) {
+            lines.append("clock offsets ms: \(clockOffsetsMs.map(String.init).joined(separator: " "))")
         }
         lines += partitions.map { "partition \($0)" }
         lines += crashes.map { $0.description }

@@ -15,25 +15,25 @@ public struct NetworkProfile: Hashable, Sendable, CustomStringConvertible {
     /// Probability that a message is held back by an extra delay, so later ones overtake it.
     public var reorderRate: Double
     /// The largest extra delay of a reordered message, in milliseconds.
-    public var reorderMax_ms: UInt64
+    public var reorderMaxMs: UInt64
 
     /// Creates a profile from explicit values.
     public init(
         delay: DelayDistribution, lossBeforeGST: Double, lossAfterGST: Double,
-        duplicateRate: Double, reorderRate: Double, reorderMax_ms: UInt64
+        duplicateRate: Double, reorderRate: Double, reorderMaxMs: UInt64
     ) {
         self.delay = delay
         self.lossBeforeGST = lossBeforeGST
         self.lossAfterGST = lossAfterGST
         self.duplicateRate = duplicateRate
         self.reorderRate = reorderRate
-        self.reorderMax_ms = reorderMax_ms
+        self.reorderMaxMs = reorderMaxMs
     }
 
     /// A network that delivers everything once, in 1–5 ms.
     public static let calm = NetworkProfile(
-        delay: .uniform(min_ms: 1, max_ms: 5), lossBeforeGST: 0, lossAfterGST: 0,
-        duplicateRate: 0, reorderRate: 0, reorderMax_ms: 0)
+        delay: .uniform(minMs: 1, maxMs: 5), lossBeforeGST: 0, lossAfterGST: 0,
+        duplicateRate: 0, reorderRate: 0, reorderMaxMs: 0)
 
     /// A hostile profile drawn from `random`: one of three delay shapes, loss up to
     /// `SimulationLimits.maxLossRate`, duplication up to 10 %, reordering up to 20 %.
@@ -41,12 +41,12 @@ public struct NetworkProfile: Hashable, Sendable, CustomStringConvertible {
         let delay: DelayDistribution
         switch random.below(3) {
         case 0:
-            delay = .uniform(min_ms: random.inRange(1...5), max_ms: random.inRange(10...60))
+            delay = .uniform(minMs: random.inRange(1...5), maxMs: random.inRange(10...60))
         case 1:
-            delay = .exponential(min_ms: random.inRange(1...3), mean_ms: random.inRange(5...30), max_ms: 150)
+            delay = .exponential(minMs: random.inRange(1...3), meanMs: random.inRange(5...30), maxMs: 150)
         default:
             delay = .bimodal(
-                fastMax_ms: random.inRange(3...15), slowMin_ms: 40, slowMax_ms: random.inRange(60...180),
+                fastMaxMs: random.inRange(3...15), slowMinMs: 40, slowMaxMs: random.inRange(60...180),
                 slowPercent: random.inRange(2...15))
         }
         let loss = Double(random.below(UInt64(SimulationLimits.maxLossRate * 1000) + 1)) / 1000
@@ -56,15 +56,15 @@ public struct NetworkProfile: Hashable, Sendable, CustomStringConvertible {
             lossAfterGST: 0,
             duplicateRate: Double(random.below(101)) / 1000,
             reorderRate: Double(random.below(201)) / 1000,
-            reorderMax_ms: random.inRange(10...100))
+            reorderMaxMs: random.inRange(10...100))
     }
 
     /// The worst one-way delay of a delivered message after GST, in milliseconds.
-    public var maxDelay_ms: UInt64 { delay.max_ms + reorderMax_ms }
+    public var maxDelayMs: UInt64 { delay.maxMs + reorderMaxMs }
 
     public var description: String {
         func pct(_ p: Double) -> String { "\(Int((p * 100).rounded()))%" }
         return "delay \(delay), loss \(pct(lossBeforeGST)) before GST / \(pct(lossAfterGST)) after, "
-            + "dup \(pct(duplicateRate)), reorder \(pct(reorderRate)) (+≤\(reorderMax_ms)ms)"
+            + "dup \(pct(duplicateRate)), reorder \(pct(reorderRate)) (+≤\(reorderMaxMs)ms)"
     }
 }

@@ -17,7 +17,7 @@ public struct Scenario: Hashable, Sendable {
     /// The run stops once every live honest replica executed this many batches.
     public var targetCommits: Int
     /// The run stops at this virtual time at the latest.
-    public var timeLimit_ms: UInt64
+    public var timeLimitMs: UInt64
     /// `true` for the collusion self-test (f + 1 Byzantine: equivocating primary + double-voter).
     public var isCollusionSelfTest: Bool
     /// Simulated clients, each with one transfer in flight: more clients, fuller batches (a few
@@ -33,7 +33,7 @@ public struct Scenario: Hashable, Sendable {
     public init(
         seed: UInt64, replicaCount: Int = 4, strategy: ByzantineStrategy? = nil, byzantineCount: Int? = nil,
         faults: FaultMix = .random, targetCommits: Int = SimulationLimits.defaultTargetCommits,
-        timeLimit_ms: UInt64 = SimulationLimits.defaultTimeLimit_ms, isCollusionSelfTest: Bool = false,
+        timeLimitMs: UInt64 = SimulationLimits.defaultTimeLimitMs, isCollusionSelfTest: Bool = false,
         clientCount: Int = SimulationLimits.clientCount, damagedLogs: Bool = false
     ) {
         self.damagedLogs = damagedLogs
@@ -43,7 +43,7 @@ public struct Scenario: Hashable, Sendable {
         self.byzantineCount = byzantineCount ?? (strategy == nil ? 0 : 1)
         self.faults = faults
         self.targetCommits = targetCommits
-        self.timeLimit_ms = timeLimit_ms
+        self.timeLimitMs = timeLimitMs
         self.isCollusionSelfTest = isCollusionSelfTest
         self.clientCount = clientCount
     }
@@ -89,7 +89,7 @@ public struct Scenario: Hashable, Sendable {
             "--replicas \(replicaCount)", "--byzantine \(byzantineCount)", "--faults \(faults.rawValue)",
             "--commits \(targetCommits)",
         ]
-        if timeLimit_ms != SimulationLimits.defaultTimeLimit_ms { parts.append("--time-limit-ms \(timeLimit_ms)") }
+        if timeLimitMs != SimulationLimits.defaultTimeLimitMs { parts.append("--time-limit-ms \(timeLimitMs)") }
         if clientCount != SimulationLimits.clientCount { parts.append("--clients \(clientCount)") }
         if damagedLogs { parts.append("--damaged-logs") }
         return parts.joined(separator: " ")

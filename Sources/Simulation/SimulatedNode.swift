@@ -28,7 +28,7 @@ struct SimulatedNode {
     /// Bumped at every crash so events meant for an earlier life are ignored.
     var incarnation: UInt64 = 0
     /// This replica's clock offset from virtual time, ms.
-    let clockOffset_ms: Int64
+    let clockOffsetMs: Int64
     /// `true` while a simulated state transfer is under way.
     var stateTransferPending = false
     /// Highest view this replica has been in (for counting view changes).
@@ -36,11 +36,11 @@ struct SimulatedNode {
     /// Evidence items this replica reported.
     var evidenceCount = 0
 
-    init(id: ReplicaID, behaviour: (any ByzantineBehaviour)?, ledger: SimulatedLedger, clockOffset_ms: Int64) {
+    init(id: ReplicaID, behaviour: (any ByzantineBehaviour)?, ledger: SimulatedLedger, clockOffsetMs: Int64) {
         self.id = id
         self.behaviour = behaviour
         self.ledger = ledger
-        self.clockOffset_ms = clockOffset_ms
+        self.clockOffsetMs = clockOffsetMs
     }
 
     var isByzantine: Bool { behaviour != nil }

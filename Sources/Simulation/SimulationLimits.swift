@@ -3,11 +3,11 @@ public enum SimulationLimits {
     /// The hostile network loses at most this fraction of messages before GST.
     public static let maxLossRate = 0.30
     /// GST is drawn from this range (milliseconds of virtual time) when faults are on.
-    public static let gstRange_ms: ClosedRange<UInt64> = 1_000...6_000
+    public static let gstRangeMs: ClosedRange<UInt64> = 1_000...6_000
     /// At most this many crash/restart periods per run.
     public static let maxCrashes = 3
     /// A crashed replica stays down for this long (milliseconds).
-    public static let crashDowntime_ms: ClosedRange<UInt64> = 100...2_000
+    public static let crashDowntimeMs: ClosedRange<UInt64> = 100...2_000
     /// At most this many partitions per run, all healed by GST.
     public static let maxPartitions = 3
     /// Replica counts the simulator accepts (n = 3f + 1, up to ReplicaSet.capacity).
@@ -17,13 +17,13 @@ public enum SimulationLimits {
     /// The most simulated clients a scenario may ask for.
     public static let clientCountRange: ClosedRange<Int> = 2...2_000
     /// Milliseconds between a client's submissions (drawn uniformly).
-    public static let clientInterval_ms: ClosedRange<UInt64> = 5...40
+    public static let clientIntervalMs: ClosedRange<UInt64> = 5...40
     /// A client keeps at most this many of its own transactions uncommitted (1 keeps nonces in order, so every transfer executes).
     public static let clientMaxInFlight = 1
     /// Default target: the run stops once every honest replica executed this many batches.
     public static let defaultTargetCommits = 200
     /// Default virtual-time limit of one run (milliseconds).
-    public static let defaultTimeLimit_ms: UInt64 = 600_000
+    public static let defaultTimeLimitMs: UInt64 = 600_000
     /// A run stops (as a failure of the simulator, not of PBFT) after this many events.
     public static let maxEventsPerRun = 50_000_000
     /// Per-replica bound on the simulator's copy of a replica's persisted records.

@@ -14,23 +14,23 @@ public struct SimulationParameters: Hashable, Sendable {
     /// Most transactions per batch.
     public var maxBatchTxs = 64
     /// The primary's batch delay, ms.
-    public var batchDelay_ms: UInt64 = 10
+    public var batchDelayMs: UInt64 = 10
     /// Initial view-change timeout, ms.
-    public var viewChangeTimeout_ms: UInt64 = 1_000
+    public var viewChangeTimeoutMs: UInt64 = 1_000
     /// Largest view-change timeout after doubling, ms.
-    public var maxViewChangeTimeout_ms: UInt64 = 8_000
+    public var maxViewChangeTimeoutMs: UInt64 = 8_000
     /// Largest clock difference between two replicas, ms (offsets are ± half of it).
-    public var maxClockDrift_ms: UInt64 = 500
+    public var maxClockDriftMs: UInt64 = 500
     /// Retransmission / STATUS period, ms.
-    public var retransmitInterval_ms: UInt64 = 250
+    public var retransmitIntervalMs: UInt64 = 250
     /// How often a client re-sends its uncommitted transactions, ms.
-    public var clientRetry_ms: UInt64 = 1_000
+    public var clientRetryMs: UInt64 = 1_000
     /// Balance of every client account at genesis.
     public var initialBalance: UInt64 = 1_000_000_000
     /// The wall-clock epoch the virtual clock starts at, ms (replica clocks read epoch + virtual + offset).
-    public var epoch_ms: UInt64 = 1_800_000_000_000
+    public var epochMs: UInt64 = 1_800_000_000_000
     /// How often (virtual ms) the run checks for overdue transactions, so a stuck run stops early.
-    public var livenessProbe_ms: UInt64 = 1_000
+    public var livenessProbeMs: UInt64 = 1_000
     /// Whether backups run the proposal-pace check (off only to measure what it changes).
     public var isPaceCheckEnabled = true
     /// Whether backups relay the requests they hold to the primary (off only to measure what it changes).
@@ -44,7 +44,7 @@ public struct SimulationParameters: Hashable, Sendable {
     /// below a VIEW-CHANGE that attached every prepared batch (up to a window of batches).
     public var maxMessageBytes = 96 * 1_024
     /// An amnesiac Byzantine replica restarts (forgetting its log) after a delay drawn from this range, ms.
-    public var amnesiaRestart_ms: ClosedRange<UInt64> = 300...3_000
+    public var amnesiaRestartMs: ClosedRange<UInt64> = 300...3_000
 
     /// The defaults above.
     public init() {}
@@ -54,9 +54,9 @@ public struct SimulationParameters: Hashable, Sendable {
         var configuration = ReplicaConfiguration(
             replicaCount: replicaCount, replicaID: replica, chainID: chainID,
             checkpointInterval: checkpointInterval, window: window, maxBatchTxs: maxBatchTxs,
-            maxBatchBytes: 1_000_000, batchDelayMs: batchDelay_ms, viewChangeTimeoutMs: viewChangeTimeout_ms,
-            maxViewChangeTimeoutMs: maxViewChangeTimeout_ms, maxClockDriftMs: maxClockDrift_ms,
-            retransmitIntervalMs: retransmitInterval_ms, isPaceCheckEnabled: isPaceCheckEnabled ? nil : false)
+            maxBatchBytes: 1_000_000, batchDelayMs: batchDelayMs, viewChangeTimeoutMs: viewChangeTimeoutMs,
+            maxViewChangeTimeoutMs: maxViewChangeTimeoutMs, maxClockDriftMs: maxClockDriftMs,
+            retransmitIntervalMs: retransmitIntervalMs, isPaceCheckEnabled: isPaceCheckEnabled ? nil : false)
         configuration.isRequestRelayEnabled = isRequestRelayEnabled
         configuration.isReplyLimitEnabled = limitsReplies
         return configuration
@@ -66,9 +66,9 @@ public struct SimulationParameters: Hashable, Sendable {
     /// commits within `(f + 2)` maximal view-change timeouts (up to `f` Byzantine primaries
     /// in a row, plus the view that was failing at GST), plus four retransmission periods, a
     /// client retry, ten worst-case message delays and a batch delay.
-    public func livenessBound_ms(f: Int, maxMessageDelay_ms: UInt64) -> UInt64 {
-        UInt64(f + 2) * maxViewChangeTimeout_ms + 4 * retransmitInterval_ms + clientRetry_ms
-            + 10 * maxMessageDelay_ms + batchDelay_ms
+    public func livenessBoundMs(f: Int, maxMessageDelayMs: UInt64) -> UInt64 {
+        UInt64(f + 2) * maxViewChangeTimeoutMs + 4 * retransmitIntervalMs + clientRetryMs
+            + 10 * maxMessageDelayMs + batchDelayMs
     }
 
     /// The most log entries a replica may hold: the window `L` (entries above the high

@@ -66,14 +66,14 @@ extension SimulationRun {
         }
         let context = AdversaryContext(
             replica: id, replicaCount: scenario.replicaCount, chainID: parameters.chainID,
-            signer: scheme.signer(for: id), now_ms: clock(of: id),
-            viewChangeTimeout_ms: parameters.viewChangeTimeout_ms, window: parameters.window)
+            signer: scheme.signer(for: id), nowMs: clock(of: id),
+            viewChangeTimeoutMs: parameters.viewChangeTimeoutMs, window: parameters.window)
         let emissions = nodes[i].behaviour!.transform(message, to: recipients, context: context)
         for emission in emissions {
-            if emission.delay_ms > 0 {
+            if emission.delayMs > 0 {
                 queue.schedule(
                     .emit(from: id, incarnation: nodes[i].incarnation, emission: emission),
-                    at: now.advanced(by: emission.delay_ms))
+                    at: now.advanced(by: emission.delayMs))
             } else {
                 transmit(emission.message, from: id, to: emission.recipients)
             }
@@ -153,7 +153,7 @@ extension SimulationRun {
     func wireDelay() -> UInt64 {
         let network = faults.network
         var delay = network.delay.sample(&random)
-        if random.chance(network.reorderRate) { delay += random.inRange(1...max(1, network.reorderMax_ms)) }
+        if random.chance(network.reorderRate) { delay += random.inRange(1...max(1, network.reorderMaxMs)) }
         return delay
     }
 

@@ -14,13 +14,13 @@ extension SimulationRun {
             liveness.recordSubmitted(tx.hash, at: now)
             broadcastRequest(tx)
         }
-        queue.schedule(.clientTick(client: c), at: now.advanced(by: random.inRange(SimulationLimits.clientInterval_ms)))
+        queue.schedule(.clientTick(client: c), at: now.advanced(by: random.inRange(SimulationLimits.clientIntervalMs)))
     }
 
     /// A client re-sends what is still uncommitted (a replica may have crashed and lost it).
     func clientRetry(_ c: Int) {
         for tx in clients[c].pending { broadcastRequest(tx) }
-        queue.schedule(.clientRetry(client: c), at: now.advanced(by: parameters.clientRetry_ms))
+        queue.schedule(.clientRetry(client: c), at: now.advanced(by: parameters.clientRetryMs))
     }
 
     /// The transaction reaches every replica's mempool after a network delay (mempool gossip

@@ -8,7 +8,7 @@ extension SimulationRun {
     /// Runs the scenario to its end and collects the result.
     func execute() -> RunResult {
         setUp()
-        let limit = VirtualTime(milliseconds: scenario.timeLimit_ms)
+        let limit = VirtualTime(milliseconds: scenario.timeLimitMs)
         while true {
             if violationCount > 0 { stopReason = .violation; break }
             guard let next = queue.pop() else { stopReason = .quiescent; break }
@@ -59,12 +59,12 @@ extension SimulationRun {
         trace("seed \(scenario.seed) n=\(scenario.replicaCount) f=\(scenario.f) strategy \(scenario.strategyName) "
             + "byzantine \(byzantine) target \(scenario.targetCommits) commits")
         for line in faults.summary { trace(line) }
-        trace("liveness bound \(liveness.bound_ms)ms after GST \(faults.gst.milliseconds)ms")
+        trace("liveness bound \(liveness.boundMs)ms after GST \(faults.gst.milliseconds)ms")
 
         for i in 0..<nodes.count { start(ReplicaID(i)) }
         for c in 0..<clients.count {
             queue.schedule(.clientTick(client: c), at: VirtualTime(milliseconds: random.inRange(0...20)))
-            queue.schedule(.clientRetry(client: c), at: VirtualTime(milliseconds: parameters.clientRetry_ms))
+            queue.schedule(.clientRetry(client: c), at: VirtualTime(milliseconds: parameters.clientRetryMs))
         }
         for crash in faults.crashes {
             queue.schedule(.crash(crash.replica), at: crash.crashAt)
@@ -78,12 +78,12 @@ extension SimulationRun {
             scheduleAmnesia(node.id)
         }
         if checksLiveness {
-            queue.schedule(.livenessProbe, at: VirtualTime(milliseconds: parameters.livenessProbe_ms))
+            queue.schedule(.livenessProbe, at: VirtualTime(milliseconds: parameters.livenessProbeMs))
         }
     }
 
     func scheduleAmnesia(_ id: ReplicaID) {
-        let at = now.advanced(by: random.inRange(parameters.amnesiaRestart_ms))
+        let at = now.advanced(by: random.inRange(parameters.amnesiaRestartMs))
         queue.schedule(.crash(id), at: at)
         queue.schedule(.restart(id, forgetLog: true), at: at.advanced(by: 20))
     }
@@ -133,7 +133,7 @@ extension SimulationRun {
                 contractViolations += overdue
                 for v in overdue { trace("VIOLATION \(v)") }
             } else {
-                queue.schedule(.livenessProbe, at: now.advanced(by: parameters.livenessProbe_ms))
+                queue.schedule(.livenessProbe, at: now.advanced(by: parameters.livenessProbeMs))
             }
         }
     }

@@ -70,7 +70,7 @@ final class SimulationRun {
         self.byzantine = byzantine
         honest = ReplicaSet.all(n).subtracting(byzantine)
         faults = FaultSchedule.draw(
-            mix: scenario.faults, replicaCount: n, honest: honest, maxClockDrift_ms: parameters.maxClockDrift_ms,
+            mix: scenario.faults, replicaCount: n, honest: honest, maxClockDriftMs: parameters.maxClockDriftMs,
             random: &random)
 
         let cache = signatureCache
@@ -89,14 +89,14 @@ final class SimulationRun {
         let f = scenario.f
         liveness = LivenessChecker(
             gst: faults.gst,
-            bound_ms: parameters.livenessBound_ms(f: f, maxMessageDelay_ms: faults.network.maxDelay_ms))
+            boundMs: parameters.livenessBoundMs(f: f, maxMessageDelayMs: faults.network.maxDelayMs))
         memory = MemoryChecker(maxEntries: parameters.maxLogEntries)
 
         // Genesis: every client funded.
         let accounts = clients.map { Account(publicKey: $0.key.publicKey, balance: parameters.initialBalance) }
         let genesis = BlockHeader(
             height: .zero, previousHash: .zero, batchDigest: .zero, view: .zero, proposer: ReplicaID(0),
-            timestamp: parameters.epoch_ms, txRoot: Merkle.root([]), stateHash: StateHash.genesis(accounts: accounts),
+            timestamp: parameters.epochMs, txRoot: Merkle.root([]), stateHash: StateHash.genesis(accounts: accounts),
             txCount: 0)
         let ledger = SimulatedLedger(genesis: genesis, accounts: AccountState(accounts: accounts))
 
@@ -116,7 +116,7 @@ final class SimulationRun {
                     seed: behaviourRandom.next(), censoredClient: clients[0].key.publicKey, coalition: coalition)
             }
             nodes.append(SimulatedNode(
-                id: id, behaviour: behaviour, ledger: ledger, clockOffset_ms: faults.clockOffsets_ms[i]))
+                id: id, behaviour: behaviour, ledger: ledger, clockOffsetMs: faults.clockOffsetsMs[i]))
         }
         self.random = random
         clientEntry = nodes.first { $0.behaviour?.attractsClients == true }?.id
@@ -171,8 +171,8 @@ final class SimulationRun {
 
     /// Replica `id`'s clock reading, ms since the Unix epoch.
     func clock(of id: ReplicaID) -> UInt64 {
-        let base = parameters.epoch_ms &+ now.milliseconds
-        let offset = nodes[id.index].clockOffset_ms
+        let base = parameters.epochMs &+ now.milliseconds
+        let offset = nodes[id.index].clockOffsetMs
         return offset >= 0 ? base &+ UInt64(offset) : base &- UInt64(-offset)
     }
 }

@@ -49,7 +49,7 @@ public enum Simulator {
         let f = (QuorumRule(replicaCount) ?? .single).f
         let scenario = Scenario(
             seed: seed, replicaCount: replicaCount, strategy: .equivocate, byzantineCount: f + 1, faults: .none,
-            targetCommits: 20, timeLimit_ms: 60_000, isCollusionSelfTest: true)
+            targetCommits: 20, timeLimitMs: 60_000, isCollusionSelfTest: true)
         let result = run(scenario, parameters: parameters, trace: trace)
         let caught = result.violations.contains { $0.property == .agreement || $0.property == .stateDivergence }
         return (result, caught)

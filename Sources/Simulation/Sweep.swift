@@ -37,7 +37,7 @@ public enum Sweep {
     /// and each seed is still replayable on its own.
     public static func scenarios(
         seeds: ClosedRange<UInt64>, strategies: [ByzantineStrategyChoice], replicaCount: Int, byzantineCount: Int?,
-        faults: FaultMix, targetCommits: Int, timeLimit_ms: UInt64, clientCount: Int = SimulationLimits.clientCount,
+        faults: FaultMix, targetCommits: Int, timeLimitMs: UInt64, clientCount: Int = SimulationLimits.clientCount,
         damagedLogs: Bool = false
     ) -> [Scenario] {
         var out: [Scenario] = []
@@ -48,7 +48,7 @@ public enum Sweep {
                 let byzantine = strategy == nil ? 0 : (byzantineCount ?? max(1, (QuorumRule(replicaCount) ?? .single).f))
                 out.append(Scenario(
                     seed: seed, replicaCount: replicaCount, strategy: strategy, byzantineCount: byzantine,
-                    faults: faults, targetCommits: targetCommits, timeLimit_ms: timeLimit_ms, clientCount: clientCount,
+                    faults: faults, targetCommits: targetCommits, timeLimitMs: timeLimitMs, clientCount: clientCount,
                     damagedLogs: damagedLogs))
             }
         }

@@ -20,7 +20,7 @@ public struct SweepReport: Sendable {
         public var totalAbandoned = 0
         /// Sum of transactions committed and of virtual run time (for the throughput).
         public var totalTransactions = 0
-        public var totalVirtual_ms: UInt64 = 0
+        public var totalVirtualMs: UInt64 = 0
 
         /// Mean committed batches per run.
         public var meanCommits: Double { runs == 0 ? 0 : Double(totalCommits) / Double(runs) }
@@ -30,7 +30,7 @@ public struct SweepReport: Sendable {
         public var meanEvidence: Double { runs == 0 ? 0 : Double(totalEvidence) / Double(runs) }
         /// Transactions committed per virtual second over all runs of the row.
         public var transactionsPerVirtualSecond: Double {
-            totalVirtual_ms == 0 ? 0 : Double(totalTransactions) * 1_000 / Double(totalVirtual_ms)
+            totalVirtualMs == 0 ? 0 : Double(totalTransactions) * 1_000 / Double(totalVirtualMs)
         }
     }
 
@@ -62,7 +62,7 @@ public struct SweepReport: Sendable {
         rows[index].totalEvidence += result.evidenceCount
         rows[index].totalAbandoned += result.abandonedViewChanges
         rows[index].totalTransactions += result.transactionsCommitted
-        rows[index].totalVirtual_ms += result.endTime.milliseconds
+        rows[index].totalVirtualMs += result.endTime.milliseconds
         runCount += 1
         totalCommits += result.commits
         if !result.passed {

@@ -16,9 +16,9 @@ public struct VirtualTime: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public static func < (lhs: VirtualTime, rhs: VirtualTime) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    /// `self + duration_ms`, saturating at the end of time instead of trapping.
-    public func advanced(by duration_ms: UInt64) -> VirtualTime {
-        let (r, o) = milliseconds.addingReportingOverflow(duration_ms)
+    /// `self + durationMs`, saturating at the end of time instead of trapping.
+    public func advanced(by durationMs: UInt64) -> VirtualTime {
+        let (r, o) = milliseconds.addingReportingOverflow(durationMs)
         return VirtualTime(milliseconds: o ? UInt64.max : r)
     }
 }

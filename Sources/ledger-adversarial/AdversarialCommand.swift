@@ -75,7 +75,7 @@ struct AdversarialCommand: AsyncParsableCommand {
         var outcomes: [ScenarioOutcome] = []
         var baseline: Double?
         var baselineOutbound: (frames: Double, bytes: Double)?
-        var baselineP99_ms: Double?
+        var baselineP99Ms: Double?
         var baselineSaturation: Double?
         let started = Date()
         for (index, s) in chosen.enumerated() {
@@ -86,10 +86,10 @@ struct AdversarialCommand: AsyncParsableCommand {
             sayError("ledger-adversarial: scenario \(s.name) finished in \(Int(Date().timeIntervalSince(scenarioStart).rounded())) s")
             if s.name == "baseline", !outcome.anyCheckFailed {
                 baseline = outcome.throughput
-                baselineP99_ms = outcome.clientP99_ms
+                baselineP99Ms = outcome.clientP99Ms
             }
             if let factor = s.maxClientP99OfBaseline {
-                if let base = baselineP99_ms, let p99 = outcome.clientP99_ms {
+                if let base = baselineP99Ms, let p99 = outcome.clientP99Ms {
                     let line = String(format: "honest clients' p99 %.0f ms vs baseline %.0f ms (limit %.1f×)", p99, base, factor)
                     outcome.notes.append(line)
                     if p99 > factor * base {

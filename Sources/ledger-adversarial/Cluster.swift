@@ -43,9 +43,9 @@ actor Cluster {
     private let group: MultiThreadedEventLoopGroup
 
     /// Generates the homes (checkpoint interval `checkpointInterval`, view-change timeout
-    /// `viewChangeTimeout_ms`) and writes the proxy overrides into each config.json.
+    /// `viewChangeTimeoutMs`) and writes the proxy overrides into each config.json.
     init(directory: String, basePort: Int, binary: String, byzantine: [Int: ByzantineRole], checkpointInterval: UInt64,
-         viewChangeTimeout_ms: UInt64, logLevel: String, benchAccounts: Int = 0) throws {
+         viewChangeTimeoutMs: UInt64, logLevel: String, benchAccounts: Int = 0) throws {
         self.directory = directory
         self.binary = binary
         self.byzantine = byzantine
@@ -56,7 +56,7 @@ actor Cluster {
         var consensus = ConsensusParameters.testDefaults
         consensus.checkpointInterval = checkpointInterval
         consensus.window = checkpointInterval * 4
-        consensus.viewChangeTimeoutMs = viewChangeTimeout_ms
+        consensus.viewChangeTimeoutMs = viewChangeTimeoutMs
         consensus.batchDelayMs = 10
         var generator = TestnetGenerator(validators: count, outputDirectory: directory, basePort: basePort,
                                          chainID: "adversarial", consensus: consensus)
@@ -116,9 +116,9 @@ actor Cluster {
     private func link(_ from: Int, _ to: Int) -> LinkProxy? { links.first { $0.from == from && $0.to == to } }
 
     /// Sets the links `from → to` for every pair in `pairs`.
-    func setLinks(_ pairs: [(Int, Int)], mode: LinkMode, delay_ms: Int64 = 0) async {
-        for (a, b) in pairs { await link(a, b)?.set(mode: mode, delay_ms: delay_ms) }
-        note("links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " ")) mode=\(mode) delay=\(delay_ms)ms")
+    func setLinks(_ pairs: [(Int, Int)], mode: LinkMode, delayMs: Int64 = 0) async {
+        for (a, b) in pairs { await link(a, b)?.set(mode: mode, delayMs: delayMs) }
+        note("links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " ")) mode=\(mode) delay=\(delayMs)ms")
     }
 
     /// Closes the connections of the links in `pairs`.
@@ -129,7 +129,7 @@ actor Cluster {
 
     /// Every link back to plain forwarding.
     func healLinks() async {
-        for l in links { await l.set(mode: .pass, delay_ms: 0) }
+        for l in links { await l.set(mode: .pass, delayMs: 0) }
         note("all links healed")
     }
 

@@ -30,7 +30,7 @@ final class LinkProxy: @unchecked Sendable {
     let targetPort: Int
     let loop: EventLoop
     private var mode: LinkMode = .pass
-    private var delay_ms: Int64 = 0
+    private var delayMs: Int64 = 0
     private var connections: [ObjectIdentifier: RelayedConnection] = [:]
     private var server: Channel?
     /// Bytes relayed from `from` to `to` (for the run log).
@@ -68,11 +68,11 @@ final class LinkProxy: @unchecked Sendable {
     }
 
     /// Sets the mode and delay. Leaving `.blackhole` closes the connections that lost bytes.
-    func set(mode newMode: LinkMode, delay_ms newDelay: Int64) async {
+    func set(mode newMode: LinkMode, delayMs newDelay: Int64) async {
         try? await loop.submit {
             let wasBlackhole = self.mode == .blackhole
             self.mode = newMode
-            self.delay_ms = max(0, newDelay)
+            self.delayMs = max(0, newDelay)
             if newMode == .blackhole {
                 for c in self.connections.values { c.blackhole() }
             } else if wasBlackhole {
@@ -89,7 +89,7 @@ final class LinkProxy: @unchecked Sendable {
     // MARK: On the loop
 
     var currentMode: LinkMode { mode }
-    var currentDelay_ms: Int64 { delay_ms }
+    var currentDelayMs: Int64 { delayMs }
 
     private func register(_ connection: RelayedConnection) {
         connections[ObjectIdentifier(connection)] = connection
@@ -152,7 +152,7 @@ final class RelayedConnection: @unchecked Sendable {
 
     func fromSender(_ bytes: ByteBuffer) {
         guard !closed, !isBlackholed else { return }
-        let release = NIODeadline.now() + .milliseconds(link.currentDelay_ms)
+        let release = NIODeadline.now() + .milliseconds(link.currentDelayMs)
         queue.append((release, bytes))
         queuedBytes += bytes.readableBytes
         if queuedBytes > Self.maxQueuedBytes { close(); return }

@@ -18,7 +18,7 @@ struct SaturationLoad: Sendable {
     /// What the bench measured.
     struct Figures: Sendable {
         var committedTps: Double
-        var p99_ms: Double?
+        var p99Ms: Double?
         var lost: Int
         var duplicated: Int
     }
@@ -60,7 +60,7 @@ struct SaturationLoad: Sendable {
               let phase = json["phases"]?.arrayValue?.first, let tps = phase["committed_tps"]?.doubleValue else {
             return .failure(.tool("ledger-bench wrote no report (exit \(p.terminationStatus); log: \(log))"))
         }
-        return .success(Figures(committedTps: tps, p99_ms: phase["p99_ms"]?.doubleValue,
+        return .success(Figures(committedTps: tps, p99Ms: phase["p99_ms"]?.doubleValue,
                                 lost: json["lost"]?.intValue ?? 0, duplicated: json["duplicated"]?.intValue ?? 0))
     }
 }

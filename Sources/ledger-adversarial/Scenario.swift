@@ -29,7 +29,7 @@ struct Scenario: Sendable {
     /// Checkpoint interval of this scenario's genesis (window = 4×).
     var checkpointInterval: UInt64 = 10
     /// Initial view-change timeout of this scenario's genesis (1 s keeps runs short; `ledger-node testnet`'s default is 2 s).
-    var viewChangeTimeout_ms: UInt64 = 1_000
+    var viewChangeTimeoutMs: UInt64 = 1_000
     /// Why "throughput under attack as a share of fault-free" says nothing about this scenario
     /// (the table shows `n/a` and the reason), or `nil` when it is Aardvark's measure.
     var throughputShareNotApplicable: String?
@@ -115,7 +115,7 @@ extension Scenario {
                      try await ctx.wait(2)
                  }),
         Scenario(name: "crash-primary", summary: "kill -9 of the primary, restart 6 s later, with the default 2 s view-change timeout. Proves a view change keeps commits going, the restarted node catches up, and measures recovery after a primary crash (from the kill until a transfer sent after it commits).",
-                 faults: "kill -9 n0 +6s (VC 2s)", quick: true, viewChangeTimeout_ms: 2_000,
+                 faults: "kill -9 n0 +6s (VC 2s)", quick: true, viewChangeTimeoutMs: 2_000,
                  restartsNodes: [0], script: { ctx in
                      try await ctx.wait(2)
                      await ctx.cluster.kill9(0)
@@ -170,7 +170,7 @@ extension Scenario {
                  faults: "n0→* +300ms 6s",
                  script: { ctx in
                      try await ctx.wait(2)
-                     await ctx.cluster.setLinks(ctx.linksFrom(0), mode: .pass, delay_ms: 300)
+                     await ctx.cluster.setLinks(ctx.linksFrom(0), mode: .pass, delayMs: 300)
                      try await ctx.wait(6)
                      await ctx.cluster.healLinks()
                      await ctx.markRecoveryStart()

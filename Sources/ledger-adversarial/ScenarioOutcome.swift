@@ -20,7 +20,7 @@ struct ScenarioOutcome: Sendable {
     /// The attacked node's RPC kept answering honest callers (only scenarios that attack the RPC measure it).
     var service: Verdict = .skipped("not measured")
     /// Honest clients' p99 call latency while the fault script ran, ms (`nil`: too few calls).
-    var clientP99_ms: Double?
+    var clientP99Ms: Double?
     /// Transfers clients were told had committed.
     var committed = 0
     /// Highest view on the honest nodes at the end (= view changes since view 0).
@@ -74,7 +74,7 @@ struct ScenarioOutcome: Sendable {
         let result = scenario.expectFailure
             ? (isAsExpected ? "expected failure (detected)" : "SELF-TEST NOT DETECTED")
             : (isAsExpected ? "pass" : "FAIL")
-        let p99 = clientP99_ms.map { String(format: "%.0f", $0) } ?? "-"
+        let p99 = clientP99Ms.map { String(format: "%.0f", $0) } ?? "-"
         let sat = saturationShare.map { String(format: "%.0f%%", $0 * 100) } ?? (saturation == nil ? "-" : "?")
         return Self.row([scenario.name, scenario.role, scenario.faults, safety.cell, certificates.cell, validity.cell,
                          durability.cell, liveness.cell, evidence.cell, bound.cell, service.cell, "\(committed)", "\(viewChanges)",

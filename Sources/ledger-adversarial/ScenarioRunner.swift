@@ -52,7 +52,7 @@ struct ScenarioRunner {
         let cluster: Cluster
         do {
             cluster = try Cluster(directory: directory, basePort: base, binary: settings.binary, byzantine: roles,
-                                  checkpointInterval: scenario.checkpointInterval, viewChangeTimeout_ms: scenario.viewChangeTimeout_ms,
+                                  checkpointInterval: scenario.checkpointInterval, viewChangeTimeoutMs: scenario.viewChangeTimeoutMs,
                                   logLevel: settings.logLevel, benchAccounts: settings.saturation == nil ? 0 : SaturationLoad.accounts)
         } catch {
             outcome.liveness = .fail("cannot create the cluster: \(error)")
@@ -130,7 +130,7 @@ struct ScenarioRunner {
             case let .success(figures):
                 outcome.saturation = figures
                 await cluster.note(String(format: "open-loop load: %.0f committed transfers/s, p99 %@ ms, lost %d, duplicated %d",
-                                          figures.committedTps, figures.p99_ms.map { String(format: "%.0f", $0) } ?? "-",
+                                          figures.committedTps, figures.p99Ms.map { String(format: "%.0f", $0) } ?? "-",
                                           figures.lost, figures.duplicated))
             case let .failure(error):
                 outcome.notes.append("open-loop load: \(error)")
@@ -188,7 +188,7 @@ struct ScenarioRunner {
         if !outcome.liveness.isFailure, newBlocks < settings.minNewBlocks {
             outcome.liveness = .fail("only \(newBlocks) new blocks after the heal (need \(settings.minNewBlocks))")
         }
-        outcome.clientP99_ms = await load.p99LatencyMs(from: attackStart, to: attackEnd)
+        outcome.clientP99Ms = await load.p99LatencyMs(from: attackStart, to: attackEnd)
         if let problems = context.serviceFindings {
             outcome.service = problems.isEmpty ? .pass : .fail(problems.joined(separator: "; "))
         }

@@ -33,8 +33,8 @@ struct ByzantineInterceptor: MessageInterceptor {
         behaviour = CombinedBehaviour(parts)
         context = AdversaryContext(
             replica: replica, replicaCount: genesis.validatorCount, chainID: genesis.chainID,
-            signer: Ed25519MessageSigner(key: key), now_ms: 0,
-            viewChangeTimeout_ms: genesis.consensus.viewChangeTimeoutMs, window: genesis.consensus.window)
+            signer: Ed25519MessageSigner(key: key), nowMs: 0,
+            viewChangeTimeoutMs: genesis.consensus.viewChangeTimeoutMs, window: genesis.consensus.window)
     }
 
     mutating func observe(incoming message: LedgerMessage) { behaviour.observe(incoming: message) }
@@ -43,9 +43,9 @@ struct ByzantineInterceptor: MessageInterceptor {
 
     mutating func transform(_ message: LedgerMessage, to recipients: [ReplicaID], nowMs: UInt64) -> [InterceptedMessage] {
         var now = context
-        now.now_ms = nowMs
+        now.nowMs = nowMs
         return behaviour.transform(message, to: recipients, context: now).map {
-            InterceptedMessage($0.message, to: $0.recipients, delayMs: $0.delay_ms)
+            InterceptedMessage($0.message, to: $0.recipients, delayMs: $0.delayMs)
         }
     }
 

@@ -159,7 +159,7 @@ struct LedgerSim: AsyncParsableCommand {
         return Scenario(
             seed: seed, replicaCount: replicas, strategy: strategy,
             byzantineCount: strategy == nil ? (byzantine ?? 0) : (byzantine ?? f), faults: mix,
-            targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
+            targetCommits: commits, timeLimitMs: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
     }
 
     private func runOne(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) throws {
@@ -208,7 +208,7 @@ struct LedgerSim: AsyncParsableCommand {
         }
         let scenarios = Sweep.scenarios(
             seeds: low...high, strategies: choices, replicaCount: replicas, byzantineCount: byzantine,
-            faults: mix, targetCommits: commits, timeLimit_ms: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
+            faults: mix, targetCommits: commits, timeLimitMs: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
         if let problem = scenarios.first?.problem { throw ValidationError(problem) }
         let started = Date()
         let results = await Sweep.run(scenarios, jobs: max(1, jobs), parameters: parameters) { result in

@@ -26,7 +26,7 @@ final class AdversaryTests: XCTestCase {
     private func context(_ id: Int) -> AdversaryContext {
         AdversaryContext(
             replica: ReplicaID(id), replicaCount: n, chainID: chainID, signer: keys.signer(for: ReplicaID(id)),
-            now_ms: 1_000, viewChangeTimeout_ms: 1_000, window: 32)
+            nowMs: 1_000, viewChangeTimeoutMs: 1_000, window: 32)
     }
 
     private func batch(view: View = .zero) -> Batch {
@@ -81,9 +81,9 @@ final class AdversaryTests: XCTestCase {
     func testSlowPrimaryHoldsProposalsJustUnderTheTimeout() {
         var b = SlowPrimary()
         let out = b.transform(prePrepare(), to: backups, context: context(0))
-        XCTAssertEqual(out.map(\.delay_ms), [900])
+        XCTAssertEqual(out.map(\.delayMs), [900])
         let vote = b.transform(prepare(from: 0, digest: batch().digest), to: backups, context: context(0))
-        XCTAssertEqual(vote.map(\.delay_ms), [0])
+        XCTAssertEqual(vote.map(\.delayMs), [0])
     }
 
     func testDoubleVoteSignsTwoDigestsForOneSlot() {

@@ -56,7 +56,7 @@ final class ByzantineLivenessSimulationTests: XCTestCase {
                                      "seed \(seed): \(replay.traffic) vs honest \(honest.traffic)")
             // Its own STATUS: each of the 3 honest replicas answers it at most 4 times per retransmission
             // interval, each answer at most 16 batches, a 3-checkpoint proof, a NEW-VIEW and a VIEW-CHANGE.
-            let spacing = SimulationParameters().retransmitInterval_ms / PBFTLimits.repliesPerPeerPerRetransmitInterval
+            let spacing = SimulationParameters().retransmitIntervalMs / PBFTLimits.repliesPerPeerPerRetransmitInterval
             let answers = 3 * (replay.endTime.milliseconds / spacing + 1)
             XCTAssertLessThanOrEqual(UInt64(replay.traffic.repliesToByzantine), answers * 21, "seed \(seed): \(replay.traffic)")
         }

@@ -61,7 +61,7 @@ final class CheckerTests: XCTestCase {
     // MARK: Liveness
 
     func testLateCommitIsReported() {
-        var checker = LivenessChecker(gst: VirtualTime(milliseconds: 1_000), bound_ms: 500)
+        var checker = LivenessChecker(gst: VirtualTime(milliseconds: 1_000), boundMs: 500)
         checker.recordSubmitted(digest("early"), at: VirtualTime(milliseconds: 10))
         checker.recordSubmitted(digest("late"), at: VirtualTime(milliseconds: 2_000))
         // Submitted before GST: the deadline counts from GST (1,000 + 500).
@@ -71,7 +71,7 @@ final class CheckerTests: XCTestCase {
     }
 
     func testOverdueTransactionsAreReported() {
-        var checker = LivenessChecker(gst: .zero, bound_ms: 100)
+        var checker = LivenessChecker(gst: .zero, boundMs: 100)
         checker.recordSubmitted(digest("a"), at: VirtualTime(milliseconds: 50))
         XCTAssertTrue(checker.overdue(at: VirtualTime(milliseconds: 150)).isEmpty, "deadline not passed yet")
         XCTAssertEqual(checker.overdue(at: VirtualTime(milliseconds: 151)).map(\.property), [.liveness])

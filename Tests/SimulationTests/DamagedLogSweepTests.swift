@@ -11,12 +11,12 @@ final class DamagedLogSweepTests: XCTestCase {
         // replica: liveness is checked with both faults present.
         var scenarios = (UInt64(0)..<60).map { seed in
             Scenario(seed: seed, strategy: seed % 2 == 0 ? nil : choices[Int(seed / 2) % choices.count].strategy,
-                     faults: .crashes, targetCommits: 30, timeLimit_ms: 120_000, damagedLogs: true)
+                     faults: .crashes, targetCommits: 30, timeLimitMs: 120_000, damagedLogs: true)
         }
         scenarios += (UInt64(0)..<30).map { seed in
             let strategy = choices[Int(seed) % choices.count].strategy
             return Scenario(seed: seed, replicaCount: 7, strategy: strategy, byzantineCount: strategy == nil ? 0 : 1,
-                     faults: .all, targetCommits: 30, timeLimit_ms: 120_000, damagedLogs: true)
+                     faults: .all, targetCommits: 30, timeLimitMs: 120_000, damagedLogs: true)
         }
         let results = await Sweep.run(scenarios, jobs: 2)
         var report = SweepReport()
@@ -32,7 +32,7 @@ final class DamagedLogSweepTests: XCTestCase {
         var resumed = 0
         for seed in UInt64(0)..<8 {
             var lines: [String] = []
-            let scenario = Scenario(seed: seed, faults: .crashes, targetCommits: 60, timeLimit_ms: 120_000, damagedLogs: true)
+            let scenario = Scenario(seed: seed, faults: .crashes, targetCommits: 60, timeLimitMs: 120_000, damagedLogs: true)
             let result = Simulator.run(scenario, trace: { _, line in lines.append(line) })
             XCTAssertTrue(result.passed, result.failureReport)
             if lines.contains(where: { $0.contains("consensus log lost") }) { damaged += 1 }

@@ -9,7 +9,7 @@ final class SimulationLimitsTests: XCTestCase {
     func testNetworkAndFaultBoundsAreConsistent() {
         XCTAssertLessThanOrEqual(SimulationLimits.maxLossRate, 0.30, "the brief allows loss up to 30 %")
         XCTAssertLessThan(
-            SimulationLimits.crashDowntime_ms.lowerBound, SimulationLimits.gstRange_ms.lowerBound,
+            SimulationLimits.crashDowntimeMs.lowerBound, SimulationLimits.gstRangeMs.lowerBound,
             "a crash must fit before the earliest GST")
         XCTAssertLessThanOrEqual(SimulationLimits.replicaCountRange.upperBound, ReplicaSet.capacity)
         XCTAssertGreaterThanOrEqual(SimulationLimits.clientCount, 2, "clients pay each other")
@@ -22,18 +22,18 @@ final class SimulationLimitsTests: XCTestCase {
         }
         XCTAssertEqual(p.window % p.checkpointInterval, 0)
         XCTAssertEqual(p.maxLogEntries, Int(p.window))
-        XCTAssertLessThanOrEqual(p.viewChangeTimeout_ms, p.maxViewChangeTimeout_ms)
+        XCTAssertLessThanOrEqual(p.viewChangeTimeoutMs, p.maxViewChangeTimeoutMs)
     }
 
     func testLivenessBoundCoversFPlusOneFailedViewsAndARetry() {
         let p = SimulationParameters()
         for f in 1...3 {
-            let bound = p.livenessBound_ms(f: f, maxMessageDelay_ms: 250)
-            XCTAssertGreaterThan(bound, UInt64(f + 1) * p.maxViewChangeTimeout_ms)
-            XCTAssertGreaterThan(bound, p.clientRetry_ms + p.batchDelay_ms)
+            let bound = p.livenessBoundMs(f: f, maxMessageDelayMs: 250)
+            XCTAssertGreaterThan(bound, UInt64(f + 1) * p.maxViewChangeTimeoutMs)
+            XCTAssertGreaterThan(bound, p.clientRetryMs + p.batchDelayMs)
         }
         XCTAssertLessThan(
-            SimulationLimits.gstRange_ms.upperBound + p.livenessBound_ms(f: 3, maxMessageDelay_ms: 400),
-            SimulationLimits.defaultTimeLimit_ms, "the default time limit must leave room to observe the bound")
+            SimulationLimits.gstRangeMs.upperBound + p.livenessBoundMs(f: 3, maxMessageDelayMs: 400),
+            SimulationLimits.defaultTimeLimitMs, "the default time limit must leave room to observe the bound")
     }
 }

@@ -71,13 +71,13 @@ final class SimulationRandomTests: XCTestCase {
             var a = SimulationRandom(seed: seed)
             var b = SimulationRandom(seed: seed)
             let honest = ReplicaSet.all(4)
-            let s1 = FaultSchedule.draw(mix: .all, replicaCount: 4, honest: honest, maxClockDrift_ms: 500, random: &a)
-            let s2 = FaultSchedule.draw(mix: .all, replicaCount: 4, honest: honest, maxClockDrift_ms: 500, random: &b)
+            let s1 = FaultSchedule.draw(mix: .all, replicaCount: 4, honest: honest, maxClockDriftMs: 500, random: &a)
+            let s2 = FaultSchedule.draw(mix: .all, replicaCount: 4, honest: honest, maxClockDriftMs: 500, random: &b)
             XCTAssertEqual(s1, s2)
             XCTAssertLessThanOrEqual(s1.network.lossBeforeGST, SimulationLimits.maxLossRate)
             for p in s1.partitions { XCTAssertLessThanOrEqual(p.end, s1.gst, "partition must heal by GST") }
             for c in s1.crashes { XCTAssertLessThanOrEqual(c.restartAt, s1.gst, "crashed replica must be back by GST") }
-            for o in s1.clockOffsets_ms { XCTAssertLessThanOrEqual(abs(o), 250) }
+            for o in s1.clockOffsetsMs { XCTAssertLessThanOrEqual(abs(o), 250) }
         }
     }
 }

@@ -14,7 +14,7 @@ final class SweepTests: XCTestCase {
             Scenario(
                 seed: seed, strategy: choices[Int(seed % UInt64(choices.count))].strategy,
                 faults: mixes[Int(seed / UInt64(choices.count)) % mixes.count], targetCommits: 30,
-                timeLimit_ms: 120_000)
+                timeLimitMs: 120_000)
         }
         let results = await Sweep.run(scenarios, jobs: 2)
         var report = SweepReport()

@@ -18,7 +18,7 @@ public struct BadNewView: ByzantineBehaviour {
         round &+= 1
         let body = signed.body
         var prePrepares = body.prePrepares
-        let madeUp = Batch(view: body.view, timestamp: context.now_ms, transactions: [])
+        let madeUp = Batch(view: body.view, timestamp: context.nowMs, transactions: [])
         switch round % 3 {
         case 0 where !prePrepares.isEmpty:
             let first = prePrepares[0].body

@@ -24,7 +24,7 @@ public struct FakePrepared: ByzantineBehaviour {
         let body = signed.body
         let view = View(body.newView.rawValue - 1)
         guard let sequence = body.stableCheckpoint.sequence.adding(1) else { return [Emission(message, to: recipients)] }
-        let batch = Batch(view: view, timestamp: context.now_ms, transactions: [])
+        let batch = Batch(view: view, timestamp: context.nowMs, transactions: [])
         let primary = view.primary(replicaCount: context.replicaCount)
         let prePrepareBody = PrePrepare(view: view, sequence: sequence, digest: batch.digest)
         let prePrepare = primary == context.replica

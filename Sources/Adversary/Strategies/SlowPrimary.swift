@@ -14,7 +14,7 @@ public struct SlowPrimary: ByzantineBehaviour {
     public mutating func transform(_ message: LedgerMessage, to recipients: [ReplicaID], context: AdversaryContext) -> [Emission] {
         switch message {
         case .prePrepare, .newView:
-            return [Emission(message, to: recipients, delay_ms: context.viewChangeTimeout_ms * 9 / 10)]
+            return [Emission(message, to: recipients, delayMs: context.viewChangeTimeoutMs * 9 / 10)]
         default:
             return [Emission(message, to: recipients)]
         }

@@ -3,8 +3,8 @@ import LedgerCrypto
 /// Checks that every transaction submitted to honest replicas commits in bounded time after GST.
 ///
 /// A transaction submitted at `s` must be committed by some honest replica by
-/// `max(s, GST) + bound_ms`. The bound is stated by the simulator from its parameters
-/// (see `Scenario.livenessBound_ms`); the check applies only to runs with at most `f`
+/// `max(s, GST) + boundMs`. The bound is stated by the simulator from its parameters
+/// (see `Scenario.livenessBoundMs`); the check applies only to runs with at most `f`
 /// faulty replicas after GST.
 public struct LivenessChecker: Sendable {
     private var pending: [Digest: VirtualTime] = [:]
@@ -12,12 +12,12 @@ public struct LivenessChecker: Sendable {
     /// Global stabilisation time of the run.
     public let gst: VirtualTime
     /// The stated bound in milliseconds of virtual time.
-    public let bound_ms: UInt64
+    public let boundMs: UInt64
 
     /// A checker for a run with the given GST and bound.
-    public init(gst: VirtualTime, bound_ms: UInt64) {
+    public init(gst: VirtualTime, boundMs: UInt64) {
         self.gst = gst
-        self.bound_ms = bound_ms
+        self.boundMs = boundMs
     }
 
     /// `transaction` was handed to the honest replicas at `time`.
@@ -34,12 +34,12 @@ public struct LivenessChecker: Sendable {
         return Violation(
             property: .liveness, time: time,
             detail: "transaction \(transaction.hex.prefix(16))… submitted at \(submitted.milliseconds)ms committed at "
-                + "\(time.milliseconds)ms, after its deadline \(deadline.milliseconds)ms (GST \(gst.milliseconds)ms + bound \(bound_ms)ms)")
+                + "\(time.milliseconds)ms, after its deadline \(deadline.milliseconds)ms (GST \(gst.milliseconds)ms + bound \(boundMs)ms)")
     }
 
     /// The latest time `transaction` submitted at `submitted` may commit.
     public func deadline(submittedAt submitted: VirtualTime) -> VirtualTime {
-        max(submitted, gst).advanced(by: bound_ms)
+        max(submitted, gst).advanced(by: boundMs)
     }
 
     /// Transactions still uncommitted whose deadline passed by `now` (the oldest first).
@@ -51,7 +51,7 @@ public struct LivenessChecker: Sendable {
             property: .liveness, time: now,
             detail: "\(late.count) transaction(s) uncommitted past their deadline; oldest \(oldest.key.hex.prefix(16))… "
                 + "submitted at \(oldest.value.milliseconds)ms, deadline \(deadline(submittedAt: oldest.value).milliseconds)ms "
-                + "(GST \(gst.milliseconds)ms + bound \(bound_ms)ms)")]
+                + "(GST \(gst.milliseconds)ms + bound \(boundMs)ms)")]
     }
 
     /// Number of submitted transactions not yet committed.
