@@ -46,6 +46,6 @@ extension Replica {
     /// The current intake filter (see `IntakeFilter`).
     public var intakeFilter: IntakeFilter<B> {
         IntakeFilter(lowWatermark: state.lowWatermark, lastCommitted: state.lastCommitted,
-                     wantedBatches: Set(state.wantedBatches.keys))
+                     wantedBatches: Set(state.fetch.wanted.keys))
     }
 }

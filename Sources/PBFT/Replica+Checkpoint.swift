@@ -106,8 +106,8 @@ extension Replica {
                 }
             }
         }
-        if state.paceWindowMayBeFull {
-            state.paceWindowMayBeFull = false
+        if state.pace.windowMayBeFull {
+            state.pace.windowMayBeFull = false
             restartPaceClock(&ctx)
         }
         if isPrimary { tryPropose(&ctx) }

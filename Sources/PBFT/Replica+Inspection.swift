@@ -39,5 +39,5 @@ extension Replica {
 extension Replica {
     /// The view change this replica abandoned as lone (`Replica+Rejoin.swift`) while it follows
     /// the current view without voting, or `nil` when it votes in its view.
-    public var followsUntilView: View? { mayVote(in: state.view) || withholdsVotes ? nil : state.abandonedViewChange }
+    public var followsUntilView: View? { mayVote(in: state.view) || withholdsVotes ? nil : state.rejoin.abandonedViewChange }
 }
