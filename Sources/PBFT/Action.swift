@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// What the replica asks its driver to do.
 ///
 /// **Order of duties.** `handle` returns actions in the order they must be performed. The driver

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Certificates: sets of signed messages from distinct replicas that prove a fact to anyone
 /// holding the validators' public keys.
 

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// A stable-checkpoint proof as a state-transfer donor stores and serves it (standalone encoding:
 /// `StandaloneWireCoding`) and a full check (structure and every signature) that anyone holding the
 /// validators' keys can run on a proof from an untrusted peer.

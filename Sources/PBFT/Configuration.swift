@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The consensus parameters of one replica (from genesis plus the replica's own id).
 public struct ReplicaConfiguration: Hashable, Sendable {
     /// Number of validators `n` (= 3f + 1 for the best fault tolerance).

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// What the consensus core needs from the things it orders.
 ///
 /// PBFT orders batches of client requests without knowing what a transaction is. The ledger's

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// What the consensus log keeps, and how its records are stored: one rule for the node's SQLite
 /// log and the simulator's in-memory disk.
 ///

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// What the driver feeds the replica. Time enters only as the `now` argument of `handle`.
 public enum Event<B: ConsensusBatch>: Sendable {
     /// Start (empty `recovered`) or restart from the persisted consensus log. Must be the first event.

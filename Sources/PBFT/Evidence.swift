@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Portable proof that a validator equivocated: two messages it signed for the same
 /// (view, sequence, phase) — or the same checkpoint sequence — with different content.
 public struct EquivocationEvidence: Hashable, Sendable {

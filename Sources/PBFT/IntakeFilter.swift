@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The cheap checks a driver runs on a decoded, not yet verified message that carries a batch
 /// (a transaction signature each) before it spends signature checks on it: a snapshot of the replica's watermarks, commit point and wanted
 /// batches, taken after each `handle` call. It refuses only what the replica would drop on
@@ -48,6 +49,6 @@ extension Replica {
     /// The current intake filter (see `IntakeFilter`).
     public var intakeFilter: IntakeFilter<B> {
         IntakeFilter(lowWatermark: state.lowWatermark, lastCommitted: state.lastCommitted,
-                     wantedBatches: Set(state.wantedBatches.keys))
+                     wantedBatches: Set(state.fetch.wanted.keys))
     }
 }

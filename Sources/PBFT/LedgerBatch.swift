@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The ledger's `Transaction` and `Batch` as the things PBFT orders, and the ledger-typed
 /// aliases the node and the simulator use.
 

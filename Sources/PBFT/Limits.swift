@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Every bound the consensus core enforces, in one place.
 ///
 /// Counts that come from a peer (certificate sizes, set sizes, batch bytes) are checked

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// One entry of the consensus log: what this replica signed (so it never signs a conflicting
 /// message after a crash) and what it must remember across restarts.
 ///

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Reading a message's type from its encoding without decoding it.
 extension Message {
     /// Whether `bytes` (a `Message.encoded()`) is a COMMITTED-BATCH, judged from the type byte

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Everything replicas send each other, with the canonical wire encoding.
 
 /// A consensus message between replicas. Each carries signed bodies; batches ride next to the

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Checks a message's signatures and batches before it reaches the replica. Pure and
 /// `Sendable`: the node runs it on many threads in parallel, outside `Replica.handle`.
 ///

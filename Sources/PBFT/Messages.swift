@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The bodies of the consensus messages (Castro & Liskov's PRE-PREPARE, PREPARE, COMMIT,
 /// CHECKPOINT) plus STATUS for retransmission. VIEW-CHANGE and NEW-VIEW are in `ViewChange.swift`.
 

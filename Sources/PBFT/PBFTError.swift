@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Everything the consensus core can reject: malformed bytes, bad signatures, invalid
 /// certificates and invalid configuration.
 ///

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Checkpoints, watermarks, garbage collection and state transfer (Castro & Liskov §4.3).
 extension Replica {
     /// After executing a checkpoint sequence number: sign, persist and broadcast CHECKPOINT.
@@ -108,8 +109,8 @@ extension Replica {
                 }
             }
         }
-        if state.paceWindowMayBeFull {
-            state.paceWindowMayBeFull = false
+        if state.pace.windowMayBeFull {
+            state.pace.windowMayBeFull = false
             restartPaceClock(&ctx)
         }
         if isPrimary { tryPropose(&ctx) }

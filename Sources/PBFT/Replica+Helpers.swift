@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Small helpers shared by the protocol files.
 extension Replica {
     var me: ReplicaID { configuration.replicaID }
@@ -63,7 +64,7 @@ extension Replica {
     /// `true` while this replica waits for work to execute: pending requests, or accepted
     /// pre-prepares not yet committed.
     var isWaiting: Bool {
-        if !state.pending.isEmpty { return true }
+        if !state.queue.pending.isEmpty { return true }
         return state.entries.contains { $0.key > state.lastCommitted && $0.value.prePrepare != nil && $0.value.certificate == nil }
     }
 
@@ -77,9 +78,9 @@ extension Replica {
 
     /// The request at the head of the FIFO.
     var oldestPendingRequest: Digest? {
-        var i = state.pendingHead
-        while i < state.pendingOrder.count {
-            if state.pending[state.pendingOrder[i]] != nil { return state.pendingOrder[i] }
+        var i = state.queue.head
+        while i < state.queue.order.count {
+            if state.queue.pending[state.queue.order[i]] != nil { return state.queue.order[i] }
             i += 1
         }
         return nil
@@ -90,7 +91,7 @@ extension Replica {
     /// orders other requests but censors that one is still replaced.
     mutating func restartViewChangeTimer(_ ctx: inout Context<B>) {
         guard !state.isChangingView else { return }
-        if state.viewChangeTimerRunning, let watched = state.watchedRequest, state.pending[watched] != nil { return }
+        if state.viewChangeTimerRunning, let watched = state.watchedRequest, state.queue.pending[watched] != nil { return }
         if state.viewChangeTimerRunning {
             state.viewChangeTimerRunning = false
             ctx.emit(.cancelTimer(.viewChange))

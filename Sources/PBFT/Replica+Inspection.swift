@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Read-only views of the replica's log for operators ("why is it stuck"). Never changes state.
 extension Replica {
     /// One sequence number in the log that this replica has not committed yet.
@@ -41,5 +42,5 @@ extension Replica {
 extension Replica {
     /// The view change this replica abandoned as lone (`Replica+Rejoin.swift`) while it follows
     /// the current view without voting, or `nil` when it votes in its view.
-    public var followsUntilView: View? { mayVote(in: state.view) || withholdsVotes ? nil : state.abandonedViewChange }
+    public var followsUntilView: View? { mayVote(in: state.view) || withholdsVotes ? nil : state.rejoin.abandonedViewChange }
 }

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The normal case (Castro & Liskov §4.2): pre-prepare, prepare, commit, in-order execution.
 extension Replica {
     mutating func receive(_ message: Message<B>, _ ctx: inout Context<B>) {
@@ -36,7 +37,7 @@ extension Replica {
     mutating func onPrePrepare(_ m: Signed<PrePrepare>, _ batch: B, _ ctx: inout Context<B>) {
         let pp = m.body
         if pp.view == state.view, !state.isChangingView, m.signer == primary(of: pp.view), pp.sequence > highWatermark {
-            state.primaryProposedAboveWindowAtMs = ctx.now  // the primary is proposing; we are behind
+            state.pace.primaryProposedAboveWindowAtMs = ctx.now  // the primary is proposing; we are behind
         }
         guard admitsNormalCase("pre-prepare", view: pp.view, seq: pp.sequence, from: m.signer, &ctx) else { return }
         guard m.signer == primary(of: pp.view) else {

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Pace monitoring: backups vote out a primary that is slow but not silent (in the spirit of
 /// Aardvark, Clement et al., NSDI 2009).
 ///
@@ -42,7 +43,7 @@ extension Replica {
     /// The proposal-latency bound in force in the current view, ms.
     var proposalLatencyBound: UInt64 {
         let c = configuration
-        guard let expected = state.paceHistoryMs.max() else { return c.proposalLatencyCeilingMs }
+        guard let expected = state.pace.historyMs.max() else { return c.proposalLatencyCeilingMs }
         let (scaled, scaleOverflow) = expected.multipliedReportingOverflow(by: c.proposalLatencySlack)
         let (sum, sumOverflow) = scaled.addingReportingOverflow(c.batchDelayMs)
         let raw = scaleOverflow || sumOverflow ? UInt64.max : sum
@@ -52,27 +53,27 @@ extension Replica {
     /// A new view starts (installed, or the replica started in it): requests pending now get the
     /// grace period, and the view's pace is measured afresh.
     mutating func beginViewPace(_ ctx: inout Context<B>) {
-        state.viewStartedAtMs = ctx.now
+        state.pace.viewStartedAtMs = ctx.now
         let (start, overflow) = ctx.now.addingReportingOverflow(configuration.viewStartGraceMs)
-        state.paceClockStartMs = overflow ? UInt64.max : start
-        state.viewProposalLatencyMs = nil
-        state.suspectedPrimaryOnPace = false
+        state.pace.clockStartMs = overflow ? UInt64.max : start
+        state.pace.viewProposalLatencyMs = nil
+        state.pace.suspectedPrimary = false
         ensurePaceTimer(&ctx)
     }
 
     /// The current view ends (we leave it for a view change): remember its pace unless we voted
     /// its primary out for being slow, and stop the check.
     mutating func endViewPace(_ ctx: inout Context<B>) {
-        if !state.suspectedPrimaryOnPace, let latency = state.viewProposalLatencyMs {
-            state.paceHistoryMs.append(latency)
-            if state.paceHistoryMs.count > configuration.paceHistoryViews {
-                state.paceHistoryMs.removeFirst(state.paceHistoryMs.count - configuration.paceHistoryViews)
+        if !state.pace.suspectedPrimary, let latency = state.pace.viewProposalLatencyMs {
+            state.pace.historyMs.append(latency)
+            if state.pace.historyMs.count > configuration.paceHistoryViews {
+                state.pace.historyMs.removeFirst(state.pace.historyMs.count - configuration.paceHistoryViews)
             }
         }
-        state.viewProposalLatencyMs = nil
-        state.suspectedPrimaryOnPace = false
-        if state.paceTimerRunning {
-            state.paceTimerRunning = false
+        state.pace.viewProposalLatencyMs = nil
+        state.pace.suspectedPrimary = false
+        if state.pace.timerRunning {
+            state.pace.timerRunning = false
             ctx.emit(.cancelTimer(.pace))
         }
     }
@@ -83,26 +84,26 @@ extension Replica {
         var latest: UInt64?
         for r in batch.requests {
             let d = r.requestDigest
-            state.inFlight.insert(d)
-            guard let since = state.pendingSinceMs[d], since >= state.viewStartedAtMs, ctx.now >= since else { continue }
+            state.queue.inFlight.insert(d)
+            guard let since = state.queue.arrivedAtMs[d], since >= state.pace.viewStartedAtMs, ctx.now >= since else { continue }
             latest = max(latest ?? 0, ctx.now - since)
         }
-        if let latest { state.viewProposalLatencyMs = max(state.viewProposalLatencyMs ?? 0, latest) }
+        if let latest { state.pace.viewProposalLatencyMs = max(state.pace.viewProposalLatencyMs ?? 0, latest) }
     }
 
     /// The primary had a legitimate reason not to propose until now: measure waits from here.
     mutating func restartPaceClock(_ ctx: inout Context<B>) {
-        state.paceClockStartMs = max(state.paceClockStartMs, ctx.now)
+        state.pace.clockStartMs = max(state.pace.clockStartMs, ctx.now)
     }
 
     /// When the oldest request this backup holds that no PRE-PREPARE of the view ordered yet
     /// started waiting, or `nil` if there is none.
     var oldestUnorderedWaitStart: UInt64? {
-        var i = state.pendingHead
-        while i < state.pendingOrder.count {
-            let d = state.pendingOrder[i]
-            if state.pending[d] != nil, !state.inFlight.contains(d) {
-                return max(state.pendingSinceMs[d] ?? state.paceClockStartMs, state.paceClockStartMs)
+        var i = state.queue.head
+        while i < state.queue.order.count {
+            let d = state.queue.order[i]
+            if state.queue.pending[d] != nil, !state.queue.inFlight.contains(d) {
+                return max(state.queue.arrivedAtMs[d] ?? state.pace.clockStartMs, state.pace.clockStartMs)
             }
             i += 1
         }
@@ -135,7 +136,7 @@ extension Replica {
     /// a sequence number it holds no PRE-PREPARE for (a lost message; retransmission or catch-up
     /// brings it), or the primary's own PRE-PREPAREs arrived above its high watermark (it is behind).
     var missedPrimaryProposals: Bool {
-        if let at = state.primaryProposedAboveWindowAtMs, at >= state.viewStartedAtMs { return true }
+        if let at = state.pace.primaryProposedAboveWindowAtMs, at >= state.pace.viewStartedAtMs { return true }
         for (seq, e) in state.entries where seq > state.lastCommitted && e.view == state.view && e.prePrepare == nil {
             var voters = Set(e.prepares.keys)
             voters.formUnion(e.commits.keys)
@@ -146,24 +147,24 @@ extension Replica {
 
     /// Starts the pace timer for the oldest unordered request if this backup is waiting for one.
     mutating func ensurePaceTimer(_ ctx: inout Context<B>) {
-        guard configuration.isPaceCheckEnabled, !state.paceTimerRunning, !state.isChangingView, !isPrimary,
+        guard configuration.isPaceCheckEnabled, !state.pace.timerRunning, !state.isChangingView, !isPrimary,
               let start = oldestUnorderedWaitStart else { return }
         let (deadline, overflow) = start.addingReportingOverflow(proposalLatencyBound)
         guard !overflow else { return }
-        state.paceTimerRunning = true
+        state.pace.timerRunning = true
         ctx.emit(.setTimer(.pace, afterMilliseconds: deadline > ctx.now ? deadline - ctx.now : 1))
     }
 
     /// The pace timer fired: suspect the primary if the oldest unordered request waited past the
     /// bound, else wait for the next deadline.
     mutating func paceTimerFired(_ ctx: inout Context<B>) {
-        guard state.paceTimerRunning else { return }
-        state.paceTimerRunning = false
+        guard state.pace.timerRunning else { return }
+        state.pace.timerRunning = false
         guard configuration.isPaceCheckEnabled, !state.isChangingView, !isPrimary, let next = state.view.next,
               let start = oldestUnorderedWaitStart else { return }
         if state.stateTransferTarget != nil || primaryMayBeOutOfWindow || missedPrimaryProposals {
-            state.paceWindowMayBeFull = state.stateTransferTarget == nil && primaryMayBeOutOfWindow
-            state.primaryProposedAboveWindowAtMs = nil
+            state.pace.windowMayBeFull = state.stateTransferTarget == nil && primaryMayBeOutOfWindow
+            state.pace.primaryProposedAboveWindowAtMs = nil
             restartPaceClock(&ctx)
             ensurePaceTimer(&ctx)
             return
@@ -174,7 +175,7 @@ extension Replica {
             ensurePaceTimer(&ctx)
             return
         }
-        state.suspectedPrimaryOnPace = true
+        state.pace.suspectedPrimary = true
         state.counters.paceViewChangesStarted += 1
         startViewChange(
             to: next, reason: "a pending request waited \(waited) ms for a pre-prepare (proposal-latency bound \(bound) ms)", &ctx)

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Event dispatch.
 extension Replica {
     mutating func process(_ event: Event<B>, _ ctx: inout Context<B>) {

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Abandoning a lone view change.
 ///
 /// A backup cut off from the others for longer than its view-change timeout suspects the primary
@@ -14,7 +15,7 @@ import LedgerCrypto
 /// view it left, returns to that view as a *follower*: it executes what the others commit (2f + 1
 /// COMMITs from them make the certificate), relays held requests to the primary, serves and sends
 /// checkpoints, but signs no PRE-PREPARE, PREPARE or COMMIT in any view below the one it asked
-/// for (`ReplicaState.abandonedViewChange`), until a view at or above it is installed.
+/// for (`LoneViewChangeState.abandonedViewChange`), until a view at or above it is installed.
 ///
 /// Why it is safe. Its VIEW-CHANGE for view v' may still be counted in a NEW-VIEW for v', and it
 /// reports only what it had prepared when it was signed. Had the replica gone on to prepare a
@@ -38,37 +39,37 @@ extension Replica {
     /// abandoned.
     func mayVote(in view: View) -> Bool {
         if withholdsVotes { return false }
-        if let abandoned = state.abandonedViewChange, view < abandoned { return false }
+        if let abandoned = state.rejoin.abandonedViewChange, view < abandoned { return false }
         return true
     }
 
     /// Records a peer's STATUS and, if we are changing view alone, considers going back.
     mutating func recordStatus(_ m: Signed<Status>, _ ctx: inout Context<B>) {
-        state.peerStatus[m.signer] = PeerStatus(status: m.body, atMs: ctx.now)
+        state.rejoin.peerStatus[m.signer] = PeerStatus(status: m.body, atMs: ctx.now)
         considerAbandoningViewChange(&ctx)
     }
 
     /// Returns to the view this replica left, as a follower, when its view change is lone (see
     /// the type's comment for the rule and the argument).
     mutating func considerAbandoningViewChange(_ ctx: inout Context<B>) {
-        guard state.isChangingView, let left = state.viewBeforeChange, left < state.view,
-              primary(of: left) != me, state.pendingNewView == nil else { return }
-        let started = state.viewChangeStartedAtMs
+        guard state.isChangingView, let left = state.rejoin.viewBeforeChange, left < state.view,
+              primary(of: left) != me, state.viewChange.pendingNewView == nil else { return }
+        let started = state.rejoin.viewChangeStartedAtMs
         let (due, overflow) = started.addingReportingOverflow(state.viewChangeTimeoutMs)
         guard !overflow, ctx.now >= due else { return }
         let target = state.view
-        let asking = state.latestViewChange.values.filter { $0.body.newView >= target }.count
+        let asking = state.viewChange.latest.values.filter { $0.body.newView >= target }.count
         guard asking < quorum else { return }  // a NEW-VIEW can still form; its timer bounds the wait
-        let working = state.peerStatus.filter {
+        let working = state.rejoin.peerStatus.filter {
             $0.key != me && $0.value.atMs >= started && $0.value.status.view == left && !$0.value.status.isChangingView
         }.count
         guard working >= configuration.weakQuorum else { return }
 
         state.view = left
         state.isChangingView = false
-        state.viewBeforeChange = nil
-        state.abandonedViewChange = max(state.abandonedViewChange ?? target, target)
-        state.latestViewChange[me] = nil  // our VIEW-CHANGE must not count towards our own join rule
+        state.rejoin.viewBeforeChange = nil
+        state.rejoin.abandonedViewChange = max(state.rejoin.abandonedViewChange ?? target, target)
+        state.viewChange.latest[me] = nil  // our VIEW-CHANGE must not count towards our own join rule
         if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.counters.viewChangesAbandoned += 1
         ctx.emit(.note(.viewChangeAbandoned(view: target, returnedTo: left, working: working)))

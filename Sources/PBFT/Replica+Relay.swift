@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Backups relay the requests they hold to the primary before they could suspect it
 /// (Castro & Liskov §4.1: "if the replica is not the primary, it relays the request to the
 /// primary").
@@ -30,7 +31,7 @@ import LedgerCrypto
 extension Replica {
     /// When the relay wait of the pending request `digest` started.
     private func relayWaitStart(_ digest: Digest) -> UInt64 {
-        max(state.pendingSinceMs[digest] ?? state.paceClockStartMs, state.paceClockStartMs)
+        max(state.queue.arrivedAtMs[digest] ?? state.pace.clockStartMs, state.pace.clockStartMs)
     }
 
     /// The relay delay in force: the full one until a relay was needed in this view, then the prompt one.
@@ -41,8 +42,8 @@ extension Replica {
 
     /// When the request at `relayCursor` is due for a relay (`nil`: none waits, or never).
     private var nextRelayDueMs: UInt64? {
-        guard state.relayCursor < state.pendingOrder.count else { return nil }
-        let (due, overflow) = relayWaitStart(state.pendingOrder[state.relayCursor])
+        guard state.queue.relayCursor < state.queue.order.count else { return nil }
+        let (due, overflow) = relayWaitStart(state.queue.order[state.queue.relayCursor])
             .addingReportingOverflow(currentRelayDelayMs)
         guard !overflow else { return nil }
         guard let last = state.lastFullRelayAtMs else { return due }
@@ -52,18 +53,18 @@ extension Replica {
 
     /// Moves `relayCursor` past requests that are ordered in this view or gone.
     private mutating func skipRelayCursorPastOrdered() {
-        state.relayCursor = max(state.relayCursor, state.pendingHead)
-        while state.relayCursor < state.pendingOrder.count {
-            let d = state.pendingOrder[state.relayCursor]
-            if state.pending.index(forKey: d) != nil && !state.inFlight.contains(d) { return }
-            state.relayCursor += 1
+        state.queue.relayCursor = max(state.queue.relayCursor, state.queue.head)
+        while state.queue.relayCursor < state.queue.order.count {
+            let d = state.queue.order[state.queue.relayCursor]
+            if state.queue.pending.index(forKey: d) != nil && !state.queue.inFlight.contains(d) { return }
+            state.queue.relayCursor += 1
         }
     }
 
     /// A view starts (installed, or the replica started in it): every request still held may be
     /// relayed once to its primary.
     mutating func beginViewRelay(_ ctx: inout Context<B>) {
-        state.relayCursor = state.pendingHead
+        state.queue.relayCursor = state.queue.head
         state.lastFullRelayAtMs = nil
         state.relaysPromptInView = false
         if state.relayTimerRunning {
@@ -108,10 +109,10 @@ extension Replica {
         var chosen: [B.Request] = []
         var bytes = B.headerByteCount
         var full = false
-        while state.relayCursor < state.pendingOrder.count {
-            let d = state.pendingOrder[state.relayCursor]
-            guard let r = state.pending[d], !state.inFlight.contains(d) else {
-                state.relayCursor += 1
+        while state.queue.relayCursor < state.queue.order.count {
+            let d = state.queue.order[state.queue.relayCursor]
+            guard let r = state.queue.pending[d], !state.queue.inFlight.contains(d) else {
+                state.queue.relayCursor += 1
                 continue
             }
             let (at, overflow) = relayWaitStart(d).addingReportingOverflow(delay)
@@ -122,7 +123,7 @@ extension Replica {
             }
             chosen.append(r)
             bytes += r.encodedByteCount
-            state.relayCursor += 1
+            state.queue.relayCursor += 1
         }
         state.lastFullRelayAtMs = full ? ctx.now : nil
         guard !chosen.isEmpty else { return }

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Limits on what a replica sends a peer in answer to that peer's own messages.
 ///
 /// A STATUS costs its signer one small message and can make a replica send it a NEW-VIEW, a

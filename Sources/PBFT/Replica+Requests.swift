@@ -1,30 +1,31 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Pending client requests and the primary's batching.
 extension Replica {
     mutating func addRequests(_ requests: [B.Request], _ ctx: inout Context<B>) {
         for r in requests {
             let d = r.requestDigest
-            if state.pending[d] != nil || state.recentlyExecuted.contains(d) { continue }
+            if state.queue.pending[d] != nil || state.queue.recentlyExecuted.contains(d) { continue }
             guard r.encodedByteCount + B.headerByteCount <= configuration.maxBatchBytes else { state.counters.rejected += 1; continue }
-            guard state.pending.count < configuration.maxPendingRequests else {
+            guard state.queue.pending.count < configuration.maxPendingRequests else {
                 state.counters.requestsDroppedQueueFull += 1
                 continue
             }
-            state.pending[d] = r
-            state.pendingSinceMs[d] = ctx.now
-            state.pendingOrder.append(d)
-            state.largestRequestBytes = max(state.largestRequestBytes, r.encodedByteCount)
+            state.queue.pending[d] = r
+            state.queue.arrivedAtMs[d] = ctx.now
+            state.queue.order.append(d)
+            state.queue.largestRequestBytes = max(state.queue.largestRequestBytes, r.encodedByteCount)
         }
         // Keep the FIFO index bounded even if an old request stays pending for long.
-        if state.pendingOrder.count > 2 * state.pending.count + 1_024 {
+        if state.queue.order.count > 2 * state.queue.pending.count + 1_024 {
             // Requests before the relay cursor stay before it: none is relayed twice in a view.
-            let relayedKept = state.pendingOrder[..<min(state.relayCursor, state.pendingOrder.count)]
-                .filter { state.pending[$0] != nil }.count
-            state.pendingOrder = state.pendingOrder.filter { state.pending[$0] != nil }
-            state.pendingHead = 0
-            state.proposeCursor = 0
-            state.relayCursor = relayedKept
+            let relayedKept = state.queue.order[..<min(state.queue.relayCursor, state.queue.order.count)]
+                .filter { state.queue.pending[$0] != nil }.count
+            state.queue.order = state.queue.order.filter { state.queue.pending[$0] != nil }
+            state.queue.head = 0
+            state.queue.proposeCursor = 0
+            state.queue.relayCursor = relayedKept
         }
         if isPrimary && !state.isChangingView {
             tryPropose(&ctx)
@@ -42,36 +43,36 @@ extension Replica {
 
     mutating func forgetRequests(_ digests: [Digest]) {
         for d in digests {
-            state.pending.removeValue(forKey: d)
-            state.pendingSinceMs.removeValue(forKey: d)
-            state.inFlight.remove(d)
-            if state.recentlyExecuted.insert(d).inserted {
-                state.recentlyExecutedOrder.append(d)
-                if state.recentlyExecuted.count > PBFTLimits.recentlyExecutedRequestMemory {
-                    let old = state.recentlyExecutedOrder[state.recentlyExecutedHead]
-                    state.recentlyExecuted.remove(old)
-                    state.recentlyExecutedHead += 1
+            state.queue.pending.removeValue(forKey: d)
+            state.queue.arrivedAtMs.removeValue(forKey: d)
+            state.queue.inFlight.remove(d)
+            if state.queue.recentlyExecuted.insert(d).inserted {
+                state.queue.recentlyExecutedOrder.append(d)
+                if state.queue.recentlyExecuted.count > PBFTLimits.recentlyExecutedRequestMemory {
+                    let old = state.queue.recentlyExecutedOrder[state.queue.recentlyExecutedHead]
+                    state.queue.recentlyExecuted.remove(old)
+                    state.queue.recentlyExecutedHead += 1
                 }
             }
         }
-        if state.recentlyExecutedHead > 1024 && state.recentlyExecutedHead * 2 > state.recentlyExecutedOrder.count {
-            state.recentlyExecutedOrder.removeFirst(state.recentlyExecutedHead)
-            state.recentlyExecutedHead = 0
+        if state.queue.recentlyExecutedHead > 1024 && state.queue.recentlyExecutedHead * 2 > state.queue.recentlyExecutedOrder.count {
+            state.queue.recentlyExecutedOrder.removeFirst(state.queue.recentlyExecutedHead)
+            state.queue.recentlyExecutedHead = 0
         }
         compactPendingOrder()
     }
 
     mutating func compactPendingOrder() {
-        while state.pendingHead < state.pendingOrder.count, state.pending[state.pendingOrder[state.pendingHead]] == nil {
-            state.pendingHead += 1
+        while state.queue.head < state.queue.order.count, state.queue.pending[state.queue.order[state.queue.head]] == nil {
+            state.queue.head += 1
         }
-        state.proposeCursor = max(state.proposeCursor, state.pendingHead)
-        state.relayCursor = max(state.relayCursor, state.pendingHead)
-        if state.pendingHead > 1024 && state.pendingHead * 2 > state.pendingOrder.count {
-            state.pendingOrder.removeFirst(state.pendingHead)
-            state.proposeCursor -= state.pendingHead
-            state.relayCursor -= state.pendingHead
-            state.pendingHead = 0
+        state.queue.proposeCursor = max(state.queue.proposeCursor, state.queue.head)
+        state.queue.relayCursor = max(state.queue.relayCursor, state.queue.head)
+        if state.queue.head > 1024 && state.queue.head * 2 > state.queue.order.count {
+            state.queue.order.removeFirst(state.queue.head)
+            state.queue.proposeCursor -= state.queue.head
+            state.queue.relayCursor -= state.queue.head
+            state.queue.head = 0
         }
     }
 
@@ -95,12 +96,12 @@ extension Replica {
         while true {
             guard let next = state.nextSequence.adding(1), inWindow(next) else { break }
             // Skip the prefix that is in flight or gone (the cursor only moves forward).
-            while state.proposeCursor < state.pendingOrder.count {
-                let d = state.pendingOrder[state.proposeCursor]
-                if state.pending.index(forKey: d) != nil && !state.inFlight.contains(d) { break }
-                state.proposeCursor += 1
+            while state.queue.proposeCursor < state.queue.order.count {
+                let d = state.queue.order[state.queue.proposeCursor]
+                if state.queue.pending.index(forKey: d) != nil && !state.queue.inFlight.contains(d) { break }
+                state.queue.proposeCursor += 1
             }
-            let candidates = state.pendingOrder.count - state.proposeCursor
+            let candidates = state.queue.order.count - state.queue.proposeCursor
             guard candidates > 0 else {
                 state.batchHoldStartMs = nil
                 break
@@ -109,7 +110,7 @@ extension Replica {
             // otherwise gather the whole batch again just to find it is not due (a quadratic
             // cost under load). Fewer candidates than a full batch's count, each no larger than
             // the largest request seen, cannot fill it.
-            let (boundBytes, overflow) = candidates.multipliedReportingOverflow(by: state.largestRequestBytes)
+            let (boundBytes, overflow) = candidates.multipliedReportingOverflow(by: state.queue.largestRequestBytes)
             let mayBeFull = candidates >= configuration.maxBatchTxs || overflow
                 || boundBytes > configuration.maxBatchBytes - B.headerByteCount
             if !mayBeFull && !holdIsDue(&ctx) { return }
@@ -144,12 +145,12 @@ extension Replica {
         let window = overflow ? Int.max : windowCount
         var laneIndex: [B.Request.Lane: Int] = [:]
         var lanes: [[(request: B.Request, arrival: Int)]] = []
-        var looked = Set<Digest>(minimumCapacity: min(window, state.pendingOrder.count - state.proposeCursor))
-        var cursor = state.proposeCursor
-        while cursor < state.pendingOrder.count, looked.count < window {
-            let d = state.pendingOrder[cursor]
+        var looked = Set<Digest>(minimumCapacity: min(window, state.queue.order.count - state.queue.proposeCursor))
+        var cursor = state.queue.proposeCursor
+        while cursor < state.queue.order.count, looked.count < window {
+            let d = state.queue.order[cursor]
             cursor += 1
-            guard let r = state.pending[d], !state.inFlight.contains(d), looked.insert(d).inserted else { continue }
+            guard let r = state.queue.pending[d], !state.queue.inFlight.contains(d), looked.insert(d).inserted else { continue }
             if let i = laneIndex[r.lane] {
                 lanes[i].append((r, looked.count))
             } else {
@@ -185,7 +186,7 @@ extension Replica {
             }
             active = stillActive
         }
-        let moreWaiting = looked.count >= window && cursor < state.pendingOrder.count
+        let moreWaiting = looked.count >= window && cursor < state.queue.order.count
         return (chosen, chosen.count >= configuration.maxBatchTxs || moreWaiting)
     }
 
@@ -234,7 +235,7 @@ extension Replica {
         e.acceptedAtMs = ctx.now
         state.entries[seq] = e
         state.lastProposedTimestampMs = ts
-        for r in requests { state.inFlight.insert(r.requestDigest) }
+        for r in requests { state.queue.inFlight.insert(r.requestDigest) }
         ctx.emit(.persist(.prePrepare(signed, batch: batch)))
         ctx.emit(.broadcast(.prePrepare(signed, batch: batch)))
         checkPrepared(seq, &ctx)

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// View changes (Castro & Liskov §4.4): VIEW-CHANGE, the O-set computation, NEW-VIEW.
 extension Replica {
     /// Leaves the current view for `target`: sign, persist and broadcast VIEW-CHANGE(target, C, P).
@@ -13,22 +14,22 @@ extension Replica {
         }
         if !state.isChangingView {
             endViewPace(&ctx)
-            state.viewBeforeChange = state.view
+            state.rejoin.viewBeforeChange = state.view
         }
         endViewRelay(&ctx)
-        state.viewChangeStartedAtMs = ctx.now
+        state.rejoin.viewChangeStartedAtMs = ctx.now
         state.view = target
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
         if state.batchTimerRunning { state.batchTimerRunning = false; ctx.emit(.cancelTimer(.batch)) }
         state.batchHoldStartMs = nil
         if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
-        state.inFlight.removeAll()
-        state.proposeCursor = state.pendingHead
-        if let pending = state.pendingNewView, pending.body.view < target { state.pendingNewView = nil }
+        state.queue.inFlight.removeAll()
+        state.queue.proposeCursor = state.queue.head
+        if let pending = state.viewChange.pendingNewView, pending.body.view < target { state.viewChange.pendingNewView = nil }
 
         let vc: (message: Signed<ViewChange>, batches: [B])
-        if let own = state.ownViewChange, own.message.body.newView == target {
+        if let own = state.viewChange.own, own.message.body.newView == target {
             vc = own  // restarted mid-change: re-send what we signed, never a second version
         } else {
             // Report the latest stable checkpoint we hold a 2f+1 proof for, even one we are still
@@ -49,8 +50,8 @@ extension Replica {
             vc = (sign(body), batches)
             ctx.emit(.persist(.viewChange(vc.message, batches: vc.batches)))
         }
-        state.ownViewChange = vc
-        state.latestViewChange[me] = vc.message
+        state.viewChange.own = vc
+        state.viewChange.latest[me] = vc.message
         ctx.emit(.note(.viewChangeStarted(view: target, reason: reason)))
         ctx.emit(.broadcast(.viewChange(vc.message)))
         armNewViewTimer(&ctx)
@@ -61,7 +62,7 @@ extension Replica {
         let target = m.body.newView
         if target < state.view || (target == state.view && !state.isChangingView) {
             // A replica still asking for a view we already installed missed the NEW-VIEW.
-            if target == state.view, let nv = state.currentNewView {
+            if target == state.view, let nv = state.viewChange.currentNewView {
                 if mayAnswer(m.signer, in: \.newViewResentAtMs, &ctx) {
                     ctx.emit(.send(.newView(nv.message), to: m.signer))
                 } else {
@@ -78,17 +79,17 @@ extension Replica {
             reject("view-change", from: m.signer, "\(error)", &ctx)
             return
         }
-        if let previous = state.latestViewChange[m.signer], previous.body.newView >= target {
+        if let previous = state.viewChange.latest[m.signer], previous.body.newView >= target {
             state.counters.duplicates += 1
             return
         }
-        state.latestViewChange[m.signer] = m
+        state.viewChange.latest[m.signer] = m
         for cert in m.body.preparedCertificates { crossCheck(cert, &ctx) }
         let proof = m.body.stableCheckpoint
         if proof.sequence > state.lowWatermark { learnStable(proof, &ctx) }
 
         // Join rule: f + 1 replicas ask for views above ours → join the smallest of them.
-        let higher = state.latestViewChange.values.map(\.body.newView).filter {
+        let higher = state.viewChange.latest.values.map(\.body.newView).filter {
             $0 > state.view
         }
         if higher.count >= configuration.weakQuorum, let smallest = higher.min() {
@@ -102,7 +103,7 @@ extension Replica {
     /// else starts the timer that bounds the wait for it.
     mutating func afterViewChangeVotes(_ ctx: inout Context<B>) {
         guard state.isChangingView else { return }
-        let votes = state.latestViewChange.values.filter { $0.body.newView == state.view }
+        let votes = state.viewChange.latest.values.filter { $0.body.newView == state.view }
         if votes.count >= quorum && primary(of: state.view) == me {
             sendNewView(&ctx)
         }
@@ -115,7 +116,7 @@ extension Replica {
     /// already have moved further, and then no replica would ever time out again.
     mutating func armNewViewTimer(_ ctx: inout Context<B>) {
         guard state.isChangingView, !state.viewChangeTimerRunning else { return }
-        let leaving = state.latestViewChange.values.filter { $0.body.newView >= state.view }.count
+        let leaving = state.viewChange.latest.values.filter { $0.body.newView >= state.view }.count
         guard leaving >= quorum else { return }
         state.viewChangeTimerRunning = true
         state.watchedRequest = nil
@@ -182,11 +183,11 @@ extension Replica {
     /// VIEW-CHANGE, the current NEW-VIEW and what it fetched. Built once per use (the log holds
     /// at most a window of entries).
     func batchesAtHand() -> [Digest: B] {
-        var index = state.fetchedBatches
+        var index = state.fetch.fetched
         func add(_ b: B?) { if let b, !b.isNull, index[b.digest] == nil { index[b.digest] = b } }
         for e in state.entries.values { add(e.batch); add(e.preparedBatch); add(e.committedBatch) }
-        for b in state.ownViewChange?.batches ?? [] { add(b) }
-        for b in state.currentNewView?.batches ?? [] { add(b) }
+        for b in state.viewChange.own?.batches ?? [] { add(b) }
+        for b in state.viewChange.currentNewView?.batches ?? [] { add(b) }
         return index
     }
 
@@ -206,8 +207,8 @@ extension Replica {
     /// if they are enough; otherwise it fetches what it lacks and tries again as batches arrive.
     mutating func sendNewView(_ ctx: inout Context<B>) {
         let v = state.view
-        if let nv = state.currentNewView, nv.message.body.view == v { return }
-        let votes = state.latestViewChange.values
+        if let nv = state.viewChange.currentNewView, nv.message.body.view == v { return }
+        let votes = state.viewChange.latest.values
             .filter { $0.body.newView == v }
             .sorted { $0.signer < $1.signer }
         let index = batchesAtHand()
@@ -256,7 +257,7 @@ extension Replica {
         }
         switch checkNewView(m) {
         case let .invalid(error):
-            if state.pendingNewView == m { state.pendingNewView = nil }
+            if state.viewChange.pendingNewView == m { state.viewChange.pendingNewView = nil }
             reject("new-view", from: m.signer, "\(error)", &ctx)
             // The primary of our target view signed a NEW-VIEW that does not follow from its own
             // V set: proof that it is faulty (an honest primary's NEW-VIEW checks out at every
@@ -276,8 +277,8 @@ extension Replica {
             // Valid, but we lack batches of its O set: the new primary held every one of them
             // before signing, and so does each replica whose certificate names one. The wait is
             // bounded by the view-change timer, as any wait for a NEW-VIEW is.
-            if let pending = state.pendingNewView, pending.body.view > v { return }
-            state.pendingNewView = m
+            if let pending = state.viewChange.pendingNewView, pending.body.view > v { return }
+            state.viewChange.pendingNewView = m
             want(missing.digests, for: v, sources: { digest in
                 [m.signer] + nv.viewChanges
                     .filter { vc in vc.body.preparedCertificates.contains { $0.digest == digest } }
@@ -288,7 +289,7 @@ extension Replica {
                 ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
             }
         case let .complete(plan, resolved):
-            state.pendingNewView = nil
+            state.viewChange.pendingNewView = nil
             ctx.emit(.persist(.newView(m, batches: resolved)))
             if !state.isChangingView { endViewPace(&ctx) }  // jumped straight from a working view
             state.view = v
@@ -335,103 +336,24 @@ extension Replica {
         }
     }
 
-    /// Asks for the batches with `digests` (those not asked for already): each from the first
-    /// of its `sources`; the retransmission timer asks the next source for what is still missing.
-    mutating func want(_ digests: [Digest], for view: View, sources: (Digest) -> [ReplicaID], _ ctx: inout Context<B>) {
-        var ask: [ReplicaID: [Digest]] = [:]
-        for digest in digests where state.wantedBatches[digest] == nil && digest != B.null.digest {
-            guard state.wantedBatches.count < 2 * Int(configuration.window) + PBFTLimits.maxFetchDigests else { break }
-            var holders: [ReplicaID] = []
-            for r in sources(digest) where r != me && !holders.contains(r) { holders.append(r) }
-            if holders.isEmpty { holders = (0..<n).map(ReplicaID.init).filter { $0 != me } }
-            state.wantedBatches[digest] = WantedBatch(sources: holders, asked: 1)
-            ask[holders[0], default: []].append(digest)
-        }
-        sendFetches(ask, for: view, &ctx)
-    }
-
-    /// On the retransmission timer: ask the next source for every batch still wanted.
-    mutating func refetchWantedBatches(_ ctx: inout Context<B>) {
-        guard !state.wantedBatches.isEmpty else { return }
-        var ask: [ReplicaID: [Digest]] = [:]
-        for digest in state.wantedBatches.keys.sorted() {
-            guard var w = state.wantedBatches[digest], !w.sources.isEmpty else { continue }
-            ask[w.sources[w.asked % w.sources.count], default: []].append(digest)
-            w.asked &+= 1
-            state.wantedBatches[digest] = w
-        }
-        sendFetches(ask, for: state.view, &ctx)
-    }
-
-    private mutating func sendFetches(_ ask: [ReplicaID: [Digest]], for view: View, _ ctx: inout Context<B>) {
-        for source in ask.keys.sorted() {
-            let digests = ask[source] ?? []
-            var start = 0
-            while start < digests.count {
-                let end = min(start + PBFTLimits.maxFetchDigests, digests.count)
-                ctx.emit(.send(.batchFetch(sign(BatchFetch(view: view, digests: Array(digests[start..<end])))), to: source))
-                start = end
-            }
-        }
-    }
-
-    /// A peer's BATCH-FETCH: send each batch we hold, one message per batch, but a given batch
-    /// to a given peer at most once per retransmission interval. An honest replica asks again only
-    /// on its retransmission timer (and then another holder); a faulty one repeating its fetches
-    /// cannot make us send the same batches over and over.
-    mutating func onBatchFetch(_ m: Signed<BatchFetch>, _ ctx: inout Context<B>) {
-        let peer = m.signer
-        let interval = configuration.retransmitIntervalMs
-        var served = (state.servedBatchesAtMs[peer] ?? [:]).filter { ctx.now < $0.value || ctx.now - $0.value < interval }
-        let index = batchesAtHand()
-        for digest in m.body.digests {
-            if served[digest] != nil {
-                state.counters.fetchesRefusedAsRepeats += 1
-                continue
-            }
-            guard let b = index[digest] else { continue }
-            served[digest] = ctx.now
-            state.counters.batchesServed += 1
-            ctx.emit(.send(.fetchedBatch(b), to: peer))
-        }
-        state.servedBatchesAtMs[peer] = served.isEmpty ? nil : served
-    }
-
-    /// A batch answering one of our fetches: keep it if we asked for its digest, then retry
-    /// whatever waited for it (our NEW-VIEW as the new primary, or a pending NEW-VIEW).
-    mutating func onFetchedBatch(_ batch: B, _ ctx: inout Context<B>) {
-        guard state.wantedBatches.removeValue(forKey: batch.digest) != nil else {
-            state.counters.unwantedBatches += 1
-            return
-        }
-        state.fetchedBatches[batch.digest] = batch
-        state.counters.batchesFetched += 1
-        if let pending = state.pendingNewView {
-            state.pendingNewView = nil  // set again if it still lacks batches
-            onNewView(pending, &ctx)
-        } else if state.isChangingView && primary(of: state.view) == me {
-            afterViewChangeVotes(&ctx)
-        }
-    }
-
     /// Enters the new view: adopt min-s, re-issue O in the new view, prepare it (backups).
     mutating func install(_ m: Signed<NewView>, batches: [B], plan: NewViewPlan, _ ctx: inout Context<B>) {
         let v = m.body.view
         state.view = v
         state.isChangingView = false
-        state.viewBeforeChange = nil
-        if let abandoned = state.abandonedViewChange, v >= abandoned { state.abandonedViewChange = nil }
-        state.currentNewView = (m, batches)
+        state.rejoin.viewBeforeChange = nil
+        if let abandoned = state.rejoin.abandonedViewChange, v >= abandoned { state.rejoin.abandonedViewChange = nil }
+        state.viewChange.currentNewView = (m, batches)
         state.counters.newViewsInstalled += 1
-        state.latestViewChange = state.latestViewChange.filter { $0.value.body.newView > v }
-        if let pending = state.pendingNewView, pending.body.view <= v { state.pendingNewView = nil }
-        if state.pendingNewView == nil {  // a NEW-VIEW for a higher view may still wait for its batches
-            state.wantedBatches.removeAll()
-            state.fetchedBatches.removeAll()
+        state.viewChange.latest = state.viewChange.latest.filter { $0.value.body.newView > v }
+        if let pending = state.viewChange.pendingNewView, pending.body.view <= v { state.viewChange.pendingNewView = nil }
+        if state.viewChange.pendingNewView == nil {  // a NEW-VIEW for a higher view may still wait for its batches
+            state.fetch.wanted.removeAll()
+            state.fetch.fetched.removeAll()
         }
         if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
-        state.inFlight.removeAll()
-        state.proposeCursor = state.pendingHead
+        state.queue.inFlight.removeAll()
+        state.queue.proposeCursor = state.queue.head
         // We never sign in an older view again: forget those slots (the persisted log keeps them).
         state.signedSlots = state.signedSlots.filter { $0.key.view.map { $0 >= v } ?? true }
         ctx.emit(.note(.newViewInstalled(view: v, minS: plan.checkpoint.sequence, maxS: plan.maxS)))
@@ -465,7 +387,7 @@ extension Replica {
             e.batch = digest == B.null.digest ? B.null : batches.first { $0.digest == digest }
             e.acceptedAtMs = ctx.now
             // Re-proposed requests are in flight: the new primary must not batch them again.
-            for r in e.batch?.requests ?? [] { state.inFlight.insert(r.requestDigest) }
+            for r in e.batch?.requests ?? [] { state.queue.inFlight.insert(r.requestDigest) }
             state.entries[seq] = e
         }
         // Never re-assign a sequence number we already committed (defensive: O covers them when

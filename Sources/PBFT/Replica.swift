@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The PBFT replica: a pure, deterministic state machine (Castro & Liskov, TOCS 2002).
 ///
 /// Feed it events with `handle(_:now:)` and perform the returned actions in order (see
@@ -20,10 +21,12 @@ public struct Replica<B: ConsensusBatch>: Sendable {
     }
 
     /// Handles one event at time `now` (milliseconds; only compared with earlier `now`s) and
-    /// returns the actions to perform, in order.
+    /// returns the actions to perform, in order. Debug builds then assert `checkInvariants()`.
     public mutating func handle(_ event: Event<B>, now: UInt64) -> [Action<B>] {
         var ctx = Context<B>(now: now)
         process(event, &ctx)
+        // Debug builds check the replica's own state after every event (`Replica+Invariants.swift`).
+        assert(checkInvariants().isEmpty, "replica \(configuration.replicaID) broke its invariants: \(checkInvariants())")
         return ctx.actions
     }
 }

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// The replica's mutable state, kept in one value so a replica is a plain `Sendable` struct.
 
 /// Everything known about one sequence number above the low watermark.
@@ -54,18 +55,8 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var lastProposedTimestampMs: UInt64 = 0
     var isProposing = false
 
-    // Requests.
-    var pending: [Digest: B.Request] = [:]
-    var pendingOrder: [Digest] = []
-    var pendingHead = 0
-    /// Index into `pendingOrder` before which every request is in flight or gone (primary only).
-    var proposeCursor = 0
-    var inFlight: Set<Digest> = []
-    /// The largest `encodedByteCount` of any request queued so far (bounds a batch's bytes by count).
-    var largestRequestBytes = 0
-    var recentlyExecuted: Set<Digest> = []
-    var recentlyExecutedOrder: [Digest] = []
-    var recentlyExecutedHead = 0
+    /// Pending client requests (`Replica+Requests.swift`, `Replica+Relay.swift`).
+    var queue = RequestQueue<B>()
 
     // Timers.
     var batchTimerRunning = false
@@ -79,29 +70,10 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// The pending request the running view-change timer waits for (the oldest when it started).
     var watchedRequest: Digest?
 
-    // Pace monitoring (backups; `Replica+Pace.swift`).
-    /// When this replica learned of each pending request (`now` of its `Event.requests`).
-    var pendingSinceMs: [Digest: UInt64] = [:]
-    var paceTimerRunning = false
-    /// When the current view started (installed, or the replica started in it).
-    var viewStartedAtMs: UInt64 = 0
-    /// Waits are measured from no earlier than this (view start + grace, or the last excuse).
-    var paceClockStartMs: UInt64 = 0
-    /// The last pace check found the window (possibly) full; a new stable checkpoint restarts the clock.
-    var paceWindowMayBeFull = false
-    /// The worst proposal latency seen in the current view, ms.
-    var viewProposalLatencyMs: UInt64?
-    /// The worst proposal latencies of earlier views (oldest first, at most `paceHistoryViews`).
-    var paceHistoryMs: [UInt64] = []
-    /// When a PRE-PREPARE of the current view's primary last arrived above our high watermark.
-    var primaryProposedAboveWindowAtMs: UInt64?
-    /// This replica voted the current primary out for its pace (its view is not remembered).
-    var suspectedPrimaryOnPace = false
+    /// The backup's watch on the primary's pace (`Replica+Pace.swift`).
+    var pace = PaceMonitor()
 
     // Relay of held requests to the primary (backups; `Replica+Relay.swift`).
-    /// Index into `pendingOrder` before which every request was relayed in this view, ordered,
-    /// or is gone: each request is relayed at most once per view.
-    var relayCursor = 0
     var relayTimerRunning = false
     /// When this backup last relayed a full batch's worth (the next relay waits a batch delay).
     var lastFullRelayAtMs: UInt64?
@@ -115,33 +87,12 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// When each peer's VIEW-CHANGE for an installed view was last answered with the NEW-VIEW.
     var newViewResentAtMs: [ReplicaID: UInt64] = [:]
 
-    // View change.
-    var latestViewChange: [ReplicaID: Signed<ViewChange>] = [:]
-    /// Our VIEW-CHANGE with the batches of its certificates (served to replicas that fetch them).
-    var ownViewChange: (message: Signed<ViewChange>, batches: [B])?
-    /// The NEW-VIEW of the current view with the batches of its O set.
-    var currentNewView: (message: Signed<NewView>, batches: [B])?
-    /// A NEW-VIEW that checked out except for batches we lack; installed once they arrive.
-    var pendingNewView: Signed<NewView>?
-    /// Batches this replica asked for to finish a view change, by digest (bounded).
-    var wantedBatches: [Digest: WantedBatch] = [:]
-    /// Batches that arrived for wanted digests; emptied when a view is installed.
-    var fetchedBatches: [Digest: B] = [:]
-    /// When each batch was last sent to each peer in answer to a BATCH-FETCH (entries older than
-    /// a retransmission interval are dropped at the peer's next fetch).
-    var servedBatchesAtMs: [ReplicaID: [Digest: UInt64]] = [:]
-
-    // Lone view changes (`Replica+Rejoin.swift`).
-    /// The view this replica worked in before its current view change (`nil` when not changing).
-    var viewBeforeChange: View?
-    /// When this replica sent (or re-sent at a restart) the VIEW-CHANGE of its current view change.
-    var viewChangeStartedAtMs: UInt64 = 0
-    /// Each peer's latest STATUS and when it arrived (one entry per peer at most).
-    var peerStatus: [ReplicaID: PeerStatus] = [:]
-    /// The highest view change this replica abandoned: it signs no PRE-PREPARE, PREPARE or COMMIT
-    /// in a view below it (its VIEW-CHANGE for it may still be used), until a view at or above it
-    /// is installed.
-    var abandonedViewChange: View?
+    /// View-change messages (`Replica+ViewChange.swift`).
+    var viewChange = ViewChangeState<B>()
+    /// Batches fetched and served for view changes (`Replica+BatchFetch.swift`).
+    var fetch = BatchFetchState<B>()
+    /// Lone view changes (`Replica+Rejoin.swift`).
+    var rejoin = LoneViewChangeState()
 
     // Own signatures: (phase, view, seq) -> digest. Never sign a second different one.
     var signedSlots: [Slot: Digest] = [:]
@@ -157,20 +108,6 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     }
 
     var lowWatermark: SequenceNumber { stableProof.sequence }
-}
-
-/// A peer's latest STATUS and when it arrived.
-struct PeerStatus: Sendable {
-    var status: Status
-    var atMs: UInt64
-}
-
-/// A batch a replica needs for a view change and who should hold it.
-struct WantedBatch: Hashable, Sendable {
-    /// Replicas that should hold it, in the order they are asked (one per ask, round robin).
-    var sources: [ReplicaID]
-    /// How many times it was asked for.
-    var asked = 0
 }
 
 struct EvidenceKey: Hashable, Sendable {
@@ -202,7 +139,7 @@ extension Replica {
     /// Checkpoint sequence numbers with votes held (bounded).
     public var checkpointVoteCount: Int { state.checkpointVotes.count }
     /// Requests waiting to be ordered (bounded by `maxPendingRequests`).
-    public var pendingRequestCount: Int { state.pending.count }
+    public var pendingRequestCount: Int { state.queue.pending.count }
     /// The current view-change timeout (doubles per failed view change).
     public var currentViewChangeTimeoutMs: UInt64 { state.viewChangeTimeoutMs }
     /// How long a backup lets a pending request wait for a PRE-PREPARE in the current view, ms.

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// A message body with its signer and the signer's signature over the canonical signing bytes.
 ///
 /// Signing bytes = domain tag `"bft-ledger/pbft/v1"`, chain id (length-prefixed UTF-8), the

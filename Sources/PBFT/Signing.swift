@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Abstract signing, so the simulator can use a fast scheme and the node Ed25519.
 
 /// Signs consensus messages for one replica. The replica calls it inside `handle`; it must

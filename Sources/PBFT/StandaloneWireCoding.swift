@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// A certificate that travels on its own, outside a PBFT message (stored with a block, served in state
 /// transfer): its canonical encoding and a strict decoder come from its in-message wire form.
 protocol StandaloneWireCoding {

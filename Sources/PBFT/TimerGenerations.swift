@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// Which armed timer of each kind is the live one, for a driver that cannot cancel a timer's
 /// firing once it is on its way (a sleeping task, an event already queued in the simulator).
 ///

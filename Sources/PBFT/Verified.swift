@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// A message that passed `MessageVerifier`. Only PBFT can create one, so the replica cannot be
 /// handed an unchecked message.
 public struct Verified<M: Sendable>: Sendable {

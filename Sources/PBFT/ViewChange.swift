@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+
 /// VIEW-CHANGE and NEW-VIEW bodies (Castro & Liskov §4.4, with signatures instead of MACs).
 
 /// VIEW-CHANGE(v+1, C, P): the sender stops accepting messages in its view and asks to move to

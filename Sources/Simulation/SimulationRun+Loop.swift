@@ -31,10 +31,12 @@ extension SimulationRun {
 
     /// All violations found so far.
     var allViolations: [Violation] {
-        safety.violations + memory.violations + contractViolations
+        safety.violations + memory.violations + invariants.violations + contractViolations
     }
 
-    var violationCount: Int { safety.violations.count + memory.violations.count + contractViolations.count }
+    var violationCount: Int {
+        safety.violations.count + memory.violations.count + invariants.violations.count + contractViolations.count
+    }
 
     /// Every honest replica executed the target number of batches.
     var reachedTarget: Bool {
@@ -226,6 +228,7 @@ extension SimulationRun {
         guard nodes[i].isUp else { return }
         let time = clock(of: id)
         let actions = nodes[i].replica!.handle(event, now: time)
+        invariants.observe(replica: id, broken: nodes[i].replica!.checkInvariantsInPlace(), at: now)
         perform(actions, of: id)
         // Reading the replica's counters costs a copy of its state, so sample every 8th step;
         // logs only grow between checkpoints, so an unbounded log is still caught.
@@ -238,4 +241,10 @@ extension SimulationRun {
                 maxCheckpointVoteSlots: parameters.maxCheckpointVoteSlots, at: now)
         }
     }
+}
+
+extension Replica {
+    /// `checkInvariants()` through a mutating access, so the simulator checks the replica where it
+    /// stands in `nodes` instead of reading out a copy of its state first.
+    fileprivate mutating func checkInvariantsInPlace() -> [InvariantViolation] { checkInvariants() }
 }

@@ -29,6 +29,7 @@ final class SimulationRun {
     var safety = SafetyChecker()
     var liveness: LivenessChecker
     var memory: MemoryChecker
+    var invariants = InvariantChecker()
     var contractViolations: [Violation] = []
 
     var events = 0

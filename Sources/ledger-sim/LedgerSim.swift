@@ -26,6 +26,8 @@ struct LedgerSim: AsyncParsableCommand {
               contract  commits arrive in order with valid certificates,
                         honest messages verify and fit the 96 KiB frame
                         limit, evidence verifies
+              invariant every replica's own state keeps its invariants
+                        (Replica.checkInvariants) after every event
 
             Faults (--faults):
               none        calm network

@@ -95,7 +95,7 @@ final class BatchFetchTests: XCTestCase {
         XCTAssertEqual(asked.flatMap(\.digests).count, 80, "and only once")
         XCTAssertEqual(c.replicas[1].counters.batchesFetched, 80)
         XCTAssertEqual(served.values.reduce(0, +), 80)
-        XCTAssertEqual(c.replicas[1].state.fetchedBatches.count, 0, "forgotten once installed")
+        XCTAssertEqual(c.replicas[1].state.fetch.fetched.count, 0, "forgotten once installed")
         let record = c.persisted[1].compactMap { if case let .newView(m, bs) = $0 { (m, bs) } else { nil } }.last
         XCTAssertEqual(record?.1.count, 80, "the persisted NEW-VIEW keeps the batches for a restart")
 
@@ -163,6 +163,6 @@ final class BatchFetchTests: XCTestCase {
         XCTAssertEqual(c.replicas[0].counters.batchesServed, 0)
         c.deliver(.fetchedBatch(b), to: 0)
         XCTAssertEqual(c.replicas[0].counters.unwantedBatches, 1)
-        XCTAssertTrue(c.replicas[0].state.fetchedBatches.isEmpty, "an unasked-for batch is not kept")
+        XCTAssertTrue(c.replicas[0].state.fetch.fetched.isEmpty, "an unasked-for batch is not kept")
     }
 }

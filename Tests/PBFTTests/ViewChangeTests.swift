@@ -191,7 +191,7 @@ final class ViewChangeTests: XCTestCase {
         // View 1's primary signs a NEW-VIEW with an O entry that V does not justify.
         let madeUp = batch([9], view: 1)
         let wrongO = [signed(PrePrepare(view: View(1), sequence: SequenceNumber(1), digest: madeUp.digest), by: 1)]
-        let vc3 = c.replicas[3].state.ownViewChange!.message
+        let vc3 = c.replicas[3].state.viewChange.own!.message
         let bad = signed(NewView(view: View(1), viewChanges: [vc0.0, vc2.0, vc3], prePrepares: wrongO), by: 1)
         c.deliver(.newView(bad), to: 3)
         XCTAssertEqual(c.replicas[3].view, View(2), "a provably faulty new primary is skipped without waiting for the timer")

@@ -1,6 +1,7 @@
 // Feeds each checker a hand-made history: a violating one must be reported, a clean one must not.
 import LedgerCore
 import LedgerCrypto
+import PBFT
 import XCTest
 @testable import Simulation
 
@@ -102,5 +103,19 @@ final class CheckerTests: XCTestCase {
         checker.observe(replica: ReplicaID(1), lowWatermark: .zero, lowestEntry: nil, entryCount: 1,
                         checkpointVoteSlots: 7, maxCheckpointVoteSlots: 6, at: t)
         XCTAssertEqual(checker.violations.map(\.property), [.boundedMemory])
+    }
+}
+
+extension CheckerTests {
+    // MARK: Replica invariants
+
+    func testBrokenReplicaInvariantIsReported() {
+        var checker = InvariantChecker()
+        checker.observe(replica: ReplicaID(2), broken: [], at: VirtualTime(milliseconds: 5))
+        XCTAssertTrue(checker.violations.isEmpty)
+        let broken = InvariantViolation(invariant: "execution.order", detail: "last executed 9 is above last committed 6")
+        checker.observe(replica: ReplicaID(2), broken: [broken], at: VirtualTime(milliseconds: 7))
+        XCTAssertEqual(checker.violations.map(\.property), [.invariant])
+        XCTAssertTrue(checker.violations[0].detail.contains("execution.order: last executed 9"), checker.violations[0].detail)
     }
 }

@@ -19,6 +19,8 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
         /// A replica broke the documented driver contract (commit gap, invalid certificate,
         /// an honest message that fails verification, evidence that does not verify).
         case contract
+        /// A replica's own state broke one of its invariants (`Replica.checkInvariants()`).
+        case invariant
         /// The simulator itself could not continue (event budget exhausted, broken invariant).
         case simulator
     }
