@@ -70,10 +70,10 @@ extension Replica {
 
     /// Starts the view-change timer if this backup is waiting and the timer is not running.
     mutating func ensureViewChangeTimer(_ ctx: inout Context<B>) {
-        guard !state.isChangingView, !isPrimary, !state.viewChangeTimerRunning, isWaiting else { return }
-        state.viewChangeTimerRunning = true
-        state.watchedRequest = oldestPendingRequest
-        ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+        guard !state.isChangingView, !isPrimary, !state.timers.viewChangeTimerRunning, isWaiting else { return }
+        state.timers.viewChangeTimerRunning = true
+        state.timers.watchedRequest = oldestPendingRequest
+        ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.timers.viewChangeTimeoutMs))
     }
 
     /// The request at the head of the FIFO.
@@ -91,9 +91,9 @@ extension Replica {
     /// orders other requests but censors that one is still replaced.
     mutating func restartViewChangeTimer(_ ctx: inout Context<B>) {
         guard !state.isChangingView else { return }
-        if state.viewChangeTimerRunning, let watched = state.watchedRequest, state.queue.pending[watched] != nil { return }
-        if state.viewChangeTimerRunning {
-            state.viewChangeTimerRunning = false
+        if state.timers.viewChangeTimerRunning, let watched = state.timers.watchedRequest, state.queue.pending[watched] != nil { return }
+        if state.timers.viewChangeTimerRunning {
+            state.timers.viewChangeTimerRunning = false
             ctx.emit(.cancelTimer(.viewChange))
         }
         ensureViewChangeTimer(&ctx)

@@ -134,12 +134,12 @@ extension Replica {
     /// working in its view; the view-change timeout stays within its configured range.
     private func checkTimers(_ report: inout InvariantReport) {
         let c = configuration
-        report.expect(state.retransmitTimerRunning, "timers.retransmit", "the retransmission timer is not set")
-        report.expect(!state.relayTimerRunning || (c.isRequestRelayEnabled && !state.isChangingView && !isPrimary), "timers.relay",
+        report.expect(state.timers.retransmitTimerRunning, "timers.retransmit", "the retransmission timer is not set")
+        report.expect(!state.timers.relayTimerRunning || (c.isRequestRelayEnabled && !state.isChangingView && !isPrimary), "timers.relay",
                       "the relay timer runs while relaying is \(c.isRequestRelayEnabled ? "on" : "off"), "
                       + "\(state.isChangingView ? "changing view" : "in a view") as \(isPrimary ? "primary" : "backup")")
-        report.expect(state.viewChangeTimeoutMs >= c.viewChangeTimeoutMs && state.viewChangeTimeoutMs <= c.maxViewChangeTimeoutMs,
+        report.expect(state.timers.viewChangeTimeoutMs >= c.viewChangeTimeoutMs && state.timers.viewChangeTimeoutMs <= c.maxViewChangeTimeoutMs,
                       "timers.viewChangeTimeout",
-                      "view-change timeout \(state.viewChangeTimeoutMs) ms outside [\(c.viewChangeTimeoutMs), \(c.maxViewChangeTimeoutMs)]")
+                      "view-change timeout \(state.timers.viewChangeTimeoutMs) ms outside [\(c.viewChangeTimeoutMs), \(c.maxViewChangeTimeoutMs)]")
     }
 }

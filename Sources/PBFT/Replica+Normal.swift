@@ -201,7 +201,7 @@ extension Replica {
             committed.append(CommittedBatch(sequence: next, batch: batch, certificate: cert, proposer: primary(of: batch.view)))
         }
         guard !committed.isEmpty else { return }
-        if !state.isChangingView { state.viewChangeTimeoutMs = configuration.viewChangeTimeoutMs }
+        if !state.isChangingView { state.timers.viewChangeTimeoutMs = configuration.viewChangeTimeoutMs }
         restartViewChangeTimer(&ctx)
         // The commits go first: emitting the next PRE-PREPARE ahead of them was measured to halve a
         // restarted node's catch-up (its state-transfer target fell short of the head), for no

@@ -152,7 +152,7 @@ extension Replica {
             state.votingFence = fence
             ctx.emit(.note(.votesWithheld(until: fence)))
         }
-        state.retransmitTimerRunning = true
+        state.timers.retransmitTimerRunning = true
         ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))
         if state.lastCommitted < state.lowWatermark {
             // Our log was pruned past what the driver executed: fetch the state at the checkpoint.

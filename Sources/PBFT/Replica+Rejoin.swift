@@ -55,7 +55,7 @@ extension Replica {
         guard state.isChangingView, let left = state.rejoin.viewBeforeChange, left < state.view,
               primary(of: left) != me, state.viewChange.pendingNewView == nil else { return }
         let started = state.rejoin.viewChangeStartedAtMs
-        let (due, overflow) = started.addingReportingOverflow(state.viewChangeTimeoutMs)
+        let (due, overflow) = started.addingReportingOverflow(state.timers.viewChangeTimeoutMs)
         guard !overflow, ctx.now >= due else { return }
         let target = state.view
         let asking = state.viewChange.latest.values.filter { $0.body.newView >= target }.count
@@ -70,7 +70,7 @@ extension Replica {
         state.rejoin.viewBeforeChange = nil
         state.rejoin.abandonedViewChange = max(state.rejoin.abandonedViewChange ?? target, target)
         state.viewChange.latest[me] = nil  // our VIEW-CHANGE must not count towards our own join rule
-        if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
+        if state.timers.viewChangeTimerRunning { state.timers.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.counters.viewChangesAbandoned += 1
         ctx.emit(.note(.viewChangeAbandoned(view: target, returnedTo: left, working: working)))
         beginViewPace(&ctx)

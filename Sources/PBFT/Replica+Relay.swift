@@ -67,8 +67,8 @@ extension Replica {
         state.queue.relayCursor = state.queue.head
         state.lastFullRelayAtMs = nil
         state.relaysPromptInView = false
-        if state.relayTimerRunning {
-            state.relayTimerRunning = false
+        if state.timers.relayTimerRunning {
+            state.timers.relayTimerRunning = false
             ctx.emit(.cancelTimer(.relay))
         }
         ensureRelayTimer(&ctx)
@@ -76,25 +76,25 @@ extension Replica {
 
     /// The view ends (we leave it for a view change): no relays until the next one starts.
     mutating func endViewRelay(_ ctx: inout Context<B>) {
-        guard state.relayTimerRunning else { return }
-        state.relayTimerRunning = false
+        guard state.timers.relayTimerRunning else { return }
+        state.timers.relayTimerRunning = false
         ctx.emit(.cancelTimer(.relay))
     }
 
     /// Arms the relay timer for the next request due, if this backup holds one it has not relayed
     /// in this view.
     mutating func ensureRelayTimer(_ ctx: inout Context<B>) {
-        guard configuration.isRequestRelayEnabled, !state.relayTimerRunning, !state.isChangingView, !isPrimary else { return }
+        guard configuration.isRequestRelayEnabled, !state.timers.relayTimerRunning, !state.isChangingView, !isPrimary else { return }
         skipRelayCursorPastOrdered()
         guard let due = nextRelayDueMs else { return }
-        state.relayTimerRunning = true
+        state.timers.relayTimerRunning = true
         ctx.emit(.setTimer(.relay, afterMilliseconds: due > ctx.now ? due - ctx.now : 1))
     }
 
     /// The relay timer fired: relay what is due, then wait for the next one.
     mutating func relayTimerFired(_ ctx: inout Context<B>) {
-        guard state.relayTimerRunning else { return }
-        state.relayTimerRunning = false
+        guard state.timers.relayTimerRunning else { return }
+        state.timers.relayTimerRunning = false
         guard configuration.isRequestRelayEnabled, !state.isChangingView, !isPrimary else { return }
         relayDueRequests(&ctx)
         ensureRelayTimer(&ctx)

@@ -103,7 +103,7 @@ extension Replica {
             }
             let candidates = state.queue.order.count - state.queue.proposeCursor
             guard candidates > 0 else {
-                state.batchHoldStartMs = nil
+                state.timers.batchHoldStartMs = nil
                 break
             }
             // While the primary holds a batch that cannot be full, every new request would
@@ -116,14 +116,14 @@ extension Replica {
             if !mayBeFull && !holdIsDue(&ctx) { return }
             let (chosen, full) = chooseBatch()
             guard !chosen.isEmpty else {
-                state.batchHoldStartMs = nil
+                state.timers.batchHoldStartMs = nil
                 break
             }
             if !full {
                 guard holdIsDue(&ctx) else { return }
                 // This batch takes every unproposed request (but a conflicting one of a lane, which
                 // starts a new hold), so nothing is held after it.
-                state.batchHoldStartMs = nil
+                state.timers.batchHoldStartMs = nil
             }
             propose(chosen, at: next, &ctx)
         }
@@ -198,8 +198,8 @@ extension Replica {
     /// one of the rules above lets the batch go now; if not, arms the batch timer for the next
     /// moment one could.
     private mutating func holdIsDue(_ ctx: inout Context<B>) -> Bool {
-        let holdStart = state.batchHoldStartMs ?? ctx.now
-        state.batchHoldStartMs = holdStart
+        let holdStart = state.timers.batchHoldStartMs ?? ctx.now
+        state.timers.batchHoldStartMs = holdStart
         let held = ctx.now >= holdStart ? ctx.now - holdStart : 0
         let uncommitted = state.nextSequence > state.lastCommitted ? state.nextSequence.rawValue - state.lastCommitted.rawValue : 0
         let depthFree = uncommitted < UInt64(configuration.partialBatchDepth)
@@ -215,9 +215,9 @@ extension Replica {
 
     /// Arms the batch timer for `due` (re-arms it if it was set for another time).
     private mutating func armBatchTimer(due: UInt64, _ ctx: inout Context<B>) {
-        if state.batchTimerRunning && state.batchTimerDueMs == due { return }
-        state.batchTimerRunning = true
-        state.batchTimerDueMs = due
+        if state.timers.batchTimerRunning && state.timers.batchTimerDueMs == due { return }
+        state.timers.batchTimerRunning = true
+        state.timers.batchTimerDueMs = due
         ctx.emit(.setTimer(.batch, afterMilliseconds: due > ctx.now ? due - ctx.now : 1))
     }
 

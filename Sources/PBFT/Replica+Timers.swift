@@ -6,31 +6,31 @@ extension Replica {
     mutating func timerFired(_ kind: TimerKind, _ ctx: inout Context<B>) {
         switch kind {
         case .batch:
-            guard state.batchTimerRunning else { return }
-            state.batchTimerRunning = false
+            guard state.timers.batchTimerRunning else { return }
+            state.timers.batchTimerRunning = false
             tryPropose(&ctx)
         case .viewChange:
-            guard state.viewChangeTimerRunning else { return }
-            state.viewChangeTimerRunning = false
+            guard state.timers.viewChangeTimerRunning else { return }
+            state.timers.viewChangeTimerRunning = false
             guard let next = state.view.next else { return }
             if state.isChangingView {
                 // The NEW-VIEW did not arrive in time: try the next view with a doubled timeout.
-                let doubled = state.viewChangeTimeoutMs.multipliedReportingOverflow(by: 2)
-                state.viewChangeTimeoutMs = doubled.overflow ? configuration.maxViewChangeTimeoutMs
+                let doubled = state.timers.viewChangeTimeoutMs.multipliedReportingOverflow(by: 2)
+                state.timers.viewChangeTimeoutMs = doubled.overflow ? configuration.maxViewChangeTimeoutMs
                     : min(doubled.partialValue, configuration.maxViewChangeTimeoutMs)
                 startViewChange(to: next, reason: "no new-view for \(state.view) within the timeout", &ctx)
             } else if state.stateTransferTarget != nil {
                 // We are the ones behind: wait for the state transfer rather than blame the primary.
                 ensureViewChangeTimer(&ctx)
             } else if isWaiting && !isPrimary {
-                startViewChange(to: next, reason: "pending work did not execute within \(state.viewChangeTimeoutMs) ms", &ctx)
+                startViewChange(to: next, reason: "pending work did not execute within \(state.timers.viewChangeTimeoutMs) ms", &ctx)
             }
         case .pace:
             paceTimerFired(&ctx)
         case .relay:
             relayTimerFired(&ctx)
         case .retransmit:
-            state.retransmitTimerRunning = true
+            state.timers.retransmitTimerRunning = true
             ctx.emit(.setTimer(.retransmit, afterMilliseconds: configuration.retransmitIntervalMs))
             retransmit(&ctx)
         }

@@ -21,9 +21,9 @@ extension Replica {
         state.view = target
         state.isChangingView = true
         state.counters.viewChangesStarted += 1
-        if state.batchTimerRunning { state.batchTimerRunning = false; ctx.emit(.cancelTimer(.batch)) }
-        state.batchHoldStartMs = nil
-        if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
+        if state.timers.batchTimerRunning { state.timers.batchTimerRunning = false; ctx.emit(.cancelTimer(.batch)) }
+        state.timers.batchHoldStartMs = nil
+        if state.timers.viewChangeTimerRunning { state.timers.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.queue.inFlight.removeAll()
         state.queue.proposeCursor = state.queue.head
         if let pending = state.viewChange.pendingNewView, pending.body.view < target { state.viewChange.pendingNewView = nil }
@@ -115,12 +115,12 @@ extension Replica {
     /// counts only VIEW-CHANGEs for exactly our view; after crashes and partitions some replicas may
     /// already have moved further, and then no replica would ever time out again.
     mutating func armNewViewTimer(_ ctx: inout Context<B>) {
-        guard state.isChangingView, !state.viewChangeTimerRunning else { return }
+        guard state.isChangingView, !state.timers.viewChangeTimerRunning else { return }
         let leaving = state.viewChange.latest.values.filter { $0.body.newView >= state.view }.count
         guard leaving >= quorum else { return }
-        state.viewChangeTimerRunning = true
-        state.watchedRequest = nil
-        ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+        state.timers.viewChangeTimerRunning = true
+        state.timers.watchedRequest = nil
+        ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.timers.viewChangeTimeoutMs))
     }
 
     /// Structural checks on a VIEW-CHANGE (signatures were checked by the verifier).
@@ -269,9 +269,9 @@ extension Replica {
                 return
             }
             // Otherwise bound the wait for a good one.
-            if v == state.view && state.isChangingView && !state.viewChangeTimerRunning {
-                state.viewChangeTimerRunning = true
-                ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+            if v == state.view && state.isChangingView && !state.timers.viewChangeTimerRunning {
+                state.timers.viewChangeTimerRunning = true
+                ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.timers.viewChangeTimeoutMs))
             }
         case let .incomplete(missing):
             // Valid, but we lack batches of its O set: the new primary held every one of them
@@ -284,9 +284,9 @@ extension Replica {
                     .filter { vc in vc.body.preparedCertificates.contains { $0.digest == digest } }
                     .map(\.signer).filter { $0 != m.signer }
             }, &ctx)
-            if v == state.view && state.isChangingView && !state.viewChangeTimerRunning {
-                state.viewChangeTimerRunning = true
-                ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.viewChangeTimeoutMs))
+            if v == state.view && state.isChangingView && !state.timers.viewChangeTimerRunning {
+                state.timers.viewChangeTimerRunning = true
+                ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.timers.viewChangeTimeoutMs))
             }
         case let .complete(plan, resolved):
             state.viewChange.pendingNewView = nil
@@ -351,7 +351,7 @@ extension Replica {
             state.fetch.wanted.removeAll()
             state.fetch.fetched.removeAll()
         }
-        if state.viewChangeTimerRunning { state.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
+        if state.timers.viewChangeTimerRunning { state.timers.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         state.queue.inFlight.removeAll()
         state.queue.proposeCursor = state.queue.head
         // We never sign in an older view again: forget those slots (the persisted log keeps them).

@@ -58,23 +58,13 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     /// Pending client requests (`Replica+Requests.swift`, `Replica+Relay.swift`).
     var queue = RequestQueue<B>()
 
-    // Timers.
-    var batchTimerRunning = false
-    /// When the batch timer is due (the deadline it was armed for), while it runs.
-    var batchTimerDueMs: UInt64 = 0
-    /// Since when the primary has held an unproposed request (`nil`: it holds none).
-    var batchHoldStartMs: UInt64?
-    var viewChangeTimerRunning = false
-    var retransmitTimerRunning = false
-    var viewChangeTimeoutMs: UInt64
-    /// The pending request the running view-change timer waits for (the oldest when it started).
-    var watchedRequest: Digest?
+    /// Which timers run and what they wait for (`TimerState`).
+    var timers: TimerState
 
     /// The backup's watch on the primary's pace (`Replica+Pace.swift`).
     var pace = PaceMonitor()
 
-    // Relay of held requests to the primary (backups; `Replica+Relay.swift`).
-    var relayTimerRunning = false
+    // Relay of held requests to the primary (backups; `Replica+Relay.swift`; its timer is in `timers`).
     /// When this backup last relayed a full batch's worth (the next relay waits a batch delay).
     var lastFullRelayAtMs: UInt64?
     /// A request waited the full relay delay unordered in this view, so something keeps requests
@@ -104,7 +94,7 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     var counters = ReplicaCounters()
 
     init(configuration: ReplicaConfiguration) {
-        viewChangeTimeoutMs = configuration.viewChangeTimeoutMs
+        timers = TimerState(viewChangeTimeoutMs: configuration.viewChangeTimeoutMs)
     }
 
     var lowWatermark: SequenceNumber { stableProof.sequence }
@@ -141,7 +131,7 @@ extension Replica {
     /// Requests waiting to be ordered (bounded by `maxPendingRequests`).
     public var pendingRequestCount: Int { state.queue.pending.count }
     /// The current view-change timeout (doubles per failed view change).
-    public var currentViewChangeTimeoutMs: UInt64 { state.viewChangeTimeoutMs }
+    public var currentViewChangeTimeoutMs: UInt64 { state.timers.viewChangeTimeoutMs }
     /// How long a backup lets a pending request wait for a PRE-PREPARE in the current view, ms.
     public var currentProposalLatencyBoundMs: UInt64 { proposalLatencyBound }
     /// Drop and rejection counters.
