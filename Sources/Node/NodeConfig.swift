@@ -46,6 +46,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var gossipBudgetTxPerSecond: Int?
     /// Bytes per second of the same budget (default `NodeLimits.gossipBudgetBytesPerSecond`).
     public var gossipBudgetBytesPerSecond: Int?
+    /// `"validator"` or `"full"` (a non-voting node that follows the chain and serves RPC). Absent: a validator
+    /// when the key is in the genesis validator set, otherwise a full node (said in the log at start).
+    public var role: String?
+    /// On a validator: most full nodes connected at once (default `NodeLimits.fullNodePeersMax`; 0 refuses all).
+    public var maxFullNodes: Int?
 
     enum CodingKeys: String, CodingKey {
         case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
@@ -54,6 +59,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case rpcAllowedHosts = "rpc_allowed_hosts", rpcAllowedOrigins = "rpc_allowed_origins"
         case rpcMaxConnectionsPerAddress = "rpc_max_connections_per_address"
         case gossipBudgetTxPerSecond = "gossip_budget_tx_per_second", gossipBudgetBytesPerSecond = "gossip_budget_bytes_per_second"
+        case role, maxFullNodes = "max_full_nodes"
     }
 
     /// A config from its values.
@@ -135,6 +141,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         for origin in rpcAllowedOrigins ?? [] where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw .invalidConfig(path: path, reason: "rpc_allowed_origins entry '\(origin)' must be scheme://host[:port] (e.g. https://app.example.org) or *")
+        }
+        if let role, role != NodeRole.validator.rawValue, role != NodeRole.full.rawValue {
+            throw .invalidConfig(path: path, reason: "role '\(role)' must be \"validator\" or \"full\"")
+        }
+        if let cap = maxFullNodes, !(0...NodeLimits.fullNodePeersCeiling).contains(cap) {
+            throw .invalidConfig(path: path, reason: "max_full_nodes \(cap) must be 0...\(NodeLimits.fullNodePeersCeiling)")
         }
         if level == nil {
             throw .invalidConfig(

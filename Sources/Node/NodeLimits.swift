@@ -105,4 +105,9 @@ public enum NodeLimits {
     public static let interceptedDelayMaxMs: UInt64 = 60_000
     /// Longest timer the driver arms, ms (the replica's timers are seconds; this only bounds a bad value).
     public static let timerDelayMaxMs: UInt64 = 3_600_000
+    /// Full nodes a validator serves at once by default (config `max_full_nodes`): each gets every committed
+    /// block pushed and may relay client transactions, so each costs about one block stream of upload.
+    public static let fullNodePeersMax = 8
+    /// Highest `max_full_nodes` a config may ask for.
+    public static let fullNodePeersCeiling = 256
 }
