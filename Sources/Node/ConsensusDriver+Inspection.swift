@@ -42,7 +42,7 @@ extension ConsensusDriver {
             view: replica.view, primary: replica.view.primary(replicaCount: n), isChangingView: replica.isChangingView,
             isCatchingUp: transfer.target != nil, mempoolSize: mempool.count, openSequences: open,
             votingFence: replica.votingFence, followsUntilView: replica.followsUntilView,
-            viewChangesAbandoned: replica.counters.viewChangesAbandoned)
+            viewChangesAbandoned: replica.viewChangesAbandoned)
     }
 
     /// The waiting transaction with `hash`, if any. Reads the mempool under its own lock, not the

@@ -29,9 +29,10 @@ import PBFT
 extension ConsensusDriver {
     /// Starts (or extends) a transfer to `target`; duplicates while one runs are ignored.
     func beginStateTransfer(_ target: StateTransferTarget) {
-        if let current = transfer.target, current.sequence >= target.sequence { return }
+        if let current = transfer.target, current.sequence >= target.sequence, current.isAnchored || !target.isAnchored { return }
         transfer.target = target
-        logger.info("state transfer requested", metadata: [
+        // A full node's probe ("anything above my head?") runs every second; only real transfers are worth info.
+        logger.log(level: target.isAnchored ? .info : .debug, "state transfer requested", metadata: [
             "seq": "\(target.sequence.rawValue)", "height": "\((try? store.head().height.rawValue) ?? 0)",
         ])
         if transfer.task == nil {
@@ -63,6 +64,12 @@ extension ConsensusDriver {
         var tailFetched = false
         while !isStopped, let target = transfer.target {
             guard let head = currentHead() else { break }
+            if !target.isAnchored {
+                // "Whatever the peers hold above the head" (a full node): each block by its own certificate.
+                await fetchTail(target: target, progress: &progress)
+                if transfer.target == target, let now = currentHead() { finishTransfer(target: target, head: now, progress: &progress) }
+                continue
+            }
             if head.height >= target.sequence {
                 for r in window { r.task.cancel() }
                 window.removeAll()
@@ -129,7 +136,7 @@ extension ConsensusDriver {
 
     /// The target is reached: tell the replica, log the speed, reset the counters.
     private func finishTransfer(target: StateTransferTarget, head: ChainHead, progress: inout TransferProgress) {
-        if let block = try? store.block(at: target.sequence), block.hash != target.blockHash {
+        if target.isAnchored, let block = try? store.block(at: target.sequence), block.hash != target.blockHash {
             logger.critical("state transfer reached a block whose hash differs from the checkpointed one", metadata: [
                 "seq": "\(target.sequence.rawValue)", "have": "\(block.hash.hex.prefix(16))",
                 "want": "\(target.blockHash.hex.prefix(16))",
@@ -138,7 +145,7 @@ extension ConsensusDriver {
         transfer.target = nil
         let elapsed = ContinuousClock.now - progress.started
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-6)
-        logger.info("state transfer complete", metadata: [
+        logger.log(level: target.isAnchored || progress.blocks > 0 ? .info : .debug, "state transfer complete", metadata: [
             "height": "\(head.height.rawValue)", "blocks": "\(progress.blocks)", "txs": "\(progress.transactions)",
             "elapsed_ms": "\(Int(seconds * 1000))",
             "blocks_per_s": "\(Int(Double(progress.blocks) / seconds))",

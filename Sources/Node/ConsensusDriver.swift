@@ -19,8 +19,10 @@ import Synchronization
 public actor ConsensusDriver {
     /// The network's genesis.
     public nonisolated let genesis: Genesis
-    /// This validator.
+    /// This validator, or on a full node its key-derived id (far above every validator index).
     public nonisolated let replicaID: ReplicaID
+    /// Whether this node votes (`Replica`) or follows (`ChainFollower`).
+    public nonisolated let role: NodeRole
     let store: LedgerStore
     let network: PeerNetwork
     let scheme: Ed25519ValidatorKeys
@@ -31,7 +33,8 @@ public actor ConsensusDriver {
     /// A test network's hook into this validator's traffic (`--byzantine`); `nil` on an honest validator.
     var interceptor: (any MessageInterceptor)?
 
-    var replica: LedgerReplica
+    /// The consensus core: a voting `Replica`, or a full node's `ChainFollower`.
+    var replica: any ConsensusCore<Batch>
     /// Admitted, uncommitted transactions; the RPC layer reads it (`Mempool.check`) before it
     /// checks a client transaction's signature.
     nonisolated let mempool = Mempool()
@@ -64,12 +67,13 @@ public actor ConsensusDriver {
     /// another validator's link (`Message.mustArriveFromSigner`).
     nonisolated let refusedOffSignerLink = Atomic<Int>(0)
 
-    /// A driver for validator `replicaID`; call `start()` next.
+    /// A driver for validator `replicaID` (or, with `role` `.full`, a full node's follower); call `start()` next.
     public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
                 verifiedTransactions: VerifiedTransactionCache, logger: Logger,
-                partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth) throws(NodeError) {
+                partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth, role: NodeRole = .validator) throws(NodeError) {
         self.genesis = genesis
         self.replicaID = replicaID
+        self.role = role
         self.store = store
         self.network = network
         self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
@@ -86,6 +90,11 @@ public actor ConsensusDriver {
             maxBatchBytes: c.maxBatchBytes, batchDelayMs: c.batchDelayMs, viewChangeTimeoutMs: c.viewChangeTimeoutMs,
             maxClockDriftMs: c.maxClockDriftMs,
             partialBatchDepth: partialBatchDepth)
+        if role == .full {
+            replica = ChainFollower<Batch>(replicaCount: genesis.validatorCount, window: c.window,
+                                           probeIntervalMs: NodeLimits.fullNodeProbeIntervalMs)
+            return
+        }
         do {
             replica = try LedgerReplica(configuration: configuration, signer: Ed25519MessageSigner(key: signingKey))
         } catch {
@@ -249,6 +258,10 @@ public actor ConsensusDriver {
     /// Sends a message the replica produced to `recipients` (`nil`: every other validator),
     /// through the interceptor on a test network's Byzantine validator.
     private func emit(_ message: LedgerMessage, to recipients: [ReplicaID]?) {
+        // Full nodes anchor their catch-up on validators' checkpoints (`ChainFollower`).
+        if recipients == nil, case .checkpoint = message, network.hasFullNodes {
+            network.sendToFullNodes(Envelope.wrap(message))
+        }
         guard interceptor != nil else {
             if let recipients {
                 for to in recipients {
@@ -323,7 +336,24 @@ public actor ConsensusDriver {
 
     private func timerFired(_ kind: TimerKind, generation: UInt64) {
         guard timers.fired(kind, generation: generation) else { return }
+        if role == .full, kind == .retransmit { relayAgain() }
         handle(.timerFired(kind))
+    }
+
+    /// A full node's relayed transactions that did not commit: sent to the validators again after
+    /// `fullNodeRelayRetryMs` (a validator may have been down or full), forgotten after
+    /// `fullNodeRelayForgetMs` so the client can submit again (a conflicting transaction may have taken its nonce).
+    private func relayAgain() {
+        let now = Self.nowMs()
+        let stale = mempool.admitted(atOrBefore: now &- min(now, NodeLimits.fullNodeRelayForgetMs), limit: NodeLimits.admissionBatchMax)
+        if !stale.isEmpty {
+            mempool.remove(stale.map(\.hash))
+            logger.notice("forgot relayed transactions that did not commit", metadata: [
+                "count": "\(stale.count)", "after_ms": "\(NodeLimits.fullNodeRelayForgetMs)",
+            ])
+        }
+        let waiting = mempool.admitted(atOrBefore: now &- min(now, NodeLimits.fullNodeRelayRetryMs), limit: NodeLimits.admissionBatchMax)
+        if !waiting.isEmpty { gossip(waiting, to: nil) }
     }
 
     // MARK: Execution
@@ -354,6 +384,10 @@ public actor ConsensusDriver {
                                        certificate: committed.certificate.encoded(), previous: head.header, store: store)
             mempool.remove(committed.batch.transactions.map(\.hash))
             admission.control.committed(block.transactions.count, nowMs: Self.nowMs())
+            if role == .validator, network.hasFullNodes {
+                // Each connected full node gets the block with its proof as soon as it is stored.
+                network.sendToFullNodes(Envelope.wrap(.committedBatch(committed.certificate, batch: committed.batch)))
+            }
             events.publish(.blockCommitted(block))
             logger.info("committed block", metadata: [
                 "seq": "\(seq.rawValue)", "txs": "\(block.transactions.count)", "hash": "\(block.hash.hex.prefix(16))",

@@ -154,6 +154,9 @@ final class PeerGossipBudget: Sendable {
 /// Every peer's gossip budget (one per other validator), for the workers and for `/metrics`.
 final class GossipBudgets: Sendable {
     let peers: [Int: PeerGossipBudget]
+    /// The key of the one budget all full nodes' relayed transactions share (labelled `full_nodes`):
+    /// a hostile full node can crowd out other full nodes' relays, never a validator's gossip.
+    static let fullNodesKey = -1
 
     /// A full budget of `transactionsPerSecond` and `bytesPerSecond` (burst: one second's worth) for each of `peers`.
     init(peers: [Int], transactionsPerSecond: Int, bytesPerSecond: Int) {
@@ -169,7 +172,7 @@ final class GossipBudgets: Sendable {
         var totals: [(name: String, labels: [(String, String)], value: Int)] = []
         for (peer, budget) in peers.sorted(by: { $0.key < $1.key }) {
             let c = budget.counts
-            let label = ("peer", "\(peer)")
+            let label = ("peer", peer == GossipBudgets.fullNodesKey ? "full_nodes" : "\(peer)")
             totals.append(("ledger_gossip_transactions_received", [label], c.received))
             totals.append(("ledger_gossip_dropped_over_budget", [label], c.overBudget))
             totals.append(("ledger_gossip_signature_checks", [label], c.signatureChecks))

@@ -9,7 +9,8 @@ import PBFT
 import RPC
 import Synchronization
 
-/// A running validator: store, P2P network, consensus driver, message verification and RPC.
+/// A running node — a validator, or a full node that follows the chain without voting: store, P2P
+/// network, consensus driver, message verification and RPC.
 public final class LedgerNode: Sendable {
     /// The loaded home.
     public let home: NodeHome
@@ -32,7 +33,7 @@ public final class LedgerNode: Sendable {
     /// Opens the store and builds the network and driver; `start()` begins work.
     public init(home: NodeHome, logger base: Logger) throws(NodeError) {
         var logger = base
-        logger[metadataKey: "replica"] = "\(home.validatorID)"
+        logger[metadataKey: "replica"] = home.role == .full ? "full" : "\(home.localID)"
         self.home = home
         self.logger = logger
         let genesis = home.genesis
@@ -49,8 +50,11 @@ public final class LedgerNode: Sendable {
         }
         do {
             let identity = try NetworkIdentity(
-                chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(home.validatorID.index),
-                signingKey: home.key.signingKey, validators: validators)
+                chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(home.localID.index),
+                signingKey: home.key.signingKey, validators: validators,
+                fullNodes: home.role == .full ? .refuseAll : FullNodePolicy(
+                    maxConnected: home.config.maxFullNodes ?? NodeLimits.fullNodePeersMax,
+                    allowedKeys: Set((home.config.fullNodes ?? []).compactMap { try? PublicKey(hex: $0) })))
             network = try PeerNetwork(
                 identity: identity, listenAddress: PeerAddress(host: listen.host, port: listen.port), limits: .standard,
                 logger: logger)
@@ -58,28 +62,32 @@ public final class LedgerNode: Sendable {
         verifiedTransactions = VerifiedTransactionCache()
         signatureCache = CachingSignatureScheme(Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey)))
         driver = try ConsensusDriver(
-            genesis: genesis, replicaID: home.validatorID, signingKey: home.key.signingKey, store: store, network: network,
+            genesis: genesis, replicaID: home.localID, signingKey: home.key.signingKey, store: store, network: network,
             verifiedTransactions: verifiedTransactions, logger: logger,
-            partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth)
+            partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth, role: home.role)
         admissions = AdmissionQueue(driver: driver)
         gossipBudgets = GossipBudgets(
-            peers: genesis.validators.map(\.id.index).filter { $0 != home.validatorID.index },
+            peers: genesis.validators.map(\.id.index).filter { $0 != home.localID.index } + [GossipBudgets.fullNodesKey],
             transactionsPerSecond: home.config.gossipBudgetTxPerSecond ?? NodeLimits.gossipBudgetTransactionsPerSecond,
             bytesPerSecond: home.config.gossipBudgetBytesPerSecond ?? NodeLimits.gossipBudgetBytesPerSecond)
     }
 
     /// Binds the P2P and RPC ports, dials the other validators and starts consensus.
     public func start() async throws(NodeError) {
-        let bound: PeerAddress
-        do { bound = try await network.start() } catch { throw .network("cannot listen on \(home.config.p2pListen): \(error)") }
-        logger.info("p2p listening", metadata: [
-            "address": "\(bound)",
-            "gossip_budget_tx_per_s": "\(home.config.gossipBudgetTxPerSecond ?? NodeLimits.gossipBudgetTransactionsPerSecond)",
-            "gossip_budget_bytes_per_s": "\(home.config.gossipBudgetBytesPerSecond ?? NodeLimits.gossipBudgetBytesPerSecond)",
-        ])
+        if home.role == .full {
+            if home.isFullNodeByDefault {
+                logger.notice("this key is not a validator of the chain: running as a full node (set role in config.json to be explicit)")
+            }
+            logger.notice("full node: following the chain without voting", metadata: [
+                "key": "\(home.key.signingKey.publicKey.hex)", "validators": "\(home.genesis.validatorCount)",
+            ])
+            do { try network.startDialOnly() } catch { throw .network("\(error)") }
+        } else {
+            try await listen()
+        }
         var peers: [PeerID: PeerAddress] = [:]
         let overrides = home.config.peerOverrides ?? [:]
-        for v in home.genesis.validators where v.id != home.validatorID {
+        for v in home.genesis.validators where v.id != home.localID {
             if let hp = overrides[v.id.index] ?? NodeConfig.hostPort(v.p2pAddress) {
                 peers[PeerID(v.id.index)] = PeerAddress(host: hp.host, port: hp.port)
             }
@@ -95,10 +103,25 @@ public final class LedgerNode: Sendable {
         try await startRPC()
     }
 
+    /// A validator binds its P2P port.
+    private func listen() async throws(NodeError) {
+        let bound: PeerAddress
+        do { bound = try await network.start() } catch { throw .network("cannot listen on \(home.config.p2pListen): \(error)") }
+        logger.info("p2p listening", metadata: [
+            "address": "\(bound)",
+            "gossip_budget_tx_per_s": "\(home.config.gossipBudgetTxPerSecond ?? NodeLimits.gossipBudgetTransactionsPerSecond)",
+            "gossip_budget_bytes_per_s": "\(home.config.gossipBudgetBytesPerSecond ?? NodeLimits.gossipBudgetBytesPerSecond)",
+            "max_full_nodes": "\(network.identity.fullNodes.maxConnected)",
+        ])
+    }
+
     /// Makes this validator Byzantine (`ledger-node start --byzantine`): every message it sends,
     /// request it sees and message it receives goes through `interceptor`. Refused unless the
     /// genesis marks the chain as a test network. Call before `start()`.
     public func intercept(with interceptor: sending any MessageInterceptor) async throws(NodeError) {
+        guard home.role == .validator else {
+            throw .invalidArgument("--byzantine plays a validator's faults; this node is a full node (it signs no consensus messages)")
+        }
         guard home.genesis.isTestNetwork else {
             throw .invalidGenesis(
                 path: home.config.genesisFile,
@@ -144,7 +167,7 @@ public final class LedgerNode: Sendable {
         var gossipLanes: [Int: (lane: AsyncStream<PeerMessage>.Continuation, bound: GossipLaneBound)] = [:]
         var workers: [Task<Void, Never>] = []
         let network = self.network
-        for v in genesis.validators where v.id != home.validatorID {
+        for v in genesis.validators where v.id != home.localID {
             let worker = makePeerWorker(for: v.id.index)
             let (consensus, consensusIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
             let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
@@ -163,9 +186,12 @@ public final class LedgerNode: Sendable {
         let gossipFrozen = gossipLanes
         let driver = self.driver
         let logger = self.logger
+        let fullNodeLanes = FullNodeLanes(node: self)
         let pump = Task.detached {
             for await message in network.messages {
-                if PeerWorker.isGossip(message.bytes) {
+                if message.from.isFullNode {
+                    fullNodeLanes.route(message)
+                } else if PeerWorker.isGossip(message.bytes) {
                     guard let (lane, bound) = gossipFrozen[message.from.index], bound.take(message) else {
                         network.consumed(message)
                         let dropped = driver.droppedFromFullQueues.add(1, ordering: .relaxed).newValue
@@ -185,6 +211,7 @@ public final class LedgerNode: Sendable {
             }
             for c in consensusFrozen.values { c.finish() }
             for c in gossipFrozen.values { c.lane.finish() }
+            fullNodeLanes.finish()
         }
         tasks.set(pump: pump, workers: workers)
     }

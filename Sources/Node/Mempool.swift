@@ -154,6 +154,14 @@ public final class Mempool: Sendable {
         }
     }
 
+    /// Up to `limit` transactions admitted at or before `ms` (any order).
+    public func admitted(atOrBefore ms: UInt64, limit: Int) -> [Transaction] {
+        guard limit > 0 else { return [] }
+        return state.withLock { s in
+            Array(s.entries.values.lazy.filter { $0.admittedAtMs <= ms }.prefix(limit).map(\.transaction))
+        }
+    }
+
     private static func sorted(_ entries: some Collection<Entry>) -> [Transaction] {
         entries.sorted { $0.admittedAtMs < $1.admittedAtMs }.map(\.transaction)
     }

@@ -51,6 +51,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var role: String?
     /// On a validator: most full nodes connected at once (default `NodeLimits.fullNodePeersMax`; 0 refuses all).
     public var maxFullNodes: Int?
+    /// On a validator: when set, only full nodes with these public keys (hex) may connect.
+    public var fullNodes: [String]?
 
     enum CodingKeys: String, CodingKey {
         case p2pListen = "p2p_listen", rpcListen = "rpc_listen", dbPath = "db_path", genesisFile = "genesis_file"
@@ -59,7 +61,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case rpcAllowedHosts = "rpc_allowed_hosts", rpcAllowedOrigins = "rpc_allowed_origins"
         case rpcMaxConnectionsPerAddress = "rpc_max_connections_per_address"
         case gossipBudgetTxPerSecond = "gossip_budget_tx_per_second", gossipBudgetBytesPerSecond = "gossip_budget_bytes_per_second"
-        case role, maxFullNodes = "max_full_nodes"
+        case role, maxFullNodes = "max_full_nodes", fullNodes = "full_nodes"
     }
 
     /// A config from its values.
@@ -144,6 +146,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         if let role, role != NodeRole.validator.rawValue, role != NodeRole.full.rawValue {
             throw .invalidConfig(path: path, reason: "role '\(role)' must be \"validator\" or \"full\"")
+        }
+        if let keys = fullNodes {
+            if keys.count > NodeLimits.fullNodePeersCeiling {
+                throw .invalidConfig(path: path, reason: "full_nodes lists \(keys.count) keys, more than \(NodeLimits.fullNodePeersCeiling)")
+            }
+            for key in keys where (try? PublicKey(hex: key)) == nil {
+                throw .invalidConfig(path: path, reason: "full_nodes entry '\(key.prefix(80))' is not an Ed25519 public key in hex (64 digits)")
+            }
         }
         if let cap = maxFullNodes, !(0...NodeLimits.fullNodePeersCeiling).contains(cap) {
             throw .invalidConfig(path: path, reason: "max_full_nodes \(cap) must be 0...\(NodeLimits.fullNodePeersCeiling)")

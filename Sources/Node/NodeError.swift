@@ -27,7 +27,8 @@ public enum NodeError: Error, Sendable, CustomStringConvertible {
         case let .invalidKey(path, reason): "invalid key file \(path): \(reason); regenerate it with `ledger-node init`"
         case let .invalidGenesis(path, reason): "invalid genesis \(path): \(reason)"
         case let .notAValidator(key):
-            "this node's public key \(key) is not in the genesis validator set; add it to genesis.json or use the right home"
+            "config.json says role \"validator\" but this node's public key \(key) is not in the genesis validator set; "
+                + "add it to genesis.json, use the right home, or set role \"full\" to run a full node"
         case let .invalidArgument(s): s
         case let .store(error, doing): "ledger database, \(doing): \(error)"
         case let .network(s): "p2p network: \(s)"

@@ -14,12 +14,18 @@ public struct NodeHome: Sendable {
     public let key: NodeKey
     /// The network's genesis.
     public let genesis: Genesis
-    /// This node's validator id (its key's position in genesis).
-    public let validatorID: ReplicaID
+    /// Whether this node votes or follows the chain.
+    public let role: NodeRole
+    /// A validator's id (its key's position in genesis); on a full node the id derived from its key,
+    /// far above every validator index (`PeerID(fullNodeKey:)`).
+    public let localID: ReplicaID
+    /// The role was not set in config.json and the key is not a validator's: the node runs as a full node.
+    public let isFullNodeByDefault: Bool
 
     /// This home with `config` in place of the loaded one (command-line overrides); the caller validates it.
     public func replacing(config: NodeConfig) -> NodeHome {
-        NodeHome(path: path, config: config, key: key, genesis: genesis, validatorID: validatorID)
+        NodeHome(path: path, config: config, key: key, genesis: genesis, role: role, localID: localID,
+                 isFullNodeByDefault: isFullNodeByDefault)
     }
 
     /// The config file name inside a home.
@@ -37,10 +43,21 @@ public struct NodeHome: Sendable {
         if let problem = frameProblem(validators: genesis.validators.count, window: genesis.consensus.window) {
             throw .invalidGenesis(path: genesisPath, reason: problem)
         }
-        guard let me = genesis.validator(withKey: key.signingKey.publicKey) else {
-            throw .notAValidator(publicKey: key.signingKey.publicKey.hex)
+        let publicKey = key.signingKey.publicKey
+        let me = genesis.validator(withKey: publicKey)
+        switch (config.role.flatMap(NodeRole.init(rawValue:)), me) {
+        case let (.validator?, me?), let (nil, me?):
+            return NodeHome(path: home, config: config, key: key, genesis: genesis, role: .validator, localID: me.id,
+                            isFullNodeByDefault: false)
+        case (.validator?, nil):
+            throw .notAValidator(publicKey: publicKey.hex)
+        case (.full?, _?):
+            throw .invalidConfig(path: configPath, reason: "role is \"full\" but node_key.json holds validator \(me!.id)'s key; "
+                + "a validator key must not run a second node (give the full node its own key with ledger-node init --full-node)")
+        case (.full?, nil), (nil, nil):
+            return NodeHome(path: home, config: config, key: key, genesis: genesis, role: .full,
+                            localID: ReplicaID(PeerID(fullNodeKey: publicKey).index), isFullNodeByDefault: config.role == nil)
         }
-        return NodeHome(path: home, config: config, key: key, genesis: genesis, validatorID: me.id)
     }
 
     /// Why a chain of `validators` with watermark window `window` could not change views over this

@@ -110,4 +110,12 @@ public enum NodeLimits {
     public static let fullNodePeersMax = 8
     /// Highest `max_full_nodes` a config may ask for.
     public static let fullNodePeersCeiling = 256
+    /// How often a full node checks that it executed something, ms; when it did not, it asks a
+    /// validator for blocks above its head (`ChainFollower`).
+    public static let fullNodeProbeIntervalMs: UInt64 = 1_000
+    /// How long a full node waits for a relayed transaction to commit before it sends it to the validators again, ms.
+    public static let fullNodeRelayRetryMs: UInt64 = 3_000
+    /// How long a full node keeps a relayed transaction that did not commit, ms; then it forgets it
+    /// (the client may submit it again).
+    public static let fullNodeRelayForgetMs: UInt64 = 60_000
 }

@@ -87,6 +87,8 @@ extension PeerNetworkMetrics {
             ("ledger_p2p_inbound_evicted", nil, inboundEvicted),
             ("ledger_p2p_read_pauses", nil, readPauses), ("ledger_p2p_receive_pending_bytes", nil, receivePendingBytes),
             ("ledger_p2p_worst_case_bytes", nil, worstCaseBytes),
+            ("ledger_p2p_full_nodes_connected", nil, connectedFullNodes.count),
+            ("ledger_p2p_full_nodes_refused", nil, fullNodesRefusedFull),
         ]
         for (reason, count) in inboundRefusals.sorted(by: { $0.key < $1.key }) {
             totals.append(("ledger_p2p_inbound_refusals", reason, count))

@@ -33,7 +33,8 @@ struct NodeRPCBackend: RPCBackend {
         let head = try? store.head()
         let peers = network.metrics.connectedOutbound.map { ReplicaID($0.index) }.sorted()
         return NodeStatus(
-            chainID: genesis.chainID, nodeID: driver.replicaID, height: head?.height ?? .zero,
+            chainID: genesis.chainID, nodeID: driver.role == .validator ? driver.replicaID : nil, role: driver.role.rawValue,
+            height: head?.height ?? .zero,
             latestBlockHash: head?.hash ?? .zero, latestBlockTimeMs: head?.header.timestamp ?? genesis.genesisTimeMs,
             view: inspection.view, primary: inspection.primary, isCatchingUp: inspection.isCatchingUp, peers: peers,
             isChangingView: inspection.isChangingView, mempoolSize: inspection.mempoolSize,

@@ -16,6 +16,8 @@ enum PeerRefusal: String, CaseIterable, Sendable {
     case malformedBlockRequest = "malformed_block_request"
     /// A block response did not decode.
     case malformedBlockResponse = "malformed_block_response"
+    /// A full node sent what only a validator may send (a consensus message or a block response).
+    case notFromAValidator = "not_from_a_validator"
 }
 
 /// Counts refused peer messages by peer and reason (`ledger_peer_messages_refused{peer,reason}` on
@@ -52,7 +54,8 @@ final class PeerRefusals: Sendable {
         let peers = Set(table.keys.map(\.peer)).sorted()
         return peers.flatMap { peer in
             PeerRefusal.allCases.map { reason in
-                ("ledger_peer_messages_refused", [("peer", "\(peer.index)"), ("reason", reason.rawValue)],
+                ("ledger_peer_messages_refused",
+                 [("peer", peer.index == GossipBudgets.fullNodesKey ? "full_nodes" : "\(peer.index)"), ("reason", reason.rawValue)],
                  table[PeerKey(peer: peer, reason: reason)] ?? 0)
             }
         }

@@ -37,9 +37,15 @@ struct PeerWorker: Sendable {
     }
 
     func process(_ message: PeerMessage) async {
-        let from = ReplicaID(message.from.index)
+        // Full nodes are counted and logged together: their ids are many and chosen by their keys.
+        let from = message.from.isFullNode ? ReplicaID(GossipBudgets.fullNodesKey) : ReplicaID(message.from.index)
         guard let (kind, body) = Envelope.unwrap(message.bytes) else {
             refusals.refused(.unknownKind, from: from, logger: logger)
+            return
+        }
+        // A full node may ask for blocks and relay transactions, nothing else.
+        if message.from.isFullNode, kind == .consensus || kind == .blockResponse {
+            refusals.refused(.notFromAValidator, from: from, logger: logger)
             return
         }
         if Self.dropsBeforeDecoding(kind, body, transferring: driver.isTransferringState) {

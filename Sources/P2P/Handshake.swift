@@ -98,7 +98,7 @@ public struct Handshake: Sendable {
         ephemeral = pair
         helloMessage = Hello(
             protocolVersion: identity.protocolVersion, chainID: Array(identity.chainID.utf8),
-            genesisHash: identity.genesisHash, validatorID: identity.localID,
+            genesisHash: identity.genesisHash, validatorID: identity.localID, senderKey: identity.signingKey.publicKey.bytes,
             ephemeralKey: pair.publicKey, nonce: nonce ?? SecureRandom.bytes(count: Hello.nonceByteCount)
         ).encoded()
     }
@@ -154,9 +154,7 @@ public struct Handshake: Sendable {
         guard hello.genesisHash == identity.genesisHash else {
             throw .genesisMismatch(ours: identity.genesisHash, theirs: hello.genesisHash)
         }
-        let peer = hello.validatorID
-        guard peer != identity.localID else { throw .impersonatesUs(peer) }
-        guard let peerKey = identity.validators[peer] else { throw .unknownValidator(peer) }
+        let (peer, peerKey) = try authenticatedPeer(hello)
         if let expected = expectedPeer, expected != peer { throw .unexpectedPeer(expected: expected, actual: peer) }
 
         if role == .responder {
@@ -171,6 +169,25 @@ public struct Handshake: Sendable {
         let signature = identity.signingKey.sign(Handshake.signedBytes(signer: role, transcript: transcript))
         state = .awaitingAuth(peer: peer, peerKey: peerKey, transcript: transcript, keys: keys)
         return .send(Auth(signature: signature).encoded())
+    }
+
+    /// Who the Hello claims to be and the key its Auth must verify under. A validator must send its
+    /// genesis key (compared as bytes: nothing is computed for a wrong one). A full node is only
+    /// considered by a validator whose policy admits full nodes; its key is validated then.
+    private func authenticatedPeer(_ hello: Hello) throws(HandshakeError) -> (PeerID, PublicKey) {
+        guard hello.validatorID.isFullNode else {
+            let peer = hello.validatorID
+            guard peer != identity.localID else { throw .impersonatesUs(peer) }
+            guard let key = identity.validators[peer] else { throw .unknownValidator(peer) }
+            guard key.bytes == hello.senderKey else { throw .wrongValidatorKey(peer) }
+            return (peer, key)
+        }
+        guard role == .responder, !identity.isFullNode else { throw .fullNodeNotServed("a full node answered a dial") }
+        guard identity.fullNodes.maxConnected > 0 else { throw .fullNodeNotServed("this validator serves no full nodes") }
+        guard let key = try? PublicKey(bytes: hello.senderKey) else { throw .malformedMessage("full node key is not a valid Ed25519 key") }
+        guard !identity.validators.values.contains(key) else { throw .fullNodeNotServed("a validator's key cannot connect as a full node") }
+        guard identity.fullNodes.admits(key) else { throw .fullNodeNotServed("its key is not in this validator's full_nodes list") }
+        return (PeerID(fullNodeKey: key), key)
     }
 
     /// The key exchange with the peer's ephemeral key, bound to the transcript.

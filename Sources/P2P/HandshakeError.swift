@@ -11,6 +11,10 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
     case genesisMismatch(ours: Digest, theirs: Digest)
     /// The peer claims a validator id that is not in the genesis validator set.
     case unknownValidator(PeerID)
+    /// The peer claims a validator id but sent another key than the genesis one.
+    case wrongValidatorKey(PeerID)
+    /// A full node that this node does not serve (a validator with full nodes off, not on its list, or full).
+    case fullNodeNotServed(String)
     /// The peer claims to be this very node.
     case impersonatesUs(PeerID)
     /// We dialled one validator and another one answered.
@@ -38,6 +42,8 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
         case .chainMismatch: return "chain"
         case .genesisMismatch: return "genesis"
         case .unknownValidator: return "unknown_validator"
+        case .wrongValidatorKey: return "wrong_key"
+        case .fullNodeNotServed: return "full_node_refused"
         case .impersonatesUs: return "impersonation"
         case .unexpectedPeer: return "unexpected_peer"
         case .badSignature: return "bad_signature"
@@ -60,6 +66,10 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
             return "peer's genesis hash \(theirs.hex.prefix(16))… differs from ours \(ours.hex.prefix(16))…; both nodes must use the same genesis file"
         case let .unknownValidator(id):
             return "peer claims validator id \(id), which is not in the genesis validator set; refusing"
+        case let .wrongValidatorKey(id):
+            return "peer claims validator id \(id) but sent another key than its genesis key; refusing"
+        case let .fullNodeNotServed(why):
+            return "full node refused: \(why)"
         case let .impersonatesUs(id):
             return "peer claims our own validator id \(id); a misconfigured address points back at us, or an attacker"
         case let .unexpectedPeer(expected, actual):

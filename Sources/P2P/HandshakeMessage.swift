@@ -3,7 +3,8 @@ import LedgerCrypto
 /// The first handshake message each side sends.
 ///
 /// Wire form (big-endian): kind `0x01` (1) ‖ protocol version (2) ‖ chain id length (1) ‖
-/// chain id ‖ genesis hash (32) ‖ validator id (4) ‖ ephemeral X25519 key (32) ‖ nonce (32).
+/// chain id ‖ genesis hash (32) ‖ validator id (4) ‖ sender's Ed25519 key (32) ‖ ephemeral X25519 key (32) ‖
+/// nonce (32). A full node sends `PeerID.fullNodeWireID` as its validator id; its key names it.
 struct Hello: Equatable, Sendable {
     static let kind: UInt8 = 0x01
     static let nonceByteCount = 32
@@ -12,17 +13,22 @@ struct Hello: Equatable, Sendable {
     var chainID: [UInt8]
     var genesisHash: Digest
     var validatorID: PeerID
+    /// The sender's long-term key as sent (checked against the genesis key, or, for a full node,
+    /// validated by the responder only once its policy admits full nodes).
+    var senderKey: [UInt8]
     var ephemeralKey: KeyExchangePublicKey
     var nonce: [UInt8]
 
     /// The canonical bytes.
     func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: 1 + 2 + 1 + chainID.count + Digest.byteCount + 4 + KeyExchangePublicKey.byteCount + nonce.count)
+        var w = ByteWriter(capacity: 1 + 2 + 1 + chainID.count + Digest.byteCount + 4 + PublicKey.byteCount
+            + KeyExchangePublicKey.byteCount + nonce.count)
         w.write(Hello.kind)
         w.write(protocolVersion)
         w.writeShortBytes(chainID)
         w.write(genesisHash)
-        w.write(UInt32(truncatingIfNeeded: validatorID.index))
+        w.write(validatorID.isFullNode ? PeerID.fullNodeWireID : UInt32(truncatingIfNeeded: validatorID.index))
+        w.writeRaw(senderKey)
         w.writeRaw(ephemeralKey.bytes)
         w.writeRaw(nonce)
         return w.bytes
@@ -60,12 +66,15 @@ struct Hello: Equatable, Sendable {
             let chainID = [UInt8](try reader.readRaw(Int(chainLength), "Hello chain id"))
             let genesis = try reader.readDigest("Hello genesis hash")
             let id = try reader.readUInt32("Hello validator id")
+            let senderKey = [UInt8](try reader.readRaw(PublicKey.byteCount, "Hello sender key"))
             let ephemeral = try reader.readRaw(KeyExchangePublicKey.byteCount, "Hello ephemeral key")
             let nonce = [UInt8](try reader.readRaw(Hello.nonceByteCount, "Hello nonce"))
             try reader.finish()
-            // The key has exactly 32 bytes, so its initialiser cannot fail.
+            // The key has exactly 32 bytes, so its initialiser cannot fail. A full node's id is derived
+            // from its key by the handshake, once its key is validated.
             return Hello(
-                protocolVersion: version, chainID: chainID, genesisHash: genesis, validatorID: PeerID(Int(id)),
+                protocolVersion: version, chainID: chainID, genesisHash: genesis,
+                validatorID: id == PeerID.fullNodeWireID ? PeerID(PeerID.fullNodeBase) : PeerID(Int(id)), senderKey: senderKey,
                 ephemeralKey: try! KeyExchangePublicKey(bytes: ephemeral), nonce: nonce)
         }
     }

@@ -1,10 +1,11 @@
 import LedgerCrypto
 
-/// Who this node is on the network and whom it trusts: chain, genesis, its own validator
-/// key and the pinned genesis keys of every validator.
+/// Who this node is on the network and whom it trusts: chain, genesis, its own key, the pinned
+/// genesis keys of every validator, and which full nodes it serves.
 public struct NetworkIdentity: Sendable {
-    /// The P2P protocol version this build speaks.
-    public static let currentProtocolVersion: UInt16 = 1
+    /// The P2P protocol version this build speaks (2: the Hello carries the sender's key, so full nodes
+    /// can connect).
+    public static let currentProtocolVersion: UInt16 = 2
 
     /// Protocol version sent in our Hello; peers must send the same.
     public let protocolVersion: UInt16
@@ -12,35 +13,50 @@ public struct NetworkIdentity: Sendable {
     public let chainID: String
     /// Hash of the genesis; peers must send the same.
     public let genesisHash: Digest
-    /// This node's validator id.
+    /// This node's id: its validator index, or its full-node id (`PeerID(fullNodeKey:)`).
     public let localID: PeerID
-    /// This node's long-term validator key (signs the handshake transcript).
+    /// This node's long-term key (signs the handshake transcript).
     public let signingKey: SigningKey
-    /// Genesis validator keys: the only peers accepted, each only with its own key.
+    /// Genesis validator keys: each validator is accepted only with its own key.
     public let validators: [PeerID: PublicKey]
+    /// Which full nodes a validator lets connect; a full node serves none (it only dials).
+    public let fullNodes: FullNodePolicy
 
-    /// Checks that the identity is consistent: a chain id of 1...`maxChainIDBytes` bytes,
-    /// and our own id listed with our own public key.
+    /// Whether this node is a full node (it dials validators and accepts no connections).
+    public var isFullNode: Bool { localID.isFullNode }
+
+    /// Checks that the identity is consistent: a chain id of 1...`maxChainIDBytes` bytes, and
+    /// either our own validator id listed with our own key, or (a full node) an id derived from a key
+    /// that is not a validator's.
     public init(
         chainID: String, genesisHash: Digest, localID: PeerID, signingKey: SigningKey,
-        validators: [PeerID: PublicKey], protocolVersion: UInt16 = NetworkIdentity.currentProtocolVersion,
-        limits: P2PLimits = .standard
+        validators: [PeerID: PublicKey], fullNodes: FullNodePolicy = .refuseAll,
+        protocolVersion: UInt16 = NetworkIdentity.currentProtocolVersion, limits: P2PLimits = .standard
     ) throws(TransportError) {
         let chainBytes = chainID.utf8.count
         guard chainBytes >= 1, chainBytes <= limits.maxChainIDBytes else {
             throw .invalidConfiguration("chain id must be 1...\(limits.maxChainIDBytes) bytes, got \(chainBytes)")
         }
-        guard let ownKey = validators[localID] else {
-            throw .invalidConfiguration("local id \(localID) is not in the validator set")
-        }
-        guard ownKey == signingKey.publicKey else {
-            throw .invalidConfiguration("signing key does not match the genesis key of \(localID)")
+        if localID.isFullNode {
+            guard localID == PeerID(fullNodeKey: signingKey.publicKey) else {
+                throw .invalidConfiguration("full node id \(localID) is not the one derived from its key")
+            }
+            guard !validators.values.contains(signingKey.publicKey) else {
+                throw .invalidConfiguration("the key of a validator cannot run a full node of the same chain")
+            }
+        } else {
+            guard let ownKey = validators[localID] else {
+                throw .invalidConfiguration("local id \(localID) is not in the validator set")
+            }
+            guard ownKey == signingKey.publicKey else {
+                throw .invalidConfiguration("signing key does not match the genesis key of \(localID)")
+            }
         }
         guard validators.count <= limits.maxValidators else {
             throw .invalidConfiguration("\(validators.count) validators, more than the \(limits.maxValidators) this transport serves")
         }
-        guard validators.keys.allSatisfy({ $0.index >= 0 && $0.index <= Int(UInt32.max) }) else {
-            throw .invalidConfiguration("validator ids must be in 0...\(UInt32.max)")
+        guard validators.keys.allSatisfy({ $0.index >= 0 && $0.index < Int(PeerID.fullNodeWireID) }) else {
+            throw .invalidConfiguration("validator ids must be in 0..<\(PeerID.fullNodeWireID)")
         }
         self.protocolVersion = protocolVersion
         self.chainID = chainID
@@ -48,5 +64,28 @@ public struct NetworkIdentity: Sendable {
         self.localID = localID
         self.signingKey = signingKey
         self.validators = validators
+        self.fullNodes = fullNodes
+    }
+}
+
+/// Which full nodes a validator serves: how many at once, and optionally only listed keys.
+public struct FullNodePolicy: Sendable, Equatable {
+    /// Most full nodes connected at once (0: none).
+    public var maxConnected: Int
+    /// When not empty, only full nodes with these keys are accepted.
+    public var allowedKeys: Set<PublicKey>
+
+    /// A policy.
+    public init(maxConnected: Int, allowedKeys: Set<PublicKey> = []) {
+        self.maxConnected = max(0, maxConnected)
+        self.allowedKeys = allowedKeys
+    }
+
+    /// No full node is accepted.
+    public static let refuseAll = FullNodePolicy(maxConnected: 0)
+
+    /// Whether a full node with `key` may finish the handshake (the count is checked after it).
+    func admits(_ key: PublicKey) -> Bool {
+        maxConnected > 0 && (allowedKeys.isEmpty || allowedKeys.contains(key))
     }
 }

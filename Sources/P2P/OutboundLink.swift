@@ -3,7 +3,9 @@ import NIOCore
 import NIOPosix
 
 /// Our one outbound connection to one peer: the bounded send queue, the dialling, and
-/// reconnection with capped exponential back-off plus jitter.
+/// reconnection with capped exponential back-off plus jitter. A validator's link to a full node
+/// does not dial (`dials` false): it sends over the connection the full node dialled, and waits
+/// for the full node to dial again when it drops.
 ///
 /// All mutable state is confined to `eventLoop` (the connection's loop too); public entry
 /// points hop onto it, so `enqueue` never blocks the caller.
@@ -11,6 +13,8 @@ final class OutboundLink: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only on `eventLoop`.
     let peer: PeerID
     let eventLoop: EventLoop
+    /// Whether this link dials its peer (false: it uses the peer's inbound connection).
+    let dials: Bool
     private let limits: P2PLimits
     private let initializer: PeerChannelInitializer
     private let counters: NetworkCounters
@@ -33,8 +37,9 @@ final class OutboundLink: @unchecked Sendable {
     private var isDiscarding = false
 
     init(peer: PeerID, address: PeerAddress, eventLoop: EventLoop, limits: P2PLimits,
-         initializer: PeerChannelInitializer, counters: NetworkCounters, logger: Logger) {
+         initializer: PeerChannelInitializer, counters: NetworkCounters, logger: Logger, dials: Bool = true) {
         self.peer = peer
+        self.dials = dials
         self.address = address
         self.eventLoop = eventLoop
         self.limits = limits
@@ -158,8 +163,10 @@ final class OutboundLink: @unchecked Sendable {
         failedAttempts = 0
         disconnectedSince = nil
         isDiscarding = false
-        counters.update { _ = $0.connectedOutbound.insert(self.peer) }
-        logger.info("outbound connection established", metadata: ["address": "\(address)"])
+        if dials {
+            counters.update { _ = $0.connectedOutbound.insert(self.peer) }
+            logger.info("outbound connection established", metadata: ["address": "\(address)"])
+        }
         flush()
     }
 
@@ -168,8 +175,10 @@ final class OutboundLink: @unchecked Sendable {
         if self.channel === channel {
             self.channel = nil
             disconnectedSince = .now()
-            counters.update { _ = $0.connectedOutbound.remove(self.peer) }
-            logger.info("outbound connection closed")
+            if dials {
+                counters.update { _ = $0.connectedOutbound.remove(self.peer) }
+                logger.info("outbound connection closed")
+            }
         } else if pendingChannel === channel {
             pendingChannel = nil
         } else if self.channel != nil || pendingChannel != nil {
@@ -207,7 +216,7 @@ final class OutboundLink: @unchecked Sendable {
     }
 
     private func connect() {
-        guard !isStopped, channel == nil, !isConnecting else { return }
+        guard dials, !isStopped, channel == nil, !isConnecting else { return }
         isConnecting = true
         counters.update { $0.connectAttempts += 1 }
         let target = address
@@ -238,7 +247,7 @@ final class OutboundLink: @unchecked Sendable {
     }
 
     private func scheduleReconnect() {
-        guard !isStopped, reconnectTask == nil, channel == nil, !isConnecting else { return }
+        guard dials, !isStopped, reconnectTask == nil, channel == nil, !isConnecting else { return }
         let delay = backoffDelay(failedAttempts: failedAttempts)
         failedAttempts = min(failedAttempts + 1, 62)
         logger.debug("reconnecting", metadata: ["delay_ms": "\(delay.nanoseconds / 1_000_000)"])

@@ -7,7 +7,7 @@ import NIOCore
 public struct P2PLimits: Sendable, Equatable {
     /// Largest application payload one frame may carry (8 MiB). Bigger sends are refused.
     public var maxPayloadBytes: Int = 8 * 1024 * 1024
-    /// Largest handshake message (Hello or Auth). A Hello is ~170 bytes at most.
+    /// Largest handshake message (Hello or Auth). A Hello is at most 234 bytes (with the longest chain id).
     public var maxHandshakeMessageBytes: Int = 512
     /// Longest chain id in bytes (matches LedgerCore's `Limits.chainIDMaxBytes`).
     public var maxChainIDBytes: Int = 64
@@ -90,7 +90,7 @@ public struct P2PLimits: Sendable, Equatable {
         if maxPayloadBytes <= 0 || maxPayloadBytes > Int(UInt32.max) - P2PLimits.frameOverheadBytes {
             found.append("maxPayloadBytes must be in 1...\(Int(UInt32.max) - P2PLimits.frameOverheadBytes)")
         }
-        if maxHandshakeMessageBytes < 1 + 2 + 1 + maxChainIDBytes + 32 + 4 + 32 + 32 {
+        if maxHandshakeMessageBytes < 1 + 2 + 1 + maxChainIDBytes + 32 + 4 + 32 + 32 + 32 {
             found.append("maxHandshakeMessageBytes must fit a Hello with the longest chain id")
         }
         if maxHandshakeMessageBytes > maxFrameBytes {

@@ -29,7 +29,7 @@ struct PeerChannelInitializer: Sendable {
             try sync.addHandler(SecureFrameHandler())
             try sync.addHandler(IdleTimeoutHandler(readTimeout: limits.readIdleTimeout, keepaliveInterval: limits.keepaliveInterval))
             try sync.addHandler(PeerConnectionHandler(
-                direction: direction, expectedPeer: expectedPeer,
+                direction: direction, expectedPeer: expectedPeer, deliversOnOutbound: identity.isFullNode,
                 delegate: delegate, logger: connectionLogger))
         }
     }

@@ -4,20 +4,24 @@ import NIOCore
 /// The last handler of a peer connection: hands payloads to the delegate and turns frame
 /// errors (including read timeouts) into a counted, logged close.
 ///
-/// Inbound connections deliver the peer's payloads; outbound connections carry only our
-/// sends, so a payload arriving on one is a protocol violation and closes it.
+/// Inbound connections deliver the peer's payloads. Between validators an outbound connection
+/// carries only our sends, so a payload arriving on one is a protocol violation and closes it; a
+/// full node's outbound connections are its only ones, so they carry the validators' answers too.
 final class PeerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = InboundFrame
 
     private let direction: ConnectionDirection
+    private let deliversOnOutbound: Bool
     private let delegate: PeerChannelDelegate?
     private var logger: Logger
     private var peer: PeerID?
     private var isEstablished = false
     private var isClosing = false
 
-    init(direction: ConnectionDirection, expectedPeer: PeerID?, delegate: PeerChannelDelegate?, logger: Logger) {
+    init(direction: ConnectionDirection, expectedPeer: PeerID?, deliversOnOutbound: Bool = false,
+         delegate: PeerChannelDelegate?, logger: Logger) {
         self.direction = direction
+        self.deliversOnOutbound = deliversOnOutbound
         self.peer = expectedPeer
         self.delegate = delegate
         self.logger = logger
@@ -40,7 +44,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         case .keepalive:
             logger.trace("keep-alive received")
         case let .payload(bytes):
-            if direction == .inbound {
+            if direction == .inbound || deliversOnOutbound {
                 delegate?.received(bytes, from: peer)
             } else {
                 fail(.unexpectedPayload, context: context)

@@ -16,6 +16,12 @@ import Dispatch
 /// - `send` queues on a bounded per-peer queue (oldest dropped and counted when full) and
 ///   never blocks; received payloads arrive on `messages`.
 ///
+/// Full nodes (`NetworkIdentity.isFullNode`) listen nowhere: they dial every validator and
+/// receive the validators' answers and committed blocks over those connections. A validator
+/// accepts up to `FullNodePolicy.maxConnected` of them and sends to each over the connection it
+/// dialled (a link that does not dial); `broadcast` reaches validators only, `sendToFullNodes` the
+/// full nodes.
+///
 /// Call `start()`, then `connect(to:)` with the other validators' addresses; call
 /// `shutdown()` before dropping the network.
 public final class PeerNetwork: Sendable {
@@ -98,6 +104,17 @@ public final class PeerNetwork: Sendable {
         snapshot.receivePendingBytes = state.withLock { $0.intake.values.reduce(0) { $0 + $1.bytes } }
         snapshot.worstCaseBytes = limits.worstCaseBytesPerPeer * max(0, identity.validators.count - 1)
         return snapshot
+    }
+
+    /// Starts a full node's network: no listening socket, only the dials `connect(to:)` makes.
+    public func startDialOnly() throws(TransportError) {
+        let started: Bool = state.withLock {
+            guard $0.phase == .created else { return false }
+            $0.phase = .running
+            return true
+        }
+        guard started else { throw .notRunning }
+        logger.info("dialling validators only (full node)")
     }
 
     /// Binds the listening socket and returns the bound address (its real port when 0 was asked).
@@ -187,8 +204,20 @@ public final class PeerNetwork: Sendable {
     /// Queues `bytes` for every dialled peer; returns how many accepted it.
     @discardableResult
     public func broadcast(_ bytes: [UInt8]) -> Int {
-        let peers: [PeerID] = state.withLock { $0.phase == .running ? Array($0.links.keys) : [] }
+        let peers: [PeerID] = state.withLock { $0.phase == .running ? $0.links.keys.filter { !$0.isFullNode } : [] }
         return peers.reduce(0) { $0 + (send(bytes, to: $1) ? 1 : 0) }
+    }
+
+    /// Queues `bytes` for every connected full node; returns how many accepted it.
+    @discardableResult
+    public func sendToFullNodes(_ bytes: [UInt8]) -> Int {
+        let peers: [PeerID] = state.withLock { $0.phase == .running ? $0.links.keys.filter(\.isFullNode) : [] }
+        return peers.reduce(0) { $0 + (send(bytes, to: $1) ? 1 : 0) }
+    }
+
+    /// Whether any full node is connected (so committed blocks are worth encoding for them).
+    public var hasFullNodes: Bool {
+        state.withLock { state in state.links.keys.contains(where: \.isFullNode) }
     }
 
     /// The application is done with `message` (processed or discarded): it no longer counts
@@ -247,8 +276,10 @@ extension PeerNetwork: PeerChannelDelegate {
     func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {
         switch direction {
         case .outbound:
+            if identity.isFullNode { watchReads(of: channel, peer: peer) }
             link(for: peer)?.established(channel)
         case .inbound:
+            if peer.isFullNode, !acceptFullNode(channel, peer: peer) { return }
             let (accepted, previous): (Bool, Channel?) = state.withLock { state in
                 // Proven a validator: it leaves the unauthenticated table (its slot is reserved).
                 if let id = state.admissionIDs.removeValue(forKey: ObjectIdentifier(channel)) {
@@ -264,21 +295,58 @@ extension PeerNetwork: PeerChannelDelegate {
                 channel.close(promise: nil)
                 return
             }
-            // Its read gate (on this loop): a peer over its receive budget stays paused on a new connection too.
-            if let gate = try? channel.pipeline.syncOperations.handler(type: ReadGate.self) {
-                let paused = state.withLock { state in
-                    state.gates[peer] = NIOLoopBound(gate, eventLoop: channel.eventLoop)
-                    return state.intake[peer]?.paused ?? false
-                }
-                if paused { gate.pause() }
-            }
+            watchReads(of: channel, peer: peer)
             // A newer connection from the same validator (e.g. it restarted) replaces the old one.
             if let previous, previous !== channel { previous.close(promise: nil) }
             counters.update { _ = $0.connectedInbound.insert(peer) }
             logger.info("inbound connection established", metadata: ["peer": "\(peer)"])
-            // It is up: answer it without waiting out our reconnect back-off.
-            link(for: peer)?.peerIsUp()
+            if peer.isFullNode {
+                link(for: peer)?.established(channel)
+            } else {
+                // It is up: answer it without waiting out our reconnect back-off.
+                link(for: peer)?.peerIsUp()
+            }
         }
+    }
+
+    /// Registers the read gate of the connection `peer`'s payloads arrive on (on its loop): a peer
+    /// over its receive budget stays paused on a new connection too.
+    private func watchReads(of channel: Channel, peer: PeerID) {
+        guard let gate = try? channel.pipeline.syncOperations.handler(type: ReadGate.self) else { return }
+        let paused = state.withLock { state in
+            state.gates[peer] = NIOLoopBound(gate, eventLoop: channel.eventLoop)
+            return state.intake[peer]?.paused ?? false
+        }
+        if paused { gate.pause() }
+    }
+
+    /// Gives an authenticated full node a link that sends over its connection, unless
+    /// `FullNodePolicy.maxConnected` others are connected (then it is closed and counted).
+    private func acceptFullNode(_ channel: Channel, peer: PeerID) -> Bool {
+        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: logger, delegate: self)
+        // The link lives on the connection's loop; a reconnection gets a new link in place of the old one.
+        let (accepted, replaced): (Bool, OutboundLink?) = state.withLock { state in
+            guard state.phase == .running else { return (false, nil) }
+            let old = state.links[peer]
+            guard old != nil || state.links.keys.filter(\.isFullNode).count < identity.fullNodes.maxConnected else {
+                return (false, nil)
+            }
+            state.links[peer] = OutboundLink(
+                peer: peer, address: PeerAddress(host: "full-node", port: 1), eventLoop: channel.eventLoop, limits: limits,
+                initializer: initializer, counters: counters, logger: logger, dials: false)
+            return (true, old)
+        }
+        if let replaced { _ = replaced.stop() }
+        if accepted {
+            counters.update { _ = $0.connectedFullNodes.insert(peer) }
+        } else {
+            counters.update { $0.fullNodesRefusedFull += 1 }
+            logger.notice("refusing a full node: the most this validator serves are connected", metadata: [
+                "peer": "\(peer)", "max_full_nodes": "\(identity.fullNodes.maxConnected)",
+            ])
+            channel.close(promise: nil)
+        }
+        return accepted
     }
 
     func channelClosed(_ channel: Channel, peer: PeerID?, direction: ConnectionDirection) {
@@ -296,6 +364,10 @@ extension PeerNetwork: PeerChannelDelegate {
             if wasCurrent {
                 counters.update { _ = $0.connectedInbound.remove(peer) }
                 logger.info("inbound connection closed", metadata: ["peer": "\(peer)"])
+                if peer.isFullNode, let link = state.withLock({ $0.links.removeValue(forKey: peer) }) {
+                    counters.update { _ = $0.connectedFullNodes.remove(peer) }
+                    _ = link.stop()
+                }
             }
         }
     }
@@ -330,7 +402,7 @@ extension PeerNetwork: PeerChannelDelegate {
     }
 
     func channelWritable(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {
-        if direction == .outbound { link(for: peer)?.writable(channel) }
+        if direction == .outbound || peer.isFullNode { link(for: peer)?.writable(channel) }
     }
 
     /// Applies `InboundAdmission` to a new inbound connection: its id, or `nil` when refused

@@ -40,6 +40,10 @@ public struct PeerNetworkMetrics: Sendable, Equatable {
     public var connectedOutbound: Set<PeerID> = []
     /// Peers whose connection to us is established (we receive from them).
     public var connectedInbound: Set<PeerID> = []
+    /// Full nodes connected to us (a validator sends them committed blocks over their connection).
+    public var connectedFullNodes: Set<PeerID> = []
+    /// Full nodes refused after their handshake because `FullNodePolicy.maxConnected` were connected.
+    public var fullNodesRefusedFull = 0
 
     /// Creates an all-zero snapshot.
     public init() {}

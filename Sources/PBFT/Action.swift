@@ -56,8 +56,24 @@ public struct StateTransferTarget: Hashable, Sendable {
     public var sequence: SequenceNumber
     /// The block hash expected at `sequence`.
     public var blockHash: Digest
-    /// Signed checkpoints for (`sequence`, `blockHash`) from at least f + 1 distinct validators.
+    /// Signed checkpoints for (`sequence`, `blockHash`) from at least f + 1 distinct validators;
+    /// empty for an unanchored target (`unanchored(above:)`).
     public var checkpoints: [Signed<Checkpoint>]
+
+    /// A target whose hash f + 1 validators vouched for.
+    public init(sequence: SequenceNumber, blockHash: Digest, checkpoints: [Signed<Checkpoint>]) {
+        self.sequence = sequence; self.blockHash = blockHash; self.checkpoints = checkpoints
+    }
+
+    /// "Fetch what the peers hold above `height`": no hash is known, so every fetched block is
+    /// checked by its own commit certificate (2f + 1 signatures), and the transfer ends at the first
+    /// empty answer. A full node catching up after a gap or a restart asks for this.
+    public static func unanchored(above height: SequenceNumber) -> StateTransferTarget {
+        StateTransferTarget(sequence: height, blockHash: .zero, checkpoints: [])
+    }
+
+    /// Whether validators vouched for `blockHash` (otherwise see `unanchored(above:)`).
+    public var isAnchored: Bool { !checkpoints.isEmpty }
 }
 
 /// Trace events for logs and the simulator.

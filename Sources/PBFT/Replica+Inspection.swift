@@ -3,20 +3,6 @@ import LedgerCrypto
 
 /// Read-only views of the replica's log for operators ("why is it stuck"). Never changes state.
 extension Replica {
-    /// One sequence number in the log that this replica has not committed yet.
-    public struct OpenSlot: Sendable, Equatable {
-        /// The sequence number.
-        public var sequence: SequenceNumber
-        /// The view the votes belong to.
-        public var view: View
-        /// The digest of the accepted PRE-PREPARE, if any.
-        public var digest: Digest?
-        /// Replicas whose PREPARE (for the view) was received, including this one's own; the primary's
-        /// PRE-PREPARE stands for its prepare.
-        public var preparesFrom: [ReplicaID]
-        /// Replicas whose COMMIT was received, including this one's own.
-        public var commitsFrom: [ReplicaID]
-    }
 
     /// Log entries above `lastCommitted` in ascending order, at most `limit`.
     public func openSlots(limit: Int) -> [OpenSlot] {

@@ -5,8 +5,10 @@ import LedgerCrypto
 public struct NodeStatus: Sendable, Equatable {
     /// The chain id from genesis.
     public var chainID: String
-    /// This validator's id.
-    public var nodeID: ReplicaID
+    /// This validator's id; `nil` on a full node.
+    public var nodeID: ReplicaID?
+    /// "validator" or "full" (a node that follows the chain without voting).
+    public var role: String
     /// The last executed block height.
     public var height: Height
     /// That block's hash.
@@ -37,11 +39,12 @@ public struct NodeStatus: Sendable, Equatable {
     public var version: String
 
     /// A status from its fields.
-    public init(chainID: String, nodeID: ReplicaID, height: Height, latestBlockHash: Digest, latestBlockTimeMs: UInt64 = 0,
+    public init(chainID: String, nodeID: ReplicaID?, role: String = "validator", height: Height, latestBlockHash: Digest, latestBlockTimeMs: UInt64 = 0,
                 view: View, primary: ReplicaID, isCatchingUp: Bool, peers: [ReplicaID], isChangingView: Bool,
                 mempoolSize: Int, openSequences: [OpenSequenceStatus] = [], votesWithheldUntil: SequenceNumber? = nil,
                 followsUntilView: View? = nil, version: String = SoftwareVersion.current) {
         self.version = version
+        self.role = role
         self.votesWithheldUntil = votesWithheldUntil
         self.followsUntilView = followsUntilView
         self.chainID = chainID; self.nodeID = nodeID; self.height = height; self.latestBlockHash = latestBlockHash

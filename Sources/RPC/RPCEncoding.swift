@@ -7,7 +7,7 @@ public enum RPCEncoding {
     /// The `status` result.
     public static func encode(_ s: NodeStatus) -> JSONValue {
         .object([
-            ("chain_id", .string(s.chainID)), ("node_id", .int(s.nodeID.index)), ("height", .decimal(s.height.rawValue)),
+            ("chain_id", .string(s.chainID)), ("node_id", s.nodeID.map { .int($0.index) } ?? .null), ("role", .string(s.role)), ("height", .decimal(s.height.rawValue)),
             ("latest_block_hash", .string(s.latestBlockHash.hex)), ("latest_block_time", .decimal(s.latestBlockTimeMs)),
             ("view", .decimal(s.view.rawValue)), ("primary", .int(s.primary.index)), ("catching_up", .bool(s.isCatchingUp)),
             ("peers", .int(s.peers.count)), ("connected_peers", ids(s.peers)),

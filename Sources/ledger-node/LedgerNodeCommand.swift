@@ -200,7 +200,7 @@ struct Start: AsyncParsableCommand {
         if let byzantine {
             do {
                 let interceptor = try ByzantineInterceptor(
-                    strategies: byzantine, seed: byzantineSeed, collude: collude, replica: loaded.validatorID,
+                    strategies: byzantine, seed: byzantineSeed, collude: collude, replica: loaded.localID,
                     genesis: loaded.genesis, key: loaded.key.signingKey)
                 try await node.intercept(with: interceptor)
             } catch { fail("\(error)") }

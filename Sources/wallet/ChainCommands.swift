@@ -48,7 +48,7 @@ struct StatusCommand: AsyncParsableCommand {
         if global.json { Output.printJSON(s.setting("node", .string(node.url))); return }
         let peers = s["connected_peers"]?.arrayValue?.compactMap { $0.intValue }.map(String.init).joined(separator: ",")
         print("""
-            node:        \(node.url) (validator \(s["node_id"]?.intValue.map(String.init) ?? "?"))
+            node:        \(node.url) (\(s["node_id"]?.intValue.map { "validator \($0)" } ?? (s["role"]?.stringValue == "full" ? "full node" : "validator ?")))
             chain:       \(s["chain_id"]?.stringValue ?? "?")
             height:      \(s["height"]?.uint64Value.map(String.init) ?? "?")
             latest hash: \(s["latest_block_hash"]?.stringValue ?? "?")

@@ -32,7 +32,7 @@ final class HandshakeAttackTests: XCTestCase {
         validators[PeerID(3)] = stranger.publicKey
         try await attack(identity: NetworkIdentity(
             chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(3), signingKey: stranger,
-            validators: validators), target: target, refusedFor: "bad_signature", net: net)
+            validators: validators), target: target, refusedFor: "wrong_key", net: net)
 
         // The node is still up, still connected to its real peers, and still commits.
         for _ in 0..<5 { try await net.submitTransfer(to: 0) }
@@ -46,7 +46,7 @@ final class HandshakeAttackTests: XCTestCase {
         let (status, text) = try await net.get(0, "/metrics")
         XCTAssertEqual(status, 200)
         XCTAssertEqual(PrometheusTextCheck.problems(text), [])
-        for reason in ["oversized", "chain", "bad_signature"] {
+        for reason in ["oversized", "chain", "wrong_key"] {
             XCTAssertGreaterThanOrEqual(
                 PrometheusTextCheck.value(text, "ledger_p2p_handshake_failures{reason=\"\(reason)\"}") ?? 0, 1,
                 "/metrics does not count the \(reason) refusal")

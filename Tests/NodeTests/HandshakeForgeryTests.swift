@@ -39,7 +39,7 @@ final class HandshakeForgeryTests: XCTestCase {
             let socket = try RawPeerSocket(port: port)
             let handshake = Handshake(role: .initiator, identity: as2, expectedPeer: PeerID(0))
             var hello = handshake.helloMessage
-            let keyOffset = 1 + 2 + 1 + genesis.chainID.utf8.count + 32 + 4
+            let keyOffset = 1 + 2 + 1 + genesis.chainID.utf8.count + 32 + 4 + 32  // after the sender's Ed25519 key
             for i in keyOffset..<(keyOffset + 32) { hello[i] = 0 }
             try socket.sendFrame(hello)
             // Node 0 spends no key exchange before we prove ourselves: it answers with its Hello,

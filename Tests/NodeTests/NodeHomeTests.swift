@@ -2,6 +2,7 @@
 import Foundation
 import LedgerCore
 import Node
+import P2P
 import XCTest
 
 final class NodeHomeTests: XCTestCase {
@@ -28,7 +29,7 @@ final class NodeHomeTests: XCTestCase {
         for (i, home) in result.homes.enumerated() {
             XCTAssertEqual(try mode(home + "/node_key.json"), 0o600)
             let loaded = try NodeHome.load(home)
-            XCTAssertEqual(loaded.validatorID, ReplicaID(i))
+            XCTAssertEqual(loaded.localID, ReplicaID(i))
             XCTAssertEqual(loaded.genesis.genesisHash, result.genesis.genesisHash)
             XCTAssertEqual(loaded.config.p2pListen, "127.0.0.1:\(41000 + i)")
             XCTAssertEqual(loaded.config.rpcListen, "127.0.0.1:\(41100 + i)")
@@ -92,10 +93,26 @@ final class NodeHomeTests: XCTestCase {
         }
         try withDepth(2).write(to: URL(fileURLWithPath: home + "/config.json"))
         XCTAssertEqual(try NodeConfig.load(path: home + "/config.json").partialBatchDepth, 2)
-        // A key that belongs to no validator.
+        // A key that belongs to no validator: a full node, unless config.json says it is a validator.
         let other = result.homes[1]
-        try NodeKey.generate().write(path: other + "/node_key.json")
+        let stranger = NodeKey.generate()
+        try stranger.write(path: other + "/node_key.json")
+        let full = try NodeHome.load(other)
+        XCTAssertEqual(full.role, .full)
+        XCTAssertTrue(full.isFullNodeByDefault)
+        XCTAssertEqual(full.localID.index, PeerID(fullNodeKey: stranger.signingKey.publicKey).index)
+        var config = try NodeConfig.load(path: other + "/config.json")
+        config.role = "validator"
+        try config.write(path: other + "/config.json")
         XCTAssertThrowsError(try NodeHome.load(other)) { XCTAssertTrue("\($0)".contains("not in the genesis validator set"), "\($0)") }
+        // A validator's key in a home that says full node.
+        var validatorHome = try NodeConfig.load(path: result.homes[3] + "/config.json")
+        validatorHome.role = "full"
+        try validatorHome.write(path: result.homes[3] + "/config.json")
+        XCTAssertThrowsError(try NodeHome.load(result.homes[3])) { XCTAssertTrue("\($0)".contains("validator key must not run a second node"), "\($0)") }
+        validatorHome.role = "observer"
+        try validatorHome.write(path: result.homes[3] + "/config.json")
+        XCTAssertThrowsError(try NodeHome.load(result.homes[3])) { XCTAssertTrue("\($0)".contains("must be \"validator\" or \"full\""), "\($0)") }
         // A corrupted key file.
         try Data("{\"public_key\":\"00\",\"seed\":\"xyz\"}".utf8).write(to: URL(fileURLWithPath: result.homes[2] + "/node_key.json"))
         XCTAssertThrowsError(try NodeHome.load(result.homes[2])) { XCTAssertTrue("\($0)".contains("seed"), "\($0)") }

@@ -34,6 +34,8 @@ final class TestnetHarness: @unchecked Sendable {
     let result: TestnetGenerator.Result
     let binary: String
     private(set) var processes: [Int: Process] = [:]
+    /// Homes of full nodes added with `addFullNode()`; full node k is node `count + k`.
+    private(set) var fullNodeHomes: [String] = []
     var chainID: String { result.genesis.chainID }
     var count: Int { result.homes.count }
     var faucetNonce: UInt64 = 0
@@ -70,13 +72,31 @@ final class TestnetHarness: @unchecked Sendable {
         throw HarnessError.noBinary("looked in \(candidates.map(\.path)); build it with swift build --product ledger-node")
     }
 
-    func rpcURL(_ i: Int) -> URL { URL(string: "http://127.0.0.1:\(basePort + 100 + i)/")! }
+    func rpcURL(_ i: Int) -> URL {
+        URL(string: "http://127.0.0.1:\(i < count ? basePort + 100 + i : basePort + 110 + (i - count))/")!
+    }
+
+    /// The home of node `i` (a validator below `count`, then the full nodes).
+    func home(_ i: Int) -> String { i < count ? result.homes[i] : fullNodeHomes[i - count] }
+
+    /// Makes the home of a full node (its own key, role "full", the network's genesis); returns its node index.
+    func addFullNode() throws -> Int {
+        let k = fullNodeHomes.count
+        let home = directory + "/full\(k)"
+        try NodeKey.generate().write(path: home + "/node_key.json")
+        var config = NodeConfig(p2pListen: "127.0.0.1:\(basePort + 10 + k)", rpcListen: "127.0.0.1:\(basePort + 110 + k)")
+        config.role = "full"
+        try config.write(path: home + "/" + NodeHome.configFileName)
+        try FileManager.default.copyItem(atPath: result.homes[0] + "/genesis.json", toPath: home + "/genesis.json")
+        fullNodeHomes.append(home)
+        return count + k
+    }
 
     func start(_ i: Int) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["start", "--home", result.homes[i], "--log-level", "info"]
-        let logPath = result.homes[i] + "/node.log"
+        p.arguments = ["start", "--home", home(i), "--log-level", "info"]
+        let logPath = home(i) + "/node.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -125,7 +145,7 @@ final class TestnetHarness: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func log(_ i: Int) -> String { (try? String(contentsOfFile: result.homes[i] + "/node.log", encoding: .utf8)) ?? "" }
+    func log(_ i: Int) -> String { (try? String(contentsOfFile: home(i) + "/node.log", encoding: .utf8)) ?? "" }
 
     // MARK: RPC
 

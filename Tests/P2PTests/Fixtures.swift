@@ -22,10 +22,17 @@ struct TestValidators {
         self.table = keys.mapValues(\.publicKey)
     }
 
-    func identity(_ index: Int, limits: P2PLimits = .standard) -> NetworkIdentity {
+    func identity(_ index: Int, limits: P2PLimits = .standard, fullNodes: FullNodePolicy = .refuseAll) -> NetworkIdentity {
         try! NetworkIdentity(
             chainID: chainID, genesisHash: genesisHash, localID: PeerID(index),
-            signingKey: keys[PeerID(index)]!, validators: table, limits: limits)
+            signingKey: keys[PeerID(index)]!, validators: table, fullNodes: fullNodes, limits: limits)
+    }
+
+    /// A full node of this chain with `key`.
+    func fullNode(_ key: SigningKey, limits: P2PLimits = .standard) -> NetworkIdentity {
+        try! NetworkIdentity(
+            chainID: chainID, genesisHash: genesisHash, localID: PeerID(fullNodeKey: key.publicKey),
+            signingKey: key, validators: table, limits: limits)
     }
 }
 

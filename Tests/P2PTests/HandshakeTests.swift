@@ -80,8 +80,8 @@ final class HandshakeTests: XCTestCase {
     func testProtocolVersionMismatchIsRefused() throws {
         let newer = try NetworkIdentity(
             chainID: validators.chainID, genesisHash: validators.genesisHash, localID: PeerID(0),
-            signingKey: validators.keys[PeerID(0)]!, validators: validators.table, protocolVersion: 2)
-        XCTAssertEqual(refusal(of: newer, by: validators.identity(1)), .protocolVersionMismatch(ours: 1, theirs: 2))
+            signingKey: validators.keys[PeerID(0)]!, validators: validators.table, protocolVersion: 3)
+        XCTAssertEqual(refusal(of: newer, by: validators.identity(1)), .protocolVersionMismatch(ours: 2, theirs: 3))
     }
 
     func testUnknownValidatorIdIsRefused() throws {
@@ -94,7 +94,7 @@ final class HandshakeTests: XCTestCase {
         XCTAssertEqual(refusal(of: attacker, by: validators.identity(1)), .unknownValidator(PeerID(9)))
     }
 
-    func testKeyMismatchFailsTheSignature() throws {
+    func testAnotherKeyThanTheGenesisKeyIsRefusedBeforeAnySignature() throws {
         // The attacker claims validator 2 but holds its own key, not 2's genesis key.
         let stranger = SigningKey.generate()
         var table = validators.table
@@ -102,7 +102,7 @@ final class HandshakeTests: XCTestCase {
         let attacker = try NetworkIdentity(
             chainID: validators.chainID, genesisHash: validators.genesisHash, localID: PeerID(2),
             signingKey: stranger, validators: table)
-        XCTAssertEqual(refusal(of: attacker, by: validators.identity(1)), .badSignature(PeerID(2)))
+        XCTAssertEqual(refusal(of: attacker, by: validators.identity(1)), .wrongValidatorKey(PeerID(2)))
     }
 
     func testPeerClaimingOurOwnIdIsRefused() {
@@ -136,8 +136,8 @@ final class HandshakeTests: XCTestCase {
             // As initiator: the responder's Hello carries the weak key.
             var initiator = Handshake(role: .initiator, identity: validators.identity(0))
             let weakHello = Hello(
-                protocolVersion: 1, chainID: Array(validators.chainID.utf8), genesisHash: validators.genesisHash,
-                validatorID: PeerID(1), ephemeralKey: try KeyExchangePublicKey(bytes: Hex.decode(hex)!),
+                protocolVersion: NetworkIdentity.currentProtocolVersion, chainID: Array(validators.chainID.utf8),
+                genesisHash: validators.genesisHash, validatorID: PeerID(1), senderKey: validators.table[PeerID(1)]!.bytes, ephemeralKey: try KeyExchangePublicKey(bytes: Hex.decode(hex)!),
                 nonce: [UInt8](repeating: 3, count: 32)).encoded()
             XCTAssertThrowsError(try initiator.receive(weakHello), hex) {
                 XCTAssertEqual($0 as? HandshakeError, .weakEphemeralKey(PeerID(1)))
@@ -145,8 +145,8 @@ final class HandshakeTests: XCTestCase {
             // As responder: the key exchange (after validator 0 proved itself) refuses the weak key.
             var defender = Handshake(role: .responder, identity: validators.identity(1))
             let hello = Hello(
-                protocolVersion: 1, chainID: Array(validators.chainID.utf8), genesisHash: validators.genesisHash,
-                validatorID: PeerID(0), ephemeralKey: try KeyExchangePublicKey(bytes: Hex.decode(hex)!),
+                protocolVersion: NetworkIdentity.currentProtocolVersion, chainID: Array(validators.chainID.utf8),
+                genesisHash: validators.genesisHash, validatorID: PeerID(0), senderKey: validators.table[PeerID(0)]!.bytes, ephemeralKey: try KeyExchangePublicKey(bytes: Hex.decode(hex)!),
                 nonce: [UInt8](repeating: 3, count: 32)).encoded()
             guard case let .send(defenderHello) = try defender.receive(hello) else { return XCTFail("no Hello") }
             let transcript = Handshake.transcript(initiatorHello: hello, responderHello: defenderHello)
@@ -217,7 +217,7 @@ final class HandshakeTests: XCTestCase {
             [],
             [0x7f, 1, 2, 3],
             [0x01],
-            [0x01, 0x00, 0x01, 0x00],
+            [0x01, 0x00, 0x02, 0x00],
             Array(Handshake(role: .initiator, identity: validators.identity(0)).helloMessage.dropLast()),
             Handshake(role: .initiator, identity: validators.identity(0)).helloMessage + [0],
             (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37) },
@@ -267,5 +267,66 @@ final class HandshakeTests: XCTestCase {
         XCTAssertThrowsError(try NetworkIdentity(
             chainID: "c", genesisHash: validators.genesisHash, localID: PeerID(7),
             signingKey: keys[PeerID(0)]!, validators: validators.table))
+    }
+
+    // MARK: Full nodes
+
+    func testAFullNodeConnectsToAValidatorThatServesFullNodes() throws {
+        let key = SigningKey.generate()
+        var a = Handshake(role: .initiator, identity: validators.fullNode(key), expectedPeer: PeerID(1))
+        var b = Handshake(role: .responder, identity: validators.identity(1, fullNodes: FullNodePolicy(maxConnected: 2)))
+        let (atFull, atValidator) = try exchange(&a, &b)
+        XCTAssertEqual(atFull.peer, PeerID(1))
+        XCTAssertEqual(atValidator.peer, PeerID(fullNodeKey: key.publicKey))
+        XCTAssertTrue(atValidator.peer.isFullNode)
+    }
+
+    func testFullNodesAreRefusedWhereNotServedOrNotListed() throws {
+        let key = SigningKey.generate()
+        let full = validators.fullNode(key)
+        guard case .fullNodeNotServed? = refusal(of: full, by: validators.identity(1)) else {
+            return XCTFail("a validator with full nodes off must refuse")
+        }
+        let listed = FullNodePolicy(maxConnected: 4, allowedKeys: [SigningKey.generate().publicKey])
+        guard case .fullNodeNotServed? = refusal(of: full, by: validators.identity(1, fullNodes: listed)) else {
+            return XCTFail("a key not on the list must be refused")
+        }
+        let onList = FullNodePolicy(maxConnected: 4, allowedKeys: [key.publicKey])
+        var a = Handshake(role: .initiator, identity: full)
+        var b = Handshake(role: .responder, identity: validators.identity(1, fullNodes: onList))
+        XCTAssertNoThrow(try exchange(&a, &b))
+    }
+
+    func testAValidatorKeyCannotPoseAsAFullNodeAndAFullNodeCannotAnswerADial() throws {
+        // Validator 2's key, presented as a full node (the identity refuses to be built, so forge the Hello).
+        var hello = Hello(
+            protocolVersion: NetworkIdentity.currentProtocolVersion, chainID: Array(validators.chainID.utf8),
+            genesisHash: validators.genesisHash, validatorID: PeerID(fullNodeKey: validators.table[PeerID(2)]!),
+            senderKey: validators.table[PeerID(2)]!.bytes, ephemeralKey: KeyExchangeKeyPair.generate().publicKey,
+            nonce: [UInt8](repeating: 1, count: 32))
+        var b = Handshake(role: .responder, identity: validators.identity(1, fullNodes: FullNodePolicy(maxConnected: 4)))
+        XCTAssertThrowsError(try b.receive(hello.encoded())) {
+            guard case .fullNodeNotServed = $0 as? HandshakeError else { return XCTFail("\($0)") }
+        }
+        // A validator dials validator 3's address and a full node answers.
+        hello.senderKey = SigningKey.generate().publicKey.bytes
+        var a = Handshake(role: .initiator, identity: validators.identity(0), expectedPeer: PeerID(3))
+        XCTAssertThrowsError(try a.receive(hello.encoded())) {
+            guard case .fullNodeNotServed = $0 as? HandshakeError else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try NetworkIdentity(
+            chainID: validators.chainID, genesisHash: validators.genesisHash,
+            localID: PeerID(fullNodeKey: validators.table[PeerID(2)]!), signingKey: validators.keys[PeerID(2)]!,
+            validators: validators.table))
+    }
+
+    func testAFullNodeAcceptsNoConnection() throws {
+        let full = validators.fullNode(SigningKey.generate())
+        var d = Handshake(role: .responder, identity: full)
+        var other = Handshake(role: .initiator, identity: validators.fullNode(SigningKey.generate()))
+        XCTAssertThrowsError(try d.receive(other.helloMessage)) {
+            guard case .fullNodeNotServed = $0 as? HandshakeError else { return XCTFail("\($0)") }
+        }
+        _ = other
     }
 }

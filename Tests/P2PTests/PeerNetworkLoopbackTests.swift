@@ -215,7 +215,7 @@ final class PeerNetworkLoopbackTests: XCTestCase {
         XCTAssertEqual(failures["malformed"], 1, "\(failures)")
         XCTAssertEqual(failures["oversized"], 1, "\(failures)")
         XCTAssertEqual(failures["chain"], 1, "\(failures)")
-        XCTAssertEqual(failures["bad_signature"], 1, "\(failures)")
+        XCTAssertEqual(failures["wrong_key"], 1, "\(failures)")
         XCTAssertEqual(failures["unknown_validator"], 1, "\(failures)")
         XCTAssertEqual(networks[0].metrics.connectedInbound, [PeerID(1), PeerID(2), PeerID(3)], "the genuine r2 and r3 stay connected")
 

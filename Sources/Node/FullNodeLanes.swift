@@ -1,0 +1,70 @@
+import P2P
+
+/// A validator's workers for the full nodes connected to it, made when a full node first sends
+/// something: like a validator peer, each gets a lane for block requests and one for relayed
+/// transactions (sharing the `full_nodes` gossip budget), so one full node's backlog never delays
+/// another's. Lanes of full nodes that are no longer connected are closed once there are more
+/// lanes than the validator serves full nodes. Used only by the message pump (one task).
+final class FullNodeLanes: @unchecked Sendable {
+    // @unchecked: only the message pump's task calls `route` and `finish`.
+    private struct Lanes {
+        var requests: AsyncStream<PeerMessage>.Continuation
+        var gossip: AsyncStream<PeerMessage>.Continuation
+        var bound: GossipLaneBound
+    }
+
+    private let node: LedgerNode
+    private var lanes: [PeerID: Lanes] = [:]
+
+    init(node: LedgerNode) { self.node = node }
+
+    /// Hands `message` (from a full node) to its peer's lane, or drops it (consumed) when the gossip lane is full.
+    func route(_ message: PeerMessage) {
+        let network = node.network
+        let peer = message.from
+        let lanes = self.lanes[peer] ?? open(peer)
+        if PeerWorker.isGossip(message.bytes) {
+            guard lanes.bound.take(message) else {
+                network.consumed(message)
+                node.driver.droppedFromFullQueues.add(1, ordering: .relaxed)
+                return
+            }
+            lanes.gossip.yield(message)
+        } else {
+            lanes.requests.yield(message)
+        }
+    }
+
+    /// Ends every lane (the pump is done).
+    func finish() {
+        for l in lanes.values { l.requests.finish(); l.gossip.finish() }
+        lanes.removeAll()
+    }
+
+    private func open(_ peer: PeerID) -> Lanes {
+        let network = node.network
+        if lanes.count >= max(1, network.identity.fullNodes.maxConnected) {
+            let connected = network.metrics.connectedFullNodes
+            for (gone, l) in lanes where !connected.contains(gone) {
+                l.requests.finish()
+                l.gossip.finish()
+                lanes[gone] = nil
+            }
+        }
+        let worker = node.makePeerWorker(
+            for: peer.index, gossipBudget: node.gossipBudgets.peers[GossipBudgets.fullNodesKey])
+        let (requests, requestsIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
+        let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
+        let bound = GossipLaneBound()
+        Task.detached { await worker.run(requests) { network.consumed($0) } }
+        Task.detached {
+            await worker.run(gossip) { message in
+                bound.release(message)
+                network.consumed(message)
+            }
+        }
+        let made = Lanes(requests: requestsIn, gossip: gossipIn, bound: bound)
+        lanes[peer] = made
+        return made
+    }
+}
