@@ -168,6 +168,22 @@ final class RPCEndToEndTests: XCTestCase {
         XCTAssertNotNil(data(timeout)?["hash"] as? String)
     }
 
+    /// One sender's consecutive nonces in one JSON-RPC batch are all admitted (the precheck must not call the second
+    /// a nonce gap because the first is not admitted yet) and all commit.
+    func testASendersConsecutiveNoncesInOneBatchAreAllAdmitted() async throws {
+        let net = try await network()
+        let txs = try (0..<10).map { _ in try nextTransfer(net) }
+        let calls = txs.enumerated().map { i, tx in
+            "{\"jsonrpc\":\"2.0\",\"id\":\(i),\"method\":\"broadcast_tx_sync\",\"params\":{\"tx\":\"\(Hex.encode(tx.encoded()))\"}}"
+        }
+        let (status, body) = try await net.post(1, body: Array("[\(calls.joined(separator: ","))]".utf8))
+        XCTAssertEqual(status, 200)
+        let answers = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]])
+        XCTAssertEqual(answers.count, 10)
+        for answer in answers { XCTAssertNotNil(answer["result"], "refused: \(answer)") }
+        try await net.waitCommitted([0, 1, 2, 3], seconds: 20)
+    }
+
     func testSpecCasesAndHostileBodiesLeaveTheNodeCommitting() async throws {
         let net = try await network()
         func json(_ bytes: [UInt8]) -> Any? { try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed) }
