@@ -8,7 +8,8 @@ import NIOCore
 import NIOPosix
 
 /// Where a scenario's network lives: node `i` p2p on `base + i`, RPC on `base + 100 + i`, and the
-/// proxy of link `i → j` on `base + 20 + i·n + j`.
+/// proxy of link `i → j` on `base + 20 + i·n + j` (a full node is node `n`: its RPC on `base + 100 + n`,
+/// its links to the validators `base + 20 + n·n + j`).
 struct PortPlan: Sendable {
     let base: Int
     let count: Int
@@ -35,6 +36,10 @@ actor Cluster {
     let byzantine: [Int: ByzantineRole]
     let clients: [RPCClient]
     let count: Int
+    /// The full node's index (`count`) when the scenario runs one, else `nil`.
+    let fullNode: Int?
+    /// Every node's home: the validators', then the full node's.
+    let homes: [String]
     private(set) var links: [LinkProxy] = []
     private var processes: [Int: Process] = [:]
     private var paused: Set<Int> = []
@@ -45,7 +50,7 @@ actor Cluster {
     /// Generates the homes (checkpoint interval `checkpointInterval`, view-change timeout
     /// `viewChangeTimeoutMs`) and writes the proxy overrides into each config.json.
     init(directory: String, basePort: Int, binary: String, byzantine: [Int: ByzantineRole], checkpointInterval: UInt64,
-         viewChangeTimeoutMs: UInt64, logLevel: String, benchAccounts: Int = 0) throws {
+         viewChangeTimeoutMs: UInt64, logLevel: String, benchAccounts: Int = 0, withFullNode: Bool = false) throws {
         self.directory = directory
         self.binary = binary
         self.byzantine = byzantine
@@ -72,17 +77,34 @@ actor Cluster {
             config.logLevel = logLevel
             try config.write(path: path)
         }
-        let plan = PortPlan(base: basePort, count: 4)
-        clients = (0..<4).map { RPCClient(port: plan.rpc($0)) }
+        var homes = testnet.homes
+        let (ports, count) = (self.ports, self.count)
+        if withFullNode {
+            // Its own key, generated here as its operator would (`ledger-node init --full-node`); it dials the
+            // validators through its own proxies.
+            let home = (directory as NSString).appendingPathComponent("full")
+            try NodeKey.generate().write(path: home + "/node_key.json")
+            var config = NodeConfig(p2pListen: "127.0.0.1:\(ports.p2p(count))", rpcListen: "127.0.0.1:\(ports.rpc(count))")
+            config.role = NodeRole.full.rawValue
+            config.logLevel = logLevel
+            config.peers = Dictionary(uniqueKeysWithValues: (0..<count).map { ("\($0)", "127.0.0.1:\(ports.proxy(count, $0))") })
+            try config.write(path: home + "/" + NodeHome.configFileName)
+            try FileManager.default.copyItem(atPath: testnet.homes[0] + "/genesis.json", toPath: home + "/genesis.json")
+            homes.append(home)
+        }
+        self.homes = homes
+        fullNode = withFullNode ? count : nil
+        clients = homes.indices.map { RPCClient(port: ports.rpc($0)) }
         FileManager.default.createFile(atPath: directory + "/runner.log", contents: nil)
         timeline = FileHandle(forWritingAtPath: directory + "/runner.log")
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     var genesis: Genesis { testnet.genesis }
-    var honest: [Int] { (0..<count).filter { byzantine[$0] == nil } }
-    func dbPath(_ i: Int) -> String { testnet.homes[i] + "/data/ledger.sqlite" }
-    func logPath(_ i: Int) -> String { testnet.homes[i] + "/node.log" }
+    /// The nodes whose chains the checks read: honest validators and the full node.
+    var honest: [Int] { (0..<count).filter { byzantine[$0] == nil } + (fullNode.map { [$0] } ?? []) }
+    func dbPath(_ i: Int) -> String { homes[i] + "/data/ledger.sqlite" }
+    func logPath(_ i: Int) -> String { homes[i] + "/node.log" }
 
     /// Appends a line to `runner.log` with the time since the cluster was made.
     func note(_ line: String) {
@@ -103,7 +125,7 @@ actor Cluster {
     /// Starts the n·(n-1) link proxies.
     func startProxies() async throws {
         let loop = group.next()
-        for i in 0..<count {
+        for i in homes.indices {
             for j in 0..<count where j != i {
                 let link = LinkProxy(from: i, to: j, listenPort: ports.proxy(i, j), targetPort: ports.p2p(j), loop: loop)
                 try await link.start()
@@ -140,7 +162,7 @@ actor Cluster {
         guard processes[i] == nil else { return }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        var arguments = ["start", "--home", testnet.homes[i]]
+        var arguments = ["start", "--home", homes[i]]
         if let role = byzantine[i] {
             arguments += ["--byzantine", role.strategies, "--byzantine-seed", "\(role.seed)"]
             if role.collude { arguments.append("--collude") }
@@ -154,11 +176,11 @@ actor Cluster {
         p.standardError = log
         try p.run()
         processes[i] = p
-        OrphanRegistry.record(p.processIdentifier, home: testnet.homes[i])
+        OrphanRegistry.record(p.processIdentifier, home: homes[i])
         note("start node\(i) pid \(p.processIdentifier) \(arguments.dropFirst(3).joined(separator: " "))")
     }
 
-    func startAll() throws { for i in 0..<count { try start(i) } }
+    func startAll() throws { for i in homes.indices { try start(i) } }
 
     /// Process id of node `i` while it runs.
     func pid(_ i: Int) -> Int32? { processes[i]?.processIdentifier }
@@ -166,7 +188,7 @@ actor Cluster {
     func isRunning(_ i: Int) -> Bool { processes[i]?.isRunning ?? false }
 
     /// Nodes that are up and not paused.
-    var live: [Int] { (0..<count).filter { isRunning($0) && !paused.contains($0) } }
+    var live: [Int] { homes.indices.filter { isRunning($0) && !paused.contains($0) } }
 
     /// SIGKILL and wait for the process to be gone.
     func kill9(_ i: Int) async {

@@ -52,6 +52,8 @@ struct Scenario: Sendable {
     /// Nodes whose processes the fault script kills or stops: the open-loop load (`--saturate`)
     /// neither sends to them nor reads its chain from them (none left: the load does not run).
     var restartsNodes: Set<Int> = []
+    /// Runs a full node beside the four validators (node 4; its chain is checked like an honest validator's).
+    var fullNode = false
     /// The fault script (runs while the load runs; returns when everything is healed).
     var script: @Sendable (FaultContext) async throws -> Void = { try await $0.wait(8) }
 }
@@ -116,24 +118,16 @@ extension Scenario {
                  }),
         Scenario(name: "crash-primary", summary: "kill -9 of the primary, restart 6 s later, with the default 2 s view-change timeout. Proves a view change keeps commits going, the restarted node catches up, and measures recovery after a primary crash (from the kill until a transfer sent after it commits).",
                  faults: "kill -9 n0 +6s (VC 2s)", quick: true, viewChangeTimeoutMs: 2_000,
-                 restartsNodes: [0], script: { ctx in
-                     try await ctx.wait(2)
-                     await ctx.cluster.kill9(0)
-                     await ctx.markRecoveryStart()
-                     try await ctx.wait(6)
-                     try await ctx.cluster.start(0)
-                     try await ctx.waitUp(0)
-                 }),
+                 restartsNodes: [0], script: crash(0, restartAfter: 6, recoveryFrom: .kill)),
         Scenario(name: "crash-backup", summary: "kill -9 of a backup, restart 6 s later. Proves the others go on and the backup catches up.",
                  faults: "kill -9 n2, restart +6s",
-                 restartsNodes: [2], script: { ctx in
-                     try await ctx.wait(2)
-                     await ctx.cluster.kill9(2)
-                     try await ctx.wait(6)
-                     try await ctx.cluster.start(2)
-                     await ctx.markRecoveryStart()
-                     try await ctx.waitUp(2)
-                 }),
+                 restartsNodes: [2], script: crash(2, restartAfter: 6, recoveryFrom: .restart)),
+        Scenario(name: "full-node-killed", summary: "A full node (node 4) follows the chain; it is killed (kill -9) under load and restarted 4 s later. Proves the validators carry on unaffected and the full node catches up to the same chain, every block's certificate checked on it like on a validator.",
+                 role: "n4 full node", faults: "kill -9 n4 (full), restart +4s",
+                 restartsNodes: [4], fullNode: true, script: crash(4, restartAfter: 4, recoveryFrom: .restart)),
+        Scenario(name: "full-node-client-crash", summary: "Every client sends its transfers to the full node (node 4), which relays them, while the primary is killed (kill -9) and restarted 6 s later. Proves a client of a full node sees its transfers commit across a validator crash and view change, and the full node holds the same chain.",
+                 role: "n4 full node (clients' node)", faults: "clients → n4; kill -9 n0 +6s (VC 2s)", viewChangeTimeoutMs: 2_000,
+                 clientEntry: [4], restartsNodes: [0], fullNode: true, script: crash(0, restartAfter: 6, recoveryFrom: .kill)),
         Scenario(name: "pause-primary", summary: "SIGSTOP the primary for 6 s, then SIGCONT. Proves a frozen primary is replaced and rejoins without harm.",
                  faults: "SIGSTOP n0 6s",
                  restartsNodes: [0], script: { ctx in
@@ -418,6 +412,23 @@ extension Scenario {
     }
 
     /// Cuts `node` off in both directions after 2 s, for `seconds`, then heals.
+    /// When a crash scenario's recovery time starts.
+    enum RecoveryStart { case kill, restart }
+
+    /// 2 s into the load, kill -9 `node`; restart it `restartAfter` s later and wait until it answers RPC.
+    /// Recovery is measured from the kill (how long the others take to commit without it) or from the restart.
+    static func crash(_ node: Int, restartAfter: Double, recoveryFrom: RecoveryStart) -> @Sendable (FaultContext) async throws -> Void {
+        { ctx in
+            try await ctx.wait(2)
+            await ctx.cluster.kill9(node)
+            if recoveryFrom == .kill { await ctx.markRecoveryStart() }
+            try await ctx.wait(restartAfter)
+            try await ctx.cluster.start(node)
+            if recoveryFrom == .restart { await ctx.markRecoveryStart() }
+            try await ctx.waitUp(node)
+        }
+    }
+
     static func isolate(_ node: Int, for seconds: Double) -> @Sendable (FaultContext) async throws -> Void {
         { ctx in
             try await ctx.wait(2)

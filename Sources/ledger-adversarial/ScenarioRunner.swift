@@ -53,7 +53,8 @@ struct ScenarioRunner {
         do {
             cluster = try Cluster(directory: directory, basePort: base, binary: settings.binary, byzantine: roles,
                                   checkpointInterval: scenario.checkpointInterval, viewChangeTimeoutMs: scenario.viewChangeTimeoutMs,
-                                  logLevel: settings.logLevel, benchAccounts: settings.saturation == nil ? 0 : SaturationLoad.accounts)
+                                  logLevel: settings.logLevel, benchAccounts: settings.saturation == nil ? 0 : SaturationLoad.accounts,
+                                  withFullNode: scenario.fullNode)
         } catch {
             outcome.liveness = .fail("cannot create the cluster: \(error)")
             return outcome
