@@ -59,7 +59,7 @@ public struct ValidatorHandover: Hashable, Sendable {
         return [UInt8](data) + [UInt8(ascii: "\n")]
     }
 
-    private struct File: Codable {
+    fileprivate struct File: Codable {
         var publicKey: String
         var p2pAddress: String
         var rpcAddress: String?
@@ -67,20 +67,18 @@ public struct ValidatorHandover: Hashable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case publicKey = "public_key", p2pAddress = "p2p_address", rpcAddress = "rpc_address"
         }
+    }
+}
 
-        init(publicKey: String, p2pAddress: String, rpcAddress: String?) {
-            self.publicKey = publicKey
-            self.p2pAddress = p2pAddress
-            self.rpcAddress = rpcAddress
-        }
-
-        init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            publicKey = try c.decode(String.self, forKey: .publicKey)
-            p2pAddress = try c.decode(String.self, forKey: .p2pAddress)
-            rpcAddress = try c.decodeIfPresent(String.self, forKey: .rpcAddress)
-        }
+extension ValidatorHandover.File {
+    /// Decodes strictly: a key the format does not define is refused (in an extension, so the memberwise init stays).
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            publicKey: try c.decode(String.self, forKey: .publicKey),
+            p2pAddress: try c.decode(String.self, forKey: .p2pAddress),
+            rpcAddress: try c.decodeIfPresent(String.self, forKey: .rpcAddress))
     }
 }
 

@@ -22,6 +22,6 @@ struct GenesisAddAccount: ParsableCommand {
         writeGenesisFile(draft.jsonBytes(), to: file)
         let total = draft.accounts.reduce(UInt64(0)) { $0 &+ $1.balance }  // checked not to overflow
         print("added account \(draft.accounts.count - 1): \(address) with \(balance)")
-        print("draft \(file) has \(draft.accounts.count) account\(draft.accounts.count == 1 ? "" : "s"), total supply \(total)")
+        print("draft \(file) has \(counted(draft.accounts.count, "account")), total supply \(total)")
     }
 }

@@ -12,11 +12,13 @@ struct GenesisCommand: ParsableCommand {
         discussion: """
             The coordinator:
               ledger-node genesis new --out genesis.json --chain-id NAME
-              ledger-node genesis add-validator genesis.json --from validator.json   (once per validator)
-              ledger-node genesis add-account genesis.json --address ldg1… --balance N
-              ledger-node genesis finalize genesis.json   (prints the genesis hash)
+              ledger-node genesis add-validator genesis.json --from X.json
+                (once per validator; X.json is its operator's validator.json)
+              ledger-node genesis add-account genesis.json --address A --balance N
+              ledger-node genesis finalize genesis.json   (prints the hash)
             Every operator, with the genesis.json they received:
-              ledger-node genesis validate genesis.json   (prints the hash to compare)
+              ledger-node genesis validate genesis.json   (prints the hash)
+            and compares the hash with the coordinator's.
 
             Until finalize the file is a draft ("draft": true), which no node
             loads. Network addresses are outside the genesis hash: set-address
@@ -64,14 +66,17 @@ func writeGenesisFile(_ bytes: [UInt8], to path: String) {
     }
 }
 
+/// "`count` thing(s)".
+func counted(_ count: Int, _ thing: String) -> String { "\(count) \(thing)\(count == 1 ? "" : "s")" }
+
 /// The line telling how far a draft's validator set is from one a network can run (n = 3f + 1 ≥ 4).
 func validatorCountAdvice(_ count: Int) -> String {
     if count >= Limits.validatorsMin, QuorumRule(count)?.isOptimal == true {
         let f = (count - 1) / 3
-        return "\(count) validators: n = 3f + 1 with f = \(f), complete (it tolerates \(f) faulty)"
+        return "\(count) validators (n = 3f + 1 with f = \(f): tolerates \(f) faulty)"
     }
     let next = count < Limits.validatorsMin ? Limits.validatorsMin : (count + 1) / 3 * 3 + 1
-    return "\(count) validator\(count == 1 ? "" : "s"): a network needs n = 3f + 1 (4, 7, 10, …); add \(next - count) more for \(next)"
+    return "\(counted(count, "validator")): a network needs n = 3f + 1 (4, 7, 10, …); add \(next - count) more for \(next)"
 }
 
 /// Why a node could not run `genesis` (beyond what `Genesis` checks: the largest view-change message must fit

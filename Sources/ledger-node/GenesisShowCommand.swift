@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LedgerCore
 
 /// `ledger-node genesis show`: everything in a genesis or draft, for humans.
@@ -26,7 +27,8 @@ struct GenesisShow: ParsableCommand {
         if case .draft = document { print("DRAFT (not loadable by a node until finalized)") }
         print("chain id:      \(chainID)")
         print("test network:  \(isTestNetwork ? "yes (ledger-node start --byzantine allowed)" : "no")")
-        print("genesis time:  \(genesisTimeMs) ms since the Unix epoch")
+        let date = Date(timeIntervalSince1970: Double(genesisTimeMs) / 1000).formatted(.iso8601)
+        print("genesis time:  \(genesisTimeMs) ms since the Unix epoch (\(date))")
         print("validators:    \(validatorCountAdvice(validators.count))")
         for v in validators {
             print("  \(v.id.index)  \(v.publicKey.hex)  p2p \(v.p2pAddress)  rpc \(v.rpcAddress ?? "-")")

@@ -28,7 +28,7 @@ struct GenesisValidate: ParsableCommand {
         }
         if let problem = runProblem(genesis) { fail("\(file): \(problem)") }
         print("valid genesis \(file): chain '\(genesis.chainID)', \(validatorCountAdvice(genesis.validatorCount)), "
-              + "\(genesis.accounts.count) accounts, test network: \(genesis.isTestNetwork ? "yes" : "no")")
+              + "\(counted(genesis.accounts.count, "account")), test network: \(genesis.isTestNetwork ? "yes" : "no")")
         print("genesis hash: \(genesis.genesisHash.hex)")
     }
 }

@@ -93,7 +93,7 @@ final class GenesisCeremonyTests: XCTestCase {
         // The fourth operator pasted its values instead of sending the file.
         let added = try await succeed(["genesis", "add-validator", genesis, "--public-key", handover3.publicKeyHex,
                                        "--p2p-address", handover3.p2pAddress])
-        XCTAssertTrue(added.contains("4 validators: n = 3f + 1 with f = 1, complete"), added)
+        XCTAssertTrue(added.contains("4 validators (n = 3f + 1 with f = 1: tolerates 1 faulty)"), added)
         let faucet = Address(publicKey: SigningKey.generate().publicKey).string
         try await succeed(["genesis", "add-account", genesis, "--address", faucet, "--balance", "1000000000"])
         let finalized = try await succeed(["genesis", "finalize", genesis])
