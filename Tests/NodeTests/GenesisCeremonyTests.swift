@@ -107,11 +107,16 @@ final class GenesisCeremonyTests: XCTestCase {
             let validated = try await succeed(["genesis", "validate", home + "/genesis.json"])
             XCTAssertEqual(hash(in: validated), coordinatorHash, validated)
             let loaded = try NodeHome.load(home)
-            XCTAssertEqual(loaded.validatorID, ReplicaID(i))
+            XCTAssertEqual(loaded.role, .validator)
+            XCTAssertEqual(loaded.localID, ReplicaID(i))
             XCTAssertEqual(loaded.genesis.genesisHash.hex, coordinatorHash)
             XCTAssertFalse(loaded.genesis.isTestNetwork)
             XCTAssertEqual(loaded.genesis.consensus.window, 200)
         }
+        // The full node loads the same file as a full node.
+        try FileManager.default.copyItem(atPath: genesis, toPath: full + "/genesis.json")
+        XCTAssertEqual(try NodeHome.load(full).role, .full)
+        XCTAssertFalse(try NodeHome.load(full).isFullNodeByDefault, "init --full-node says so in config.json")
         let shown = try await succeed(["genesis", "show", genesis])
         for part in ["chain id:      acme-main", "test network:  no", "3  \(handover3.publicKeyHex)  p2p org3.example:26600  rpc -",
                      "rpc org0.example:26700", "\(faucet)  1000000000",
