@@ -158,6 +158,13 @@ final class GenesisCeremonyTests: XCTestCase {
         for (arguments, message) in rows { try await refuse(arguments, message, unchanged: genesis) }
         try await refuse(["genesis", "new", "--out", dir + "/bad.json", "--chain-id", "Acme"], "genesis chain_id is invalid")
         try await refuse(["init", "--home", dir + "/org9"], "--p2p-address is required")
+        try await refuse(["init", "--home", dir + "/org9", "--p2p-listen", "[::]:26600"], "--p2p-address is required")
+        try await refuse(["init", "--home", dir + "/org9", "--full-node", "--p2p-address", "org9.example:26600"],
+                         "a full node publishes nothing")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/org9"), "a refused init writes nothing")
+        // A listener on one address is also the address peers dial, unless told otherwise.
+        try await succeed(["init", "--home", dir + "/org8", "--p2p-listen", "127.0.0.8:26600"])
+        XCTAssertEqual(try ValidatorHandover.load(from: dir + "/org8/validator.json").p2pAddress, "127.0.0.8:26600")
         try await refuse(["init", "--home", dir + "/org9", "--p2p-address", "org9.example"], "--p2p-address 'org9.example' is not host:port")
         try await refuse(["init", "--home", home, "--p2p-address", "org0.example:1"], "exists; refusing to replace a node key")
         try await refuse(["genesis", "validate", dir + "/none.json"], "cannot read genesis file \(dir)/none.json")
