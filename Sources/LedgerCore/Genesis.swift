@@ -5,10 +5,12 @@ import LedgerCrypto
 ///
 /// `genesisHash` is BLAKE2b-256 of a canonical binary encoding (not of the JSON text, so
 /// whitespace, key order and account order in the file do not matter); nodes compare it in
-/// the handshake. See `genesis/README.md` for the JSON form.
+/// the handshake. Validators' network addresses are not covered (decision 0034): the handshake
+/// authenticates a peer by its key, so a validator can move without a new chain. See
+/// `genesis/README.md` for the JSON form; `GenesisDraft` is a genesis still being assembled.
 public struct Genesis: Hashable, Sendable {
-    /// The version byte of the canonical genesis encoding.
-    public static let version: UInt8 = 1
+    /// The version byte of the canonical genesis encoding (2: network addresses left out).
+    public static let version: UInt8 = 2
 
     /// The network's name; every transaction and consensus message carries it.
     public let chainID: String
@@ -32,23 +34,8 @@ public struct Genesis: Hashable, Sendable {
         chainID: String, genesisTimeMs: UInt64, validators: [Validator], accounts: [GenesisAccount],
         consensus: ConsensusParameters, isTestNetwork: Bool
     ) throws(GenesisError) {
-        if let reason = ChainID.problem(with: chainID) { throw .invalidChainID(reason: reason) }
-        try Genesis.check(validators: validators)
-        if accounts.count > Limits.genesisAccountsMax {
-            throw .tooManyAccounts(count: accounts.count, maximum: Limits.genesisAccountsMax)
-        }
-        var firstIndex: [PublicKey: Int] = [:]
-        var total: UInt64 = 0
-        for (i, account) in accounts.enumerated() {
-            if let first = firstIndex.updateValue(i, forKey: account.address.publicKey) {
-                throw .duplicateAccount(index: i, firstIndex: first, address: account.address.string)
-            }
-            if account.balance == 0 { throw .invalidBalance(index: i, value: "0") }
-            let (sum, overflow) = total.addingReportingOverflow(account.balance)
-            if overflow { throw .totalSupplyOverflow }
-            total = sum
-        }
-        try consensus.validate()
+        try Genesis.check(
+            chainID: chainID, validators: validators, accounts: accounts, consensus: consensus, isComplete: true)
         self.chainID = chainID
         self.genesisTimeMs = genesisTimeMs
         self.validators = validators
@@ -63,11 +50,24 @@ public struct Genesis: Hashable, Sendable {
             accounts: accounts.map { Account(publicKey: $0.address.publicKey, balance: $0.balance, nonce: 0) })
     }
 
-    private static func check(validators: [Validator]) throws(GenesisError) {
+    /// The checks of a genesis (`isComplete`) and of a draft, which differ only in the validator count:
+    /// n = 3f + 1 with f ≥ 1 for a genesis, anything up to `Limits.validatorsMax` for a draft.
+    static func check(
+        chainID: String, validators: [Validator], accounts: [GenesisAccount], consensus: ConsensusParameters,
+        isComplete: Bool
+    ) throws(GenesisError) {
+        if let reason = ChainID.problem(with: chainID) { throw .invalidChainID(reason: reason) }
         let n = validators.count
-        if n < Limits.validatorsMin || n > Limits.validatorsMax || QuorumRule(n)?.isOptimal != true {
+        if isComplete, n < Limits.validatorsMin || n > Limits.validatorsMax || QuorumRule(n)?.isOptimal != true {
             throw .invalidValidatorCount(count: n, maximum: Limits.validatorsMax)
         }
+        if n > Limits.validatorsMax { throw .tooManyValidators(count: n, maximum: Limits.validatorsMax) }
+        try check(validators: validators)
+        try check(accounts: accounts)
+        try consensus.validate()
+    }
+
+    private static func check(validators: [Validator]) throws(GenesisError) {
         var keys: [PublicKey: Int] = [:]
         var p2p: [String: Int] = [:]
         for (position, v) in validators.enumerated() {
@@ -84,6 +84,23 @@ public struct Genesis: Hashable, Sendable {
             if let rpc = v.rpcAddress, let reason = NetworkAddress.problem(with: rpc) {
                 throw .invalidNetworkAddress(id: position, field: "rpc_address", value: rpc, reason: reason)
             }
+        }
+    }
+
+    private static func check(accounts: [GenesisAccount]) throws(GenesisError) {
+        if accounts.count > Limits.genesisAccountsMax {
+            throw .tooManyAccounts(count: accounts.count, maximum: Limits.genesisAccountsMax)
+        }
+        var firstIndex: [PublicKey: Int] = [:]
+        var total: UInt64 = 0
+        for (i, account) in accounts.enumerated() {
+            if let first = firstIndex.updateValue(i, forKey: account.address.publicKey) {
+                throw .duplicateAccount(index: i, firstIndex: first, address: account.address.string)
+            }
+            if account.balance == 0 { throw .invalidBalance(index: i, value: "0") }
+            let (sum, overflow) = total.addingReportingOverflow(account.balance)
+            if overflow { throw .totalSupplyOverflow }
+            total = sum
         }
     }
 
@@ -129,12 +146,15 @@ public struct Genesis: Hashable, Sendable {
 
     /// The canonical binary encoding that `genesisHash` covers.
     ///
-    /// version (1) | chain id (1-byte length + bytes) | genesis time (8) | test network (1: 0/1)
+    /// version (1, = 2) | chain id (1-byte length + bytes) | genesis time (8) | test network (1: 0/1)
     /// | max batch txs (4) | max batch bytes (4) | batch delay (8) | checkpoint interval (8)
     /// | window (8) | view-change timeout (8) | max clock drift (8)
-    /// | validator count (4) | per validator: id (4), key (32), p2p address (2-byte length + bytes),
-    ///   rpc address (1 byte 0 = none / 1 = present, then 2-byte length + bytes)
+    /// | validator count (4) | per validator: id (4), key (32)
     /// | account count (4) | per account sorted by key: key (32), balance (8).
+    ///
+    /// The validators' `p2p_address` and `rpc_address` are deliberately left out (since version 2,
+    /// decision 0034): a peer is authenticated by its key in the handshake, not by where it was
+    /// reached, so moving a validator to a new address keeps the chain and its hash.
     public func encoded() -> [UInt8] {
         Genesis.encode(
             chainID: chainID, genesisTimeMs: genesisTimeMs, validators: validators, accounts: accounts,
@@ -145,7 +165,7 @@ public struct Genesis: Hashable, Sendable {
         chainID: String, genesisTimeMs: UInt64, validators: [Validator], accounts: [GenesisAccount],
         consensus: ConsensusParameters, isTestNetwork: Bool
     ) -> [UInt8] {
-        var w = ByteWriter(capacity: 128 + validators.count * 300 + accounts.count * 40)
+        var w = ByteWriter(capacity: 128 + validators.count * 36 + accounts.count * 40)
         w.write(version)
         w.writeShortBytes(chainID.utf8)
         w.write(genesisTimeMs)
@@ -161,13 +181,6 @@ public struct Genesis: Hashable, Sendable {
         for v in validators {
             w.write(UInt32(truncatingIfNeeded: v.id.index))
             w.write(v.publicKey)
-            w.writeMediumBytes(v.p2pAddress.utf8)
-            if let rpc = v.rpcAddress {
-                w.write(true)
-                w.writeMediumBytes(rpc.utf8)
-            } else {
-                w.write(false)
-            }
         }
         let sorted = accounts.sorted { $0.address.publicKey < $1.address.publicKey }
         w.write(UInt32(truncatingIfNeeded: sorted.count))

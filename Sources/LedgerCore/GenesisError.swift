@@ -22,6 +22,16 @@ public enum GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidNetworkAddress(id: Int, field: String, value: String, reason: String)
     /// Validators `id` and `otherID` have the same `p2p_address`.
     case duplicateNetworkAddress(id: Int, otherID: Int, address: String)
+    /// A draft has `count` validators; at most `maximum` are allowed.
+    case tooManyValidators(count: Int, maximum: Int)
+    /// There is no validator `id`; the ids are 0..<`count`.
+    case unknownValidator(id: Int, count: Int)
+    /// The file is a draft (`"draft": true`) still being assembled; nodes load only a finalized genesis.
+    case draftNotFinalized
+    /// The file is a finalized genesis; validators and accounts are added to a draft only.
+    case notADraft
+    /// The validator hand-over file at `path` (written by `ledger-node init`) is unusable; `reason` says why.
+    case invalidHandover(path: String, reason: String)
     /// There are `count` accounts; at most `maximum` are allowed.
     case tooManyAccounts(count: Int, maximum: Int)
     /// Account entry `index` has an invalid `address`.
@@ -44,7 +54,7 @@ public enum GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unknownField(path, key): return "genesis \(path) has unknown field '\(key)' (typo?)"
         case let .invalidChainID(reason): return "genesis chain_id is invalid: \(reason)"
         case let .invalidValidatorCount(count, maximum):
-            return "genesis has \(count) validators; need n = 3f + 1 with f >= 1 (4, 7, 10, ...) and at most \(maximum)"
+            return "genesis has \(count) validator\(count == 1 ? "" : "s"); need n = 3f + 1 with f >= 1 (4, 7, 10, ...) and at most \(maximum)"
         case let .validatorIDOutOfOrder(position, id):
             return "validator at position \(position) has id \(id); ids must be 0, 1, 2, ... in order"
         case let .invalidValidatorKey(id, reason): return "validator \(id) public_key is invalid: \(reason)"
@@ -53,6 +63,16 @@ public enum GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
             return "validator \(id) \(field) '\(value)' is not host:port: \(reason)"
         case let .duplicateNetworkAddress(id, otherID, address):
             return "validators \(otherID) and \(id) have the same p2p_address \(address)"
+        case let .tooManyValidators(count, maximum): return "genesis would have \(count) validators; at most \(maximum) are allowed"
+        case let .unknownValidator(id, count):
+            return "there is no validator \(id); this genesis has \(count) (ids 0...\(max(count - 1, 0)))"
+        case .draftNotFinalized:
+            return "genesis is a draft (\"draft\": true) still being assembled; the coordinator finishes it with "
+                + "'ledger-node genesis finalize FILE' and hands out the result"
+        case .notADraft:
+            return "genesis is finalized (it has no \"draft\": true): its validators and accounts are the chain's identity; "
+                + "start a new draft with 'ledger-node genesis new' to make a different chain"
+        case let .invalidHandover(path, reason): return "validator hand-over file \(path) is unusable: \(reason)"
         case let .tooManyAccounts(count, maximum): return "genesis has \(count) accounts; at most \(maximum) are allowed"
         case let .invalidAccountAddress(index, error): return "account \(index) address is invalid: \(error)"
         case let .duplicateAccount(index, firstIndex, address):

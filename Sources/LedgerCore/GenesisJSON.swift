@@ -12,7 +12,11 @@ import LedgerCrypto
 extension Genesis {
     /// Reads and validates the genesis file at `path`.
     public static func load(from path: String) throws(GenesisError) -> Genesis {
-        let url = URL(fileURLWithPath: path)
+        return try load(json: readFile(path))
+    }
+
+    /// The bytes of the file at `path`, refusing one above `Limits.genesisFileMaxBytes`.
+    static func readFile(_ path: String) throws(GenesisError) -> [UInt8] {
         let size: Int
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -22,43 +26,25 @@ extension Genesis {
             throw .unreadableFile(path: path, reason: "\(error)")
         }
         if size > Limits.genesisFileMaxBytes { throw .fileTooLarge(size: size, maximum: Limits.genesisFileMaxBytes) }
-        let data: Data
         do {
-            data = try Data(contentsOf: url)
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw .unreadableFile(path: path, reason: "\(error)")
         }
-        return try load(json: [UInt8](data))
     }
 
-    /// Parses and validates a genesis from JSON bytes.
+    /// Parses and validates a genesis from JSON bytes; a draft (`"draft": true`) is refused.
     public static func load(json: [UInt8]) throws(GenesisError) -> Genesis {
-        if json.count > Limits.genesisFileMaxBytes {
-            throw .fileTooLarge(size: json.count, maximum: Limits.genesisFileMaxBytes)
-        }
-        let file: GenesisFile
-        do {
-            file = try JSONDecoder().decode(GenesisFile.self, from: Data(json))
-        } catch let error as UnknownKey {
-            throw .unknownField(path: error.path, key: error.key)
-        } catch let error as Swift.DecodingError {
-            throw .invalidJSON(reason: describe(error))
-        } catch {
-            throw .invalidJSON(reason: "\(error)")
-        }
+        let file = try GenesisFile.decode(json)
+        if file.draft == true { throw .draftNotFinalized }
         return try file.genesis()
     }
 
     /// The JSON form of this genesis (pretty-printed, keys sorted), which `load(json:)` reads back.
-    public func jsonBytes() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain strings, numbers and bools cannot fail.
-        let data = try! encoder.encode(GenesisFile(self))
-        return [UInt8](data) + [UInt8(ascii: "\n")]
-    }
+    public func jsonBytes() -> [UInt8] { GenesisFile.encode(GenesisFile(self)) }
 
-    private static func describe(_ error: Swift.DecodingError) -> String {
+    /// A one-line description of a decoding error naming the key path.
+    static func describe(_ error: Swift.DecodingError) -> String {
         func path(_ context: Swift.DecodingError.Context) -> String {
             let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
             return p.isEmpty ? "top level" : String(p.dropFirst(p.hasPrefix(".") ? 1 : 0))
@@ -88,7 +74,8 @@ private struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-private func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Keys.Type) throws {
+/// Throws `UnknownKey` for the first key of the object being decoded that `keys` does not list.
+func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Keys.Type) throws {
     let known = Set(Keys.allCases.map(\.stringValue))
     let container = try decoder.container(keyedBy: AnyKey.self)
     for key in container.allKeys where !known.contains(key.stringValue) {
@@ -104,10 +91,36 @@ struct GenesisFile: Codable {
     var accounts: [AccountEntry]
     var consensus: ConsensusEntry
     var testNetwork: Bool
+    /// `true` in a draft (`GenesisDraft`), absent in a finalized genesis.
+    var draft: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case chainID = "chain_id", genesisTime = "genesis_time", validators, accounts, consensus
-        case testNetwork = "test_network"
+        case testNetwork = "test_network", draft
+    }
+
+    /// Decodes the JSON form (strictly: unknown keys refused), without validating the values.
+    static func decode(_ json: [UInt8]) throws(GenesisError) -> GenesisFile {
+        if json.count > Limits.genesisFileMaxBytes {
+            throw .fileTooLarge(size: json.count, maximum: Limits.genesisFileMaxBytes)
+        }
+        do {
+            return try JSONDecoder().decode(GenesisFile.self, from: Data(json))
+        } catch let error as UnknownKey {
+            throw .unknownField(path: error.path, key: error.key)
+        } catch let error as Swift.DecodingError {
+            throw .invalidJSON(reason: Genesis.describe(error))
+        } catch {
+            throw .invalidJSON(reason: "\(error)")
+        }
+    }
+
+    /// The JSON text of `file` (pretty-printed, keys sorted).
+    static func encode(_ file: GenesisFile) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings, numbers and bools cannot fail.
+        return [UInt8](try! encoder.encode(file)) + [UInt8(ascii: "\n")]
     }
 
     init(from decoder: any Decoder) throws {
@@ -119,74 +132,70 @@ struct GenesisFile: Codable {
         accounts = try c.decode([AccountEntry].self, forKey: .accounts)
         consensus = try c.decode(ConsensusEntry.self, forKey: .consensus)
         testNetwork = try c.decode(Bool.self, forKey: .testNetwork)
+        draft = try c.decodeIfPresent(Bool.self, forKey: .draft)
     }
 
-    init(_ g: Genesis) {
-        chainID = g.chainID
-        genesisTime = g.genesisTimeMs
-        validators = g.validators.map {
+    init(
+        chainID: String, genesisTimeMs: UInt64, validators: [Validator], accounts: [GenesisAccount],
+        consensus p: ConsensusParameters, isTestNetwork: Bool, isDraft: Bool
+    ) {
+        self.chainID = chainID
+        genesisTime = genesisTimeMs
+        self.validators = validators.map {
             ValidatorEntry(id: $0.id.index, publicKey: $0.publicKey.hex, p2pAddress: $0.p2pAddress, rpcAddress: $0.rpcAddress)
         }
-        accounts = g.accounts.map { AccountEntry(address: $0.address.string, balance: String($0.balance)) }
-        let p = g.consensus
+        self.accounts = accounts.map { AccountEntry(address: $0.address.string, balance: String($0.balance)) }
         consensus = ConsensusEntry(
             maxBatchTxs: p.maxBatchTransactions, maxBatchBytes: p.maxBatchBytes, batchDelayMs: p.batchDelayMs,
             checkpointInterval: p.checkpointInterval, window: p.window, viewChangeTimeoutMs: p.viewChangeTimeoutMs,
             maxClockDriftMs: p.maxClockDriftMs)
-        testNetwork = g.isTestNetwork
+        testNetwork = isTestNetwork
+        draft = isDraft ? true : nil
+    }
+
+    init(_ g: Genesis) {
+        self.init(
+            chainID: g.chainID, genesisTimeMs: g.genesisTimeMs, validators: g.validators, accounts: g.accounts,
+            consensus: g.consensus, isTestNetwork: g.isTestNetwork, isDraft: false)
     }
 
     func genesis() throws(GenesisError) -> Genesis {
-        var typedValidators: [Validator] = []
+        try Genesis(
+            chainID: chainID, genesisTimeMs: genesisTime, validators: typedValidators(), accounts: typedAccounts(),
+            consensus: parameters, isTestNetwork: testNetwork)
+    }
+
+    /// The validator entries parsed (ids in order, keys valid); the other checks are `Genesis`'s.
+    func typedValidators() throws(GenesisError) -> [Validator] {
+        var typed: [Validator] = []
         for (position, v) in validators.enumerated() {
             if v.id != position { throw .validatorIDOutOfOrder(position: position, id: v.id) }
-            let key: PublicKey
-            do {
-                key = try PublicKey(hex: v.publicKey)
-            } catch {
-                throw .invalidValidatorKey(id: v.id, reason: "\(error)")
-            }
-            typedValidators.append(
-                Validator(id: ReplicaID(v.id), publicKey: key, p2pAddress: v.p2pAddress, rpcAddress: v.rpcAddress))
+            let key = try Validator.publicKey(hex: v.publicKey, id: v.id)
+            typed.append(Validator(id: ReplicaID(v.id), publicKey: key, p2pAddress: v.p2pAddress, rpcAddress: v.rpcAddress))
         }
+        return typed
+    }
+
+    /// The account entries parsed (addresses and balances); the other checks are `Genesis`'s.
+    func typedAccounts() throws(GenesisError) -> [GenesisAccount] {
         if accounts.count > Limits.genesisAccountsMax {
             throw .tooManyAccounts(count: accounts.count, maximum: Limits.genesisAccountsMax)
         }
-        var typedAccounts: [GenesisAccount] = []
-        typedAccounts.reserveCapacity(accounts.count)
+        var typed: [GenesisAccount] = []
+        typed.reserveCapacity(accounts.count)
         for (i, a) in accounts.enumerated() {
-            let address: Address
-            do {
-                address = try Address(string: a.address)
-            } catch {
-                throw .invalidAccountAddress(index: i, error: error)
-            }
-            guard let balance = parseBalance(a.balance) else { throw .invalidBalance(index: i, value: a.balance) }
-            typedAccounts.append(GenesisAccount(address: address, balance: balance))
+            typed.append(try GenesisAccount(address: a.address, balance: a.balance, index: i))
         }
-        let parameters = ConsensusParameters(
+        return typed
+    }
+
+    /// The consensus parameters (checked by `ConsensusParameters.validate()`).
+    var parameters: ConsensusParameters {
+        ConsensusParameters(
             maxBatchTransactions: consensus.maxBatchTxs, maxBatchBytes: consensus.maxBatchBytes,
             batchDelayMs: consensus.batchDelayMs, checkpointInterval: consensus.checkpointInterval,
             window: consensus.window, viewChangeTimeoutMs: consensus.viewChangeTimeoutMs,
             maxClockDriftMs: consensus.maxClockDriftMs)
-        return try Genesis(
-            chainID: chainID, genesisTimeMs: genesisTime, validators: typedValidators, accounts: typedAccounts,
-            consensus: parameters, isTestNetwork: testNetwork)
-    }
-
-    /// A positive decimal integer without sign or leading zeros that fits in UInt64.
-    private func parseBalance(_ text: String) -> UInt64? {
-        let digits = Array(text.utf8)
-        guard !digits.isEmpty, digits.count <= 20, digits.first != UInt8(ascii: "0") else { return nil }
-        var value: UInt64 = 0
-        for d in digits {
-            guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
-            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(UInt64(d - UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
-            value = sum
-        }
-        return value
     }
 }
 

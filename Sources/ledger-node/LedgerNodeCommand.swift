@@ -19,13 +19,20 @@ struct LedgerNodeCommand: AsyncParsableCommand {
             By hand: ledger-node testnet --validators 4 --out .testnet, then
             ledger-node start --home .testnet/nodeI for I = 0…3.
 
+            Several organisations, one host each (docs/network.md): every
+            operator runs ledger-node init on its own host and sends the
+            printed validator.json to a coordinator, who builds the chain with
+            ledger-node genesis new / add-validator / add-account / finalize;
+            every operator then checks the hash with ledger-node genesis validate.
+
             A node home holds node_key.json (the Ed25519 seed, mode 0600),
             config.json (p2p_listen, rpc_listen, db_path, genesis_file,
-            key_file, log_level, rpc_allowed_hosts, rpc_allowed_origins,
-            rpc_max_connections_per_address) and genesis.json.
+            key_file, log_level, role, peers, rpc_allowed_hosts,
+            rpc_allowed_origins, rpc_max_connections_per_address),
+            validator.json (the hand-over, no secret) and genesis.json.
             """,
         version: SoftwareVersion.current,
-        subcommands: [Testnet.self, Init.self, Start.self, Keys.self, Load.self])
+        subcommands: [Testnet.self, Init.self, GenesisCommand.self, Start.self, Keys.self, Load.self])
 }
 
 /// Exit with a clear message.
@@ -76,54 +83,6 @@ struct Testnet: ParsableCommand {
             print("faucet seed (hex, mode 0600): \(result.faucetKeyPath)  — the wallet keystore replaces this file later")
         } catch {
             fail("\(error)")
-        }
-    }
-}
-
-struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Create one node home: a fresh validator key and config.json. Put the network's genesis.json in it.")
-
-    @Option(help: "The node home to create.") var home: String
-    @Option(name: .customLong("p2p-listen"), help: "host:port for P2P.") var p2pListen: String = "0.0.0.0:26600"
-    @Option(name: .customLong("rpc-listen"), help: "host:port for JSON-RPC.") var rpcListen: String = "127.0.0.1:26700"
-    @Flag(help: "Overwrite an existing key.") var force = false
-
-    func run() throws {
-        let keyPath = (home as NSString).appendingPathComponent("node_key.json")
-        if FileManager.default.fileExists(atPath: keyPath) && !force {
-            fail("\(keyPath) exists; refusing to replace a validator key (use --force)")
-        }
-        do {
-            let config = NodeConfig(p2pListen: p2pListen, rpcListen: rpcListen)
-            try config.validate(path: "--p2p-listen/--rpc-listen")
-            let key = NodeKey.generate()
-            try key.write(path: keyPath)
-            try config.write(path: (home as NSString).appendingPathComponent(NodeHome.configFileName))
-            print("created \(home)")
-            print("validator public key: \(key.signingKey.publicKey.hex)")
-            print("next: add this key to the network's genesis.json and copy that file to \(home)/genesis.json")
-        } catch {
-            fail("\(error)")
-        }
-    }
-}
-
-struct Keys: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the validator key of a home.", subcommands: [Show.self])
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the validator's public key (never the seed).")
-        @Option(help: "The node home.") var home: String
-        func run() throws {
-            do {
-                let config = try NodeConfig.load(path: (home as NSString).appendingPathComponent(NodeHome.configFileName))
-                let key = try NodeKey.load(path: NodeFiles.resolve(config.keyFile, home: home))
-                print("public_key: \(key.signingKey.publicKey.hex)")
-                print("address:    \(Address(publicKey: key.signingKey.publicKey))")
-            } catch {
-                fail("\(error)")
-            }
         }
     }
 }

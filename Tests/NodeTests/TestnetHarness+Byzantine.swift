@@ -20,6 +20,12 @@ extension TestnetHarness {
 
     /// Runs `ledger-node arguments…` to completion (at most `seconds`); returns its exit status and output.
     func runNodeCommand(_ arguments: [String], seconds: Double = 20) async throws -> (status: Int32, output: String) {
+        try await Self.runNodeCommand(binary: binary, arguments, seconds: seconds)
+    }
+
+    /// Runs the `ledger-node` at `binary` with `arguments` to completion (at most `seconds`); returns its exit
+    /// status and output (standard output and error together).
+    static func runNodeCommand(binary: String, _ arguments: [String], seconds: Double = 20) async throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import Node
+
+/// `ledger-node genesis …`: the coordinator's commands that assemble a genesis from the validators' hand-overs,
+/// and the operators' commands that check it. Every check is `Genesis`'s or `GenesisDraft`'s (LedgerCore).
+struct GenesisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "genesis",
+        abstract: "Assemble a network's genesis from the operators' hand-overs, and check it.",
+        discussion: """
+            The coordinator:
+              ledger-node genesis new --out genesis.json --chain-id NAME
+              ledger-node genesis add-validator genesis.json --from X.json
+                (once per validator; X.json is its operator's validator.json)
+              ledger-node genesis add-account genesis.json --address A --balance N
+              ledger-node genesis finalize genesis.json   (prints the hash)
+            Every operator, with the genesis.json they received:
+              ledger-node genesis validate genesis.json   (prints the hash)
+            and compares the hash with the coordinator's.
+
+            Until finalize the file is a draft ("draft": true), which no node
+            loads. Network addresses are outside the genesis hash: set-address
+            moves a validator without making a new chain. See docs/network.md.
+            """,
+        subcommands: [
+            GenesisNew.self, GenesisAddValidator.self, GenesisAddAccount.self, GenesisFinalize.self,
+            GenesisValidate.self, GenesisShow.self, GenesisSetAddress.self,
+        ])
+}
+
+/// A genesis file as found on disk: a draft still being assembled, or a finalized genesis.
+enum GenesisDocument {
+    /// `"draft": true`: being assembled.
+    case draft(GenesisDraft)
+    /// Finalized: loadable by a node.
+    case final(Genesis)
+
+    /// Reads `path` as either kind, or exits with what is wrong.
+    static func load(_ path: String) -> GenesisDocument {
+        do throws(GenesisError) {
+            return .final(try Genesis.load(from: path))
+        } catch .draftNotFinalized {
+            return .draft(loadDraft(path))
+        } catch {
+            fail("\(path): \(error)")
+        }
+    }
+
+    /// Reads the draft at `path`, or exits with what is wrong (a finalized genesis included).
+    static func loadDraft(_ path: String) -> GenesisDraft {
+        do { return try GenesisDraft.load(from: path) } catch { fail("\(path): \(error)") }
+    }
+}
+
+/// Replaces `path` with `bytes` in one step (a temporary file renamed over it), so a crash or a full disk
+/// never leaves half a genesis; mode 0644 (a genesis holds no secret).
+func writeGenesisFile(_ bytes: [UInt8], to path: String) {
+    let temporary = path + ".tmp-\(getpid())"
+    do { try NodeFiles.write(Data(bytes), to: temporary, mode: 0o644) } catch { fail("\(error)") }
+    if rename(temporary, path) != 0 {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        fail("cannot write \(path): \(reason)")
+    }
+}
+
+/// "`count` thing(s)".
+func counted(_ count: Int, _ thing: String) -> String { "\(count) \(thing)\(count == 1 ? "" : "s")" }
+
+/// The line telling how far a draft's validator set is from one a network can run (n = 3f + 1 ≥ 4).
+func validatorCountAdvice(_ count: Int) -> String {
+    if count >= Limits.validatorsMin, QuorumRule(count)?.isOptimal == true {
+        let f = (count - 1) / 3
+        return "\(count) validators (n = 3f + 1 with f = \(f): tolerates \(f) faulty)"
+    }
+    let next = count < Limits.validatorsMin ? Limits.validatorsMin : (count + 1) / 3 * 3 + 1
+    return "\(counted(count, "validator")): a network needs n = 3f + 1 (4, 7, 10, …); add \(next - count) more for \(next)"
+}
+
+/// Why a node could not run `genesis` (beyond what `Genesis` checks: the largest view-change message must fit
+/// a P2P frame), or `nil`.
+func runProblem(_ genesis: Genesis) -> String? {
+    NodeHome.frameProblem(validators: genesis.validatorCount, window: genesis.consensus.window)
+}
