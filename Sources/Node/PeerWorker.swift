@@ -48,7 +48,9 @@ struct PeerWorker: Sendable {
             refusals.refused(.notFromAValidator, from: from, logger: logger)
             return
         }
-        if Self.dropsBeforeDecoding(kind, body, transferring: driver.isTransferringState) {
+        // A full node keeps the pushed blocks during its transfers: they are how it follows (the intake
+        // filter still refuses those beyond a window).
+        if Self.dropsBeforeDecoding(kind, body, transferring: driver.isTransferringState && driver.role == .validator) {
             driver.droppedDuringTransfer.add(1, ordering: .relaxed)
             logger.trace("dropped a payload during state transfer", metadata: ["peer": "\(from)", "kind": "\(kind)"])
             return

@@ -148,7 +148,8 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
     // MARK: ConsensusCore
 
     public var intakeFilter: IntakeFilter<B> {
-        IntakeFilter(lowWatermark: lastExecuted, lastCommitted: lastCommitted, wantedBatches: [])
+        IntakeFilter(lowWatermark: lastExecuted, lastCommitted: lastCommitted, wantedBatches: [],
+                     highestWanted: SequenceNumber(lastExecuted.rawValue &+ window))
     }
     public var isChangingView: Bool { false }
     public func oldestUnorderedWaitMs(now: UInt64) -> UInt64 { 0 }

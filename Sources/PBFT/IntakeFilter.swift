@@ -15,6 +15,8 @@ public struct IntakeFilter<B: ConsensusBatch>: Sendable {
     public var lastCommitted: SequenceNumber
     /// Digests of batches the replica is fetching.
     public var wantedBatches: Set<Digest>
+    /// The highest committed batch worth verifying (a full node holds at most a window ahead), or `nil` for no bound.
+    public var highestWanted: SequenceNumber?
 
     /// A filter that refuses nothing (before the replica started).
     public static var open: IntakeFilter {
@@ -23,10 +25,12 @@ public struct IntakeFilter<B: ConsensusBatch>: Sendable {
 
     private var acceptsAnyFetchedBatch = false
 
-    init(lowWatermark: SequenceNumber, lastCommitted: SequenceNumber, wantedBatches: Set<Digest>, acceptsAnyFetchedBatch: Bool = false) {
+    init(lowWatermark: SequenceNumber, lastCommitted: SequenceNumber, wantedBatches: Set<Digest>, acceptsAnyFetchedBatch: Bool = false,
+         highestWanted: SequenceNumber? = nil) {
         self.lowWatermark = lowWatermark
         self.lastCommitted = lastCommitted
         self.wantedBatches = wantedBatches
+        self.highestWanted = highestWanted
         self.acceptsAnyFetchedBatch = acceptsAnyFetchedBatch
     }
 
@@ -36,7 +40,8 @@ public struct IntakeFilter<B: ConsensusBatch>: Sendable {
         case let .prePrepare(m, _):
             m.body.sequence <= lowWatermark ? "below the low watermark" : nil
         case let .committedBatch(cert, _):
-            cert.sequence <= lastCommitted ? "already committed" : nil
+            cert.sequence <= lastCommitted ? "already committed"
+                : highestWanted.map { cert.sequence > $0 } == true ? "beyond the window" : nil
         case let .fetchedBatch(batch):
             acceptsAnyFetchedBatch || wantedBatches.contains(batch.digest) ? nil : "a batch nobody asked for"
         case .prepare, .commit, .checkpoint, .viewChange, .newView, .status, .batchFetch:

@@ -128,6 +128,21 @@ final class ChainFollowerTests: XCTestCase {
         XCTAssertEqual(transfers.first?.isAnchored, false)
     }
 
+    func testTheIntakeFilterRefusesWhatTheFollowerWouldNotHoldBeforeAnySignatureCheck() throws {
+        var (f, _) = started()
+        var transfers: [StateTransferTarget] = []
+        _ = run(&f, .stateTransferred(.zero, blockHash: .zero, timestampMilliseconds: 0), transfers: &transfers)
+        _ = try run(&f, pushed(1), transfers: &transfers)
+        func unverified(_ seq: UInt64) -> TMessage {
+            let b = batch(seq)
+            return .committedBatch(CommitCertificate(view: .zero, sequence: SequenceNumber(seq), digest: b.digest, commits: []), batch: b)
+        }
+        XCTAssertEqual(f.intakeFilter.refusal(unverified(1)), "already committed")
+        XCTAssertNil(f.intakeFilter.refusal(unverified(2)))
+        XCTAssertNil(f.intakeFilter.refusal(unverified(9)), "a window (8) above the last executed block is held")
+        XCTAssertEqual(f.intakeFilter.refusal(unverified(10)), "beyond the window")
+    }
+
     func testACertificateWithoutAQuorumNeverReachesTheFollower() throws {
         XCTAssertThrowsError(try pushed(1, signers: [0, 1]), "2 of 4 commits are not a certificate")
         XCTAssertThrowsError(try pushed(1, signers: [0, 0, 1]), "a signer counted twice is not a quorum")
