@@ -30,8 +30,9 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
     public private(set) var view: View = .zero
     /// Committed batches that arrived ahead of the next one, by sequence number.
     private var early: [SequenceNumber: (CommitCertificate, B)] = [:]
-    /// CHECKPOINT votes above the last executed block: sequence → block hash → signer → message.
-    private var checkpoints: [SequenceNumber: [Digest: [ReplicaID: Signed<Checkpoint>]]] = [:]
+    /// CHECKPOINT votes above the last executed block, one per validator and sequence number (its first):
+    /// at most 2 × window sequence numbers × n validators, whatever a Byzantine validator sends.
+    private var checkpoints: [SequenceNumber: [ReplicaID: Signed<Checkpoint>]] = [:]
     /// A state transfer was asked for and has not reported back.
     public private(set) var isTransferring = false
     /// `lastExecuted` when the probe timer last fired.
@@ -113,12 +114,14 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
         let body = signed.body
         guard body.sequence > lastExecuted, body.sequence.rawValue <= lastExecuted.rawValue &+ window &* 2,
               signed.signer.index < replicaCount else { return }
-        checkpoints[body.sequence, default: [:]][body.blockHash, default: [:]][signed.signer] = signed
-        guard let votes = checkpoints[body.sequence]?[body.blockHash], votes.count >= quorumRule.weakQuorum else { return }
+        guard checkpoints[body.sequence]?[signed.signer] == nil else { return }
+        checkpoints[body.sequence, default: [:]][signed.signer] = signed
+        let votes = checkpoints[body.sequence, default: [:]].values.filter { $0.body.blockHash == body.blockHash }
+        guard votes.count >= quorumRule.weakQuorum else { return }
         // Vouched for by at least one honest validator. Only worth a transfer when the next batch is
         // not already here to commit.
         if early[lastCommitted.adding(1) ?? lastCommitted] == nil && body.sequence > lastCommitted {
-            let list = votes.values.sorted { $0.signer < $1.signer }
+            let list = votes.sorted { $0.signer < $1.signer }
             requestTransfer(StateTransferTarget(sequence: body.sequence, blockHash: body.blockHash, checkpoints: list), &actions)
         }
     }
@@ -165,6 +168,9 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
         if lastCommitted < lastExecuted { problems.append("lastCommitted \(lastCommitted) below lastExecuted \(lastExecuted)") }
         if let low = early.keys.min(), low <= lastCommitted { problems.append("holds batch \(low) at or below lastCommitted \(lastCommitted)") }
         if early.count > Int(clamping: window) { problems.append("holds \(early.count) batches, more than the window \(window)") }
+        if let high = checkpoints.keys.max(), high.rawValue > lastExecuted.rawValue &+ window &* 2 {
+            problems.append("holds checkpoint votes for \(high), more than two windows above \(lastExecuted)")
+        }
         return problems
     }
 }

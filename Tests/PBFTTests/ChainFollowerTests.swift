@@ -109,6 +109,8 @@ final class ChainFollowerTests: XCTestCase {
         XCTAssertEqual(transfers, [], "one validator's word is not enough (f = 1)")
         _ = try run(&f, checkpoint(4, by: 1, hash: Hash.blake2b256([9])), transfers: &transfers)
         XCTAssertEqual(transfers, [], "two checkpoints that disagree vouch for nothing")
+        _ = try run(&f, checkpoint(4, by: 1), transfers: &transfers)
+        XCTAssertEqual(transfers, [], "a validator's first checkpoint for a sequence number is its only one")
         _ = try run(&f, checkpoint(4, by: 2), transfers: &transfers)
         XCTAssertEqual(transfers.count, 1)
         XCTAssertEqual(transfers.first?.isAnchored, true)
