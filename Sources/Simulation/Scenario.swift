@@ -28,6 +28,11 @@ public struct Scenario: Hashable, Sendable {
     /// restarts behind the voting fence the node applies (`RecoveredState.votingFence`). It
     /// counts as one more fault: liveness is checked only while Byzantine replicas + 1 ≤ f.
     public var damagedLogs: Bool
+    /// A full node follows the chain (`ChainFollower`): every replica pushes it the batches it commits and its
+    /// CHECKPOINTs (a tenth of the pushes lost), it catches up by state transfer from honest replicas, and its
+    /// executed chain is checked against the honest one (safety) and must trail it by at most the follower's
+    /// bound (`SimulationLimits.fullNodeLagMs`). Its own random stream: the replicas' run is the same with or without it.
+    public var fullNode: Bool = false
 
     /// A scenario with defaults for everything but the seed.
     public init(
@@ -92,6 +97,7 @@ public struct Scenario: Hashable, Sendable {
         if timeLimitMs != SimulationLimits.defaultTimeLimitMs { parts.append("--time-limit-ms \(timeLimitMs)") }
         if clientCount != SimulationLimits.clientCount { parts.append("--clients \(clientCount)") }
         if damagedLogs { parts.append("--damaged-logs") }
+        if fullNode { parts.append("--full-node") }
         return parts.joined(separator: " ")
     }
 

@@ -29,4 +29,10 @@ enum SimulationEvent {
     case stateTransferDone(ReplicaID, incarnation: UInt64, target: StateTransferTarget)
     /// Periodic check for overdue transactions.
     case livenessProbe
+    /// A replica's push (COMMITTED-BATCH or CHECKPOINT) reaches the full node.
+    case followerDeliver(from: ReplicaID, message: LedgerMessage)
+    /// The full node's timer fires (ignored unless `generation` is still current).
+    case followerTimer(TimerKind, generation: UInt64)
+    /// The full node's state transfer completes.
+    case followerTransferDone(StateTransferTarget)
 }

@@ -28,4 +28,9 @@ public enum SimulationLimits {
     public static let maxEventsPerRun = 50_000_000
     /// Per-replica bound on the simulator's copy of a replica's persisted records.
     public static let maxDiskRecords = 1_000_000
+    /// The full node's probe interval, ms (the node's `NodeLimits.fullNodeProbeIntervalMs`).
+    public static let fullNodeProbeIntervalMs: UInt64 = 1_000
+    /// How far behind the honest replicas a full node may be at the end of a run, ms: a probe interval and a
+    /// few state-transfer round trips of the slowest network profile.
+    public static let fullNodeLagMs: UInt64 = 5_000
 }

@@ -17,6 +17,7 @@ extension SimulationRun {
                 }
                 outgoing(message, from: id, to: [to])
             case let .broadcast(message):
+                if case .checkpoint = message { pushToFollower(message, from: id) }
                 outgoing(message, from: id, to: others(of: id))
             case let .setTimer(kind, after):
                 let generation = nodes[i].timers.arm(kind)

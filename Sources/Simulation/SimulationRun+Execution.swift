@@ -33,6 +33,7 @@ extension SimulationRun {
             return
         }
         let hash = executeAndCheck(committed.batch, proposer: committed.proposer, certificate: committed.certificate, at: id)
+        pushToFollower(.committedBatch(committed.certificate, batch: committed.batch), from: id)
         if traceSink != nil {
             let first = honest.contains(id) && seq > tracedCommit
             if first { tracedCommit = seq }
@@ -63,6 +64,7 @@ extension SimulationRun {
         guard honest.contains(id) else { return header.hash }
         let isFirst = safety.recordCommit(replica: id, seq: header.height, digest: batch.digest, at: now)
         safety.recordExecuted(replica: id, height: header.height, hash: header.hash, at: now)
+        noteExecutedByHonest(header.height)
         // Later honest commits at this height carry the same batch (or agreement was reported).
         guard isFirst else { return header.hash }
         for tx in batch.transactions {

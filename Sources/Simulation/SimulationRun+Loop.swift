@@ -31,11 +31,12 @@ extension SimulationRun {
 
     /// All violations found so far.
     var allViolations: [Violation] {
-        safety.violations + memory.violations + invariants.violations + contractViolations
+        safety.violations + memory.violations + invariants.violations + contractViolations + followerViolations
     }
 
     var violationCount: Int {
         safety.violations.count + memory.violations.count + invariants.violations.count + contractViolations.count
+            + followerViolations.count
     }
 
     /// Every honest replica executed the target number of batches.
@@ -64,6 +65,7 @@ extension SimulationRun {
         trace("liveness bound \(liveness.boundMs)ms after GST \(faults.gst.milliseconds)ms")
 
         for i in 0..<nodes.count { start(ReplicaID(i)) }
+        startFollower()
         for c in 0..<clients.count {
             queue.schedule(.clientTick(client: c), at: VirtualTime(milliseconds: random.inRange(0...20)))
             queue.schedule(.clientRetry(client: c), at: VirtualTime(milliseconds: parameters.clientRetryMs))
@@ -129,6 +131,13 @@ extension SimulationRun {
             trace("fault: partition \(faults.partitions[i].shape) heals")
         case let .stateTransferDone(id, incarnation, target):
             completeStateTransfer(id, incarnation: incarnation, target: target)
+        case let .followerDeliver(from, message):
+            followerReceive(message, from: from)
+        case let .followerTimer(kind, generation):
+            guard follower != nil, follower!.timers.fire(kind, generation: generation) else { return }
+            feedFollower(.timerFired(kind))
+        case let .followerTransferDone(target):
+            completeFollowerTransfer(target)
         case .livenessProbe:
             let overdue = liveness.overdue(at: now)
             if !overdue.isEmpty {

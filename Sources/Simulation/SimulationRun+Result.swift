@@ -5,6 +5,7 @@ import LedgerCrypto
 extension SimulationRun {
     /// Final checks and the result.
     func finish() -> RunResult {
+        if violationCount == 0 { checkFollowerLag() }
         if checksLiveness && violationCount == 0 {
             let overdue = liveness.overdue(at: now)
             contractViolations += overdue

@@ -31,6 +31,13 @@ final class SimulationRun {
     var memory: MemoryChecker
     var invariants = InvariantChecker()
     var contractViolations: [Violation] = []
+    /// The full node (`Scenario.fullNode`), and what its checks found.
+    var follower: SimulatedFollower?
+    var followerViolations: [Violation] = []
+    /// Self-tests only: break the full node on purpose, to show its checks fail.
+    var followerSabotage: FollowerSabotage?
+    /// When an honest replica first executed each height (the full node's lag is measured from it).
+    var firstExecutedAt: [Height: VirtualTime] = [:]
 
     var events = 0
     var messagesDelivered = 0

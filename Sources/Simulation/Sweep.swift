@@ -38,7 +38,7 @@ public enum Sweep {
     public static func scenarios(
         seeds: ClosedRange<UInt64>, strategies: [ByzantineStrategyChoice], replicaCount: Int, byzantineCount: Int?,
         faults: FaultMix, targetCommits: Int, timeLimitMs: UInt64, clientCount: Int = SimulationLimits.clientCount,
-        damagedLogs: Bool = false
+        damagedLogs: Bool = false, fullNode: Bool = false
     ) -> [Scenario] {
         var out: [Scenario] = []
         precondition(!strategies.isEmpty, "a sweep needs at least one strategy")
@@ -46,10 +46,12 @@ public enum Sweep {
             do {
                 let strategy = strategies[Int(seed % UInt64(strategies.count))].strategy
                 let byzantine = strategy == nil ? 0 : (byzantineCount ?? max(1, (QuorumRule(replicaCount) ?? .single).f))
-                out.append(Scenario(
+                var scenario = Scenario(
                     seed: seed, replicaCount: replicaCount, strategy: strategy, byzantineCount: byzantine,
                     faults: faults, targetCommits: targetCommits, timeLimitMs: timeLimitMs, clientCount: clientCount,
-                    damagedLogs: damagedLogs))
+                    damagedLogs: damagedLogs)
+                scenario.fullNode = fullNode
+                out.append(scenario)
             }
         }
         return out

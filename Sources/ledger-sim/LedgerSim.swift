@@ -129,6 +129,9 @@ struct LedgerSim: AsyncParsableCommand {
     @Flag(name: .customLong("damaged-logs"), help: "Damage the consensus log of the first honest replica to crash at each restart (see Faults).")
     var damagedLogs = false
 
+    @Flag(name: .customLong("full-node"), help: "Add a full node (ChainFollower) fed by the replicas' pushes, checked for safety and for trailing the honest replicas by at most 5 s.")
+    var fullNode = false
+
     @Flag(name: .customLong("no-pace-check"), help: "Turn the backups' proposal-pace check off (to measure what it changes).")
     var noPaceCheck = false
 
@@ -158,10 +161,12 @@ struct LedgerSim: AsyncParsableCommand {
 
     private func scenario(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) -> Scenario {
         let f = (QuorumRule(replicas) ?? .single).f
-        return Scenario(
+        var scenario = Scenario(
             seed: seed, replicaCount: replicas, strategy: strategy,
             byzantineCount: strategy == nil ? (byzantine ?? 0) : (byzantine ?? f), faults: mix,
             targetCommits: commits, timeLimitMs: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
+        scenario.fullNode = fullNode
+        return scenario
     }
 
     private func runOne(seed: UInt64, strategy: ByzantineStrategy?, mix: FaultMix) throws {
@@ -210,7 +215,8 @@ struct LedgerSim: AsyncParsableCommand {
         }
         let scenarios = Sweep.scenarios(
             seeds: low...high, strategies: choices, replicaCount: replicas, byzantineCount: byzantine,
-            faults: mix, targetCommits: commits, timeLimitMs: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs)
+            faults: mix, targetCommits: commits, timeLimitMs: timeLimitMs, clientCount: clients, damagedLogs: damagedLogs,
+            fullNode: fullNode)
         if let problem = scenarios.first?.problem { throw ValidationError(problem) }
         let started = Date()
         let results = await Sweep.run(scenarios, jobs: max(1, jobs), parameters: parameters) { result in
