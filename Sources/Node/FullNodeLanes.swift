@@ -1,3 +1,4 @@
+import LedgerCore
 import P2P
 
 /// A validator's workers for the full nodes connected to it, made when a full node first sends
@@ -11,6 +12,9 @@ final class FullNodeLanes: @unchecked Sendable {
         var requests: AsyncStream<PeerMessage>.Continuation
         var gossip: AsyncStream<PeerMessage>.Continuation
         var bound: GossipLaneBound
+        /// Block requests this full node may still make now (refilled at `NodeLimits.fullNodeBlockRequestsPerSecond`).
+        var requestTokens = Double(NodeLimits.fullNodeBlockRequestsPerSecond)
+        var refilledAtMs: UInt64 = PeerWorker.monotonicMs()
     }
 
     private let node: LedgerNode
@@ -22,7 +26,7 @@ final class FullNodeLanes: @unchecked Sendable {
     func route(_ message: PeerMessage) {
         let network = node.network
         let peer = message.from
-        let lanes = self.lanes[peer] ?? open(peer)
+        var lanes = self.lanes[peer] ?? open(peer)
         if PeerWorker.isGossip(message.bytes) {
             guard lanes.bound.take(message) else {
                 network.consumed(message)
@@ -31,6 +35,20 @@ final class FullNodeLanes: @unchecked Sendable {
             }
             lanes.gossip.yield(message)
         } else {
+            // Each block request costs this validator a read of up to a range of blocks: a full node gets a
+            // bounded rate of them (a follower needs about one per probe interval, a catch-up a few per second).
+            let now = PeerWorker.monotonicMs()
+            let rate = Double(NodeLimits.fullNodeBlockRequestsPerSecond)
+            lanes.requestTokens = min(rate, lanes.requestTokens + Double(now &- min(now, lanes.refilledAtMs)) * rate / 1000)
+            lanes.refilledAtMs = now
+            guard lanes.requestTokens >= 1 else {
+                self.lanes[peer] = lanes
+                network.consumed(message)
+                node.peerRefusals.refused(.overRate, from: ReplicaID(GossipBudgets.fullNodesKey), logger: node.logger)
+                return
+            }
+            lanes.requestTokens -= 1
+            self.lanes[peer] = lanes
             lanes.requests.yield(message)
         }
     }

@@ -118,4 +118,8 @@ public enum NodeLimits {
     /// How long a full node keeps a relayed transaction that did not commit, ms; then it forgets it
     /// (the client may submit it again).
     public static let fullNodeRelayForgetMs: UInt64 = 60_000
+    /// Block requests per second one full node may make of a validator (burst: one second's worth); past it they
+    /// are dropped and counted (`ledger_peer_messages_refused{reason="over_rate"}`). A catch-up of 20 ranges of up to
+    /// 512 blocks a second is far beyond what a full node needs (decision 0035).
+    public static let fullNodeBlockRequestsPerSecond = 20
 }

@@ -18,6 +18,8 @@ enum PeerRefusal: String, CaseIterable, Sendable {
     case malformedBlockResponse = "malformed_block_response"
     /// A full node sent what only a validator may send (a consensus message or a block response).
     case notFromAValidator = "not_from_a_validator"
+    /// A full node asked for blocks faster than `NodeLimits.fullNodeBlockRequestsPerSecond`.
+    case overRate = "over_rate"
 }
 
 /// Counts refused peer messages by peer and reason (`ledger_peer_messages_refused{peer,reason}` on

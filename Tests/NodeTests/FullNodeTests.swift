@@ -4,6 +4,11 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import Logging
+import Node
+import P2P
+import PBFT
+import TestSupport
 import XCTest
 
 final class FullNodeTests: XCTestCase {
@@ -72,4 +77,60 @@ final class FullNodeTests: XCTestCase {
         let atFull = try await net.hashes(full, upTo: height)
         XCTAssertEqual(atFull, atValidator)
     }
+
+    /// A hostile full node (a real P2P connection with its own key) that asks for blocks as fast as it can and sends a
+    /// consensus message: the validator answers at most its rate of block requests, refuses the vote, counts both on
+    /// /metrics, and keeps committing.
+    func testAFullNodeThatFloodsBlockRequestsIsHeldToItsRate() async throws {
+        let net = try TestnetHarness()
+        defer { net.stopAll(); net.removeFiles() }
+        try net.startAll()
+        try await net.waitConnected(Array(0..<net.count))
+        for _ in 0..<3 { try await net.submitTransfer(to: 0) }
+        try await net.waitCommitted([0])
+        let genesis = net.result.genesis
+        let key = SigningKey.generate()
+        var logger = Logger(label: "hostile-full-node")
+        logger.logLevel = .critical
+        let identity = try NetworkIdentity(
+            chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(fullNodeKey: key.publicKey),
+            signingKey: key, validators: Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) }))
+        let network = try PeerNetwork(identity: identity, listenAddress: PeerAddress(host: "127.0.0.1", port: 0), logger: logger)
+        try network.startDialOnly()
+        defer { Task { await network.shutdown() } }
+        try network.connect(to: [PeerID(0): PeerAddress(host: "127.0.0.1", port: net.basePort)])
+        let responses = Counter()
+        let reader = Task {
+            for await message in network.messages {
+                if message.bytes.first == EnvelopeKind.blockResponse.rawValue { await responses.add() }
+                network.consumed(message)
+            }
+        }
+        defer { reader.cancel() }
+        try await net.waitUntil("the hostile full node is connected", seconds: 20) { network.metrics.connectedOutbound.contains(PeerID(0)) }
+        _ = network.send(Envelope.wrap(.consensus, [1, 2, 3]), to: PeerID(0))
+        for id in 0..<200 {
+            _ = network.send(Envelope.wrap(.blockRequest, BlockRequest(requestID: UInt64(id), from: Height(1), count: 4).encoded()), to: PeerID(0))
+        }
+        let refusedLines = { (text: String) in text.split(separator: "\n").filter { $0.contains("refused") }.joined(separator: "\n") }
+        do { try await net.waitUntil("node 0 counts the refused requests and the vote", seconds: 20) {
+            let text = try await net.get(0, "/metrics").body
+            return (PrometheusTextCheck.value(text, "ledger_peer_messages_refused{peer=\"full_nodes\",reason=\"over_rate\"}") ?? 0) >= 100
+                && (PrometheusTextCheck.value(text, "ledger_peer_messages_refused{peer=\"full_nodes\",reason=\"not_from_a_validator\"}") ?? 0) >= 1
+        } } catch {
+            XCTFail("node 0's refusal counts: \(refusedLines(try await net.get(0, "/metrics").body))")
+            throw error
+        }
+        let answered = await responses.value
+        XCTAssertGreaterThan(answered, 0, "the validator still serves a full node within its rate")
+        XCTAssertLessThanOrEqual(answered, 2 * NodeLimits.fullNodeBlockRequestsPerSecond + 10, "answered \(answered) of 200 requests sent at once")
+        for _ in 0..<3 { try await net.submitTransfer(to: 1) }
+        try await net.waitCommitted([0, 1, 2, 3])
+    }
+}
+
+/// A count shared with a reader task.
+private actor Counter {
+    private(set) var value = 0
+    func add() { value += 1 }
 }
