@@ -100,6 +100,24 @@ final class DelayedPipe: @unchecked Sendable {
         }
     }
 
+    /// When the last queued chunk is due (now when the queue is empty).
+    var lastReleaseTime: NIODeadline { head < queue.count ? lastRelease : NIODeadline.now() }
+
+    /// Writes everything still queued, due or not, whatever the sink's writability (the connection is
+    /// closing: at most `LinkProxy.maxQueuedBytes` plus one read burst).
+    func flushAll() {
+        guard let sink else { return }
+        while self.sink != nil, head < queue.count {
+            let chunk = queue[head].bytes
+            queuedBytes -= chunk.readableBytes
+            head += 1
+            onForwarded(chunk.readableBytes)
+            sink.write(chunk, promise: nil)
+        }
+        sink.flush()
+        clear()
+    }
+
     /// Forgets the sink and the queue (the connection closed).
     func detach() {
         sink = nil

@@ -61,7 +61,7 @@ final class LinkProxy: @unchecked Sendable {
                     try child.pipeline.syncOperations.addHandler(RelayHandler(
                         onRead: { connection.fromSender($0) },
                         onWritabilityChanged: { connection.inboundWritabilityChanged() },
-                        onClose: { connection.close() }))
+                        onClose: { connection.sideEnded(upstream: false) }))
                     self.register(connection)
                 }
             }
@@ -159,6 +159,8 @@ final class RelayedConnection: @unchecked Sendable {
     private var connecting = false
     private(set) var isBlackholed = false
     private var closed = false
+    /// One side has closed; the other is closed once what was in flight toward it arrived.
+    private var ending = false
     /// Sender → target; its sink is the upstream connection once it is up.
     private let forward: DelayedPipe
     /// Target → sender; created with the upstream connection (its source).
@@ -187,7 +189,7 @@ final class RelayedConnection: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(RelayHandler(
                         onRead: { self.fromReceiver($0) },
                         onWritabilityChanged: { self.forward.sinkWritabilityChanged() },
-                        onClose: { self.close() }))
+                        onClose: { self.sideEnded(upstream: true) }))
                 }
             }
         if let source = link.route.sourceHost, let address = try? SocketAddress(ipAddress: source, port: 0) {
@@ -219,6 +221,21 @@ final class RelayedConnection: @unchecked Sendable {
     }
 
     func inboundWritabilityChanged() { back?.sinkWritabilityChanged() }
+
+    /// One side closed: what it sent before still arrives on time, and the other side learns of the
+    /// end one delay later (a FIN crosses the link like data), then both are closed.
+    func sideEnded(upstream ended: Bool) {
+        guard !closed, !ending else { return }
+        // The pipe toward the side still open (none yet toward a target still being dialled).
+        let pipe = ended ? back : (upstream == nil ? nil : forward)
+        guard !isBlackholed, let pipe else { return close() }
+        ending = true
+        let at = max(NIODeadline.now() + .milliseconds(link.currentDelayMs), pipe.lastReleaseTime)
+        link.loop.scheduleTask(deadline: at) {
+            pipe.flushAll()
+            self.close()
+        }
+    }
 
     func blackhole() {
         isBlackholed = true

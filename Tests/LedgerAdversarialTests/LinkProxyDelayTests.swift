@@ -119,6 +119,29 @@ final class LinkProxyDelayTests: XCTestCase {
         await proxy.stop()
     }
 
+    func testBytesSentJustBeforeACloseStillArriveThenTheEnd() async throws {
+        // A target that says goodbye and hangs up at once: the goodbye must not be lost in the
+        // delay queue, and the end arrives one delay later, after it.
+        let delayMs: Int64 = 60
+        let farewell = try await ServerBootstrap(group: group)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    child.writeAndFlush(ByteBuffer(string: "bye")).whenComplete { _ in child.close(promise: nil) }
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { farewell.close(promise: nil) }
+        let (proxy, port) = try await proxy(delayMs: delayMs, targetPort: farewell.localAddress!.port!)
+        let start = Date()
+        let fd = try connectLoopback(port: port)
+        defer { close(fd) }
+        XCTAssertEqual(try readExactly(fd, 3), Array("bye".utf8))
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start) * 1000, Double(delayMs))
+        var byte: UInt8 = 0
+        XCTAssertEqual(read(fd, &byte, 1), 0, "the connection should end after the goodbye")
+        await proxy.stop()
+    }
+
     func testTargetDownClosesTheConnectionAndCountsTheFailure() async throws {
         let closedPort = echo.localAddress!.port!
         try await echo.close()
