@@ -6,7 +6,7 @@
 # address per peer), delaying both directions by the one-way delay (+ jitter). A bandwidth cap is tbf on both ends
 # of each veth (each host's link, each way). Nothing here is routed beyond SUBNET.0/24: namespaces get no default
 # route. Everything created carries the prefix, so `down` finds and removes leftovers even after a crash.
-# Needs: BIN, DIR, BASE_PORT, N (validators), FULL (0/1), die().
+# Needs: BIN, WALLET, PROXY_BIN, DIR, BASE_PORT, N (validators), FULL (0/1), DELAY, JITTER, RATE, die(), import_faucet().
 
 NS_PREFIX="${TESTNET_NETNS_PREFIX:-ledger-}"
 NS_SUBNET="${TESTNET_NETNS_SUBNET:-198.18.0}"
@@ -124,24 +124,66 @@ ns_configure_home() {
         '.p2p_listen = $p2p | .rpc_listen = $rpc | .peers = $peers' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
 }
 
-# The homes: N validators (and the full node), as the ceremony would make them.
-ns_generate_homes() {
+# The homes as the ceremony makes them (docs/network.md, "Starting a network with several organisations"): every node
+# runs `ledger-node init` on its own address, the genesis is assembled from the validators' hand-overs (validator.json)
+# with `ledger-node genesis new/add-validator/add-account/finalize` (the faucet, funded, is the one account) and copied
+# into every home. The full node: `ledger-node init --full-node`.
+ns_generate_homes_ceremony() {
+    local i draft="$DIR/genesis.json" faucet
+    for ((i = 0; i < N; i++)); do
+        "$BIN" init --home "$DIR/node$i" --p2p-listen "$(ns_addr $i):$BASE_PORT" \
+            --rpc-listen "$(ns_addr $i):$((BASE_PORT + 100))" --rpc-address "$(ns_addr $i):$((BASE_PORT + 100))" >/dev/null \
+            || die "ledger-node init of node$i failed"
+    done
+    "$BIN" genesis new --out "$draft" --chain-id ledger-testnet --test-network >/dev/null || die "ledger-node genesis new failed"
+    for ((i = 0; i < N; i++)); do
+        "$BIN" genesis add-validator "$draft" --from "$DIR/node$i/validator.json" >/dev/null \
+            || die "ledger-node genesis add-validator (node$i) failed"
+    done
+    (umask 077 && printf '%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$DIR/faucet.key")
+    import_faucet
+    faucet="$(LEDGER_KEYSTORE="$DIR/keys" "$WALLET" address faucet)" || die "wallet address faucet failed"
+    "$BIN" genesis add-account "$draft" --address "$faucet" --balance 1000000000000000 >/dev/null \
+        || die "ledger-node genesis add-account (faucet) failed"
+    "$BIN" genesis finalize "$draft" >/dev/null || die "ledger-node genesis finalize failed"
+    for ((i = 0; i < N; i++)); do cp "$draft" "$DIR/node$i/genesis.json"; ns_configure_home $i; done
+    if [ "$FULL" -eq 1 ]; then
+        i="$N"
+        "$BIN" init --home "$DIR/node$i" --full-node --p2p-listen "$(ns_addr $i):$BASE_PORT" \
+            --rpc-listen "$(ns_addr $i):$((BASE_PORT + 100))" >/dev/null || die "ledger-node init --full-node failed"
+        cp "$draft" "$DIR/node$i/genesis.json"
+        ns_configure_home $i
+    fi
+}
+
+# The homes from `ledger-node testnet --hosts` (binaries without the ceremony commands, or TESTNET_ARGS such as
+# --bench-accounts that only `testnet` takes), listen addresses and peers rewritten.
+ns_generate_homes_testnet() {
     local hosts="" i
     for ((i = 0; i < N; i++)); do hosts+="${hosts:+,}$(ns_addr $i)"; done
-    # TODO(issue 30): once `ledger-node genesis new/add-validator/…` is on main, make each home with
-    # `ledger-node init --home nodeI --p2p-listen ADDR:PORT --rpc-listen ADDR:PORT+100` and assemble genesis.json from
-    # the printed public keys with the genesis commands (the ceremony, docs/network.md), instead of `testnet --hosts`.
     "$BIN" testnet --validators "$N" --out "$DIR" --base-port "$BASE_PORT" --hosts "$hosts" ${TESTNET_ARGS:-} >/dev/null \
         || die "ledger-node testnet failed"
     for ((i = 0; i < N; i++)); do ns_configure_home $i; done
     if [ "$FULL" -eq 1 ]; then
         i="$N"
-        # TODO(issue 30): `ledger-node init --full-node` once it exists; until then init + "role": "full".
         "$BIN" init --home "$DIR/node$i" --p2p-listen "$(ns_addr $i):$BASE_PORT" \
             --rpc-listen "$(ns_addr $i):$((BASE_PORT + 100))" >/dev/null || die "ledger-node init of the full node failed"
         cp "$DIR/node0/genesis.json" "$DIR/node$i/genesis.json"
         jq '.role = "full"' "$DIR/node$i/config.json" >"$DIR/node$i/config.json.tmp" && mv "$DIR/node$i/config.json.tmp" "$DIR/node$i/config.json"
         ns_configure_home $i
+    fi
+}
+
+# The ceremony when the binary has it (`ledger-node genesis`) and no TESTNET_ARGS ask for `testnet`'s extras.
+# TODO(issue 30): drop ns_generate_homes_testnet once the ceremony commands are on main and scripts/bench's bench
+# accounts (--bench-accounts) have a ceremony equivalent.
+ns_generate_homes() {
+    mkdir -p "$DIR"
+    if [ -z "${TESTNET_ARGS:-}" ] && grep -q "USAGE: ledger-node genesis finalize" <<<"$("$BIN" genesis finalize --help 2>/dev/null)"; then
+        ns_generate_homes_ceremony
+        echo "testnet: homes made by the ceremony (ledger-node init, genesis new/add-validator/add-account/finalize)"
+    else
+        ns_generate_homes_testnet
     fi
 }
 
