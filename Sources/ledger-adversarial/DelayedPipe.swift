@@ -39,9 +39,9 @@ final class DelayedPipe: @unchecked Sendable {
         pump()
     }
 
-    /// Queues `bytes` for release after `delayMs` plus a draw in 0…`jitterMs`.
+    /// Queues `bytes` for release after `delayMs` plus a draw in 0…`jitterMs` (each at most `LinkProxy.maxDelayMs`).
     func enqueue(_ bytes: ByteBuffer, delayMs: Int64, jitterMs: Int64) {
-        var wait = Int64(delayMs) * 1_000_000
+        var wait = delayMs * 1_000_000
         if jitterMs > 0 { wait += Int64(random.next() % UInt64(jitterMs * 1_000_000 + 1)) }
         let release = max(NIODeadline.now() + .nanoseconds(wait), lastRelease)
         lastRelease = release

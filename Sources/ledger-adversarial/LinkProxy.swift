@@ -29,6 +29,8 @@ enum LinkMode: Sendable, Equatable, CustomStringConvertible {
 final class LinkProxy: @unchecked Sendable {
     /// Bytes one direction of one connection may hold before the proxy stops reading its sender.
     static let maxQueuedBytes = 16 << 20
+    /// Longest delay or jitter a link takes: a minute is already far beyond any real one-way delay.
+    static let maxDelayMs: Int64 = 60_000
     /// Deadline on connecting to the target; past it the accepted connection is closed (the sender redials).
     static let connectTimeoutMs: Int64 = 3_000
 
@@ -81,13 +83,13 @@ final class LinkProxy: @unchecked Sendable {
     }
 
     /// Sets the mode and the one-way delay (each direction; jitter: each chunk waits a further
-    /// 0…`jitterMs`). Leaving `.blackhole` closes the connections that lost bytes.
+    /// 0…`jitterMs`; both clamped to 0…`maxDelayMs`). Leaving `.blackhole` closes the connections that lost bytes.
     func set(mode newMode: LinkMode, delayMs newDelay: Int64, jitterMs newJitter: Int64 = 0) async {
         try? await loop.submit {
             let wasBlackhole = self.mode == .blackhole
             self.mode = newMode
-            self.delayMs = max(0, newDelay)
-            self.jitterMs = max(0, newJitter)
+            self.delayMs = min(max(0, newDelay), Self.maxDelayMs)
+            self.jitterMs = min(max(0, newJitter), Self.maxDelayMs)
             if newMode == .blackhole {
                 for c in self.connections.values { c.blackhole() }
             } else if wasBlackhole {

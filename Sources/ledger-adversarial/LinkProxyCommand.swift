@@ -22,8 +22,6 @@ struct LinkProxyCommand: AsyncParsableCommand {
             A bandwidth cap is not the proxy's job: scripts/testnet puts tbf on the hosts' veth links.
             """)
 
-    /// Longest delay or jitter accepted: a minute is already far beyond any real one-way delay.
-    static let maxDelayMs: Int64 = 60_000
     /// Largest routes file read.
     static let maxRoutesFileBytes = 1 << 20
 
@@ -36,8 +34,8 @@ struct LinkProxyCommand: AsyncParsableCommand {
     @Option(help: "Seed of the jitter draws.") var seed: UInt64 = 1
 
     func validate() throws {
-        guard (0...Self.maxDelayMs).contains(delayMs), (0...Self.maxDelayMs).contains(jitterMs) else {
-            throw ValidationError("--delay-ms and --jitter-ms must be 0...\(Self.maxDelayMs)")
+        guard (0...LinkProxy.maxDelayMs).contains(delayMs), (0...LinkProxy.maxDelayMs).contains(jitterMs) else {
+            throw ValidationError("--delay-ms and --jitter-ms must be 0...\(LinkProxy.maxDelayMs)")
         }
         guard (50...60_000).contains(statsIntervalMs) else { throw ValidationError("--stats-interval-ms must be 50...60000") }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be 1...16") }
