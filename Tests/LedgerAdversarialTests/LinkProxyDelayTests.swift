@@ -1,4 +1,4 @@
-// The link proxy's delay: a loopback echo through it pays the one-way delay in both directions, jitter never reorders bytes, counters count both ways.
+// The link proxy: a loopback echo through it pays the one-way delay in both directions, jitter never reorders bytes, queues stay bounded, closes and source addresses carry over, counters count both ways.
 import Foundation
 import NIOCore
 import NIOPosix
@@ -28,8 +28,9 @@ final class LinkProxyDelayTests: XCTestCase {
     }
 
     /// A proxy in front of the echo server, delay `delayMs`, jitter `jitterMs`; returns it and its port.
-    private func proxy(delayMs: Int64, jitterMs: Int64 = 0, targetPort: Int? = nil) async throws -> (LinkProxy, Int) {
-        let route = LinkRoute.loopback(name: "test", listenPort: 0, targetPort: targetPort ?? echo.localAddress!.port!)
+    private func proxy(delayMs: Int64, jitterMs: Int64 = 0, targetPort: Int? = nil, sourceHost: String? = nil) async throws -> (LinkProxy, Int) {
+        var route = LinkRoute.loopback(name: "test", listenPort: 0, targetPort: targetPort ?? echo.localAddress!.port!)
+        route.sourceHost = sourceHost
         let proxy = LinkProxy(route: route, loop: group.next(), seed: 7)
         let port = try await proxy.start()
         await proxy.set(mode: .pass, delayMs: delayMs, jitterMs: jitterMs)
@@ -119,6 +120,18 @@ final class LinkProxyDelayTests: XCTestCase {
         await proxy.stop()
     }
 
+    func testUpstreamConnectionLeavesFromTheRouteSourceAddress() async throws {
+        // The netns network gives each sending node its own source address, so a validator sees one
+        // address per peer (its per-address limits then act as across hosts).
+        let (proxy, port) = try await proxy(delayMs: 0, sourceHost: "127.0.0.7")
+        let fd = try connectLoopback(port: port)
+        defer { close(fd) }
+        try writeAll(fd, Array("hi".utf8))
+        XCTAssertEqual(try readExactly(fd, 2), Array("hi".utf8))
+        XCTAssertEqual(arrivals.peers.first, "127.0.0.7")
+        await proxy.stop()
+    }
+
     func testBytesSentJustBeforeACloseStillArriveThenTheEnd() async throws {
         // A target that says goodbye and hangs up at once: the goodbye must not be lost in the
         // delay queue, and the end arrives one delay later, after it.
@@ -162,17 +175,25 @@ private final class EchoHandler: ChannelInboundHandler, @unchecked Sendable {
     let log: ArrivalLog
     init(log: ArrivalLog) { self.log = log }
 
+    func channelActive(context: ChannelHandlerContext) {
+        log.appendPeer(context.remoteAddress?.ipAddress ?? "?")
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         log.append(Date())
         context.writeAndFlush(data, promise: nil)
     }
 }
 
-/// Arrival times of the echo server's reads.
+/// Arrival times of the echo server's reads, and the addresses its connections came from.
 private final class ArrivalLog: @unchecked Sendable {
     private let lock = NSLock()
     private var times: [Date] = []
+    private var remotes: [String] = []
     func append(_ t: Date) { lock.withLock { times.append(t) } }
+    func appendPeer(_ address: String) { lock.withLock { remotes.append(address) } }
+    var peers: [String] { lock.withLock { remotes } }
     var first: Date? { lock.withLock { times.first } }
     var count: Int { lock.withLock { times.count } }
 }
