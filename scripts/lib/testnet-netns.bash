@@ -50,6 +50,9 @@ ns_shape() {
     fi
 }
 
+# Runs a command that sets up the network; on failure says which one and stops.
+ns_run() { "$@" || die "network setup failed: $*"; }
+
 # Creates (or completes) the bridge, namespaces, veths, addresses and shaping; idempotent.
 ns_create() {
     local i ns veth peer count
@@ -57,23 +60,25 @@ ns_create() {
     if ip -o addr show 2>/dev/null | grep -v " $NS_BRIDGE " | grep -q " inet $NS_SUBNET\."; then
         die "another interface already has an address in $NS_SUBNET.0/24; pick TESTNET_NETNS_SUBNET"
     fi
-    ip link show "$NS_BRIDGE" >/dev/null 2>&1 || ip link add "$NS_BRIDGE" type bridge
-    ip addr replace "$NS_GATEWAY/24" dev "$NS_BRIDGE"
-    ip link set "$NS_BRIDGE" up
+    ip link show "$NS_BRIDGE" >/dev/null 2>&1 || ns_run ip link add "$NS_BRIDGE" type bridge
+    ns_run ip addr replace "$NS_GATEWAY/24" dev "$NS_BRIDGE"
+    ns_run ip link set "$NS_BRIDGE" up
     for ((i = 0; i < count; i++)); do
         ns="$(ns_name $i)"; veth="$(ns_veth $i)"; peer="$(ns_peer $i)"
-        ns_exists "$ns" || ip netns add "$ns"
-        ip -n "$ns" link set lo up
-        if ! ip link show "$veth" >/dev/null 2>&1; then
+        ns_exists "$ns" || ns_run ip netns add "$ns"
+        ns_run ip -n "$ns" link set lo up
+        # A veth pair is whole or made anew (a half left by a crash, or by a namespace still being torn down, goes).
+        if ! ip link show "$veth" >/dev/null 2>&1 || ! ip -n "$ns" link show "$peer" >/dev/null 2>&1; then
+            ip link del "$veth" 2>/dev/null || true
             ip -n "$ns" link del "$peer" 2>/dev/null || true
-            ip link add "$veth" type veth peer name "$peer" netns "$ns"
+            ns_run ip link add "$veth" type veth peer name "$peer" netns "$ns"
         fi
-        ip link set "$veth" master "$NS_BRIDGE" up
-        ip -n "$ns" addr replace "$(ns_addr $i)/24" dev "$peer"
-        ip -n "$ns" link set "$peer" up
-        ip addr replace "$(ns_source_addr $i)/32" dev "$NS_BRIDGE"
+        ns_run ip link set "$veth" master "$NS_BRIDGE" up
+        ns_run ip -n "$ns" addr replace "$(ns_addr $i)/24" dev "$peer"
+        ns_run ip -n "$ns" link set "$peer" up
+        ns_run ip addr replace "$(ns_source_addr $i)/32" dev "$NS_BRIDGE"
         if [ "${RATE:-0}" -gt 0 ]; then
-            ns_shape "$ns" "$peer"; ns_shape "" "$veth"
+            ns_run ns_shape "$ns" "$peer"; ns_run ns_shape "" "$veth"
         else
             tc -n "$ns" qdisc del dev "$peer" root 2>/dev/null || true
             tc qdisc del dev "$veth" root 2>/dev/null || true
@@ -81,8 +86,9 @@ ns_create() {
     done
 }
 
-# Stops every process still inside our namespaces (by pid: `ip netns pids`), then removes the namespaces, veths and
-# bridge with our prefix. Idempotent; works from nothing but the prefix.
+# Stops every process still inside our namespaces (by pid: `ip netns pids`), then removes the veths, namespaces and
+# bridge with our prefix, and waits (10 s at most) until the kernel has let them go, so an `up` right after finds
+# nothing half-removed. Idempotent; works from nothing but the prefix.
 ns_teardown() {
     local ns pid link deadline pids
     for ns in $(ns_leftover_namespaces); do
@@ -94,9 +100,15 @@ ns_teardown() {
             echo "testnet: pid $pid in $ns did not stop within 10 s of SIGTERM; SIGKILL" >&2
             kill -9 "$pid" 2>/dev/null || true
         done
-        ip netns del "$ns" 2>/dev/null || echo "testnet: could not delete namespace $ns" >&2
     done
+    # Root ends first: deleting one end of a veth deletes the other at once, not when the namespace is reaped.
     for link in $(ns_leftover_links); do ip link del "$link" 2>/dev/null || true; done
+    for ns in $(ns_leftover_namespaces); do ip netns del "$ns" 2>/dev/null || echo "testnet: could not delete namespace $ns" >&2; done
+    deadline=$((SECONDS + 10))
+    while [ -n "$(ns_leftover_namespaces; ns_leftover_links)" ] && [ $SECONDS -lt $deadline ]; do
+        for link in $(ns_leftover_links); do ip link del "$link" 2>/dev/null || true; done
+        sleep 0.1
+    done
 }
 
 # The proxy's routes: every node (validators and the full node) to every other validator.
