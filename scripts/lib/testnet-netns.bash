@@ -200,6 +200,7 @@ ns_generate_homes() {
 }
 
 ns_proxy_pid() { cat "$DIR/link-proxy.pid" 2>/dev/null || true; }
+# The proxy runs (the pid file's process is a link proxy: a stale pid reused by something else is not).
 ns_proxy_alive() {
     local p; p="$(ns_proxy_pid)"
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "link-proxy"
@@ -212,10 +213,11 @@ ns_proxy_start() {
     rm -f "$DIR/link-stats.json"
     nohup "$PROXY_BIN" link-proxy --routes "$DIR/routes.txt" --delay-ms "$DELAY" --jitter-ms "$JITTER" \
         --stats-file "$DIR/link-stats.json" >>"$DIR/link-proxy.log" 2>&1 &
-    echo $! >"$DIR/link-proxy.pid"
-    local deadline=$((SECONDS + 15))
+    local pid=$! deadline=$((SECONDS + 15))
+    echo "$pid" >"$DIR/link-proxy.pid"
     while [ ! -s "$DIR/link-stats.json" ]; do
-        ns_proxy_alive || { tail -n 5 "$DIR/link-proxy.log" >&2; die "the link proxy exited at start (log: $DIR/link-proxy.log)"; }
+        # kill -0, not ns_proxy_alive: until the exec the child's command line is still this script's.
+        kill -0 "$pid" 2>/dev/null || { tail -n 5 "$DIR/link-proxy.log" >&2; die "the link proxy exited at start (log: $DIR/link-proxy.log)"; }
         [ $SECONDS -lt $deadline ] || die "the link proxy did not bind its listeners within 15 s (log: $DIR/link-proxy.log)"
         sleep 0.1
     done
