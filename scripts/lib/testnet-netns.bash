@@ -187,8 +187,8 @@ ns_generate_homes_testnet() {
 }
 
 # The ceremony when the binary has it (`ledger-node genesis`) and no TESTNET_ARGS ask for `testnet`'s extras.
-# TODO(issue 30): drop ns_generate_homes_testnet once the ceremony commands are on main and scripts/bench's bench
-# accounts (--bench-accounts) have a ceremony equivalent.
+# TODO(issue 30): drop ns_generate_homes_testnet once bench accounts (`testnet --bench-accounts`, what scripts/bench
+# passes in TESTNET_ARGS) have a ceremony equivalent.
 ns_generate_homes() {
     mkdir -p "$DIR"
     if [ -z "${TESTNET_ARGS:-}" ] && grep -q "USAGE: ledger-node genesis finalize" <<<"$("$BIN" genesis finalize --help 2>/dev/null)"; then
