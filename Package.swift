@@ -165,6 +165,14 @@ let package = Package(
         .testTarget(name: "WalletTests", dependencies: ["Wallet", "PBFT", "LedgerCore", "LedgerCrypto", "LedgerJSON", "TestSupport"]),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "PBFTTestSupport", "LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "BenchSupportTests", dependencies: ["BenchSupport"]),
+        .testTarget(
+            name: "LedgerAdversarialTests",
+            dependencies: [
+                "ledger-adversarial", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Adversary", "PBFT", "LedgerCore", "LedgerCrypto"]),
     ],
     swiftLanguageModes: [.v6]

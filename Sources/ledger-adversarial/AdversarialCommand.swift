@@ -10,7 +10,9 @@ struct AdversarialCommand: AsyncParsableCommand {
             Each scenario runs on a fresh four-node test network on 127.0.0.1 (its own folder and ports from --base-port
             on), with a fault-injecting TCP proxy on every directed P2P link. One table line per scenario; exit status 1
             when a check fails (or the f+1 self-test is NOT detected), with the seed and the command that replays it.
-            """)
+            `ledger-adversarial link-proxy` runs the same link proxy alone, for a network of hosts (scripts/testnet --netns).
+            """,
+        subcommands: [LinkProxyCommand.self])
 
     @Option(help: "Scenario name, comma-separated names, or 'all'.") var scenario: String = "all"
     @Option(help: "Seed of every random choice (client keys, amounts, Byzantine choices, fault timing).") var seed: UInt64 = 1

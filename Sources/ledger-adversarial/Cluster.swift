@@ -127,7 +127,7 @@ actor Cluster {
         let loop = group.next()
         for i in homes.indices {
             for j in 0..<count where j != i {
-                let link = LinkProxy(from: i, to: j, listenPort: ports.proxy(i, j), targetPort: ports.p2p(j), loop: loop)
+                let link = LinkProxy(route: .loopback(name: "\(i)->\(j)", listenPort: ports.proxy(i, j), targetPort: ports.p2p(j)), loop: loop)
                 try await link.start()
                 links.append(link)
             }
@@ -135,7 +135,7 @@ actor Cluster {
         note("proxies up on \(ports.proxy(0, 1))…\(ports.proxy(count - 1, count - 2))")
     }
 
-    private func link(_ from: Int, _ to: Int) -> LinkProxy? { links.first { $0.from == from && $0.to == to } }
+    private func link(_ from: Int, _ to: Int) -> LinkProxy? { links.first { $0.route.name == "\(from)->\(to)" } }
 
     /// Sets the links `from → to` for every pair in `pairs`.
     func setLinks(_ pairs: [(Int, Int)], mode: LinkMode, delayMs: Int64 = 0) async {
