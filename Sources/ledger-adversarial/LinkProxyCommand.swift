@@ -4,6 +4,7 @@ import Foundation
 import LedgerJSON
 import NIOCore
 import NIOPosix
+import Node
 
 /// `ledger-adversarial link-proxy`: the link proxy as a standalone process, for a network of hosts
 /// (`scripts/testnet up --netns`): every route delays both directions by the one-way delay.
@@ -50,15 +51,7 @@ struct LinkProxyCommand: AsyncParsableCommand {
         do { parsed = try LinkRoute.parse(file: String(decoding: data, as: UTF8.self)) } catch { throw ValidationError("\(routes): \(error)") }
 
         // Signals first, so a SIGTERM during start-up is not lost.
-        let (stopRequests, requestStop) = AsyncStream.makeStream(of: Int32.self)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { requestStop.yield(sig) }
-            source.resume()
-            sources.append(source)
-        }
+        let signals = SignalWaiter()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var proxies: [LinkProxy] = []
@@ -84,8 +77,7 @@ struct LinkProxyCommand: AsyncParsableCommand {
                 try? await writeStats(proxies)
             }
         }
-        var received: Int32 = 0
-        for await sig in stopRequests { received = sig; break }
+        let received = await signals.wait()
         statsWriter.cancel()
         _ = await statsWriter.result
         let final = await collect(proxies)
@@ -93,7 +85,6 @@ struct LinkProxyCommand: AsyncParsableCommand {
         try? await writeStats(proxies, counters: final)
         say("link-proxy: stopping on signal \(received)")
         say(Self.table(proxies.map(\.route), final))
-        for s in sources { s.cancel() }
         try? await group.shutdownGracefully()
     }
 

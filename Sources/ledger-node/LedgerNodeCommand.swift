@@ -177,29 +177,3 @@ struct Start: AsyncParsableCommand {
         await node.shutdown()
     }
 }
-
-/// Catches SIGINT and SIGTERM from creation on; `wait()` returns the first one.
-// @unchecked: `sources` is written once in init and only kept alive afterwards.
-final class SignalWaiter: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
-
-    init() {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { continuation.yield(sig) }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    func wait() async -> Int32 {
-        for await sig in stream { return sig }
-        return 0
-    }
-}
