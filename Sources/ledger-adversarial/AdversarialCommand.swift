@@ -8,7 +8,9 @@ struct AdversarialCommand: AsyncParsableCommand {
         abstract: "Byzantine, crash and network-fault scenarios against real ledger-node processes, checked for safety, validity, durability, liveness and evidence.",
         discussion: """
             Each scenario runs on a fresh four-node test network on 127.0.0.1 (its own folder and ports from --base-port
-            on), with a fault-injecting TCP proxy on every directed P2P link. One table line per scenario; exit status 1
+            on), with a fault-injecting TCP proxy on every directed P2P link; with --netns each node runs in its own
+            network namespace and address (ladv-*, 198.18.2.0/24; needs root), the proxies on the bridge, and
+            --link-delay-ms gives every link a one-way delay the faults add to. One table line per scenario; exit status 1
             when a check fails (or the f+1 self-test is NOT detected), with the seed and the command that replays it.
             `ledger-adversarial link-proxy` runs the same link proxy alone, for a network of hosts (scripts/testnet --netns).
             """,
@@ -30,6 +32,12 @@ struct AdversarialCommand: AsyncParsableCommand {
         valueName: "R")) var saturate: Int?
     @Option(name: .customLong("saturate-seconds"), help: "Seconds of the open-loop load per scenario.") var saturateSeconds: Int = 10
     @Option(name: .customLong("bench"), help: "The ledger-bench binary for --saturate (default: next to this executable).") var bench: String?
+    @Flag(help: "Run each node in its own network namespace and address (\(NamespaceNetwork.prefix)*, \(NamespaceNetwork.subnet).0/24), made and removed by this run; needs root and `ip netns`.")
+    var netns = false
+    @Option(name: .customLong("link-delay-ms"), help: "One-way delay of every link, each direction, ms (a fault's extra delay adds to it).")
+    var linkDelayMs: Int64 = 0
+    @Option(name: .customLong("netns-script"), help: "The script that builds the namespace network (default: scripts/lib/netns-hosts of this checkout).")
+    var netnsScript: String?
 
     func run() async throws {
         if list {
@@ -51,6 +59,16 @@ struct AdversarialCommand: AsyncParsableCommand {
             }
             chosen = picked
         }
+        guard (0...LinkProxy.maxDelayMs).contains(linkDelayMs) else {
+            throw ValidationError("--link-delay-ms must be 0...\(LinkProxy.maxDelayMs)")
+        }
+        if netns, let s = chosen.first(where: { $0.loopbackOnly != nil }), scenario != "all" {
+            throw ValidationError("scenario \(s.name) runs on loopback only (\(s.loopbackOnly ?? "")); leave out --netns")
+        }
+        let runnable = netns ? chosen.filter { $0.loopbackOnly == nil } : chosen
+        if runnable.count < chosen.count {
+            say("ledger-adversarial: on --netns, left out (loopback only): \(chosen.filter { $0.loopbackOnly != nil }.map(\.name).joined(separator: ", "))")
+        }
         let executable = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("ledger-node").path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
@@ -61,6 +79,16 @@ struct AdversarialCommand: AsyncParsableCommand {
         let root = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("ledger-adversarial-\(getpid())")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var settings = ScenarioRunner.Settings(binary: executable, workRoot: root, basePort: basePort, logLevel: logLevel)
+        settings.linkDelayMs = linkDelayMs
+        if netns {
+            settings.network = try NamespaceNetwork.create(script: try namespaceScript(), validators: 4, fullNode: runnable.contains(where: \.fullNode))
+            say("ledger-adversarial: namespace network up: \(settings.network?.hosts.map { "\($0.namespace) \($0.address)" }.joined(separator: ", ") ?? ""); proxies on \(settings.network?.gateway ?? "")")
+        }
+        defer {
+            if let network = settings.network {
+                do { try network.teardown() } catch { sayError("ledger-adversarial: \(error)") }
+            }
+        }
         if let saturate {
             guard saturate > 0, (1...600).contains(saturateSeconds) else {
                 throw ValidationError("--saturate must be positive and --saturate-seconds in 1...600")
@@ -72,7 +100,7 @@ struct AdversarialCommand: AsyncParsableCommand {
             settings.saturation = SaturationLoad(bench: benchPath, rate: saturate, seconds: saturateSeconds)
         }
         let runner = ScenarioRunner(settings: settings)
-        say("ledger-adversarial: \(chosen.count) scenario(s), seed \(seed), work folder \(root)")
+        say("ledger-adversarial: \(runnable.count) scenario(s), seed \(seed), work folder \(root)\(netns ? ", namespace network" : "")\(linkDelayMs > 0 ? ", \(linkDelayMs) ms links" : "")")
         say(ScenarioOutcome.header)
         var outcomes: [ScenarioOutcome] = []
         var baseline: Double?
@@ -80,9 +108,9 @@ struct AdversarialCommand: AsyncParsableCommand {
         var baselineP99Ms: Double?
         var baselineSaturation: Double?
         let started = Date()
-        for (index, s) in chosen.enumerated() {
+        for (index, s) in runnable.enumerated() {
             // On standard error, for a watchdog (scripts/adversarial) to name the scenario that stops making progress.
-            sayError("ledger-adversarial: scenario \(s.name) started (\(index + 1)/\(chosen.count))")
+            sayError("ledger-adversarial: scenario \(s.name) started (\(index + 1)/\(runnable.count))")
             let scenarioStart = Date()
             var outcome = await runner.run(s, index: index, seed: seed)
             sayError("ledger-adversarial: scenario \(s.name) finished in \(Int(Date().timeIntervalSince(scenarioStart).rounded())) s")
@@ -166,10 +194,30 @@ struct AdversarialCommand: AsyncParsableCommand {
             return
         }
         for f in failures {
-            say("FAILED: scenario \(f.scenario.name), seed \(f.seed); replay: scripts/adversarial --scenario \(f.scenario.name) --seed \(f.seed)")
+            let network = netns ? " --netns --link-delay-ms \(linkDelayMs)" : (linkDelayMs > 0 ? " --link-delay-ms \(linkDelayMs)" : "")
+            say("FAILED: scenario \(f.scenario.name), seed \(f.seed); replay: scripts/adversarial\(network) --scenario \(f.scenario.name) --seed \(f.seed)")
             say("        logs: \(f.directory)")
         }
         throw ExitCode(1)
+    }
+
+    /// `--netns-script`, else `scripts/lib/netns-hosts` under the working folder or two levels above this executable
+    /// (`.build/debug/ledger-adversarial` in a checkout); root and `ip netns` are checked first, with the reason.
+    private func namespaceScript() throws -> String {
+        guard getuid() == 0 else { throw ValidationError("--netns needs root (network namespaces, veth, bridge); run as root or leave out --netns") }
+        guard FileManager.default.isExecutableFile(atPath: NamespaceNetwork.ipTool) else {
+            throw ValidationError("--netns needs iproute2's `ip` (ip netns); install iproute2 or leave out --netns")
+        }
+        let executableFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = netnsScript.map { [$0] } ?? [
+            FileManager.default.currentDirectoryPath + "/scripts/lib/netns-hosts",
+            executableFolder.appendingPathComponent("../../../scripts/lib/netns-hosts").standardized.path,
+            executableFolder.appendingPathComponent("../../scripts/lib/netns-hosts").standardized.path,
+        ]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ValidationError("--netns: no netns-hosts script at \(candidates.joined(separator: " or ")); pass --netns-script")
+        }
+        return found
     }
 }
 

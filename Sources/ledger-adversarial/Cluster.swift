@@ -9,13 +9,28 @@ import NIOPosix
 
 /// Where a scenario's network lives: node `i` p2p on `base + i`, RPC on `base + 100 + i`, and the
 /// proxy of link `i → j` on `base + 20 + i·n + j` (a full node is node `n`: its RPC on `base + 100 + n`,
-/// its links to the validators `base + 20 + n·n + j`).
+/// its links to the validators `base + 20 + n·n + j`). On 127.0.0.1, or with `--netns` each node on its
+/// namespace's address and the proxies on the bridge's.
 struct PortPlan: Sendable {
     let base: Int
     let count: Int
+    /// The namespace network the nodes run in, or `nil` for loopback.
+    var network: NamespaceNetwork?
     func p2p(_ i: Int) -> Int { base + i }
     func rpc(_ i: Int) -> Int { base + 100 + i }
     func proxy(_ from: Int, _ to: Int) -> Int { base + 20 + from * count + to }
+    /// Node `i`'s address: its namespace's, or 127.0.0.1.
+    func host(_ i: Int) -> String { network?.hosts[i].address ?? "127.0.0.1" }
+    /// Where the link proxies listen: the bridge's address, or 127.0.0.1.
+    var proxyHost: String { network?.gateway ?? "127.0.0.1" }
+    /// Node `i`'s JSON-RPC endpoint.
+    func rpcURL(_ i: Int) -> String { "http://\(host(i)):\(rpc(i))/" }
+
+    /// The route of link `from → to`: its proxy, the target's p2p address, and (netns) the sender's source address.
+    func route(_ from: Int, _ to: Int) -> LinkRoute {
+        LinkRoute(name: "\(from)->\(to)", listenHost: proxyHost, listenPort: proxy(from, to), targetHost: host(to),
+                  targetPort: p2p(to), sourceHost: network?.hosts[from].source)
+    }
 
     /// The first of this plan's ports something already listens on, or nil.
     func firstBusyPort() -> Int? {
@@ -36,6 +51,8 @@ actor Cluster {
     let byzantine: [Int: ByzantineRole]
     let clients: [RPCClient]
     let count: Int
+    /// Every link's one-way delay, each direction (`--link-delay-ms`); a fault's delay adds to it.
+    let baseDelayMs: Int64
     /// The full node's index (`count`) when the scenario runs one, else `nil`.
     let fullNode: Int?
     /// Every node's home: the validators', then the full node's.
@@ -48,14 +65,17 @@ actor Cluster {
     private let group: MultiThreadedEventLoopGroup
 
     /// Generates the homes (checkpoint interval `checkpointInterval`, view-change timeout
-    /// `viewChangeTimeoutMs`) and writes the proxy overrides into each config.json.
+    /// `viewChangeTimeoutMs`) and writes the listen addresses and proxy overrides into each config.json; on
+    /// `network` (`--netns`) each node listens on its namespace's address.
     init(directory: String, basePort: Int, binary: String, byzantine: [Int: ByzantineRole], checkpointInterval: UInt64,
-         viewChangeTimeoutMs: UInt64, logLevel: String, benchAccounts: Int = 0, withFullNode: Bool = false) throws {
+         viewChangeTimeoutMs: UInt64, logLevel: String, benchAccounts: Int = 0, withFullNode: Bool = false,
+         network: NamespaceNetwork? = nil, baseDelayMs: Int64 = 0) throws {
         self.directory = directory
         self.binary = binary
         self.byzantine = byzantine
+        self.baseDelayMs = baseDelayMs
         count = 4
-        ports = PortPlan(base: basePort, count: count)
+        ports = PortPlan(base: basePort, count: count, network: network)
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var consensus = ConsensusParameters.testDefaults
@@ -72,8 +92,10 @@ actor Cluster {
             let path = (testnet.homes[i] as NSString).appendingPathComponent(NodeHome.configFileName)
             var config = try NodeConfig.load(path: path)
             var peers: [String: String] = [:]
-            for j in 0..<count where j != i { peers["\(j)"] = "127.0.0.1:\(ports.proxy(i, j))" }
+            for j in 0..<count where j != i { peers["\(j)"] = "\(ports.proxyHost):\(ports.proxy(i, j))" }
             config.peers = peers
+            config.p2pListen = "\(ports.host(i)):\(ports.p2p(i))"
+            config.rpcListen = "\(ports.host(i)):\(ports.rpc(i))"
             config.logLevel = logLevel
             try config.write(path: path)
         }
@@ -84,17 +106,18 @@ actor Cluster {
             // validators through its own proxies.
             let home = (directory as NSString).appendingPathComponent("full")
             try NodeKey.generate().write(path: home + "/node_key.json")
-            var config = NodeConfig(p2pListen: "127.0.0.1:\(ports.p2p(count))", rpcListen: "127.0.0.1:\(ports.rpc(count))")
+            var config = NodeConfig(p2pListen: "\(ports.host(count)):\(ports.p2p(count))", rpcListen: "\(ports.host(count)):\(ports.rpc(count))")
             config.role = NodeRole.full.rawValue
             config.logLevel = logLevel
-            config.peers = Dictionary(uniqueKeysWithValues: (0..<count).map { ("\($0)", "127.0.0.1:\(ports.proxy(count, $0))") })
+            config.peers = Dictionary(uniqueKeysWithValues: (0..<count).map { ("\($0)", "\(ports.proxyHost):\(ports.proxy(count, $0))") })
             try config.write(path: home + "/" + NodeHome.configFileName)
             try FileManager.default.copyItem(atPath: testnet.homes[0] + "/genesis.json", toPath: home + "/genesis.json")
             homes.append(home)
         }
         self.homes = homes
         fullNode = withFullNode ? count : nil
-        clients = homes.indices.map { RPCClient(port: ports.rpc($0)) }
+        // A URL made of an IP address and a port always parses.
+        clients = homes.indices.map { try! RPCClient(url: ports.rpcURL($0)) }
         FileManager.default.createFile(atPath: directory + "/runner.log", contents: nil)
         timeline = FileHandle(forWritingAtPath: directory + "/runner.log")
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -122,25 +145,26 @@ actor Cluster {
 
     // MARK: Proxies
 
-    /// Starts the n·(n-1) link proxies.
+    /// Starts the link proxies (every node to every other validator), each delaying both directions by `baseDelayMs`.
     func startProxies() async throws {
         let loop = group.next()
         for i in homes.indices {
             for j in 0..<count where j != i {
-                let link = LinkProxy(route: .loopback(name: "\(i)->\(j)", listenPort: ports.proxy(i, j), targetPort: ports.p2p(j)), loop: loop)
+                let link = LinkProxy(route: ports.route(i, j), loop: loop)
                 try await link.start()
+                await link.set(mode: .pass, delayMs: baseDelayMs)
                 links.append(link)
             }
         }
-        note("proxies up on \(ports.proxy(0, 1))…\(ports.proxy(count - 1, count - 2))")
+        note("proxies up on \(ports.proxyHost):\(ports.proxy(0, 1))…\(ports.proxy(count - 1, count - 2)), one-way delay \(baseDelayMs) ms")
     }
 
     private func link(_ from: Int, _ to: Int) -> LinkProxy? { links.first { $0.route.name == "\(from)->\(to)" } }
 
-    /// Sets the links `from → to` for every pair in `pairs`.
+    /// Sets the links `from → to` for every pair in `pairs`: `mode`, and `delayMs` on top of the base delay.
     func setLinks(_ pairs: [(Int, Int)], mode: LinkMode, delayMs: Int64 = 0) async {
-        for (a, b) in pairs { await link(a, b)?.set(mode: mode, delayMs: delayMs) }
-        note("links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " ")) mode=\(mode) delay=\(delayMs)ms")
+        for (a, b) in pairs { await link(a, b)?.set(mode: mode, delayMs: baseDelayMs + delayMs) }
+        note("links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " ")) mode=\(mode) delay=+\(delayMs)ms")
     }
 
     /// Closes the connections of the links in `pairs`.
@@ -149,9 +173,9 @@ actor Cluster {
         note("reset links \(pairs.map { "\($0.0)→\($0.1)" }.joined(separator: " "))")
     }
 
-    /// Every link back to plain forwarding.
+    /// Every link back to plain forwarding with the base delay.
     func healLinks() async {
-        for l in links { await l.set(mode: .pass, delayMs: 0) }
+        for l in links { await l.set(mode: .pass, delayMs: baseDelayMs) }
         note("all links healed")
     }
 
@@ -161,13 +185,19 @@ actor Cluster {
     func start(_ i: Int) throws {
         guard processes[i] == nil else { return }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
         var arguments = ["start", "--home", homes[i]]
         if let role = byzantine[i] {
             arguments += ["--byzantine", role.strategies, "--byzantine-seed", "\(role.seed)"]
             if role.collude { arguments.append("--collude") }
         }
-        p.arguments = arguments
+        if let network = ports.network {
+            let command = network.command(node: i, [binary] + arguments)
+            p.executableURL = URL(fileURLWithPath: command.executable)
+            p.arguments = command.arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = arguments
+        }
         let path = logPath(i)
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))

@@ -15,7 +15,7 @@ struct LinkRoute: Sendable, Equatable {
     /// source address per sending node), or nil for the kernel's choice.
     var sourceHost: String?
 
-    /// A loopback route `127.0.0.1:listenPort → 127.0.0.1:targetPort` (the adversarial cluster's links).
+    /// A loopback route `127.0.0.1:listenPort → 127.0.0.1:targetPort` (the link proxy's tests).
     static func loopback(name: String, listenPort: Int, targetPort: Int) -> LinkRoute {
         LinkRoute(name: name, listenHost: "127.0.0.1", listenPort: listenPort, targetHost: "127.0.0.1", targetPort: targetPort)
     }

@@ -23,13 +23,13 @@ struct SaturationLoad: Sendable {
         var duplicated: Int
     }
 
-    /// Runs the load against `nodes` (id, RPC port, pid) and returns its figures, or a reason it has none.
-    func run(nodes: [(id: Int, rpcPort: Int, pid: Int32)], directory: String) async -> Result<Figures, RunnerError> {
+    /// Runs the load against `nodes` (id, RPC URL, pid) and returns its figures, or a reason it has none.
+    func run(nodes: [(id: Int, rpc: String, pid: Int32)], directory: String) async -> Result<Figures, RunnerError> {
         let nodesFile = (directory as NSString).appendingPathComponent("saturation-nodes.json")
         let report = (directory as NSString).appendingPathComponent("saturation.json")
         let log = (directory as NSString).appendingPathComponent("saturation.log")
         let entries = JSONValue.array(nodes.map {
-            .object([("id", .int($0.id)), ("rpc", .string("http://127.0.0.1:\($0.rpcPort)")), ("pid", .int(Int($0.pid)))])
+            .object([("id", .int($0.id)), ("rpc", .string($0.rpc)), ("pid", .int(Int($0.pid)))])
         })
         do { try Data(entries.serializedBytes()).write(to: URL(fileURLWithPath: nodesFile)) } catch {
             return .failure(.tool("cannot write \(nodesFile): \(error)"))

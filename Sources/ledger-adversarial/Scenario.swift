@@ -54,6 +54,9 @@ struct Scenario: Sendable {
     var restartsNodes: Set<Int> = []
     /// Runs a full node beside the four validators (node 4; its chain is checked like an honest validator's).
     var fullNode = false
+    /// Why the scenario runs on loopback only (its attacker dials the nodes on 127.0.0.1 from other 127.0.0.x
+    /// addresses), or `nil`: with `--netns`, `all` leaves it out and naming it is refused.
+    var loopbackOnly: String?
     /// The fault script (runs while the load runs; returns when everything is healed).
     var script: @Sendable (FaultContext) async throws -> Void = { try await $0.wait(8) }
 }
@@ -185,7 +188,7 @@ extension Scenario {
                  restartsNodes: [1], script: damageLogAndRestart(1) { try await $0.tearLastLogRecord(1) }),
         Scenario(name: "p2p-connection-flood", summary: "Strangers on 8 loopback addresses keep 200 idle connections open to n0's P2P port (re-opening each one n0 closes) while n1 is killed and restarted. Proves validators never compete with strangers for connection slots: n1 is connected to n0 again within 5 s of answering RPC after its restart, and n0 keeps committing.",
                  faults: "200 idle conns → n0, kill -9 n1",
-                 restartsNodes: [1], script: { ctx in
+                 restartsNodes: [1], loopbackOnly: "its attacker dials 127.0.0.1 from 127.0.0.x source addresses", script: { ctx in
                      let flood = ConnectionFlood(port: ctx.cluster.ports.p2p(0), sources: (2...9).map { "127.0.0.\($0)" }, count: 200)
                      flood.start()
                      do {
@@ -206,9 +209,10 @@ extension Scenario {
                  }),
         Scenario(name: "batch-flood", summary: "A Byzantine validator (n3's key, its process killed) sends n0 unwanted FETCHED-BATCHes of validly signed transfers, replayed COMMITTED-BATCHes and 1 MiB garbage frames as fast as the link takes them for 8 s. Proves batches the replica would drop are dropped before their signatures are checked, n0's memory stays bounded, and the others keep committing.",
                  role: "n3 (key only)", faults: "kill n3, batch flood → n0", usesValidatorKey: true, restartsNodes: [3],
-                 script: BatchFlood.script(seconds: 8)),
+                 loopbackOnly: "its attacker dials 127.0.0.1 from 127.0.0.x source addresses", script: BatchFlood.script(seconds: 8)),
         Scenario(name: "gossip-flood", summary: "A Byzantine validator (n3's key, its process killed) floods n0 with transaction gossip for 8 s, as fast as the link takes it: validly signed transfers from fresh keys (no account: never admitted, so each replay costs a signature check wherever nothing cheaper stops it) and from the faucet with nonces far ahead (they pass every check a gossip receiver can make). Proves the per-peer gossip budget drops the excess undecoded and counts it on /metrics (ledger_gossip_dropped_over_budget{peer=\"3\"} > 0), n0 checks no more of the flood's signatures than the budget allows and logs the drops at most every 5 s, and honest clients' transfers still commit (tput%; sat% with --saturate).",
-                 role: "n3 (key only)", faults: "kill n3, gossip flood → n0", usesValidatorKey: true, restartsNodes: [3], script: GossipFlood.script(seconds: 8)),
+                 role: "n3 (key only)", faults: "kill n3, gossip flood → n0", usesValidatorKey: true, restartsNodes: [3],
+                 loopbackOnly: "its attacker dials 127.0.0.1 from 127.0.0.x source addresses", script: GossipFlood.script(seconds: 8)),
         Scenario(name: "damaged-log", summary: "kill -9 a backup, make two records in the middle of its consensus log unreadable, restart. Proves damage anywhere is never silent amnesia: the node sets the records aside, signs no vote until its stable checkpoint passes the voting fence, then votes again, and no honest node forks.",
                  faults: "kill -9 n1 + bad log rows",
                  restartsNodes: [1], script: damageLogAndRestart(1) { try await $0.damageMiddleLogRecords(1) }),
@@ -244,13 +248,15 @@ extension Scenario {
                      for i in 0..<ctx.count { try await ctx.waitUp(i) }
                  }),
         Scenario(name: "fuzz", summary: "Seeded hostile inputs while the load runs: 300 raw/mutated handshake connections to n1's p2p port, 300 malformed JSON-RPC bodies to n1, 200 mutated signed transactions to n2, and 40 authenticated sessions (a real handshake with n3's key) sending n1 1000 sealed frames of mutated consensus messages, transactions, hostile block requests and unknown kinds. Proves the node never crashes or hangs, accepts no mutated transaction, and the network keeps committing. (Its authenticated sessions hold a validator key, so it is held to the Byzantine scenarios' bar under --saturate, not to the clients' p99 bound.)",
-                 faults: "fuzz p2p/rpc/tx", usesValidatorKey: true, script: fuzz),
+                 faults: "fuzz p2p/rpc/tx", usesValidatorKey: true, loopbackOnly: "its attacker dials 127.0.0.1 from 127.0.0.x source addresses", script: fuzz),
         Scenario(name: "futile-spam", summary: "While the honest load runs, a client floods n1 and n2 with transactions that cannot succeed: zero amounts, transfers from never-funded keys, and variants of a waiting transaction's (sender, nonce). Proves none of them is admitted (each is refused with -32010 and its reason) or committed, the honest throughput stays close to the baseline (tput%), and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
                  faults: "futile tx flood", maxClientP99OfBaseline: 2, script: futileSpam),
         Scenario(name: "slow-rpc-clients", summary: "600 slowloris connections (more than the node's 512-connection cap) to n1's JSON-RPC port from four other addresses (127.0.0.2-5) for 35 s: each sends a head announcing a 1 MiB body, then a byte a second, and reconnects 10 s after the node closes it (as slowloris.py does). Proves the node keeps answering `status` to a new connection (at least 90 % of probes every 250 ms within 2 s, each on a fresh connection like a monitoring check) and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
-                 faults: "600 slowloris → n1 RPC 35s", maxClientP99OfBaseline: 2, script: slowRPCClients(sources: 2...5, connections: 600)),
+                 faults: "600 slowloris → n1 RPC 35s", maxClientP99OfBaseline: 2,
+                 loopbackOnly: "its attacker dials 127.0.0.1 from 127.0.0.x source addresses", script: slowRPCClients(sources: 2...5, connections: 600)),
         Scenario(name: "slow-rpc-botnet", summary: "700 slowloris connections to n1's JSON-RPC port from twenty addresses (127.0.0.2-21) for 35 s, as in slow-rpc-clients: at 32 per address they could hold 640 connections, more than the node's 512-connection cap, for a whole body deadline (30 s). Proves a newcomer at the full cap evicts the longest-stalled connection of the busiest address, so the node keeps answering `status` to a new connection (at least 90 % of probes every 250 ms within 2 s) and honest clients' p99 latency stays within 2× of the baseline's in the same run.",
-                 faults: "700 slowloris ×20 addr → n1 RPC 35s", maxClientP99OfBaseline: 2, script: slowRPCClients(sources: 2...21, connections: 700)),
+                 faults: "700 slowloris ×20 addr → n1 RPC 35s", maxClientP99OfBaseline: 2,
+                 loopbackOnly: "its attacker dials 127.0.0.1 from 127.0.0.x source addresses", script: slowRPCClients(sources: 2...21, connections: 700)),
         Scenario(name: "collusion-selftest", summary: "SELF-TEST, f+1 = 2 colluding nodes: n0 equivocates as primary, n1 votes for both sides. More than f Byzantine nodes can fork the honest ones, so the checks MUST report a safety or liveness failure (the run fails if they do not).",
                  byzantine: [0: "equivocate", 1: "double-vote"], colluding: [1], role: "n0 primary + n1 (f+1)",
                  faults: "collusion", quick: true, expectFailure: true),

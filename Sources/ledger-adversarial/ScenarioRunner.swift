@@ -22,6 +22,10 @@ struct ScenarioRunner {
         var minNewBlocks: UInt64 = 3
         /// An open-loop load near saturation beside each fault script (`--saturate`), or `nil`.
         var saturation: SaturationLoad?
+        /// The namespace network every scenario's nodes run in (`--netns`), or `nil` for loopback.
+        var network: NamespaceNetwork?
+        /// Every link's one-way delay, each direction (`--link-delay-ms`).
+        var linkDelayMs: Int64 = 0
     }
 
     let settings: Settings
@@ -54,7 +58,7 @@ struct ScenarioRunner {
             cluster = try Cluster(directory: directory, basePort: base, binary: settings.binary, byzantine: roles,
                                   checkpointInterval: scenario.checkpointInterval, viewChangeTimeoutMs: scenario.viewChangeTimeoutMs,
                                   logLevel: settings.logLevel, benchAccounts: settings.saturation == nil ? 0 : SaturationLoad.accounts,
-                                  withFullNode: scenario.fullNode)
+                                  withFullNode: scenario.fullNode, network: settings.network, baseDelayMs: settings.linkDelayMs)
         } catch {
             outcome.liveness = .fail("cannot create the cluster: \(error)")
             return outcome
@@ -107,7 +111,7 @@ struct ScenarioRunner {
         }
         let startHeight = await maxHeight(clients, honest)
         let ports = cluster.ports
-        let trafficBefore = await sampleTraffic(honest, ports: ports)
+        let trafficBefore = await sampleTraffic(honest, clients: clients)
         let attackStart = Date()
         await load.start()
         var saturating: Task<Result<SaturationLoad.Figures, RunnerError>, Never>?
@@ -115,8 +119,8 @@ struct ScenarioRunner {
         // draws the clients to, e.g. selective-gossip's n1), else to the honest nodes.
         let loadEntry = (scenario.clientEntry ?? honest).filter { !scenario.restartsNodes.contains($0) }
         if let saturation = settings.saturation, !loadEntry.isEmpty {
-            var nodes: [(id: Int, rpcPort: Int, pid: Int32)] = []
-            for i in loadEntry { nodes.append((i, ports.rpc(i), await cluster.pid(i) ?? 0)) }
+            var nodes: [(id: Int, rpc: String, pid: Int32)] = []
+            for i in loadEntry { nodes.append((i, ports.rpcURL(i), await cluster.pid(i) ?? 0)) }
             let directory = cluster.directory
             saturating = Task { await saturation.run(nodes: nodes, directory: directory) }
             await cluster.note("open-loop load of \(saturation.rate) transfers/s for \(saturation.seconds) s started")
@@ -139,7 +143,7 @@ struct ScenarioRunner {
             }
         }
         let attackEnd = Date()
-        outcome.outbound = outboundPerNode(from: trafficBefore, to: await sampleTraffic(honest, ports: ports))
+        outcome.outbound = outboundPerNode(from: trafficBefore, to: await sampleTraffic(honest, clients: clients))
         let findings = context.findings
         outcome.measurements = context.measurements
         let healedAt = context.healedAt
@@ -255,9 +259,9 @@ struct ScenarioRunner {
     }
 
     /// Each honest node's outbound traffic counters (nodes that do not answer are left out).
-    private func sampleTraffic(_ nodes: [Int], ports: PortPlan) async -> [Int: TrafficSample] {
+    private func sampleTraffic(_ nodes: [Int], clients: [RPCClient]) async -> [Int: TrafficSample] {
         var samples: [Int: TrafficSample] = [:]
-        for i in nodes { samples[i] = await TrafficSample.scrape(rpcPort: ports.rpc(i)) }
+        for i in nodes { samples[i] = await TrafficSample.scrape(clients[i]) }
         return samples
     }
 

@@ -8,10 +8,10 @@ struct TrafficSample: Sendable {
     var framesOut: Double
     var bytesOut: Double
 
-    /// Scrapes the `/metrics` of the node whose RPC listens on `port`; `nil` when the node does not answer in time or
+    /// Scrapes the `/metrics` of the node whose RPC is `client`; `nil` when the node does not answer in time or
     /// lacks the counters.
-    static func scrape(rpcPort port: Int, timeout: Double = 2) async -> TrafficSample? {
-        let values = await RPCClient(port: port).metrics(["ledger_p2p_frames_out", "ledger_p2p_bytes_out"], timeout: timeout)
+    static func scrape(_ client: RPCClient, timeout: Double = 2) async -> TrafficSample? {
+        let values = await client.metrics(["ledger_p2p_frames_out", "ledger_p2p_bytes_out"], timeout: timeout)
         guard let frames = values?["ledger_p2p_frames_out"], let bytes = values?["ledger_p2p_bytes_out"] else { return nil }
         return TrafficSample(at: Date(), framesOut: frames, bytesOut: bytes)
     }
