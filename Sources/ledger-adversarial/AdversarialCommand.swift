@@ -66,6 +66,7 @@ struct AdversarialCommand: AsyncParsableCommand {
             throw ValidationError("scenario \(s.name) runs on loopback only (\(s.loopbackOnly ?? "")); leave out --netns")
         }
         let runnable = netns ? chosen.filter { $0.loopbackOnly == nil } : chosen
+        let script = netns ? try namespaceScript() : nil
         if runnable.count < chosen.count {
             say("ledger-adversarial: on --netns, left out (loopback only): \(chosen.filter { $0.loopbackOnly != nil }.map(\.name).joined(separator: ", "))")
         }
@@ -80,8 +81,8 @@ struct AdversarialCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var settings = ScenarioRunner.Settings(binary: executable, workRoot: root, basePort: basePort, logLevel: logLevel)
         settings.linkDelayMs = linkDelayMs
-        if netns {
-            settings.network = try NamespaceNetwork.create(script: try namespaceScript(), validators: 4, fullNode: runnable.contains(where: \.fullNode))
+        if let script {
+            settings.network = try NamespaceNetwork.create(script: script, validators: 4, fullNode: runnable.contains(where: \.fullNode))
             say("ledger-adversarial: namespace network up: \(settings.network?.hosts.map { "\($0.namespace) \($0.address)" }.joined(separator: ", ") ?? ""); proxies on \(settings.network?.gateway ?? "")")
         }
         defer {

@@ -203,6 +203,10 @@ struct ScenarioRunner {
         if !rejections.isEmpty { outcome.notes.append("client rejections: \(rejections.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))") }
         await check(scenario, cluster: cluster, load: load, honest: honest, outcome: &outcome)
         if !findings.isEmpty { outcome.validity = .fail(findings.joined(separator: "; ")) }
+        if outcome.viewChanges > 0, let stall = Self.longestCommitStall(samples.map { ($0.at, $0.heights.values.max() ?? 0) },
+                                                                        from: attackStart, to: attackEnd) {
+            outcome.measurements.append(String(format: "longest commit stall during the fault script: %.1f s (no honest height rose; sampled every 100 ms)", stall))
+        }
     }
 
     /// Safety, validity, durability and evidence through the honest nodes' RPC.
@@ -256,6 +260,19 @@ struct ScenarioRunner {
             try await Task.sleep(for: .milliseconds(150))
         }
         throw RunnerError.setup("honest nodes \(honest) not all connected within \(Int(seconds)) s")
+    }
+
+    /// The longest time in `from…to` during which the highest honest height did not rise (a view change's stall,
+    /// from the fault until the new view commits), from `(time, highest height)` samples; `nil` without samples.
+    static func longestCommitStall(_ samples: [(at: Date, height: UInt64)], from: Date, to: Date) -> Double? {
+        let window = samples.filter { $0.at >= from && $0.at <= to }
+        guard var last = window.first else { return nil }
+        var longest = 0.0
+        for sample in window.dropFirst() where sample.height > last.height {
+            longest = max(longest, sample.at.timeIntervalSince(last.at))
+            last = sample
+        }
+        return max(longest, to.timeIntervalSince(last.at))
     }
 
     /// Each honest node's outbound traffic counters (nodes that do not answer are left out).
