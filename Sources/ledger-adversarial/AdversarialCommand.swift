@@ -202,8 +202,8 @@ struct AdversarialCommand: AsyncParsableCommand {
         throw ExitCode(1)
     }
 
-    /// `--netns-script`, else `scripts/lib/netns-hosts` under the working folder or two levels above this executable
-    /// (`.build/debug/ledger-adversarial` in a checkout); root and `ip netns` are checked first, with the reason.
+    /// `--netns-script`, else `scripts/lib/netns-hosts` under the working folder or in the checkout this executable
+    /// was built in (`.build/<triple>/debug/ledger-adversarial`); root and `ip` are checked first, with the reason.
     private func namespaceScript() throws -> String {
         guard getuid() == 0 else { throw ValidationError("--netns needs root (network namespaces, veth, bridge); run as root or leave out --netns") }
         guard FileManager.default.isExecutableFile(atPath: NamespaceNetwork.ipTool) else {
