@@ -31,13 +31,19 @@ struct NamespaceNetwork: Sendable {
     /// first. Throws with the script's message without root or `ip netns`, or when another live run owns the prefix.
     static func create(script: String, validators: Int, fullNode: Bool) throws -> NamespaceNetwork {
         try claim()
-        _ = try run(script, ["teardown"])
-        let output = try run(script, ["create", "\(validators)", fullNode ? "1" : "0"])
-        let network = try parse(output, script: script)
-        guard network.hosts.count == validators + (fullNode ? 1 : 0) else {
-            throw RunnerError.setup("\(script) create listed \(network.hosts.count) nodes, not \(validators + (fullNode ? 1 : 0))")
+        do {
+            _ = try run(script, ["teardown"])
+            let output = try run(script, ["create", "\(validators)", fullNode ? "1" : "0"])
+            let network = try parse(output, script: script)
+            guard network.hosts.count == validators + (fullNode ? 1 : 0) else {
+                throw RunnerError.setup("\(script) create listed \(network.hosts.count) nodes, not \(validators + (fullNode ? 1 : 0))")
+            }
+            return network
+        } catch {
+            // Nothing half-made is left behind, and the prefix is given up.
+            try? NamespaceNetwork(gateway: "", hosts: [], script: script).teardown()
+            throw error
         }
-        return network
     }
 
     /// Parses `netns-hosts create`'s layout: `gateway ADDRESS`, then `node I NAMESPACE ADDRESS SOURCE` per node, in order.
