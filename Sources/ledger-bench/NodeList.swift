@@ -1,9 +1,11 @@
+import BenchSupport
 import Foundation
 import LedgerCore
 import LedgerJSON
 
 /// One node of the network under test, as `scripts/testnet` and `scripts/bench` write it to `nodes.json`:
-/// `{"id":0,"rpc":"http://127.0.0.1:26700","p2p":"127.0.0.1:26600","pid":1234,"home":"…/node0","log":"…/node.log"}`.
+/// `{"id":0,"rpc":"http://127.0.0.1:26700","p2p":"127.0.0.1:26600","pid":1234,"home":"…/node0","log":"…/node.log"}`
+/// (the namespace network's `nodes.json` adds `role`, `namespace` and `address`; the bench passes only validators).
 struct NodeEntry: Sendable {
     /// Validator id.
     var id: Int
@@ -36,8 +38,9 @@ struct NodeEntry: Sendable {
                   let port = parsed.port else {
                 throw .nodesFile(path: path, reason: "entry \(i): rpc \"\(rpc)\" is not http://HOST:PORT")
             }
-            guard host == "127.0.0.1" || host == "localhost" else {
-                throw .nodesFile(path: path, reason: "entry \(i): rpc host \(host) is not 127.0.0.1 (the bench measures this machine only)")
+            guard BenchHost.isOnThisMachine(host) else {
+                throw .nodesFile(path: path, reason: "entry \(i): rpc host \(host) is neither loopback nor a namespace "
+                                 + "address in 198.18.0.0/15 (the bench measures this machine only)")
             }
             nodes.append(NodeEntry(
                 id: o["id"]?.intValue ?? i, rpc: "http://\(host):\(port)", host: host, port: port,
