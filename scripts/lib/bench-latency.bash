@@ -76,15 +76,15 @@ lat_measured() {
     : >"$LAT_OUT/$name.bytes"
     for i in "${LAT_ALL[@]}"; do echo "$i $((after[i] - before[i]))" >>"$LAT_OUT/$name.bytes"; done
     echo "txs $((txs1 - txs0))" >>"$LAT_OUT/$name.bytes"
-    echo "proxy_cpu_percent $(echo "$cpu0 $cpu1 $((SECONDS - secs0))" | awk '{ printf "%.0f", $3 > 0 ? ($2 - $1) * 100 / $3 : 0 }')" \
+    echo "proxy_cpu_percent $(echo "$cpu0 $cpu1 $((SECONDS - secs0))" | awk '{ printf "%.0f", ($3 > 0) ? ($2 - $1) * 100 / $3 : 0 }')" \
         >>"$LAT_OUT/$name.bytes"
 }
-# "mean (n0 n1 …)" bytes per committed transaction of a measured run.
+# "mean (n0 n1 n2 n3 | full)" bytes per committed transaction of a measured run (the mean is the validators').
 lat_bytes_per_tx() {
-    awk '$1 == "txs" { txs = $2 } $1 ~ /^[0-9]+$/ { id[n] = $1; b[n++] = $2 }
+    awk '$1 == "txs" { txs = $2 } $1 ~ /^[0-9]+$/ { b[$1] = $2 }
          END { if (txs <= 0) { print "-"; exit } s = 0; list = ""
-               for (i = 0; i < n; i++) { s += b[i]; list = list sprintf("%s%.0f", i ? " " : "", b[i] / txs) }
-               printf "%.0f (%s)", s / n / txs, list }' "$1"
+               for (i = 0; i < 4; i++) { s += b[i]; list = list sprintf("%s%.0f", i ? " " : "", b[i] / txs) }
+               printf "%.0f (%s | %.0f)", s / 4 / txs, list, b[4] / txs }' "$1"
 }
 lat_json() { jq -r "$2 // \"-\"" "$1" 2>/dev/null | awk '{ if ($1 ~ /^-?[0-9.]+$/) printf "%.1f\n", $1; else print }'; }
 
@@ -205,6 +205,7 @@ lat_run_delay() {
     for b in "${backups[@]}"; do per+="node$b ${view_ms[$b]:--}/${block_ms[$b]:--} ms; "; done
     echo "  view change after kill -9 of primary node$primary: new view seen / next block committed: $per"
     echo "$per" >"$LAT_OUT/viewchange.times"
+    for b in "${backups[@]}"; do grep -h "view change to\|installed v" "$TESTNET_DIR/node$b/node.log" | head -n 2 >>"$LAT_OUT/viewchange.times"; done
 
     # One line of results.
     local lp50 lp99 hp50 hp99
@@ -217,7 +218,7 @@ lat_run_delay() {
         "$(lat_json "$LAT_OUT/light.json" ".phases[0].blocks_per_s")/$(lat_json "$LAT_OUT/light.json" ".phases[0].mean_block_txs")" \
         "$(awk '$1 == "proxy_cpu_percent" { print $2 }' "$LAT_OUT/peak.bytes")" \
         "$(jq -r '[.phases[0].cpu_percent[]] | map(floor | tostring) | join("/")' "$LAT_OUT/peak.json" 2>/dev/null || echo -)" \
-        >>"$LAT_ROOT/results.tsv"
+        | awk -F'\t' -v OFS='\t' '{ for (i = 1; i <= NF; i++) if ($i == "") $i = "-"; print }' >>"$LAT_ROOT/results.tsv"
     timeout 90 scripts/testnet down >/dev/null 2>&1 || echo "bench latency: scripts/testnet down failed (D=$d)" >&2
 }
 
@@ -231,17 +232,19 @@ lat_report() {
     echo "batch delay $LAT_BATCH_DELAY_MS ms, view-change timeout $LAT_VCT_MS ms; light load $LAT_LIGHT_RATE tx/s; durations: peak $LAT_PEAK_S s, open loop $LAT_OPEN_S s"
     echo
     printf '%-5s %8s %15s %9s %15s %-34s %-34s %-15s %-17s %-15s\n' "D ms" "peak/s" "light p50/p99" "80% rate" "80% p50/p99" \
-        "bytes/tx at peak: mean (n0..n3 full)" "bytes/tx at light load" "val. catch-up" "new full node" "view change"
+        "bytes/tx at peak: mean (n0..n3 | full)" "bytes/tx at light load" "val. catch-up" "new full node" "view change"
     while IFS=$'\t' read -r d peak lp50 lp99 rate80 hp50 hp99 bpeak blight blocks tval target tfull vcv vcb _; do
         printf '%-5s %8s %15s %9s %15s %-34s %-34s %-15s %-17s %-15s\n' "$d" "$peak" "$lp50/$lp99" "$rate80" "$hp50/$hp99" \
             "$bpeak" "$blight" "$blocks blk ${tval}s" "$target blk ${tfull}s" \
             "$([ "$vcb" = - ] && echo "none in ${LAT_VC_MAX_S}s" || echo "$(awk -v b="$vcb" 'BEGIN { printf "%.2f", b / 1000 }')s")"
     done <"$f"
     echo
-    echo "where the time goes (per D): blocks/s / tx per block at peak and at light load; link-proxy CPU % at peak; node CPU % at peak (n0/n1/n2/n3); view change: new view seen / first block in it (ms after kill -9, slowest backup)"
-    while IFS=$'\t' read -r d _ _ _ _ _ _ _ _ _ _ _ _ vcv vcb bpk blt pcpu ncpu; do
-        printf '  D=%-3s peak %s blk/s / tx/blk; light %s; proxy CPU %s %%; nodes CPU %s %%; view change %s / %s ms\n' \
-            "$d" "$bpk" "$blt" "$pcpu" "$ncpu" "$vcv" "$vcb"
+    echo "where the time goes (per D): blocks/s / tx per block at peak and at light load; link-proxy CPU % at peak (of one core);"
+    echo "node CPU % at peak (n0/n1/n2/n3); view change: new view seen / first block in it (ms after kill -9, slowest backup)"
+    while IFS=$'\t' read -r d _ lp50 _ _ _ _ _ _ _ _ _ _ vcv vcb bpk blt pcpu ncpu; do
+        printf '  D=%-3s peak %s blk/s / tx/blk; light %s (a block every %s ms; p50 − 4·D = %s ms); proxy CPU %s %%; nodes CPU %s %%; view change %s / %s ms\n' \
+            "$d" "$bpk" "$blt" "$(echo "$blt" | awk -F/ '{ printf ($1 > 0) ? "%.0f" : "-", ($1 > 0) ? 1000 / $1 : 0 }')" \
+            "$(awk -v p="$lp50" -v d="$d" 'BEGIN { printf (p ~ /^[0-9.]+$/) ? "%.0f" : "-", p - 4 * d }')" "$pcpu" "$ncpu" "$vcv" "$vcb"
     done <"$f"
     echo
     echo "targets (issue 30), measured in this run:"
