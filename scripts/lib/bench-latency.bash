@@ -62,10 +62,11 @@ lat_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / h
 # One measured ledger-bench run ($1 = name, the rest its options) with every node's bytes out before and after:
 # writes $out/NAME.json (the bench's figures), NAME.log, NAME.bytes ("node bytes" per line, then "txs N").
 lat_measured() {
-    local name="$1" i before=() after=() txs0 txs1 proxy cpu0 cpu1 secs0
+    local name="$1" i before=() after=() txs0 txs1 view0 proxy cpu0 cpu1 secs0
     shift
     for i in "${LAT_ALL[@]}"; do before[$i]="$(lat_metric "$(lat_url "$i")" ledger_p2p_bytes_out)"; done
     txs0="$(lat_metric "$(lat_url 0)" ledger_committed_transactions_total)"
+    view0="$(lat_metric "$(lat_url 0)" ledger_view)"
     proxy="$(cat "$TESTNET_DIR/link-proxy.pid")"; cpu0="$(lat_cpu_s "$proxy")"; secs0=$SECONDS
     timeout "$LAT_PHASE_TIMEOUT" "$LAT_BENCH" load --nodes "$LAT_OUT/validators.json" --bench-seed "$LAT_SEED" \
         --accounts "$LAT_ACCOUNTS" --json "$LAT_OUT/$name.json" "$@" >"$LAT_OUT/$name.log" 2>&1 \
@@ -78,6 +79,8 @@ lat_measured() {
     echo "txs $((txs1 - txs0))" >>"$LAT_OUT/$name.bytes"
     echo "proxy_cpu_percent $(echo "$cpu0 $cpu1 $((SECONDS - secs0))" | awk '{ printf "%.0f", ($3 > 0) ? ($2 - $1) * 100 / $3 : 0 }')" \
         >>"$LAT_OUT/$name.bytes"
+    echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >>"$LAT_OUT/$name.bytes"
+    echo "view_changes $(( $(lat_metric "$(lat_url 0)" ledger_view) - view0 ))" >>"$LAT_OUT/$name.bytes"
 }
 # "mean (n0 n1 n2 n3 | full)" bytes per committed transaction of a measured run (the mean is the validators').
 lat_bytes_per_tx() {
@@ -211,13 +214,17 @@ lat_run_delay() {
     local lp50 lp99 hp50 hp99
     lp50="$(lat_json "$LAT_OUT/light.json" ".phases[0].p50_ms")"; lp99="$(lat_json "$LAT_OUT/light.json" ".phases[0].p99_ms")"
     hp50="$(lat_json "$LAT_OUT/load80.json" ".phases[0].p50_ms")"; hp99="$(lat_json "$LAT_OUT/load80.json" ".phases[0].p99_ms")"
-    printf '%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$d" "$peak" "$lp50" "$lp99" "$rate80" "$hp50" "$hp99" \
+    printf '%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$d" "$peak" "$lp50" "$lp99" "$rate80" "$hp50" "$hp99" \
         "$(lat_bytes_per_tx "$LAT_OUT/peak.bytes")" "$(lat_bytes_per_tx "$LAT_OUT/light.bytes")" \
         "$blocks" "$t_val" "$target" "$t_full" "$vc_view" "$vc_block" \
         "$(lat_json "$LAT_OUT/peak.json" ".phases[0].blocks_per_s")/$(lat_json "$LAT_OUT/peak.json" ".phases[0].mean_block_txs")" \
         "$(lat_json "$LAT_OUT/light.json" ".phases[0].blocks_per_s")/$(lat_json "$LAT_OUT/light.json" ".phases[0].mean_block_txs")" \
         "$(awk '$1 == "proxy_cpu_percent" { print $2 }' "$LAT_OUT/peak.bytes")" \
         "$(jq -r '[.phases[0].cpu_percent[]] | map(floor | tostring) | join("/")' "$LAT_OUT/peak.json" 2>/dev/null || echo -)" \
+        "$(jq -r '.retried_reasons.busy // 0' "$LAT_OUT/peak.json" 2>/dev/null || echo -)" \
+        "$(lat_json "$LAT_OUT/light.json" ".phases[0].admit_p50_ms")" \
+        "$(awk '$1 == "loadavg" { print $2 }' "$LAT_OUT/peak.bytes")" \
+        "$(awk '$1 == "view_changes" { print $2 }' "$LAT_OUT/peak.bytes")" \
         | awk -F'\t' -v OFS='\t' '{ for (i = 1; i <= NF; i++) if ($i == "") $i = "-"; print }' >>"$LAT_ROOT/results.tsv"
     timeout 90 scripts/testnet down >/dev/null 2>&1 || echo "bench latency: scripts/testnet down failed (D=$d)" >&2
 }
@@ -239,12 +246,14 @@ lat_report() {
             "$([ "$vcb" = - ] && echo "none in ${LAT_VC_MAX_S}s" || echo "$(awk -v b="$vcb" 'BEGIN { printf "%.2f", b / 1000 }')s")"
     done <"$f"
     echo
-    echo "where the time goes (per D): blocks/s / tx per block at peak and at light load; link-proxy CPU % at peak (of one core);"
-    echo "node CPU % at peak (n0/n1/n2/n3); view change: new view seen / first block in it (ms after kill -9, slowest backup)"
-    while IFS=$'\t' read -r d _ lp50 _ _ _ _ _ _ _ _ _ _ vcv vcb bpk blt pcpu ncpu; do
-        printf '  D=%-3s peak %s blk/s / tx/blk; light %s (a block every %s ms; p50 − 4·D = %s ms); proxy CPU %s %%; nodes CPU %s %%; view change %s / %s ms\n' \
-            "$d" "$bpk" "$blt" "$(echo "$blt" | awk -F/ '{ printf ($1 > 0) ? "%.0f" : "-", ($1 > 0) ? 1000 / $1 : 0 }')" \
-            "$(awk -v p="$lp50" -v d="$d" 'BEGIN { printf (p ~ /^[0-9.]+$/) ? "%.0f" : "-", p - 4 * d }')" "$pcpu" "$ncpu" "$vcv" "$vcb"
+    echo "where the time goes (per D): at peak blocks/s / tx per block, view changes during the phase (node 0's ledger_view),"
+    echo "client transfers refused as busy by the nodes' admission"
+    echo "control and resent, link-proxy and node CPU % of one core (n0/n1/n2/n3); at light load blocks/s / tx per block;"
+    echo "view change: new view seen / first block in it (ms after kill -9, slowest backup)"
+    while IFS=$'\t' read -r d _ lp50 _ _ _ _ _ _ _ _ _ _ vcv vcb bpk blt pcpu ncpu busy admit load views _; do
+        printf '  D=%-3s peak %s blk/s / tx/blk, %s view changes, %s busy refusals resent, proxy CPU %s %%, nodes CPU %s %%, machine load average %s; light %s (a block every %s ms; p50 − 4·D = %s ms; RPC answer p50 %s ms); view change %s / %s ms\n' \
+            "$d" "$bpk" "$views" "$busy" "$pcpu" "$ncpu" "$load" "$blt" "$(echo "$blt" | awk -F/ '{ printf ($1 > 0) ? "%.0f" : "-", ($1 > 0) ? 1000 / $1 : 0 }')" \
+            "$(awk -v p="$lp50" -v d="$d" 'BEGIN { printf (p ~ /^[0-9.]+$/) ? "%.0f" : "-", p - 4 * d }')" "$admit" "$vcv" "$vcb"
     done <"$f"
     echo
     echo "targets (issue 30), measured in this run:"
@@ -252,7 +261,7 @@ lat_report() {
     p0="$(awk -F'\t' '$1 == 0 { print $2 }' "$f")"; p25="$(awk -F'\t' '$1 == 25 { print $2 }' "$f")"
     if [ -n "$p0" ] && [ -n "$p25" ]; then
         verdict="$(awk -v a="$p25" -v b="$p0" 'BEGIN { print (b > 0 && a >= 0.8 * b) ? "PASS" : "MISS" }')"
-        echo "  $verdict  closed-loop peak at 25 ms ≥ 80 % of the 0 ms peak: $p25 vs $p0 tx/s ($(awk -v a="$p25" -v b="$p0" 'BEGIN { printf "%.0f", b > 0 ? a * 100 / b : 0 }') %)"
+        echo "  $verdict  closed-loop peak at 25 ms ≥ 80 % of the 0 ms peak: $p25 vs $p0 tx/s ($(awk -v a="$p25" -v b="$p0" 'BEGIN { printf "%.0f", (b > 0) ? a * 100 / b : 0 }') %)"
     else
         echo "  -     closed-loop peak at 25 ms vs 0 ms: needs both delays in the run (--delays 0,25,…)"
     fi
