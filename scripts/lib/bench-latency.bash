@@ -104,6 +104,15 @@ lat_run_delay() {
         || { echo "bench latency: the validators did not connect (D=$d); $LAT_ROOT/up-d$d.log" >&2; return 1; }
     mkdir -p "$LAT_OUT"
     LAT_ALL=(0 1 2 3 4)
+    if [ -n "$LAT_DEPTH" ]; then
+        # A node config knob (config.json partial_batch_depth, read at start): every node restarted with it.
+        for i in "${LAT_ALL[@]}"; do
+            jq ".partial_batch_depth = $LAT_DEPTH" "$TESTNET_DIR/node$i/config.json" >"$TESTNET_DIR/c.json" \
+                && mv "$TESTNET_DIR/c.json" "$TESTNET_DIR/node$i/config.json"
+            timeout 30 scripts/testnet restart "$i" >/dev/null || { echo "bench latency: restart of node$i failed" >&2; return 1; }
+        done
+        sleep 2
+    fi
 
     # 1. Catch-up. Validator 3 stops cleanly; the full node stops and loses its data (a new full node).
     for i in 3 4; do
@@ -236,7 +245,7 @@ lat_report() {
     echo "bench latency: 4 validators + 1 full node, each in its own namespace; every P2P link through the link proxy"
     echo "(D ms one way, both directions); load generator in the root namespace; $(nproc) cores shared by every process"
     echo "(nodes, proxy, load generator) and by whatever else runs on the machine: compare only within one run."
-    echo "batch delay $LAT_BATCH_DELAY_MS ms, view-change timeout $LAT_VCT_MS ms; light load $LAT_LIGHT_RATE tx/s; durations: peak $LAT_PEAK_S s, open loop $LAT_OPEN_S s"
+    echo "batch delay $LAT_BATCH_DELAY_MS ms, view-change timeout $LAT_VCT_MS ms, partial_batch_depth ${LAT_DEPTH:-1 (default)}; light load $LAT_LIGHT_RATE tx/s; durations: peak $LAT_PEAK_S s, open loop $LAT_OPEN_S s"
     echo
     printf '%-5s %8s %15s %9s %15s %-34s %-34s %-15s %-17s %-15s\n' "D ms" "peak/s" "light p50/p99" "80% rate" "80% p50/p99" \
         "bytes/tx at peak: mean (n0..n3 | full)" "bytes/tx at light load" "val. catch-up" "new full node" "view change"
@@ -280,6 +289,7 @@ latency() {
     LAT_ACCOUNTS=1000 LAT_SEED="${BENCH_SEED:-1}" LAT_PEAK_S=20 LAT_OPEN_S=15 LAT_LIGHT_RATE=100
     LAT_HISTORY_BLOCKS=300 LAT_HISTORY_RATE=200 LAT_HISTORY_MAX_S=60 LAT_CATCHUP_MAX_S=180
     LAT_VC_LOAD_S=20 LAT_VC_KILL_AFTER_S=6 LAT_VC_MAX_S=30 LAT_BATCH_DELAY_MS=20 LAT_VCT_MS=2000 LAT_PHASE_TIMEOUT=240
+    LAT_DEPTH=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --delays) delays="$2"; shift 2 ;;
@@ -291,13 +301,15 @@ latency() {
             --history-blocks) LAT_HISTORY_BLOCKS="$2"; shift 2 ;;
             --batch-delay-ms) LAT_BATCH_DELAY_MS="$2"; shift 2 ;;
             --view-change-timeout-ms) LAT_VCT_MS="$2"; shift 2 ;;
+            --partial-batch-depth) LAT_DEPTH="$2"; shift 2 ;;
             --keep) keep=1; shift ;;
             -h|--help) sed -n '/^#   latency/,/^#   micro/p' scripts/bench | sed '$d; s/^# \{0,1\}//'; return 0 ;;
             *) echo "bench latency: unknown option $1" >&2; return 2 ;;
         esac
     done
     local v
-    for v in "$LAT_ACCOUNTS" "$LAT_PEAK_S" "$LAT_OPEN_S" "$LAT_LIGHT_RATE" "$LAT_HISTORY_BLOCKS" "$LAT_BATCH_DELAY_MS" "$LAT_VCT_MS"; do
+    for v in "$LAT_ACCOUNTS" "$LAT_PEAK_S" "$LAT_OPEN_S" "$LAT_LIGHT_RATE" "$LAT_HISTORY_BLOCKS" "$LAT_BATCH_DELAY_MS" "$LAT_VCT_MS" \
+        ${LAT_DEPTH:+"$LAT_DEPTH"}; do
         [[ "$v" =~ ^[0-9]{1,6}$ ]] && [ "$v" -gt 0 ] || { echo "bench latency: options take positive whole numbers ('$v')" >&2; return 2; }
     done
     [[ "$delays" =~ ^[0-9]{1,4}(,[0-9]{1,4})*$ ]] || { echo "bench latency: --delays takes whole ms, e.g. 0,10,25,50" >&2; return 2; }
