@@ -255,10 +255,10 @@ lat_report() {
             "$([ "$vcb" = - ] && echo "none in ${LAT_VC_MAX_S}s" || echo "$(awk -v b="$vcb" 'BEGIN { printf "%.2f", b / 1000 }')s")"
     done <"$f"
     echo
-    echo "where the time goes (per D): at peak blocks/s / tx per block, view changes during the phase (node 0's ledger_view),"
-    echo "client transfers refused as busy by the nodes' admission"
-    echo "control and resent, link-proxy and node CPU % of one core (n0/n1/n2/n3); at light load blocks/s / tx per block;"
-    echo "view change: new view seen / first block in it (ms after kill -9, slowest backup)"
+    echo "where the time goes (per D): at peak blocks/s / tx per block, view changes during the phase (node 0's"
+    echo "ledger_view), client transfers refused as busy by the nodes' admission control and resent, link-proxy and node"
+    echo "CPU % of one core (n0/n1/n2/n3); at light load blocks/s / tx per block; view change: new view seen / first"
+    echo "block in it (ms after kill -9, slowest backup)"
     while IFS=$'\t' read -r d _ lp50 _ _ _ _ _ _ _ _ _ _ vcv vcb bpk blt pcpu ncpu busy admit load views _; do
         printf '  D=%-3s peak %s blk/s / tx/blk, %s view changes, %s busy refusals resent, proxy CPU %s %%, nodes CPU %s %%, machine load average %s; light %s (a block every %s ms; p50 − 4·D = %s ms; RPC answer p50 %s ms); view change %s / %s ms\n' \
             "$d" "$bpk" "$views" "$busy" "$pcpu" "$ncpu" "$load" "$blt" "$(echo "$blt" | awk -F/ '{ printf ($1 > 0) ? "%.0f" : "-", ($1 > 0) ? 1000 / $1 : 0 }')" \
