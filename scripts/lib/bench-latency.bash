@@ -60,7 +60,8 @@ lat_wait_drained() {
 lat_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # One measured ledger-bench run ($1 = name, the rest its options) with every node's bytes out before and after:
-# writes $out/NAME.json (the bench's figures), NAME.log, NAME.bytes ("node bytes" per line, then "txs N").
+# writes $LAT_OUT/NAME.json (the bench's figures), NAME.log, NAME.bytes ("ID BYTES" per node, then "txs N" committed
+# meanwhile, "proxy_cpu_percent P", "loadavg L" at the end, "view_changes V" on node 0).
 lat_measured() {
     local name="$1" i before=() after=() txs0 txs1 view0 proxy cpu0 cpu1 secs0
     shift
