@@ -233,7 +233,9 @@ public final class PeerNetwork: Sendable {
                 intake.paused = false
                 gate = state.gates[message.from]
             }
-            state.intake[message.from] = intake
+            // A full node that is gone leaves nothing behind once its last payload is consumed.
+            let gone = message.from.isFullNode && intake.count == 0 && state.inbound[message.from] == nil
+            state.intake[message.from] = gone ? nil : intake
             return gate
         }
         if let resume { resume.eventLoop.execute { resume.value.resume() } }
@@ -364,9 +366,17 @@ extension PeerNetwork: PeerChannelDelegate {
             if wasCurrent {
                 counters.update { _ = $0.connectedInbound.remove(peer) }
                 logger.info("inbound connection closed", metadata: ["peer": "\(peer)"])
-                if peer.isFullNode, let link = state.withLock({ $0.links.removeValue(forKey: peer) }) {
-                    counters.update { _ = $0.connectedFullNodes.remove(peer) }
-                    _ = link.stop()
+                if peer.isFullNode {
+                    // Full nodes come and go under keys they choose: nothing of one is kept once it is gone
+                    // (its receive budget only if payloads of it still wait to be consumed).
+                    let link: OutboundLink? = state.withLock { state in
+                        if state.intake[peer].map({ $0.count == 0 }) ?? false { state.intake[peer] = nil }
+                        return state.links.removeValue(forKey: peer)
+                    }
+                    if let link {
+                        counters.update { _ = $0.connectedFullNodes.remove(peer) }
+                        _ = link.stop()
+                    }
                 }
             }
         }
