@@ -71,7 +71,7 @@ lat_measured() {
     proxy="$(cat "$TESTNET_DIR/link-proxy.pid")"; cpu0="$(lat_cpu_s "$proxy")"; secs0=$SECONDS
     timeout "$LAT_PHASE_TIMEOUT" "$LAT_BENCH" load --nodes "$LAT_OUT/validators.json" --bench-seed "$LAT_SEED" \
         --accounts "$LAT_ACCOUNTS" --json "$LAT_OUT/$name.json" "$@" >"$LAT_OUT/$name.log" 2>&1 \
-        || echo "bench latency: ledger-bench ($name) exited $? (log: $LAT_OUT/$name.log)" >&2
+        || { echo "bench latency: ledger-bench ($name) exited $? (log: $LAT_OUT/$name.log)" >&2; LAT_FAILED+=("$name@$LAT_OUT"); }
     for i in "${LAT_ALL[@]}"; do after[$i]="$(lat_metric "$(lat_url "$i")" ledger_p2p_bytes_out)"; done
     txs1="$(lat_metric "$(lat_url 0)" ledger_committed_transactions_total)"
     cpu1="$(lat_cpu_s "$proxy")"
@@ -290,7 +290,7 @@ latency() {
     LAT_ACCOUNTS=1000 LAT_SEED="${BENCH_SEED:-1}" LAT_PEAK_S=20 LAT_OPEN_S=15 LAT_LIGHT_RATE=100
     LAT_HISTORY_BLOCKS=300 LAT_HISTORY_RATE=200 LAT_HISTORY_MAX_S=60 LAT_CATCHUP_MAX_S=180
     LAT_VC_LOAD_S=20 LAT_VC_KILL_AFTER_S=6 LAT_VC_MAX_S=30 LAT_BATCH_DELAY_MS=20 LAT_VCT_MS=2000 LAT_PHASE_TIMEOUT=240
-    LAT_DEPTH=""
+    LAT_DEPTH="" LAT_FAILED=()
     while [ $# -gt 0 ]; do
         case "$1" in
             --delays) delays="$2"; shift 2 ;;
@@ -345,6 +345,11 @@ latency() {
         lat_run_delay "$d" || { echo "bench latency: D=$d failed; logs in $LAT_ROOT" >&2; LAT_KEEP=1; return 1; }
     done
     lat_report | tee "$LAT_ROOT/report.txt"
+    if [ ${#LAT_FAILED[@]} -gt 0 ]; then
+        echo "bench latency: ${#LAT_FAILED[@]} measured phase(s) failed, their figures are missing: ${LAT_FAILED[*]}" >&2
+        LAT_KEEP=1
+        return 1
+    fi
 }
 
 # On exit: take down whatever network is up (namespaces, proxy, nodes: found by prefix), keep results and logs,
