@@ -51,8 +51,8 @@ public struct NodeHome: Sendable {
                             isFullNodeByDefault: false)
         case (.validator?, nil):
             throw .notAValidator(publicKey: publicKey.hex)
-        case (.full?, _?):
-            throw .invalidConfig(path: configPath, reason: "role is \"full\" but node_key.json holds validator \(me!.id)'s key; "
+        case let (.full?, validator?):
+            throw .invalidConfig(path: configPath, reason: "role is \"full\" but node_key.json holds validator \(validator.id)'s key; "
                 + "a validator key must not run a second node (give the full node its own key with ledger-node init --full-node)")
         case (.full?, nil), (nil, nil):
             return NodeHome(path: home, config: config, key: key, genesis: genesis, role: .full,
