@@ -130,6 +130,8 @@ extension Replica {
     public var checkpointVoteCount: Int { state.checkpointVotes.count }
     /// Requests waiting to be ordered (bounded by `maxPendingRequests`).
     public var pendingRequestCount: Int { state.queue.pending.count }
+    /// Whether the request with digest `digest` waits to be ordered here.
+    public func holdsPending(_ digest: Digest) -> Bool { state.queue.pending[digest] != nil }
     /// The current view-change timeout (doubles per failed view change).
     public var currentViewChangeTimeoutMs: UInt64 { state.timers.viewChangeTimeoutMs }
     /// How long a backup lets a pending request wait for a PRE-PREPARE in the current view, ms.

@@ -26,6 +26,11 @@ public struct RunResult: Sendable {
     public var viewChanges: Int
     /// Lone view changes honest replicas abandoned for the view the others still worked in.
     public var abandonedViewChanges = 0
+    /// Of `viewChanges`, the views whose first view change an honest replica started at or after GST (when the
+    /// network stops losing messages and delays are bounded): what the network's faults alone cannot explain.
+    public var viewChangesAfterGST = 0
+    /// The run's GST (from its fault schedule; zero for a calm network).
+    public var gst: VirtualTime = .zero
     /// The hash of the highest block all honest replicas share (the determinism fingerprint).
     public var ledgerHash: Digest
     /// The height `ledgerHash` belongs to.
@@ -82,7 +87,7 @@ public struct RunResult: Sendable {
     public var summary: String {
         let verdict = passed ? "ok" : "VIOLATION"
         return "seed \(scenario.seed) \(scenario.strategyName) n=\(scenario.replicaCount) faults=\(scenario.faults): \(verdict); "
-            + "\(commits) commits, \(viewChanges) view changes (\(abandonedViewChanges) lone ones abandoned), \(transactionsCommitted) txs, \(evidenceCount) evidence, "
+            + "\(commits) commits, \(viewChanges) view changes (\(viewChangesAfterGST) after GST; \(abandonedViewChanges) lone ones abandoned), \(transactionsCommitted) txs, \(evidenceCount) evidence, "
             + "stop \(stopReason.rawValue) at \(endTime.milliseconds)ms, \(events) events, largest message \(largestMessageBytes) B, "
             + "ledger \(ledgerHeight):\(ledgerHash.hex.prefix(16))"
     }

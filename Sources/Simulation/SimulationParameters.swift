@@ -38,6 +38,10 @@ public struct SimulationParameters: Hashable, Sendable {
     /// Whether replicas limit their answers per peer and receivers accept STATUS, VIEW-CHANGE and
     /// BATCH-FETCH only from their signer's link (off only to measure what it changes).
     public var limitsReplies = true
+    /// Whether a replica that caught up by state transfer is told which requests the fetched blocks
+    /// committed (`Event.requestsCommitted`, as the node does). Off only to show what the
+    /// committed-request check (`checkNoCommittedRequestPending`) catches.
+    public var reportsTransferredRequests = true
     /// The largest encoded message an honest replica may send (the node's P2P frame limit plays
     /// this part). Above the largest batch the sweep's workload produces (64 transfers, about
     /// 12 KiB) and a NEW-VIEW with a full window of certificates named by digest (about 40 KiB),

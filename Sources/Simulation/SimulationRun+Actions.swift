@@ -169,7 +169,10 @@ extension SimulationRun {
         case .viewChangeAbandoned:
             if honest.contains(id) { abandonedViewChanges += 1 }
             trace("\(id) \(note)")
-        case .viewChangeStarted, .votesWithheld, .votingResumed:
+        case let .viewChangeStarted(view, _):
+            if honest.contains(id) && viewChangeFirstStarted[view] == nil { viewChangeFirstStarted[view] = now }
+            trace("\(id) \(note)")
+        case .votesWithheld, .votingResumed:
             trace("\(id) \(note)")
         case .started, .checkpointStable:
             trace("\(id) \(note)", level: .full)

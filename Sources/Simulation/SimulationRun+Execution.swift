@@ -103,6 +103,7 @@ extension SimulationRun {
     func completeStateTransfer(_ id: ReplicaID, incarnation: UInt64, target: StateTransferTarget) {
         let i = id.index
         guard nodes[i].isUp, nodes[i].incarnation == incarnation else { return }
+        var transferred: [Digest] = []
         if nodes[i].ledger.height < target.sequence {
             let donor = honest.first { d in
                 d != id && nodes[d.index].isUp && nodes[d.index].ledger.height >= target.sequence
@@ -136,6 +137,7 @@ extension SimulationRun {
                     return
                 }
                 executeAndCheck(block.batch, proposer: block.proposer, certificate: block.certificate, at: id)
+                transferred.append(contentsOf: block.batch.requests.map(\.requestDigest))
             }
             trace("\(id) state transfer from \(donor) complete at \(nodes[i].ledger.height)", level: .full)
         }
@@ -144,5 +146,8 @@ extension SimulationRun {
         feed(id, .stateTransferred(
             ledger.height, blockHash: ledger.lastBlockHashForConsensus,
             timestampMilliseconds: ledger.lastTimestampForConsensus))
+        // As the node does: the requests of the fetched blocks are committed, so the replica stops waiting for them
+        // (one it held would otherwise look unordered for ever, and make it suspect every primary it meets).
+        if parameters.reportsTransferredRequests && !transferred.isEmpty { feed(id, .requestsCommitted(transferred)) }
     }
 }

@@ -6,6 +6,7 @@ extension SimulationRun {
     /// Final checks and the result.
     func finish() -> RunResult {
         if violationCount == 0 { checkFollowerLag() }
+        if violationCount == 0 { checkNoCommittedRequestPending() }
         if checksLiveness && violationCount == 0 {
             let overdue = liveness.overdue(at: now)
             contractViolations += overdue
@@ -31,6 +32,27 @@ extension SimulationRun {
             messagesDelivered: messagesDelivered, evidenceCount: evidence, transactionsCommitted: transactionsCommitted,
             largestMessageBytes: largestMessageBytes, traffic: traffic)
         result.abandonedViewChanges = abandonedViewChanges
+        result.gst = faults.gst
+        result.viewChangesAfterGST = viewsEntered.filter { (viewChangeFirstStarted[$0] ?? now) >= faults.gst }.count
         return result
+    }
+
+    /// No live honest replica still waits for a request its own ledger committed (by its own commit or a state
+    /// transfer): such a request would look unordered for ever, hold its view-change timer and make it suspect
+    /// every primary it meets.
+    func checkNoCommittedRequestPending() {
+        for id in honest {
+            let node = nodes[id.index]
+            guard node.isUp, let replica = node.replica, replica.pendingRequestCount > 0 else { continue }
+            for (i, batch) in node.ledger.batches.enumerated() {
+                guard let request = batch.requests.first(where: { replica.holdsPending($0.requestDigest) }) else { continue }
+                let violation = Violation(
+                    property: .contract, time: now,
+                    detail: "\(id) still holds request \(request.requestDigest.hex.prefix(12))… pending although its ledger "
+                        + "committed it at height \(i + 1)")
+                contractViolations.append(violation)
+                return
+            }
+        }
     }
 }

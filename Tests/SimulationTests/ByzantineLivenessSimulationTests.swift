@@ -1,4 +1,4 @@
-// Checks in the deterministic simulator that one Byzantine validator can neither force view changes by keeping its clients' requests from the primary (`selective-gossip`: no more view changes than the honest run on the same seeds, and more once the backups' relay is off) nor make honest replicas flood each other with answers (`status-replay`: answers between honest replicas stay at the honest run's, and explode once the reply limits are off).
+// Checks in the deterministic simulator that one Byzantine validator can neither force view changes by keeping its clients' requests from the primary (`selective-gossip`: no more view changes than the honest run on a calm network, none after GST on a lossy one, and more once the backups' relay is off) nor make honest replicas flood each other with answers (`status-replay`: answers between honest replicas stay at the honest run's, and explode once the reply limits are off).
 import LedgerCore
 import LedgerCrypto
 import XCTest
@@ -16,22 +16,26 @@ final class ByzantineLivenessSimulationTests: XCTestCase {
         return r
     }
 
+    /// Long enough that every lossy run goes past its GST (drawn up to 6 s of virtual time).
+    let lossyCommits = 200
+
     func testSelectiveGossipForcesNoViewChange() {
-        for mix in [FaultMix.none, .network] {
-            var honestTotal = 0
-            var attackedTotal = 0
-            for seed in seeds {
-                let honest = run(seed, nil, mix)
-                let attacked = run(seed, .selectiveGossip, mix)
-                XCTAssertGreaterThan(attacked.traffic.requestsRelayed, 0, "seed \(seed), \(mix): the backups never relayed; \(attacked.summary)")
-                if mix == .none {
-                    XCTAssertLessThanOrEqual(attacked.viewChanges, honest.viewChanges,
-                                             "seed \(seed): \(attacked.summary) vs honest \(honest.summary); replay: \(attacked.scenario.replayCommand)")
-                }
-                honestTotal += honest.viewChanges
-                attackedTotal += attacked.viewChanges
-            }
-            XCTAssertLessThanOrEqual(attackedTotal, honestTotal, "\(mix): view changes over seeds \(seeds)")
+        for seed in seeds {
+            // A calm network: not one view change more than the honest run on the same seed.
+            let honest = run(seed, nil, .none)
+            let attacked = run(seed, .selectiveGossip, .none)
+            XCTAssertGreaterThan(attacked.traffic.requestsRelayed, 0, "seed \(seed): the backups never relayed; \(attacked.summary)")
+            XCTAssertLessThanOrEqual(attacked.viewChanges, honest.viewChanges,
+                                     "seed \(seed): \(attacked.summary) vs honest \(honest.summary); replay: \(attacked.scenario.replayCommand)")
+            // A lossy network: before GST a lost or late message can cost any run a view change, honest ones too
+            // (which runs, depends on where the losses fall; a relayed request reaches the primary half a
+            // view-change timeout late, so it has less time to survive them). Once the network holds, the relay
+            // must keep every honest primary in office.
+            let lossy = Simulator.run(Scenario(seed: seed, strategy: .selectiveGossip, faults: .network, targetCommits: lossyCommits))
+            XCTAssertTrue(lossy.passed, lossy.failureReport)
+            XCTAssertGreaterThan(lossy.endTime, lossy.gst, "seed \(seed): the run ended before GST; \(lossy.summary)")
+            XCTAssertGreaterThan(lossy.traffic.requestsRelayed, 0, "seed \(seed): the backups never relayed; \(lossy.summary)")
+            XCTAssertEqual(lossy.viewChangesAfterGST, 0, "seed \(seed): \(lossy.summary); replay: \(lossy.scenario.replayCommand)")
         }
     }
 

@@ -9,6 +9,23 @@ final class CheckerTests: XCTestCase {
     private func digest(_ label: String) -> Digest { Hash.blake2b256(Array(label.utf8)) }
     private let t = VirtualTime(milliseconds: 100)
 
+    // MARK: Requests
+
+    /// A replica that caught up by state transfer, not told which requests the fetched blocks committed, waits for
+    /// them for ever: the end-of-run check names it. Told (as the node tells it), nothing is left pending.
+    func testARequestCommittedButStillPendingIsReported() {
+        var silent = SimulationParameters()
+        silent.reportsTransferredRequests = false
+        let scenario = Scenario(seed: 2, strategy: .selectiveGossip, faults: .network, targetCommits: 200)
+        let broken = Simulator.run(scenario, parameters: silent)
+        XCTAssertTrue(broken.violations.contains { $0.property == .contract && $0.detail.contains("pending although its ledger committed it") },
+                      broken.summary)
+        // What it costs: the replica suspects every primary it meets, after GST too (so that count is not blind).
+        XCTAssertGreaterThan(broken.viewChangesAfterGST, 0, broken.summary)
+        let told = Simulator.run(scenario)
+        XCTAssertTrue(told.passed, told.failureReport)
+    }
+
     // MARK: Safety
 
     func testAgreementViolationIsReported() {
