@@ -71,6 +71,11 @@ public enum PBFTLimits {
     public static let defaultPartialBatchDepth = 1
     /// The most uncommitted partial batches a configuration may allow before holding.
     public static let maxPartialBatchDepth = 64
+    /// The depth rule applies only once the primary's uncommitted proposals hold at least
+    /// `maxBatchTxs / lightPipelineShareOfBatch` requests (125 with 1,000-transaction batches): below that the pipeline
+    /// is light, a request goes out at once, and latency at light load is the message delays alone, whatever the
+    /// links' delay (issue 30).
+    public static let lightPipelineShareOfBatch = 8
     /// A backup relays a request it holds unordered to the primary once it has waited the pace
     /// check's floor (or, with the check off, the view-change timeout) divided by this: half way
     /// to the earliest moment it could suspect the primary, and above an honest primary's longest

@@ -78,8 +78,9 @@ extension Replica {
 
     /// The primary proposes as many full batches as the window allows. A batch that is not full
     /// goes out when
-    /// - nothing the primary proposed is uncommitted (an idle pipeline sends a request at once,
-    ///   so latency at low load is one commit round trip), or
+    /// - nothing the primary proposed is uncommitted, or what is uncommitted carries less than
+    ///   `1 / PBFTLimits.lightPipelineShareOfBatch` of a full batch (a light pipeline sends a request
+    ///   at once, so latency at light load is the message delays alone), or
     /// - the batch delay has passed since it began holding a request and fewer than
     ///   `partialBatchDepth` of its proposals are uncommitted, or
     /// - it has held a request for `maxBatchHoldMs`, whatever the depth.
@@ -203,7 +204,8 @@ extension Replica {
         let held = ctx.now >= holdStart ? ctx.now - holdStart : 0
         let uncommitted = state.nextSequence > state.lastCommitted ? state.nextSequence.rawValue - state.lastCommitted.rawValue : 0
         let depthFree = uncommitted < UInt64(configuration.partialBatchDepth)
-        let due = uncommitted == 0 || held >= configuration.maxBatchHoldMs || (depthFree && held >= configuration.batchDelayMs)
+        let due = uncommitted == 0 || carriesLittle(uncommitted) || held >= configuration.maxBatchHoldMs
+            || (depthFree && held >= configuration.batchDelayMs)
         if !due {
             // Wake at the next moment a rule could fire; a commit wakes us sooner.
             let wait = depthFree ? configuration.batchDelayMs : configuration.maxBatchHoldMs
@@ -211,6 +213,23 @@ extension Replica {
             armBatchTimer(due: overflow ? UInt64.max : at, &ctx)
         }
         return due
+    }
+
+    /// Whether the primary's uncommitted proposals (the last `uncommitted` sequence numbers) hold fewer than
+    /// `lightPipelineShare` of a full batch: the pipeline is light, per-batch costs do not matter, and making a
+    /// request wait for a commit round would only add latency (on links with tens of milliseconds of delay, half a
+    /// round on average: decision 0020, issue 30's light-load target).
+    private func carriesLittle(_ uncommitted: UInt64) -> Bool {
+        let light = max(1, configuration.maxBatchTxs / PBFTLimits.lightPipelineShareOfBatch)
+        var carried = 0
+        var seq = state.nextSequence
+        for _ in 0..<min(uncommitted, UInt64(light)) {
+            carried += state.entries[seq]?.batch?.requests.count ?? 0
+            if carried >= light { return false }
+            guard let below = seq.rawValue > 0 ? SequenceNumber(seq.rawValue - 1) : nil else { break }
+            seq = below
+        }
+        return uncommitted <= UInt64(light)
     }
 
     /// Arms the batch timer for `due` (re-arms it if it was set for another time).

@@ -5,6 +5,7 @@ import LedgerCore
 import LedgerCrypto
 import XCTest
 @testable import PBFT
+import PBFTTestSupport
 
 final class BatchingTests: XCTestCase {
     /// The batches replica `i` proposed (its persisted PRE-PREPAREs), as request ids.
@@ -105,5 +106,27 @@ final class BatchingTests: XCTestCase {
         fine.partialBatchDepth = 3
         fine.maxBatchHoldMs = 599
         XCTAssertNoThrow(try fine.validate())
+    }
+}
+
+/// The depth rule holds a partial batch only once the pipeline carries a meaningful load: below an eighth of a batch
+/// in flight, a request goes out at once (latency at light load is the message delays alone, issue 30).
+final class LightPipelineTests: XCTestCase {
+    func testALightPipelineProposesAtOnceAndAHeavyOneHolds() throws {
+        var config = testConfig(0, window: 64)
+        config.maxBatchTxs = 16  // light below 16 / 8 = 2 requests in flight
+        config.batchDelayMs = 50
+        var primary = try Replica<TestBatch>(configuration: config, signer: SimulatedSigner(replica: ReplicaID(0)))
+        _ = primary.handle(.start(.genesis), now: 1_000)
+        func proposals(_ actions: [Action<TestBatch>]) -> [Int] {
+            actions.compactMap { if case let .broadcast(.prePrepare(_, b)) = $0 { b.requests.count } else { nil } }
+        }
+        XCTAssertEqual(proposals(primary.handle(.requests([TestRequest(id: 1)]), now: 1_000)), [1], "an idle pipeline proposes at once")
+        XCTAssertEqual(proposals(primary.handle(.requests([TestRequest(id: 2)]), now: 1_001)), [1],
+                       "one request in flight is a light pipeline: no wait for its commit")
+        XCTAssertEqual(proposals(primary.handle(.requests([TestRequest(id: 3)]), now: 1_002)), [],
+                       "two in flight (an eighth of a batch): the depth rule holds the next one")
+        XCTAssertEqual(proposals(primary.handle(.timerFired(.batch), now: 1_002 + config.maxBatchHoldMs)), [1],
+                       "held at most maxBatchHoldMs")
     }
 }
