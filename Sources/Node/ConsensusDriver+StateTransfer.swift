@@ -155,6 +155,7 @@ extension ConsensusDriver {
             "refused_ranges": "\(transfer.donors.refusals)",
         ])
         transfer.donors.reset()
+        crossCheckTransferredCertificates(progress.certificates)
         let atGenesis = head.height == .zero
         handle(.stateTransferred(head.height, blockHash: atGenesis ? .zero : head.hash,
                                  timestampMilliseconds: atGenesis ? 0 : head.header.timestamp))
@@ -193,6 +194,7 @@ extension ConsensusDriver {
             }
             progress.blocks += applied.count
             progress.signaturesChecked += range.signaturesChecked
+            keepCertificatesForCrossCheck(range, head: head, progress: &progress)
             if let anchor = range.anchor { progress.anchoredBlocks += Int(anchor.height.rawValue &- range.from.rawValue &+ 1) }
             var waiting: [Digest] = []
             for b in applied {
@@ -217,6 +219,34 @@ extension ConsensusDriver {
             return startFetch(from: gapFrom, upTo: current.upTo, trusted: current.trusted, target: target,
                               count: current.request.count - served)
         }
+    }
+
+    /// Keeps the certificates of `range`'s blocks at heights the replica may hold log entries for (a window above
+    /// the head the transfer started from): a validator compares them with the votes it received itself.
+    private func keepCertificatesForCrossCheck(_ range: VerifiedRange, head: ChainHead, progress: inout TransferProgress) {
+        guard role == .validator else { return }
+        let start = progress.startHeight ?? head.height
+        progress.startHeight = start
+        let (top, overflow) = start.rawValue.addingReportingOverflow(genesis.consensus.window)
+        for (i, block) in range.blocks.enumerated() {
+            let height = range.from.rawValue &+ UInt64(i)
+            guard overflow || height <= top else { break }
+            progress.certificates.append(block.certificate)
+        }
+    }
+
+    /// Hands the replica the kept certificates, each verified (an anchored block's certificate was not: its hash
+    /// chain vouched for it), before `stateTransferred` prunes the log entries they are compared with. A
+    /// certificate that does not decode or verify is skipped: the block itself is already authenticated.
+    private func crossCheckTransferredCertificates(_ certificates: [[UInt8]]) {
+        guard !certificates.isEmpty else { return }
+        var verified: [Verified<CommitCertificate>] = []
+        for bytes in certificates {
+            guard let c = try? CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount),
+                  let v = try? c.verified(scheme: scheme, chainID: genesis.chainID) else { continue }
+            verified.append(v)
+        }
+        if !verified.isEmpty { handle(.transferredCertificates(verified)) }
     }
 
     /// Counts and logs a refused range and skips its donor for the rest of the transfer.

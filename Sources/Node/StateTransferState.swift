@@ -36,6 +36,11 @@ struct TransferProgress {
     var signaturesChecked = 0
     /// Hashes of fetched transactions our mempool held (the replica must drop them from its queue).
     var committedHashes: [Digest] = []
+    /// The head when the first range was applied: the replica may hold log entries up to a window above it.
+    var startHeight: Height?
+    /// Certificate bytes of the fetched blocks within a window above `startHeight` (a validator's only), for the
+    /// replica's equivocation cross-check (`Event.transferredCertificates`).
+    var certificates: [[UInt8]] = []
 }
 
 /// A block range being fetched and verified.

@@ -172,6 +172,12 @@ public struct CommitCertificate: Hashable, Sendable {
         }
     }
 
+    /// `verify(scheme:chainID:)`, and the certificate wrapped for the replica (`Event.transferredCertificates`).
+    public func verified(scheme: any SignatureScheme, chainID: String) throws(PBFTError) -> Verified<CommitCertificate> {
+        try verify(scheme: scheme, chainID: chainID)
+        return Verified(checked: self)
+    }
+
     func encode(into w: inout ByteWriter) {
         w.write(view); w.write(sequence); w.write(digest)
         w.write(UInt16(truncatingIfNeeded: commits.count))

@@ -20,6 +20,11 @@ public enum Event<B: ConsensusBatch>: Sendable {
     /// transfer): the core drops them from its pending queue so they neither wait forever (and
     /// trigger a needless view change) nor get proposed again.
     case requestsCommitted([Digest])
+    /// Commit certificates of blocks a state transfer fetched at heights this replica may hold log entries for
+    /// (verified): before the transfer prunes those entries, each is compared with the votes it received itself, so
+    /// an equivocating primary is caught even when the replica that saw the other batch catches up by state transfer
+    /// (`crossCheck`). Must come before the `stateTransferred` it belongs to.
+    case transferredCertificates([Verified<CommitCertificate>])
 }
 
 /// What a replica restarts from.

@@ -19,6 +19,8 @@ extension Replica {
         case let .requestsCommitted(digests):
             forgetRequests(digests)
             restartViewChangeTimer(&ctx)
+        case let .transferredCertificates(certificates):
+            for c in certificates { crossCheck(c.message, &ctx) }
         }
     }
 

@@ -104,6 +104,7 @@ extension SimulationRun {
         let i = id.index
         guard nodes[i].isUp, nodes[i].incarnation == incarnation else { return }
         var transferred: [Digest] = []
+        var certificates: [Verified<CommitCertificate>] = []
         if nodes[i].ledger.height < target.sequence {
             let donor = honest.first { d in
                 d != id && nodes[d.index].isUp && nodes[d.index].ledger.height >= target.sequence
@@ -126,6 +127,7 @@ extension SimulationRun {
                 return
             }
             var height = nodes[i].ledger.height
+            let crossChecked = height.rawValue &+ parameters.window
             while height < target.sequence {
                 height = SequenceNumber(height.rawValue + 1)
                 guard let block = donorLedger.committed(at: height) else { break }
@@ -138,10 +140,16 @@ extension SimulationRun {
                 }
                 executeAndCheck(block.batch, proposer: block.proposer, certificate: block.certificate, at: id)
                 transferred.append(contentsOf: block.batch.requests.map(\.requestDigest))
+                if height.rawValue <= crossChecked, let verified = try? block.certificate.verified(scheme: scheme, chainID: parameters.chainID) {
+                    certificates.append(verified)
+                }
             }
             trace("\(id) state transfer from \(donor) complete at \(nodes[i].ledger.height)", level: .full)
         }
         nodes[i].stateTransferPending = false
+        // As the node does: the certificates of fetched blocks a window above where the replica stood are compared
+        // with the votes it received, before the transfer prunes them (equivocation evidence).
+        if !certificates.isEmpty { feed(id, .transferredCertificates(certificates)) }
         let ledger = nodes[i].ledger
         feed(id, .stateTransferred(
             ledger.height, blockHash: ledger.lastBlockHashForConsensus,

@@ -75,6 +75,34 @@ final class NormalCaseTests: XCTestCase {
         XCTAssertFalse(forged.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), chainID: testChain))
     }
 
+    /// The backup that saw the other batch of an equivocating primary catches up by state transfer: the fetched
+    /// commit certificates, compared with the votes it received itself before they are pruned, are evidence.
+    func testTransferredCertificatesAreCrossCheckedForEvidence() throws {
+        var c = Cluster()
+        let a = batch([1]), b = batch([2])
+        c.deliver(prePrepare(b, seq: 1), to: 1)
+        c.deliver(.commit(signed(Commit(view: .zero, sequence: SequenceNumber(1), digest: b.digest), by: 0)), to: 1)
+        let scheme = SimulatedSignatureScheme(replicaCount: 4)
+        func certificate(_ x: TestBatch, signers: [Int]) -> CommitCertificate {
+            CommitCertificate(view: .zero, sequence: SequenceNumber(1), digest: x.digest,
+                              commits: signers.map { signed(Commit(view: .zero, sequence: SequenceNumber(1), digest: x.digest), by: $0) })
+        }
+        // The same digest as what replica 1 saw: nothing to report.
+        c.handle(1, .transferredCertificates([try certificate(b, signers: [0, 2, 3]).verified(scheme: scheme, chainID: testChain)]))
+        XCTAssertTrue(c.evidence[1].isEmpty)
+        // Another digest, without replica 0's commit: nothing replica 0 signed twice.
+        c.handle(1, .transferredCertificates([try certificate(a, signers: [1, 2, 3]).verified(scheme: scheme, chainID: testChain)]))
+        XCTAssertTrue(c.evidence[1].isEmpty)
+        // Another digest with replica 0's commit: evidence against it, which verifies.
+        c.handle(1, .transferredCertificates([try certificate(a, signers: [0, 2, 3]).verified(scheme: scheme, chainID: testChain)]))
+        XCTAssertEqual(c.evidence[1].map(\.offender), [ReplicaID(0)])
+        XCTAssertTrue(c.evidence[1][0].verify(scheme: scheme, chainID: testChain))
+        // A certificate with a forged commit never reaches the replica.
+        var forged = certificate(a, signers: [0, 2, 3])
+        forged.commits[0] = Signed(body: forged.commits[0].body, signer: forged.commits[0].signer, signature: .zero)
+        XCTAssertThrowsError(try forged.verified(scheme: scheme, chainID: testChain))
+    }
+
     func testBackupRejectsBatchWhoseTimestampIsNotAfterThePrevious() {
         var c = Cluster()
         c.deliver(prePrepare(batch([1], ts: 1_000_500), seq: 1), to: 1)
