@@ -25,7 +25,8 @@ struct LedgerSim: AsyncParsableCommand {
                         holds nothing at or below the low watermark
               contract  commits arrive in order with valid certificates,
                         honest messages verify and fit the 96 KiB frame
-                        limit, evidence verifies
+                        limit, evidence verifies, no honest replica
+                        still holds a committed request pending
               invariant every replica's own state keeps its invariants
                         (Replica.checkInvariants) after every event
 
