@@ -156,10 +156,12 @@ extension ConsensusDriver {
         ])
         transfer.donors.reset()
         crossCheckTransferredCertificates(progress.certificates)
+        // The committed requests first: a primary proposes its pending requests as soon as the transfer is over,
+        // and would put these in a new block a second time (seen: 43 transfers in block 460 after 446-450).
+        if !progress.committedHashes.isEmpty { handle(.requestsCommitted(progress.committedHashes)) }
         let atGenesis = head.height == .zero
         handle(.stateTransferred(head.height, blockHash: atGenesis ? .zero : head.hash,
                                  timestampMilliseconds: atGenesis ? 0 : head.header.timestamp))
-        if !progress.committedHashes.isEmpty { handle(.requestsCommitted(progress.committedHashes)) }
         progress = TransferProgress()
     }
 

@@ -18,7 +18,8 @@ public enum Event<B: ConsensusBatch>: Sendable {
     case stateTransferred(SequenceNumber, blockHash: Digest, timestampMilliseconds: UInt64)
     /// Requests the driver saw committed without a `.commit` action (in blocks fetched by state
     /// transfer): the core drops them from its pending queue so they neither wait forever (and
-    /// trigger a needless view change) nor get proposed again.
+    /// trigger a needless view change) nor get proposed again. Must come before the
+    /// `stateTransferred` of that transfer: a primary proposes what it holds as soon as that arrives.
     case requestsCommitted([Digest])
     /// Commit certificates of blocks a state transfer fetched at heights this replica may hold log entries for
     /// (verified): before the transfer prunes those entries, each is compared with the votes it received itself, so

@@ -30,6 +30,7 @@ extension Replica {
             state.nextSequence = max(state.nextSequence, plan.maxS)
         }
         state.nextSequence = max(state.nextSequence, floor)
+        markLoggedRequestsInFlight()
         resume(after: recovered, changing: log.changing, &ctx)
     }
 

@@ -36,6 +36,17 @@ extension Replica {
         }
     }
 
+    /// Marks as in flight every request in a batch the log holds above the executed height: ordered
+    /// already, so a primary never proposes one again when a client's retry or gossip brings it
+    /// back (after a restart emptied the queue, or a view change kept a committed slot).
+    mutating func markLoggedRequestsInFlight() {
+        for (seq, e) in state.entries where seq > state.lastCommitted {
+            for b in [e.batch, e.committedBatch] {
+                for r in b?.requests ?? [] { state.queue.inFlight.insert(r.requestDigest) }
+            }
+        }
+    }
+
     /// Removes a committed batch's requests from the queue and remembers them (bounded).
     mutating func forgetRequests(in batch: B) {
         forgetRequests(batch.requests.map(\.requestDigest))

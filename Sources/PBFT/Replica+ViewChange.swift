@@ -390,6 +390,7 @@ extension Replica {
             for r in e.batch?.requests ?? [] { state.queue.inFlight.insert(r.requestDigest) }
             state.entries[seq] = e
         }
+        markLoggedRequestsInFlight()
         // Never re-assign a sequence number we already committed (defensive: O covers them when
         // every replica's prepared certificates survived).
         state.nextSequence = max(plan.maxS, state.lowWatermark, state.lastCommitted)

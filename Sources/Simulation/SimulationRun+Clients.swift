@@ -53,10 +53,13 @@ extension SimulationRun {
         }
     }
 
-    /// The mempool checks the signature (once per run per transaction) and hands the
-    /// transaction to the replica, through the Byzantine filter if there is one.
+    /// The mempool checks the signature (once per run per transaction) and, as the node's does, refuses a
+    /// transaction whose nonce this replica's state already used (committed: a client's retry, or gossip that
+    /// arrives after a restart emptied the replica's memory of executed requests); it hands the rest to the
+    /// replica, through the Byzantine filter if there is one.
     func requestArrives(_ id: ReplicaID, _ tx: Transaction) {
         guard nodes[id.index].isUp, tx.chainID == parameters.chainID, signatureCache.isValid(tx) else { return }
+        if let account = nodes[id.index].ledger.accounts.account(tx.sender), tx.nonce < account.nonce { return }
         var requests = [tx]
         if nodes[id.index].behaviour != nil {
             requests = nodes[id.index].behaviour!.filter(requests: requests)

@@ -68,6 +68,17 @@ extension SimulationRun {
         // Later honest commits at this height carry the same batch (or agreement was reported).
         guard isFirst else { return header.hash }
         for tx in batch.transactions {
+            // Exactly once: a request ordered again (a primary that proposed what a transfer had just committed)
+            // fails its nonce at execution, but takes a slot and leaves a failed receipt under the same hash. A
+            // Byzantine primary may do that on purpose (backups check a batch, not the chain's history); an honest
+            // one never may.
+            if let first = committedAt[tx.hash], first != header.height, honest.contains(proposer) {
+                contractViolations.append(Violation(
+                    property: .validity, time: now,
+                    detail: "transaction \(tx.hash.hex.prefix(12))… committed at heights \(first.rawValue) and \(header.height.rawValue)"))
+            } else if committedAt[tx.hash] == nil {
+                committedAt[tx.hash] = header.height
+            }
             if tx.chainID != parameters.chainID {
                 safety.recordInvalidCommittedTransaction(
                     replica: id, seq: header.height, transaction: tx.hash,
@@ -150,12 +161,13 @@ extension SimulationRun {
         // As the node does: the certificates of fetched blocks a window above where the replica stood are compared
         // with the votes it received, before the transfer prunes them (equivocation evidence).
         if !certificates.isEmpty { feed(id, .transferredCertificates(certificates)) }
+        // As the node does, and before `stateTransferred` (a primary proposes as soon as the transfer is over): the
+        // requests of the fetched blocks are committed, so the replica neither proposes them again nor waits for
+        // them (one it held would otherwise look unordered for ever, and make it suspect every primary it meets).
+        if parameters.reportsTransferredRequests && !transferred.isEmpty { feed(id, .requestsCommitted(transferred)) }
         let ledger = nodes[i].ledger
         feed(id, .stateTransferred(
             ledger.height, blockHash: ledger.lastBlockHashForConsensus,
             timestampMilliseconds: ledger.lastTimestampForConsensus))
-        // As the node does: the requests of the fetched blocks are committed, so the replica stops waiting for them
-        // (one it held would otherwise look unordered for ever, and make it suspect every primary it meets).
-        if parameters.reportsTransferredRequests && !transferred.isEmpty { feed(id, .requestsCommitted(transferred)) }
     }
 }

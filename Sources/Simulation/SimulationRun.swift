@@ -49,6 +49,8 @@ final class SimulationRun {
     /// (`ByzantineBehaviour.attractsClients`); `nil`: clients reach every replica.
     var clientEntry: ReplicaID?
     var viewsEntered: Set<View> = []
+    /// The height each transaction first committed at on the honest chain (a second height is a violation).
+    var committedAt: [Digest: Height] = [:]
     /// When an honest replica first started a view change to each view.
     var viewChangeFirstStarted: [View: VirtualTime] = [:]
     /// Lone view changes honest replicas abandoned for the view the others worked in.

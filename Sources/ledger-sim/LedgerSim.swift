@@ -16,8 +16,9 @@ struct LedgerSim: AsyncParsableCommand {
             One seed reproduces a run exactly (at the same git commit). Checkers:
               safety    no two honest replicas commit different batches or
                         blocks at one height; nothing invalid (bad signature,
-                        wrong chain id) commits; honest replicas never sign two
-                        conflicting votes
+                        wrong chain id) commits; no transaction commits twice
+                        in blocks honest primaries proposed; honest replicas
+                        never sign two conflicting votes
               liveness  with at most f faulty replicas, every submitted
                         transaction commits within a stated bound after GST
                         (the bound is printed at the start of a traced run)

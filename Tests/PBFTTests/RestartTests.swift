@@ -37,6 +37,27 @@ final class RestartTests: XCTestCase {
         XCTAssertFalse(resent.isEmpty)
     }
 
+    /// A primary that crashed with a proposal uncommitted, then gets the same request again (a client's retry,
+    /// gossip): its log holds the request at sequence 1, so it never proposes it at another sequence.
+    func testARestartedPrimaryDoesNotProposeAgainARequestItsLogHolds() {
+        var c = Cluster(retransmitMs: 100)
+        c.filter = { _, _, _ in false }  // nothing reaches the backups: the proposal stays uncommitted
+        c.handle(0, .requests([TestRequest(id: 1)]))
+        let proposed = { (c: Cluster) in
+            c.persisted[0].compactMap { if case let .prePrepare(p, b) = $0 { (p.body.sequence, b.requests.map(\.id)) } else { nil } }
+        }
+        XCTAssertEqual(proposed(c).map(\.0), [SequenceNumber(1)])
+        restart(&c, 0)
+        c.filter = { _, _, _ in true }
+        c.queue.removeAll()
+        c.handle(0, .requests([TestRequest(id: 1), TestRequest(id: 2)]))
+        c.deliverAll()
+        for _ in 0..<10 { c.advance(100); c.deliverAll() }
+        let after = proposed(c)
+        XCTAssertEqual(after.filter { $0.1.contains(1) }.map(\.0), [SequenceNumber(1)], "request 1 proposed again: \(after)")
+        XCTAssertTrue(after.contains { $0.1 == [2] }, "the new request is still proposed: \(after)")
+    }
+
     func testRestartedReplicaWithoutTheBatchStillRefusesTheConflict() {
         var c = Cluster()
         let a = TestBatch(view: .zero, timestampMilliseconds: 1_000_001, requests: [TestRequest(id: 1)])

@@ -161,8 +161,8 @@ struct Cluster {
         committed[i].append(contentsOf: fetched)
         let last = fetched.last!
         return [
-            .stateTransferred(t.sequence, blockHash: blockHash(last.sequence, last.batch.digest), timestampMilliseconds: last.batch.timestampMilliseconds),
             .requestsCommitted(fetched.flatMap { $0.batch.requests.map(\.requestDigest) }),
+            .stateTransferred(t.sequence, blockHash: blockHash(last.sequence, last.batch.digest), timestampMilliseconds: last.batch.timestampMilliseconds),
         ]
     }
 

@@ -14,6 +14,8 @@ final class PaceCheckSimulationTests: XCTestCase {
             let slow = Simulator.run(Scenario(seed: seed, strategy: .slowPrimary, faults: .none, targetCommits: 500))
             XCTAssertTrue(slow.passed, slow.failureReport)
             XCTAssertGreaterThanOrEqual(slow.viewChanges, 1, "seed \(seed): the slow primary was never voted out")
+            // A calm network's GST is its start: the after-GST count sees that view change too (it is not blind).
+            XCTAssertGreaterThanOrEqual(slow.viewChangesAfterGST, 1, "seed \(seed): \(slow.summary)")
             let share = slow.transactionsPerVirtualSecond / honest.transactionsPerVirtualSecond
             XCTAssertGreaterThanOrEqual(share, 0.5, "seed \(seed): \(slow.summary) vs \(honest.summary); replay: \(slow.scenario.replayCommand)")
         }
