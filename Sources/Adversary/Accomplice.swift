@@ -29,7 +29,8 @@ public struct Accomplice: ByzantineBehaviour {
         guard case let .prePrepare(signed, batch) = message else { return }
         let body = signed.body
         guard signed.signer == body.view.primary(replicaCount: replicaCount), signed.signer != replica else { return }
-        let sawAlternate = Coalition.receivesAlternate(replica, primary: signed.signer, replicaCount: replicaCount)
+        let sawAlternate = Coalition.receivesAlternate(
+            replica, primary: signed.signer, replicaCount: replicaCount, quorum: (QuorumRule(replicaCount) ?? .single).quorum)
         let other = Batch(
             view: batch.view, timestamp: sawAlternate ? batch.timestamp &- 1 : batch.timestamp &+ 1,
             transactions: batch.transactions)

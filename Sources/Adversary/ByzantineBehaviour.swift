@@ -37,11 +37,14 @@ public struct AdversaryContext: Sendable {
     public var viewChangeTimeoutMs: UInt64
     /// The watermark window `L`.
     public var window: UInt64
+    /// The quorum the replicas use: `QuorumRule`'s, unless the simulator's self-test overrides it
+    /// (`ReplicaConfiguration.quorumOverride`).
+    public var quorum: Int
 
-    /// A context from its parts.
+    /// A context from its parts; `quorum` defaults to `QuorumRule`'s for `replicaCount`.
     public init(
         replica: ReplicaID, replicaCount: Int, chainID: String, signer: any MessageSigner, nowMs: UInt64,
-        viewChangeTimeoutMs: UInt64, window: UInt64
+        viewChangeTimeoutMs: UInt64, window: UInt64, quorum: Int? = nil
     ) {
         self.replica = replica
         self.replicaCount = replicaCount
@@ -50,6 +53,7 @@ public struct AdversaryContext: Sendable {
         self.nowMs = nowMs
         self.viewChangeTimeoutMs = viewChangeTimeoutMs
         self.window = window
+        self.quorum = quorum ?? (QuorumRule(replicaCount) ?? .single).quorum
     }
 
     /// `f = (n - 1) / 3` (`QuorumRule`).

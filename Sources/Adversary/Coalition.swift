@@ -2,8 +2,8 @@ import LedgerCore
 import LedgerCrypto
 import PBFT
 
-/// Shared knowledge of colluding Byzantine replicas (used only by the f + 1 collusion
-/// self-test): the equivocating primary announces each fork so its accomplice can vote
+/// Shared knowledge of colluding Byzantine replicas (used only by the collusion self-test, with
+/// `QuorumRule.quorumIntersection` colluders: f + 1 at n = 3f + 1): the equivocating primary announces each fork so its accomplice can vote
 /// for both sides, each to the half that saw it.
 public final class Coalition {
     /// One fork: the original batch digest and the alternate one, per (view, sequence).
@@ -35,14 +35,16 @@ public final class Coalition {
     }
 
     /// `true` when `replica` belongs to the part of the backups that receives the alternate
-    /// batch from `primary`. Backups are numbered by distance from the primary (1…n-1); those
-    /// at distance 2f + 1 or more get the alternate. With the primary and its f accomplices at
-    /// distances 0…f, that splits the 2f honest replicas into two halves of f, each of which
-    /// reaches a quorum of 2f + 1 together with the f + 1 colluders. Both colluders use this
-    /// rule, so they split the same way.
-    public static func receivesAlternate(_ replica: ReplicaID, primary: ReplicaID, replicaCount: Int) -> Bool {
-        guard let rule = QuorumRule(replicaCount) else { return false }
+    /// batch from `primary` when the replicas' quorum is `quorum`. Backups are numbered by
+    /// distance from the primary (1…n − 1); those at distance `quorum` or more get the alternate.
+    /// With c colluders at distances 0…c − 1 (the primary and its accomplices), the original side
+    /// is distances 0…q − 1, a quorum with the colluders, and the alternate side's n − q honest
+    /// replicas make one with the c colluders when c ≥ 2q − n (`QuorumRule.quorumIntersection`;
+    /// f + 1 at n = 3f + 1, where it splits the 2f honest replicas into two halves of f). Both
+    /// colluders use this rule, so they split the same way.
+    public static func receivesAlternate(_ replica: ReplicaID, primary: ReplicaID, replicaCount: Int, quorum: Int) -> Bool {
+        guard replicaCount >= 1 else { return false }
         let position = ((replica.index - primary.index) % replicaCount + replicaCount) % replicaCount
-        return position >= rule.quorum
+        return position >= quorum
     }
 }

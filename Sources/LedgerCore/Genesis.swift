@@ -51,14 +51,15 @@ public struct Genesis: Hashable, Sendable {
     }
 
     /// The checks of a genesis (`isComplete`) and of a draft, which differ only in the validator count:
-    /// n = 3f + 1 with f ≥ 1 for a genesis, anything up to `Limits.validatorsMax` for a draft.
+    /// `Limits.validatorsMin`…`Limits.validatorsMax` for a genesis (any n: `QuorumRule` sizes the
+    /// quorums), anything up to `Limits.validatorsMax` for a draft.
     static func check(
         chainID: String, validators: [Validator], accounts: [GenesisAccount], consensus: ConsensusParameters,
         isComplete: Bool
     ) throws(GenesisError) {
         if let reason = ChainID.problem(with: chainID) { throw .invalidChainID(reason: reason) }
         let n = validators.count
-        if isComplete, n < Limits.validatorsMin || n > Limits.validatorsMax || QuorumRule(n)?.isOptimal != true {
+        if isComplete, n < Limits.validatorsMin || n > Limits.validatorsMax {
             throw .invalidValidatorCount(count: n, maximum: Limits.validatorsMax)
         }
         if n > Limits.validatorsMax { throw .tooManyValidators(count: n, maximum: Limits.validatorsMax) }
@@ -104,13 +105,13 @@ public struct Genesis: Hashable, Sendable {
         }
     }
 
-    /// Number of validators, n = 3f + 1.
+    /// Number of validators, n (`Limits.validatorsMin`…`Limits.validatorsMax`).
     public var validatorCount: Int { validators.count }
     /// The quorum sizes of the validator set (a loaded genesis has at least one validator).
     public var quorumRule: QuorumRule { QuorumRule(validators.count) ?? .single }
     /// Most faulty validators tolerated: f = (n − 1) / 3.
     public var f: Int { quorumRule.f }
-    /// Size of a quorum: 2f + 1.
+    /// Size of a quorum: ⌈(n + f + 1) / 2⌉ (2f + 1 when n = 3f + 1).
     public var quorum: Int { quorumRule.quorum }
     /// Size of a weak quorum (at least one honest member): f + 1.
     public var weakQuorum: Int { quorumRule.weakQuorum }

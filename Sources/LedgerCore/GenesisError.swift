@@ -10,7 +10,7 @@ public enum GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownField(path: String, key: String)
     /// `chain_id` breaks the chain-id rules; `reason` says how.
     case invalidChainID(reason: String)
-    /// There are `count` validators; the count must be n = 3f + 1 with f ≥ 1 (4, 7, 10, …) and at most `maximum`.
+    /// There are `count` validators; the count must be at least `Limits.validatorsMin` (f ≥ 1) and at most `maximum`.
     case invalidValidatorCount(count: Int, maximum: Int)
     /// The validator at array position `position` has id `id`; ids must be 0, 1, 2, … in order.
     case validatorIDOutOfOrder(position: Int, id: Int)
@@ -54,7 +54,7 @@ public enum GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unknownField(path, key): return "genesis \(path) has unknown field '\(key)' (typo?)"
         case let .invalidChainID(reason): return "genesis chain_id is invalid: \(reason)"
         case let .invalidValidatorCount(count, maximum):
-            return "genesis has \(count) validator\(count == 1 ? "" : "s"); need n = 3f + 1 with f >= 1 (4, 7, 10, ...) and at most \(maximum)"
+            return "genesis has \(count) validator\(count == 1 ? "" : "s"); need at least \(Limits.validatorsMin) (to tolerate f >= 1 faulty) and at most \(maximum)"
         case let .validatorIDOutOfOrder(position, id):
             return "validator at position \(position) has id \(id); ids must be 0, 1, 2, ... in order"
         case let .invalidValidatorKey(id, reason): return "validator \(id) public_key is invalid: \(reason)"

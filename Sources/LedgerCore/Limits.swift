@@ -54,7 +54,7 @@ public enum Limits {
 
     // MARK: Validators and genesis
 
-    /// Fewest validators: n = 3f + 1 with f ≥ 1.
+    /// Fewest validators: 4, the smallest n with f ≥ 1 (`QuorumRule`).
     public static let validatorsMin = 4
 
     /// Most validators in a genesis (all-to-all PBFT traffic grows with n²).

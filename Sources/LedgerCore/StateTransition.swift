@@ -22,7 +22,7 @@ import LedgerCrypto
 /// (and a failed transaction costs the sender nothing: there are no fees).
 ///
 /// Signatures and chain ids are not checked here: `Batch.validate` checked them before the
-/// batch was prepared, and 2f + 1 replicas agreed on it.
+/// batch was prepared, and a quorum of replicas agreed on it.
 public enum StateTransition {
     /// Executes `batch` on top of the block `previous`; the result is block `previous.height + 1`.
     ///

@@ -5,8 +5,8 @@ extension PublicKey {
     /// `init(bytes:)` costs a scalar multiplication (~50 µs here), which dominated reading
     /// blocks back from the store and state transfer. Use this only for bytes something already
     /// vouches for: rows this node's own store wrote (every key was validated before the block
-    /// was applied), or a batch whose digest a verified commit certificate covers (2f + 1
-    /// validators, so at least one honest one, decoded it with validation). Never for bytes
+    /// was applied), or a batch whose digest a verified commit certificate covers (a quorum
+    /// of validators, so at least one honest one, decoded it with validation). Never for bytes
     /// from a peer or client that nothing vouches for. Returns `nil` unless there are exactly
     /// 32 bytes.
     public init?(trustedBytes raw: UnsafeRawBufferPointer) {

@@ -1,7 +1,7 @@
 import LedgerCore
 import LedgerCrypto
 
-/// A stable checkpoint: the block hash at a sequence number and the proof (2f + 1 signed CHECKPOINTs).
+/// A stable checkpoint: the block hash at a sequence number and the proof (a quorum of signed CHECKPOINTs).
 public struct StoredCheckpoint: Hashable, Sendable {
     /// The checkpoint's sequence number (= block height).
     public var sequenceNumber: SequenceNumber

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Consensus messages arrive more than once: a VIEW-CHANGE is re-sent on every retransmission
 /// tick and in answer to every STATUS of a replica changing view, and each one carries the
-/// prepared certificates of the whole window (one PRE-PREPARE and 2f PREPAREs each, the same
+/// prepared certificates of the whole window (one PRE-PREPARE and quorum − 1 PREPAREs each, the same
 /// signatures in every replica's VIEW-CHANGE and again inside the NEW-VIEW). Checked afresh, a
 /// view change under an open-loop load near the peak cost a backup thousands of Ed25519
 /// verifications a second (62 % of its CPU in one profile) and stretched the view change over

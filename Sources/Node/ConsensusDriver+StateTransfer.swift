@@ -10,7 +10,7 @@ import PBFT
 ///
 /// Authentication (docs/architecture.md §6, State transfer). A range is requested so that it ends at a
 /// checkpoint sequence number where it can, and the donor serves with it the stable-checkpoint
-/// proof (2f + 1 signed CHECKPOINT(n, block hash)) it stored for the highest checkpoint inside
+/// proof (a quorum of signed CHECKPOINT(n, block hash)) it stored for the highest checkpoint inside
 /// the range. That proof — or, for the range that ends at the target, the target's own hash,
 /// whose signed checkpoints were verified before they reached the replica — is the range's
 /// `TransferAnchor`. Every block at or below the anchor is authenticated by the hash chain: the

@@ -54,11 +54,11 @@ public enum RangeVerifier {
     /// Checks a fetched range as far as it can without executing it (see `VerifiedRange`):
     /// consecutive heights from `response.from`, batches decode, the anchor — `trusted` (the
     /// target) if its height lies inside the range, else the donor's stable-checkpoint proof,
-    /// which must lie inside the range and carry 2f + 1 distinct valid signatures — and every
+    /// which must lie inside the range and carry a quorum of distinct valid signatures — and every
     /// block's certificate: for its height and batch digest, structurally complete, and with
-    /// 2f + 1 distinct valid signatures for blocks above the anchor. Neither transaction
+    /// a quorum of distinct valid signatures for blocks above the anchor. Neither transaction
     /// signatures nor public keys are validated again: the batch is decoded with trusted keys
-    /// and used only if the hash chain or its certificate ties it to what 2f + 1 validators
+    /// and used only if the hash chain or its certificate ties it to what a quorum of validators
     /// agreed (at least one honest validator checked both). Never traps on the peer's bytes.
     public static func verify(_ response: BlockResponse, trusted: TransferAnchor?,
                                                  scheme: Ed25519ValidatorKeys, chainID: String,

@@ -4,7 +4,7 @@ import LedgerCrypto
 
 /// Generates the homes of an n-validator test network (`ledger-node testnet`).
 public struct TestnetGenerator: Sendable {
-    /// Number of validators (3f + 1).
+    /// Number of validators (`Limits.validatorsMin`…`Limits.validatorsMax`; `QuorumRule` sizes the quorums).
     public var validators: Int
     /// Output directory.
     public var outputDirectory: String

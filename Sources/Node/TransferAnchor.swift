@@ -12,7 +12,7 @@ public struct TransferAnchor: Sendable, Equatable {
         /// The transfer target: signed checkpoints from at least f + 1 validators that were
         /// verified before they reached the replica (or this replica's own stable checkpoint).
         case target
-        /// A stable-checkpoint proof (2f + 1 signed CHECKPOINTs) served with the range and
+        /// A stable-checkpoint proof (a quorum of signed CHECKPOINTs) served with the range and
         /// verified here.
         case checkpointProof
     }

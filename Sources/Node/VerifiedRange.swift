@@ -4,7 +4,7 @@ import PBFT
 
 /// A fetched block range that passed the checks that need no execution (see
 /// `RangeVerifier.verify`): batches decode; every block above `anchor` has a commit
-/// certificate with 2f + 1 valid signatures for its height and batch digest; every block at or
+/// certificate with a quorum of valid signatures for its height and batch digest; every block at or
 /// below `anchor` has a structurally complete certificate for its height and digest, whose
 /// signatures are left unchecked because the hash chain authenticates the block instead.
 /// The anchor itself is only checked when the range is executed (`RangeVerifier.execute`).

@@ -42,7 +42,7 @@ public struct CommittedBatch<B: ConsensusBatch>: Hashable, Sendable {
     public var sequence: SequenceNumber
     /// The batch to execute.
     public var batch: B
-    /// 2f + 1 signed commits for (view, sequence, batch.digest).
+    /// A quorum of signed commits for (view, sequence, batch.digest).
     public var certificate: CommitCertificate
     /// The primary of the view the batch was cut in (`batch.view`), the block's proposer. A
     /// function of the batch alone, so every replica computes the same block whatever view
@@ -66,7 +66,7 @@ public struct StateTransferTarget: Hashable, Sendable {
     }
 
     /// "Fetch what the peers hold above `height`": no hash is known, so every fetched block is
-    /// checked by its own commit certificate (2f + 1 signatures), and the transfer ends at the first
+    /// checked by its own commit certificate (a quorum of signatures), and the transfer ends at the first
     /// empty answer. A full node catching up after a gap or a restart asks for this.
     public static func unanchored(above height: SequenceNumber) -> StateTransferTarget {
         StateTransferTarget(sequence: height, blockHash: .zero, checkpoints: [])

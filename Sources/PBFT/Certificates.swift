@@ -4,7 +4,7 @@ import LedgerCrypto
 /// Certificates: sets of signed messages from distinct replicas that prove a fact to anyone
 /// holding the validators' public keys.
 
-/// Proof that `sequence` is a stable checkpoint: 2f + 1 matching signed CHECKPOINTs.
+/// Proof that `sequence` is a stable checkpoint: a quorum of matching signed CHECKPOINTs.
 /// Sequence 0 (genesis) is stable by definition and carries no signatures.
 public struct CheckpointProof: Hashable, Sendable {
     /// The checkpoint's sequence number.
@@ -65,8 +65,9 @@ public struct CheckpointProof: Hashable, Sendable {
     }
 }
 
-/// Proof that a batch was prepared at (v, n): the primary's signed PRE-PREPARE and 2f signed
-/// PREPAREs for the same (v, n, d) from distinct backups.
+/// Proof that a batch was prepared at (v, n): the primary's signed PRE-PREPARE and `quorum − 1`
+/// signed PREPAREs for the same (v, n, d) from distinct backups (2f when n = 3f + 1): together a
+/// quorum of replicas.
 public struct PreparedCertificate: Hashable, Sendable {
     /// The primary's pre-prepare.
     public var prePrepare: Signed<PrePrepare>
@@ -86,8 +87,8 @@ public struct PreparedCertificate: Hashable, Sendable {
     public var digest: Digest { prePrepare.body.digest }
 
     /// Checks the structure: the pre-prepare is signed by the primary of its view, and at least
-    /// 2f prepares from distinct replicas other than the primary match (v, n, d).
-    public func validateStructure(replicaCount: Int, f: Int) throws(PBFTError) {
+    /// `quorum − 1` prepares from distinct replicas other than the primary match (v, n, d).
+    public func validateStructure(replicaCount: Int, quorum: Int) throws(PBFTError) {
         let primary = view.primary(replicaCount: replicaCount)
         guard prePrepare.signer == primary else {
             throw .invalidCertificate("prepared certificate's pre-prepare at \(sequence) is signed by \(prePrepare.signer), not the primary \(primary) of \(view)")
@@ -103,8 +104,9 @@ public struct PreparedCertificate: Hashable, Sendable {
             guard p.signer.index >= 0, p.signer.index < replicaCount else { throw .unknownSigner(p.signer) }
             if p.signer != primary { signers.insert(p.signer) }
         }
-        guard signers.count >= 2 * f else {
-            throw .invalidCertificate("prepared certificate at \(sequence) has \(signers.count) distinct backup prepares; \(2 * f) needed")
+        let needed = quorum - 1
+        guard signers.count >= needed else {
+            throw .invalidCertificate("prepared certificate at \(sequence) has \(signers.count) distinct backup prepares; \(needed) needed")
         }
     }
 
@@ -124,7 +126,7 @@ public struct PreparedCertificate: Hashable, Sendable {
     }
 }
 
-/// Proof that the batch with `digest` committed at `sequence`: 2f + 1 signed COMMITs for
+/// Proof that the batch with `digest` committed at `sequence`: a quorum of signed COMMITs for
 /// (view, sequence, digest) from distinct validators. Stored with the block and served over RPC.
 public struct CommitCertificate: Hashable, Sendable {
     /// The view the batch committed in.
@@ -141,12 +143,14 @@ public struct CommitCertificate: Hashable, Sendable {
         self.view = view; self.sequence = sequence; self.digest = digest; self.commits = commits
     }
 
-    /// Checks the structure: at least 2f + 1 commits from distinct validators, all for
-    /// (view, sequence, digest).
-    public func validateStructure(replicaCount: Int) throws(PBFTError) {
+    /// Checks the structure: at least a quorum of commits from distinct validators, all for
+    /// (view, sequence, digest). `quorum` is the replicas' configured quorum
+    /// (`ReplicaConfiguration.quorum`), `nil` for `QuorumRule`'s.
+    public func validateStructure(replicaCount: Int, quorum: Int? = nil) throws(PBFTError) {
         guard let rule = QuorumRule(replicaCount) else {
             throw .invalidCertificate("commit certificate checked against \(replicaCount) validators")
         }
+        let needed = quorum ?? rule.quorum
         guard commits.count <= replicaCount else {
             throw .invalidCertificate("commit certificate has \(commits.count) commits for \(replicaCount) validators")
         }
@@ -158,15 +162,15 @@ public struct CommitCertificate: Hashable, Sendable {
             guard c.signer.index >= 0, c.signer.index < replicaCount else { throw .unknownSigner(c.signer) }
             signers.insert(c.signer)
         }
-        guard signers.count >= rule.quorum else {
-            throw .invalidCertificate("commit certificate at \(sequence) has \(signers.count) distinct signers; \(rule.quorum) needed")
+        guard signers.count >= needed else {
+            throw .invalidCertificate("commit certificate at \(sequence) has \(signers.count) distinct signers; \(needed) needed")
         }
     }
 
     /// Checks structure and every signature: what a client or a catching-up node runs on a
-    /// certificate served by an untrusted peer.
-    public func verify(scheme: any SignatureScheme, chainID: String) throws(PBFTError) {
-        try validateStructure(replicaCount: scheme.replicaCount)
+    /// certificate served by an untrusted peer. `quorum` as for `validateStructure`.
+    public func verify(scheme: any SignatureScheme, chainID: String, quorum: Int? = nil) throws(PBFTError) {
+        try validateStructure(replicaCount: scheme.replicaCount, quorum: quorum)
         for c in commits where !c.isValid(scheme: scheme, chainID: chainID) {
             throw .badSignature(what: "commit at \(sequence)", signer: c.signer)
         }

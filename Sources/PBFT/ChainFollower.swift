@@ -5,7 +5,7 @@ import LedgerCrypto
 /// executes, in order, the batches a quorum committed.
 ///
 /// Validators push every batch they commit (COMMITTED-BATCH: the batch and its commit certificate,
-/// whose 2f + 1 signatures the driver verified) and their CHECKPOINTs to the full nodes connected
+/// whose quorum of signatures the driver verified) and their CHECKPOINTs to the full nodes connected
 /// to them. The follower commits the next batch in sequence as soon as one copy arrives, holds
 /// batches that arrive early (at most a window's worth), and asks for state transfer
 ///   - anchored, when f + 1 validators' CHECKPOINTs vouch for a block above what it executed and

@@ -3,7 +3,7 @@ import LedgerCrypto
 
 /// The consensus parameters of one replica (from genesis plus the replica's own id).
 public struct ReplicaConfiguration: Hashable, Sendable {
-    /// Number of validators `n` (= 3f + 1 for the best fault tolerance).
+    /// Number of validators `n` (any `n ≥ 1`; `QuorumRule` sizes the quorums).
     public var replicaCount: Int
     /// This replica's id, `0..<n`.
     public var replicaID: ReplicaID
@@ -57,6 +57,11 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     /// limited (`PBFTLimits.repliesPerPeerPerRetransmitInterval`). Off only to measure what the
     /// limit changes.
     public var isReplyLimitEnabled = true
+    /// A quorum other than `quorumRule.quorum`, or `nil` (always, in a node). Set only by the
+    /// simulator's self-test that shows what the rule protects against: with n = 5 and the
+    /// classic 2f + 1 = 3, two quorums can meet in the faulty primary alone and an equivocating
+    /// primary forks the honest replicas (`SimulationParameters.quorumOverride`).
+    public var quorumOverride: Int?
 
     /// A configuration; call `validate()` (the replica's init does).
     public init(
@@ -157,8 +162,11 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     public var quorumRule: QuorumRule { QuorumRule(replicaCount) ?? .single }
     /// The number of faults tolerated, `f = (n - 1) / 3`.
     public var f: Int { quorumRule.f }
-    /// The quorum `2f + 1`.
-    public var quorum: Int { quorumRule.quorum }
+    /// The quorum `⌈(n + f + 1) / 2⌉` (`QuorumRule.quorum`; `2f + 1` when n = 3f + 1).
+    public var quorum: Int { quorumOverride ?? quorumRule.quorum }
+    /// The PREPAREs from distinct backups a prepared certificate needs besides the primary's
+    /// PRE-PREPARE: `quorum − 1`, so that the certificate names a quorum of replicas.
+    public var backupPrepares: Int { quorum - 1 }
     /// The weak quorum `f + 1` (at least one honest replica).
     public var weakQuorum: Int { quorumRule.weakQuorum }
 
@@ -167,9 +175,8 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         guard replicaCount >= 1, replicaCount <= PBFTLimits.maxReplicaCount else {
             throw .invalidConfiguration("replicaCount is \(replicaCount); it must be 1...\(PBFTLimits.maxReplicaCount)")
         }
-        guard quorumRule.isOptimal else {
-            throw .invalidConfiguration(
-                "replicaCount is \(replicaCount); it must be 3f + 1 (1, 4, 7, …): otherwise two quorums of \(quorum) need not share an honest replica")
+        if let quorumOverride, quorumOverride < 1 || quorumOverride > replicaCount {
+            throw .invalidConfiguration("quorumOverride is \(quorumOverride); it must be 1...\(replicaCount)")
         }
         guard replicaID.index >= 0, replicaID.index < replicaCount else {
             throw .invalidConfiguration("replicaID \(replicaID) is outside 0..<\(replicaCount)")

@@ -30,7 +30,7 @@ extension Message {
     /// The other kinds legitimately arrive from a replica that did not sign them, or answering
     /// them sends nothing back, so they are accepted from any link (duplicates are no-ops):
     /// - NEW-VIEW: any replica re-sends the NEW-VIEW of its view to a peer that missed it;
-    /// - CHECKPOINT: a stable checkpoint's proof (2f + 1 checkpoints) goes to a lagging peer;
+    /// - CHECKPOINT: a stable checkpoint's proof (a quorum of checkpoints) goes to a lagging peer;
     /// - COMMITTED-BATCH, FETCHED-BATCH: forwarded batches, bound to a certificate or a digest
     ///   the receiver asked for, with no signer of their own;
     /// - PRE-PREPARE, PREPARE, COMMIT: votes, which a replica records and never answers.

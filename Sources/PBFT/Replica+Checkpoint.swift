@@ -55,7 +55,7 @@ extension Replica {
         }
     }
 
-    /// 2f + 1 matching checkpoints make `seq` stable.
+    /// A quorum of matching checkpoints make `seq` stable.
     mutating func checkStable(_ seq: SequenceNumber, _ ctx: inout Context<B>) {
         guard seq > state.lowWatermark, let votes = state.checkpointVotes[seq] else { return }
         var byHash: [Digest: [Signed<Checkpoint>]] = [:]

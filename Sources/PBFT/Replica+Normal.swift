@@ -125,7 +125,8 @@ extension Replica {
         checkPrepared(p.sequence, &ctx)
     }
 
-    /// prepared(m, v, n, i): the pre-prepare plus 2f matching prepares from distinct backups.
+    /// prepared(m, v, n, i): the pre-prepare plus `quorum − 1` matching prepares from distinct
+    /// backups (2f when n = 3f + 1).
     /// On becoming prepared, sign and send COMMIT.
     mutating func checkPrepared(_ seq: SequenceNumber, _ ctx: inout Context<B>) {
         guard var e = state.entries[seq], let pp = e.prePrepare, e.batch != nil, !e.sentCommit else { return }
@@ -134,13 +135,13 @@ extension Replica {
         let matching = e.prepares.values
             .filter { $0.signer != primaryID && $0.body.digest == pp.body.digest }
             .sorted { $0.signer < $1.signer }
-        guard matching.count >= 2 * f else { return }
+        guard matching.count >= configuration.backupPrepares else { return }
         e.prepared = PreparedCertificate(prePrepare: pp, prepares: matching)
         e.preparedBatch = e.batch
         let body = Commit(view: pp.body.view, sequence: seq, digest: pp.body.digest)
         guard claim(Slot(phase: .commit, view: body.view, sequence: seq), body.digest) else {
             state.entries[seq] = e
-            checkCommitted(seq, &ctx)  // a follower may already hold 2f + 1 COMMITs from the others
+            checkCommitted(seq, &ctx)  // a follower may already hold a quorum of COMMITs from the others
             return
         }
         let signed = sign(body)
@@ -174,8 +175,8 @@ extension Replica {
         checkCommitted(c.sequence, &ctx)
     }
 
-    /// committed-local(m, v, n, i): prepared plus 2f + 1 matching commits (possibly our own). A
-    /// replica that may not vote in the view (`mayVote(in:)`) follows: 2f + 1 COMMITs from the
+    /// committed-local(m, v, n, i): prepared plus a quorum of matching commits (possibly our own).
+    /// A replica that may not vote in the view (`mayVote(in:)`) follows: a quorum of COMMITs from the
     /// others are a commit certificate without its own.
     mutating func checkCommitted(_ seq: SequenceNumber, _ ctx: inout Context<B>) {
         guard var e = state.entries[seq], e.certificate == nil, let pp = e.prePrepare, let batch = e.batch,
@@ -218,7 +219,7 @@ extension Replica {
         guard seq > state.lastCommitted else { state.counters.duplicates += 1; return }
         guard inWindow(seq) else { state.counters.droppedOutsideWatermarks += 1; return }
         do throws(PBFTError) {
-            try cert.validateStructure(replicaCount: n)
+            try cert.validateStructure(replicaCount: n, quorum: quorum)
         } catch {
             reject("committed-batch", from: nil, "\(error)", &ctx)
             return

@@ -111,7 +111,7 @@ extension Replica {
             let matching = (preparesBySlot[Slot(phase: .prepare, view: m.body.view, sequence: seq)] ?? [:]).values
                 .filter { $0.body.digest == m.body.digest && $0.signer != primaryID }
                 .sorted { $0.signer < $1.signer }
-            guard m.signer == primaryID, matching.count >= 2 * f else { continue }
+            guard m.signer == primaryID, matching.count >= configuration.backupPrepares else { continue }
             var e = state.entries[seq] ?? LogEntry(view: log.view)
             if let existing = e.prepared, existing.view >= m.body.view { continue }
             e.prepared = PreparedCertificate(prePrepare: m, prepares: matching)

@@ -32,7 +32,7 @@ extension Replica {
         if let own = state.viewChange.own, own.message.body.newView == target {
             vc = own  // restarted mid-change: re-send what we signed, never a second version
         } else {
-            // Report the latest stable checkpoint we hold a 2f+1 proof for, even one we are still
+            // Report the latest stable checkpoint we hold a quorum proof for, even one we are still
             // fetching the state of (as the paper's replicas do): prepared certificates at or below
             // it are not needed by any future view, and we may already have discarded them.
             let proof = state.pendingStableProof.map { $0.sequence > state.stableProof.sequence ? $0 : state.stableProof }
@@ -99,7 +99,7 @@ extension Replica {
         afterViewChangeVotes(&ctx)
     }
 
-    /// With 2f + 1 view changes for our target view: the new primary sends NEW-VIEW, everyone
+    /// With a quorum of view changes for our target view: the new primary sends NEW-VIEW, everyone
     /// else starts the timer that bounds the wait for it.
     mutating func afterViewChangeVotes(_ ctx: inout Context<B>) {
         guard state.isChangingView else { return }
@@ -110,7 +110,7 @@ extension Replica {
         armNewViewTimer(&ctx)
     }
 
-    /// Bounds the wait for a NEW-VIEW once 2f + 1 replicas (us included) asked for our target view
+    /// Bounds the wait for a NEW-VIEW once a quorum of replicas (us included) asked for our target view
     /// *or a higher one*: if it does not arrive in time we move on with a doubled timeout. The paper
     /// counts only VIEW-CHANGEs for exactly our view; after crashes and partitions some replicas may
     /// already have moved further, and then no replica would ever time out again.
@@ -135,7 +135,7 @@ extension Replica {
         }
         var seqs = Set<SequenceNumber>()
         for cert in vc.preparedCertificates {
-            try cert.validateStructure(replicaCount: n, f: f)
+            try cert.validateStructure(replicaCount: n, quorum: quorum)
             guard cert.view < vc.newView else {
                 throw .invalidViewChange("certificate at \(cert.sequence) is from \(cert.view), not below \(vc.newView)")
             }
@@ -202,8 +202,8 @@ extension Replica {
         return missing.isEmpty ? .success(batches) : .failure(MissingBatches(digests: missing))
     }
 
-    /// The new primary: build and send NEW-VIEW(v, V, O), then install it. Any 2f + 1 valid
-    /// VIEW-CHANGEs make a valid V, so when the batches of some are missing it uses the others
+    /// The new primary: build and send NEW-VIEW(v, V, O), then install it. Any quorum of valid
+    /// VIEW-CHANGEs makes a valid V, so when the batches of some are missing it uses the others
     /// if they are enough; otherwise it fetches what it lacks and tries again as batches arrive.
     mutating func sendNewView(_ ctx: inout Context<B>) {
         let v = state.view
@@ -297,7 +297,7 @@ extension Replica {
         }
     }
 
-    /// Checks a NEW-VIEW: signed by the primary of its view; 2f + 1 valid VIEW-CHANGEs for
+    /// Checks a NEW-VIEW: signed by the primary of its view; a quorum of valid VIEW-CHANGEs for
     /// that view from distinct replicas; O equal to what we compute from V. Then looks up the
     /// batches of O: all at hand, or the digests still to fetch.
     func checkNewView(_ m: Signed<NewView>) -> NewViewCheck<B> {
@@ -363,7 +363,7 @@ extension Replica {
                 makeStable(plan.checkpoint, &ctx)
             } else {
                 state.pendingStableProof = plan.checkpoint
-                // min-s is stable (2f+1 proof) and we will reach it by state transfer: drop our
+                // min-s is stable (a quorum's proof) and we will reach it by state transfer: drop our
                 // entries at or below it, or the log would hold them and the new O set (up to two
                 // windows) until the transfer ends.
                 state.entries = state.entries.filter { $0.key > plan.checkpoint.sequence }

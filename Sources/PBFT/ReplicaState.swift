@@ -34,7 +34,7 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     // Log and watermarks.
     var entries: [SequenceNumber: LogEntry<B>] = [:]
     var stableProof: CheckpointProof = .genesis
-    /// A stable checkpoint (2f + 1) we have not caught up to yet.
+    /// A stable checkpoint (a quorum's proof) we have not caught up to yet.
     var pendingStableProof: CheckpointProof?
     var ownCheckpoints: [SequenceNumber: Signed<Checkpoint>] = [:]
     var checkpointVotes: [SequenceNumber: [ReplicaID: Signed<Checkpoint>]] = [:]

@@ -41,14 +41,14 @@ public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
     public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
 }
 
-/// NEW-VIEW(v+1, V, O): the new primary's proof that 2f + 1 replicas asked for the view (`V`)
+/// NEW-VIEW(v+1, V, O): the new primary's proof that a quorum of replicas asked for the view (`V`)
 /// and the pre-prepares it re-issues for the sequence gap (`O`), computed from `V` exactly as
 /// every backup recomputes it. Batches of non-null `O` entries are named by digest; a backup
 /// that lacks one fetches it from the new primary (which held all of them before signing).
 public struct NewView: Hashable, Sendable, SignableBody, WireBody {
     /// The new view.
     public var view: View
-    /// 2f + 1 signed VIEW-CHANGEs for `view` from distinct replicas.
+    /// A quorum of signed VIEW-CHANGEs for `view` from distinct replicas.
     public var viewChanges: [Signed<ViewChange>]
     /// The pre-prepares for (min-s, max-s], in sequence order, signed by the new primary.
     public var prePrepares: [Signed<PrePrepare>]

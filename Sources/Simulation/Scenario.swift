@@ -6,11 +6,12 @@ import LedgerCore
 public struct Scenario: Hashable, Sendable {
     /// The seed of the run's only random generator.
     public var seed: UInt64
-    /// Number of replicas `n` (3f + 1).
+    /// Number of replicas `n` (any count in `SimulationLimits.replicaCountRange`).
     public var replicaCount: Int
     /// The Byzantine strategy, or `nil` for an all-honest run.
     public var strategy: ByzantineStrategy?
-    /// How many replicas run `strategy` (at most `f` in a normal run; `f + 1` in the self-test).
+    /// How many replicas run `strategy` (at most `f` in a normal run; `QuorumRule.quorumIntersection`
+    /// in the collusion self-test).
     public var byzantineCount: Int
     /// Network, partition, crash and drift faults.
     public var faults: FaultMix
@@ -18,7 +19,8 @@ public struct Scenario: Hashable, Sendable {
     public var targetCommits: Int
     /// The run stops at this virtual time at the latest.
     public var timeLimitMs: UInt64
-    /// `true` for the collusion self-test (f + 1 Byzantine: equivocating primary + double-voter).
+    /// `true` for the collusion self-test (`QuorumRule.quorumIntersection` Byzantine, f + 1 at
+    /// n = 3f + 1: an equivocating primary and double-voters).
     public var isCollusionSelfTest: Bool
     /// Simulated clients, each with one transfer in flight: more clients, fuller batches (a few
     /// hundred fill the 64-transfer batches, so view changes happen with full batches prepared).
@@ -67,9 +69,6 @@ public struct Scenario: Hashable, Sendable {
     public var problem: String? {
         if !SimulationLimits.replicaCountRange.contains(replicaCount) {
             return "--replicas must be in \(SimulationLimits.replicaCountRange), got \(replicaCount)"
-        }
-        if !quorumRule.isOptimal {
-            return "--replicas must be 3f + 1 (4, 7, 10, …), got \(replicaCount)"
         }
         if byzantineCount < 0 || byzantineCount >= replicaCount {
             return "--byzantine must be in 0..<\(replicaCount), got \(byzantineCount)"

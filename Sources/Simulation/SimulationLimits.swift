@@ -10,7 +10,7 @@ public enum SimulationLimits {
     public static let crashDowntimeMs: ClosedRange<UInt64> = 100...2_000
     /// At most this many partitions per run, all healed by GST.
     public static let maxPartitions = 3
-    /// Replica counts the simulator accepts (n = 3f + 1, up to ReplicaSet.capacity).
+    /// Replica counts the simulator accepts (any n from 4, up to ReplicaSet.capacity; `QuorumRule` sizes the quorums).
     public static let replicaCountRange: ClosedRange<Int> = 4...64
     /// Default number of simulated clients (`Scenario.clientCount`).
     public static let clientCount = 4

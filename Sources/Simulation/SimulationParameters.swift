@@ -47,6 +47,11 @@ public struct SimulationParameters: Hashable, Sendable {
     /// 12 KiB) and a NEW-VIEW with a full window of certificates named by digest (about 40 KiB),
     /// below a VIEW-CHANGE that attached every prepared batch (up to a window of batches).
     public var maxMessageBytes = 96 * 1_024
+    /// A quorum other than `QuorumRule`'s for every replica, the adversary's split and the
+    /// checker's certificate check, or `nil` (the default). Set only by the self-test that shows
+    /// what the rule protects against (`Simulator.classicQuorumSelfTest`): with n = 5 and the
+    /// classic 2f + 1 = 3, one equivocating primary forks the honest replicas.
+    public var quorumOverride: Int?
     /// An amnesiac Byzantine replica restarts (forgetting its log) after a delay drawn from this range, ms.
     public var amnesiaRestartMs: ClosedRange<UInt64> = 300...3_000
 
@@ -63,6 +68,7 @@ public struct SimulationParameters: Hashable, Sendable {
             retransmitIntervalMs: retransmitIntervalMs, isPaceCheckEnabled: isPaceCheckEnabled ? nil : false)
         configuration.isRequestRelayEnabled = isRequestRelayEnabled
         configuration.isReplyLimitEnabled = limitsReplies
+        configuration.quorumOverride = quorumOverride
         return configuration
     }
 

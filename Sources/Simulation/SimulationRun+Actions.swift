@@ -68,7 +68,7 @@ extension SimulationRun {
         let context = AdversaryContext(
             replica: id, replicaCount: scenario.replicaCount, chainID: parameters.chainID,
             signer: scheme.signer(for: id), nowMs: clock(of: id),
-            viewChangeTimeoutMs: parameters.viewChangeTimeoutMs, window: parameters.window)
+            viewChangeTimeoutMs: parameters.viewChangeTimeoutMs, window: parameters.window, quorum: parameters.quorumOverride)
         let emissions = nodes[i].behaviour!.transform(message, to: recipients, context: context)
         for emission in emissions {
             if emission.delayMs > 0 {

@@ -48,7 +48,7 @@ extension SimulationRun {
         if certificate.sequence != sequence { return "certificate is for \(certificate.sequence), not \(sequence)" }
         if certificate.digest != batch.digest { return "certificate digest differs from the batch digest" }
         do {
-            try certificate.verify(scheme: scheme, chainID: parameters.chainID)
+            try certificate.verify(scheme: scheme, chainID: parameters.chainID, quorum: parameters.quorumOverride)
         } catch {
             return "\(error)"
         }

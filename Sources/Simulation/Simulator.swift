@@ -39,19 +39,42 @@ public enum Simulator {
         return (a, b, same)
     }
 
-    /// The f + 1 collusion self-test for `seed`: an equivocating primary and a double-voting
-    /// accomplice (f + 1 Byzantine replicas, beyond PBFT's assumption) on a calm network.
-    /// The safety checker must report an agreement violation; `caught` says whether it did.
+    /// The collusion self-test for `seed`: an equivocating primary and double-voting accomplices,
+    /// `QuorumRule.quorumIntersection` Byzantine replicas in all — the fewest two quorums can meet
+    /// in alone (f + 1 at n = 3f + 1; 3 = f + 2 at n = 5) — beyond PBFT's assumption, on a calm
+    /// network. The safety checker must report an agreement violation; `caught` says whether it did.
     public static func collusionSelfTest(
         seed: UInt64, replicaCount: Int = 4, parameters: SimulationParameters = SimulationParameters(),
         trace: ((TraceLevel, String) -> Void)? = nil
     ) -> (result: RunResult, caught: Bool) {
-        let f = (QuorumRule(replicaCount) ?? .single).f
+        let colluders = (QuorumRule(replicaCount) ?? .single).quorumIntersection
         let scenario = Scenario(
-            seed: seed, replicaCount: replicaCount, strategy: .equivocate, byzantineCount: f + 1, faults: .none,
+            seed: seed, replicaCount: replicaCount, strategy: .equivocate, byzantineCount: colluders, faults: .none,
             targetCommits: 20, timeLimitMs: 60_000, isCollusionSelfTest: true)
         let result = run(scenario, parameters: parameters, trace: trace)
-        let caught = result.violations.contains { $0.property == .agreement || $0.property == .stateDivergence }
-        return (result, caught)
+        return (result, isFork(result))
+    }
+
+    /// The quorum self-test for `seed`: one equivocating primary (within PBFT's fault bound) on a
+    /// calm network of `replicaCount` replicas that use `quorum` instead of `QuorumRule`'s
+    /// (`SimulationParameters.quorumOverride`; `nil` for the rule's). With n = 5 and the classic
+    /// 2f + 1 = 3, two quorums can meet in the primary alone and it forks the honest replicas; with
+    /// the rule's 4 it cannot. `caught` says whether the safety checker reported a fork.
+    public static func quorumSelfTest(
+        seed: UInt64, replicaCount: Int = 5, quorum: Int?, parameters: SimulationParameters = SimulationParameters(),
+        trace: ((TraceLevel, String) -> Void)? = nil
+    ) -> (result: RunResult, caught: Bool) {
+        var parameters = parameters
+        parameters.quorumOverride = quorum
+        let scenario = Scenario(
+            seed: seed, replicaCount: replicaCount, strategy: .equivocate, byzantineCount: 1, faults: .none,
+            targetCommits: 20, timeLimitMs: 60_000)
+        let result = run(scenario, parameters: parameters, trace: trace)
+        return (result, isFork(result))
+    }
+
+    /// `true` when the safety checker reported honest replicas that committed or executed differently.
+    private static func isFork(_ result: RunResult) -> Bool {
+        result.violations.contains { $0.property == .agreement || $0.property == .stateDivergence }
     }
 }

@@ -4,7 +4,7 @@ import LedgerJSON
 import PBFT
 
 /// What `wallet tx` checked and found: the transaction is in the block (Merkle proof to the header's
-/// tx root) and the block is final (a commit certificate of 2f + 1 validator signatures over its batch).
+/// tx root) and the block is final (a commit certificate of a quorum of validator signatures over its batch).
 public struct InclusionVerification: Equatable, Sendable {
     /// The verified block header.
     public var header: BlockHeader
@@ -105,7 +105,7 @@ public enum InclusionVerifier {
         }
     }
 
-    /// Checks the certificate: it is for this block's batch at this height and carries ≥ 2f + 1 valid commit
+    /// Checks the certificate: it is for this block's batch at this height and carries a quorum of valid commit
     /// signatures of `validators` (index = validator id) over `chainID`.
     public static func verifyCommit(
         certificate bytes: [UInt8], header: BlockHeader, validators: [PublicKey], chainID: String

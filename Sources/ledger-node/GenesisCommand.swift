@@ -69,14 +69,14 @@ func writeGenesisFile(_ bytes: [UInt8], to path: String) {
 /// "`count` thing(s)".
 func counted(_ count: Int, _ thing: String) -> String { "\(count) \(thing)\(count == 1 ? "" : "s")" }
 
-/// The line telling how far a draft's validator set is from one a network can run (n = 3f + 1 ≥ 4).
+/// The line telling what a draft's validator set tolerates (`QuorumRule`), or how far it is from
+/// one a network can run (at least `Limits.validatorsMin`).
 func validatorCountAdvice(_ count: Int) -> String {
-    if count >= Limits.validatorsMin, QuorumRule(count)?.isOptimal == true {
-        let f = (count - 1) / 3
-        return "\(count) validators (n = 3f + 1 with f = \(f): tolerates \(f) faulty)"
+    guard count >= Limits.validatorsMin, let rule = QuorumRule(count) else {
+        let missing = Limits.validatorsMin - count
+        return "\(counted(count, "validator")): a network needs at least \(Limits.validatorsMin); add \(missing) more"
     }
-    let next = count < Limits.validatorsMin ? Limits.validatorsMin : (count + 1) / 3 * 3 + 1
-    return "\(counted(count, "validator")): a network needs n = 3f + 1 (4, 7, 10, …); add \(next - count) more for \(next)"
+    return "\(count) validators (f = \(rule.f): tolerates \(rule.f) faulty; quorum \(rule.quorum))"
 }
 
 /// Why a node could not run `genesis` (beyond what `Genesis` checks: the largest view-change message must fit

@@ -7,9 +7,10 @@ struct GenesisFinalize: ParsableCommand {
         commandName: "finalize",
         abstract: "Turn a complete draft into the network's genesis (loadable by nodes) and print its hash.",
         discussion: """
-            Refused while the draft cannot run a network: n = 3f + 1
-            validators with f >= 1 (4, 7, 10, …), and a view change that fits
-            a P2P frame. Afterwards validators and accounts can no longer be
+            Refused while the draft cannot run a network: at least \(Limits.validatorsMin)
+            validators (f = ⌊(n − 1)/3⌋ >= 1; any n up to \(Limits.validatorsMax) works, with
+            quorums of ⌈(n + f + 1)/2⌉), and a view change that fits a P2P
+            frame. Afterwards validators and accounts can no longer be
             added (that would be another chain); set-address still works.
             """)
 

@@ -45,7 +45,8 @@ struct Testnet: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate the homes (keys, configs, shared genesis) of an n-validator test network and a funded faucet key.")
 
-    @Option(help: "Number of validators: 3f + 1 (4, 7, 10, …).") var validators: Int = 4
+    @Option(help: "Number of validators, \(Limits.validatorsMin)…\(Limits.validatorsMax) (f = ⌊(n − 1)/3⌋ faulty tolerated).")
+    var validators: Int = 4
     @Option(help: "Directory to write node0…node{n-1} and faucet.key into.") var out: String
     @Option(name: .customLong("base-port"), help: "P2P port of node 0 (node i uses +i; RPC ports are +100).") var basePort: Int = 26600
     @Option(help: "Comma-separated hosts, one per validator (multi-machine network; every node uses the same ports).") var hosts: String?

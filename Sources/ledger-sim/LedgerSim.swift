@@ -95,7 +95,7 @@ struct LedgerSim: AsyncParsableCommand {
     @Option(help: "Byzantine strategy: none, all (sweeps) or one of: \(ByzantineStrategy.names.joined(separator: ", ")).")
     var strategy: String = "none"
 
-    @Option(help: "Number of replicas n = 3f + 1 (4, 7, 10, …).")
+    @Option(help: "Number of replicas n ≥ 4 (f = ⌊(n − 1)/3⌋, quorum ⌈(n + f + 1)/2⌉).")
     var replicas: Int = 4
 
     @Option(help: "Number of Byzantine replicas (default: f when a strategy is given, else 0).")
@@ -119,7 +119,7 @@ struct LedgerSim: AsyncParsableCommand {
     @Option(help: "Parallel runs in a sweep (each run is single-threaded and deterministic).")
     var jobs: Int = 2
 
-    @Flag(name: .customLong("self-test"), help: "Run the f+1 collusion self-test: exit 0 only if the safety checker catches the fork.")
+    @Flag(name: .customLong("self-test"), help: "Run the collusion self-test (and, where n ≠ 3f + 1, the 2f + 1-quorum self-test): exit 0 only if the safety checker catches each fork.")
     var selfTest = false
 
     @Flag(name: .customLong("check-determinism"), help: "Run the seed twice and compare the final ledger hashes.")
@@ -245,17 +245,28 @@ struct LedgerSim: AsyncParsableCommand {
     private func runSelfTest() throws {
         let seed = self.seed ?? 1
         let (sink, file) = try makeTraceSink()
+        let rule = QuorumRule(replicas) ?? .single
         let outcome = Simulator.collusionSelfTest(seed: seed, replicaCount: replicas, trace: sink)
         try? file?.close()
-        print("self-test: \((QuorumRule(replicas) ?? .single).weakQuorum) colluding replicas (equivocating primary + double-voting accomplice), n=\(replicas), seed \(seed)")
+        print("self-test: \(rule.quorumIntersection) colluding replicas (equivocating primary + double-voting accomplices), \(rule), seed \(seed)")
         for v in outcome.result.violations { print("  caught: \(v)") }
-        if outcome.caught {
-            print("self-test passed: the safety checker reported the fork")
-            throw ExitCode(0)
+        var passed = outcome.caught
+        if !outcome.caught { print("self-test FAILED: \(rule.quorumIntersection) colluders ran without a reported safety violation") }
+        let classic = 2 * rule.f + 1
+        if classic < rule.quorum {
+            // Between sizes 3f + 1 the classic quorum is unsafe: one equivocating primary must fork it.
+            let weak = Simulator.quorumSelfTest(seed: seed, replicaCount: replicas, quorum: classic)
+            print("self-test: one equivocating primary, n=\(replicas) with the classic quorum 2f + 1 = \(classic) instead of \(rule.quorum), seed \(seed)")
+            for v in weak.result.violations where v.property == .agreement || v.property == .stateDivergence { print("  caught: \(v)") }
+            if !weak.caught { print("self-test FAILED: a quorum of \(classic) of \(replicas) ran without a reported safety violation") }
+            passed = passed && weak.caught
         }
-        print("self-test FAILED: f+1 colluders ran without a reported safety violation")
-        print("  replay: \(outcome.result.scenario.replayCommand)")
-        throw ExitCode(1)
+        guard passed else {
+            print("  replay: swift run -c release ledger-sim --self-test --seed \(seed) --replicas \(replicas)")
+            throw ExitCode(1)
+        }
+        print("self-test passed: the safety checker reported every fork")
+        throw ExitCode(0)
     }
 }
 

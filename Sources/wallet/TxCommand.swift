@@ -12,7 +12,7 @@ struct TxCommand: AsyncParsableCommand {
         abstract: "Show a transaction's status and receipt; verify its inclusion and commit locally.",
         discussion: """
             For a committed transaction the wallet checks, on this machine: the Merkle proof from the transaction hash \
-            to the block header's tx_root, and the block's commit certificate (2f+1 validator signatures over the \
+            to the block header's tx_root, and the block's commit certificate (a quorum of validator signatures over the \
             header's batch) against the validator set. The validator set comes from --genesis FILE when given (trust \
             your own copy), else from the node's `validators` method (trusting the node for the set itself).
             """)

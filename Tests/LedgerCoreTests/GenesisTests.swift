@@ -156,18 +156,18 @@ final class GenesisTests: XCTestCase {
         }
     }
 
-    func testValidatorCountMustBeThreeFPlusOne() throws {
-        for n in [0, 1, 3, 5, 6, 8, 101] {
+    func testAnyValidatorCountFromFourToTheMaximumIsAccepted() throws {
+        for n in [0, 1, 2, 3, 101] {
             let error = thrownError { () throws(GenesisError) in
                 try Genesis(chainID: "c", genesisTimeMs: 0, validators: makeValidators(n), accounts: [], consensus: .testDefaults, isTestNetwork: true)
             }
             XCTAssertEqual(error, .invalidValidatorCount(count: n, maximum: 100), "n = \(n)")
         }
-        for (n, f) in [(4, 1), (7, 2), (10, 3), (100, 33)] {
+        for (n, f, quorum) in [(4, 1, 3), (5, 1, 4), (6, 1, 4), (7, 2, 5), (8, 2, 6), (10, 3, 7), (100, 33, 67)] {
             let g = try Genesis(chainID: "c", genesisTimeMs: 0, validators: makeValidators(n), accounts: [], consensus: .testDefaults, isTestNetwork: true)
-            XCTAssertEqual(g.f, f)
-            XCTAssertEqual(g.quorum, 2 * f + 1)
-            XCTAssertEqual(g.weakQuorum, f + 1)
+            XCTAssertEqual(g.f, f, "n = \(n)")
+            XCTAssertEqual(g.quorum, quorum, "n = \(n)")
+            XCTAssertEqual(g.weakQuorum, f + 1, "n = \(n)")
         }
     }
 

@@ -39,8 +39,8 @@ final class LimitsTests: XCTestCase {
 
     func testValidatorAndConsensusBoundsAreConsistent() throws {
         XCTAssertEqual(Limits.validatorsMin, 4)
-        XCTAssertEqual((Limits.validatorsMin - 1) % 3, 0)
-        XCTAssertEqual((Limits.validatorsMax - 1) % 3, 0, "the maximum must itself be a valid n = 3f + 1")
+        XCTAssertEqual(QuorumRule(Limits.validatorsMin)?.f, 1, "the fewest validators tolerate one fault")
+        XCTAssertEqual(QuorumRule(Limits.validatorsMin - 1)?.f, 0, "and no fewer do")
         XCTAssertGreaterThanOrEqual(Limits.windowMax, 2 * Limits.checkpointIntervalMax)
         XCTAssertGreaterThan(Limits.viewChangeTimeoutMaxMs, Limits.batchDelayMaxMs)
         XCTAssertGreaterThanOrEqual(Limits.networkAddressMaxBytes, 253 + 1 + 5)

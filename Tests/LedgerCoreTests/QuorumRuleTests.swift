@@ -1,27 +1,65 @@
-// Checks QuorumRule's f, quorum and weak quorum against a table written out by hand for n = 1…10, and that
-// counts below 1 are refused and extreme counts do not trap.
+// Checks QuorumRule's f, quorum and weak quorum against a table written out by hand, the two inequalities that make any
+// n safe and live (brute force over n = 1…100, and every pair of quorums of small sets), that a quorum of 2f + 1 fails
+// them between sizes 3f + 1, and that counts below 1 are refused and extreme counts do not trap.
 import LedgerCore
 import XCTest
 
 final class QuorumRuleTests: XCTestCase {
     func testSizesForOneToTenValidators() throws {
-        // (n, f, quorum, weak quorum, n = 3f + 1)
-        let table: [(Int, Int, Int, Int, Bool)] = [
-            (1, 0, 1, 1, true), (2, 0, 1, 1, false), (3, 0, 1, 1, false),
-            (4, 1, 3, 2, true), (5, 1, 3, 2, false), (6, 1, 3, 2, false),
-            (7, 2, 5, 3, true), (8, 2, 5, 3, false), (9, 2, 5, 3, false),
-            (10, 3, 7, 4, true),
+        // (n, f, quorum, weak quorum, quorum intersection)
+        let table: [(Int, Int, Int, Int, Int)] = [
+            (1, 0, 1, 1, 1), (2, 0, 2, 1, 2), (3, 0, 2, 1, 1),
+            (4, 1, 3, 2, 2), (5, 1, 4, 2, 3), (6, 1, 4, 2, 2),
+            (7, 2, 5, 3, 3), (8, 2, 6, 3, 4), (9, 2, 6, 3, 3),
+            (10, 3, 7, 4, 4),
         ]
-        for (n, f, quorum, weak, optimal) in table {
+        for (n, f, quorum, weak, intersection) in table {
             let rule = try XCTUnwrap(QuorumRule(n), "n = \(n)")
             XCTAssertEqual(rule.n, n)
             XCTAssertEqual(rule.f, f, "f for n = \(n)")
             XCTAssertEqual(rule.quorum, quorum, "quorum for n = \(n)")
             XCTAssertEqual(rule.weakQuorum, weak, "weak quorum for n = \(n)")
-            XCTAssertEqual(rule.isOptimal, optimal, "3f + 1 for n = \(n)")
-            // Two quorums overlap in more than f validators (so in an honest one) exactly when n = 3f + 1: why a
-            // genesis insists on it.
-            XCTAssertEqual(2 * rule.quorum - n > rule.f, optimal, "quorum intersection for n = \(n)")
+            XCTAssertEqual(rule.quorumIntersection, intersection, "quorum intersection for n = \(n)")
+        }
+    }
+
+    func testEveryCountUpToAHundredIsSafeAndLive() throws {
+        for n in 1...100 {
+            let rule = try XCTUnwrap(QuorumRule(n))
+            let (f, q) = (rule.f, rule.quorum)
+            XCTAssertEqual(f, (n - 1) / 3, "n = \(n)")
+            XCTAssertEqual(q, Int((Double(n + f + 1) / 2).rounded(.up)), "⌈(n + f + 1) / 2⌉ for n = \(n)")
+            XCTAssertGreaterThanOrEqual(2 * q - n, f + 1, "two quorums share an honest validator, n = \(n)")
+            XCTAssertGreaterThanOrEqual(n - f, q, "the honest validators alone are a quorum, n = \(n)")
+            XCTAssertEqual(rule.quorumIntersection, 2 * q - n, "n = \(n)")
+            XCTAssertLessThanOrEqual(q, n, "n = \(n)")
+            if (n - 1) % 3 == 0 { XCTAssertEqual(q, 2 * f + 1, "the classic quorum at n = 3f + 1 = \(n)") }
+        }
+    }
+
+    func testEveryPairOfQuorumsOfSmallSetsSharesAnHonestValidator() throws {
+        // Brute force over sets: for every choice of f faulty validators and every two quorums (as bit masks), the two
+        // quorums share a validator outside the faulty set; and the honest validators make a quorum by themselves.
+        for n in 4...9 {
+            let rule = try XCTUnwrap(QuorumRule(n))
+            let all = (0..<(1 << n))
+            let quorums = all.filter { $0.nonzeroBitCount == rule.quorum }
+            XCTAssertFalse(quorums.isEmpty, "n = \(n)")
+            for faulty in all where faulty.nonzeroBitCount == rule.f {
+                for a in quorums {
+                    for b in quorums where a <= b {
+                        XCTAssertNotEqual(a & b & ~faulty, 0, "n = \(n): quorums \(a) and \(b) meet only in faulty \(faulty)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testTheClassicQuorumIsUnsafeBetweenSizesThreeFPlusOne() {
+        // The check above can fail: with 2f + 1 at n = 5, 6, 8, 9 two quorums may meet in f faulty validators or fewer.
+        for n in [5, 6, 8, 9] {
+            let f = (n - 1) / 3
+            XCTAssertLessThan(2 * (2 * f + 1) - n, f + 1, "n = \(n)")
         }
     }
 
@@ -32,8 +70,11 @@ final class QuorumRuleTests: XCTestCase {
 
     func testLargestCountDoesNotTrap() throws {
         let rule = try XCTUnwrap(QuorumRule(Int.max))
-        XCTAssertEqual(rule.f, (Int.max - 1) / 3)
-        XCTAssertEqual(rule.quorum, 2 * ((Int.max - 1) / 3) + 1)
+        let f = (Int.max - 1) / 3
+        XCTAssertEqual(rule.f, f)
+        // ⌈(n + f + 1) / 2⌉ with n = 2^63 − 1 (odd) and f = (2^63 − 2) / 3 (even): (n + f + 1) / 2 exactly.
+        XCTAssertEqual(rule.quorum, Int.max / 2 + f / 2 + 1)
+        XCTAssertEqual(rule.quorumIntersection, f + 1)
         XCTAssertEqual(rule.description, "n=\(Int.max) f=\(rule.f) quorum=\(rule.quorum)")
     }
 }

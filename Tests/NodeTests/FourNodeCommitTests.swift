@@ -13,15 +13,7 @@ final class FourNodeCommitTests: XCTestCase {
             XCTAssertNotNil(r["result"], "broadcast_tx_sync refused: \(r)")
         }
         try await net.waitCommitted(Array(0..<4))
-        let heights = try await (0..<4).asyncMap { try await net.height($0) }
-        let common = heights.min() ?? 0
-        XCTAssertGreaterThan(common, 0)
-        let reference = try await net.hashes(0, upTo: common)
-        XCTAssertFalse(reference.contains(nil))
-        for i in 1..<4 {
-            let mine = try await net.hashes(i, upTo: common)
-            XCTAssertEqual(mine, reference, "node \(i) disagrees with node 0 below height \(common)")
-        }
+        try await net.assertIdenticalBlocks(Array(0..<4))
         // A replayed transaction (same nonce) is refused with a reason.
         net.faucetNonce -= 1
         let replay = try await net.submitTransfer(to: 2)

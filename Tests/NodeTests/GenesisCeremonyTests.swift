@@ -88,12 +88,12 @@ final class GenesisCeremonyTests: XCTestCase {
             XCTAssertTrue(added.contains("added validator \(i):"), added)
         }
         XCTAssertThrowsError(try Genesis.load(from: genesis)) { XCTAssertEqual($0 as? GenesisError, .draftNotFinalized) }
-        try await refuse(["genesis", "validate", genesis], "is a draft, not loadable by a node; genesis has 3 validators; need n = 3f + 1")
+        try await refuse(["genesis", "validate", genesis], "is a draft, not loadable by a node; genesis has 3 validators; need at least 4")
         try await refuse(["genesis", "finalize", genesis], "cannot finalize: genesis has 3 validators", unchanged: genesis)
         // The fourth operator pasted its values instead of sending the file.
         let added = try await succeed(["genesis", "add-validator", genesis, "--public-key", handover3.publicKeyHex,
                                        "--p2p-address", handover3.p2pAddress])
-        XCTAssertTrue(added.contains("4 validators (n = 3f + 1 with f = 1: tolerates 1 faulty)"), added)
+        XCTAssertTrue(added.contains("4 validators (f = 1: tolerates 1 faulty; quorum 3)"), added)
         let faucet = Address(publicKey: SigningKey.generate().publicKey).string
         try await succeed(["genesis", "add-account", genesis, "--address", faucet, "--balance", "1000000000"])
         let finalized = try await succeed(["genesis", "finalize", genesis])

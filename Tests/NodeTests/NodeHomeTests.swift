@@ -44,9 +44,12 @@ final class NodeHomeTests: XCTestCase {
         XCTAssertThrowsError(try TestnetGenerator(validators: 4, outputDirectory: dir + "x", hosts: ["a", "b"]).generate()) {
             XCTAssertTrue("\($0)".contains("one host per validator"), "\($0)")
         }
-        XCTAssertThrowsError(try TestnetGenerator(validators: 5, outputDirectory: dir + "y").generate()) {
-            XCTAssertTrue("\($0)".contains("genesis"), "\($0)")
+        XCTAssertThrowsError(try TestnetGenerator(validators: 3, outputDirectory: dir + "y").generate()) {
+            XCTAssertTrue("\($0)".contains("need at least 4"), "\($0)")
         }
+        let five = try TestnetGenerator(validators: 5, outputDirectory: dir + "w").generate()
+        XCTAssertEqual(five.genesis.validatorCount, 5)
+        XCTAssertEqual(five.genesis.quorum, 4, "n = 5: f = 1, quorum ⌈(5 + 1 + 1) / 2⌉")
     }
 
     func testAValidatorSetWhoseNewViewWouldNotFitAFrameIsRefused() throws {

@@ -221,6 +221,21 @@ final class TestnetHarness: @unchecked Sendable {
         }
     }
 
+    /// Asserts that every node in `nodes` holds the same blocks up to the lowest of their heights, which must be above 0.
+    func assertIdenticalBlocks(_ nodes: [Int], file: StaticString = #filePath, line: UInt = #line) async throws {
+        var heights: [UInt64] = []
+        for i in nodes { heights.append(try await height(i)) }
+        let common = heights.min() ?? 0
+        XCTAssertGreaterThan(common, 0, "no common block on \(nodes)", file: file, line: line)
+        guard let first = nodes.first else { return }
+        let reference = try await hashes(first, upTo: common)
+        XCTAssertFalse(reference.contains(nil), "node \(first) lacks a block below \(common)", file: file, line: line)
+        for i in nodes.dropFirst() {
+            let mine = try await hashes(i, upTo: common)
+            XCTAssertEqual(mine, reference, "node \(i) disagrees with node \(first) below height \(common)", file: file, line: line)
+        }
+    }
+
     /// Block hashes at heights 1...upTo on node `i`.
     func hashes(_ i: Int, upTo: UInt64) async throws -> [String?] {
         var out: [String?] = []

@@ -155,8 +155,19 @@ final class WireTests: XCTestCase {
         XCTAssertNoThrow(try c.validate())
         XCTAssertEqual(c.f, 2); XCTAssertEqual(c.quorum, 5); XCTAssertEqual(c.weakQuorum, 3)
         XCTAssertEqual(c.quorumRule, QuorumRule(7))
-        for n in [2, 3, 5, 6, 8] {  // two quorums of 2f + 1 could meet only in a faulty replica
-            XCTAssertThrowsError(try testConfig(0, n: n).validate(), "n = \(n)")
+        // Any n: between sizes 3f + 1 the quorum is ⌈(n + f + 1) / 2⌉, larger than 2f + 1.
+        for (n, f, quorum) in [(2, 0, 2), (3, 0, 2), (5, 1, 4), (6, 1, 4), (8, 2, 6)] {
+            c = testConfig(0, n: n)
+            XCTAssertNoThrow(try c.validate(), "n = \(n)")
+            XCTAssertEqual(c.f, f, "n = \(n)"); XCTAssertEqual(c.quorum, quorum, "n = \(n)")
+            XCTAssertEqual(c.backupPrepares, quorum - 1, "n = \(n)")
+        }
+        // The self-test's override: within 1...n, and it replaces the rule's quorum everywhere the replica counts.
+        c = testConfig(0, n: 5); c.quorumOverride = 3
+        XCTAssertNoThrow(try c.validate()); XCTAssertEqual(c.quorum, 3); XCTAssertEqual(c.backupPrepares, 2)
+        for bad in [0, 6] {
+            c.quorumOverride = bad
+            XCTAssertThrowsError(try c.validate(), "override \(bad)")
         }
     }
 }

@@ -146,7 +146,7 @@ final class AdversaryTests: XCTestCase {
                 return XCTFail("expected a VIEW-CHANGE with a forged certificate")
             }
             // Either the signatures fail verification or the certificate's structure is invalid.
-            let caught = !verifies(out[0].message) || (try? cert.validateStructure(replicaCount: n, f: 1)) == nil
+            let caught = !verifies(out[0].message) || (try? cert.validateStructure(replicaCount: n, quorum: 3)) == nil
             XCTAssertTrue(caught, "a forged prepared certificate must not pass both checks")
         }
     }

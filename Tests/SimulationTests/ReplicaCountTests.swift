@@ -1,4 +1,4 @@
-// Runs n = 7 and n = 10 networks (honest and with f Byzantine replicas, hostile network) and checks every property holds.
+// Runs n = 5, 6, 7 and 10 networks (honest and with f Byzantine replicas, hostile network) and checks every property holds.
 import XCTest
 @testable import Adversary
 @testable import Simulation
@@ -23,9 +23,23 @@ final class ReplicaCountTests: XCTestCase {
         assertPasses(Scenario(seed: 101, replicaCount: 10, strategy: .doubleVote, byzantineCount: 3, faults: .network, targetCommits: 15))
     }
 
-    func testBadReplicaCountsAreRefused() {
-        XCTAssertNotNil(Scenario(seed: 1, replicaCount: 5).problem)
+    func testSizesBetweenThreeFPlusOneAcrossStrategies() {
+        // n = 5 and 6 (f = 1, quorum 4) and 7 (f = 2, quorum 5), each with f Byzantine replicas of several strategies.
+        let runs: [(Int, ByzantineStrategy?, FaultMix)] = [
+            (5, nil, .all), (5, .equivocate, .network), (5, .fakePrepared, .crashes), (5, .badNewView, .partitions),
+            (6, nil, .all), (6, .doubleVote, .network), (6, .silent, .crashes), (6, .equivocate, .partitions),
+            (7, .fakePrepared, .network), (7, .badNewView, .crashes),
+        ]
+        for (i, (n, strategy, faults)) in runs.enumerated() {
+            let f = (n - 1) / 3
+            assertPasses(Scenario(seed: UInt64(500 + i), replicaCount: n, strategy: strategy,
+                                  byzantineCount: strategy == nil ? 0 : f, faults: faults, targetCommits: 15))
+        }
+    }
+
+    func testReplicaCountsFromFourAreAccepted() {
+        for n in [4, 5, 6, 7, 8, 9, 64] { XCTAssertNil(Scenario(seed: 1, replicaCount: n).problem, "n = \(n)") }
+        for n in [1, 2, 3, 65] { XCTAssertNotNil(Scenario(seed: 1, replicaCount: n).problem, "n = \(n)") }
         XCTAssertNotNil(Scenario(seed: 1, replicaCount: 4, strategy: nil, byzantineCount: 1).problem)
-        XCTAssertNil(Scenario(seed: 1, replicaCount: 7).problem)
     }
 }

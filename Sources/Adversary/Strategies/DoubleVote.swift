@@ -43,7 +43,7 @@ public struct DoubleVote: ByzantineBehaviour {
             var original: [ReplicaID] = []
             var alternate: [ReplicaID] = []
             for r in recipients {
-                if Coalition.receivesAlternate(r, primary: primary, replicaCount: context.replicaCount) {
+                if Coalition.receivesAlternate(r, primary: primary, replicaCount: context.replicaCount, quorum: context.quorum) {
                     alternate.append(r)
                 } else {
                     original.append(r)

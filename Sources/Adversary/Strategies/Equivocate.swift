@@ -8,7 +8,7 @@ import PBFT
 ///
 /// With at most `f` Byzantine replicas neither batch can gather a quorum on both sides, so
 /// PBFT stays safe; the honest replicas that saw the losing batch catch up by view change or
-/// state transfer. With a `Coalition` (the f + 1 self-test) it announces each fork to its
+/// state transfer. With a `Coalition` (the collusion self-test) it announces each fork to its
 /// accomplice.
 public struct Equivocate: ByzantineBehaviour {
     public var strategy: ByzantineStrategy { .equivocate }
@@ -60,7 +60,7 @@ public struct Equivocate: ByzantineBehaviour {
         var keep: [ReplicaID] = []
         var fork: [ReplicaID] = []
         for r in recipients {
-            if Coalition.receivesAlternate(r, primary: context.replica, replicaCount: context.replicaCount) {
+            if Coalition.receivesAlternate(r, primary: context.replica, replicaCount: context.replicaCount, quorum: context.quorum) {
                 fork.append(r)
             } else {
                 keep.append(r)

@@ -6,7 +6,7 @@ import PBFT
 /// first sequence number above its stable checkpoint, for a batch nobody prepared, in the
 /// highest view below the new one. It alternates two forgeries: PREPAREs that claim other
 /// replicas' ids (signatures fail verification) and PREPAREs all signed by itself (valid
-/// signatures, but not 2f distinct backups). In the second form it also drops its real
+/// signatures, but not quorum − 1 distinct backups). In the second form it also drops its real
 /// certificates. A new primary that believed either would re-propose a batch that never
 /// prepared.
 public struct FakePrepared: ByzantineBehaviour {
@@ -32,7 +32,7 @@ public struct FakePrepared: ByzantineBehaviour {
         let prepareBody = Prepare(view: view, sequence: sequence, digest: batch.digest)
         let backups = context.others.filter { $0 != primary }
         let forgedIDs = round % 2 == 0
-        let prepares: [Signed<Prepare>] = (0..<(2 * context.f)).map { i in
+        let prepares: [Signed<Prepare>] = (0..<max(0, context.quorum - 1)).map { i in
             forgedIDs && !backups.isEmpty
                 ? context.forge(prepareBody, claiming: backups[i % backups.count])
                 : context.sign(prepareBody)
