@@ -38,29 +38,33 @@ final class QuorumRuleTests: XCTestCase {
     }
 
     func testEveryPairOfQuorumsOfSmallSetsSharesAnHonestValidator() throws {
-        // Brute force over sets: for every choice of f faulty validators and every two quorums (as bit masks), the two
-        // quorums share a validator outside the faulty set; and the honest validators make a quorum by themselves.
+        // Brute force over sets: for every choice of f faulty validators, every two quorums share an honest validator.
         for n in 4...9 {
             let rule = try XCTUnwrap(QuorumRule(n))
-            let all = (0..<(1 << n))
-            let quorums = all.filter { $0.nonzeroBitCount == rule.quorum }
-            XCTAssertFalse(quorums.isEmpty, "n = \(n)")
-            for faulty in all where faulty.nonzeroBitCount == rule.f {
-                for a in quorums {
-                    for b in quorums where a <= b {
-                        XCTAssertNotEqual(a & b & ~faulty, 0, "n = \(n): quorums \(a) and \(b) meet only in faulty \(faulty)")
-                    }
-                }
-            }
+            XCTAssertNil(Self.quorumsMeetingOnlyInFaulty(n: n, f: rule.f, quorum: rule.quorum), "n = \(n)")
         }
     }
 
     func testTheClassicQuorumIsUnsafeBetweenSizesThreeFPlusOne() {
-        // The check above can fail: with 2f + 1 at n = 5, 6, 8, 9 two quorums may meet in f faulty validators or fewer.
-        for n in [5, 6, 8, 9] {
+        // The same search finds two quorums of 2f + 1 that meet only in faulty validators at n = 5, 6, 8, 9 (and none at
+        // 4 and 7, where 2f + 1 is the rule's quorum).
+        for n in 4...9 {
             let f = (n - 1) / 3
-            XCTAssertLessThan(2 * (2 * f + 1) - n, f + 1, "n = \(n)")
+            let found = Self.quorumsMeetingOnlyInFaulty(n: n, f: f, quorum: 2 * f + 1)
+            XCTAssertEqual(found != nil, (n - 1) % 3 != 0, "n = \(n): \(found.map { "\($0)" } ?? "none")")
         }
+    }
+
+    /// Two quorums of `quorum` out of `n` (bit masks) and `f` faulty validators they alone share, or `nil` if none exist.
+    private static func quorumsMeetingOnlyInFaulty(n: Int, f: Int, quorum: Int) -> (Int, Int, faulty: Int)? {
+        let all = 0..<(1 << n)
+        let quorums = all.filter { $0.nonzeroBitCount == quorum }
+        for faulty in all where faulty.nonzeroBitCount == f {
+            for a in quorums {
+                for b in quorums where a <= b && a & b & ~faulty == 0 { return (a, b, faulty) }
+            }
+        }
+        return nil
     }
 
     func testCountsBelowOneAreRefused() {
