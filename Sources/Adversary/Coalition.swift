@@ -3,8 +3,8 @@ import LedgerCrypto
 import PBFT
 
 /// Shared knowledge of colluding Byzantine replicas (used only by the collusion self-test, with
-/// `QuorumRule.quorumIntersection` colluders: f + 1 at n = 3f + 1): the equivocating primary announces each fork so its accomplice can vote
-/// for both sides, each to the half that saw it.
+/// `QuorumRule.quorumIntersection` colluders: f + 1 at n = 3f + 1): the equivocating primary
+/// announces each fork so its accomplices can vote for both sides, each to the half that saw it.
 public final class Coalition {
     /// One fork: the original batch digest and the alternate one, per (view, sequence).
     public struct Fork: Sendable {

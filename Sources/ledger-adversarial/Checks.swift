@@ -56,7 +56,7 @@ struct Checks {
         return (.pass, await certificates(reference))
     }
 
-    /// Verifies every block's commit certificate (2f + 1 valid COMMIT signatures for its digest)
+    /// Verifies every block's commit certificate (a quorum of valid COMMIT signatures for its digest)
     /// through the `commit` RPC of each honest node.
     func certificates(_ reference: ChainSnapshot) async -> Verdict {
         let scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
