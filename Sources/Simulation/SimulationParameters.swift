@@ -49,7 +49,7 @@ public struct SimulationParameters: Hashable, Sendable {
     public var maxMessageBytes = 96 * 1_024
     /// A quorum other than `QuorumRule`'s for every replica, the adversary's split and the
     /// checker's certificate check, or `nil` (the default). Set only by the self-test that shows
-    /// what the rule protects against (`Simulator.classicQuorumSelfTest`): with n = 5 and the
+    /// what the rule protects against (`Simulator.quorumSelfTest`): with n = 5 and the
     /// classic 2f + 1 = 3, one equivocating primary forks the honest replicas.
     public var quorumOverride: Int?
     /// An amnesiac Byzantine replica restarts (forgetting its log) after a delay drawn from this range, ms.
