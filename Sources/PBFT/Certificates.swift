@@ -176,9 +176,9 @@ public struct CommitCertificate: Hashable, Sendable {
         }
     }
 
-    /// `verify(scheme:chainID:)`, and the certificate wrapped for the replica (`Event.transferredCertificates`).
-    public func verified(scheme: any SignatureScheme, chainID: String) throws(PBFTError) -> Verified<CommitCertificate> {
-        try verify(scheme: scheme, chainID: chainID)
+    /// `verify(scheme:chainID:quorum:)`, and the certificate wrapped for the replica (`Event.transferredCertificates`).
+    public func verified(scheme: any SignatureScheme, chainID: String, quorum: Int? = nil) throws(PBFTError) -> Verified<CommitCertificate> {
+        try verify(scheme: scheme, chainID: chainID, quorum: quorum)
         return Verified(checked: self)
     }
 

@@ -45,14 +45,25 @@ extension SimulationRun {
 
     /// What is wrong with `certificate` as proof that `batch` committed at `sequence`, or `nil`.
     func certificateProblem(_ certificate: CommitCertificate, batch: Batch, sequence: SequenceNumber) -> String? {
-        if certificate.sequence != sequence { return "certificate is for \(certificate.sequence), not \(sequence)" }
-        if certificate.digest != batch.digest { return "certificate digest differs from the batch digest" }
-        do {
-            try certificate.verify(scheme: scheme, chainID: parameters.chainID, quorum: parameters.quorumOverride)
-        } catch {
-            return "\(error)"
-        }
+        if case let .problem(reason) = checkedCertificate(certificate, batch: batch, sequence: sequence) { return reason }
         return nil
+    }
+
+    /// What checking a commit certificate found: the certificate verified (what a replica may be handed), or why not.
+    enum CertificateCheck {
+        case verified(Verified<CommitCertificate>)
+        case problem(String)
+    }
+
+    /// `certificate` checked for `batch` at `sequence`: its height, its digest, its quorum and every signature.
+    func checkedCertificate(_ certificate: CommitCertificate, batch: Batch, sequence: SequenceNumber) -> CertificateCheck {
+        if certificate.sequence != sequence { return .problem("certificate is for \(certificate.sequence), not \(sequence)") }
+        if certificate.digest != batch.digest { return .problem("certificate digest differs from the batch digest") }
+        do {
+            return .verified(try certificate.verified(scheme: scheme, chainID: parameters.chainID, quorum: parameters.quorumOverride))
+        } catch {
+            return .problem("\(error)")
+        }
     }
 
     /// Executes the next block on `id`'s ledger and, for an honest replica, feeds the safety,
@@ -142,7 +153,10 @@ extension SimulationRun {
             while height < target.sequence {
                 height = SequenceNumber(height.rawValue + 1)
                 guard let block = donorLedger.committed(at: height) else { break }
-                if let problem = certificateProblem(block.certificate, batch: block.batch, sequence: height) {
+                let verified: Verified<CommitCertificate>
+                switch checkedCertificate(block.certificate, batch: block.batch, sequence: height) {
+                case let .verified(v): verified = v
+                case let .problem(problem):
                     contractViolations.append(Violation(
                         property: .contract, time: now,
                         detail: "state transfer: honest \(donor)'s certificate for \(height) does not verify: \(problem)"))
@@ -151,9 +165,8 @@ extension SimulationRun {
                 }
                 executeAndCheck(block.batch, proposer: block.proposer, certificate: block.certificate, at: id)
                 transferred.append(contentsOf: block.batch.requests.map(\.requestDigest))
-                if height.rawValue <= crossChecked, let verified = try? block.certificate.verified(scheme: scheme, chainID: parameters.chainID) {
-                    certificates.append(verified)
-                }
+                // Verified once, above: the same certificate goes to the replica's equivocation cross-check.
+                if height.rawValue <= crossChecked { certificates.append(verified) }
             }
             trace("\(id) state transfer from \(donor) complete at \(nodes[i].ledger.height)", level: .full)
         }
