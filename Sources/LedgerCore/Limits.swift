@@ -60,6 +60,15 @@ public enum Limits {
     /// Most validators in a genesis (all-to-all PBFT traffic grows with n²).
     public static let validatorsMax = 100
 
+    /// Most operations in one validator-set change (a set grows by at most this many per epoch).
+    public static let validatorSetChangeMaxOperations = 16
+
+    /// Largest encoded validator-set change: the fixed part, the largest operations (adds with
+    /// both addresses) and an approval from each of `validatorsMax` validators.
+    public static let validatorSetChangeMaxBytes =
+        1 + 1 + chainIDMaxBytes + 8 + 1 + validatorSetChangeMaxOperations * (1 + 32 + 2 * (2 + networkAddressMaxBytes))
+        + 1 + validatorsMax * (32 + 64)
+
     /// Most accounts in a genesis file.
     public static let genesisAccountsMax = 100_000
 
