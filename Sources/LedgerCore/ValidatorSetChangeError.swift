@@ -53,7 +53,7 @@ public enum ValidatorSetChangeError: Error, Hashable, Sendable, CustomStringConv
             "the change removes or re-keys \(count) validators; at most f = \(maximum) may go at once (split it over several epochs)"
         case let .resultingSetSize(count, minimum, maximum): "the new set would have \(count) validators; it needs \(minimum) to \(maximum)"
         case let .approvalFromOutsider(key): "approval by \(key), which is not a validator of the current set"
-        case let .notEnoughApprovals(count, quorum): "\(count) validators approved; the current set's quorum is \(quorum)"
+        case let .notEnoughApprovals(count, quorum): "\(count) of the current validators approved; the quorum is \(quorum)"
         case let .invalidApproval(key): "the approval by \(key) does not verify (signed another change or another epoch?)"
         case let .invalidFile(path, reason): "change file \(path) is unusable: \(reason)"
         case let .invalidJSON(reason): "change is not valid: \(reason)"

@@ -32,7 +32,7 @@ struct LedgerNodeCommand: AsyncParsableCommand {
             validator.json (the hand-over, no secret) and genesis.json.
             """,
         version: SoftwareVersion.current,
-        subcommands: [Testnet.self, Init.self, GenesisCommand.self, Start.self, Keys.self, Load.self])
+        subcommands: [Testnet.self, Init.self, GenesisCommand.self, ValidatorsCommand.self, Start.self, Keys.self, Load.self])
 }
 
 /// Exit with a clear message.
