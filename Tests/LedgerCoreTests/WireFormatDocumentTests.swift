@@ -12,6 +12,14 @@ final class WireFormatDocumentTests: XCTestCase {
         return try String(contentsOf: root.appendingPathComponent("docs/wire-format.md"), encoding: .utf8)
     }
 
+    /// The hex of every "field per line" line (hex, then two spaces and a comment), concatenated.
+    private func fieldBytes(_ text: String) -> String {
+        text.components(separatedBy: "\n").compactMap { line -> String? in
+            let first = line.split(separator: " ").first.map(String.init) ?? ""
+            return first.count >= 2 && first.count % 2 == 0 && Hex.decode(first) != nil && line.contains("  ") ? first : nil
+        }.joined()
+    }
+
     func testTheDocumentedExampleMatchesTheComputedTransaction() throws {
         let text = try readme()
         let sender = try SigningKey(seed: (0x01...0x20).map { UInt8($0) })
@@ -33,12 +41,23 @@ final class WireFormatDocumentTests: XCTestCase {
             XCTAssertTrue(text.contains(value), "docs/wire-format.md does not show the \(what) \(value)")
         }
         // The signing bytes are printed one field per line; their concatenation must be the real bytes.
-        let fieldLines = text.components(separatedBy: "\n").compactMap { line -> String? in
-            let first = line.split(separator: " ").first.map(String.init) ?? ""
-            return first.count >= 2 && first.count % 2 == 0 && Hex.decode(first) != nil && line.contains("  ") ? first : nil
-        }
         XCTAssertTrue(
-            fieldLines.joined().contains(Hex.encode(tx.signingBytes())),
+            fieldBytes(text).contains(Hex.encode(tx.signingBytes())),
             "docs/wire-format.md's field-by-field signing bytes do not concatenate to the real signing bytes")
+    }
+
+    func testTheDocumentedChangeExampleMatchesTheComputedChange() throws {
+        let text = try readme()
+        let approver = try SigningKey(seed: (0x01...0x20).map { UInt8($0) })
+        let joiner = try SigningKey(seed: (0x21...0x40).map { UInt8($0) })
+        let change = try ValidatorSetChange(
+            chainID: "ledger-testnet", epoch: 0,
+            operations: [.add(publicKey: joiner.publicKey, p2pAddress: "v5.example.org:26656", rpcAddress: nil)])
+            .approved(by: approver)
+        XCTAssertTrue(text.contains(change.id.hex), "docs/wire-format.md does not show the change id \(change.id.hex)")
+        XCTAssertTrue(text.contains(change.approvals[0].signature.hex), "docs/wire-format.md does not show the approval signature")
+        XCTAssertTrue(
+            fieldBytes(text).contains(Hex.encode(change.signingBytes())),
+            "docs/wire-format.md's field-by-field change signing bytes do not concatenate to the real signing bytes")
     }
 }
