@@ -1,11 +1,14 @@
 import LedgerCrypto
 
-/// What PBFT orders at one sequence number: the primary's view and clock reading, and the
-/// transactions it chose.
+/// What PBFT orders at one sequence number: the primary's view and clock reading, the
+/// transactions it chose, and at most one validator-set change.
 ///
 /// Wire format (big-endian): version (1 byte, 0x01), view (8), timestamp ms (8),
 /// transaction count (4), then each transaction's full signed encoding (transactions are
-/// self-delimiting). `digest` is BLAKE2b-256 of that encoding, computed once.
+/// self-delimiting). A batch with a validator-set change has version 0x02 and, after the
+/// transactions, a change count (1 byte, 1) and the change's encoding; a batch without one is
+/// always written as version 0x01, so every batch has one encoding. `digest` is BLAKE2b-256 of
+/// that encoding, computed once.
 ///
 /// A batch keeps its encoding: a PRE-PREPARE is encoded for the wire and again for the consensus
 /// log, and a backup persists the batch it decoded, so re-encoding hundreds of transactions each
@@ -14,6 +17,8 @@ import LedgerCrypto
 public struct Batch: Hashable, Sendable {
     /// The version byte written first in every batch.
     public static let version: UInt8 = 1
+    /// The version byte of a batch that carries a validator-set change.
+    public static let versionWithChange: UInt8 = 2
 
     /// The view in which the primary proposed the batch.
     public let view: View
@@ -21,6 +26,8 @@ public struct Batch: Hashable, Sendable {
     public let timestamp: UInt64
     /// The transactions, in execution order.
     public let transactions: [Transaction]
+    /// The validator-set changes (at most `Limits.batchMaxChanges`), executed after the transactions.
+    public let changes: [ValidatorSetChange]
     /// BLAKE2b-256 of the canonical encoding.
     public let digest: Digest
     /// Size of `encoded()` in bytes.
@@ -29,20 +36,25 @@ public struct Batch: Hashable, Sendable {
     private let encodedBytes: [UInt8]
 
     /// Builds a batch and computes its digest.
-    public init(view: View, timestamp: UInt64, transactions: [Transaction]) {
+    public init(view: View, timestamp: UInt64, transactions: [Transaction], changes: [ValidatorSetChange] = []) {
         self.view = view
         self.timestamp = timestamp
         self.transactions = transactions
-        var w = ByteWriter(capacity: Batch.encodedSize(of: transactions))
-        Batch.write(view: view, timestamp: timestamp, transactions: transactions, into: &w)
+        self.changes = changes
+        var w = ByteWriter(capacity: Batch.encodedSize(of: transactions) + changes.reduce(1) { $0 + $1.encodedSize })
+        Batch.write(view: view, timestamp: timestamp, transactions: transactions, changes: changes, into: &w)
         self.encodedBytes = w.bytes
         self.digest = Hash.blake2b256(w.bytes)
     }
 
-    private init(view: View, timestamp: UInt64, transactions: [Transaction], digest: Digest, encodedBytes: [UInt8]) {
+    private init(
+        view: View, timestamp: UInt64, transactions: [Transaction], changes: [ValidatorSetChange], digest: Digest,
+        encodedBytes: [UInt8]
+    ) {
         self.view = view
         self.timestamp = timestamp
         self.transactions = transactions
+        self.changes = changes
         self.digest = digest
         self.encodedBytes = encodedBytes
     }
@@ -52,18 +64,23 @@ public struct Batch: Hashable, Sendable {
     public static let null = Batch(view: .zero, timestamp: 0, transactions: [])
 
     /// `true` for the null request.
-    public var isNull: Bool { view == .zero && timestamp == 0 && transactions.isEmpty }
+    public var isNull: Bool { view == .zero && timestamp == 0 && transactions.isEmpty && changes.isEmpty }
 
     private static func encodedSize(of transactions: [Transaction]) -> Int {
         transactions.reduce(Limits.batchHeaderBytes) { $0 + $1.encodedSize }
     }
 
-    private static func write(view: View, timestamp: UInt64, transactions: [Transaction], into w: inout ByteWriter) {
-        w.write(version)
+    private static func write(
+        view: View, timestamp: UInt64, transactions: [Transaction], changes: [ValidatorSetChange], into w: inout ByteWriter
+    ) {
+        w.write(changes.isEmpty ? version : versionWithChange)
         w.write(view.rawValue)
         w.write(timestamp)
         w.write(UInt32(truncatingIfNeeded: transactions.count))
         for tx in transactions { tx.encode(into: &w) }
+        guard !changes.isEmpty else { return }
+        w.write(UInt8(truncatingIfNeeded: changes.count))
+        for change in changes { change.encode(into: &w) }
     }
 
     /// Every account the batch can touch (senders and recipients), distinct and sorted by key:
@@ -97,7 +114,7 @@ public struct Batch: Hashable, Sendable {
             try decodeParts(from: &r, field: "batch")
         }
         // `ByteReader.decode` refuses trailing bytes, so the batch is all of `bytes`: keep them as they are.
-        return Batch(view: parts.view, timestamp: parts.timestamp, transactions: parts.transactions,
+        return Batch(view: parts.view, timestamp: parts.timestamp, transactions: parts.transactions, changes: parts.changes,
                      digest: parts.digest, encodedBytes: bytes)
     }
 
@@ -107,16 +124,22 @@ public struct Batch: Hashable, Sendable {
     ) throws(DecodingError) -> Batch {
         let start = r.offset
         let parts = try decodeParts(from: &r, field: field())
-        return Batch(view: parts.view, timestamp: parts.timestamp, transactions: parts.transactions,
+        return Batch(view: parts.view, timestamp: parts.timestamp, transactions: parts.transactions, changes: parts.changes,
                      digest: parts.digest, encodedBytes: Array(r.buffer[start..<r.offset]))
     }
 
     /// The fields of one batch at the reader's position and the digest of its bytes.
     private static func decodeParts(
         from r: inout ByteReader, field: @autoclosure () -> String
-    ) throws(DecodingError) -> (view: View, timestamp: UInt64, transactions: [Transaction], digest: Digest) {
+    ) throws(DecodingError) -> (
+        view: View, timestamp: UInt64, transactions: [Transaction], changes: [ValidatorSetChange], digest: Digest
+    ) {
         let start = r.offset
-        try r.readVersion(version, field())
+        let versionOffset = r.offset
+        let found = try r.readUInt8(field() + ".version")
+        guard found == version || found == versionWithChange else {
+            throw .unsupportedVersion(field: field(), offset: versionOffset, found: found, supported: versionWithChange)
+        }
         let view = View(try r.readUInt64(field() + ".view"))
         let timestamp = try r.readUInt64(field() + ".timestamp")
         let count = try r.readLength(
@@ -127,8 +150,18 @@ public struct Batch: Hashable, Sendable {
         for i in 0..<count {
             transactions.append(try Transaction.decode(from: &r, field: field() + ".transactions[\(i)]"))
         }
+        var changes: [ValidatorSetChange] = []
+        if found == versionWithChange {
+            let countOffset = r.offset
+            let changeCount = try r.readLength(width: 1, maximum: Limits.batchMaxChanges, field() + ".changes")
+            // Canonical: a batch without a change is written as version 1.
+            guard changeCount > 0 else {
+                throw .inconsistent(field: field() + ".changes", offset: countOffset, reason: "a version-2 batch holds a change")
+            }
+            for _ in 0..<changeCount { changes.append(try ValidatorSetChange.decode(from: &r)) }
+        }
         let whole = UnsafeRawBufferPointer(rebasing: r.buffer[start..<r.offset])
-        return (view, timestamp, transactions, Hash.blake2b256(whole))
+        return (view, timestamp, transactions, changes, Hash.blake2b256(whole))
     }
 
     /// Checks what a backup must check before preparing this batch: size within `limits`,
@@ -142,6 +175,10 @@ public struct Batch: Hashable, Sendable {
     /// left to execution, which fails such a transaction deterministically at every replica.
     /// The cheap checks run before any signature is checked.
     ///
+    /// A validator-set change is checked here only for its count and chain; whether it is
+    /// approved depends on the set at its height, so execution decides (`Membership.accepting`)
+    /// and refuses a bad one with a receipt, at every replica alike.
+    ///
     /// Signatures of transactions for which `isKnownValid(hash)` returns `true` (for example
     /// hashes the node already verified in its mempool) are not checked again. Timestamp
     /// rules (after the previous batch, within clock drift) belong to the consensus layer.
@@ -154,6 +191,10 @@ public struct Batch: Hashable, Sendable {
         }
         if encodedSize > limits.maxBytes {
             throw .tooLarge(bytes: encodedSize, maximum: limits.maxBytes)
+        }
+        if changes.count > Limits.batchMaxChanges { throw .tooManyChanges(count: changes.count, maximum: Limits.batchMaxChanges) }
+        for change in changes where change.chainID != chainID {
+            throw .changeWrongChainID(expected: chainID, found: change.chainID)
         }
         var seen: [Digest: Int] = [:]
         seen.reserveCapacity(transactions.count)

@@ -17,6 +17,10 @@ public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Transaction `index` (hash `txHash`) has the sender and nonce of transaction `firstIndex`:
     /// at most one of them could succeed, and no honest primary puts both in one batch.
     case duplicateSenderNonce(index: Int, firstIndex: Int, nonce: UInt64, txHash: Digest)
+    /// The batch holds `count` validator-set changes; at most `maximum` fit in one.
+    case tooManyChanges(count: Int, maximum: Int)
+    /// The batch's validator-set change names chain `found`, not this chain `expected`.
+    case changeWrongChainID(expected: String, found: String)
 
     /// A message saying what is wrong and how to fix it.
     public var description: String {
@@ -35,6 +39,10 @@ public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
             return "transaction \(index) (\(txHash)) transfers 0"
         case let .duplicateSenderNonce(index, firstIndex, nonce, txHash):
             return "transaction \(index) (\(txHash)) repeats the sender and nonce \(nonce) of transaction \(firstIndex)"
+        case let .tooManyChanges(count, maximum):
+            return "batch has \(count) validator-set changes; at most \(maximum) is allowed"
+        case let .changeWrongChainID(expected, found):
+            return "the batch's validator-set change is for chain '\(found)', not '\(expected)'"
         }
     }
 }

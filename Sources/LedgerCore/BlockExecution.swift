@@ -4,11 +4,14 @@ public struct BlockExecution: Hashable, Sendable {
     public let block: Block
     /// The final state of every account the block changed, sorted by public key.
     public let changedAccounts: [Account]
+    /// The membership after the block (a change accepted, or the next epoch begun at its boundary).
+    public let membership: Membership
 
     /// An execution result from its parts.
-    public init(block: Block, changedAccounts: [Account]) {
+    public init(block: Block, changedAccounts: [Account], membership: Membership) {
         self.block = block
         self.changedAccounts = changedAccounts
+        self.membership = membership
     }
 
     /// One receipt per transaction (the block's receipts).

@@ -51,6 +51,7 @@ public enum Limits {
     /// Largest encoded block: header, count, and per transaction the transaction and its receipt.
     public static let blockMaxBytes =
         1 + blockHeaderBytes + 4 + batchMaxBytesHardCap + batchMaxTransactionsHardCap * receiptMaxBytes
+        + batchMaxChanges * (1 + receiptMaxBytes)
 
     // MARK: Validators and genesis
 
@@ -62,6 +63,9 @@ public enum Limits {
 
     /// Most operations in one validator-set change (a set grows by at most this many per epoch).
     public static let validatorSetChangeMaxOperations = 16
+
+    /// Most validator-set changes in one batch (one change per epoch can take effect anyway).
+    public static let batchMaxChanges = 1
 
     /// Largest encoded validator-set change: the fixed part, the largest operations (adds with
     /// both addresses) and an approval from each of `validatorsMax` validators.

@@ -17,6 +17,10 @@ public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
     /// The amount is 0. `Batch.validate` refuses such a batch, so an honest chain never executes
     /// one; execution still refuses it rather than let it move a nonce.
     case zeroAmount
+    /// A validator-set change was refused by the rule numbered `rule`
+    /// (`ValidatorSetChangeError.receiptRule`), with the rule's number `detail` (the current
+    /// epoch, the pending boundary, `f`, the quorum, the new set's size; 0 when none).
+    case changeRefused(rule: UInt64, detail: UInt64)
 
     /// A sentence explaining the failure to the sender.
     public var description: String {
@@ -28,6 +32,7 @@ public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
             return "recipient balance \(recipientBalance) plus \(amount) would exceed \(UInt64.max)"
         case .unknownSender: return "the sender has no account; it must receive funds before it can send"
         case .zeroAmount: return "amount is 0; a transfer must move at least 1"
+        case let .changeRefused(rule, detail): return ValidatorSetChangeError.receiptDescription(rule: rule, detail: detail)
         }
     }
 
@@ -39,6 +44,7 @@ public enum FailureReason: Hashable, Sendable, CustomStringConvertible {
         case .overflow: return 3
         case .unknownSender: return 5
         case .zeroAmount: return 6
+        case .changeRefused: return 7
         }
     }
 }
@@ -55,8 +61,9 @@ public enum ReceiptStatus: Hashable, Sendable {
 ///
 /// Wire format: version (1 byte, 0x01), tx hash (32), index (4), status (1: 0 success, 1 failed),
 /// then for a failure a reason tag (1: 1 bad nonce, 2 insufficient balance, 3 overflow,
-/// 4 self-transfer, 5 unknown sender, 6 zero amount) and the reason's two 8-byte numbers (none
-/// for self-transfer, unknown sender and zero amount).
+/// 4 self-transfer, 5 unknown sender, 6 zero amount, 7 validator-set change refused) and the
+/// reason's two 8-byte numbers (none for self-transfer, unknown sender and zero amount; the rule
+/// and its number for a refused change).
 public struct Receipt: Hashable, Sendable {
     /// The version byte written first in every receipt.
     public static let version: UInt8 = 1
@@ -97,6 +104,7 @@ public struct Receipt: Hashable, Sendable {
             case let .badNonce(expected, got): w.write(expected); w.write(got)
             case let .insufficientBalance(balance, amount): w.write(balance); w.write(amount)
             case let .overflow(recipientBalance, amount): w.write(recipientBalance); w.write(amount)
+            case let .changeRefused(rule, detail): w.write(rule); w.write(detail)
             }
         }
     }
@@ -139,7 +147,9 @@ public struct Receipt: Hashable, Sendable {
             case 4: reason = .selfTransfer
             case 5: reason = .unknownSender
             case 6: reason = .zeroAmount
-            default: throw .invalidTag(field: field() + ".reason", offset: tagOffset, found: tag, allowed: [1, 2, 3, 4, 5, 6])
+            case 7:
+                reason = .changeRefused(rule: try r.readUInt64(field() + ".reason.rule"), detail: try r.readUInt64(field() + ".reason.detail"))
+            default: throw .invalidTag(field: field() + ".reason", offset: tagOffset, found: tag, allowed: [1, 2, 3, 4, 5, 6, 7])
             }
             return Receipt(txHash: hash, index: index, status: .failed(reason))
         default:

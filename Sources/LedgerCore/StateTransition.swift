@@ -31,8 +31,14 @@ public enum StateTransition {
     /// whatever path committed it: pass `batch.view.primary(replicaCount: n)` (validator 0 for
     /// the null batch), never the view of the commit certificate. Heights wrap at `UInt64.max`,
     /// which 2^64 blocks never reach.
+    ///
+    /// After the transactions, the batch's validator-set change (if any) is executed against
+    /// `membership` (`Membership.accepting`): accepted, it becomes pending with its boundary;
+    /// refused, its receipt names the rule. Then, if this block is the pending change's boundary,
+    /// the next epoch begins. `BlockExecution.membership` is the result.
     public static func execute(
-        batch: Batch, previous: BlockHeader, proposer: ReplicaID, accounts: some AccountLookup
+        batch: Batch, previous: BlockHeader, proposer: ReplicaID, accounts: some AccountLookup,
+        membership: Membership, rules: ChangeRules
     ) -> BlockExecution {
         var touched: [PublicKey: Account] = [:]
         var receipts: [Receipt] = []
@@ -75,9 +81,24 @@ public enum StateTransition {
                 Receipt(txHash: tx.hash, index: index, status: failure.map { .failed($0) } ?? .success))
         }
 
+        let height = Height(previous.height.rawValue &+ 1)
+        var nextMembership = membership
+        var changeReceipts: [Receipt] = []
+        for (i, change) in batch.changes.enumerated() {
+            let index = UInt32(truncatingIfNeeded: batch.transactions.count + i)
+            switch nextMembership.accepting(change, inBlock: height, chainID: rules.chainID, parameters: rules.parameters) {
+            case let .success(accepted):
+                nextMembership = accepted
+                changeReceipts.append(Receipt(txHash: change.hash, index: index, status: .success))
+            case let .failure(refusal):
+                changeReceipts.append(Receipt(txHash: change.hash, index: index, status: .failed(refusal.failureReason)))
+            }
+        }
+        nextMembership = nextMembership.advanced(pastBlock: height)
+
         let changed = touched.values.sorted { $0.publicKey < $1.publicKey }
         let header = BlockHeader(
-            height: Height(previous.height.rawValue &+ 1),
+            height: height,
             previousHash: previous.hash,
             batchDigest: batch.digest,
             view: batch.view,
@@ -87,7 +108,9 @@ public enum StateTransition {
             stateHash: StateHash.next(previous: previous.stateHash, changedAccounts: changed),
             txCount: UInt32(truncatingIfNeeded: batch.transactions.count))
         return BlockExecution(
-            block: Block(header: header, transactions: batch.transactions, receipts: receipts),
-            changedAccounts: changed)
+            block: Block(
+                header: header, transactions: batch.transactions, receipts: receipts, changes: batch.changes,
+                changeReceipts: changeReceipts),
+            changedAccounts: changed, membership: nextMembership)
     }
 }

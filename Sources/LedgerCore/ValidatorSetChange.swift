@@ -100,6 +100,23 @@ public struct ValidatorSetChange: Hashable, Sendable {
     /// The change's identity: BLAKE2b-256 of `signingBytes()` (the same for every set of approvals).
     public var id: Digest { Hash.blake2b256(signingBytes()) }
 
+    /// BLAKE2b-256 of the full encoding, approvals included: what a batch, a receipt and the
+    /// pending-request queue name the change by (two copies with different approvals differ).
+    public var hash: Digest { Hash.blake2b256(encoded()) }
+
+    /// Size of `encoded()` in bytes.
+    public var encodedSize: Int {
+        var size = 1 + 1 + chainID.utf8.count + 8 + 1 + 1 + approvals.count * (PublicKey.byteCount + Signature.byteCount)
+        for operation in operations {
+            switch operation {
+            case let .add(_, p2p, rpc): size += 1 + PublicKey.byteCount + 2 + p2p.utf8.count + 2 + (rpc?.utf8.count ?? 0)
+            case .remove: size += 1 + PublicKey.byteCount
+            case .rotate: size += 1 + 2 * PublicKey.byteCount
+            }
+        }
+        return size
+    }
+
     /// The bytes each approving validator signs.
     public func signingBytes() -> [UInt8] {
         var w = ByteWriter(capacity: 128)

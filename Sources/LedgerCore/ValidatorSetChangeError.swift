@@ -30,6 +30,10 @@ public enum ValidatorSetChangeError: Error, Hashable, Sendable, CustomStringConv
     case notEnoughApprovals(Int, quorum: Int)
     /// An approval's signature does not verify.
     case invalidApproval(PublicKey)
+    /// Another accepted change is waiting for its boundary (one change per epoch).
+    case changePending(lastSequence: UInt64)
+    /// The boundary would overflow the sequence numbers.
+    case noBoundary
     /// The change file could not be read.
     case invalidFile(path: String, reason: String)
     /// The change's JSON is malformed.
@@ -55,6 +59,8 @@ public enum ValidatorSetChangeError: Error, Hashable, Sendable, CustomStringConv
         case let .approvalFromOutsider(key): "approval by \(key), which is not a validator of the current set"
         case let .notEnoughApprovals(count, quorum): "\(count) of the current validators approved; the quorum is \(quorum)"
         case let .invalidApproval(key): "the approval by \(key) does not verify (signed another change or another epoch?)"
+        case let .changePending(last): "another change is pending until block \(last); submit this one after it took effect"
+        case .noBoundary: "the epoch boundary would overflow the block heights"
         case let .invalidFile(path, reason): "change file \(path) is unusable: \(reason)"
         case let .invalidJSON(reason): "change is not valid: \(reason)"
         case let .differentChange(a, b): "the files hold different changes (id \(a.hex.prefix(16))… and \(b.hex.prefix(16))…)"

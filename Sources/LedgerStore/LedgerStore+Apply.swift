@@ -154,7 +154,44 @@ extension LedgerStore {
         for account in execution.changedAccounts {
             try upsert(db, account)
         }
+        try recordMembership(of: execution, in: db)
         return .applied
+    }
+
+    /// Stores the block's validator-set changes with their receipts, and, when the block changed
+    /// the membership (a change accepted, or the next epoch begun), the new membership and the
+    /// new epoch's set. Blocks without either write nothing here.
+    private static func recordMembership(of execution: BlockExecution, in db: SQLiteDatabase) throws(StoreError) {
+        let block = execution.block
+        let height = block.header.height.rawValue
+        if !block.changes.isEmpty {
+            let insert = try db.statement("INSERT INTO block_changes (height, idx, hash, raw, receipt) VALUES (?, ?, ?, ?, ?)")
+            defer { insert.reset() }
+            for (index, (change, receipt)) in zip(block.changes, block.changeReceipts).enumerated() {
+                insert.reset()
+                try insert.bind(1, height)
+                try insert.bind(2, Int64(index))
+                try insert.bind(3, change.hash)
+                try insert.bind(4, change.encoded())
+                try insert.bind(5, receipt.encoded())
+                try insert.run()
+            }
+        }
+        let membership = execution.membership
+        let epochBegan = membership.firstHeight.rawValue == height &+ 1 && membership.epoch > 0
+        guard !block.changes.isEmpty || epochBegan else { return }
+        let meta = try db.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+        defer { meta.reset() }
+        try meta.bind(1, Schema.Key.membership)
+        try meta.bind(2, membership.encoded())
+        try meta.run()
+        guard epochBegan else { return }
+        let epoch = try db.statement("INSERT INTO epochs (epoch, first_height, validators) VALUES (?, ?, ?)")
+        defer { epoch.reset() }
+        try epoch.bind(1, membership.epoch)
+        try epoch.bind(2, membership.firstHeight.rawValue)
+        try epoch.bind(3, Membership.encodedSet(membership.validators))
+        try epoch.run()
     }
 
     /// Refuses a block whose height is out of the store's range or whose header disagrees with its
@@ -168,6 +205,10 @@ extension LedgerStore {
             throw .invalidBlock(height: header.height,
                 reason: "header says \(header.txCount) transactions, block has \(block.transactions.count) "
                     + "transactions and \(block.receipts.count) receipts")
+        }
+        guard block.changes.count == block.changeReceipts.count, block.changes.count <= Limits.batchMaxChanges else {
+            throw .invalidBlock(height: header.height,
+                reason: "block has \(block.changes.count) validator-set changes and \(block.changeReceipts.count) change receipts")
         }
     }
 

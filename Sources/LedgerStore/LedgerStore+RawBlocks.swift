@@ -33,7 +33,7 @@ extension LedgerStore {
                 let body = try db.statement("SELECT raw FROM transactions WHERE id BETWEEN ? AND ? ORDER BY id")
                 defer { body.reset() }
                 for (header, certificate) in rows {
-                    let batch = try Self.rawBatch(body, header: header)
+                    let batch = try Self.rawBatch(body, header: header, db: db)
                     total += batch.count + certificate.count
                     if total > maxBytes && !out.isEmpty { break }
                     out.append(RawBlock(header: header, batch: batch, certificate: certificate))
@@ -44,7 +44,7 @@ extension LedgerStore {
     }
 
     /// The canonical batch encoding of the block with `header`, from its transaction rows.
-    private static func rawBatch(_ s: SQLiteStatement, header: BlockHeader) throws(StoreError) -> [UInt8] {
+    private static func rawBatch(_ s: SQLiteStatement, header: BlockHeader, db: SQLiteDatabase) throws(StoreError) -> [UInt8] {
         var w = ByteWriter(capacity: Limits.batchHeaderBytes + Int(header.txCount) * 160)
         w.write(Batch.version)
         w.write(header.view.rawValue)
@@ -68,6 +68,15 @@ extension LedgerStore {
                 detail: "header says \(header.txCount) transactions, \(stored) are stored")
         }
         if Hash.blake2b256(w.bytes) == header.batchDigest { return w.bytes }
+        // A batch with a validator-set change: version 2, the change after the transactions.
+        let changes = try storedChanges(db, at: header.height).map(\.raw)
+        if !changes.isEmpty {
+            var bytes = w.bytes
+            bytes[0] = Batch.versionWithChange
+            bytes.append(UInt8(truncatingIfNeeded: changes.count))
+            for raw in changes { bytes += raw }
+            if Hash.blake2b256(bytes) == header.batchDigest { return bytes }
+        }
         // An empty block made for a gap a new view filled carries the null batch.
         if header.txCount == 0 && header.batchDigest == Batch.null.digest { return Batch.null.encoded() }
         throw .invalidStoredData(

@@ -253,7 +253,17 @@ extension LedgerStore {
                 what: "block \(header.height.rawValue)",
                 detail: "header says \(header.txCount) transactions, \(transactions.count) are stored")
         }
-        return Block(header: header, transactions: transactions, receipts: receipts)
+        var changes: [ValidatorSetChange] = []
+        var changeReceipts: [Receipt] = []
+        for (raw, receiptBytes) in try storedChanges(db, at: header.height) {
+            do {
+                changes.append(try ValidatorSetChange.decode(raw))
+                changeReceipts.append(try Receipt.decode(receiptBytes))
+            } catch {
+                throw .invalidStoredData(what: "validator-set change of block \(header.height.rawValue)", detail: error.description)
+            }
+        }
+        return Block(header: header, transactions: transactions, receipts: receipts, changes: changes, changeReceipts: changeReceipts)
     }
 
     private static func storedTransaction(_ s: SQLiteStatement) throws(StoreError) -> StoredTransaction {

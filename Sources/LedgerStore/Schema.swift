@@ -97,6 +97,24 @@ enum Schema {
             DROP INDEX transactions_by_recipient;
             INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_through', (SELECT coalesce(max(height), 0) FROM blocks));
             """),
+        // Validator-set changes (decision 0038): each block's change with its receipt, and the set of every
+        // epoch after genesis (epoch 0's is the genesis set). meta.membership holds the current `Membership`
+        // once a change was executed (absent: the genesis set, nothing pending).
+        Migration(version: 3, sql: """
+            CREATE TABLE block_changes (
+                height  INTEGER NOT NULL,
+                idx     INTEGER NOT NULL,
+                hash    BLOB NOT NULL,
+                raw     BLOB NOT NULL,        -- ValidatorSetChange.encoded()
+                receipt BLOB NOT NULL,        -- Receipt.encoded()
+                PRIMARY KEY (height, idx)
+            ) WITHOUT ROWID;
+            CREATE TABLE epochs (
+                epoch        INTEGER PRIMARY KEY,
+                first_height INTEGER NOT NULL UNIQUE,
+                validators   BLOB NOT NULL    -- Membership.encodedSet
+            );
+            """),
     ]
 
     /// Meta keys.
@@ -105,5 +123,6 @@ enum Schema {
         static let chainID = "chain_id"
         static let genesisHash = "genesis_hash"
         static let indexedThrough = "indexed_through"
+        static let membership = "membership"
     }
 }

@@ -302,7 +302,7 @@ extension ConsensusDriver {
         }
         let state = try store.accounts(for: keys)
         let executions: [(BlockExecution, certificate: [UInt8]?)]
-        switch RangeVerifier.execute(range, on: previous, accounts: state, replicaCount: genesis.validatorCount) {
+        switch RangeVerifier.execute(range, on: previous, accounts: state, membership: membership, rules: changeRules) {
         case let .success(e): executions = e
         case let .failure(f): return .failure(f)
         }
@@ -310,6 +310,7 @@ extension ConsensusDriver {
             StoredCheckpoint(sequenceNumber: $0.sequence, blockHash: $0.blockHash, proof: $0.encoded())
         }
         try store.applyTransferredRange(executions, checkpoint: checkpoint)
+        if let last = executions.last { membership = last.0.membership }
         return .success(executions.map(\.0.block))
     }
 

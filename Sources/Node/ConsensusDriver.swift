@@ -33,6 +33,11 @@ public actor ConsensusDriver {
     /// A test network's hook into this validator's traffic (`--byzantine`); `nil` on an honest validator.
     var interceptor: (any MessageInterceptor)?
 
+    /// The validator set of the current epoch and any pending change, after the stored head
+    /// (decision 0038); every executed block updates it.
+    var membership: Membership
+    /// What validator-set changes execute under (this chain's id and parameters).
+    nonisolated let changeRules: ChangeRules
     /// The consensus core: a voting `Replica`, or a full node's `ChainFollower`.
     var replica: any ConsensusCore<Batch>
     /// Admitted, uncommitted transactions; the RPC layer reads it (`Mempool.check`) before it
@@ -78,6 +83,8 @@ public actor ConsensusDriver {
         self.network = network
         self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
         self.verifiedTransactions = verifiedTransactions
+        self.changeRules = ChangeRules(genesis: genesis)
+        do { self.membership = try store.membership(genesis: genesis) } catch { throw .store(error, doing: "reading the validator set") }
         self.events = NodeEvents()
         self.logger = logger
         log = ConsensusLog(store: store, replicaCount: genesis.validatorCount, window: genesis.consensus.window, logger: logger)
@@ -380,8 +387,10 @@ public actor ConsensusDriver {
                 ])
                 return nil
             }
-            let block = try Self.apply(committed.batch, proposer: committed.proposer,
-                                       certificate: committed.certificate.encoded(), previous: head.header, store: store)
+            let (block, nextMembership) = try Self.apply(
+                committed.batch, proposer: committed.proposer, certificate: committed.certificate.encoded(),
+                previous: head.header, membership: membership, rules: changeRules, store: store)
+            membership = nextMembership
             mempool.remove(committed.batch.transactions.map(\.hash))
             admission.control.committed(block.transactions.count, nowMs: Self.nowMs())
             if role == .validator, network.hasFullNodes {
@@ -400,9 +409,10 @@ public actor ConsensusDriver {
         }
     }
 
-    /// Executes `batch` on top of `previous` against the store's accounts and applies it.
+    /// Executes `batch` on top of `previous` against the store's accounts and `membership`, and
+    /// applies it; returns the block and the membership after it.
     static func apply(_ batch: Batch, proposer: ReplicaID, certificate: [UInt8], previous: BlockHeader,
-                      store: LedgerStore) throws(StoreError) -> Block {
+                      membership: Membership, rules: ChangeRules, store: LedgerStore) throws(StoreError) -> (Block, Membership) {
         // `accounts(for:)` skips repeated keys itself.
         var keys: [PublicKey] = []
         keys.reserveCapacity(batch.transactions.count * 2)
@@ -411,8 +421,9 @@ public actor ConsensusDriver {
             keys.append(tx.recipient.publicKey)
         }
         let snapshot = try store.accounts(for: keys)
-        let execution = StateTransition.execute(batch: batch, previous: previous, proposer: proposer, accounts: snapshot)
+        let execution = StateTransition.execute(
+            batch: batch, previous: previous, proposer: proposer, accounts: snapshot, membership: membership, rules: rules)
         try store.apply(execution, certificate: certificate)
-        return execution.block
+        return (execution.block, execution.membership)
     }
 }

@@ -184,6 +184,23 @@ struct NodeRPCBackend: RPCBackend {
         }
     }
 
+    func validatorSet(at height: Height?) async throws(RPCError) -> ValidatorSetInfo {
+        do {
+            let head = try store.head().height
+            guard let height else {
+                let membership = try store.membership(genesis: genesis)
+                return ValidatorSetInfo(height: head, epoch: membership.epoch, validators: membership.validators, pending: membership.pending)
+            }
+            guard height <= head else { throw RPCError.notFound("validators", "no block at height \(height.rawValue) yet (head \(head.rawValue))") }
+            let set = try store.validatorSet(at: height, genesis: genesis)
+            return ValidatorSetInfo(height: height, epoch: set.epoch, validators: set.validators, pending: nil)
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw .internalError("\(error)")
+        }
+    }
+
     func block(hash: Digest) async throws(RPCError) -> Block? {
         do { return try store.block(hash: hash) } catch { throw .internalError("\(error)") }
     }

@@ -26,22 +26,27 @@ public enum RangeVerifier {
 
 
     /// Executes the blocks of `range` in order on top of `previous` with `accounts` (which must
-    /// hold every account the range touches) and checks the anchor: the computed hash at its
-    /// height must be the anchored hash, which authenticates every block from `range.from` up to
-    /// it. Pure: nothing is read or written.
+    /// hold every account the range touches) and `membership` (the one after `previous`; each
+    /// block's proposer is its view's primary in the set of its epoch) and checks the anchor: the
+    /// computed hash at its height must be the anchored hash, which authenticates every block from
+    /// `range.from` up to it. Pure: nothing is read or written.
     public static func execute(_ range: VerifiedRange, on previous: BlockHeader, accounts: AccountState,
-                                           replicaCount: Int) -> Result<[(BlockExecution, certificate: [UInt8]?)], StateTransferFailure> {
+                               membership: Membership, rules: ChangeRules)
+    -> Result<[(BlockExecution, certificate: [UInt8]?)], StateTransferFailure> {
         guard range.from.rawValue == previous.height.rawValue &+ 1 else {
             return .failure(.notOnHead(from: range.from.rawValue, head: previous.height.rawValue))
         }
         var state = accounts
         var header = previous
+        var current = membership
         var out: [(BlockExecution, certificate: [UInt8]?)] = []
         out.reserveCapacity(range.blocks.count)
         for (batch, certificate) in range.blocks {
-            let proposer = batch.view.primary(replicaCount: replicaCount)
-            let execution = StateTransition.execute(batch: batch, previous: header, proposer: proposer, accounts: state)
+            let proposer = batch.view.primary(replicaCount: current.validators.count)
+            let execution = StateTransition.execute(
+                batch: batch, previous: header, proposer: proposer, accounts: state, membership: current, rules: rules)
             state.apply(execution)
+            current = execution.membership
             header = execution.block.header
             if let anchor = range.anchor, anchor.height == header.height, anchor.blockHash != header.hash {
                 return .failure(.anchorMismatch(from: range.from.rawValue, anchor: anchor.height.rawValue))

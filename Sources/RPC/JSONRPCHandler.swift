@@ -19,7 +19,6 @@ public struct JSONRPCHandler: Sendable {
     /// Where request counts go (`nil`: not counted).
     public let metrics: RPCMetrics?
     let genesisJSON: JSONValue
-    let validatorsJSON: JSONValue
     let commitWaiters: CommitWaiterCount
 
     /// A handler calling `backend`, counting requests in `metrics`.
@@ -27,7 +26,6 @@ public struct JSONRPCHandler: Sendable {
         self.backend = backend
         self.metrics = metrics
         genesisJSON = RPCEncoding.genesis(backend.genesis)
-        validatorsJSON = RPCEncoding.validators(backend.genesis)
         commitWaiters = CommitWaiterCount()
     }
 
@@ -171,7 +169,7 @@ public struct JSONRPCHandler: Sendable {
         case "genesis":
             return genesisJSON
         case "validators":
-            return validatorsJSON
+            return RPCEncoding.encode(try await backend.validatorSet(at: try params.height("height")))
         case "account":
             let address = try params.address("address")
             let account = try await backend.account(address)

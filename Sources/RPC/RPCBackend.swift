@@ -18,6 +18,9 @@ public protocol RPCBackend: Sendable {
     func submitTransactions(_ encoded: [[UInt8]]) async -> [Result<Digest, RPCError>]
     /// Decodes `encoded` (errors if it is not one signed transaction) and admits it in the background.
     func submitTransactionAsync(_ encoded: [UInt8]) async throws(RPCError) -> Digest
+    /// The validator set that ordered the block at `height` and its epoch (the head's set, with
+    /// any pending change, when `nil`); an error for a height above the head.
+    func validatorSet(at height: Height?) async throws(RPCError) -> ValidatorSetInfo
     /// The committed account for `address` (a never-seen address has balance 0 and nonce 0).
     func account(_ address: Address) async throws(RPCError) -> Account
     /// The block at `height`, or the latest when `nil`; `nil` if there is none.

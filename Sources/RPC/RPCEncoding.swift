@@ -170,19 +170,34 @@ public enum RPCEncoding {
         return .object(pairs)
     }
 
-    /// The `validators` result.
-    public static func validators(_ g: Genesis) -> JSONValue {
-        .object([
-            ("validators", .array(g.validators.map { v in
-                var pairs: [(String, JSONValue)] = [
-                    ("id", .int(v.id.index)), ("public_key", .string(v.publicKey.hex)),
-                    ("address", .string(Address(publicKey: v.publicKey).string)), ("p2p_address", .string(v.p2pAddress)),
-                ]
-                if let rpc = v.rpcAddress { pairs.append(("rpc_address", .string(rpc))) }
-                return .object(pairs)
-            })),
-            ("count", .int(g.validatorCount)), ("f", .int(g.f)), ("quorum", .int(g.quorum)),
-        ])
+    /// The `validators` result: the set, its size, `f` and quorum, the epoch and height it answers
+    /// for, and (at the head) the pending change's boundary and next set.
+    public static func encode(_ info: ValidatorSetInfo) -> JSONValue {
+        let rule = QuorumRule(info.validators.count) ?? .single
+        var pairs: [(String, JSONValue)] = [
+            ("height", .decimal(info.height.rawValue)), ("epoch", .decimal(info.epoch)),
+            ("validators", validatorList(info.validators)),
+            ("count", .int(info.validators.count)), ("f", .int(rule.f)), ("quorum", .int(rule.quorum)),
+        ]
+        if let pending = info.pending {
+            pairs.append(("pending_change", .object([
+                ("change_id", .string(pending.changeID.hex)), ("committed_at", .decimal(pending.committedAt.rawValue)),
+                ("last_height_of_epoch", .decimal(pending.lastSequence.rawValue)),
+                ("next_validators", validatorList(pending.validators)),
+            ])))
+        }
+        return .object(pairs)
+    }
+
+    private static func validatorList(_ validators: [Validator]) -> JSONValue {
+        .array(validators.map { v in
+            var pairs: [(String, JSONValue)] = [
+                ("id", .int(v.id.index)), ("public_key", .string(v.publicKey.hex)),
+                ("address", .string(Address(publicKey: v.publicKey).string)), ("p2p_address", .string(v.p2pAddress)),
+            ]
+            if let rpc = v.rpcAddress { pairs.append(("rpc_address", .string(rpc))) }
+            return .object(pairs)
+        })
     }
 
     /// The `genesis` result: genesis.json's object plus `genesis_hash`.

@@ -2,7 +2,7 @@
 public enum RPCMethod {
     /// Methods over HTTP POST (and WebSocket), name → positional parameter order.
     public static let parameterOrder: [String: [String]] = [
-        "health": [], "status": [], "net_info": [], "genesis": [], "validators": [],
+        "health": [], "status": [], "net_info": [], "genesis": [], "validators": ["height"],
         "account": ["address"], "block": ["height"], "block_by_hash": ["hash"],
         "blockchain": ["min_height", "max_height"], "commit": ["height"], "tx": ["hash"],
         "broadcast_tx_async": ["tx"], "broadcast_tx_sync": ["tx"], "broadcast_tx_commit": ["tx", "timeout_ms"],

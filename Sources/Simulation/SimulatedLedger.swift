@@ -15,11 +15,17 @@ public struct SimulatedLedger: Sendable {
     public private(set) var proposers: [ReplicaID] = []
     /// Accounts after the last block.
     public private(set) var accounts: AccountState
+    /// The membership after the last block.
+    public private(set) var membership: Membership
+    /// The rules validator-set changes execute under.
+    public let rules: ChangeRules
 
-    /// A ledger at genesis with `accounts`.
-    public init(genesis: BlockHeader, accounts: AccountState) {
+    /// A ledger at genesis with `accounts` and `membership`.
+    public init(genesis: BlockHeader, accounts: AccountState, membership: Membership, rules: ChangeRules) {
         headers = [genesis]
         self.accounts = accounts
+        self.membership = membership
+        self.rules = rules
     }
 
     /// The last executed height.
@@ -36,8 +42,10 @@ public struct SimulatedLedger: Sendable {
 
     /// Executes `batch` as the next block and returns it.
     public mutating func execute(_ batch: Batch, proposer: ReplicaID, certificate: CommitCertificate) -> BlockExecution {
-        let execution = StateTransition.execute(batch: batch, previous: lastHeader, proposer: proposer, accounts: accounts)
+        let execution = StateTransition.execute(
+            batch: batch, previous: lastHeader, proposer: proposer, accounts: accounts, membership: membership, rules: rules)
         accounts.apply(execution)
+        membership = execution.membership
         headers.append(execution.block.header)
         batches.append(batch)
         certificates.append(certificate)

@@ -15,7 +15,7 @@ extension SimulationRun {
         let genesisLedger = nodes[0].ledger.header(at: .zero).map {
             SimulatedLedger(genesis: $0, accounts: AccountState(accounts: clients.map {
                 Account(publicKey: $0.key.publicKey, balance: parameters.initialBalance)
-            }))
+            }), membership: SimulationParameters.ledgerMembership(replicaCount: scenario.replicaCount), rules: parameters.changeRules)
         }
         guard let ledger = genesisLedger else { return }
         follower = SimulatedFollower(

@@ -110,7 +110,9 @@ final class SimulationRun {
             height: .zero, previousHash: .zero, batchDigest: .zero, view: .zero, proposer: ReplicaID(0),
             timestamp: parameters.epochMs, txRoot: Merkle.root([]), stateHash: StateHash.genesis(accounts: accounts),
             txCount: 0)
-        let ledger = SimulatedLedger(genesis: genesis, accounts: AccountState(accounts: accounts))
+        let ledger = SimulatedLedger(
+            genesis: genesis, accounts: AccountState(accounts: accounts),
+            membership: SimulationParameters.ledgerMembership(replicaCount: n), rules: parameters.changeRules)
 
         let coalition = scenario.isCollusionSelfTest ? Coalition() : nil
         var behaviourRandom = random.fork()

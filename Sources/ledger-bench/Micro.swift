@@ -208,7 +208,9 @@ struct Micro: ParsableCommand {
         for batch in batches {
             // The node's path: one read snapshot of the accounts the batch touches, then the pure executor.
             let accounts = try store1.accounts(for: batch.accountKeys)
-            let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: accounts)
+            let execution = StateTransition.execute(
+                batch: batch, previous: previous, proposer: ReplicaID(0), accounts: accounts, membership: Membership(genesis: genesis),
+                rules: ChangeRules(genesis: genesis))
             _ = try store1.apply(execution, certificate: nil)
             previous = execution.block.header
             executions.append(execution)

@@ -84,7 +84,7 @@ final class BatchTests: XCTestCase {
         badVersion[0] = 9
         XCTAssertEqual(
             thrownError { () throws(DecodingError) in try Batch.decode(badVersion) },
-            .unsupportedVersion(field: "batch", offset: 0, found: 9, supported: 1))
+            .unsupportedVersion(field: "batch", offset: 0, found: 9, supported: Batch.versionWithChange))
         XCTAssertEqual(
             thrownError { () throws(DecodingError) in try Batch.decode(good + [7]) },
             .trailingBytes(offset: good.count, count: 1))

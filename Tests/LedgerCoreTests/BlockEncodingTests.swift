@@ -33,7 +33,7 @@ final class BlockEncodingTests: XCTestCase {
     func testReceiptRoundTripForEveryStatus() throws {
         let statuses: [ReceiptStatus] = [
             .success, .failed(.selfTransfer), .failed(.badNonce(expected: 3, got: 9)),
-            .failed(.insufficientBalance(balance: 5, amount: 6)), .failed(.overflow(recipientBalance: .max, amount: 1)),
+            .failed(.insufficientBalance(balance: 5, amount: 6)), .failed(.overflow(recipientBalance: .max, amount: 1)), .failed(.changeRefused(rule: 13, detail: 3)),
             .failed(.unknownSender), .failed(.zeroAmount),
         ]
         var encodings = Set<[UInt8]>()
@@ -59,10 +59,10 @@ final class BlockEncodingTests: XCTestCase {
             thrownError { () throws(DecodingError) in try Receipt.decode(badStatus) },
             .invalidTag(field: "receipt.status", offset: 37, found: 2, allowed: [0, 1]))
         var badReason = ok
-        badReason[38] = 7
+        badReason[38] = 8
         XCTAssertEqual(
             thrownError { () throws(DecodingError) in try Receipt.decode(badReason) },
-            .invalidTag(field: "receipt.reason", offset: 38, found: 7, allowed: [1, 2, 3, 4, 5, 6]))
+            .invalidTag(field: "receipt.reason", offset: 38, found: 8, allowed: [1, 2, 3, 4, 5, 6, 7]))
         var zeroReason = ok
         zeroReason[38] = 0
         XCTAssertNotNil(thrownError { () throws(DecodingError) in try Receipt.decode(zeroReason) })

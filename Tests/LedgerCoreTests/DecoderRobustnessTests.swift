@@ -18,7 +18,8 @@ final class DecoderRobustnessTests: XCTestCase {
         let genesisHeader = BlockHeader(
             height: .zero, previousHash: .zero, batchDigest: .zero, view: .zero, proposer: ReplicaID(0), timestamp: 0,
             txRoot: Merkle.root([]), stateHash: .zero, txCount: 0)
-        let execution = StateTransition.execute(batch: batch, previous: genesisHeader, proposer: ReplicaID(0), accounts: state)
+        let execution = StateTransition.execute(batch: batch, previous: genesisHeader, proposer: ReplicaID(0), accounts: state,
+                                                membership: Fixtures.membership, rules: Fixtures.rules)
         state.apply(execution)
         return [
             ("transaction", txs[0].encoded()),

@@ -21,7 +21,8 @@ final class StateTransitionTests: XCTestCase {
 
     func run(_ txs: [Transaction], state: inout AccountState, previous: BlockHeader, timestamp: UInt64 = 2_000) -> BlockExecution {
         let batch = Batch(view: View(0), timestamp: timestamp, transactions: txs)
-        let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: state)
+        let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: state,
+                                                membership: Fixtures.membership, rules: Fixtures.rules)
         state.apply(execution)
         return execution
     }
@@ -149,7 +150,8 @@ final class StateTransitionTests: XCTestCase {
     func testNullBatchGivesAnEmptyBlockWithThePreviousTimestamp() {
         var state = AccountState(accounts: initial)
         let e1 = run([Fixtures.transfer(from: alice, to: bob, amount: 1, nonce: 0)], state: &state, previous: genesisHeader, timestamp: 5_000)
-        let null = StateTransition.execute(batch: .null, previous: e1.block.header, proposer: ReplicaID(1), accounts: state)
+        let null = StateTransition.execute(batch: .null, previous: e1.block.header, proposer: ReplicaID(1), accounts: state,
+                                             membership: Fixtures.membership, rules: Fixtures.rules)
         XCTAssertEqual(null.block.header.timestamp, 5_000)
         XCTAssertEqual(null.block.header.txCount, 0)
         XCTAssertEqual(null.block.header.txRoot, Merkle.root([]))

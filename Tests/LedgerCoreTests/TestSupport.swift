@@ -20,6 +20,16 @@ struct SeededGenerator: RandomNumberGenerator {
 enum Fixtures {
     static let chainID = "ledger-testnet"
 
+    /// Epoch 0 of four validators with keys of seeds 1...4 (what executing a change is checked against).
+    static let membership = Membership(
+        epoch: 0, validators: (0..<4).map { Validator(id: ReplicaID($0), publicKey: key(UInt8($0 + 1)).publicKey, p2pAddress: "10.0.0.\($0 + 1):26656") },
+        firstHeight: Height(1), pending: nil)
+
+    /// The rules changes execute under in these tests (window 64, checkpoint every 16).
+    static let rules = ChangeRules(chainID: chainID, parameters: ConsensusParameters(
+        maxBatchTransactions: 1_000, maxBatchBytes: 1_048_576, batchDelayMs: 20, checkpointInterval: 16, window: 64,
+        viewChangeTimeoutMs: 2_000, maxClockDriftMs: 5_000))
+
     /// A deterministic key: seed = 32 copies of `byte`.
     static func key(_ byte: UInt8) -> SigningKey { try! SigningKey(seed: [UInt8](repeating: byte, count: 32)) }
 

@@ -9,7 +9,10 @@ import LedgerStore
 struct ChainBuilder {
     let genesis: Genesis
     let keys: [SigningKey]
+    /// The genesis validators' keys (they approve validator-set changes).
+    let validatorKeys: [SigningKey]
     private(set) var state: AccountState
+    private(set) var membership: Membership
     private(set) var previous: BlockHeader
     private(set) var executions: [BlockExecution] = []
     private var nonces: [PublicKey: UInt64] = [:]
@@ -22,8 +25,10 @@ struct ChainBuilder {
             bytes[1] = b
             return try! SigningKey(seed: bytes)
         }
+        let signers = (0..<4).map { key(0xaa, UInt8($0)) }
+        validatorKeys = signers
         let validators = (0..<4).map { i in
-            Validator(id: ReplicaID(i), publicKey: key(0xaa, UInt8(i)).publicKey, p2pAddress: "127.0.0.1:\(27000 + i)")
+            Validator(id: ReplicaID(i), publicKey: signers[i].publicKey, p2pAddress: "127.0.0.1:\(27000 + i)")
         }
         keys = (0..<accounts).map { key(0x01, UInt8($0)) }
         let funded = keys.map { GenesisAccount(address: Address(publicKey: $0.publicKey), balance: 1_000_000_000) }
@@ -31,6 +36,7 @@ struct ChainBuilder {
             chainID: chainID, genesisTimeMs: 1_700_000_000_000, validators: validators, accounts: funded,
             consensus: .testDefaults, isTestNetwork: true)
         state = genesis.initialState
+        membership = Membership(genesis: genesis)
         previous = genesis.header
     }
 
@@ -59,10 +65,12 @@ struct ChainBuilder {
 
     /// Executes a batch of exactly `txs` (for replays and other hand-made batches).
     @discardableResult
-    mutating func next(transactions txs: [Transaction]) -> BlockExecution {
-        let batch = Batch(view: View(0), timestamp: previous.timestamp + 1_000, transactions: txs)
-        let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: state)
+    mutating func next(transactions txs: [Transaction], changes: [ValidatorSetChange] = []) -> BlockExecution {
+        let batch = Batch(view: View(0), timestamp: previous.timestamp + 1_000, transactions: txs, changes: changes)
+        let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: state,
+                                                membership: membership, rules: ChangeRules(genesis: genesis))
         state.apply(execution)
+        membership = execution.membership
         previous = execution.block.header
         executions.append(execution)
         return execution

@@ -13,6 +13,12 @@ final class AnchoredTransferTests: XCTestCase {
     private var genesisAccounts: AccountState {
         AccountState(accounts: users.map { Account(publicKey: $0.publicKey, balance: 1_000_000, nonce: 0) })
     }
+    private var membership: Membership {
+        Membership(epoch: 0, validators: validators.enumerated().map {
+            Validator(id: ReplicaID($0.offset), publicKey: $0.element.publicKey, p2pAddress: "v\($0.offset):1")
+        }, firstHeight: Height(1), pending: nil)
+    }
+    private let rules = ChangeRules(chainID: "c", parameters: .testDefaults)
     private let genesisHeader = BlockHeader(
         height: .zero, previousHash: .zero, batchDigest: .zero, view: .zero, proposer: ReplicaID(0), timestamp: 0,
         txRoot: .zero, stateHash: .zero, txCount: 0)
@@ -53,7 +59,8 @@ final class AnchoredTransferTests: XCTestCase {
         var header = genesisHeader
         for t in 1...UInt64(count) {
             let b = try batch(t)
-            let e = StateTransition.execute(batch: b, previous: header, proposer: ReplicaID(0), accounts: state)
+            let e = StateTransition.execute(batch: b, previous: header, proposer: ReplicaID(0), accounts: state,
+                                           membership: membership, rules: rules)
             state.apply(e)
             header = e.block.header
             c.batches.append(b)
@@ -73,7 +80,7 @@ final class AnchoredTransferTests: XCTestCase {
     }
 
     private func execute(_ range: VerifiedRange) -> Result<[(BlockExecution, certificate: [UInt8]?)], StateTransferFailure> {
-        RangeVerifier.execute(range, on: genesisHeader, accounts: genesisAccounts, replicaCount: 4)
+        RangeVerifier.execute(range, on: genesisHeader, accounts: genesisAccounts, membership: membership, rules: rules)
     }
 
     func testACheckpointProofAnchorsTheRangeWithoutTheBlocksSignatures() throws {

@@ -51,7 +51,8 @@ final class FakeBackend: RPCBackend, @unchecked Sendable {
             s.mempool.removeAll { tx in chosen.contains(tx) }
             let previous = s.blocks.last?.header ?? genesis.header
             let batch = Batch(view: .zero, timestamp: previous.timestamp + 1, transactions: chosen)
-            let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: s.accounts)
+            let execution = StateTransition.execute(batch: batch, previous: previous, proposer: ReplicaID(0), accounts: s.accounts,
+                                                    membership: Membership(genesis: genesis), rules: ChangeRules(genesis: genesis))
             s.accounts.apply(execution)
             s.blocks.append(execution.block)
             return (execution.block, Array(s.subscribers.values))
@@ -107,6 +108,13 @@ final class FakeBackend: RPCBackend, @unchecked Sendable {
             do throws(RPCError) { results.append(.success(try await submitTransaction(bytes))) } catch { results.append(.failure(error)) }
         }
         return results
+    }
+
+    /// Epoch 0 throughout: the fake chain never executes a validator-set change.
+    func validatorSet(at height: Height?) async throws(RPCError) -> ValidatorSetInfo {
+        let head = Height(UInt64(state.withLock { $0.blocks.count }))
+        if let height, height > head { throw .notFound("validators", "no block at height \(height.rawValue) yet (head \(head.rawValue))") }
+        return ValidatorSetInfo(height: height ?? head, epoch: 0, validators: genesis.validators, pending: nil)
     }
 
     func account(_ address: Address) async throws(RPCError) -> Account {

@@ -65,6 +65,13 @@ final class RPCMethodTests: XCTestCase {
         let v0 = try XCTUnwrap(validators["validators"]?.arrayValue?.first)
         XCTAssertEqual(v0["public_key"]?.stringValue, Fixture.validatorKeys[0].publicKey.hex)
         XCTAssertEqual(v0["address"]?.stringValue, Address(publicKey: Fixture.validatorKeys[0].publicKey).string)
+        XCTAssertEqual(validators["epoch"]?.intValue, 0)
+        XCTAssertNil(validators["pending_change"])
+        let atGenesis = try await result("validators", #"{"height":0}"#)
+        XCTAssertEqual(atGenesis["height"]?.intValue, 0)
+        XCTAssertEqual(atGenesis["count"]?.intValue, 4)
+        let beyond = try await error("validators", #"{"height":99}"#)
+        XCTAssertEqual(beyond.code, RPCError.notFound("", "").code)
     }
 
     func testStatusReportsTheSoftwareVersion() async throws {
