@@ -196,7 +196,7 @@ public actor ConsensusDriver {
         if fromClient { gossip(admitted, to: nil) }
         logger.debug("admitted transactions", metadata: ["count": "\(admitted.count)", "client": "\(fromClient)"])
         let handed = interceptor?.filter(requests: admitted) ?? admitted
-        if !handed.isEmpty { handle(.requests(handed)) }
+        if !handed.isEmpty { handle(.requests(handed.map(LedgerRequest.transfer))) }
         return results
     }
 
@@ -255,8 +255,8 @@ public actor ConsensusDriver {
                 default: logger.info("\(note)")
                 }
             case let .relay(requests, to):
-                logger.debug("relaying held transactions to the primary", metadata: ["count": "\(requests.count)", "peer": "\(to)"])
-                gossip(requests, to: [to])
+                logger.debug("relaying held requests to the primary", metadata: ["count": "\(requests.count)", "peer": "\(to)"])
+                gossip(requests.compactMap(\.transfer), to: [to])
             }
         }
         if !unsaved.isEmpty { persist(unsaved) }

@@ -1,33 +1,51 @@
 import LedgerCore
 import LedgerCrypto
 
-/// The ledger's `Transaction` and `Batch` as the things PBFT orders, and the ledger-typed
+/// The ledger's `LedgerRequest` and `Batch` as the things PBFT orders, and the ledger-typed
 /// aliases the node and the simulator use.
 
-extension Transaction: ConsensusRequest {
-    /// The transaction hash.
+extension LedgerRequest: ConsensusRequest {
+    /// Whose requests these are: a sender's transfers share a lane; every validator-set change
+    /// shares the membership lane.
+    public enum Lane: Hashable, Sendable {
+        /// The transfers of one sender.
+        case sender(PublicKey)
+        /// Validator-set changes.
+        case membership
+    }
+
+    /// The transaction hash or the change's hash.
     public var requestDigest: Digest { hash }
-    /// The transaction's encoded size.
+    /// The request's size in an encoded batch.
     public var encodedByteCount: Int { encodedSize }
-    /// The sender: batches take senders round-robin.
-    public var lane: PublicKey { sender }
-    /// The nonce: a sender's transactions are proposed in nonce order, one per nonce per batch
-    /// (`Batch.validate` refuses a batch with two).
-    public var laneOrder: UInt64 { nonce }
+    /// The sender for a transfer (batches take senders round-robin), the membership lane for a change.
+    public var lane: Lane {
+        switch self {
+        case let .transfer(tx): .sender(tx.sender)
+        case .validatorSetChange: .membership
+        }
+    }
+    /// The nonce for a transfer: a sender's transactions are proposed in nonce order, one per
+    /// nonce per batch (`Batch.validate` refuses a batch with two). 0 for every change, so a
+    /// batch never holds two (`Limits.batchMaxChanges`).
+    public var laneOrder: UInt64 {
+        switch self {
+        case let .transfer(tx): tx.nonce
+        case .validatorSetChange: 0
+        }
+    }
 }
 
 extension Batch: ConsensusBatch {
     /// The batch's timestamp.
     public var timestampMilliseconds: UInt64 { timestamp }
-    /// The batch's transactions.
-    public var requests: [Transaction] { transactions }
 
     /// The fixed part of a batch encoding (version, view, timestamp, count).
     public static var headerByteCount: Int { Limits.batchHeaderBytes }
 
     /// A batch cut by the primary.
-    public static func make(view: View, timestampMilliseconds: UInt64, requests: [Transaction]) -> Batch {
-        Batch(view: view, timestamp: timestampMilliseconds, transactions: requests)
+    public static func make(view: View, timestampMilliseconds: UInt64, requests: [LedgerRequest]) -> Batch {
+        Batch(view: view, timestamp: timestampMilliseconds, requests: requests)
     }
 
     /// Decodes a canonical batch; `nil` on malformed input.

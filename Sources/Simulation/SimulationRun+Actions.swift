@@ -45,7 +45,7 @@ extension SimulationRun {
                 record(note, from: id)
             case let .relay(requests, to):
                 if honest.contains(id) { traffic.requestsRelayed += requests.count }
-                passOn(requests, from: id, to: [to])
+                passOn(requests.compactMap(\.transfer), from: id, to: [to])
             }
         }
     }

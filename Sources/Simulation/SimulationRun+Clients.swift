@@ -65,6 +65,6 @@ extension SimulationRun {
             requests = nodes[id.index].behaviour!.filter(requests: requests)
             if requests.isEmpty { return }
         }
-        feed(id, .requests(requests))
+        feed(id, .requests(requests.map(LedgerRequest.transfer)))
     }
 }

@@ -23,7 +23,7 @@ final class FairBatchingTests: XCTestCase {
         config.batchDelayMs = 10
         var primary = try LedgerReplica(configuration: config, signer: Ed25519MessageSigner(key: keys[0]))
         _ = primary.handle(.start(.genesis), now: 1_000)
-        let actions = primary.handle(.requests(requests), now: 1_000)
+        let actions = primary.handle(.requests(requests.map(LedgerRequest.transfer)), now: 1_000)
         return actions.compactMap { if case let .broadcast(.prePrepare(_, b)) = $0 { b } else { nil } }
     }
 
@@ -60,7 +60,7 @@ final class FairBatchingTests: XCTestCase {
             chainID: chain, scheme: scheme,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(chainID: chain, limits: BatchLimits(maxTransactions: 10, maxBytes: 100_000)))
         func prePrepare(_ txs: [Transaction]) -> LedgerMessage {
-            let batch = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: txs)
+            let batch = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: txs.map(LedgerRequest.transfer))
             let pp = Signed.make(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: batch.digest), signer: ReplicaID(0),
                                  using: Ed25519MessageSigner(key: keys[0]), chainID: chain)
             return .prePrepare(pp, batch: batch)

@@ -12,7 +12,7 @@ final class LedgerBatchTests: XCTestCase {
         let alice = try SigningKey(seed: [UInt8](repeating: 99, count: 32))
         let bob = Address(publicKey: keys[1].publicKey)
         let txs = try (1...3).map { try Transaction.signed(chainID: chain, sender: alice, recipient: bob, amount: 5, nonce: UInt64($0)) }
-        let batch = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: txs)
+        let batch = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: txs.map(LedgerRequest.transfer))
         XCTAssertEqual(Batch.decode(ArraySlice(batch.encoded())), batch)
         let pp = Signed.make(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: batch.digest), signer: ReplicaID(0),
                              using: Ed25519MessageSigner(key: keys[0]), chainID: chain)
@@ -23,7 +23,7 @@ final class LedgerBatchTests: XCTestCase {
         XCTAssertNoThrow(try verifier.decodeAndVerify(message.encoded(), window: 64))
 
         // A batch that repeats a transaction fails the ledger check.
-        let duplicated = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: [txs[0], txs[0]])
+        let duplicated = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: [.transfer(txs[0]), .transfer(txs[0])])
         let pp2 = Signed.make(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: duplicated.digest), signer: ReplicaID(0),
                               using: Ed25519MessageSigner(key: keys[0]), chainID: chain)
         XCTAssertThrowsError(try verifier.verify(.prePrepare(pp2, batch: duplicated))) { error in
@@ -36,7 +36,7 @@ final class LedgerBatchTests: XCTestCase {
         config.batchDelayMs = 10
         var primary = try LedgerReplica(configuration: config, signer: Ed25519MessageSigner(key: keys[0]))
         _ = primary.handle(.start(.genesis), now: 1_000)
-        let actions = primary.handle(.requests(txs), now: 1_000)
+        let actions = primary.handle(.requests(txs.map(LedgerRequest.transfer)), now: 1_000)
         let proposed = actions.compactMap { if case let .broadcast(.prePrepare(_, b)) = $0 { b } else { nil } }
         // Two fill a batch by bytes; the third goes out at once in a batch of its own (a light pipeline).
         XCTAssertEqual(proposed.map(\.transactions.count), [2, 1])
