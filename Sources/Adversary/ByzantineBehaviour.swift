@@ -29,6 +29,8 @@ public struct AdversaryContext: Sendable {
     public var replicaCount: Int
     /// The chain id signatures cover.
     public var chainID: String
+    /// The epoch signatures cover.
+    public var epoch: UInt64
     /// The replica's own signer (the only key it holds).
     public var signer: any MessageSigner
     /// The replica's clock reading, milliseconds since the Unix epoch.
@@ -44,11 +46,12 @@ public struct AdversaryContext: Sendable {
     /// A context from its parts; `quorum` defaults to `QuorumRule`'s for `replicaCount`.
     public init(
         replica: ReplicaID, replicaCount: Int, chainID: String, signer: any MessageSigner, nowMs: UInt64,
-        viewChangeTimeoutMs: UInt64, window: UInt64, quorum: Int? = nil
+        viewChangeTimeoutMs: UInt64, window: UInt64, quorum: Int? = nil, epoch: UInt64 = 0
     ) {
         self.replica = replica
         self.replicaCount = replicaCount
         self.chainID = chainID
+        self.epoch = epoch
         self.signer = signer
         self.nowMs = nowMs
         self.viewChangeTimeoutMs = viewChangeTimeoutMs
@@ -62,16 +65,19 @@ public struct AdversaryContext: Sendable {
     /// Every replica except this one, in id order.
     public var others: [ReplicaID] { (0..<replicaCount).map(ReplicaID.init).filter { $0 != replica } }
 
+    /// The chain and epoch signatures cover.
+    public var signingContext: SigningContext { SigningContext(chainID: chainID, epoch: epoch) }
+
     /// Signs `body` with the replica's own key under its own id.
     public func sign<Body: SignableBody>(_ body: Body) -> Signed<Body> {
-        Signed.make(body, signer: replica, using: signer, chainID: chainID)
+        Signed.make(body, signer: replica, using: signer, context: signingContext)
     }
 
     /// Signs `body` with the replica's own key but claims `claimed` signed it (a forgery that
     /// verification must reject).
     public func forge<Body: SignableBody>(_ body: Body, claiming claimed: ReplicaID) -> Signed<Body> {
-        let real = Signed.make(body, signer: replica, using: signer, chainID: chainID)
-        return Signed(body: body, signer: claimed, signature: real.signature)
+        let real = Signed.make(body, signer: replica, using: signer, context: signingContext)
+        return Signed(body: body, epoch: real.epoch, signer: claimed, signature: real.signature)
     }
 }
 

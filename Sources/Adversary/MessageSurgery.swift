@@ -17,7 +17,7 @@ enum MessageSurgery {
     /// unchanged: they carry no outer signature).
     static func withCorruptSignature(_ message: LedgerMessage) -> LedgerMessage {
         func bad<Body>(_ s: Signed<Body>) -> Signed<Body> {
-            Signed(body: s.body, signer: s.signer, signature: corrupted(s.signature))
+            Signed(body: s.body, epoch: s.epoch, signer: s.signer, signature: corrupted(s.signature))
         }
         switch message {
         case let .prePrepare(s, batch): return .prePrepare(bad(s), batch: batch)

@@ -245,7 +245,7 @@ extension ConsensusDriver {
         var verified: [Verified<CommitCertificate>] = []
         for bytes in certificates {
             guard let c = try? CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount),
-                  let v = try? c.verified(scheme: scheme, chainID: genesis.chainID) else { continue }
+                  let v = try? c.verified(scheme: scheme, context: SigningContext(chainID: genesis.chainID, epoch: 0)) else { continue }
             verified.append(v)
         }
         if !verified.isEmpty { handle(.transferredCertificates(verified)) }

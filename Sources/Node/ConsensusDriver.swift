@@ -257,6 +257,9 @@ public actor ConsensusDriver {
             case let .relay(requests, to):
                 logger.debug("relaying held requests to the primary", metadata: ["count": "\(requests.count)", "peer": "\(to)"])
                 gossip(requests.compactMap(\.transfer), to: [to])
+            case let .epochComplete(completion):
+                // Epoch 0 only until the driver starts the next epoch's replica (issue 31).
+                logger.notice("epoch complete", metadata: ["epoch": "\(completion.epoch)", "seq": "\(completion.lastSequence.rawValue)"])
             }
         }
         if !unsaved.isEmpty { persist(unsaved) }

@@ -138,7 +138,7 @@ public final class LedgerNode: Sendable {
         let genesis = home.genesis
         let cache = verifiedTransactions
         let verifier = LedgerMessageVerifier(
-            chainID: genesis.chainID, scheme: signatureCache,
+            context: SigningContext(chainID: genesis.chainID, epoch: 0), scheme: signatureCache,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(
                 chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) },
                 didVerify: { cache.insert($0) }))

@@ -90,7 +90,7 @@ public enum RangeVerifier {
             guard p.sequence >= first, p.sequence <= last else {
                 return .failure(.proofOutside(sequence: p.sequence.rawValue, first: first.rawValue, last: last.rawValue))
             }
-            do { try p.verify(scheme: scheme, chainID: chainID, quorum: quorum) } catch {
+            do { try p.verify(scheme: scheme, context: SigningContext(chainID: chainID, epoch: 0), quorum: quorum) } catch {
                 return .failure(.proofInvalid(sequence: p.sequence.rawValue, "\(error)"))
             }
             signatures += p.checkpoints.count
@@ -122,7 +122,7 @@ public enum RangeVerifier {
                     return .failure(.certificateInvalid(height: height.rawValue, "\(error)"))
                 }
             } else {
-                do { try cert.verify(scheme: scheme, chainID: chainID) } catch {
+                do { try cert.verify(scheme: scheme, context: SigningContext(chainID: chainID, epoch: 0)) } catch {
                     return .failure(.certificateInvalid(height: height.rawValue, "\(error)"))
                 }
                 signatures += cert.commits.count

@@ -29,6 +29,11 @@ public enum Action<B: ConsensusBatch>: Sendable {
     case evidence(EquivocationEvidence)
     /// Something worth a log line or a trace (view changes, stable checkpoints, drops).
     case note(Note)
+    /// The checkpoint at the epoch's last sequence number is stable (emitted once per start):
+    /// the driver starts the next epoch's replica from `completion.nextEpochStart` and moves the
+    /// requests still pending here (`Replica.pendingRequests`) into it. This replica still
+    /// answers STATUS and serves checkpoints to laggards of its epoch, but orders nothing new.
+    case epochComplete(EpochCompletion)
     /// Pass client requests this backup has held unordered for a while to `to`, the primary,
     /// the way the mempool gossips them (PBFT §4.1: a backup relays a request to the primary
     /// before it suspects it). The receiving driver checks them like gossip (signatures, then
@@ -98,6 +103,8 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
     /// The replica's view change to `view` was lone (`Replica+Rejoin.swift`): `working` replicas
     /// still work in `returnedTo`, where it follows without voting until a view ≥ `view` is installed.
     case viewChangeAbandoned(view: View, returnedTo: View, working: Int)
+    /// The driver reported the epoch's last sequence number (`Event.epochEnds`).
+    case epochEnds(lastSequence: SequenceNumber)
 
     /// One line for logs.
     public var description: String {
@@ -112,6 +119,7 @@ public enum Note: Hashable, Sendable, CustomStringConvertible {
         case let .votingResumed(n): "voting again: checkpoint \(n) is stable, past every slot the lost log records could cover"
         case let .viewChangeAbandoned(v, back, working):
             "abandoned the lone view change to \(v): \(working) replicas still work in \(back); following \(back) without voting until a view ≥ \(v) is installed"
+        case let .epochEnds(a): "the epoch ends at \(a): nothing above it is proposed or voted on"
         }
     }
 }

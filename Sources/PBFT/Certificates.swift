@@ -19,18 +19,22 @@ public struct CheckpointProof: Hashable, Sendable {
         self.sequence = sequence; self.blockHash = blockHash; self.checkpoints = checkpoints
     }
 
-    /// The genesis checkpoint (sequence 0).
+    /// The genesis checkpoint (sequence 0), epoch 0's start.
     public static let genesis = CheckpointProof(sequence: .zero, blockHash: .zero, checkpoints: [])
 
-    /// Checks the structure: genesis has no signatures; otherwise at least `quorum` checkpoints
-    /// from distinct validators, all naming (`sequence`, `blockHash`). Signatures are checked
-    /// by `MessageVerifier` / `verify(scheme:chainID:quorum:)`.
-    public func validateStructure(replicaCount: Int, quorum: Int) throws(PBFTError) {
-        if sequence == .zero {
-            guard checkpoints.isEmpty, blockHash == .zero else {
-                throw .invalidCertificate("the genesis checkpoint carries no signatures and a zero hash")
+    /// Checks the structure: the epoch's start `start` (genesis by default) is stable by
+    /// definition and carries no signatures; any other proof is above it and holds at least
+    /// `quorum` checkpoints from distinct validators, all naming (`sequence`, `blockHash`).
+    /// Signatures are checked by `MessageVerifier` / `verify(scheme:context:quorum:start:)`.
+    public func validateStructure(replicaCount: Int, quorum: Int, start: EpochStart = .genesis) throws(PBFTError) {
+        if checkpoints.isEmpty {
+            guard sequence == start.sequence, blockHash == start.blockHash else {
+                throw .invalidCertificate("an unsigned checkpoint proof stands only for the epoch's start \(start.sequence), not \(sequence)")
             }
             return
+        }
+        guard sequence > start.sequence else {
+            throw .invalidCertificate("checkpoint proof for \(sequence) is not above the epoch's start \(start.sequence)")
         }
         guard checkpoints.count <= replicaCount else {
             throw .invalidCertificate("checkpoint proof has \(checkpoints.count) entries for \(replicaCount) validators")
@@ -167,18 +171,21 @@ public struct CommitCertificate: Hashable, Sendable {
         }
     }
 
-    /// Checks structure and every signature: what a client or a catching-up node runs on a
-    /// certificate served by an untrusted peer. `quorum` as for `validateStructure`.
-    public func verify(scheme: any SignatureScheme, chainID: String, quorum: Int? = nil) throws(PBFTError) {
+    /// Checks structure, epochs and every signature: what a client or a catching-up node runs on
+    /// a certificate served by an untrusted peer. `scheme` holds the keys of `context.epoch`'s
+    /// validator set; a certificate of another epoch is refused before any signature is checked
+    /// (`PBFTError.epochAhead` / `.epochBehind`). `quorum` as for `validateStructure`.
+    public func verify(scheme: any SignatureScheme, context: SigningContext, quorum: Int? = nil) throws(PBFTError) {
         try validateStructure(replicaCount: scheme.replicaCount, quorum: quorum)
-        for c in commits where !c.isValid(scheme: scheme, chainID: chainID) {
-            throw .badSignature(what: "commit at \(sequence)", signer: c.signer)
-        }
+        var epochs = EpochCheck(epoch: context.epoch)
+        try visitSignedParts(&epochs)
+        var signatures = SignatureCheck(scheme: scheme, context: context)
+        try visitSignedParts(&signatures)
     }
 
-    /// `verify(scheme:chainID:quorum:)`, and the certificate wrapped for the replica (`Event.transferredCertificates`).
-    public func verified(scheme: any SignatureScheme, chainID: String, quorum: Int? = nil) throws(PBFTError) -> Verified<CommitCertificate> {
-        try verify(scheme: scheme, chainID: chainID, quorum: quorum)
+    /// `verify(scheme:context:quorum:)`, and the certificate wrapped for the replica (`Event.transferredCertificates`).
+    public func verified(scheme: any SignatureScheme, context: SigningContext, quorum: Int? = nil) throws(PBFTError) -> Verified<CommitCertificate> {
+        try verify(scheme: scheme, context: context, quorum: quorum)
         return Verified(checked: self)
     }
 

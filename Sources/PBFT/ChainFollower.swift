@@ -91,7 +91,7 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
                 // A round that brings nothing ends it; the probe timer tries again later.
                 requestTransfer(.unanchored(above: lastExecuted), &actions)
             }
-        case .requests, .requestsCommitted, .transferredCertificates:
+        case .requests, .requestsCommitted, .transferredCertificates, .epochEnds:
             break  // the driver relays client transactions; the follower orders nothing
         }
         return actions

@@ -6,12 +6,15 @@ import LedgerCrypto
 /// validators' keys can run on a proof from an untrusted peer.
 extension CheckpointProof {
     /// Checks the structure (at least `quorum` distinct validators, all naming this sequence and
-    /// block hash) and every signature. After it returns, `blockHash` is the hash of the block
-    /// that at least `quorum - f` honest validators executed at `sequence`.
-    public func verify(scheme: any SignatureScheme, chainID: String, quorum: Int) throws(PBFTError) {
-        try validateStructure(replicaCount: scheme.replicaCount, quorum: quorum)
-        for c in checkpoints where !c.isValid(scheme: scheme, chainID: chainID) {
-            throw .badSignature(what: "checkpoint at \(sequence)", signer: c.signer)
-        }
+    /// block hash, or the unsigned `start` of the epoch), the epochs (all `context.epoch`, checked
+    /// before any signature) and every signature. After it returns, `blockHash` is the hash of the
+    /// block that at least `quorum - f` honest validators of `context.epoch` executed at `sequence`.
+    public func verify(scheme: any SignatureScheme, context: SigningContext, quorum: Int,
+                       start: EpochStart = .genesis) throws(PBFTError) {
+        try validateStructure(replicaCount: scheme.replicaCount, quorum: quorum, start: start)
+        var epochs = EpochCheck(epoch: context.epoch)
+        try visitSignedParts(&epochs)
+        var signatures = SignatureCheck(scheme: scheme, context: context)
+        try visitSignedParts(&signatures)
     }
 }

@@ -9,6 +9,17 @@ public struct ReplicaConfiguration: Hashable, Sendable {
     public var replicaID: ReplicaID
     /// The chain id every signature covers.
     public var chainID: String
+    /// The epoch this replica works in: 0 from genesis, one more per validator-set change
+    /// (decision 0038). Every message it signs carries it; it accepts messages of it only.
+    public var epoch: UInt64 = 0
+    /// The checkpoint the epoch starts from, stable by definition (genesis in epoch 0; the
+    /// previous epoch's last sequence number and its block hash otherwise). A replica starts
+    /// with it as its stable checkpoint, its low watermark, when its log holds no later one.
+    public var epochStart: EpochStart = .genesis
+    /// The epoch's last sequence number `a`, when it is known at start (a restart after the
+    /// block holding the validator-set change executed), else `nil`; the driver reports it at
+    /// run time with `Event.epochEnds`. Nothing above it is proposed, prepared or committed.
+    public var lastSequence: SequenceNumber?
     /// Checkpoint interval `K`: a checkpoint after every seq divisible by it.
     public var checkpointInterval: UInt64
     /// Watermark window `L`: the high watermark is `low + L`. A multiple of `K`.
@@ -181,6 +192,7 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         guard replicaID.index >= 0, replicaID.index < replicaCount else {
             throw .invalidConfiguration("replicaID \(replicaID) is outside 0..<\(replicaCount)")
         }
+
         let chainBytes = chainID.utf8.count
         guard chainBytes >= 1, chainBytes <= PBFTLimits.maxChainIDBytes else {
             throw .invalidConfiguration("chainID is \(chainBytes) bytes; it must be 1...\(PBFTLimits.maxChainIDBytes)")
@@ -189,6 +201,14 @@ public struct ReplicaConfiguration: Hashable, Sendable {
         guard window >= checkpointInterval, window % checkpointInterval == 0, window <= PBFTLimits.maxWindow else {
             throw .invalidConfiguration(
                 "window \(window) must be a multiple of checkpointInterval \(checkpointInterval) and at most \(PBFTLimits.maxWindow)")
+        }
+        // Both ends of an epoch are checkpoints: the next epoch starts once its last one is stable.
+        guard epochStart.sequence.rawValue % checkpointInterval == 0 else {
+            throw .invalidConfiguration("epochStart \(epochStart.sequence) is not a multiple of checkpointInterval \(checkpointInterval)")
+        }
+        if let lastSequence, lastSequence <= epochStart.sequence || lastSequence.rawValue % checkpointInterval != 0 {
+            throw .invalidConfiguration(
+                "lastSequence \(lastSequence) must be a multiple of checkpointInterval \(checkpointInterval) above the epoch's start \(epochStart.sequence)")
         }
         guard maxBatchTxs >= 1 else { throw .invalidConfiguration("maxBatchTxs must be at least 1") }
         guard partialBatchDepth >= 1, partialBatchDepth <= PBFTLimits.maxPartialBatchDepth else {

@@ -13,6 +13,13 @@ public enum Event<B: ConsensusBatch>: Sendable {
     case requests([B.Request])
     /// The driver executed the batch committed at `sequence`, producing block hash `blockHash`.
     case executed(SequenceNumber, blockHash: Digest)
+    /// The epoch ends at `lastSequence` (`EpochBoundary.lastSequence`): the driver executed the
+    /// block holding a validator-set change. **Order:** feed it right after the `.executed` of
+    /// that block, before any other event; when a state transfer brings that block, before the
+    /// transfer's `stateTransferred`. Then no replica has voted above it yet
+    /// (`Replica+Epoch.swift` argues why). Nothing above it is proposed, prepared or committed in
+    /// this epoch; once its checkpoint is stable the replica emits `Action.epochComplete`.
+    case epochEnds(lastSequence: SequenceNumber)
     /// State transfer finished: the driver's state now ends at `sequence` with block `blockHash`,
     /// whose batch had timestamp `timestampMilliseconds`.
     case stateTransferred(SequenceNumber, blockHash: Digest, timestampMilliseconds: UInt64)

@@ -17,12 +17,13 @@ public struct EquivocationEvidence: Hashable, Sendable {
     /// The validator that signed both.
     public var offender: ReplicaID { first.signer }
 
-    /// `true` if both signatures are valid, the signer is the same, the slot is the same and
-    /// the contents differ: anyone holding the validators' keys can check this.
-    public func verify(scheme: any SignatureScheme, chainID: String) -> Bool {
+    /// `true` if both statements are of `context`'s epoch with valid signatures, the signer is
+    /// the same, the slot is the same and the contents differ: anyone holding the keys of the
+    /// epoch's validators can check this.
+    public func verify(scheme: any SignatureScheme, context: SigningContext) -> Bool {
         guard first.signer == second.signer, first.slot == second.slot, first != second,
               first.contentDigest != second.contentDigest else { return false }
-        return first.isValid(scheme: scheme, chainID: chainID) && second.isValid(scheme: scheme, chainID: chainID)
+        return first.isValid(scheme: scheme, context: context) && second.isValid(scheme: scheme, context: context)
     }
 }
 
@@ -68,13 +69,13 @@ public enum SignedStatement: Hashable, Sendable {
         }
     }
 
-    /// `true` if the signature verifies.
-    public func isValid(scheme: any SignatureScheme, chainID: String) -> Bool {
+    /// `true` if the statement is of `context`'s epoch and its signature verifies.
+    public func isValid(scheme: any SignatureScheme, context: SigningContext) -> Bool {
         switch self {
-        case let .prePrepare(m): m.isValid(scheme: scheme, chainID: chainID)
-        case let .prepare(m): m.isValid(scheme: scheme, chainID: chainID)
-        case let .commit(m): m.isValid(scheme: scheme, chainID: chainID)
-        case let .checkpoint(m): m.isValid(scheme: scheme, chainID: chainID)
+        case let .prePrepare(m): m.isValid(scheme: scheme, context: context)
+        case let .prepare(m): m.isValid(scheme: scheme, context: context)
+        case let .commit(m): m.isValid(scheme: scheme, context: context)
+        case let .checkpoint(m): m.isValid(scheme: scheme, context: context)
         }
     }
 }

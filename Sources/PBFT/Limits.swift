@@ -110,12 +110,12 @@ extension PBFTLimits {
     public static func largestNewViewBytes(replicaCount: Int, window: UInt64) -> Int {
         let n = min(max(1, replicaCount), maxReplicaCount)
         let l = Int(min(window, maxWindow))
-        let signedVote = 48 + 2 + 64          // PRE-PREPARE / PREPARE body, signer, signature
-        let signedCheckpoint = 40 + 2 + 64
+        let signedVote = 8 + 48 + 2 + 64      // epoch, PRE-PREPARE / PREPARE body, signer, signature
+        let signedCheckpoint = 8 + 40 + 2 + 64
         let proof = 8 + 32 + 2 + n * signedCheckpoint
         let certificate = signedVote + 2 + (n - 1) * signedVote
-        let signedViewChange = 8 + proof + 2 + l * certificate + 2 + 64
-        return 1 + 8 + 2 + n * signedViewChange + 2 + l * signedVote + 2 + 64
+        let signedViewChange = 8 + 8 + proof + 2 + l * certificate + 2 + 64
+        return 1 + 8 + 8 + 2 + n * signedViewChange + 2 + l * signedVote + 2 + 64
     }
 
     /// The largest window whose worst-case NEW-VIEW (`largestNewViewBytes`) fits in `frameBytes`

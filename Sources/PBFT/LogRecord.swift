@@ -36,6 +36,19 @@ public enum LogRecord<B: ConsensusBatch>: Hashable, Sendable {
         }
     }
 
+    /// The epoch the record was signed in (`nil` for an epoch's unsigned start checkpoint).
+    public var epoch: UInt64? {
+        switch self {
+        case let .prePrepare(m, _): m.epoch
+        case let .prepare(m): m.epoch
+        case let .commit(m): m.epoch
+        case let .checkpoint(m): m.epoch
+        case let .viewChange(m, _): m.epoch
+        case let .newView(m, _): m.epoch
+        case let .stableCheckpoint(p): p.checkpoints.first?.epoch
+        }
+    }
+
     private static var stableCheckpointTag: UInt8 { 100 }
 
     /// The canonical encoding (what the store keeps).

@@ -24,8 +24,8 @@ public struct PrePrepare: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> PrePrepare {
         PrePrepare(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }
 
 /// PREPARE(v, n, d): a backup accepted the pre-prepare for `d` at (`v`, `n`).
@@ -47,8 +47,8 @@ public struct Prepare: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Prepare {
         Prepare(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }
 
 /// COMMIT(v, n, d): the sender has a prepared certificate for `d` at (`v`, `n`).
@@ -70,8 +70,8 @@ public struct Commit: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Commit {
         Commit(view: try r.view(), sequence: try r.seq(), digest: try r.digest())
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }
 
 /// CHECKPOINT(n, h): the sender executed up to `n` and its block `n` has hash `h`.
@@ -91,8 +91,8 @@ public struct Checkpoint: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Checkpoint {
         Checkpoint(sequence: try r.seq(), blockHash: try r.digest())
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }
 
 /// STATUS: where the sender is. Sent on the retransmission timer; a peer that is ahead answers
@@ -118,6 +118,6 @@ public struct Status: Hashable, Sendable, SignableBody, WireBody {
     static func decode(from r: inout ByteReader, bounds: DecodingBounds) throws(PBFTError) -> Status {
         Status(view: try r.view(), isChangingView: try r.bool(), lastExecuted: try r.seq(), stableCheckpoint: try r.seq())
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }

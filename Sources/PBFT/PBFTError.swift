@@ -24,6 +24,15 @@ public enum PBFTError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownSigner(ReplicaID)
     /// A signature did not verify for the named message.
     case badSignature(what: String, signer: ReplicaID)
+    /// The message was signed in a later epoch than the receiver's (`MessageVerifier` checks no
+    /// signature of it): the receiver is behind a validator-set change and should catch up.
+    case epochAhead(message: UInt64, local: UInt64)
+    /// The message was signed in an earlier epoch than the receiver's (no signature checked): the
+    /// sender is behind; drop it quietly.
+    case epochBehind(message: UInt64, local: UInt64)
+    /// A signed part inside a message (or a certificate's entry) belongs to another epoch than
+    /// the message (or the certificate) itself.
+    case mixedEpochs(what: String, epoch: UInt64, expected: UInt64)
     /// A batch's digest differs from the digest its PRE-PREPARE names.
     case batchDigestMismatch(expected: Digest, actual: Digest)
     /// The batch failed the ledger's validity check (reason from the checker).
@@ -34,6 +43,11 @@ public enum PBFTError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidViewChange(String)
     /// The configuration is unusable; the message says which field and why.
     case invalidConfiguration(String)
+
+    /// The error for a message signed in `message` received in epoch `local` (they differ).
+    static func otherEpoch(_ message: UInt64, local: UInt64) -> PBFTError {
+        message > local ? .epochAhead(message: message, local: local) : .epochBehind(message: message, local: local)
+    }
 
     /// A message a person can act on.
     public var description: String {
@@ -47,6 +61,10 @@ public enum PBFTError: Error, Hashable, Sendable, CustomStringConvertible {
         case .malformedBatch: "embedded batch does not decode"
         case let .unknownSigner(id): "signer \(id) is not a validator"
         case let .badSignature(what, signer): "bad signature on \(what) from \(signer)"
+        case let .epochAhead(message, local):
+            "message of epoch \(message) while this node is in epoch \(local): the validator set changed; catch up"
+        case let .epochBehind(message, local): "message of epoch \(message) while this node is in epoch \(local): the sender is behind"
+        case let .mixedEpochs(what, epoch, expected): "\(what) is of epoch \(epoch) inside something of epoch \(expected)"
         case let .batchDigestMismatch(expected, actual): "batch digest \(actual) does not match the pre-prepare's \(expected)"
         case let .invalidBatch(reason): "invalid batch: \(reason)"
         case let .invalidCertificate(why): "invalid certificate: \(why)"

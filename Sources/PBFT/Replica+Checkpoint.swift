@@ -27,6 +27,7 @@ extension Replica {
             reject("checkpoint", from: m.signer, "\(c.sequence) is not a checkpoint sequence number", &ctx)
             return
         }
+        guard !refusedBeyondEpoch("checkpoint", c.sequence, from: m.signer, &ctx) else { return }
         if let previous = state.latestCheckpointFrom[m.signer] {
             if previous.body.sequence == c.sequence && previous.body.blockHash != c.blockHash {
                 reportEquivocation(.checkpoint(previous), .checkpoint(m), &ctx)
@@ -68,7 +69,7 @@ extension Replica {
     /// A valid stable-checkpoint proof: adopt it if we hold (or have committed) that state,
     /// otherwise remember it and fetch the state.
     mutating func learnStable(_ proof: CheckpointProof, _ ctx: inout Context<B>) {
-        guard proof.sequence > state.lowWatermark else { return }
+        guard proof.sequence > state.lowWatermark, !refusedBeyondEpoch("stable checkpoint", proof.sequence, from: nil, &ctx) else { return }
         if let own = state.ownCheckpoints[proof.sequence], own.body.blockHash != proof.blockHash {
             // Our state diverged from the quorum's: fetch theirs.
             reject("checkpoint", from: me, "our block hash at \(proof.sequence) differs from the stable checkpoint", &ctx)
@@ -113,6 +114,7 @@ extension Replica {
             state.pace.windowMayBeFull = false
             restartPaceClock(&ctx)
         }
+        checkEpochComplete(&ctx)
         if isPrimary { tryPropose(&ctx) }
     }
 

@@ -14,7 +14,7 @@ extension Replica {
     func inWindow(_ seq: SequenceNumber) -> Bool { seq > state.lowWatermark && seq <= highWatermark }
 
     func sign<Body: SignableBody>(_ body: Body) -> Signed<Body> {
-        Signed.make(body, signer: me, using: signer, chainID: configuration.chainID)
+        Signed.make(body, signer: me, using: signer, context: configuration.signingContext)
     }
 
     /// The entry for `seq`, with its per-view fields reset if they belong to an older view.
@@ -35,11 +35,14 @@ extension Replica {
 
     /// Records that we sign `digest` in `slot`; `false` (and nothing recorded) if we already
     /// signed a different digest there — the rule that survives restarts — or if we may not vote
-    /// in its view (`mayVote(in:)`; CHECKPOINTs attest executed state and are still signed).
+    /// in its view (`mayVote(in:)`; CHECKPOINTs attest executed state and are still signed), or
+    /// if the slot lies above the epoch's last sequence number (`Replica+Epoch.swift`).
     mutating func claim(_ slot: Slot, _ digest: Digest) -> Bool {
         if slot.phase != .checkpoint && !mayVote(in: slot.view ?? state.view) { return false }
+        if slot.phase != .checkpoint && isBeyondEpoch(slot.sequence) { return false }
         if let existing = state.signedSlots[slot] { return existing == digest }
         state.signedSlots[slot] = digest
+        if slot.phase != .checkpoint { state.epoch.recordVote(at: slot.sequence) }
         return true
     }
 
@@ -61,10 +64,10 @@ extension Replica {
         ctx.emit(.note(.rejected(kind: kind, from: from, reason: reason)))
     }
 
-    /// `true` while this replica waits for work to execute: pending requests, or accepted
-    /// pre-prepares not yet committed.
+    /// `true` while this replica waits for work to execute: pending requests (while the epoch
+    /// has slots for them), or accepted pre-prepares not yet committed.
     var isWaiting: Bool {
-        if !state.queue.pending.isEmpty { return true }
+        if !state.queue.pending.isEmpty && !epochIsFull { return true }
         return state.entries.contains { $0.key > state.lastCommitted && $0.value.prePrepare != nil && $0.value.certificate == nil }
     }
 

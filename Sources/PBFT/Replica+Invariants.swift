@@ -25,6 +25,7 @@ extension Replica {
         checkLog(&report)
         checkCheckpoints(&report)
         checkTimers(&report)
+        state.epoch.checkInvariants(stableCheckpoint: state.lowWatermark, &report)
         return report.violations
     }
 

@@ -19,7 +19,8 @@ extension Replica {
         }
     }
 
-    /// Common guard for PRE-PREPARE / PREPARE / COMMIT: current view, not changing, in the window.
+    /// Common guard for PRE-PREPARE / PREPARE / COMMIT: current view, not changing, in the window,
+    /// not above the epoch's last sequence number.
     mutating func admitsNormalCase(_ kind: String, view v: View, seq: SequenceNumber, from: ReplicaID, _ ctx: inout Context<B>) -> Bool {
         guard !state.isChangingView, v == state.view else {
             state.counters.droppedWrongView += 1
@@ -29,7 +30,7 @@ extension Replica {
             state.counters.droppedOutsideWatermarks += 1
             return false
         }
-        return true
+        return !refusedBeyondEpoch(kind, seq, from: from, &ctx)
     }
 
     // MARK: PRE-PREPARE
@@ -218,6 +219,7 @@ extension Replica {
         let seq = cert.sequence
         guard seq > state.lastCommitted else { state.counters.duplicates += 1; return }
         guard inWindow(seq) else { state.counters.droppedOutsideWatermarks += 1; return }
+        guard !refusedBeyondEpoch("committed-batch", seq, from: nil, &ctx) else { return }
         do throws(PBFTError) {
             try cert.validateStructure(replicaCount: n, quorum: quorum)
         } catch {

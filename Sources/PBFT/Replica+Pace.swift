@@ -147,7 +147,7 @@ extension Replica {
 
     /// Starts the pace timer for the oldest unordered request if this backup is waiting for one.
     mutating func ensurePaceTimer(_ ctx: inout Context<B>) {
-        guard configuration.isPaceCheckEnabled, !state.pace.timerRunning, !state.isChangingView, !isPrimary,
+        guard configuration.isPaceCheckEnabled, !state.pace.timerRunning, !state.isChangingView, !isPrimary, !epochIsFull,
               let start = oldestUnorderedWaitStart else { return }
         let (deadline, overflow) = start.addingReportingOverflow(proposalLatencyBound)
         guard !overflow else { return }
@@ -160,7 +160,7 @@ extension Replica {
     mutating func paceTimerFired(_ ctx: inout Context<B>) {
         guard state.pace.timerRunning else { return }
         state.pace.timerRunning = false
-        guard configuration.isPaceCheckEnabled, !state.isChangingView, !isPrimary, let next = state.view.next,
+        guard configuration.isPaceCheckEnabled, !state.isChangingView, !isPrimary, !epochIsFull, let next = state.view.next,
               let start = oldestUnorderedWaitStart else { return }
         if state.stateTransferTarget != nil || primaryMayBeOutOfWindow || missedPrimaryProposals {
             state.pace.windowMayBeFull = state.stateTransferTarget == nil && primaryMayBeOutOfWindow

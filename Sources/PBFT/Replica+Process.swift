@@ -15,6 +15,7 @@ extension Replica {
         case let .timerFired(kind): timerFired(kind, &ctx)
         case let .requests(requests): addRequests(requests, &ctx)
         case let .executed(n, hash): executed(n, blockHash: hash, &ctx)
+        case let .epochEnds(lastSequence): epochEnds(at: lastSequence, &ctx)
         case let .stateTransferred(n, hash, ts): stateTransferred(n, blockHash: hash, timestampMs: ts, &ctx)
         case let .requestsCommitted(digests):
             forgetRequests(digests)

@@ -18,7 +18,16 @@ extension Replica {
         state.lastCommittedAtPreviousTick = recovered.lastExecuted
 
         var log = ReplayedLog<B>()
-        for record in recovered.records { replay(record, into: &log) }
+        var otherEpoch = 0
+        for record in recovered.records {
+            // A log of an earlier epoch says nothing about what we signed in this one.
+            if let e = record.epoch, e != configuration.epoch { otherEpoch += 1; continue }
+            replay(record, into: &log)
+        }
+        if otherEpoch > 0 {
+            drop("log record", from: me, "\(otherEpoch) records of another epoch than \(configuration.epoch) ignored", &ctx)
+        }
+        for slot in state.signedSlots.keys where slot.phase != .checkpoint { state.epoch.recordVote(at: slot.sequence) }
         enterRecoveredView(log, &ctx)
         // Entries at or below this only keep what a view change or a re-issue needs.
         let floor = max(state.lowWatermark, state.lastCommitted)
@@ -173,6 +182,8 @@ extension Replica {
             beginViewPace(&ctx)
             beginViewRelay(&ctx)
         }
+        // Restarted with checkpoint `a` already stable (`ReplicaConfiguration.lastSequence`).
+        checkEpochComplete(&ctx)
     }
 }
 

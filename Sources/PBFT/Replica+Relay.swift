@@ -84,7 +84,8 @@ extension Replica {
     /// Arms the relay timer for the next request due, if this backup holds one it has not relayed
     /// in this view.
     mutating func ensureRelayTimer(_ ctx: inout Context<B>) {
-        guard configuration.isRequestRelayEnabled, !state.timers.relayTimerRunning, !state.isChangingView, !isPrimary else { return }
+        guard configuration.isRequestRelayEnabled, !state.timers.relayTimerRunning, !state.isChangingView, !isPrimary,
+              !epochIsFull else { return }
         skipRelayCursorPastOrdered()
         guard let due = nextRelayDueMs else { return }
         state.timers.relayTimerRunning = true

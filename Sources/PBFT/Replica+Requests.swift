@@ -106,7 +106,7 @@ extension Replica {
         state.isProposing = true
         defer { state.isProposing = false }
         while true {
-            guard let next = state.nextSequence.adding(1), inWindow(next) else { break }
+            guard let next = state.nextSequence.adding(1), inWindow(next), !isBeyondEpoch(next) else { break }
             // Skip the prefix that is in flight or gone (the cursor only moves forward).
             while state.queue.proposeCursor < state.queue.order.count {
                 let d = state.queue.order[state.queue.proposeCursor]

@@ -6,6 +6,11 @@ extension Replica {
     /// Leaves the current view for `target`: sign, persist and broadcast VIEW-CHANGE(target, C, P).
     mutating func startViewChange(to target: View, reason: String, _ ctx: inout Context<B>) {
         guard target > state.view else { return }
+        // The epoch is over here: the next epoch's replica orders from now on.
+        guard !state.epoch.isComplete else {
+            drop("view-change", from: me, "not joining \(target): the epoch ended at \(state.stableProof.sequence)", &ctx)
+            return
+        }
         // A replica that lost log records cannot report its prepared certificates truthfully: it
         // stays in its view and follows the NEW-VIEW the others install.
         guard !withholdsVotes else {
@@ -123,10 +128,15 @@ extension Replica {
         ctx.emit(.setTimer(.viewChange, afterMilliseconds: state.timers.viewChangeTimeoutMs))
     }
 
-    /// Structural checks on a VIEW-CHANGE (signatures were checked by the verifier).
+    /// Structural checks on a VIEW-CHANGE (signatures were checked by the verifier); nothing in
+    /// it may lie above the epoch's last sequence number (no honest replica signs there).
     func validateViewChange(_ vc: ViewChange) throws(PBFTError) {
         let proof = vc.stableCheckpoint
-        try proof.validateStructure(replicaCount: n, quorum: quorum)
+        try proof.validateStructure(replicaCount: n, quorum: quorum, start: configuration.epochStart)
+        let epochEnd = state.epoch.lastSequence.map(\.rawValue) ?? UInt64.max
+        guard proof.sequence.rawValue <= epochEnd else {
+            throw .invalidViewChange("checkpoint \(proof.sequence) is above the epoch's last sequence number \(epochEnd)")
+        }
         guard let limit = proof.sequence.adding(configuration.window) else {
             throw .invalidViewChange("checkpoint \(proof.sequence) leaves no room for a window")
         }
@@ -139,8 +149,8 @@ extension Replica {
             guard cert.view < vc.newView else {
                 throw .invalidViewChange("certificate at \(cert.sequence) is from \(cert.view), not below \(vc.newView)")
             }
-            guard cert.sequence > proof.sequence, cert.sequence <= limit else {
-                throw .invalidViewChange("certificate at \(cert.sequence) is outside (\(proof.sequence), \(limit)]")
+            guard cert.sequence > proof.sequence, cert.sequence <= limit, cert.sequence.rawValue <= epochEnd else {
+                throw .invalidViewChange("certificate at \(cert.sequence) is outside (\(proof.sequence), \(min(limit.rawValue, epochEnd))]")
             }
             guard seqs.insert(cert.sequence).inserted else {
                 throw .invalidViewChange("two certificates for \(cert.sequence)")
@@ -152,7 +162,7 @@ extension Replica {
     /// min-s = the latest stable checkpoint in V; max-s = the highest prepared sequence number;
     /// for each n in (min-s, max-s] the digest of the certificate from the highest view, else null.
     func computeNewViewPlan(_ viewChanges: [Signed<ViewChange>]) -> NewViewPlan {
-        var proof = CheckpointProof.genesis
+        var proof = configuration.epochStart.proof
         for vc in viewChanges.sorted(by: { $0.signer < $1.signer })
         where vc.body.stableCheckpoint.sequence > proof.sequence {
             proof = vc.body.stableCheckpoint
@@ -322,6 +332,11 @@ extension Replica {
             return .invalid(.invalidViewChange("new-view for \(v) has \(signers.count) distinct view-changes (\(nv.viewChanges.count) entries); \(quorum) needed"))
         }
         let plan = computeNewViewPlan(nv.viewChanges)
+        // Follows from the VIEW-CHANGE checks; stated here because it is the rule: no NEW-VIEW of
+        // this epoch assigns a slot above its last sequence number.
+        if isBeyondEpoch(plan.maxS) {
+            return .invalid(.invalidViewChange("O reaches \(plan.maxS), above the epoch's last sequence number"))
+        }
         guard plan.slots.count == nv.prePrepares.count else {
             return .invalid(.invalidViewChange("O has \(nv.prePrepares.count) pre-prepares; recomputed \(plan.slots.count)"))
         }

@@ -33,7 +33,8 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
 
     // Log and watermarks.
     var entries: [SequenceNumber: LogEntry<B>] = [:]
-    var stableProof: CheckpointProof = .genesis
+    /// The latest stable checkpoint; the epoch's start until a later one is stable.
+    var stableProof: CheckpointProof
     /// A stable checkpoint (a quorum's proof) we have not caught up to yet.
     var pendingStableProof: CheckpointProof?
     var ownCheckpoints: [SequenceNumber: Signed<Checkpoint>] = [:]
@@ -91,10 +92,15 @@ struct ReplicaState<B: ConsensusBatch>: Sendable {
     // Evidence already reported, by (offender, slot).
     var reportedEvidence: Set<EvidenceKey> = []
 
+    /// The epoch's end (`Replica+Epoch.swift`).
+    var epoch: EpochState
+
     var counters = ReplicaCounters()
 
     init(configuration: ReplicaConfiguration) {
         timers = TimerState(viewChangeTimeoutMs: configuration.viewChangeTimeoutMs)
+        stableProof = configuration.epochStart.proof
+        epoch = EpochState(lastSequence: configuration.lastSequence)
     }
 
     var lowWatermark: SequenceNumber { stableProof.sequence }

@@ -37,8 +37,8 @@ public struct ViewChange: Hashable, Sendable, SignableBody, WireBody {
         for _ in 0..<k { list.append(try PreparedCertificate.decode(from: &r, bounds: bounds)) }
         return ViewChange(newView: v, stableCheckpoint: c, preparedCertificates: list)
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }
 
 /// NEW-VIEW(v+1, V, O): the new primary's proof that a quorum of replicas asked for the view (`V`)
@@ -78,8 +78,8 @@ public struct NewView: Hashable, Sendable, SignableBody, WireBody {
         for _ in 0..<m { pps.append(try Signed<PrePrepare>.decode(from: &r, bounds: bounds)) }
         return NewView(view: v, viewChanges: vcs, prePrepares: pps)
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }
 
 /// BATCH-FETCH(v, D): the sender needs the batches with digests `D` to finish the view change
@@ -112,6 +112,6 @@ public struct BatchFetch: Hashable, Sendable, SignableBody, WireBody {
         for _ in 0..<k { list.append(try r.digest()) }
         return BatchFetch(view: v, digests: list)
     }
-    /// The bytes a signature on this body covers (domain tag, chain id, type, fields).
-    public func canonicalSigningBytes(chainID: String) -> [UInt8] { signingBytes(chainID: chainID) }
+    /// The bytes a signature on this body covers (domain tag, chain id, epoch, type, fields).
+    public func canonicalSigningBytes(_ context: SigningContext) -> [UInt8] { signingBytes(context) }
 }

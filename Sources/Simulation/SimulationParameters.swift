@@ -7,6 +7,8 @@ import PBFT
 public struct SimulationParameters: Hashable, Sendable {
     /// The chain id of the simulated network.
     public var chainID = "sim-net"
+    /// The chain and epoch the simulated validators sign in (one epoch, 0, so far).
+    public var signingContext: SigningContext { SigningContext(chainID: chainID, epoch: 0) }
     /// Checkpoint interval `K` (small, so checkpoints and garbage collection happen often).
     public var checkpointInterval: UInt64 = 8
     /// Watermark window `L`.

@@ -46,6 +46,9 @@ extension SimulationRun {
             case let .relay(requests, to):
                 if honest.contains(id) { traffic.requestsRelayed += requests.count }
                 passOn(requests.compactMap(\.transfer), from: id, to: [to])
+            case let .epochComplete(completion):
+                // The simulator runs one epoch so far: no validator-set change is ever committed.
+                trace("\(id) completed epoch \(completion.epoch) at \(completion.lastSequence)")
             }
         }
     }
@@ -172,7 +175,7 @@ extension SimulationRun {
         case let .viewChangeStarted(view, _):
             if honest.contains(id) && viewChangeFirstStarted[view] == nil { viewChangeFirstStarted[view] = now }
             trace("\(id) \(note)")
-        case .votesWithheld, .votingResumed:
+        case .votesWithheld, .votingResumed, .epochEnds:
             trace("\(id) \(note)")
         case .started, .checkpointStable:
             trace("\(id) \(note)", level: .full)
@@ -185,7 +188,7 @@ extension SimulationRun {
         guard honest.contains(id) else { return }
         nodes[id.index].evidenceCount += 1
         trace("\(id) evidence: \(evidence.offender) equivocated at \(evidence.first.slot.sequence)")
-        if !evidence.verify(scheme: scheme, chainID: parameters.chainID) {
+        if !evidence.verify(scheme: scheme, context: parameters.signingContext) {
             contractViolations.append(Violation(
                 property: .contract, time: now,
                 detail: "\(id) reported evidence against \(evidence.offender) that does not verify"))

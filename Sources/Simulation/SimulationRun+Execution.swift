@@ -60,7 +60,7 @@ extension SimulationRun {
         if certificate.sequence != sequence { return .problem("certificate is for \(certificate.sequence), not \(sequence)") }
         if certificate.digest != batch.digest { return .problem("certificate digest differs from the batch digest") }
         do {
-            return .verified(try certificate.verified(scheme: scheme, chainID: parameters.chainID, quorum: parameters.quorumOverride))
+            return .verified(try certificate.verified(scheme: scheme, context: parameters.signingContext, quorum: parameters.quorumOverride))
         } catch {
             return .problem("\(error)")
         }

@@ -81,7 +81,7 @@ extension SimulationRun {
                     follower!.timers.cancel(kind)
                 case .note:
                     break
-                case .send, .broadcast, .persist, .relay, .evidence:
+                case .send, .broadcast, .persist, .relay, .evidence, .epochComplete:
                     followerViolations.append(Violation(
                         property: .contract, time: now, detail: "the full node's core asked to \(action) (a follower signs and sends nothing)"))
                 }

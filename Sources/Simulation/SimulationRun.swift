@@ -88,7 +88,7 @@ final class SimulationRun {
         let cache = signatureCache
         let chainID = parameters.chainID
         let limits = BatchLimits(maxTransactions: parameters.maxBatchTxs, maxBytes: 1_000_000)
-        verifier = LedgerMessageVerifier(chainID: chainID, scheme: scheme) { batch in
+        verifier = LedgerMessageVerifier(context: parameters.signingContext, scheme: scheme) { batch in
             for tx in batch.transactions where tx.chainID == chainID { _ = cache.isValid(tx) }
             do throws(BatchError) {
                 try batch.validate(chainID: chainID, limits: limits, isKnownValid: cache.isKnownValid)

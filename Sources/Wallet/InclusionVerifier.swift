@@ -122,7 +122,7 @@ public enum InclusionVerifier {
             throw .verificationFailed("certificate commits batch \(certificate.digest.hex), the header's batch is \(header.batchDigest.hex)")
         }
         do {
-            try certificate.verify(scheme: Ed25519ValidatorKeys(publicKeys: validators), chainID: chainID)
+            try certificate.verify(scheme: Ed25519ValidatorKeys(publicKeys: validators), context: SigningContext(chainID: chainID, epoch: 0))
         } catch {
             throw .verificationFailed("commit certificate: \(error)")
         }

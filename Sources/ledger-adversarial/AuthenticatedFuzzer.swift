@@ -54,10 +54,10 @@ final class AuthenticatedFuzzer: @unchecked Sendable {
             let signer = Ed25519MessageSigner(key: signingKey)
             let message: LedgerMessage
             switch random.below(4) {
-            case 0: message = .prepare(Signed.make(Prepare(view: view, sequence: seq, digest: digest), signer: impersonated, using: signer, chainID: genesis.chainID))
-            case 1: message = .commit(Signed.make(Commit(view: view, sequence: seq, digest: digest), signer: impersonated, using: signer, chainID: genesis.chainID))
-            case 2: message = .checkpoint(Signed.make(Checkpoint(sequence: seq, blockHash: digest), signer: impersonated, using: signer, chainID: genesis.chainID))
-            default: message = .status(Signed.make(Status(view: view, isChangingView: random.below(2) == 0, lastExecuted: seq, stableCheckpoint: .zero), signer: impersonated, using: signer, chainID: genesis.chainID))
+            case 0: message = .prepare(Signed.make(Prepare(view: view, sequence: seq, digest: digest), signer: impersonated, using: signer, context: SigningContext(chainID: genesis.chainID, epoch: 0)))
+            case 1: message = .commit(Signed.make(Commit(view: view, sequence: seq, digest: digest), signer: impersonated, using: signer, context: SigningContext(chainID: genesis.chainID, epoch: 0)))
+            case 2: message = .checkpoint(Signed.make(Checkpoint(sequence: seq, blockHash: digest), signer: impersonated, using: signer, context: SigningContext(chainID: genesis.chainID, epoch: 0)))
+            default: message = .status(Signed.make(Status(view: view, isChangingView: random.below(2) == 0, lastExecuted: seq, stableCheckpoint: .zero), signer: impersonated, using: signer, context: SigningContext(chainID: genesis.chainID, epoch: 0)))
             }
             return mutate([1] + message.encoded(), atLeastOne: true)
         case 3:

@@ -95,7 +95,7 @@ enum BatchFlood {
         }
         let batch = Batch(view: .zero, timestamp: UInt64(Date().timeIntervalSince1970 * 1000), transactions: txs)
         let fetched = Envelope.wrap(LedgerMessage.fetchedBatch(batch))
-        let commit = Signed(body: Commit(view: .zero, sequence: SequenceNumber(1), digest: batch.digest), signer: ReplicaID(3), signature: .zero)
+        let commit = Signed(body: Commit(view: .zero, sequence: SequenceNumber(1), digest: batch.digest), epoch: 0, signer: ReplicaID(3), signature: .zero)
         let replay = Envelope.wrap(LedgerMessage.committedBatch(
             CommitCertificate(view: .zero, sequence: SequenceNumber(1), digest: batch.digest, commits: [commit]), batch: batch))
         let garbage = Envelope.wrap(.consensus, (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131) })

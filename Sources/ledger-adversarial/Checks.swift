@@ -75,7 +75,7 @@ struct Checks {
                 }
                 do {
                     let cert = try CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount)
-                    try cert.verify(scheme: scheme, chainID: genesis.chainID)
+                    try cert.verify(scheme: scheme, context: SigningContext(chainID: genesis.chainID, epoch: 0))
                     guard cert.digest.hex == b.batchDigest, cert.sequence.rawValue == b.height else {
                         return .fail("height \(b.height): certificate is for seq \(cert.sequence.rawValue) digest \(cert.digest.hex.prefix(12)), block digest \(b.batchDigest.prefix(12))")
                     }

@@ -41,7 +41,7 @@ final class AnchoredTransferTests: XCTestCase {
         let body = Commit(view: .zero, sequence: SequenceNumber(seq), digest: batch.digest)
         let signing = keys ?? validators
         return CommitCertificate(view: .zero, sequence: SequenceNumber(seq), digest: batch.digest, commits: [0, 1, 2].map {
-            Signed.make(body, signer: ReplicaID($0), using: Ed25519MessageSigner(key: signing[$0]), chainID: chainID)
+            Signed.make(body, signer: ReplicaID($0), using: Ed25519MessageSigner(key: signing[$0]), context: SigningContext(chainID: chainID, epoch: 0))
         })
     }
 
@@ -49,7 +49,7 @@ final class AnchoredTransferTests: XCTestCase {
         let signing = keys ?? validators
         let body = Checkpoint(sequence: SequenceNumber(seq), blockHash: hash)
         return CheckpointProof(sequence: SequenceNumber(seq), blockHash: hash, checkpoints: [0, 1, 2].map {
-            Signed.make(body, signer: ReplicaID($0), using: Ed25519MessageSigner(key: signing[$0]), chainID: chainID)
+            Signed.make(body, signer: ReplicaID($0), using: Ed25519MessageSigner(key: signing[$0]), context: SigningContext(chainID: chainID, epoch: 0))
         })
     }
 

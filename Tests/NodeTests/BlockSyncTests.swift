@@ -12,7 +12,7 @@ final class BlockSyncTests: XCTestCase {
     private func certificate(for batch: Batch, at seq: UInt64, signers: [Int], chain: String = "c") -> CommitCertificate {
         let body = Commit(view: .zero, sequence: SequenceNumber(seq), digest: batch.digest)
         return CommitCertificate(view: .zero, sequence: SequenceNumber(seq), digest: batch.digest, commits: signers.map {
-            Signed.make(body, signer: ReplicaID($0), using: Ed25519MessageSigner(key: keys[$0]), chainID: chain)
+            Signed.make(body, signer: ReplicaID($0), using: Ed25519MessageSigner(key: keys[$0]), context: SigningContext(chainID: chain, epoch: 0))
         })
     }
 

@@ -6,7 +6,7 @@ import PBFT
 import XCTest
 
 final class PeerWorkerDropTests: XCTestCase {
-    func sig<B>(_ body: B) -> Signed<B> { Signed(body: body, signer: ReplicaID(1), signature: .zero) }
+    func sig<B>(_ body: B) -> Signed<B> { Signed(body: body, epoch: 0, signer: ReplicaID(1), signature: .zero) }
 
     /// One message of every consensus type, encoded, with whether a transferring node drops it.
     func consensusPayloads() -> [(name: String, bytes: [UInt8], droppedWhileTransferring: Bool)] {

@@ -108,7 +108,7 @@ final class RPCEndToEndTests: XCTestCase {
         XCTAssertEqual(commit["hash"] as? String, lookup["block_hash"] as? String)
         let certificate = try CommitCertificate.decode(try XCTUnwrap(Hex.decode(commit["certificate"] as? String ?? "")), replicaCount: 4)
         XCTAssertNoThrow(try certificate.verify(
-            scheme: Ed25519ValidatorKeys(publicKeys: net.result.genesis.validators.map(\.publicKey)), chainID: net.chainID))
+            scheme: Ed25519ValidatorKeys(publicKeys: net.result.genesis.validators.map(\.publicKey)), context: SigningContext(chainID: net.chainID, epoch: 0)))
         XCTAssertGreaterThanOrEqual((commit["signatures"] as? [Any])?.count ?? 0, 3)
 
         let block = try await net.result(2, "block", #"{"height":"\#(height)"}"#)

@@ -8,7 +8,7 @@ import XCTest
 
 final class ChainFollowerTests: XCTestCase {
     let verifier = MessageVerifier<TestBatch>(
-        chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        context: testContext, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
 
     func batch(_ seq: UInt64) -> TestBatch {
         TestBatch(view: .zero, timestampMilliseconds: 1_000 + seq, requests: [TestRequest(id: seq)])

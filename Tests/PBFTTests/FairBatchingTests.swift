@@ -57,12 +57,12 @@ final class FairBatchingTests: XCTestCase {
     func testABackupRefusesABatchWithAnImpossibleTransaction() throws {
         let scheme = Ed25519ValidatorKeys(publicKeys: keys.map(\.publicKey))
         let verifier = LedgerMessageVerifier(
-            chainID: chain, scheme: scheme,
+            context: SigningContext(chainID: chain, epoch: 0), scheme: scheme,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(chainID: chain, limits: BatchLimits(maxTransactions: 10, maxBytes: 100_000)))
         func prePrepare(_ txs: [Transaction]) -> LedgerMessage {
             let batch = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: txs.map(LedgerRequest.transfer))
             let pp = Signed.make(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: batch.digest), signer: ReplicaID(0),
-                                 using: Ed25519MessageSigner(key: keys[0]), chainID: chain)
+                                 using: Ed25519MessageSigner(key: keys[0]), context: SigningContext(chainID: chain, epoch: 0))
             return .prePrepare(pp, batch: batch)
         }
         func refusal(_ txs: [Transaction]) -> String? {

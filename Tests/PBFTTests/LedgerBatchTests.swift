@@ -15,17 +15,17 @@ final class LedgerBatchTests: XCTestCase {
         let batch = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: txs.map(LedgerRequest.transfer))
         XCTAssertEqual(Batch.decode(ArraySlice(batch.encoded())), batch)
         let pp = Signed.make(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: batch.digest), signer: ReplicaID(0),
-                             using: Ed25519MessageSigner(key: keys[0]), chainID: chain)
+                             using: Ed25519MessageSigner(key: keys[0]), context: SigningContext(chainID: chain, epoch: 0))
         let message = LedgerMessage.prePrepare(pp, batch: batch)
         let verifier = LedgerMessageVerifier(
-            chainID: chain, scheme: scheme,
+            context: SigningContext(chainID: chain, epoch: 0), scheme: scheme,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(chainID: chain, limits: BatchLimits(maxTransactions: 10, maxBytes: 100_000)))
         XCTAssertNoThrow(try verifier.decodeAndVerify(message.encoded(), window: 64))
 
         // A batch that repeats a transaction fails the ledger check.
         let duplicated = Batch.make(view: .zero, timestampMilliseconds: 1_000, requests: [.transfer(txs[0]), .transfer(txs[0])])
         let pp2 = Signed.make(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: duplicated.digest), signer: ReplicaID(0),
-                              using: Ed25519MessageSigner(key: keys[0]), chainID: chain)
+                              using: Ed25519MessageSigner(key: keys[0]), context: SigningContext(chainID: chain, epoch: 0))
         XCTAssertThrowsError(try verifier.verify(.prePrepare(pp2, batch: duplicated))) { error in
             guard case PBFTError.invalidBatch = error else { return XCTFail("\(error)") }
         }

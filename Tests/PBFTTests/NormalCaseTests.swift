@@ -27,7 +27,7 @@ final class NormalCaseTests: XCTestCase {
             XCTAssertEqual(c.committedIDs(i), [1, 2, 3, 4, 5], "replica \(i)")
             XCTAssertEqual(c.committed[i].map(\.sequence.rawValue), [1, 2, 3])
             for cb in c.committed[i] {
-                XCTAssertNoThrow(try cb.certificate.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), chainID: testChain))
+                XCTAssertNoThrow(try cb.certificate.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), context: testContext))
                 XCTAssertEqual(cb.certificate.digest, cb.batch.digest)
             }
         }
@@ -66,13 +66,13 @@ final class NormalCaseTests: XCTestCase {
         XCTAssertEqual(c.evidence[1].count, 1)
         let e = c.evidence[1][0]
         XCTAssertEqual(e.offender, ReplicaID(0))
-        XCTAssertTrue(e.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), chainID: testChain))
+        XCTAssertTrue(e.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), context: testContext))
         // A tampered copy is not evidence.
         var forged = e
         if case let .prePrepare(m) = forged.second {
-            forged.second = .prePrepare(Signed(body: m.body, signer: m.signer, signature: .zero))
+            forged.second = .prePrepare(Signed(body: m.body, epoch: m.epoch, signer: m.signer, signature: .zero))
         }
-        XCTAssertFalse(forged.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), chainID: testChain))
+        XCTAssertFalse(forged.verify(scheme: SimulatedSignatureScheme(replicaCount: 4), context: testContext))
     }
 
     /// The backup that saw the other batch of an equivocating primary catches up by state transfer: the fetched
@@ -88,19 +88,19 @@ final class NormalCaseTests: XCTestCase {
                               commits: signers.map { signed(Commit(view: .zero, sequence: SequenceNumber(1), digest: x.digest), by: $0) })
         }
         // The same digest as what replica 1 saw: nothing to report.
-        c.handle(1, .transferredCertificates([try certificate(b, signers: [0, 2, 3]).verified(scheme: scheme, chainID: testChain)]))
+        c.handle(1, .transferredCertificates([try certificate(b, signers: [0, 2, 3]).verified(scheme: scheme, context: testContext)]))
         XCTAssertTrue(c.evidence[1].isEmpty)
         // Another digest, without replica 0's commit: nothing replica 0 signed twice.
-        c.handle(1, .transferredCertificates([try certificate(a, signers: [1, 2, 3]).verified(scheme: scheme, chainID: testChain)]))
+        c.handle(1, .transferredCertificates([try certificate(a, signers: [1, 2, 3]).verified(scheme: scheme, context: testContext)]))
         XCTAssertTrue(c.evidence[1].isEmpty)
         // Another digest with replica 0's commit: evidence against it, which verifies.
-        c.handle(1, .transferredCertificates([try certificate(a, signers: [0, 2, 3]).verified(scheme: scheme, chainID: testChain)]))
+        c.handle(1, .transferredCertificates([try certificate(a, signers: [0, 2, 3]).verified(scheme: scheme, context: testContext)]))
         XCTAssertEqual(c.evidence[1].map(\.offender), [ReplicaID(0)])
-        XCTAssertTrue(c.evidence[1][0].verify(scheme: scheme, chainID: testChain))
+        XCTAssertTrue(c.evidence[1][0].verify(scheme: scheme, context: testContext))
         // A certificate with a forged commit never reaches the replica.
         var forged = certificate(a, signers: [0, 2, 3])
-        forged.commits[0] = Signed(body: forged.commits[0].body, signer: forged.commits[0].signer, signature: .zero)
-        XCTAssertThrowsError(try forged.verified(scheme: scheme, chainID: testChain))
+        forged.commits[0] = Signed(body: forged.commits[0].body, epoch: 0, signer: forged.commits[0].signer, signature: .zero)
+        XCTAssertThrowsError(try forged.verified(scheme: scheme, context: testContext))
     }
 
     func testBackupRejectsBatchWhoseTimestampIsNotAfterThePrevious() {

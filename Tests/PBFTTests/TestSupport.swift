@@ -51,6 +51,8 @@ struct TestBatch: ConsensusBatch {
 typealias TMessage = Message<TestBatch>
 
 let testChain = "test-chain"
+/// Epoch 0 of the test chain: what `testConfig` replicas sign in.
+let testContext = SigningContext(chainID: testChain, epoch: 0)
 
 func testConfig(_ id: Int, n: Int = 4, k: UInt64 = 4, window: UInt64 = 8) -> ReplicaConfiguration {
     ReplicaConfiguration(
@@ -61,7 +63,7 @@ func testConfig(_ id: Int, n: Int = 4, k: UInt64 = 4, window: UInt64 = 8) -> Rep
 
 /// Signs as any replica (tests play Byzantine peers by hand).
 func signed<Body: SignableBody>(_ body: Body, by id: Int) -> Signed<Body> {
-    Signed.make(body, signer: ReplicaID(id), using: SimulatedSigner(replica: ReplicaID(id)), chainID: testChain)
+    Signed.make(body, signer: ReplicaID(id), using: SimulatedSigner(replica: ReplicaID(id)), context: testContext)
 }
 
 /// The deterministic block hash every replica computes for a batch at a sequence number.
@@ -76,7 +78,7 @@ func blockHash(_ seq: SequenceNumber, _ digest: Digest) -> Digest {
 /// can drop them. Commits are executed immediately (the driver's job) and reported back.
 struct Cluster {
     var replicas: [Replica<TestBatch>]
-    let verifier: MessageVerifier<TestBatch>
+    var verifier: MessageVerifier<TestBatch>
     var now: UInt64 = 1_000_000
     var queue: [(from: Int, to: Int, message: TMessage)] = []
     /// Requests relayed to a primary (`Action.relay`), delivered by `deliverAll` as `.requests`.
@@ -88,8 +90,13 @@ struct Cluster {
     var evidence: [[EquivocationEvidence]]
     var stateTransfers: [[StateTransferTarget]]
     var notes: [[Note]]
+    /// Every `Action.epochComplete` each replica emitted, in order.
+    var completions: [[EpochCompletion]]
     var timers: [[TimerKind: UInt64]]
     var executes = true
+    /// A validator-set change in block `changeAt`: each replica is told the epoch ends at
+    /// `lastSequence` right after it executes that block, as the driver does (`Event.epochEnds`).
+    var epochChange: (changeAt: SequenceNumber, lastSequence: SequenceNumber)?
     /// Perform requested state transfers from another replica's committed blocks.
     var transfersState = false
     /// Deliver queued messages after each timer in `advance` (randomized tests deliver by hand).
@@ -110,12 +117,13 @@ struct Cluster {
             configure(&config)
             return try! Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID($0)))
         }
-        verifier = MessageVerifier(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: n), checkBatch: { _ in .valid })
+        verifier = MessageVerifier(context: testContext, scheme: SimulatedSignatureScheme(replicaCount: n), checkBatch: { _ in .valid })
         persisted = Array(repeating: [], count: n)
         committed = Array(repeating: [], count: n)
         evidence = Array(repeating: [], count: n)
         stateTransfers = Array(repeating: [], count: n)
         notes = Array(repeating: [], count: n)
+        completions = Array(repeating: [], count: n)
         timers = Array(repeating: [:], count: n)
         relays = Array(repeating: [], count: n)
         if start {
@@ -138,7 +146,10 @@ struct Cluster {
             case let .persist(r): persisted[i].append(r)
             case let .commit(c):
                 committed[i].append(c)
-                if executes { followUps.append(.executed(c.sequence, blockHash: blockHash(c.sequence, c.batch.digest))) }
+                if executes {
+                    followUps.append(.executed(c.sequence, blockHash: blockHash(c.sequence, c.batch.digest)))
+                    if let change = epochChange, change.changeAt == c.sequence { followUps.append(.epochEnds(lastSequence: change.lastSequence)) }
+                }
             case let .requestStateTransfer(t):
                 stateTransfers[i].append(t)
                 if transfersState, let event = transferState(to: i, t) { followUps.append(contentsOf: event) }
@@ -147,6 +158,7 @@ struct Cluster {
             case let .relay(requests, to):
                 relays[i].append((to.index, requests))
                 relayQueue.append((i, to.index, requests))
+            case let .epochComplete(completion): completions[i].append(completion)
             }
         }
         for e in followUps { handle(i, e) }

@@ -86,7 +86,7 @@ final class ViewChangeTests: XCTestCase {
         c.deliver(viewChange(to: 1, by: 2, certs: [certificate(a, view: 0, seq: 1)]).1, to: 3)
         XCTAssertEqual(c.evidence[3].count, 1)
         XCTAssertEqual(c.evidence[3].first?.offender, ReplicaID(0))
-        XCTAssertTrue(c.evidence[3].first?.verify(scheme: scheme, chainID: testChain) ?? false)
+        XCTAssertTrue(c.evidence[3].first?.verify(scheme: scheme, context: testContext) ?? false)
     }
 
     // MARK: O set

@@ -1,5 +1,6 @@
 // Checks PBFT's wire bytes against known answers written out by hand from the layout (big-endian integers, u16 replica
-// ids and counts, u32 batch lengths), so changing the codec underneath cannot change a byte on the wire or in the log.
+// ids and counts, u32 batch lengths, each signed body as epoch ‖ body ‖ signer ‖ signature), so changing the codec
+// underneath cannot change a byte on the wire or in the log.
 import LedgerCore
 import LedgerCrypto
 import XCTest
@@ -13,11 +14,12 @@ final class WireKnownAnswerTests: XCTestCase {
 
     func be64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) } }
 
-    func testPrepareIsKindBodySignerSignature() throws {
+    func testPrepareIsKindEpochBodySignerSignature() throws {
         let prepare = Signed(
             body: Prepare(view: View(0x0102_0304_0506_0708), sequence: SequenceNumber(9), digest: digest),
-            signer: ReplicaID(3), signature: signature)
-        let expected: [UInt8] = [0x02] + be64(0x0102_0304_0506_0708) + be64(9) + digestBytes + [0x00, 0x03] + signatureBytes
+            epoch: 0x1112_1314_1516_1718, signer: ReplicaID(3), signature: signature)
+        let expected: [UInt8] = [0x02] + [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18]
+            + [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08] + be64(9) + digestBytes + [0x00, 0x03] + signatureBytes
         let bytes = TMessage.prepare(prepare).encoded()
         XCTAssertEqual(bytes, expected)
         XCTAssertEqual(TMessage.prepare(prepare).encoded(prefix: 0xEE), [0xEE] + expected)
@@ -27,8 +29,8 @@ final class WireKnownAnswerTests: XCTestCase {
     func testStatusWritesItsFlagAsOneByte() throws {
         let status = Signed(
             body: Status(view: View(4), isChangingView: true, lastExecuted: SequenceNumber(6), stableCheckpoint: SequenceNumber(4)),
-            signer: ReplicaID(1), signature: signature)
-        let expected: [UInt8] = [0x07] + be64(4) + [0x01] + be64(6) + be64(4) + [0x00, 0x01] + signatureBytes
+            epoch: 2, signer: ReplicaID(1), signature: signature)
+        let expected: [UInt8] = [0x07] + be64(2) + be64(4) + [0x01] + be64(6) + be64(4) + [0x00, 0x01] + signatureBytes
         XCTAssertEqual(TMessage.status(status).encoded(), expected)
         XCTAssertEqual(try TMessage.decode(expected, replicaCount: 4, window: 8), .status(status))
     }
@@ -43,17 +45,21 @@ final class WireKnownAnswerTests: XCTestCase {
     }
 
     func testStandaloneCommitCertificate() throws {
-        let commit = Signed(body: Commit(view: View(1), sequence: SequenceNumber(2), digest: digest), signer: ReplicaID(0), signature: signature)
+        let commit = Signed(body: Commit(view: View(1), sequence: SequenceNumber(2), digest: digest), epoch: 5,
+                            signer: ReplicaID(0), signature: signature)
         let certificate = CommitCertificate(view: View(1), sequence: SequenceNumber(2), digest: digest, commits: [commit])
         let expected: [UInt8] = be64(1) + be64(2) + digestBytes + [0x00, 0x01]
-            + be64(1) + be64(2) + digestBytes + [0x00, 0x00] + signatureBytes
+            + be64(5) + be64(1) + be64(2) + digestBytes + [0x00, 0x00] + signatureBytes
         XCTAssertEqual(certificate.encoded(), expected)
         XCTAssertEqual(try CommitCertificate.decode(expected, replicaCount: 4), certificate)
     }
 
-    func testSigningBytesAreDomainChainKindBody() {
+    func testSigningBytesAreDomainChainEpochKindBody() {
         let body = Checkpoint(sequence: SequenceNumber(16), blockHash: digest)
-        let expected: [UInt8] = Array("bft-ledger/pbft/v1".utf8) + [1] + Array("c".utf8) + [0x04] + be64(16) + digestBytes
-        XCTAssertEqual(body.signingBytes(chainID: "c"), expected)
+        // "bft-ledger/pbft/v2" is 18 ASCII bytes; then the chain id behind a 1-byte length, the epoch, the type byte.
+        let tag: [UInt8] = [0x62, 0x66, 0x74, 0x2D, 0x6C, 0x65, 0x64, 0x67, 0x65, 0x72, 0x2F, 0x70, 0x62, 0x66, 0x74, 0x2F, 0x76, 0x32]
+        let expected: [UInt8] = tag + [0x01, 0x63] + [0, 0, 0, 0, 0, 0, 0, 0x07] + [0x04] + be64(16) + digestBytes
+        XCTAssertEqual(body.signingBytes(SigningContext(chainID: "c", epoch: 7)), expected)
+        XCTAssertEqual(expected.count, 18 + 2 + 8 + 1 + 8 + 32)
     }
 }

@@ -64,7 +64,7 @@ final class WireTests: XCTestCase {
     }
 
     func testEveryMessageRoundTripsAndVerifies() throws {
-        let verifier = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        let verifier = MessageVerifier<TestBatch>(context: testContext, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
         for m in sampleMessages() {
             let bytes = m.encoded()
             XCTAssertEqual(try TMessage.decode(bytes, replicaCount: 4, window: 8), m, m.kindName)
@@ -91,7 +91,7 @@ final class WireTests: XCTestCase {
             _ = try? TMessage.decode(bytes, replicaCount: 4, window: 8)
         }
         // Mutations of valid messages either fail to decode or fail to verify (or are still the same message).
-        let verifier = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        let verifier = MessageVerifier<TestBatch>(context: testContext, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
         for m in sampleMessages() {
             let bytes = m.encoded()
             for _ in 0..<200 {
@@ -119,14 +119,14 @@ final class WireTests: XCTestCase {
     }
 
     func testBadSignatureOrUnknownSignerIsRejectedByTheVerifier() {
-        let verifier = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
+        let verifier = MessageVerifier<TestBatch>(context: testContext, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .valid })
         let p = signed(Prepare(view: .zero, sequence: SequenceNumber(1), digest: .zero), by: 1)
-        XCTAssertThrowsError(try verifier.verify(.prepare(Signed(body: p.body, signer: ReplicaID(2), signature: p.signature))))
-        XCTAssertThrowsError(try verifier.verify(.prepare(Signed(body: p.body, signer: ReplicaID(9), signature: p.signature))))
-        let otherChain = Signed.make(p.body, signer: ReplicaID(1), using: SimulatedSigner(replica: ReplicaID(1)), chainID: "other")
+        XCTAssertThrowsError(try verifier.verify(.prepare(Signed(body: p.body, epoch: p.epoch, signer: ReplicaID(2), signature: p.signature))))
+        XCTAssertThrowsError(try verifier.verify(.prepare(Signed(body: p.body, epoch: p.epoch, signer: ReplicaID(9), signature: p.signature))))
+        let otherChain = Signed.make(p.body, signer: ReplicaID(1), using: SimulatedSigner(replica: ReplicaID(1)), context: SigningContext(chainID: "other", epoch: 0))
         XCTAssertThrowsError(try verifier.verify(.prepare(otherChain)))
         // A batch that fails the ledger check, or does not match its digest.
-        let strict = MessageVerifier<TestBatch>(chainID: testChain, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .invalid("no") })
+        let strict = MessageVerifier<TestBatch>(context: testContext, scheme: SimulatedSignatureScheme(replicaCount: 4), checkBatch: { _ in .invalid("no") })
         let b = TestBatch(view: .zero, timestampMilliseconds: 5, requests: [TestRequest(id: 1)])
         let pp = signed(PrePrepare(view: .zero, sequence: SequenceNumber(1), digest: b.digest), by: 0)
         XCTAssertThrowsError(try strict.verify(.prePrepare(pp, batch: b)))
@@ -138,9 +138,9 @@ final class WireTests: XCTestCase {
         let keys = try (0..<4).map { i in try SigningKey(seed: [UInt8](repeating: UInt8(i + 1), count: 32)) }
         let scheme = Ed25519ValidatorKeys(publicKeys: keys.map(\.publicKey))
         let m = Signed.make(Commit(view: .zero, sequence: SequenceNumber(1), digest: .zero), signer: ReplicaID(2),
-                            using: Ed25519MessageSigner(key: keys[2]), chainID: testChain)
-        XCTAssertTrue(m.isValid(scheme: scheme, chainID: testChain))
-        XCTAssertFalse(Signed(body: m.body, signer: ReplicaID(1), signature: m.signature).isValid(scheme: scheme, chainID: testChain))
+                            using: Ed25519MessageSigner(key: keys[2]), context: testContext)
+        XCTAssertTrue(m.isValid(scheme: scheme, context: testContext))
+        XCTAssertFalse(Signed(body: m.body, epoch: m.epoch, signer: ReplicaID(1), signature: m.signature).isValid(scheme: scheme, context: testContext))
     }
 
     func testConfigurationValidation() {

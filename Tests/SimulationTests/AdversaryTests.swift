@@ -18,7 +18,7 @@ final class AdversaryTests: XCTestCase {
         keys = SimulationKeys(replicaCount: n, random: &random)
         let chainID = self.chainID
         verifier = LedgerMessageVerifier(
-            chainID: chainID, scheme: keys,
+            context: SigningContext(chainID: chainID, epoch: 0), scheme: keys,
             checkBatch: LedgerMessageVerifier.ledgerBatchCheck(chainID: chainID, limits: .hardCaps))
         client = try! SigningKey(seed: [UInt8](repeating: 7, count: 32))
     }

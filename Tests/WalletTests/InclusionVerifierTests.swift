@@ -20,7 +20,7 @@ final class InclusionVerifierTests: XCTestCase {
     private func certificate(for h: BlockHeader, signers: [Int], chain: String? = nil, digest: Digest? = nil) -> CommitCertificate {
         let body = Commit(view: View(3), sequence: h.height, digest: digest ?? h.batchDigest)
         let commits = signers.map { i in
-            Signed.make(body, signer: ReplicaID(i), using: Ed25519MessageSigner(key: validatorKeys[i]), chainID: chain ?? chainID)
+            Signed.make(body, signer: ReplicaID(i), using: Ed25519MessageSigner(key: validatorKeys[i]), context: SigningContext(chainID: chain ?? chainID, epoch: 0))
         }
         return CommitCertificate(view: View(3), sequence: h.height, digest: digest ?? h.batchDigest, commits: commits)
     }
