@@ -325,22 +325,16 @@ final class EpochTests: XCTestCase {
         // Restart replica 3 from its log, with a from its configuration: nothing feeds it the event again.
         var config = c.replicas[3].configuration
         config.lastSequence = a
-        let last = try XCTUnwrap(c.committed[3].last)
-        c.replicas[3] = try Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID(3)))
-        c.handle(3, .start(RecoveredState(records: c.persisted[3], lastExecuted: last.sequence,
-                                          lastExecutedBlockHash: blockHash(last.sequence, last.batch.digest),
-                                          lastExecutedTimestampMilliseconds: last.batch.timestampMilliseconds)))
+        c.restart(3, configuration: config)
         XCTAssertEqual(c.replicas[3].epochLastSequence, a)
         c.submit(Array(17...60))
         c.advance(10_000)
         assertEnded(c, at: a)
 
         // Restarted again after the epoch completed: checkpoint a is stable in its log, so it completes at once.
-        c.replicas[3] = try Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID(3)))
         c.completions[3] = []
-        let end = try XCTUnwrap(c.committed[3].last)
-        c.handle(3, .start(RecoveredState(records: c.persisted[3], lastExecuted: a, lastExecutedBlockHash: blockHash(a, end.batch.digest),
-                                          lastExecutedTimestampMilliseconds: end.batch.timestampMilliseconds)))
+        c.restart(3, configuration: config)
+        XCTAssertEqual(c.replicas[3].lastExecuted, a)
         XCTAssertEqual(c.completions[3].map(\.blockHash), [c.completions[0][0].blockHash])
         // And a proposal above a is refused as by a replica fed the event.
         let batch = TestBatch(view: .zero, timestampMilliseconds: c.now, requests: [TestRequest(id: 999)])

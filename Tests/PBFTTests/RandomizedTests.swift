@@ -19,41 +19,19 @@ final class RandomizedTests: XCTestCase {
                 c.submit(ids)
             }
             if let r = restart, step == 120 || step == 260 {
-                let last = c.committed[r].last
-                let recovered = RecoveredState<TestBatch>(
-                    records: c.persisted[r], lastExecuted: last?.sequence ?? .zero,
-                    lastExecutedBlockHash: last.map { blockHash($0.sequence, $0.batch.digest) } ?? .zero,
-                    lastExecutedTimestampMilliseconds: last?.batch.timestampMilliseconds ?? 0)
                 var config = testConfig(r)
                 config.retransmitIntervalMs = 400
-                c.replicas[r] = try! Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID(r)))
-                c.timers[r] = [:]
-                c.queue.removeAll { $0.to == r }
-                c.handle(r, .start(recovered))
+                c.restart(r, configuration: config)
             }
             // Deliver a random subset of the queue in random order.
-            var budget = c.queue.count
-            while budget > 0 && !c.queue.isEmpty {
-                budget -= 1
-                let i = Int(rng.next() % UInt64(c.queue.count))
-                let (from, to, m) = c.queue.remove(at: i)
-                if let s = silent, (from == s || to == s) && step < 200 { continue }
-                if rng.next() % 100 < dropPercent && step < 300 { continue }
-                c.deliver(m, to: to)
-            }
+            c.deliverRandomly(&rng, step: step, dropPercent: dropPercent, silent: silent)
             c.advance(50)
         }
-        // Heal: deliver everything, let retransmission run.
-        c.autoDeliver = true
-        for _ in 0..<40 { c.deliverAll(); c.advance(400) }
+        c.heal()
         if ProcessInfo.processInfo.environment["PBFT_DEBUG"] != nil { for i in 0..<4 { print(seed, i, c.replicas[i].view, c.replicas[i].lastCommitted, c.replicas[i].counters, c.persisted[i].count, c.replicas[i].state.stateTransferTarget as Any, c.replicas[i].lowWatermark, c.stateTransfers[i].map(\.sequence), c.committed[i].last?.sequence as Any, c.notes[i].filter { if case .dropped = $0 { false } else { true } }.suffix(8)) } }
         // Agreement: same digest at every sequence number any two replicas committed.
-        var bySeq: [SequenceNumber: Digest] = [:]
+        if let seq = c.disagreement { return "seed \(seed): replicas disagree at \(seq)" }
         for i in 0..<4 {
-            for cb in c.committed[i] {
-                if let d = bySeq[cb.sequence], d != cb.batch.digest { return "seed \(seed): replicas disagree at \(cb.sequence)" }
-                bySeq[cb.sequence] = cb.batch.digest
-            }
             let seqs = c.committed[i].map(\.sequence.rawValue)
             if seqs != Array(seqs.indices.map { UInt64($0) + 1 }) {
                 return "seed \(seed): replica \(i) committed out of order: \(seqs.prefix(20))"

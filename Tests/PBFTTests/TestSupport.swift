@@ -172,8 +172,11 @@ struct Cluster {
         let fetched = committed[source].filter { $0.sequence > have && $0.sequence <= t.sequence }
         committed[i].append(contentsOf: fetched)
         let last = fetched.last!
-        return [
-            .requestsCommitted(fetched.flatMap { $0.batch.requests.map(\.requestDigest) }),
+        // The transfer brings the change block: the epoch's end comes before `stateTransferred` (`Event.epochEnds`).
+        let ends: [Event<TestBatch>] = epochChange.flatMap { change in
+            fetched.contains { $0.sequence == change.changeAt } ? [.epochEnds(lastSequence: change.lastSequence)] : nil
+        } ?? []
+        return [.requestsCommitted(fetched.flatMap { $0.batch.requests.map(\.requestDigest) })] + ends + [
             .stateTransferred(t.sequence, blockHash: blockHash(last.sequence, last.batch.digest), timestampMilliseconds: last.batch.timestampMilliseconds),
         ]
     }
@@ -223,6 +226,51 @@ struct Cluster {
             if autoDeliver { deliverAll() }
         }
         now = end
+    }
+
+    /// The randomized tests' network: delivers what is queued now once, in a random order, dropping `dropPercent` of
+    /// it before step 300 and everything to or from `silent` before step 200.
+    mutating func deliverRandomly(_ rng: inout SplitMix, step: Int, dropPercent: UInt64, silent: Int?) {
+        var budget = queue.count
+        while budget > 0 && !queue.isEmpty {
+            budget -= 1
+            let i = Int(rng.next() % UInt64(queue.count))
+            let (from, to, m) = queue.remove(at: i)
+            if let s = silent, (from == s || to == s) && step < 200 { continue }
+            if rng.next() % 100 < dropPercent && step < 300 { continue }
+            deliver(m, to: to)
+        }
+    }
+
+    /// Crashes replica `r` (its timers and the messages to it are lost) and restarts it with `configuration` from its
+    /// persisted log and the blocks it executed.
+    mutating func restart(_ r: Int, configuration: ReplicaConfiguration) {
+        let last = committed[r].last
+        replicas[r] = try! Replica(configuration: configuration, signer: SimulatedSigner(replica: ReplicaID(r)))
+        timers[r] = [:]
+        queue.removeAll { $0.to == r }
+        handle(r, .start(RecoveredState(
+            records: persisted[r], lastExecuted: last?.sequence ?? .zero,
+            lastExecutedBlockHash: last.map { blockHash($0.sequence, $0.batch.digest) } ?? .zero,
+            lastExecutedTimestampMilliseconds: last?.batch.timestampMilliseconds ?? 0)))
+    }
+
+    /// Heals the network: delivers everything and lets retransmission run for 16 s.
+    mutating func heal() {
+        autoDeliver = true
+        for _ in 0..<40 { deliverAll(); advance(400) }
+    }
+
+    /// The first sequence number at which two replicas committed different batches (agreement), or `nil`.
+    var disagreement: SequenceNumber? {
+        var bySeq: [SequenceNumber: Digest] = [:]
+        for i in 0..<n {
+            for cb in committed[i] {
+                if let d = bySeq[cb.sequence], d != cb.batch.digest { return cb.sequence }
+                bySeq[cb.sequence] = cb.batch.digest
+            }
+        }
+        return nil
     }
 
     mutating func submit(_ ids: [UInt64], to targets: [Int]? = nil) {
