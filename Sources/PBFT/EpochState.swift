@@ -20,8 +20,8 @@ struct EpochState: Sendable {
     }
 
     /// The epoch invariants: never a vote above `a`, never a stable checkpoint above it, and the
-    /// epoch is complete exactly when checkpoint `a` is stable.
-    func checkInvariants(stableCheckpoint: SequenceNumber, _ report: inout InvariantReport) {
+    /// epoch is complete exactly when checkpoint `a` is stable and block `a` executed.
+    func checkInvariants(stableCheckpoint: SequenceNumber, lastExecuted: SequenceNumber, _ report: inout InvariantReport) {
         guard let a = lastSequence else {
             report.expect(!isComplete, "epoch.completeWithoutEnd", "the epoch completed with no last sequence number")
             return
@@ -29,7 +29,8 @@ struct EpochState: Sendable {
         report.expect(highestVote.map { $0 <= a } ?? true, "epoch.noVoteAbove",
                       "signed a vote at \(highestVote.map { "\($0)" } ?? "-") above the epoch's last sequence \(a)")
         report.expect(stableCheckpoint <= a, "epoch.stableWithin", "stable checkpoint \(stableCheckpoint) is above the epoch's last sequence \(a)")
-        report.expect(isComplete == (stableCheckpoint == a), "epoch.complete",
-                      "the epoch is \(isComplete ? "" : "not ")complete with stable checkpoint \(stableCheckpoint) and last sequence \(a)")
+        report.expect(isComplete == (stableCheckpoint == a && lastExecuted >= a), "epoch.complete",
+                      "the epoch is \(isComplete ? "" : "not ")complete with stable checkpoint \(stableCheckpoint), "
+                      + "last executed \(lastExecuted) and last sequence \(a)")
     }
 }

@@ -175,5 +175,6 @@ extension Replica {
         }
         commitInOrder(&ctx)
         restartViewChangeTimer(&ctx)
+        checkEpochComplete(&ctx)
     }
 }

@@ -63,10 +63,12 @@ extension Replica {
         checkEpochComplete(&ctx)
     }
 
-    /// Emits `Action.epochComplete` once checkpoint `a` is stable, and stops what would blame
-    /// the primary for requests this epoch cannot order.
+    /// Emits `Action.epochComplete` once checkpoint `a` is stable and block `a` executed here (a
+    /// restart may find `a` stable in its log before the state is back), and stops what would
+    /// blame the primary for requests this epoch cannot order.
     mutating func checkEpochComplete(_ ctx: inout Context<B>) {
-        guard !state.epoch.isComplete, let a = state.epoch.lastSequence, state.stableProof.sequence == a else { return }
+        guard !state.epoch.isComplete, let a = state.epoch.lastSequence, state.stableProof.sequence == a,
+              state.lastExecuted >= a else { return }
         state.epoch.isComplete = true
         if state.timers.viewChangeTimerRunning { state.timers.viewChangeTimerRunning = false; ctx.emit(.cancelTimer(.viewChange)) }
         if state.timers.batchTimerRunning { state.timers.batchTimerRunning = false; ctx.emit(.cancelTimer(.batch)) }

@@ -25,7 +25,7 @@ extension Replica {
         checkLog(&report)
         checkCheckpoints(&report)
         checkTimers(&report)
-        state.epoch.checkInvariants(stableCheckpoint: state.lowWatermark, &report)
+        state.epoch.checkInvariants(stableCheckpoint: state.lowWatermark, lastExecuted: state.lastExecuted, &report)
         return report.violations
     }
 

@@ -248,5 +248,6 @@ extension Replica {
         if seq.rawValue % configuration.checkpointInterval == 0 {
             sendCheckpoint(seq, blockHash: blockHash, &ctx)
         }
+        checkEpochComplete(&ctx)
     }
 }

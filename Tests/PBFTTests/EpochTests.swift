@@ -336,6 +336,19 @@ final class EpochTests: XCTestCase {
         c.restart(3, configuration: config)
         XCTAssertEqual(c.replicas[3].lastExecuted, a)
         XCTAssertEqual(c.completions[3].map(\.blockHash), [c.completions[0][0].blockHash])
+
+        // Restarted with a stable in its log but its state behind a: the epoch completes once the state is back.
+        c.completions[3] = []
+        c.replicas[3] = try Replica(configuration: config, signer: SimulatedSigner(replica: ReplicaID(3)))
+        let back = c.committed[3][11]
+        c.handle(3, .start(RecoveredState(records: c.persisted[3], lastExecuted: back.sequence,
+                                          lastExecutedBlockHash: blockHash(back.sequence, back.batch.digest),
+                                          lastExecutedTimestampMilliseconds: back.batch.timestampMilliseconds)))
+        XCTAssertEqual(c.stateTransfers[3].last?.sequence, a)
+        XCTAssertTrue(c.completions[3].isEmpty, "block a is not executed here yet")
+        let end = try XCTUnwrap(c.committed[3].last)
+        c.handle(3, .stateTransferred(a, blockHash: blockHash(a, end.batch.digest), timestampMilliseconds: end.batch.timestampMilliseconds))
+        XCTAssertEqual(c.completions[3].map(\.blockHash), [c.completions[0][0].blockHash])
         // And a proposal above a is refused as by a replica fed the event.
         let batch = TestBatch(view: .zero, timestampMilliseconds: c.now, requests: [TestRequest(id: 999)])
         c.deliver(.prePrepare(signed(PrePrepare(view: .zero, sequence: SequenceNumber(a.rawValue + 1), digest: batch.digest), by: 0),
