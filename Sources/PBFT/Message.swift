@@ -42,6 +42,23 @@ public enum Message<B: ConsensusBatch>: Hashable, Sendable {
         }
     }
 
+    /// The epoch the outer message was signed in (a forwarded certificate's: its first commit's; `nil` for a
+    /// fetched batch, which carries no signature). The driver routes a message to its epoch's replica by it.
+    public var epoch: UInt64? {
+        switch self {
+        case let .prePrepare(m, _): m.epoch
+        case let .prepare(m): m.epoch
+        case let .commit(m): m.epoch
+        case let .checkpoint(m): m.epoch
+        case let .viewChange(m): m.epoch
+        case let .newView(m): m.epoch
+        case let .status(m): m.epoch
+        case let .batchFetch(m): m.epoch
+        case let .committedBatch(certificate, _): certificate.commits.first?.epoch
+        case .fetchedBatch: nil
+        }
+    }
+
     /// A short name for logs and counters ("pre-prepare", "view-change", ...).
     public var kindName: String {
         switch self {

@@ -35,6 +35,12 @@ struct SimulatedNode {
     var highestView: View = .zero
     /// Evidence items this replica reported.
     var evidenceCount = 0
+    /// The epoch `replica` works in (`SimulationRun+Epochs.swift`).
+    var epoch: UInt64 = 0
+    /// Where that epoch started.
+    var epochStart: EpochStart = .genesis
+    /// The previous epoch's replica, kept to answer that epoch's laggards (no timers; lost at a crash).
+    var retired: LedgerReplica?
 
     init(id: ReplicaID, behaviour: (any ByzantineBehaviour)?, ledger: SimulatedLedger, clockOffsetMs: Int64) {
         self.id = id

@@ -7,8 +7,11 @@ import PBFT
 public struct SimulationParameters: Hashable, Sendable {
     /// The chain id of the simulated network.
     public var chainID = "sim-net"
-    /// The chain and epoch the simulated validators sign in (one epoch, 0, so far).
-    public var signingContext: SigningContext { SigningContext(chainID: chainID, epoch: 0) }
+    /// The chain and `epoch` the simulated validators of that epoch sign in.
+    public func signingContext(epoch: UInt64) -> SigningContext { SigningContext(chainID: chainID, epoch: epoch) }
+    /// A validator-set change that adds one validator (id `n`) is committed in this block, or `nil` (one epoch, no
+    /// change). Every node switches to its epoch-1 replica at its `epochComplete` (`SimulationRun+Epochs.swift`).
+    public var addsValidatorAtBlock: UInt64?
     /// Checkpoint interval `K` (small, so checkpoints and garbage collection happen often).
     public var checkpointInterval: UInt64 = 8
     /// Watermark window `L`.

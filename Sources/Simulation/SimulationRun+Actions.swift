@@ -18,7 +18,7 @@ extension SimulationRun {
                 outgoing(message, from: id, to: [to])
             case let .broadcast(message):
                 if case .checkpoint = message { pushToFollower(message, from: id) }
-                outgoing(message, from: id, to: others(of: id))
+                outgoing(message, from: id, to: others(of: id, epoch: nodes[i].epoch))
             case let .setTimer(kind, after):
                 let generation = nodes[i].timers.arm(kind)
                 if kind == .viewChange { trace("\(id) sets the view-change timer (\(after)ms)", level: .full) }
@@ -47,14 +47,14 @@ extension SimulationRun {
                 if honest.contains(id) { traffic.requestsRelayed += requests.count }
                 passOn(requests.compactMap(\.transfer), from: id, to: [to])
             case let .epochComplete(completion):
-                // The simulator runs one epoch so far: no validator-set change is ever committed.
-                trace("\(id) completed epoch \(completion.epoch) at \(completion.lastSequence)")
+                epochSwitches.append((id, completion))
             }
         }
     }
 
-    func others(of id: ReplicaID) -> [ReplicaID] {
-        (0..<scenario.replicaCount).compactMap { $0 == id.index ? nil : ReplicaID($0) }
+    /// The validators of `epoch` but `id`.
+    func others(of id: ReplicaID, epoch: UInt64) -> [ReplicaID] {
+        (0..<validatorCount(epoch: epoch)).compactMap { $0 == id.index ? nil : ReplicaID($0) }
     }
 
     // MARK: Outgoing messages
@@ -69,9 +69,10 @@ extension SimulationRun {
             return
         }
         let context = AdversaryContext(
-            replica: id, replicaCount: scenario.replicaCount, chainID: parameters.chainID,
+            replica: id, replicaCount: validatorCount(epoch: nodes[i].epoch), chainID: parameters.chainID,
             signer: scheme.signer(for: id), nowMs: clock(of: id),
-            viewChangeTimeoutMs: parameters.viewChangeTimeoutMs, window: parameters.window, quorum: parameters.quorumOverride)
+            viewChangeTimeoutMs: parameters.viewChangeTimeoutMs, window: parameters.window, quorum: parameters.quorumOverride,
+            epoch: nodes[i].epoch)
         let emissions = nodes[i].behaviour!.transform(message, to: recipients, context: context)
         for emission in emissions {
             if emission.delayMs > 0 {
@@ -109,7 +110,9 @@ extension SimulationRun {
     func transmit(_ message: LedgerMessage, from id: ReplicaID, to recipients: [ReplicaID]) {
         let verified: Verified<LedgerMessage>
         do {
-            verified = try verifier.verify(message)
+            let epoch = message.epoch ?? nodes[id.index].epoch
+            guard epoch < UInt64(verifiers.count) else { throw PBFTError.epochAhead(message: epoch, local: UInt64(verifiers.count - 1)) }
+            verified = try verifiers[Int(epoch)].verify(message)
         } catch {
             rejectedAtVerification += 1
             if honest.contains(id) {
@@ -188,7 +191,8 @@ extension SimulationRun {
         guard honest.contains(id) else { return }
         nodes[id.index].evidenceCount += 1
         trace("\(id) evidence: \(evidence.offender) equivocated at \(evidence.first.slot.sequence)")
-        if !evidence.verify(scheme: scheme, context: parameters.signingContext) {
+        let epoch = nodes[id.index].epoch
+        if !evidence.verify(scheme: verifiers[Int(epoch)].scheme, context: parameters.signingContext(epoch: epoch)) {
             contractViolations.append(Violation(
                 property: .contract, time: now,
                 detail: "\(id) reported evidence against \(evidence.offender) that does not verify"))

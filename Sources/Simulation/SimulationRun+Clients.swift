@@ -30,7 +30,7 @@ extension SimulationRun {
         if let entry = clientEntry {
             let hop = wireDelay()
             queue.schedule(.requestArrives(entry, tx), at: now.advanced(by: hop))
-            passOn([tx], from: entry, to: others(of: entry), after: hop)
+            passOn([tx], from: entry, to: others(of: entry, epoch: nodes[entry.index].epoch), after: hop)
             return
         }
         for r in 0..<nodes.count {
@@ -44,7 +44,7 @@ extension SimulationRun {
     func passOn(_ txs: [Transaction], from id: ReplicaID, to recipients: [ReplicaID], after: UInt64 = 0) {
         var targets = recipients
         if nodes[id.index].behaviour != nil, let replica = nodes[id.index].replica {
-            let primary = replica.view.primary(replicaCount: scenario.replicaCount)
+            let primary = replica.view.primary(replicaCount: validatorCount(epoch: nodes[id.index].epoch))
             targets = nodes[id.index].behaviour!.gossipRecipients(txs, to: recipients, primary: primary)
         }
         for r in targets where r != id {

@@ -41,6 +41,7 @@ extension SimulationRun {
                 + "block \(hash.hex.prefix(12))", level: first ? .compact : .full)
         }
         followUps.append((id, .executed(seq, blockHash: hash)))
+        if let ends = epochEnds(for: id, executedFrom: height, to: seq) { followUps.append((id, ends)) }
     }
 
     /// What is wrong with `certificate` as proof that `batch` committed at `sequence`, or `nil`.
@@ -60,7 +61,9 @@ extension SimulationRun {
         if certificate.sequence != sequence { return .problem("certificate is for \(certificate.sequence), not \(sequence)") }
         if certificate.digest != batch.digest { return .problem("certificate digest differs from the batch digest") }
         do {
-            return .verified(try certificate.verified(scheme: scheme, context: parameters.signingContext, quorum: parameters.quorumOverride))
+            let epoch = epoch(ofBlock: sequence)
+            return .verified(try certificate.verified(scheme: verifiers[Int(epoch)].scheme, context: parameters.signingContext(epoch: epoch),
+                                                      quorum: parameters.quorumOverride))
         } catch {
             return .problem("\(error)")
         }
@@ -127,6 +130,7 @@ extension SimulationRun {
         guard nodes[i].isUp, nodes[i].incarnation == incarnation else { return }
         var transferred: [Digest] = []
         var certificates: [Verified<CommitCertificate>] = []
+        let heightBefore = nodes[i].ledger.height
         if nodes[i].ledger.height < target.sequence {
             let donor = honest.first { d in
                 d != id && nodes[d.index].isUp && nodes[d.index].ledger.height >= target.sequence
@@ -179,6 +183,8 @@ extension SimulationRun {
         // them (one it held would otherwise look unordered for ever, and make it suspect every primary it meets).
         if parameters.reportsTransferredRequests && !transferred.isEmpty { feed(id, .requestsCommitted(transferred)) }
         let ledger = nodes[i].ledger
+        // As the node does, and before `stateTransferred`: a transfer that brought the change block ends the epoch.
+        if let ends = epochEnds(for: id, executedFrom: heightBefore, to: ledger.height) { feed(id, ends) }
         feed(id, .stateTransferred(
             ledger.height, blockHash: ledger.lastBlockHashForConsensus,
             timestampMilliseconds: ledger.lastTimestampForConsensus))

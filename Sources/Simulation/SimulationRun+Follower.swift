@@ -11,7 +11,8 @@ extension SimulationRun {
     static let followerPushLoss = 0.1
 
     func startFollower() {
-        guard scenario.fullNode else { return }
+        // The full node follows one epoch; its id is the joining validator's.
+        guard scenario.fullNode, membershipChange == nil else { return }
         let genesisLedger = nodes[0].ledger.header(at: .zero).map {
             SimulatedLedger(genesis: $0, accounts: AccountState(accounts: clients.map {
                 Account(publicKey: $0.key.publicKey, balance: parameters.initialBalance)
@@ -44,7 +45,7 @@ extension SimulationRun {
         guard follower != nil else { return }
         if follower!.core.intakeFilter.refusal(message) != nil { return }
         let verified: Verified<LedgerMessage>
-        do { verified = try verifier.verify(message) } catch {
+        do { verified = try verifiers[0].verify(message) } catch {
             follower!.refused += 1
             if honest.contains(from) {
                 followerViolations.append(Violation(

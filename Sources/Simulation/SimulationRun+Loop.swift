@@ -103,7 +103,7 @@ extension SimulationRun {
             }
             messagesDelivered += 1
             if nodes[to.index].behaviour != nil { nodes[to.index].behaviour!.observe(incoming: message.message) }
-            feed(to, .message(message))
+            deliver(message, to: to)
         case let .emit(from, incarnation, emission):
             guard nodes[from.index].isUp, nodes[from.index].incarnation == incarnation else { return }
             transmit(emission.message, from: from, to: emission.recipients)
@@ -152,17 +152,20 @@ extension SimulationRun {
     /// The primary of the highest view among live honest replicas.
     func currentPrimary() -> ReplicaID {
         var view = View.zero
+        var epoch: UInt64 = 0
         for i in honest where nodes[i.index].isUp {
             let v = nodes[i.index].replica!.view
-            if v > view { view = v }
+            if nodes[i.index].epoch > epoch || (nodes[i.index].epoch == epoch && v > view) { view = v; epoch = nodes[i.index].epoch }
         }
-        return view.primary(replicaCount: scenario.replicaCount)
+        return view.primary(replicaCount: validatorCount(epoch: epoch))
     }
 
     // MARK: Replica lifecycle
 
     func start(_ id: ReplicaID) {
-        let configuration = parameters.configuration(replica: id, replicaCount: scenario.replicaCount)
+        // The joining validator has no replica before its epoch (a restart before then leaves it waiting).
+        if let change = membershipChange, id == change.joiner, nodes[id.index].epoch == 0 { return }
+        let configuration = configuration(of: id)
         do {
             nodes[id.index].replica = try LedgerReplica(configuration: configuration, signer: scheme.signer(for: id))
         } catch {
@@ -181,6 +184,7 @@ extension SimulationRun {
     private func crash(_ id: ReplicaID) {
         guard nodes[id.index].isUp else { return }
         nodes[id.index].replica = nil
+        nodes[id.index].retired = nil
         nodes[id.index].incarnation += 1
         nodes[id.index].timers.cancelAll()
         nodes[id.index].stateTransferPending = false
@@ -230,6 +234,7 @@ extension SimulationRun {
         }
         followUps.removeAll(keepingCapacity: true)
         isDraining = false
+        performEpochSwitches()
     }
 
     private func handleNow(_ id: ReplicaID, _ event: LedgerEvent) {

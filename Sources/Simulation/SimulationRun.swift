@@ -15,7 +15,12 @@ final class SimulationRun {
     var random: SimulationRandom
     let scheme: SimulationKeys
     let signatureCache = TransactionSignatureCache()
-    let verifier: LedgerMessageVerifier
+    /// One verifier per epoch (index = epoch), each with the keys of that epoch's set.
+    let verifiers: [LedgerMessageVerifier]
+    /// The run's validator-set change, if `SimulationParameters.addsValidatorAtBlock` asks for one.
+    let membershipChange: MembershipChange?
+    /// Nodes whose replica completed its epoch, switched once the current event's follow-ups are done.
+    var epochSwitches: [(ReplicaID, EpochCompletion)] = []
     let faults: FaultSchedule
     let honest: ReplicaSet
     let byzantine: ReplicaSet
@@ -71,16 +76,22 @@ final class SimulationRun {
         self.traceSink = trace
         var random = SimulationRandom(seed: scenario.seed)
         let n = scenario.replicaCount
+        let change = parameters.addsValidatorAtBlock.flatMap { s in
+            EpochBoundary.lastSequence(changeCommittedAt: SequenceNumber(s), window: parameters.window,
+                                       checkpointInterval: parameters.checkpointInterval)
+                .map { MembershipChange(block: SequenceNumber(s), lastSequence: $0, joiner: ReplicaID(n)) }
+        }
+        membershipChange = change
 
         // Keys first (a fixed number of draws), then who is Byzantine, then faults.
         var keyRandom = random.fork()
-        scheme = SimulationKeys(replicaCount: n, random: &keyRandom)
+        scheme = SimulationKeys(replicaCount: n + (change == nil ? 0 : 1), random: &keyRandom)
         var clientRandom = random.fork()
         clients = (0..<scenario.clientCount).map { SimulatedClient(index: $0, random: &clientRandom) }
 
         let byzantine = SimulationRun.chooseByzantine(scenario: scenario, random: &random)
         self.byzantine = byzantine
-        honest = ReplicaSet.all(n).subtracting(byzantine)
+        honest = ReplicaSet.all(n + (change == nil ? 0 : 1)).subtracting(byzantine)
         faults = FaultSchedule.draw(
             mix: scenario.faults, replicaCount: n, honest: honest, maxClockDriftMs: parameters.maxClockDriftMs,
             random: &random)
@@ -88,7 +99,7 @@ final class SimulationRun {
         let cache = signatureCache
         let chainID = parameters.chainID
         let limits = BatchLimits(maxTransactions: parameters.maxBatchTxs, maxBytes: 1_000_000)
-        verifier = LedgerMessageVerifier(context: parameters.signingContext, scheme: scheme) { batch in
+        let checkBatch: @Sendable (Batch) -> BatchCheck = { batch in
             for tx in batch.transactions where tx.chainID == chainID { _ = cache.isValid(tx) }
             do throws(BatchError) {
                 try batch.validate(chainID: chainID, limits: limits, isKnownValid: cache.isKnownValid)
@@ -96,6 +107,11 @@ final class SimulationRun {
             } catch {
                 return .invalid("\(error)")
             }
+        }
+        let keys = scheme
+        verifiers = (0...(change == nil ? 0 : 1)).map { epoch in
+            LedgerMessageVerifier(context: parameters.signingContext(epoch: UInt64(epoch)),
+                                  scheme: ValidatorSubset(keys: keys, replicaCount: n + epoch), checkBatch: checkBatch)
         }
 
         let f = scenario.f
@@ -131,6 +147,10 @@ final class SimulationRun {
             }
             nodes.append(SimulatedNode(
                 id: id, behaviour: behaviour, ledger: ledger, clockOffsetMs: faults.clockOffsetsMs[i]))
+        }
+        if let change {
+            // The joining validator: honest, no faults of its own; it starts with epoch 1 (`switchEpoch`).
+            nodes.append(SimulatedNode(id: change.joiner, behaviour: nil, ledger: ledger, clockOffsetMs: 0))
         }
         self.random = random
         clientEntry = nodes.first { $0.behaviour?.attractsClients == true }?.id

@@ -137,9 +137,14 @@ struct LedgerSim: AsyncParsableCommand {
     @Flag(name: .customLong("no-pace-check"), help: "Turn the backups' proposal-pace check off (to measure what it changes).")
     var noPaceCheck = false
 
+    @Option(name: .customLong("add-validator-at"),
+            help: "Commit a validator-set change adding validator n in this block: every node switches to epoch 1 (n + 1 validators) at its boundary.")
+    var addValidatorAt: UInt64?
+
     private var parameters: SimulationParameters {
         var p = SimulationParameters()
         p.isPaceCheckEnabled = !noPaceCheck
+        p.addsValidatorAtBlock = addValidatorAt
         return p
     }
 
@@ -237,7 +242,8 @@ struct LedgerSim: AsyncParsableCommand {
             + "\(String(format: "%.0f", commitsPerSecond)) simulated commits per wall second")
         if !report.failures.isEmpty {
             print("\(report.failures.count) run(s) violated a property; replay with:")
-            for f in report.failures { print("  \(f.scenario.replayCommand)") }
+            let change = addValidatorAt.map { " --add-validator-at \($0)" } ?? ""
+            for f in report.failures { print("  \(f.scenario.replayCommand)\(change)") }
             throw ExitCode(1)
         }
     }
