@@ -5,6 +5,10 @@ public struct ChangeRules: Hashable, Sendable {
     public let chainID: String
     /// The consensus parameters (window and checkpoint interval place the boundary).
     public let parameters: ConsensusParameters
+    /// How many approvals a change needs instead of the current set's quorum, or `nil` (always, in a
+    /// node). Set only by the simulator's self-test that shows what its membership check catches: a
+    /// change applied without a quorum of the set that approves it.
+    public var approvalQuorumOverride: Int?
 
     /// Rules from their parts.
     public init(chainID: String, parameters: ConsensusParameters) {

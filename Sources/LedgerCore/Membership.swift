@@ -33,14 +33,15 @@ public struct Membership: Hashable, Sendable {
     /// the change pending, or why it was refused (the block records the refusal in a receipt and
     /// nothing changes). Deterministic: every replica gets the same answer.
     public func accepting(
-        _ change: ValidatorSetChange, inBlock height: Height, chainID: String, parameters: ConsensusParameters
+        _ change: ValidatorSetChange, inBlock height: Height, chainID: String, parameters: ConsensusParameters,
+        quorumOverride: Int? = nil
     ) -> Result<Membership, ValidatorSetChangeError> {
         if let pending {
             return .failure(.changePending(lastSequence: pending.lastSequence.rawValue))
         }
         let next: [Validator]
         do {
-            next = try change.nextSet(after: validators, currentEpoch: epoch, chainID: chainID)
+            next = try change.nextSet(after: validators, currentEpoch: epoch, chainID: chainID, quorumOverride: quorumOverride)
         } catch {
             return .failure(error)
         }

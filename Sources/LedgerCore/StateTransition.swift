@@ -86,7 +86,9 @@ public enum StateTransition {
         var changeReceipts: [Receipt] = []
         for (i, change) in batch.changes.enumerated() {
             let index = UInt32(truncatingIfNeeded: batch.transactions.count + i)
-            switch nextMembership.accepting(change, inBlock: height, chainID: rules.chainID, parameters: rules.parameters) {
+            switch nextMembership.accepting(
+                change, inBlock: height, chainID: rules.chainID, parameters: rules.parameters,
+                quorumOverride: rules.approvalQuorumOverride) {
             case let .success(accepted):
                 nextMembership = accepted
                 changeReceipts.append(Receipt(txHash: change.hash, index: index, status: .success))

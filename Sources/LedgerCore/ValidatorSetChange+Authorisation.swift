@@ -14,8 +14,9 @@ extension ValidatorSetChange {
     /// from the current set). The approvals are over `signingBytes()`, which binds chain, epoch
     /// and every operation, so an approval cannot be moved to another change or replayed in a
     /// later epoch.
-    public func nextSet(after current: [Validator], currentEpoch: UInt64, chainID currentChain: String)
-    throws(ValidatorSetChangeError) -> [Validator] {
+    public func nextSet(
+        after current: [Validator], currentEpoch: UInt64, chainID currentChain: String, quorumOverride: Int? = nil
+    ) throws(ValidatorSetChangeError) -> [Validator] {
         guard chainID == currentChain else { throw .wrongChain(change: chainID, current: currentChain) }
         guard epoch == currentEpoch else { throw .wrongEpoch(change: epoch, current: currentEpoch) }
         guard let rule = QuorumRule(current.count) else { throw .resultingSetSize(0, minimum: Limits.validatorsMin, maximum: Limits.validatorsMax) }
@@ -67,7 +68,8 @@ extension ValidatorSetChange {
         }
 
         for approval in approvals where !members.contains(approval.signer) { throw .approvalFromOutsider(approval.signer) }
-        guard approvals.count >= rule.quorum else { throw .notEnoughApprovals(approvals.count, quorum: rule.quorum) }
+        let quorum = quorumOverride ?? rule.quorum
+        guard approvals.count >= quorum else { throw .notEnoughApprovals(approvals.count, quorum: quorum) }
         let bytes = signingBytes()
         for approval in approvals where !approval.signer.isValidSignature(approval.signature, for: bytes) {
             throw .invalidApproval(approval.signer)

@@ -31,6 +31,11 @@ public struct RunResult: Sendable {
     public var viewChangesAfterGST = 0
     /// The run's GST (from its fault schedule; zero for a calm network).
     public var gst: VirtualTime = .zero
+    /// The block that committed the operator's validator-set change and epoch 0's last block, or `nil`
+    /// (no change in the run, or it never committed).
+    public var validatorSetChange: (committedAt: UInt64, lastOfEpoch: UInt64)?
+    /// How many validators completed epoch 0 and started epoch 1.
+    public var epochSwitches = 0
     /// The hash of the highest block all honest replicas share (the determinism fingerprint).
     public var ledgerHash: Digest
     /// The height `ledgerHash` belongs to.

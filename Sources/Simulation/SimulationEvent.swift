@@ -17,6 +17,8 @@ enum SimulationEvent {
     case clientRetry(client: Int)
     /// A client's transaction reaches a replica's mempool.
     case requestArrives(ReplicaID, Transaction)
+    /// The operator's validator-set change reaches a validator (`SimulationParameters.addsValidatorAfterBlock`).
+    case changeArrives(ReplicaID)
     /// A replica crashes (volatile state lost, disk kept).
     case crash(ReplicaID)
     /// A replica restarts from its disk; `forgetLog` wipes the consensus log first (amnesia).

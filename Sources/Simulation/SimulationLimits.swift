@@ -1,5 +1,7 @@
 /// Every bound the simulator uses, in one place (TigerBeetle style: units at the end of names).
 public enum SimulationLimits {
+    /// Blocks between two submissions of the operator's validator-set change while none has committed it.
+    public static let changeResubmitBlocks: UInt64 = 10
     /// The hostile network loses at most this fraction of messages before GST.
     public static let maxLossRate = 0.30
     /// GST is drawn from this range (milliseconds of virtual time) when faults are on.

@@ -21,9 +21,24 @@ extension SimulationParameters {
 
     /// The chain and boundary parameters the simulated ledger executes changes with.
     public var changeRules: ChangeRules {
-        ChangeRules(chainID: chainID, parameters: ConsensusParameters(
+        var rules = ChangeRules(chainID: chainID, parameters: ConsensusParameters(
             maxBatchTransactions: maxBatchTxs, maxBatchBytes: 1_000_000, batchDelayMs: batchDelayMs,
             checkpointInterval: checkpointInterval, window: window, viewChangeTimeoutMs: viewChangeTimeoutMs,
             maxClockDriftMs: maxClockDriftMs))
+        rules.approvalQuorumOverride = changeQuorumOverride
+        return rules
+    }
+
+    /// The operator's change for `addsValidatorAfterBlock` in a network of `replicaCount`: add validator
+    /// `replicaCount`, approved by the first `changeApprovals` (default: the quorum) validators of epoch 0.
+    public func plannedChange(replicaCount: Int) -> ValidatorSetChange? {
+        guard addsValidatorAfterBlock != nil, let rule = QuorumRule(replicaCount) else { return nil }
+        let joiner = Self.ledgerValidatorKey(replicaCount).publicKey
+        guard var change = try? ValidatorSetChange(
+            chainID: chainID, epoch: 0,
+            operations: [.add(publicKey: joiner, p2pAddress: "replica-\(replicaCount).sim:1", rpcAddress: nil)])
+        else { return nil }
+        for i in 0..<min(changeApprovals ?? rule.quorum, replicaCount) { change = change.approved(by: Self.ledgerValidatorKey(i)) }
+        return change
     }
 }

@@ -9,9 +9,19 @@ public struct SimulationParameters: Hashable, Sendable {
     public var chainID = "sim-net"
     /// The chain and `epoch` the simulated validators of that epoch sign in.
     public func signingContext(epoch: UInt64) -> SigningContext { SigningContext(chainID: chainID, epoch: epoch) }
-    /// A validator-set change that adds one validator (id `n`) is committed in this block, or `nil` (one epoch, no
-    /// change). Every node switches to its epoch-1 replica at its `epochComplete` (`SimulationRun+Epochs.swift`).
-    public var addsValidatorAtBlock: UInt64?
+    /// Once an honest replica has executed this block, an operator submits a real `ValidatorSetChange` adding
+    /// validator `n` (key `ledgerValidatorKey(n)`), approved by `changeApprovals` of epoch 0's validators, to every
+    /// validator, and again every `SimulationLimits.changeResubmitBlocks` blocks until one commits it. The block
+    /// that executes it (the ledger's own rule, `Membership.accepting`) ends epoch 0 at its boundary; every node
+    /// switches to its epoch-1 replica at its `epochComplete` (`SimulationRun+Epochs.swift`). `nil`: one epoch.
+    public var addsValidatorAfterBlock: UInt64?
+    /// How many of epoch 0's validators approve that change (`nil`: the quorum of epoch 0's set). Fewer than the
+    /// quorum: the ledger refuses the change at execution and the run stays in epoch 0.
+    public var changeApprovals: Int?
+    /// Approvals a change needs instead of its set's quorum (`ChangeRules.approvalQuorumOverride`), or `nil`. Set
+    /// only by the membership self-test: with fewer approvals than the quorum, the change is applied and the
+    /// simulator's independent check of every applied change must report it.
+    public var changeQuorumOverride: Int?
     /// Checkpoint interval `K` (small, so checkpoints and garbage collection happen often).
     public var checkpointInterval: UInt64 = 8
     /// Watermark window `L`.

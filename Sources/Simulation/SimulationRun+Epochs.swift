@@ -1,4 +1,4 @@
-// The run's one validator-set change (`SimulationParameters.addsValidatorAtBlock`): validator `n` joins. Each node
+// The run's one validator-set change (`SimulationParameters.addsValidatorAfterBlock`): validator `n` joins. Each node
 // tells its replica where epoch 0 ends right after executing the change block, switches to a fresh epoch-1 replica
 // at its `epochComplete` (moving the requests still pending), and keeps the old replica to answer epoch-0 laggards.
 import LedgerCore
@@ -115,5 +115,59 @@ extension SimulationRun {
                 }
             }
         }
+    }
+}
+
+// MARK: The operator's change and the membership check
+
+extension SimulationRun {
+    /// After the first honest execution of `height`: the operator submits its change to every validator once the
+    /// chain reaches `addsValidatorAfterBlock`, and again every `changeResubmitBlocks` blocks until one commits it.
+    func submitChangeIfDue(after height: Height) {
+        guard let first = parameters.addsValidatorAfterBlock, let change = plannedChange, let joiner = plannedJoiner,
+              membershipChange == nil, height.rawValue >= first
+        else { return }
+        if let last = changeSubmittedAt, height.rawValue < last.rawValue &+ SimulationLimits.changeResubmitBlocks { return }
+        changeSubmittedAt = height
+        trace("operator submits validator-set change \(change.id.hex.prefix(12)) adding \(joiner) with \(change.approvals.count) approvals at \(height)")
+        for r in 0..<scenario.replicaCount { queue.schedule(.changeArrives(ReplicaID(r)), at: now.advanced(by: wireDelay())) }
+    }
+
+    /// The change reaches replica `id`: an up validator of epoch 0 with no change pending queues it, as the node's
+    /// change pool does (a copy that arrives later is refused there).
+    func changeArrives(_ id: ReplicaID) {
+        let i = id.index
+        guard let change = plannedChange, nodes[i].isUp, nodes[i].epoch == 0, nodes[i].replica != nil,
+              nodes[i].ledger.membership.pending == nil, nodes[i].ledger.membership.epoch == 0
+        else { return }
+        feed(id, .requests([.validatorSetChange(change)]))
+    }
+
+    /// After `id` executed a block: the run learns when its change committed (the ledger's execution decided it,
+    /// `Membership.accepting`), and the first honest execution of a block that applied a change is checked on its
+    /// own: a quorum of the set that approved it (distinct members, valid signatures) must have approved it.
+    func noteMembership(_ execution: BlockExecution, before: Membership, at id: ReplicaID) {
+        let block = execution.block
+        let applied = zip(block.changes, block.changeReceipts).filter { $0.1.status == .success }.map(\.0)
+        guard !applied.isEmpty else { return }
+        if honest.contains(id), checkedChangeHeights.insert(block.height).inserted {
+            let rule = QuorumRule(before.validators.count) ?? .single
+            let members = Set(before.validators.map(\.publicKey))
+            for change in applied {
+                let bytes = change.signingBytes()
+                let approving = Set(change.approvals.filter {
+                    members.contains($0.signer) && $0.signer.isValidSignature($0.signature, for: bytes)
+                }.map(\.signer))
+                if approving.count < rule.quorum {
+                    contractViolations.append(Violation(
+                        property: .validity, time: now,
+                        detail: "\(id) applied validator-set change \(change.id.hex.prefix(12))… at \(block.height) with \(approving.count) "
+                            + "valid approvals from epoch \(before.epoch)'s \(before.validators.count) validators; its quorum is \(rule.quorum)"))
+                }
+            }
+        }
+        guard membershipChange == nil, let joiner = plannedJoiner, let pending = execution.membership.pending else { return }
+        membershipChange = MembershipChange(block: block.height, lastSequence: pending.lastSequence, joiner: joiner)
+        trace("validator-set change committed at \(block.height): epoch 0 ends at \(pending.lastSequence), epoch 1 has \(pending.validators.count) validators")
     }
 }

@@ -73,14 +73,17 @@ extension SimulationRun {
     /// validity and liveness checkers. Returns the block hash.
     @discardableResult
     func executeAndCheck(_ batch: Batch, proposer: ReplicaID, certificate: CommitCertificate, at id: ReplicaID) -> Digest {
+        let before = nodes[id.index].ledger.membership
         let execution = nodes[id.index].ledger.execute(batch, proposer: proposer, certificate: certificate)
         let header = execution.block.header
+        noteMembership(execution, before: before, at: id)
         guard honest.contains(id) else { return header.hash }
         let isFirst = safety.recordCommit(replica: id, seq: header.height, digest: batch.digest, at: now)
         safety.recordExecuted(replica: id, height: header.height, hash: header.hash, at: now)
         noteExecutedByHonest(header.height)
         // Later honest commits at this height carry the same batch (or agreement was reported).
         guard isFirst else { return header.hash }
+        submitChangeIfDue(after: header.height)
         for tx in batch.transactions {
             // Exactly once: a request ordered again (a primary that proposed what a transfer had just committed)
             // fails its nonce at execution, but takes a slot and leaves a failed receipt under the same hash. A

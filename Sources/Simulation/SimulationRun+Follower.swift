@@ -12,7 +12,7 @@ extension SimulationRun {
 
     func startFollower() {
         // The full node follows one epoch; its id is the joining validator's.
-        guard scenario.fullNode, membershipChange == nil else { return }
+        guard scenario.fullNode, plannedJoiner == nil else { return }
         let genesisLedger = nodes[0].ledger.header(at: .zero).map {
             SimulatedLedger(genesis: $0, accounts: AccountState(accounts: clients.map {
                 Account(publicKey: $0.key.publicKey, balance: parameters.initialBalance)

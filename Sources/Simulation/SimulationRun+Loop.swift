@@ -39,10 +39,15 @@ extension SimulationRun {
             + followerViolations.count
     }
 
-    /// Every honest replica executed the target number of batches.
+    /// Every honest replica that validates executed the target number of batches.
     var reachedTarget: Bool {
-        for i in honest where nodes[i.index].ledger.height.rawValue < UInt64(scenario.targetCommits) { return false }
+        for i in validatingHonest where nodes[i.index].ledger.height.rawValue < UInt64(scenario.targetCommits) { return false }
         return true
+    }
+
+    /// The honest replicas, without a joining validator that has not joined (a change that never took effect, or not yet).
+    var validatingHonest: [ReplicaID] {
+        honest.filter { id in !(id == plannedJoiner && nodes[id.index].epoch == 0) }
     }
 
     /// `true` when liveness is checked: at most f Byzantine (counting a replica with a damaged
@@ -117,6 +122,8 @@ extension SimulationRun {
             clientRetry(c)
         case let .requestArrives(id, tx):
             requestArrives(id, tx)
+        case let .changeArrives(id):
+            changeArrives(id)
         case let .crash(id):
             crash(id)
         case let .restart(id, forgetLog):
@@ -164,7 +171,7 @@ extension SimulationRun {
 
     func start(_ id: ReplicaID) {
         // The joining validator has no replica before its epoch (a restart before then leaves it waiting).
-        if let change = membershipChange, id == change.joiner, nodes[id.index].epoch == 0 { return }
+        if let joiner = plannedJoiner, id == joiner, nodes[id.index].epoch == 0 { return }
         let configuration = configuration(of: id)
         do {
             nodes[id.index].replica = try LedgerReplica(configuration: configuration, signer: scheme.signer(for: id))

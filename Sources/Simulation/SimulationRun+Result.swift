@@ -12,7 +12,7 @@ extension SimulationRun {
             contractViolations += overdue
             for v in overdue { trace("VIOLATION \(v)") }
         }
-        let honestHeights = honest.map { nodes[$0.index].ledger.height.rawValue }
+        let honestHeights = validatingHonest.map { nodes[$0.index].ledger.height.rawValue }
         let common = honestHeights.min() ?? 0
         let firstHonest = honest.first { _ in true }
         let reference = firstHonest.map { nodes[$0.index].ledger } ?? nodes[0].ledger
@@ -34,6 +34,8 @@ extension SimulationRun {
         result.abandonedViewChanges = abandonedViewChanges
         result.gst = faults.gst
         result.viewChangesAfterGST = viewsEntered.filter { (viewChangeFirstStarted[$0] ?? now) >= faults.gst }.count
+        result.validatorSetChange = membershipChange.map { ($0.block.rawValue, $0.lastSequence.rawValue) }
+        result.epochSwitches = (0..<scenario.replicaCount).filter { nodes[$0].epoch > 0 }.count
         return result
     }
 

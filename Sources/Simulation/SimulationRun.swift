@@ -17,8 +17,16 @@ final class SimulationRun {
     let signatureCache = TransactionSignatureCache()
     /// One verifier per epoch (index = epoch), each with the keys of that epoch's set.
     let verifiers: [LedgerMessageVerifier]
-    /// The run's validator-set change, if `SimulationParameters.addsValidatorAtBlock` asks for one.
-    let membershipChange: MembershipChange?
+    /// The run's validator-set change once a replica executed it (`SimulationParameters.addsValidatorAfterBlock`).
+    var membershipChange: MembershipChange?
+    /// The validator the operator's change adds (id `n`), if the run has one.
+    let plannedJoiner: ReplicaID?
+    /// The operator's change (`SimulationParameters.plannedChange`), if the run has one.
+    let plannedChange: ValidatorSetChange?
+    /// The height at which the operator last submitted it.
+    var changeSubmittedAt: Height?
+    /// Heights whose applied changes the membership check has examined.
+    var checkedChangeHeights: Set<Height> = []
     /// Nodes whose replica completed its epoch, switched once the current event's follow-ups are done.
     var epochSwitches: [(ReplicaID, EpochCompletion)] = []
     let faults: FaultSchedule
@@ -76,12 +84,9 @@ final class SimulationRun {
         self.traceSink = trace
         var random = SimulationRandom(seed: scenario.seed)
         let n = scenario.replicaCount
-        let change = parameters.addsValidatorAtBlock.flatMap { s in
-            EpochBoundary.lastSequence(changeCommittedAt: SequenceNumber(s), window: parameters.window,
-                                       checkpointInterval: parameters.checkpointInterval)
-                .map { MembershipChange(block: SequenceNumber(s), lastSequence: $0, joiner: ReplicaID(n)) }
-        }
-        membershipChange = change
+        plannedChange = parameters.plannedChange(replicaCount: n)
+        plannedJoiner = plannedChange == nil ? nil : ReplicaID(n)
+        let change = plannedJoiner
 
         // Keys first (a fixed number of draws), then who is Byzantine, then faults.
         var keyRandom = random.fork()
@@ -148,9 +153,9 @@ final class SimulationRun {
             nodes.append(SimulatedNode(
                 id: id, behaviour: behaviour, ledger: ledger, clockOffsetMs: faults.clockOffsetsMs[i]))
         }
-        if let change {
+        if let joiner = change {
             // The joining validator: honest, no faults of its own; it starts with epoch 1 (`switchEpoch`).
-            nodes.append(SimulatedNode(id: change.joiner, behaviour: nil, ledger: ledger, clockOffsetMs: 0))
+            nodes.append(SimulatedNode(id: joiner, behaviour: nil, ledger: ledger, clockOffsetMs: 0))
         }
         self.random = random
         clientEntry = nodes.first { $0.behaviour?.attractsClients == true }?.id

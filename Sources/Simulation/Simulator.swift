@@ -73,6 +73,24 @@ public enum Simulator {
         return (result, isFork(result))
     }
 
+    /// The membership self-test for `seed`: an operator's change adding a validator carries one approval fewer than
+    /// epoch 0's quorum, and the ledger is told to accept it anyway (`SimulationParameters.changeQuorumOverride`).
+    /// The change takes effect (every node switches epochs), and `caught` says whether the simulator's own check of
+    /// every applied change reported it. With the real rule the same change is refused at execution.
+    public static func membershipSelfTest(
+        seed: UInt64, replicaCount: Int = 4, parameters: SimulationParameters = SimulationParameters(),
+        trace: ((TraceLevel, String) -> Void)? = nil
+    ) -> (result: RunResult, caught: Bool) {
+        var parameters = parameters
+        let short = (QuorumRule(replicaCount) ?? .single).quorum - 1
+        parameters.addsValidatorAfterBlock = parameters.addsValidatorAfterBlock ?? 10
+        parameters.changeApprovals = short
+        parameters.changeQuorumOverride = short
+        let scenario = Scenario(seed: seed, replicaCount: replicaCount, faults: .none, targetCommits: 40, timeLimitMs: 60_000)
+        let result = run(scenario, parameters: parameters, trace: trace)
+        return (result, result.violations.contains { $0.property == .validity && $0.detail.contains("validator-set change") })
+    }
+
     /// `true` when the safety checker reported honest replicas that committed or executed differently.
     private static func isFork(_ result: RunResult) -> Bool {
         result.violations.contains { $0.property == .agreement || $0.property == .stateDivergence }

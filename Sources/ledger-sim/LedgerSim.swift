@@ -137,14 +137,19 @@ struct LedgerSim: AsyncParsableCommand {
     @Flag(name: .customLong("no-pace-check"), help: "Turn the backups' proposal-pace check off (to measure what it changes).")
     var noPaceCheck = false
 
-    @Option(name: .customLong("add-validator-at"),
-            help: "Commit a validator-set change adding validator n in this block: every node switches to epoch 1 (n + 1 validators) at its boundary.")
-    var addValidatorAt: UInt64?
+    @Option(name: .customLong("add-validator-after"),
+            help: "Once this block is executed, an operator submits a validator-set change adding validator n (approved by a quorum, or --change-approvals); the block that commits it ends epoch 0, and every node switches to epoch 1 (n + 1 validators) at the boundary.")
+    var addValidatorAfter: UInt64?
+
+    @Option(name: .customLong("change-approvals"),
+            help: "How many of epoch 0's validators approve that change (default: the quorum; fewer: the ledger refuses it).")
+    var changeApprovals: Int?
 
     private var parameters: SimulationParameters {
         var p = SimulationParameters()
         p.isPaceCheckEnabled = !noPaceCheck
-        p.addsValidatorAtBlock = addValidatorAt
+        p.addsValidatorAfterBlock = addValidatorAfter
+        p.changeApprovals = changeApprovals
         return p
     }
 
@@ -242,7 +247,8 @@ struct LedgerSim: AsyncParsableCommand {
             + "\(String(format: "%.0f", commitsPerSecond)) simulated commits per wall second")
         if !report.failures.isEmpty {
             print("\(report.failures.count) run(s) violated a property; replay with:")
-            let change = addValidatorAt.map { " --add-validator-at \($0)" } ?? ""
+            let change = (addValidatorAfter.map { " --add-validator-after \($0)" } ?? "")
+                + (changeApprovals.map { " --change-approvals \($0)" } ?? "")
             for f in report.failures { print("  \(f.scenario.replayCommand)\(change)") }
             throw ExitCode(1)
         }
@@ -267,11 +273,17 @@ struct LedgerSim: AsyncParsableCommand {
             if !weak.caught { print("self-test FAILED: a quorum of \(classic) of \(replicas) ran without a reported safety violation") }
             passed = passed && weak.caught
         }
+        // A validator-set change applied with one approval fewer than the quorum must be reported.
+        let membership = Simulator.membershipSelfTest(seed: seed, replicaCount: replicas)
+        print("self-test: a validator-set change applied with \(rule.quorum - 1) approvals (quorum \(rule.quorum)), seed \(seed)")
+        for v in membership.result.violations where v.property == .validity { print("  caught: \(v)") }
+        if !membership.caught { print("self-test FAILED: a change without its quorum took effect without a reported violation") }
+        passed = passed && membership.caught
         guard passed else {
             print("  replay: swift run -c release ledger-sim --self-test --seed \(seed) --replicas \(replicas)")
             throw ExitCode(1)
         }
-        print("self-test passed: the safety checker reported every fork")
+        print("self-test passed: the checkers reported every fork and the change without its quorum")
         throw ExitCode(0)
     }
 }

@@ -1,6 +1,9 @@
-// A validator joins mid-run (`SimulationParameters.addsValidatorAtBlock`): with every strategy and fault mix, every
+// A validator joins mid-run (`SimulationParameters.addsValidatorAfterBlock`): an operator submits a real
+// validator-set change, the replicas order it, the ledger's rule accepts it; with every strategy and fault mix every
 // node switches to the five-validator epoch at the boundary, the joiner starts there and commits, and the agreement,
-// validity, liveness, memory and invariant checkers hold across the boundary.
+// validity, liveness, memory and invariant checkers hold across it. A change without its quorum is refused by the
+// ledger, and one applied anyway (the self-test) is reported.
+import LedgerCore
 import XCTest
 @testable import Adversary
 @testable import Simulation
@@ -8,7 +11,7 @@ import XCTest
 final class MembershipChangeSimulationTests: XCTestCase {
     var parameters: SimulationParameters {
         var p = SimulationParameters()
-        p.addsValidatorAtBlock = 20  // W = 32, K = 8: epoch 0 ends at 56
+        p.addsValidatorAfterBlock = 20  // W = 32, K = 8: committed in block 21 or so, epoch 0 ends at 56 or 64
         return p
     }
 
@@ -22,25 +25,57 @@ final class MembershipChangeSimulationTests: XCTestCase {
         let failures = results.filter { !$0.passed }
         XCTAssertTrue(failures.isEmpty, failures.map(\.failureReport).joined(separator: "\n"))
         for result in results {
-            XCTAssertGreaterThanOrEqual(result.ledgerHeight, 120, "seed \(result.scenario.seed): past the boundary at 56")
+            let seed = result.scenario.seed
+            let change = result.validatorSetChange
+            XCTAssertNotNil(change, "seed \(seed): the change committed")
+            XCTAssertGreaterThan(result.ledgerHeight, change?.lastOfEpoch ?? .max, "seed \(seed): past the boundary")
+            XCTAssertGreaterThanOrEqual(result.epochSwitches, 1, "seed \(seed): validators switched to epoch 1")
         }
     }
 
-    func testEveryNodeSwitchesOnceAndTheJoinerCommitsInTheNewEpoch() {
+    func testEveryNodeSwitchesOnceAndTheJoinerCommitsInTheNewEpoch() throws {
         var lines: [String] = []
         let result = Simulator.run(Scenario(seed: 5, faults: .none, targetCommits: 100), parameters: parameters,
                                    trace: { _, line in lines.append(line) })
         XCTAssertTrue(result.passed, result.failureReport)
+        // The ledger decided where the change committed; the boundary follows from it (EpochBoundary).
+        let committed = try XCTUnwrap(lines.first { $0.contains("validator-set change committed at n") })
+        let numbers = committed.split(separator: "n").compactMap { UInt64($0.prefix { $0.isNumber }) }
+        XCTAssertEqual(numbers.count, 2, committed)
+        let (s, a) = (numbers[0], numbers[1])
+        XCTAssertGreaterThan(s, 20, "submitted once block 20 executed")
+        XCTAssertEqual(a, EpochBoundary.lastSequence(changeCommittedAt: SequenceNumber(s), window: 32, checkpointInterval: 8)?.rawValue)
         for r in 0..<4 {
-            XCTAssertEqual(lines.filter { $0.contains("r\(r) completes epoch 0 at n56 and starts epoch 1 with 5 validators") }.count, 1,
+            XCTAssertEqual(lines.filter { $0.contains("r\(r) completes epoch 0 at n\(a) and starts epoch 1 with 5 validators") }.count, 1,
                            "r\(r)")
         }
-        XCTAssertEqual(lines.filter { $0.contains("r4 joins at n56") }.count, 1)
+        XCTAssertEqual(lines.filter { $0.contains("r4 joins at n\(a)") }.count, 1)
         XCTAssertTrue(lines.contains { $0.contains("r4 commit n") }, "the joiner executes blocks of the new epoch")
-        XCTAssertFalse(lines.contains { $0.contains("commit n57") && $0.contains("view v") && !$0.contains("proposer r0") },
+        XCTAssertFalse(lines.contains { $0.contains("commit n\(a + 1):") && !$0.contains("proposer r0") },
                        "the new epoch's first block comes from validator 0 of the new set in view 0")
         // One seed replays exactly.
         XCTAssertEqual(Simulator.run(Scenario(seed: 5, faults: .none, targetCommits: 100), parameters: parameters).ledgerHash,
                        result.ledgerHash)
+    }
+
+    /// Two approvals of four validators: the ledger refuses the change at execution; nobody switches.
+    func testAChangeWithoutItsQuorumIsRefusedAndTheRunStaysInEpochZero() {
+        var p = parameters
+        p.changeApprovals = 2
+        var lines: [String] = []
+        let result = Simulator.run(Scenario(seed: 3, faults: .none, targetCommits: 80), parameters: p, trace: { _, line in lines.append(line) })
+        XCTAssertTrue(result.passed, result.failureReport)
+        XCTAssertTrue(lines.contains { $0.contains("operator submits validator-set change") && $0.contains("with 2 approvals") })
+        XCTAssertFalse(lines.contains { $0.contains("validator-set change committed at") || $0.contains("completes epoch") })
+        XCTAssertGreaterThanOrEqual(result.ledgerHeight, 80)
+    }
+
+    /// The self-test: the same change applied anyway (the ledger's quorum overridden) is reported by the
+    /// simulator's independent check of every applied change — and with the real rule it is not applied at all.
+    func testTheMembershipCheckCatchesAChangeAppliedWithoutItsQuorum() {
+        for seed in UInt64(1)...3 {
+            let outcome = Simulator.membershipSelfTest(seed: seed)
+            XCTAssertTrue(outcome.caught, "seed \(seed): \(outcome.result.violations)")
+        }
     }
 }
