@@ -49,7 +49,7 @@ public struct NetworkIdentity: Sendable {
                 throw .invalidConfiguration("local id \(localID) is not in the validator set")
             }
             guard ownKey == signingKey.publicKey else {
-                throw .invalidConfiguration("signing key does not match the genesis key of \(localID)")
+                throw .invalidConfiguration("signing key does not match the key the validator set holds for \(localID)")
             }
         }
         guard validators.count <= limits.maxValidators else {
@@ -65,6 +65,17 @@ public struct NetworkIdentity: Sendable {
         self.signingKey = signingKey
         self.validators = validators
         self.fullNodes = fullNodes
+    }
+
+    /// The same chain, genesis and full-node policy with another validator set (a validator-set change, decision
+    /// 0038): `localID` is our index in it, or our full-node id if we left it; `signingKey` replaces ours when it
+    /// was rotated. Checked like `init`.
+    public func replacingValidators(
+        _ validators: [PeerID: PublicKey], localID: PeerID, signingKey: SigningKey? = nil, limits: P2PLimits = .standard
+    ) throws(TransportError) -> NetworkIdentity {
+        try NetworkIdentity(
+            chainID: chainID, genesisHash: genesisHash, localID: localID, signingKey: signingKey ?? self.signingKey,
+            validators: validators, fullNodes: fullNodes, protocolVersion: protocolVersion, limits: limits)
     }
 }
 

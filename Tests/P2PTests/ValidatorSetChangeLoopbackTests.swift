@@ -1,0 +1,171 @@
+// Real PeerNetworks on 127.0.0.1 switch validator sets without a restart (replaceValidatorSet): a fifth validator joins,
+// one leaves (the ids above it shift down), one is re-keyed; links are re-made only where an (id, key) changed.
+import LedgerCrypto
+import NIOCore
+@testable import P2P
+import TestSupport
+import XCTest
+
+final class ValidatorSetChangeLoopbackTests: XCTestCase {
+    let limits = fastLimits()
+    let chainID = "test-chain"
+    let genesisHash = Hash.blake2b256(Array("test genesis".utf8))
+    /// Keys 0…5; a set lists some of them in order (its ids are their positions).
+    let keys = (0..<6).map { try! SigningKey(seed: [UInt8](repeating: UInt8($0 + 1), count: 32)) }
+
+    /// One running validator: its network, what it received, and where it listens.
+    struct Member {
+        let network: PeerNetwork
+        let inbox: Inbox
+        let address: PeerAddress
+    }
+
+    func table(_ set: [Int]) -> [PeerID: PublicKey] {
+        Dictionary(uniqueKeysWithValues: set.enumerated().map { (PeerID($0.offset), keys[$0.element].publicKey) })
+    }
+
+    /// Starts the holder of `keys[key]` as validator `id` of `set` (not yet dialling).
+    func startMember(key: Int, id: Int, set: [Int]) async throws -> Member {
+        let identity = try NetworkIdentity(
+            chainID: chainID, genesisHash: genesisHash, localID: PeerID(id), signingKey: keys[key],
+            validators: table(set), limits: limits)
+        let network = try PeerNetwork(
+            identity: identity, listenAddress: PeerAddress(host: "127.0.0.1", port: 0), limits: limits,
+            logger: testLogger("k\(key)"))
+        let address = try await network.start()
+        return Member(network: network, inbox: Inbox.draining(network), address: address)
+    }
+
+    /// Starts the holders of `set` and connects them; returns them by key.
+    func startCluster(_ set: [Int]) async throws -> [Int: Member] {
+        var members: [Int: Member] = [:]
+        for (id, key) in set.enumerated() { members[key] = try await startMember(key: key, id: id, set: set) }
+        let addresses = self.addresses(set, members)
+        for member in members.values { try member.network.connect(to: addresses) }
+        try await waitConnected(set, members, "the first set")
+        return members
+    }
+
+    func addresses(_ set: [Int], _ members: [Int: Member]) -> [PeerID: PeerAddress] {
+        Dictionary(uniqueKeysWithValues: set.enumerated().map { (PeerID($0.offset), members[$0.element]!.address) })
+    }
+
+    /// Every member of `set` calls `replaceValidatorSet` with it, in the order of `set`, or of `order`.
+    func switchAll(to set: [Int], _ members: [Int: Member], order: [Int]? = nil, rotated: [Int: SigningKey] = [:]) throws {
+        let addresses = self.addresses(set, members)
+        for key in order ?? set {
+            try members[key]!.network.replaceValidatorSet(
+                table(set), localID: PeerID(set.firstIndex(of: key)!), signingKey: rotated[key], addresses: addresses)
+        }
+    }
+
+    func waitConnected(_ set: [Int], _ members: [Int: Member], _ what: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let others = Set(set.indices.map(PeerID.init))
+        try await waitUntil("every member of \(what) \(set) connected both ways to every other under its id", file: file, line: line) {
+            set.enumerated().allSatisfy { id, key in
+                let metrics = members[key]!.network.metrics
+                let expected = others.subtracting([PeerID(id)])
+                return metrics.connectedOutbound == expected && metrics.connectedInbound == expected
+            }
+        }
+    }
+
+    /// `from` sends to `to` under their ids in `set` until `to` hears it under `from`'s id.
+    func exchange(_ set: [Int], _ members: [Int: Member], _ from: Int, _ to: Int, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let (fromID, toID) = (PeerID(set.firstIndex(of: from)!), PeerID(set.firstIndex(of: to)!))
+        let bytes = Array("from key \(from) to key \(to) in \(set)".utf8)
+        let inbox = members[to]!.inbox
+        try await waitUntil("key \(to) (\(toID)) hears key \(from) as \(fromID)", file: file, line: line) {
+            members[from]!.network.send(bytes, to: toID)  // PBFT retransmits too; a send just before a close is lost
+            return await inbox.contains(PeerMessage(from: fromID, bytes: bytes))
+        }
+    }
+
+    func shutdown(_ members: [Int: Member]) async {
+        for member in members.values { await member.network.shutdown() }
+    }
+
+    func testAFifthValidatorJoinsAndTheOldLinksStayUp() async throws {
+        var members = try await startCluster([0, 1, 2, 3])
+        members[4] = try await startMember(key: 4, id: 4, set: [0, 1, 2, 3, 4])
+        let five = [0, 1, 2, 3, 4]
+        try members[4]!.network.connect(to: addresses(five, members))
+        try switchAll(to: five, members, order: [0, 1, 2, 3])
+        try await waitConnected(five, members, "the new set")
+        for (from, to) in [(4, 0), (0, 4), (4, 3), (2, 4)] { try await exchange(five, members, from, to) }
+        for key in 0..<4 {
+            let metrics = members[key]!.network.metrics
+            let kept = (0..<4).filter { $0 != key }.map { metrics.outboundEstablished[PeerID($0)] ?? 0 }
+            XCTAssertEqual(kept, [1, 1, 1], "key \(key) made each link to an old member once: none was re-made")
+            XCTAssertEqual(metrics.closedBySetChange, 0, "key \(key) closed nothing")
+            XCTAssertEqual(network(members, key).identity.validators.count, 5)
+        }
+        await shutdown(members)
+    }
+
+    func testARemovedValidatorIsCutOffAndTheShiftedOnesReconnectUnderTheirNewIDs() async throws {
+        let five = [0, 1, 2, 3, 4]
+        let members = try await startCluster(five)
+        let removed = members[1]!.network
+        let wrongKeyBefore = network(members, 0).metrics.handshakeFailures["wrong_key"] ?? 0
+        // Keys 2, 3, 4 move from ids 2, 3, 4 to 1, 2, 3; key 1 does not switch (it lags, or is gone).
+        let four = [0, 2, 3, 4]
+        try switchAll(to: four, members)
+        try await waitConnected(four, members, "the set without key 1")
+        try await waitUntil("every connection of the removed validator is closed") {
+            removed.metrics.connectedOutbound.isEmpty && removed.metrics.connectedInbound.isEmpty
+        }
+        try await waitUntil("its redials as r1 are refused: id 1 now has key 2") {
+            (self.network(members, 0).metrics.handshakeFailures["wrong_key"] ?? 0) > wrongKeyBefore
+        }
+        let stale = Array("from the removed validator".utf8)
+        for peer in 0..<5 where peer != 1 { removed.send(stale, to: PeerID(peer)) }
+        // Sent after the stale payloads; once these have arrived, a stale one on a live link would have too.
+        for (from, to) in [(0, 2), (2, 0), (2, 4), (4, 2), (3, 0)] { try await exchange(four, members, from, to) }
+        for key in four {
+            let heard = await members[key]!.inbox.messages.contains { $0.bytes == stale }
+            XCTAssertFalse(heard, "key \(key) heard the removed validator after the change")
+        }
+        // It switches too, to a full node: validators serving no full nodes refuse it as one.
+        let refusedBefore = network(members, 0).metrics.handshakeFailures["full_node_refused"] ?? 0
+        try removed.replaceValidatorSet(
+            table(four), localID: PeerID(fullNodeKey: keys[1].publicKey), addresses: addresses(four, members))
+        XCTAssertTrue(removed.identity.isFullNode)
+        try await waitUntil("r0 refuses the removed validator's dial as a full node") {
+            (self.network(members, 0).metrics.handshakeFailures["full_node_refused"] ?? 0) > refusedBefore
+        }
+        await shutdown(members)
+    }
+
+    func testARotatedKeyIsAcceptedAndTheOldOneRefused() async throws {
+        let four = [0, 1, 2, 3]
+        var members = try await startCluster(four)
+        let rotatedKey = keys[5]
+        // The rotation: key 0 becomes key 5 at id 0, on the same running network.
+        members[5] = members[0]
+        members[0] = nil
+        let rotated = [5, 1, 2, 3]
+        try switchAll(to: rotated, members, rotated: [5: rotatedKey])
+        try await waitConnected(rotated, members, "the set with id 0 re-keyed")
+        for (from, to) in [(5, 1), (1, 5), (3, 5)] { try await exchange(rotated, members, from, to) }
+        for key in 1...3 {
+            let metrics = members[key]!.network.metrics
+            for other in (1...3) where other != key {
+                XCTAssertEqual(metrics.outboundEstablished[PeerID(other)], 1, "key \(key)'s link to r\(other) was not re-made")
+            }
+            XCTAssertGreaterThanOrEqual(metrics.outboundEstablished[PeerID(0)] ?? 0, 2, "key \(key)'s link to r0 was re-made")
+        }
+        // Someone still holding the old key of r0 is refused.
+        let wrongKeyBefore = network(members, 1).metrics.handshakeFailures["wrong_key"] ?? 0
+        let impostor = try await startMember(key: 0, id: 0, set: four)
+        try impostor.network.connect(to: [PeerID(1): members[1]!.address])
+        try await waitUntil("r1 refuses r0's old key") {
+            (self.network(members, 1).metrics.handshakeFailures["wrong_key"] ?? 0) > wrongKeyBefore
+        }
+        XCTAssertTrue(impostor.network.metrics.connectedOutbound.isEmpty, "the old key got no link")
+        await impostor.network.shutdown()
+        await shutdown(members)
+    }
+
+    func network(_ members: [Int: Member], _ key: Int) -> PeerNetwork { members[key]!.network }
+}
