@@ -25,21 +25,23 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
     }
 
     /// Starts the holder of `keys[key]` as validator `id` of `set` (not yet dialling).
-    func startMember(key: Int, id: Int, set: [Int]) async throws -> Member {
+    func startMember(key: Int, id: Int, set: [Int], fullNodes: FullNodePolicy = .refuseAll, log: LogCapture? = nil) async throws -> Member {
         let identity = try NetworkIdentity(
             chainID: chainID, genesisHash: genesisHash, localID: PeerID(id), signingKey: keys[key],
-            validators: table(set), limits: limits)
+            validators: table(set), fullNodes: fullNodes, limits: limits)
         let network = try PeerNetwork(
             identity: identity, listenAddress: PeerAddress(host: "127.0.0.1", port: 0), limits: limits,
-            logger: testLogger("k\(key)"))
+            logger: log?.logger(label: "k\(key)") ?? testLogger("k\(key)"))
         let address = try await network.start()
         return Member(network: network, inbox: Inbox.draining(network), address: address)
     }
 
-    /// Starts the holders of `set` and connects them; returns them by key.
-    func startCluster(_ set: [Int]) async throws -> [Int: Member] {
+    /// Starts the holders of `set` and connects them; returns them by key. `log` captures the first one's log.
+    func startCluster(_ set: [Int], fullNodes: FullNodePolicy = .refuseAll, log: LogCapture? = nil) async throws -> [Int: Member] {
         var members: [Int: Member] = [:]
-        for (id, key) in set.enumerated() { members[key] = try await startMember(key: key, id: id, set: set) }
+        for (id, key) in set.enumerated() {
+            members[key] = try await startMember(key: key, id: id, set: set, fullNodes: fullNodes, log: id == 0 ? log : nil)
+        }
         let addresses = self.addresses(set, members)
         for member in members.values { try member.network.connect(to: addresses) }
         try await waitConnected(set, members, "the first set")
@@ -105,7 +107,8 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
 
     func testARemovedValidatorIsCutOffAndTheShiftedOnesReconnectUnderTheirNewIDs() async throws {
         let five = [0, 1, 2, 3, 4]
-        let members = try await startCluster(five)
+        let log = LogCapture()
+        let members = try await startCluster(five, log: log)
         let removed = members[1]!.network
         let wrongKeyBefore = network(members, 0).metrics.handshakeFailures["wrong_key"] ?? 0
         // Keys 2, 3, 4 move from ids 2, 3, 4 to 1, 2, 3; key 1 does not switch (it lags, or is gone).
@@ -115,9 +118,13 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
         try await waitUntil("every connection of the removed validator is closed") {
             removed.metrics.connectedOutbound.isEmpty && removed.metrics.connectedInbound.isEmpty
         }
-        try await waitUntil("its redials as r1 are refused: id 1 now has key 2") {
-            (self.network(members, 0).metrics.handshakeFailures["wrong_key"] ?? 0) > wrongKeyBefore
+        try await waitUntil("its redials as r1 are refused, again and again: id 1 now has key 2") {
+            (self.network(members, 0).metrics.handshakeFailures["wrong_key"] ?? 0) >= wrongKeyBefore + 3
         }
+        let refusalLines = log.lines.filter { $0.level == .warning && $0.message.hasPrefix("handshake refused") }
+        XCTAssertEqual(refusalLines.count, 1, "the refusals are logged once per interval, with their count: \(refusalLines.map(\.message))")
+        XCTAssertTrue(refusalLines.contains { $0.message.contains("not in the current validator set") || $0.message.contains("the current validator set holds") },
+                      "the log says the peer is not in the current set: \(refusalLines.map(\.message))")
         let stale = Array("from the removed validator".utf8)
         for peer in 0..<5 where peer != 1 { removed.send(stale, to: PeerID(peer)) }
         // Sent after the stale payloads; once these have arrived, a stale one on a live link would have too.
@@ -164,6 +171,33 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
         }
         XCTAssertTrue(impostor.network.metrics.connectedOutbound.isEmpty, "the old key got no link")
         await impostor.network.shutdown()
+        await shutdown(members)
+    }
+
+    func testAFullNodeThatJoinsTheSetStartsListeningAndIsDialledAsAValidator() async throws {
+        let four = [0, 1, 2, 3]
+        var members = try await startCluster(four, fullNodes: FullNodePolicy(maxConnected: 2))
+        let fullID = PeerID(fullNodeKey: keys[4].publicKey)
+        let joining = try PeerNetwork(
+            identity: NetworkIdentity(
+                chainID: chainID, genesisHash: genesisHash, localID: fullID, signingKey: keys[4], validators: table(four),
+                limits: limits),
+            listenAddress: PeerAddress(host: "127.0.0.1", port: 0), limits: limits, logger: testLogger("k4"))
+        try joining.startDialOnly()
+        try joining.connect(to: addresses(four, members))
+        try await waitUntil("every validator serves key 4 as a full node") {
+            four.allSatisfy { self.network(members, $0).metrics.connectedFullNodes == [fullID] }
+        }
+        // Its epoch begins: it switches (and listens) first, then the others.
+        let five = [0, 1, 2, 3, 4]
+        try joining.replaceValidatorSet(table(five), localID: PeerID(4), addresses: addresses(four, members))
+        members[4] = Member(network: joining, inbox: Inbox.draining(joining), address: try await joining.start())
+        try switchAll(to: five, members, order: four)
+        try await waitConnected(five, members, "the set it joined")
+        for (from, to) in [(4, 1), (1, 4), (0, 4)] { try await exchange(five, members, from, to) }
+        for key in four {
+            XCTAssertEqual(network(members, key).metrics.connectedFullNodes, [], "key \(key) no longer serves key 4 as a full node")
+        }
         await shutdown(members)
     }
 
