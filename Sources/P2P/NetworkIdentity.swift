@@ -1,7 +1,7 @@
 import LedgerCrypto
 
 /// Who this node is on the network and whom it trusts: chain, genesis, its own key, the pinned
-/// genesis keys of every validator, and which full nodes it serves.
+/// keys of every validator of the current set (genesis's until a validator-set change), and which full nodes it serves.
 public struct NetworkIdentity: Sendable {
     /// The P2P protocol version this build speaks (2: the Hello carries the sender's key, so full nodes
     /// can connect).
@@ -17,7 +17,7 @@ public struct NetworkIdentity: Sendable {
     public let localID: PeerID
     /// This node's long-term key (signs the handshake transcript).
     public let signingKey: SigningKey
-    /// Genesis validator keys: each validator is accepted only with its own key.
+    /// The current set's validator keys: each validator is accepted only with its own key.
     public let validators: [PeerID: PublicKey]
     /// Which full nodes a validator lets connect; a full node serves none (it only dials).
     public let fullNodes: FullNodePolicy

@@ -22,6 +22,9 @@ extension PeerNetwork {
     /// - Leaving the set, the node stops listening and dials the new set as a full node (served if their
     ///   `FullNodePolicy` admits its key). Joining the set from a dial-only full node, call `start()` after this to
     ///   listen for the validators' dials.
+    ///
+    /// Throws `notRunning` unless the network runs, and `invalidConfiguration` for a set `NetworkIdentity` refuses
+    /// (our id not in it with our key, too many validators, …); then nothing changes.
     public func replaceValidatorSet(
         _ validators: [PeerID: PublicKey], localID: PeerID, signingKey: SigningKey? = nil,
         addresses: [PeerID: PeerAddress]

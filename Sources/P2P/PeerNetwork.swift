@@ -6,7 +6,7 @@ import Synchronization
 import Dispatch
 
 /// The validator-to-validator transport: authenticated, encrypted TCP connections to every
-/// other validator in the genesis set.
+/// other validator in the current validator set (the genesis set until `replaceValidatorSet`).
 ///
 /// - Listens on `listenAddress`; each validator that dials us and passes the handshake
 ///   becomes an *inbound* connection, which only ever carries that peer's sends to us.
