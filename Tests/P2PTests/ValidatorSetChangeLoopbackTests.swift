@@ -2,6 +2,7 @@
 // one leaves (the ids above it shift down), one is re-keyed; links are re-made only where an (id, key) changed.
 import LedgerCrypto
 import NIOCore
+import NIOPosix
 @testable import P2P
 import TestSupport
 import XCTest
@@ -67,7 +68,7 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
             set.enumerated().allSatisfy { id, key in
                 let metrics = members[key]!.network.metrics
                 let expected = others.subtracting([PeerID(id)])
-                return metrics.connectedOutbound == expected && metrics.connectedInbound == expected
+                return metrics.connectedOutbound == expected && metrics.connectedInbound.filter { !$0.isFullNode } == expected
             }
         }
     }
@@ -199,6 +200,43 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
             XCTAssertEqual(network(members, key).metrics.connectedFullNodes, [], "key \(key) no longer serves key 4 as a full node")
         }
         await shutdown(members)
+    }
+
+    func testARemovedValidatorThatSwitchesFollowsAsAFullNodeWhereFullNodesAreServed() async throws {
+        let five = [0, 1, 2, 3, 4]
+        let members = try await startCluster(five, fullNodes: FullNodePolicy(maxConnected: 2))
+        let removed = members[1]!
+        let four = [0, 2, 3, 4]
+        let fullID = PeerID(fullNodeKey: keys[1].publicKey)
+        try switchAll(to: four, members)
+        try removed.network.replaceValidatorSet(table(four), localID: fullID, addresses: addresses(four, members))
+        try await waitConnected(four, members, "the set without key 1")
+        try await waitUntil("every member serves key 1 as a full node, and it dials each of them") {
+            four.allSatisfy { self.network(members, $0).metrics.connectedFullNodes == [fullID] }
+                && removed.network.metrics.connectedOutbound == Set((0..<4).map(PeerID.init))
+        }
+        XCTAssertEqual(removed.network.metrics.connectedInbound, [], "a full node takes no validator's connection")
+        XCTAssertEqual(network(members, 0).broadcast(Array("vote".utf8)), 3, "a broadcast goes to the three other validators only")
+        let block = Array("block for full nodes".utf8)
+        XCTAssertEqual(network(members, 3).sendToFullNodes(block), 1)
+        try await waitUntil("the full node hears key 3, now r2") {
+            await removed.inbox.contains(PeerMessage(from: PeerID(2), bytes: block))
+        }
+        let refused = try await connectionRefused(to: removed.address)
+        XCTAssertTrue(refused, "the node stopped listening when it left the set")
+        await shutdown(members)
+    }
+
+    /// Whether a TCP connection to `address` is refused (nothing listens there).
+    func connectionRefused(to address: PeerAddress) async throws -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: address.host, port: address.port).get()
+            try? await channel.close()
+            return false
+        } catch {
+            return true
+        }
     }
 
     func network(_ members: [Int: Member], _ key: Int) -> PeerNetwork { members[key]!.network }
