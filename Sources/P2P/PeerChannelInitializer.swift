@@ -38,6 +38,7 @@ struct PeerChannelInitializer: Sendable {
                 role: direction == .outbound ? .initiator : .responder,
                 identity: identity, expectedPeer: expectedPeer, limits: limits)
             var connectionLogger = logger
+            connectionLogger[metadataKey: "replica"] = "\(identity.localID)"  // ours may change with the validator set
             connectionLogger[metadataKey: "direction"] = "\(direction.rawValue)"
             if let expectedPeer { connectionLogger[metadataKey: "peer"] = "\(expectedPeer)" }
             let decoder = FrameDecoder(maxFrameBytes: limits.maxFrameBytes, maxHandshakeFrameBytes: limits.maxHandshakeMessageBytes)
