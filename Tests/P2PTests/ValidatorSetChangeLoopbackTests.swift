@@ -145,6 +145,22 @@ final class ValidatorSetChangeLoopbackTests: XCTestCase {
         await shutdown(members)
     }
 
+    func testMembersThatSwitchLateAreRefusedUntilTheyDoAndThenReconnect() async throws {
+        let five = [0, 1, 2, 3, 4]
+        let members = try await startCluster(five)
+        let four = [0, 2, 3, 4]
+        try switchAll(to: four, members, order: [0, 2])
+        let refusedBefore = network(members, 0).metrics.totalHandshakeFailures
+        try await waitUntil("keys 0 and 2 keep refusing (and being refused by) keys 3 and 4, which have not switched") {
+            self.network(members, 0).metrics.totalHandshakeFailures >= refusedBefore + 4
+        }
+        XCTAssertFalse(network(members, 0).metrics.connectedOutbound.contains(PeerID(2)), "r2 is key 3 now, not switched yet")
+        try switchAll(to: four, members, order: [3, 4])
+        try await waitConnected(four, members, "the set without key 1, switched late")
+        for (from, to) in [(0, 4), (4, 0), (3, 2)] { try await exchange(four, members, from, to) }
+        await shutdown(members)
+    }
+
     func testARotatedKeyIsAcceptedAndTheOldOneRefused() async throws {
         let four = [0, 1, 2, 3]
         var members = try await startCluster(four)
