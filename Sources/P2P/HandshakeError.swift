@@ -9,9 +9,11 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
     case chainMismatch(ours: String, theirs: String)
     /// The peer has the same chain id but a different genesis (its genesis hash differs).
     case genesisMismatch(ours: Digest, theirs: Digest)
-    /// The peer claims a validator id that is not in the genesis validator set.
+    /// The peer claims a validator id that is not in the current validator set (never was, or left it in a
+    /// validator-set change).
     case unknownValidator(PeerID)
-    /// The peer claims a validator id but sent another key than the genesis one.
+    /// The peer claims a validator id but sent another key than the current set holds for it (an impostor, or a
+    /// peer on the other side of a validator-set change: re-keyed, or its index shifted).
     case wrongValidatorKey(PeerID)
     /// A full node that this node does not serve (a validator with full nodes off, not on its list, or full).
     case fullNodeNotServed(String)
@@ -19,7 +21,7 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
     case impersonatesUs(PeerID)
     /// We dialled one validator and another one answered.
     case unexpectedPeer(expected: PeerID, actual: PeerID)
-    /// The transcript signature does not verify under the validator's genesis key: the peer
+    /// The transcript signature does not verify under the validator's key in the current set: the peer
     /// holds another key, or replays a recorded handshake.
     case badSignature(PeerID)
     /// The peer's ephemeral X25519 key is low-order, so the shared secret would be predictable.
@@ -65,9 +67,9 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .genesisMismatch(ours, theirs):
             return "peer's genesis hash \(theirs.hex.prefix(16))… differs from ours \(ours.hex.prefix(16))…; both nodes must use the same genesis file"
         case let .unknownValidator(id):
-            return "peer claims validator id \(id), which is not in the genesis validator set; refusing"
+            return "peer claims validator id \(id), which is not in the current validator set (never was, or left it at an epoch boundary, or one of us has not switched sets yet); refusing"
         case let .wrongValidatorKey(id):
-            return "peer claims validator id \(id) but sent another key than its genesis key; refusing"
+            return "peer claims validator id \(id) but sent another key than the current validator set holds for that id (an impostor, or a re-keyed or shifted validator while one of us has not switched sets yet); refusing"
         case let .fullNodeNotServed(why):
             return "full node refused: \(why)"
         case let .impersonatesUs(id):
@@ -75,7 +77,7 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .unexpectedPeer(expected, actual):
             return "dialled validator \(expected) but \(actual) answered; the address of \(expected) in the config is wrong"
         case let .badSignature(id):
-            return "handshake signature of \(id) does not verify under its genesis key (wrong key or replayed handshake)"
+            return "handshake signature of \(id) does not verify under its key in the current validator set (wrong key or replayed handshake)"
         case let .weakEphemeralKey(id):
             return "validator \(id) sent a low-order ephemeral key; refusing the key exchange"
         case let .malformedMessage(why):

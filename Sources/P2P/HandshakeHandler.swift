@@ -7,8 +7,8 @@ import NIOCore
 /// As initiator sends our Hello when the channel is active; as responder answers the
 /// initiator's Hello with ours and its Auth with ours (see `Handshake` for why in that order).
 /// On success fires `HandshakeCompleted` and passes every later frame through untouched.
-/// Any refusal (including the handshake timeout) is logged, reported to the delegate and
-/// closes the connection.
+/// Any refusal (including the handshake timeout) is logged (debug; the delegate logs a throttled warning),
+/// reported to the delegate and closes the connection.
 final class HandshakeHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -119,7 +119,9 @@ final class HandshakeHandler: ChannelInboundHandler {
         phase = .failed
         timeoutTask?.cancel()
         timeoutTask = nil
-        logger.warning("handshake refused: \(error)", metadata: ["reason": "\(error.reason)", "direction": "\(direction.rawValue)"])
+        // The delegate (the network) logs refusals at warning level, throttled: a peer redialling a refused
+        // handshake (one that has not switched validator sets yet, or an attacker) must not flood the log.
+        logger.debug("handshake refused: \(error)", metadata: ["reason": "\(error.reason)", "direction": "\(direction.rawValue)"])
         delegate?.handshakeFailed(error, direction: direction, remote: context.remoteAddress)
         context.close(promise: nil)
     }

@@ -41,15 +41,15 @@ public struct InboundAdmission: Sendable {
     }
 
     /// Most unauthenticated connections open at once.
-    public let maxUnauthenticated: Int
+    public private(set) var maxUnauthenticated: Int
     /// Most unauthenticated connections from one source address.
-    public let perAddress: Int
+    public private(set) var perAddress: Int
     /// Handshake starts per second allowed per source address (long-run).
-    public let ratePerSecond: Double
+    public private(set) var ratePerSecond: Double
     /// Handshake starts one address may make in a burst.
-    public let burst: Int
+    public private(set) var burst: Int
     /// Most source addresses remembered for rate limiting.
-    public let maxTrackedAddresses: Int
+    public private(set) var maxTrackedAddresses: Int
 
     private var pending: [ConnectionID: Pending] = [:]
     private var order: [ConnectionID] = []  // admission order of `pending`, oldest first (may hold stale ids)
@@ -67,6 +67,15 @@ public struct InboundAdmission: Sendable {
         burst = max(limits.handshakeBurstPerAddress, 2 * peers)
         ratePerSecond = limits.handshakesPerSecondPerAddress
         maxTrackedAddresses = limits.maxTrackedAddresses
+    }
+
+    /// Re-derives the bounds for a validator set of `validatorCount` (after a validator-set change), keeping the
+    /// connections and rate buckets it tracks.
+    public mutating func resize(limits: P2PLimits, validatorCount: Int) {
+        let resized = InboundAdmission(limits: limits, validatorCount: validatorCount)
+        maxUnauthenticated = resized.maxUnauthenticated
+        perAddress = resized.perAddress
+        burst = resized.burst
     }
 
     /// Unauthenticated connections open now.

@@ -1,7 +1,7 @@
 import LedgerCrypto
 
 /// Who this node is on the network and whom it trusts: chain, genesis, its own key, the pinned
-/// genesis keys of every validator, and which full nodes it serves.
+/// keys of every validator of the current set (genesis's until a validator-set change), and which full nodes it serves.
 public struct NetworkIdentity: Sendable {
     /// The P2P protocol version this build speaks (2: the Hello carries the sender's key, so full nodes
     /// can connect).
@@ -17,7 +17,7 @@ public struct NetworkIdentity: Sendable {
     public let localID: PeerID
     /// This node's long-term key (signs the handshake transcript).
     public let signingKey: SigningKey
-    /// Genesis validator keys: each validator is accepted only with its own key.
+    /// The current set's validator keys: each validator is accepted only with its own key.
     public let validators: [PeerID: PublicKey]
     /// Which full nodes a validator lets connect; a full node serves none (it only dials).
     public let fullNodes: FullNodePolicy
@@ -49,7 +49,7 @@ public struct NetworkIdentity: Sendable {
                 throw .invalidConfiguration("local id \(localID) is not in the validator set")
             }
             guard ownKey == signingKey.publicKey else {
-                throw .invalidConfiguration("signing key does not match the genesis key of \(localID)")
+                throw .invalidConfiguration("signing key does not match the key the validator set holds for \(localID)")
             }
         }
         guard validators.count <= limits.maxValidators else {
@@ -65,6 +65,17 @@ public struct NetworkIdentity: Sendable {
         self.signingKey = signingKey
         self.validators = validators
         self.fullNodes = fullNodes
+    }
+
+    /// The same chain, genesis and full-node policy with another validator set (a validator-set change, decision
+    /// 0038): `localID` is our index in it, or our full-node id if we left it; `signingKey` replaces ours when it
+    /// was rotated. Checked like `init`.
+    public func replacingValidators(
+        _ validators: [PeerID: PublicKey], localID: PeerID, signingKey: SigningKey? = nil, limits: P2PLimits = .standard
+    ) throws(TransportError) -> NetworkIdentity {
+        try NetworkIdentity(
+            chainID: chainID, genesisHash: genesisHash, localID: localID, signingKey: signingKey ?? self.signingKey,
+            validators: validators, fullNodes: fullNodes, protocolVersion: protocolVersion, limits: limits)
     }
 }
 

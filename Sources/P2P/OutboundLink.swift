@@ -18,7 +18,7 @@ final class OutboundLink: @unchecked Sendable {
     private let limits: P2PLimits
     private let initializer: PeerChannelInitializer
     private let counters: NetworkCounters
-    private let logger: Logger
+    private var logger: Logger
 
     private var address: PeerAddress
     private var queue = CircularBuffer<[UInt8]>()
@@ -35,6 +35,10 @@ final class OutboundLink: @unchecked Sendable {
     private var disconnectedSince: NIODeadline? = .now()
     /// The queue was emptied in the current outage because it outlasted `disconnectedQueueRetention`.
     private var isDiscarding = false
+    /// Connections given up by `reconnect(to:logger:)` that may still report their close or handshake.
+    private var retired: Set<ObjectIdentifier> = []
+    /// Bumped by `reconnect(to:logger:)`: a dial started before it is stale when it completes.
+    private var dialGeneration: UInt64 = 0
 
     init(peer: PeerID, address: PeerAddress, eventLoop: EventLoop, limits: P2PLimits,
          initializer: PeerChannelInitializer, counters: NetworkCounters, logger: Logger, dials: Bool = true) {
@@ -65,6 +69,37 @@ final class OutboundLink: @unchecked Sendable {
             pending.cancel()
             self.reconnectTask = nil
             self.failedAttempts = 0
+            self.connect()
+        }
+    }
+
+    /// Starts over with the peer now holding this link's id after a validator-set change: what is queued (meant for
+    /// the old holder) is dropped, the connection and any dial in progress are closed, and a new dial starts at
+    /// once with the back-off reset, to `address`. `logger` replaces the link's logger (our own id may have changed).
+    func reconnect(to address: PeerAddress, logger: Logger) {
+        onLoop {
+            guard !self.isStopped else { return }
+            var logger = logger
+            logger[metadataKey: "peer"] = "\(self.peer)"
+            self.logger = logger
+            self.address = address
+            self.queue.removeAll()
+            self.queuedBytes = 0
+            self.reconnectTask?.cancel()
+            self.reconnectTask = nil
+            let old = [self.channel, self.pendingChannel].compactMap { $0 }
+            // Retired before closing: a close runs its callbacks at once when already on the loop.
+            for channel in old { self.retired.insert(ObjectIdentifier(channel)) }
+            if self.channel != nil, self.dials { self.counters.update { _ = $0.connectedOutbound.remove(self.peer) } }
+            self.channel = nil
+            self.pendingChannel = nil
+            self.isConnecting = false
+            self.dialGeneration &+= 1
+            self.failedAttempts = 0
+            self.disconnectedSince = .now()
+            self.isDiscarding = false
+            for channel in old { channel.close(promise: nil) }
+            self.logger.info("reconnecting after a validator-set change", metadata: ["address": "\(address)"])
             self.connect()
         }
     }
@@ -114,6 +149,8 @@ final class OutboundLink: @unchecked Sendable {
     /// Stops for good: no more reconnects, the connection is closed, the queue is emptied.
     func stop() -> EventLoopFuture<Void> {
         eventLoop.submit {
+            // The network no longer routes this link's events to it: the connection leaves the counters here.
+            if self.channel != nil, self.dials, !self.isStopped { self.counters.update { _ = $0.connectedOutbound.remove(self.peer) } }
             self.isStopped = true
             self.reconnectTask?.cancel()
             self.reconnectTask = nil
@@ -150,7 +187,7 @@ final class OutboundLink: @unchecked Sendable {
 
     func established(_ channel: Channel) {
         eventLoop.preconditionInEventLoop()
-        guard !isStopped else {
+        guard !isStopped, !retired.contains(ObjectIdentifier(channel)) else {
             channel.close(promise: nil)
             return
         }
@@ -164,7 +201,10 @@ final class OutboundLink: @unchecked Sendable {
         disconnectedSince = nil
         isDiscarding = false
         if dials {
-            counters.update { _ = $0.connectedOutbound.insert(self.peer) }
+            counters.update {
+                _ = $0.connectedOutbound.insert(self.peer)
+                $0.outboundEstablished[self.peer, default: 0] += 1
+            }
             logger.info("outbound connection established", metadata: ["address": "\(address)"])
         }
         flush()
@@ -172,6 +212,7 @@ final class OutboundLink: @unchecked Sendable {
 
     func closed(_ channel: Channel) {
         eventLoop.preconditionInEventLoop()
+        if retired.remove(ObjectIdentifier(channel)) != nil { return }  // given up by `reconnect`; the new dial runs
         if self.channel === channel {
             self.channel = nil
             disconnectedSince = .now()
@@ -222,6 +263,7 @@ final class OutboundLink: @unchecked Sendable {
         let target = address
         let initializer = self.initializer
         let peer = self.peer
+        let generation = dialGeneration
         ClientBootstrap(group: eventLoop)
             .connectTimeout(limits.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -231,6 +273,14 @@ final class OutboundLink: @unchecked Sendable {
             .connect(host: target.host, port: target.port)
             .hop(to: eventLoop)
             .whenComplete { result in
+                guard generation == self.dialGeneration else {
+                    // Dialled for the peer that held this id before a validator-set change.
+                    if case let .success(channel) = result {
+                        self.retired.insert(ObjectIdentifier(channel))
+                        channel.close(promise: nil)
+                    }
+                    return
+                }
                 switch result {
                 case let .success(channel):
                     if self.isStopped {

@@ -31,12 +31,13 @@ protocol PeerChannelDelegate: AnyObject, Sendable {
     func handshakeFailed(_ error: HandshakeError, direction: ConnectionDirection, remote: SocketAddress?)
     /// An established connection hit a frame error; the connection is being closed.
     func frameFailed(_ error: TransportError, peer: PeerID, direction: ConnectionDirection)
-    /// The handshake succeeded; sealed frames can flow.
-    func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection)
+    /// The handshake succeeded; sealed frames can flow. `identityRevision` is the revision of the identity the
+    /// connection was set up under (see `PeerChannelInitializer`).
+    func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection, identityRevision: UInt64)
     /// The connection closed. `peer` is the dialled peer (outbound) or the authenticated one.
     func channelClosed(_ channel: Channel, peer: PeerID?, direction: ConnectionDirection)
-    /// A payload arrived from an authenticated peer.
-    func received(_ bytes: [UInt8], from peer: PeerID)
+    /// A payload arrived from an authenticated peer on `channel`.
+    func received(_ bytes: [UInt8], from peer: PeerID, on channel: Channel, direction: ConnectionDirection)
     /// The channel became writable again (outbound connections flush their queue).
     func channelWritable(_ channel: Channel, peer: PeerID, direction: ConnectionDirection)
 }

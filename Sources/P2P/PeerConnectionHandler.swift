@@ -12,6 +12,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
 
     private let direction: ConnectionDirection
     private let deliversOnOutbound: Bool
+    private let identityRevision: UInt64
     private let delegate: PeerChannelDelegate?
     private var logger: Logger
     private var peer: PeerID?
@@ -19,9 +20,10 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     private var isClosing = false
 
     init(direction: ConnectionDirection, expectedPeer: PeerID?, deliversOnOutbound: Bool = false,
-         delegate: PeerChannelDelegate?, logger: Logger) {
+         identityRevision: UInt64 = 0, delegate: PeerChannelDelegate?, logger: Logger) {
         self.direction = direction
         self.deliversOnOutbound = deliversOnOutbound
+        self.identityRevision = identityRevision
         self.peer = expectedPeer
         self.delegate = delegate
         self.logger = logger
@@ -32,7 +34,8 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             peer = authenticated.peer
             isEstablished = true
             logger[metadataKey: "peer"] = "\(authenticated.peer)"
-            delegate?.channelEstablished(context.channel, peer: authenticated.peer, direction: direction)
+            delegate?.channelEstablished(
+                context.channel, peer: authenticated.peer, direction: direction, identityRevision: identityRevision)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -45,7 +48,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             logger.trace("keep-alive received")
         case let .payload(bytes):
             if direction == .inbound || deliversOnOutbound {
-                delegate?.received(bytes, from: peer)
+                delegate?.received(bytes, from: peer, on: context.channel, direction: direction)
             } else {
                 fail(.unexpectedPayload, context: context)
             }

@@ -1,6 +1,7 @@
 import LedgerCrypto
 
-/// How the transport names a peer: a validator by its index in the genesis validator set, a full
+/// How the transport names a peer: a validator by its index in the current validator set (the genesis set until
+/// `PeerNetwork.replaceValidatorSet`; a removal shifts the indices above it down by one), a full
 /// node by a number derived from its public key.
 ///
 /// A validator's id means the same as `LedgerCore.ReplicaID.index`; P2P may import only LedgerCrypto

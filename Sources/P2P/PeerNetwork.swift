@@ -6,7 +6,7 @@ import Synchronization
 import Dispatch
 
 /// The validator-to-validator transport: authenticated, encrypted TCP connections to every
-/// other validator in the genesis set.
+/// other validator in the current validator set (the genesis set until `replaceValidatorSet`).
 ///
 /// - Listens on `listenAddress`; each validator that dials us and passes the handshake
 ///   becomes an *inbound* connection, which only ever carries that peer's sends to us.
@@ -23,10 +23,11 @@ import Dispatch
 /// full nodes.
 ///
 /// Call `start()`, then `connect(to:)` with the other validators' addresses; call
-/// `shutdown()` before dropping the network.
+/// `shutdown()` before dropping the network. At an epoch boundary `replaceValidatorSet` switches the
+/// running network to the next validator set.
 public final class PeerNetwork: Sendable {
-    /// Who we are and whom we accept.
-    public let identity: NetworkIdentity
+    /// Who we are and whom we accept now (`replaceValidatorSet` changes it).
+    public var identity: NetworkIdentity { state.withLock { $0.identity } }
     /// The bounds and timeouts in force.
     public let limits: P2PLimits
     /// Payloads received from authenticated peers, in arrival order per peer. Finishes on shutdown.
@@ -34,15 +35,23 @@ public final class PeerNetwork: Sendable {
     /// than its receive budget unconsumed is read no further.
     public let messages: AsyncStream<PeerMessage>
 
-    private let continuation: AsyncStream<PeerMessage>.Continuation
+    let continuation: AsyncStream<PeerMessage>.Continuation
     private let listenAddress: PeerAddress
-    private let group: EventLoopGroup
+    let group: EventLoopGroup
     private let ownsGroup: Bool
-    private let logger: Logger
-    private let counters = NetworkCounters()
-    private let state: Mutex<State>
+    /// The logger, tagged with our current id (`replaceValidatorSet` may change it). Its own lock, never taken
+    /// inside `state`'s.
+    let loggerBox: Mutex<Logger>
+    let counters = NetworkCounters()
+    let state: Mutex<State>
 
-    private struct State: Sendable {
+    /// The logger tagged with our current id.
+    var logger: Logger { loggerBox.withLock { $0 } }
+
+    struct State: Sendable {
+        /// Who we are and whom we accept; `identityRevision` counts its replacements.
+        var identity: NetworkIdentity
+        var identityRevision: UInt64 = 0
         var phase = Phase.created
         var server: Channel?
         var links: [PeerID: OutboundLink] = [:]
@@ -57,14 +66,17 @@ public final class PeerNetwork: Sendable {
         var gates: [PeerID: NIOLoopBound<ReadGate>] = [:]
         /// Inbound refusals, logged at once and then at most every `refusalLogIntervalMs` with the count in between.
         var refusalLog = LogThrottle(intervalMs: PeerNetwork.refusalLogIntervalMs)
+        /// Refused handshakes (both directions), throttled the same way: while the two ends of a link switch
+        /// validator sets at different instants, each redial is refused until both have switched.
+        var handshakeRefusalLog = LogThrottle(intervalMs: PeerNetwork.refusalLogIntervalMs)
     }
 
-    private enum Phase: Sendable { case created, running, shutDown }
+    enum Phase: Sendable { case created, running, shutDown }
 
     /// Shortest pause between two log lines about refused inbound connections, ms (the ones in between are counted).
     static let refusalLogIntervalMs: Int64 = 10_000
 
-    private struct Intake: Sendable {
+    struct Intake: Sendable {
         var bytes = 0
         var count = 0
         var paused = false
@@ -80,8 +92,7 @@ public final class PeerNetwork: Sendable {
         guard identity.validators.count <= limits.maxValidators else {
             throw .invalidConfiguration("\(identity.validators.count) validators, more than the \(limits.maxValidators) this transport serves")
         }
-        state = Mutex(State(admission: InboundAdmission(limits: limits, validatorCount: identity.validators.count)))
-        self.identity = identity
+        state = Mutex(State(identity: identity, admission: InboundAdmission(limits: limits, validatorCount: identity.validators.count)))
         self.listenAddress = listenAddress
         self.limits = limits
         if let group {
@@ -93,7 +104,7 @@ public final class PeerNetwork: Sendable {
         }
         var logger = logger
         logger[metadataKey: "replica"] = "\(identity.localID)"
-        self.logger = logger
+        loggerBox = Mutex(logger)
         // Unbounded here because each peer is bounded by its receive budget (see `consumed`).
         (messages, continuation) = AsyncStream.makeStream(of: PeerMessage.self, bufferingPolicy: .unbounded)
     }
@@ -104,6 +115,13 @@ public final class PeerNetwork: Sendable {
         snapshot.receivePendingBytes = state.withLock { $0.intake.values.reduce(0) { $0 + $1.bytes } }
         snapshot.worstCaseBytes = limits.worstCaseBytesPerPeer * max(0, identity.validators.count - 1)
         return snapshot
+    }
+
+    /// Builds connections under the identity in force when each opens.
+    func makeInitializer() -> PeerChannelInitializer {
+        PeerChannelInitializer(limits: limits, logger: logger, delegate: self) {
+            self.state.withLock { ($0.identity, $0.identityRevision) }
+        }
     }
 
     /// Starts a full node's network: no listening socket, only the dials `connect(to:)` makes.
@@ -117,9 +135,11 @@ public final class PeerNetwork: Sendable {
         logger.info("dialling validators only (full node)")
     }
 
-    /// Binds the listening socket and returns the bound address (its real port when 0 was asked).
+    /// Binds the listening socket and returns the bound address (its real port when 0 was asked). A running
+    /// dial-only network may call it once it has become a validator (`replaceValidatorSet`), to take validators' dials.
     public func start() async throws -> PeerAddress {
-        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: logger, delegate: self)
+        let initializer = makeInitializer()
+        let logger = self.logger
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 64)
@@ -137,7 +157,8 @@ public final class PeerNetwork: Sendable {
             .bind(host: listenAddress.host, port: listenAddress.port)
             .get()
         let accepted: Bool = state.withLock {
-            guard $0.phase == .created else { return false }
+            let dialOnly = $0.phase == .running && $0.server == nil && !$0.identity.isFullNode
+            guard $0.phase == .created || dialOnly else { return false }
             $0.phase = .running
             $0.server = server
             return true
@@ -154,29 +175,40 @@ public final class PeerNetwork: Sendable {
     /// Dials every listed validator other than us (unknown ids are ignored with a warning)
     /// and keeps the connections up. Calling it again updates addresses and dials new peers.
     public func connect(to peers: [PeerID: PeerAddress]) throws(TransportError) {
-        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: logger, delegate: self)
-        let started: [OutboundLink]? = state.withLock { state in
+        let initializer = makeInitializer()
+        let logger = self.logger
+        let started: ([OutboundLink], [PeerID])? = state.withLock { state in
             guard state.phase == .running else { return nil }
-            var fresh: [OutboundLink] = []
-            for (peer, address) in peers.sorted(by: { $0.key < $1.key }) {
-                guard peer != identity.localID, identity.validators[peer] != nil else { continue }
-                if let link = state.links[peer] {
-                    link.update(address: address)
-                } else {
-                    let link = OutboundLink(
-                        peer: peer, address: address, eventLoop: group.next(), limits: limits,
-                        initializer: initializer, counters: counters, logger: logger)
-                    state.links[peer] = link
-                    fresh.append(link)
-                }
+            return addLinks(to: peers, in: &state, initializer: initializer, logger: logger)
+        }
+        guard let (fresh, unknown) = started else { throw .notRunning }
+        for peer in unknown { logger.warning("ignoring address of unknown validator \(peer)") }
+        for link in fresh { link.start() }
+    }
+
+    /// Gives every validator of `peers` in the current set other than us a dialling link (a known one gets the
+    /// address); returns the new links, to start outside the lock, and the ids not in the set.
+    func addLinks(
+        to peers: [PeerID: PeerAddress], in state: inout State, initializer: PeerChannelInitializer, logger: Logger
+    ) -> (fresh: [OutboundLink], unknown: [PeerID]) {
+        var fresh: [OutboundLink] = []
+        var unknown: [PeerID] = []
+        for (peer, address) in peers.sorted(by: { $0.key < $1.key }) where peer != state.identity.localID {
+            guard state.identity.validators[peer] != nil else {
+                unknown.append(peer)
+                continue
             }
-            return fresh
+            if let link = state.links[peer] {
+                link.update(address: address)
+            } else {
+                let link = OutboundLink(
+                    peer: peer, address: address, eventLoop: group.next(), limits: limits,
+                    initializer: initializer, counters: counters, logger: logger)
+                state.links[peer] = link
+                fresh.append(link)
+            }
         }
-        guard let started else { throw .notRunning }
-        for peer in peers.keys where peer != identity.localID && identity.validators[peer] == nil {
-            logger.warning("ignoring address of unknown validator \(peer)")
-        }
-        for link in started { link.start() }
+        return (fresh, unknown)
     }
 
     /// Queues `bytes` for `peer` over our outbound connection; returns at once.
@@ -253,6 +285,7 @@ public final class PeerNetwork: Sendable {
             return taken
         }
         guard wasRunning else { return }
+        let logger = self.logger
         try? await server?.close()
         for link in links { try? await link.stop().get() }
         for channel in inbound { try? await channel.close() }
@@ -263,223 +296,5 @@ public final class PeerNetwork: Sendable {
         }
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("peer network shut down")
-    }
-}
-
-extension PeerNetwork: PeerChannelDelegate {
-    func handshakeFailed(_ error: HandshakeError, direction: ConnectionDirection, remote: SocketAddress?) {
-        counters.update { $0.handshakeFailures[error.reason, default: 0] += 1 }
-    }
-
-    func frameFailed(_ error: TransportError, peer: PeerID, direction: ConnectionDirection) {
-        counters.update { $0.frameFailures[error.reason, default: 0] += 1 }
-    }
-
-    func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {
-        switch direction {
-        case .outbound:
-            if identity.isFullNode { watchReads(of: channel, peer: peer) }
-            link(for: peer)?.established(channel)
-        case .inbound:
-            if peer.isFullNode, !acceptFullNode(channel, peer: peer) { return }
-            let (accepted, previous): (Bool, Channel?) = state.withLock { state in
-                // Proven a validator: it leaves the unauthenticated table (its slot is reserved).
-                if let id = state.admissionIDs.removeValue(forKey: ObjectIdentifier(channel)) {
-                    state.admission.release(id)
-                    state.unauthenticated[id] = nil
-                }
-                guard state.phase == .running else { return (false, nil) }
-                let old = state.inbound[peer]
-                state.inbound[peer] = channel
-                return (true, old)
-            }
-            guard accepted else {
-                channel.close(promise: nil)
-                return
-            }
-            watchReads(of: channel, peer: peer)
-            // A newer connection from the same validator (e.g. it restarted) replaces the old one.
-            if let previous, previous !== channel { previous.close(promise: nil) }
-            counters.update { _ = $0.connectedInbound.insert(peer) }
-            logger.info("inbound connection established", metadata: ["peer": "\(peer)"])
-            if peer.isFullNode {
-                link(for: peer)?.established(channel)
-            } else {
-                // It is up: answer it without waiting out our reconnect back-off.
-                link(for: peer)?.peerIsUp()
-            }
-        }
-    }
-
-    /// Registers the read gate of the connection `peer`'s payloads arrive on (on its loop): a peer
-    /// over its receive budget stays paused on a new connection too.
-    private func watchReads(of channel: Channel, peer: PeerID) {
-        guard let gate = try? channel.pipeline.syncOperations.handler(type: ReadGate.self) else { return }
-        let paused = state.withLock { state in
-            state.gates[peer] = NIOLoopBound(gate, eventLoop: channel.eventLoop)
-            return state.intake[peer]?.paused ?? false
-        }
-        if paused { gate.pause() }
-    }
-
-    /// Gives an authenticated full node a link that sends over its connection, unless
-    /// `FullNodePolicy.maxConnected` others are connected (then it is closed and counted).
-    private func acceptFullNode(_ channel: Channel, peer: PeerID) -> Bool {
-        let initializer = PeerChannelInitializer(identity: identity, limits: limits, logger: logger, delegate: self)
-        // The link lives on the connection's loop; a reconnection gets a new link in place of the old one.
-        let (accepted, replaced): (Bool, OutboundLink?) = state.withLock { state in
-            guard state.phase == .running else { return (false, nil) }
-            let old = state.links[peer]
-            guard old != nil || state.links.keys.filter(\.isFullNode).count < identity.fullNodes.maxConnected else {
-                return (false, nil)
-            }
-            state.links[peer] = OutboundLink(
-                peer: peer, address: PeerAddress(host: "full-node", port: 1), eventLoop: channel.eventLoop, limits: limits,
-                initializer: initializer, counters: counters, logger: logger, dials: false)
-            return (true, old)
-        }
-        if let replaced { _ = replaced.stop() }
-        if accepted {
-            counters.update { _ = $0.connectedFullNodes.insert(peer) }
-        } else {
-            counters.update { $0.fullNodesRefusedFull += 1 }
-            logger.notice("refusing a full node: the most this validator serves are connected", metadata: [
-                "peer": "\(peer)", "max_full_nodes": "\(identity.fullNodes.maxConnected)",
-            ])
-            channel.close(promise: nil)
-        }
-        return accepted
-    }
-
-    func channelClosed(_ channel: Channel, peer: PeerID?, direction: ConnectionDirection) {
-        guard let peer else { return }
-        switch direction {
-        case .outbound:
-            link(for: peer)?.closed(channel)
-        case .inbound:
-            let wasCurrent: Bool = state.withLock { state in
-                guard state.inbound[peer] === channel else { return false }
-                state.inbound[peer] = nil
-                state.gates[peer] = nil
-                return true
-            }
-            if wasCurrent {
-                counters.update { _ = $0.connectedInbound.remove(peer) }
-                logger.info("inbound connection closed", metadata: ["peer": "\(peer)"])
-                if peer.isFullNode {
-                    // Full nodes come and go under keys they choose: nothing of one is kept once it is gone
-                    // (its receive budget only if payloads of it still wait to be consumed).
-                    let link: OutboundLink? = state.withLock { state in
-                        if state.intake[peer].map({ $0.count == 0 }) ?? false { state.intake[peer] = nil }
-                        return state.links.removeValue(forKey: peer)
-                    }
-                    if let link {
-                        counters.update { _ = $0.connectedFullNodes.remove(peer) }
-                        _ = link.stop()
-                    }
-                }
-            }
-        }
-    }
-
-    func received(_ bytes: [UInt8], from peer: PeerID) {
-        // Count it against the peer's budget before it is handed on; over budget, stop reading.
-        let pause: NIOLoopBound<ReadGate>? = state.withLock { state in
-            var intake = state.intake[peer] ?? Intake()
-            intake.bytes += bytes.count
-            intake.count += 1
-            var gate: NIOLoopBound<ReadGate>?
-            if !intake.paused && (intake.bytes > limits.receiveBudgetBytesPerPeer || intake.count > limits.receiveBudgetMessagesPerPeer) {
-                intake.paused = true
-                gate = state.gates[peer]
-            }
-            state.intake[peer] = intake
-            return gate
-        }
-        if let pause {
-            // Normally on the gate's own loop already (the payload came through its channel).
-            if pause.eventLoop.inEventLoop { pause.value.pause() } else { pause.eventLoop.execute { pause.value.pause() } }
-            counters.update { $0.readPauses += 1 }
-            logger.debug("pausing reads: the peer's received payloads wait unconsumed over budget", metadata: ["peer": "\(peer)"])
-        }
-        let result = continuation.yield(PeerMessage(from: peer, bytes: bytes))
-        counters.update {
-            $0.framesIn += 1
-            $0.bytesIn += bytes.count
-            if case .dropped = result { $0.receiveQueueDrops += 1 }
-        }
-        logger.trace("payload received", metadata: ["peer": "\(peer)", "bytes": "\(bytes.count)"])
-    }
-
-    func channelWritable(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {
-        if direction == .outbound || peer.isFullNode { link(for: peer)?.writable(channel) }
-    }
-
-    /// Applies `InboundAdmission` to a new inbound connection: its id, or `nil` when refused
-    /// (counted, and logged through `refusalLog`). Closes the unauthenticated connection it evicts.
-    private func admitInbound(_ channel: Channel) -> InboundAdmission.ConnectionID? {
-        let source = Self.sourceKey(channel.remoteAddress)
-        let nowNs = DispatchTime.now().uptimeNanoseconds
-        let nowMs = nowNs / 1_000_000
-        let (decision, evicted, logRefusals): (InboundAdmission.Decision, Channel?, LogThrottle.Report?) = state.withLock { state in
-            let decision = state.admission.admit(address: source, nowMs: nowMs)
-            switch decision {
-            case let .admit(id, evict):
-                state.unauthenticated[id] = channel
-                state.admissionIDs[ObjectIdentifier(channel)] = id
-                guard let evict, let old = state.unauthenticated.removeValue(forKey: evict) else { return (decision, nil, nil) }
-                state.admissionIDs[ObjectIdentifier(old)] = nil
-                return (decision, old, nil)
-            case let .refuse(reason):
-                return (decision, nil, state.refusalLog.note(reason.rawValue, nowNs: nowNs))
-            }
-        }
-        switch decision {
-        case let .admit(id, _):
-            if let evicted {
-                counters.update { $0.inboundEvicted += 1 }
-                evicted.close(promise: nil)
-            }
-            return id
-        case let .refuse(reason):
-            counters.update {
-                $0.inboundRefused += 1
-                $0.inboundRefusals[reason.rawValue, default: 0] += 1
-            }
-            if let logRefusals {
-                logger.warning("refusing inbound connections before the handshake", metadata: [
-                    "reason": "\(reason.rawValue)", "source": "\(source)", "refused_since_last_log": "\(logRefusals.total)",
-                    "counts": "\(logRefusals.summary)",
-                ])
-            }
-            return nil
-        }
-    }
-
-    private func releaseInbound(_ id: InboundAdmission.ConnectionID, _ channel: Channel) {
-        state.withLock { state in
-            state.admission.release(id)
-            if state.unauthenticated[id] === channel { state.unauthenticated[id] = nil }
-            if state.admissionIDs[ObjectIdentifier(channel)] == id { state.admissionIDs[ObjectIdentifier(channel)] = nil }
-        }
-    }
-
-    /// The source an inbound connection is counted under: its IPv4 address, or the /64 prefix of
-    /// its IPv6 address (one host usually holds a whole /64), or "unknown".
-    static func sourceKey(_ address: SocketAddress?) -> String {
-        switch address {
-        case let .v4(a)?:
-            return a.host
-        case let .v6(a)?:
-            let bytes = withUnsafeBytes(of: a.address.sin6_addr) { Array($0.prefix(8)) }
-            if bytes[0..<8] == [0, 0, 0, 0, 0, 0, 0, 0][...] { return a.host }  // ::1, v4-mapped: the whole address
-            return bytes.map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
-        default:
-            return "unknown"
-        }
-    }
-
-    private func link(for peer: PeerID) -> OutboundLink? {
-        state.withLock { $0.links[peer] }
     }
 }

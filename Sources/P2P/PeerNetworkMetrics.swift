@@ -32,6 +32,14 @@ public struct PeerNetworkMetrics: Sendable, Equatable {
     public var inboundEvicted = 0
     /// Outbound connection attempts started (first attempts and reconnects).
     public var connectAttempts = 0
+    /// Connections closed by `PeerNetwork.replaceValidatorSet`: links to peers that left the set or whose id or
+    /// key changed (all of them when our own id or key changed), and inbound handshakes that straddled a change.
+    public var closedBySetChange = 0
+    /// Payloads dropped because they arrived on a connection no longer current for its peer (closed by a
+    /// validator-set change, or replaced by a newer connection of the same peer) — possibly from the id's old holder.
+    public var staleConnectionDrops = 0
+    /// Outbound connections established, by validator (each reconnection counts again).
+    public var outboundEstablished: [PeerID: Int] = [:]
     /// Refused or failed handshakes, by `HandshakeError.reason`.
     public var handshakeFailures: [String: Int] = [:]
     /// Established connections closed for a frame error, by `TransportError.reason`.

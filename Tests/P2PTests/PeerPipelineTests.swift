@@ -15,9 +15,9 @@ final class RecordingDelegate: PeerChannelDelegate, @unchecked Sendable {
 
     func handshakeFailed(_ error: HandshakeError, direction: ConnectionDirection, remote: SocketAddress?) { handshakeFailures.append(error) }
     func frameFailed(_ error: TransportError, peer: PeerID, direction: ConnectionDirection) { frameFailures.append(error) }
-    func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) { established.append((peer, direction)) }
+    func channelEstablished(_ channel: Channel, peer: PeerID, direction: ConnectionDirection, identityRevision: UInt64) { established.append((peer, direction)) }
     func channelClosed(_ channel: Channel, peer: PeerID?, direction: ConnectionDirection) { closed.append(peer) }
-    func received(_ bytes: [UInt8], from peer: PeerID) { received.append(PeerMessage(from: peer, bytes: bytes)) }
+    func received(_ bytes: [UInt8], from peer: PeerID, on channel: Channel, direction: ConnectionDirection) { received.append(PeerMessage(from: peer, bytes: bytes)) }
     func channelWritable(_ channel: Channel, peer: PeerID, direction: ConnectionDirection) {}
 }
 
