@@ -159,6 +159,8 @@ extension ConsensusDriver {
         // The committed requests first: a primary proposes its pending requests as soon as the transfer is over,
         // and would put these in a new block a second time (seen: 43 transfers in block 460 after 446-450).
         if !progress.committedHashes.isEmpty { handle(.requestsCommitted(progress.committedHashes)) }
+        // Before `stateTransferred`: a transfer that brought the block accepting a change ends the epoch.
+        if let ends = epochEndToTell() { handle(ends) }
         let atGenesis = head.height == .zero
         handle(.stateTransferred(head.height, blockHash: atGenesis ? .zero : head.hash,
                                  timestampMilliseconds: atGenesis ? 0 : head.header.timestamp))
@@ -203,6 +205,8 @@ extension ConsensusDriver {
                 progress.transactions += b.transactions.count
                 events.publish(.blockCommitted(b))
                 for tx in b.transactions where mempool.contains(tx.hash) { waiting.append(tx.hash) }
+                for change in b.changes where changePool.contains(change.hash) { waiting.append(change.hash) }
+                changesCommitted(b)
             }
             // Only transactions our mempool (and so the replica's queue) held need telling.
             mempool.remove(waiting)

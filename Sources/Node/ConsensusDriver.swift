@@ -38,6 +38,10 @@ public actor ConsensusDriver {
     var membership: Membership
     /// What validator-set changes execute under (this chain's id and parameters).
     nonisolated let changeRules: ChangeRules
+    /// Admitted validator-set changes not yet committed (`ConsensusDriver+Changes.swift`).
+    var changePool = ChangePool()
+    /// The epoch end the replica was told (`Event.epochEnds`, or its configuration at start).
+    var toldEpochEnd: SequenceNumber?
     /// The consensus core: a voting `Replica`, or a full node's `ChainFollower`.
     var replica: any ConsensusCore<Batch>
     /// Admitted, uncommitted transactions; the RPC layer reads it (`Mempool.check`) before it
@@ -84,19 +88,26 @@ public actor ConsensusDriver {
         self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
         self.verifiedTransactions = verifiedTransactions
         self.changeRules = ChangeRules(genesis: genesis)
-        do { self.membership = try store.membership(genesis: genesis) } catch { throw .store(error, doing: "reading the validator set") }
+        let membership: Membership
+        do { membership = try store.membership(genesis: genesis) } catch { throw .store(error, doing: "reading the validator set") }
+        self.membership = membership
         self.events = NodeEvents()
         self.logger = logger
         log = ConsensusLog(store: store, replicaCount: genesis.validatorCount, window: genesis.consensus.window, logger: logger)
         let c = genesis.consensus
         let (minimumBacklog, overflow) = c.maxBatchTransactions.multipliedReportingOverflow(by: NodeLimits.admissionMinimumBacklogBatches)
         admission = ClientAdmission(control: AdmissionControl(minimumBacklog: overflow ? Int.max / 2 : minimumBacklog))
-        let configuration = ReplicaConfiguration(
+        var configuration = ReplicaConfiguration(
             replicaCount: genesis.validatorCount, replicaID: replicaID, chainID: genesis.chainID,
             checkpointInterval: c.checkpointInterval, window: c.window, maxBatchTxs: c.maxBatchTransactions,
             maxBatchBytes: c.maxBatchBytes, batchDelayMs: c.batchDelayMs, viewChangeTimeoutMs: c.viewChangeTimeoutMs,
             maxClockDriftMs: c.maxClockDriftMs,
             partialBatchDepth: partialBatchDepth)
+        // A restart after the block that accepted a change knows where the epoch ends (`knownEpochEnd`).
+        let end = membership.pending?.lastSequence
+            ?? (membership.epoch > 0 ? SequenceNumber(membership.firstHeight.rawValue &- 1) : nil)
+        configuration.lastSequence = end
+        toldEpochEnd = end
         if role == .full {
             replica = ChainFollower<Batch>(replicaCount: genesis.validatorCount, window: c.window,
                                            probeIntervalMs: NodeLimits.fullNodeProbeIntervalMs)
@@ -242,6 +253,8 @@ public actor ConsensusDriver {
                 break
             case let .commit(committed):
                 if let event = execute(committed) { followUps.append(event) }
+                // Right after the `.executed` of the block that accepted a change (`Event.epochEnds`).
+                if let ends = epochEndToTell() { followUps.append(ends) }
             case let .requestStateTransfer(target):
                 beginStateTransfer(target)
             case let .evidence(evidence):
@@ -257,9 +270,12 @@ public actor ConsensusDriver {
             case let .relay(requests, to):
                 logger.debug("relaying held requests to the primary", metadata: ["count": "\(requests.count)", "peer": "\(to)"])
                 gossip(requests.compactMap(\.transfer), to: [to])
+                gossipChanges(requests.compactMap(\.validatorSetChange), to: [to])
             case let .epochComplete(completion):
                 // Epoch 0 only until the driver starts the next epoch's replica (issue 31).
-                logger.notice("epoch complete", metadata: ["epoch": "\(completion.epoch)", "seq": "\(completion.lastSequence.rawValue)"])
+                logger.critical("epoch complete: this version cannot start the next epoch's replica yet (issue 31); the chain stops here", metadata: [
+                    "epoch": "\(completion.epoch)", "last_block": "\(completion.lastSequence.rawValue)",
+                ])
             }
         }
         if !unsaved.isEmpty { persist(unsaved) }
@@ -395,6 +411,7 @@ public actor ConsensusDriver {
                 previous: head.header, membership: membership, rules: changeRules, store: store)
             membership = nextMembership
             mempool.remove(committed.batch.transactions.map(\.hash))
+            changesCommitted(block)
             admission.control.committed(block.transactions.count, nowMs: Self.nowMs())
             if role == .validator, network.hasFullNodes {
                 // Each connected full node gets the block with its proof as soon as it is stored.

@@ -14,6 +14,8 @@ public enum EnvelopeKind: UInt8, Sendable {
     case blockResponse = 4
     /// Signed transactions admitted by the sender's mempool (`TransactionGossip`).
     case transactions = 5
+    /// One validator-set change admitted by the sender (`ValidatorSetChange.encoded()`).
+    case validatorSetChange = 6
 }
 
 /// Helpers to wrap and unwrap envelopes.

@@ -2,6 +2,9 @@
 public enum NodeLimits {
     /// Most transactions waiting in the mempool.
     public static let mempoolCapacity = 100_000
+
+    /// Most validator-set changes a node holds until a block commits them (one can take effect per epoch).
+    public static let pendingChangesMax = 4
     /// Most transactions of one sender waiting in the mempool before its client transactions are
     /// refused (`sender_limit`, retryable). Every admitted transaction costs every validator a
     /// signature check and a place in a batch; this keeps one sender from filling the mempool

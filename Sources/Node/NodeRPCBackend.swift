@@ -83,6 +83,19 @@ struct NodeRPCBackend: RPCBackend {
         return txs.map { driver.mempool.check($0, chainID: genesis.chainID, account: accounts.account($0.sender), fromClient: true) }
     }
 
+    func submitChange(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
+        let change: ValidatorSetChange
+        do { change = try ValidatorSetChange.decode(encoded) } catch {
+            throw .changeRejected(reason: ChangeRejection.malformed("").reason, message: ChangeRejection.malformed("\(error)").description)
+        }
+        do {
+            return try await driver.admitChange(change, fromClient: true)
+        } catch {
+            if error == .shuttingDown { throw .shuttingDown }
+            throw .changeRejected(reason: error.reason, message: error.description)
+        }
+    }
+
     func submitTransaction(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
         let tx = try decode(encoded)
         try await admit(tx)

@@ -20,6 +20,8 @@ enum PeerRefusal: String, CaseIterable, Sendable {
     case notFromAValidator = "not_from_a_validator"
     /// A full node asked for blocks faster than `NodeLimits.fullNodeBlockRequestsPerSecond`.
     case overRate = "over_rate"
+    /// A gossiped validator-set change did not decode, or the chain's rule refused it.
+    case refusedChange = "refused_change"
 }
 
 /// Counts refused peer messages by peer and reason (`ledger_peer_messages_refused{peer,reason}` on

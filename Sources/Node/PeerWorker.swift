@@ -89,6 +89,8 @@ struct PeerWorker: Sendable {
                 gossipBudget.penalize(.malformed, bytes: body.count)
                 refusals.refused(.malformedGossip, from: from, error: error, logger: logger)
             }
+        case .validatorSetChange:
+            await admitGossipedChange(Array(body), from: from)
         case .blockRequest:
             guard let request = try? BlockRequest.decode(Array(body)) else {
                 refusals.refused(.malformedBlockRequest, from: from, logger: logger)
@@ -109,7 +111,33 @@ struct PeerWorker: Sendable {
     /// Whether a payload is transaction gossip (it travels in the gossip lane, apart from votes).
     static func isGossip(_ payload: [UInt8]) -> Bool {
         guard let (kind, _) = Envelope.unwrap(payload) else { return false }
-        return kind == .transaction || kind == .transactions
+        return kind == .transaction || kind == .transactions || kind == .validatorSetChange
+    }
+
+    /// A peer's gossiped validator-set change: charged to the peer's gossip budget before it is decoded, then
+    /// admitted by the driver with the chain's rule (signatures last). One that does not decode or that the rule
+    /// refuses costs the peer the fault penalty and is counted and logged (rate-limited); one already held, or
+    /// refused only because another is pending or the pool is full, is not the peer's fault.
+    private func admitGossipedChange(_ bytes: [UInt8], from: ReplicaID) async {
+        let (covered, _) = gossipBudget.take([bytes.count], nowMs: clock())
+        guard covered == 1 else { return }
+        let change: ValidatorSetChange
+        do { change = try ValidatorSetChange.decode(bytes) } catch {
+            gossipBudget.penalize(.malformed, bytes: bytes.count)
+            refusals.refused(.refusedChange, from: from, error: error, logger: logger)
+            return
+        }
+        do {
+            _ = try await driver.admitChange(change, fromClient: false)
+        } catch {
+            switch error {
+            case .refused(.changePending), .refused(.wrongEpoch), .full, .shuttingDown, .notOnAProductionChain:
+                logger.debug("gossiped validator-set change not admitted", metadata: ["peer": "\(from)", "reason": "\(error)"])
+            case .malformed, .refused:
+                gossipBudget.penalize(.badSignature, bytes: bytes.count)
+                refusals.refused(.refusedChange, from: from, error: error, logger: logger)
+            }
+        }
     }
 
     /// Whether a payload is dropped before it is decoded: only while this node fetches blocks by
@@ -127,7 +155,7 @@ struct PeerWorker: Sendable {
         switch kind {
         case .consensus: return LedgerMessage.isCommittedBatch(encoded: body) || LedgerMessage.isPrePrepare(encoded: body)
         case .transaction, .transactions: return true
-        case .blockRequest, .blockResponse: return false
+        case .blockRequest, .blockResponse, .validatorSetChange: return false
         }
     }
 

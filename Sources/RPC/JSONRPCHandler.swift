@@ -207,6 +207,10 @@ public struct JSONRPCHandler: Sendable {
             let bytes = try params.hexBytes("tx", "hex of the signed transaction encoding")
             let hash = try await backend.submitTransaction(bytes)
             return .object([("hash", .string(hash.hex))])
+        case "broadcast_change":
+            let bytes = try params.hexBytes("change", "hex of the validator-set change encoding (ledger-node validators change submit)")
+            let hash = try await backend.submitChange(bytes)
+            return .object([("hash", .string(hash.hex))])
         case "broadcast_tx_commit":
             let bytes = try params.hexBytes("tx", "hex of the signed transaction encoding")
             let timeout = try params.uint64("timeout_ms") ?? RPCLimits.defaultCommitTimeoutMs

@@ -21,6 +21,9 @@ public protocol RPCBackend: Sendable {
     /// The validator set that ordered the block at `height` and its epoch (the head's set, with
     /// any pending change, when `nil`); an error for a height above the head.
     func validatorSet(at height: Height?) async throws(RPCError) -> ValidatorSetInfo
+    /// Admits a validator-set change (its canonical encoding) and returns its hash; a change already held returns
+    /// its hash without error. Refused with the chain's reason (`changeRejected`).
+    func submitChange(_ encoded: [UInt8]) async throws(RPCError) -> Digest
     /// The committed account for `address` (a never-seen address has balance 0 and nonce 0).
     func account(_ address: Address) async throws(RPCError) -> Account
     /// The block at `height`, or the latest when `nil`; `nil` if there is none.

@@ -72,6 +72,11 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(code: Code.transactionRejected, message: "transaction rejected: \(message)",
               data: .object([("reason", .string(reason))] + details.map { ($0.0, .string($0.1)) }))
     }
+    /// A validator-set change was refused: `reason` is a stable snake_case code, `message` the human sentence.
+    public static func changeRejected(reason: String, message: String) -> RPCError {
+        .init(code: Code.transactionRejected, message: "validator-set change rejected: \(message)",
+              data: .object([("reason", .string(reason))]))
+    }
     /// The asked-for object does not exist (yet); `what` is "block", "tx", "commit", ….
     public static func notFound(_ what: String, _ message: String) -> RPCError {
         .init(code: Code.notFound, message: message, data: .object([("reason", .string("not_found")), ("what", .string(what))]))

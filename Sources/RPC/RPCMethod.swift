@@ -6,7 +6,7 @@ public enum RPCMethod {
         "account": ["address"], "block": ["height"], "block_by_hash": ["hash"],
         "blockchain": ["min_height", "max_height"], "commit": ["height"], "tx": ["hash"],
         "broadcast_tx_async": ["tx"], "broadcast_tx_sync": ["tx"], "broadcast_tx_commit": ["tx", "timeout_ms"],
-        "unconfirmed_txs": ["limit"], "num_unconfirmed_txs": [], "evidence": [],
+        "broadcast_change": ["change"], "unconfirmed_txs": ["limit"], "num_unconfirmed_txs": [], "evidence": [],
     ]
     /// Methods only available on the WebSocket endpoint.
     public static let webSocketOnly: [String: [String]] = [

@@ -5,7 +5,7 @@ import LedgerCrypto
 import Node
 
 /// `ledger-node validators …`: changing the validator set of a running chain (issue 31, decision 0038).
-struct ValidatorsCommand: ParsableCommand {
+struct ValidatorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validators",
         abstract: "Change the validator set: build a change, collect the validators' approvals, combine them.",
@@ -13,7 +13,7 @@ struct ValidatorsCommand: ParsableCommand {
 }
 
 /// `ledger-node validators change …`: the change file's life cycle.
-struct ValidatorChange: ParsableCommand {
+struct ValidatorChange: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "change",
         abstract: "Build, approve, combine and inspect a validator-set change.",
@@ -27,12 +27,17 @@ struct ValidatorChange: ParsableCommand {
                   (each approving validator's operator, on its own copy)
               ledger-node validators change combine change.json copy2.json copy3.json
               ledger-node validators change show change.json --genesis genesis.json
+              ledger-node validators change submit change.json --rpc http://HOST:PORT
+                  (test networks only in this version: the chain stops at the boundary)
             Refused: a change that would leave fewer than 4 validators,
             removes or re-keys more than f at once, repeats a key, is for
             another epoch, or has fewer approvals than the quorum.
             See docs/network.md "Changing the validator set".
             """,
-        subcommands: [ValidatorChangeNew.self, ValidatorChangeApprove.self, ValidatorChangeCombine.self, ValidatorChangeShow.self])
+        subcommands: [
+            ValidatorChangeNew.self, ValidatorChangeApprove.self, ValidatorChangeCombine.self, ValidatorChangeShow.self,
+            ValidatorChangeSubmit.self,
+        ])
 }
 
 /// Reads a change file or exits with what is wrong.

@@ -110,6 +110,11 @@ final class FakeBackend: RPCBackend, @unchecked Sendable {
         return results
     }
 
+    /// The fake chain takes no validator-set change.
+    func submitChange(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
+        throw .changeRejected(reason: "not_on_a_production_chain", message: "the fake backend takes no change")
+    }
+
     /// Epoch 0 throughout: the fake chain never executes a validator-set change.
     func validatorSet(at height: Height?) async throws(RPCError) -> ValidatorSetInfo {
         let head = Height(UInt64(state.withLock { $0.blocks.count }))
