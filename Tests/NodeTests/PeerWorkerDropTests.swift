@@ -58,7 +58,8 @@ final class PeerWorkerDropTests: XCTestCase {
             XCTAssertTrue(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: true), "\(kind)")
             XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: false), "\(kind)")
         }
-        for kind in [EnvelopeKind.blockRequest, .blockResponse] {
+        // A validator-set change is kept during a transfer: it is rare, and a dropped one would wait for a resubmission.
+        for kind in [EnvelopeKind.blockRequest, .blockResponse, .validatorSetChange] {
             XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: true), "\(kind)")
             XCTAssertFalse(PeerWorker.dropsBeforeDecoding(kind, tx, transferring: false), "\(kind)")
         }
@@ -73,6 +74,7 @@ final class PeerWorkerDropTests: XCTestCase {
         let tx = [UInt8](repeating: 7, count: 40)
         XCTAssertTrue(PeerWorker.isGossip(Envelope.wrap(.transaction, tx)))
         XCTAssertTrue(PeerWorker.isGossip(Envelope.wrap(.transactions, tx)))
+        XCTAssertTrue(PeerWorker.isGossip(Envelope.wrap(.validatorSetChange, tx)), "a gossiped change costs signature checks too")
         XCTAssertFalse(PeerWorker.isGossip(Envelope.wrap(.blockRequest, tx)))
         XCTAssertFalse(PeerWorker.isGossip(Envelope.wrap(.blockResponse, tx)))
         XCTAssertFalse(PeerWorker.isGossip([]), "an empty payload goes to the consensus lane, whose worker logs it")
