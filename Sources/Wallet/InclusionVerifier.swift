@@ -106,9 +106,10 @@ public enum InclusionVerifier {
     }
 
     /// Checks the certificate: it is for this block's batch at this height and carries a quorum of valid commit
-    /// signatures of `validators` (index = validator id) over `chainID`.
+    /// signatures of `validators` (index = validator id, the set of the block's `epoch`) over `chainID` and `epoch`
+    /// (decision 0038: a vote counts only in its own epoch).
     public static func verifyCommit(
-        certificate bytes: [UInt8], header: BlockHeader, validators: [PublicKey], chainID: String
+        certificate bytes: [UInt8], header: BlockHeader, validators: [PublicKey], chainID: String, epoch: UInt64 = 0
     ) throws(WalletError) -> InclusionVerification {
         guard validators.count >= 1 else { throw .verificationFailed("empty validator set") }
         let certificate: CommitCertificate
@@ -122,7 +123,7 @@ public enum InclusionVerifier {
             throw .verificationFailed("certificate commits batch \(certificate.digest.hex), the header's batch is \(header.batchDigest.hex)")
         }
         do {
-            try certificate.verify(scheme: Ed25519ValidatorKeys(publicKeys: validators), context: SigningContext(chainID: chainID, epoch: 0))
+            try certificate.verify(scheme: Ed25519ValidatorKeys(publicKeys: validators), context: SigningContext(chainID: chainID, epoch: epoch))
         } catch {
             throw .verificationFailed("commit certificate: \(error)")
         }

@@ -14,7 +14,9 @@ struct TxCommand: AsyncParsableCommand {
             For a committed transaction the wallet checks, on this machine: the Merkle proof from the transaction hash \
             to the block header's tx_root, and the block's commit certificate (a quorum of validator signatures over the \
             header's batch) against the validator set. The validator set comes from --genesis FILE when given (trust \
-            your own copy), else from the node's `validators` method (trusting the node for the set itself).
+            your own copy; it holds epoch 0's set, so blocks after a validator-set change do not verify against it), else \
+            from the node's `validators` method at the block's height, with that height's epoch (trusting the node for \
+            the set itself).
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Transaction hash (64 hex characters).") var hash: String
@@ -69,7 +71,8 @@ struct TxCommand: AsyncParsableCommand {
         var chainID: String?
         var source = "genesis file \(genesis ?? "")"
         if genesis == nil {
-            switch await node.client.callResult("validators") {
+            // The set that ordered this block (its epoch's), not the head's: a change may have taken effect since.
+            switch await node.client.callResult("validators", .object([("height", .decimal(height))])) {
             case let .success(v): validators = v
             case let .failure(error):
                 if case let .server(e, _) = error, e.code == RPCServerError.methodNotFound {
@@ -181,6 +184,7 @@ struct TxCommand: AsyncParsableCommand {
         }
         let keys: [PublicKey]
         let chainID: String
+        var epoch: UInt64 = 0
         if let genesisPath {
             let g: Genesis
             do { g = try Genesis.load(from: genesisPath) } catch { throw WalletError.usage("cannot load \(genesisPath): \(error)") }
@@ -190,7 +194,12 @@ struct TxCommand: AsyncParsableCommand {
             guard let validators = e.validators, let id = e.chainID else { throw WalletError.badAnswer("no validator set") }
             keys = try InclusionVerifier.validatorKeys(from: validators)
             chainID = id
+            // A node that names no epoch predates validator-set changes: epoch 0.
+            if let text = validators["epoch"]?.stringValue {
+                guard let e = UInt64(text) else { throw WalletError.badAnswer("validators epoch '\(text)' is not a number") }
+                epoch = e
+            }
         }
-        return try InclusionVerifier.verifyCommit(certificate: certBytes, header: header, validators: keys, chainID: chainID)
+        return try InclusionVerifier.verifyCommit(certificate: certBytes, header: header, validators: keys, chainID: chainID, epoch: epoch)
     }
 }

@@ -17,10 +17,11 @@ final class InclusionVerifierTests: XCTestCase {
                     timestamp: 1_767_225_600_123, txRoot: Merkle.root(txs), stateHash: Hash.blake2b256([3]), txCount: UInt32(txs.count))
     }
 
-    private func certificate(for h: BlockHeader, signers: [Int], chain: String? = nil, digest: Digest? = nil) -> CommitCertificate {
+    private func certificate(for h: BlockHeader, signers: [Int], chain: String? = nil, digest: Digest? = nil, epoch: UInt64 = 0)
+    -> CommitCertificate {
         let body = Commit(view: View(3), sequence: h.height, digest: digest ?? h.batchDigest)
         let commits = signers.map { i in
-            Signed.make(body, signer: ReplicaID(i), using: Ed25519MessageSigner(key: validatorKeys[i]), context: SigningContext(chainID: chain ?? chainID, epoch: 0))
+            Signed.make(body, signer: ReplicaID(i), using: Ed25519MessageSigner(key: validatorKeys[i]), context: SigningContext(chainID: chain ?? chainID, epoch: epoch))
         }
         return CommitCertificate(view: View(3), sequence: h.height, digest: digest ?? h.batchDigest, commits: commits)
     }
@@ -72,6 +73,17 @@ final class InclusionVerifierTests: XCTestCase {
                                                    validators: publicKeys, chainID: chainID)
         XCTAssertEqual(v.signers, [ReplicaID(0), ReplicaID(2), ReplicaID(3)])
         XCTAssertEqual(v.validatorCount, 4)
+    }
+
+    /// A certificate of a later epoch verifies with that epoch (what the `validators` RPC at its height says) and not
+    /// with epoch 0, nor the other way round: a vote counts only in its own epoch (decision 0038).
+    func testACertificateVerifiesOnlyInItsOwnEpoch() throws {
+        let h = header(txs: leaves(2))
+        let later = certificate(for: h, signers: [0, 1, 2], epoch: 1).encoded()
+        XCTAssertNoThrow(try InclusionVerifier.verifyCommit(certificate: later, header: h, validators: publicKeys, chainID: chainID, epoch: 1))
+        XCTAssertThrowsError(try InclusionVerifier.verifyCommit(certificate: later, header: h, validators: publicKeys, chainID: chainID))
+        let first = certificate(for: h, signers: [0, 1, 2]).encoded()
+        XCTAssertThrowsError(try InclusionVerifier.verifyCommit(certificate: first, header: h, validators: publicKeys, chainID: chainID, epoch: 1))
     }
 
     func testForgedOrInsufficientCertificatesAreRefused() throws {
