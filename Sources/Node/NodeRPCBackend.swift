@@ -86,7 +86,8 @@ struct NodeRPCBackend: RPCBackend {
     func submitChange(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
         let change: ValidatorSetChange
         do { change = try ValidatorSetChange.decode(encoded) } catch {
-            throw .changeRejected(reason: ChangeRejection.malformed("").reason, message: ChangeRejection.malformed("\(error)").description)
+            let rejection = ChangeRejection.malformed("\(error)")
+            throw .changeRejected(reason: rejection.reason, message: rejection.description)
         }
         do {
             return try await driver.admitChange(change, fromClient: true)

@@ -39,6 +39,8 @@ public protocol ConsensusBatch: Hashable, Sendable {
     var isNull: Bool { get }
     /// The requests, in order.
     var requests: [Request] { get }
+    /// How many requests the batch holds (what `requests.count` says, without building the array).
+    var requestCount: Int { get }
 
     /// Bytes an encoded batch adds on top of its requests' `encodedByteCount`s; the primary keeps
     /// header + requests within `maxBatchBytes`.
@@ -56,6 +58,8 @@ public protocol ConsensusBatch: Hashable, Sendable {
 extension ConsensusBatch {
     /// No header by default.
     public static var headerByteCount: Int { 0 }
+    /// `requests.count` by default.
+    public var requestCount: Int { requests.count }
 }
 
 /// The outcome of the ledger's validity check on a proposed batch.

@@ -40,6 +40,10 @@ extension Batch: ConsensusBatch {
     /// The batch's timestamp.
     public var timestampMilliseconds: UInt64 { timestamp }
 
+    /// The transfers and the change, counted without building `requests` (the primary counts what its
+    /// uncommitted proposals carry on every proposal decision).
+    public var requestCount: Int { transactions.count + changes.count }
+
     /// The fixed part of a batch encoding (version, view, timestamp, count).
     public static var headerByteCount: Int { Limits.batchHeaderBytes }
 

@@ -235,7 +235,7 @@ extension Replica {
         var carried = 0
         var seq = state.nextSequence
         for _ in 0..<min(uncommitted, UInt64(light)) {
-            carried += state.entries[seq]?.batch?.requests.count ?? 0
+            carried += state.entries[seq]?.batch?.requestCount ?? 0
             if carried >= light { return false }
             guard let below = seq.rawValue > 0 ? SequenceNumber(seq.rawValue - 1) : nil else { break }
             seq = below

@@ -34,6 +34,16 @@ final class ValidatorChangeNodeTests: XCTestCase {
         let refused = try await node(["validators", "change", "submit", short, "--rpc", net.rpcURL(2).absoluteString], status: 1)
         XCTAssertTrue(refused.contains("2 of the current validators approved; the quorum is 3"), refused)
 
+        // Garbage over RPC: a clear refusal, and the node keeps serving.
+        for garbage in ["00ff", "02" + String(repeating: "ab", count: 300)] {
+            let answer = try await net.call(1, "broadcast_change", "{\"change\":\"\(garbage)\"}")
+            let error = try XCTUnwrap(answer["error"] as? [String: Any], "\(answer)")
+            XCTAssertEqual((error["data"] as? [String: Any])?["reason"] as? String, "malformed", "\(error)")
+        }
+        let notHex = try await net.call(1, "broadcast_change", "{\"change\":\"zz\"}")
+        XCTAssertNotNil(notHex["error"], "\(notHex)")
+        _ = try await net.height(1)
+
         try await node(["validators", "change", "approve", change, "--home", net.home(2)])
         let accepted = try await node(["validators", "change", "submit", change, "--rpc", net.rpcURL(3).absoluteString])
         XCTAssertTrue(accepted.contains("accepted in block"), accepted)

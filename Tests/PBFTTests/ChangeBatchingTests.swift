@@ -41,6 +41,7 @@ final class ChangeBatchingTests: XCTestCase {
         let check = LedgerMessageVerifier.ledgerBatchCheck(chainID: chain, limits: BatchLimits(maxTransactions: 100, maxBytes: 1 << 20))
         for batch in proposed {
             XCTAssertEqual(check(batch), .valid)
+            XCTAssertEqual(batch.requestCount, batch.requests.count, "the primary's count without the array")
             XCTAssertEqual(batch.requests.last?.validatorSetChange != nil, !batch.changes.isEmpty, "a change goes after the transfers")
         }
     }
