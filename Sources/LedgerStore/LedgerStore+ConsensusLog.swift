@@ -109,6 +109,37 @@ extension LedgerStore {
 
     private static var votingFenceKey: String { "voting_fence" }
 
+    /// Deletes every record and notes that the log now belongs to `epoch` (an epoch ended: its votes
+    /// can never count again, decision 0038), durably in one transaction. Returns how many were deleted.
+    @discardableResult
+    public func clearConsensusLog(startingEpoch epoch: UInt64) throws(StoreError) -> Int {
+        try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> Int in
+            let relaxed = configuration.synchronous != .full
+            if relaxed { try db.execute("PRAGMA synchronous=FULL") }
+            defer { if relaxed { try? db.execute("PRAGMA synchronous=\(StoreConfiguration.Synchronous.normal.rawValue)") } }
+            return try db.writeTransaction { () throws(StoreError) -> Int in
+                let meta = try db.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                defer { meta.reset() }
+                try meta.bind(1, Self.consensusLogEpochKey)
+                try meta.bind(2, Int64(bitPattern: epoch))
+                try meta.run()
+                let s = try db.statement("DELETE FROM consensus_log")
+                defer { s.reset() }
+                try s.run()
+                return db.changes
+            }
+        }
+    }
+
+    /// The epoch the consensus log's records belong to (0 until `clearConsensusLog(startingEpoch:)`).
+    public func consensusLogEpoch() throws(StoreError) -> UInt64 {
+        try writer.withLock { (db: inout SQLiteDatabase) throws(StoreError) -> UInt64 in
+            try Self.readMetaInt(db, key: Self.consensusLogEpochKey).map { UInt64(bitPattern: $0) } ?? 0
+        }
+    }
+
+    private static var consensusLogEpochKey: String { "consensus_log_epoch" }
+
     /// Deletes every record whose sequence number is below `sequenceNumber` (the new stable
     /// checkpoint's low watermark). Returns how many were deleted.
     @discardableResult

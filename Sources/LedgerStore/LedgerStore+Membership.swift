@@ -32,6 +32,18 @@ extension LedgerStore {
         }
     }
 
+    /// The first block of `epoch` (1 for epoch 0), or `nil` if the chain has not reached that epoch.
+    public func firstHeight(ofEpoch epoch: UInt64) throws(StoreError) -> Height? {
+        guard epoch > 0 else { return Height(1) }
+        return try read { (db) throws(StoreError) -> Height? in
+            let s = try db.statement("SELECT first_height FROM epochs WHERE epoch = ?")
+            defer { s.reset() }
+            try s.bind(1, epoch)
+            guard try s.step() else { return nil }
+            return Height(s.uint64(0))
+        }
+    }
+
     /// The validator-set changes stored for the block at `height`, with their receipts, in order.
     static func storedChanges(_ db: SQLiteDatabase, at height: Height) throws(StoreError) -> [(raw: [UInt8], receipt: [UInt8])] {
         let s = try db.statement("SELECT raw, receipt FROM block_changes WHERE height = ? ORDER BY idx")

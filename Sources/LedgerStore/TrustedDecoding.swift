@@ -22,7 +22,11 @@ public enum TrustedDecoding {
             throw .inputTooLarge(what: "batch", size: bytes.count, maximum: Limits.batchMaxBytesHardCap)
         }
         return try ByteReader.decode(bytes) { (r: inout ByteReader) throws(DecodingError) -> Batch in
-            try r.readVersion(Batch.version, "batch")
+            let versionOffset = r.offset
+            let version = try r.readUInt8("batch.version")
+            guard version == Batch.version || version == Batch.versionWithChange else {
+                throw .unsupportedVersion(field: "batch", offset: versionOffset, found: version, supported: Batch.versionWithChange)
+            }
             let view = View(try r.readUInt64("batch.view"))
             let timestamp = try r.readUInt64("batch.timestamp")
             let count = try r.readLength(
@@ -33,7 +37,17 @@ public enum TrustedDecoding {
             for _ in 0..<count {
                 transactions.append(try transaction(from: &r, field: "batch.transaction"))
             }
-            return Batch(view: view, timestamp: timestamp, transactions: transactions)
+            // A validator-set change (version 2) is decoded in full: at most `Limits.batchMaxChanges`, small.
+            var changes: [ValidatorSetChange] = []
+            if version == Batch.versionWithChange {
+                let countOffset = r.offset
+                let changeCount = try r.readLength(width: 1, maximum: Limits.batchMaxChanges, "batch.changes")
+                guard changeCount > 0 else {
+                    throw .inconsistent(field: "batch.changes", offset: countOffset, reason: "a version-2 batch holds a change")
+                }
+                for _ in 0..<changeCount { changes.append(try ValidatorSetChange.decode(from: &r)) }
+            }
+            return Batch(view: view, timestamp: timestamp, transactions: transactions, changes: changes)
         }
     }
 

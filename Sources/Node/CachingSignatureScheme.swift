@@ -19,49 +19,33 @@ import Synchronization
 /// Only valid signatures are remembered: an invalid one is checked (and refused) every time, so
 /// a bad signature can never be answered as good. Bounded: when a generation fills, the older
 /// one is forgotten.
+///
+/// The schemes of several epochs (each its own validator keys) share one memory
+/// (`SignatureMemo`): a signer index names a different key in another epoch, but the signed bytes
+/// name their epoch (`SigningContext`), so a remembered (index, signature, bytes) was checked with
+/// the keys of that epoch and no other.
 public final class CachingSignatureScheme: SignatureScheme {
-    private struct State {
-        var current: Set<Digest> = []
-        var previous: Set<Digest> = []
-        var hits: UInt64 = 0
-        var checks: UInt64 = 0
-    }
     private let base: any SignatureScheme
-    private let state = Mutex(State())
-    private let generationCapacity: Int
+    /// The memory of valid signatures (shared by the schemes of every epoch).
+    let memo: SignatureMemo
 
-    /// Wraps `base`, remembering about `capacity` valid signatures.
-    public init(_ base: any SignatureScheme, capacity: Int = NodeLimits.verifiedSignatureCacheCapacity) {
+    /// Wraps `base`, remembering valid signatures in `memo` (a new one of about `capacity` signatures by default).
+    public init(_ base: any SignatureScheme, memo: SignatureMemo? = nil,
+                capacity: Int = NodeLimits.verifiedSignatureCacheCapacity) {
         self.base = base
-        generationCapacity = max(1, capacity / 2)
-        state.withLock { s in
-            s.current.reserveCapacity(generationCapacity)
-            s.previous.reserveCapacity(generationCapacity)
-        }
+        self.memo = memo ?? SignatureMemo(capacity: capacity)
     }
 
     public var replicaCount: Int { base.replicaCount }
 
-    /// How many checks were answered from memory, and how many were asked for in all.
-    public var statistics: (hits: UInt64, checks: UInt64) { state.withLock { ($0.hits, $0.checks) } }
+    /// How many checks were answered from memory, and how many were asked for in all (every scheme sharing the memo).
+    public var statistics: (hits: UInt64, checks: UInt64) { memo.statistics }
 
     public func isValid(_ signature: Signature, by replica: ReplicaID, over bytes: [UInt8]) -> Bool {
         let key = Self.key(signature, by: replica, over: bytes)
-        let known = state.withLock { s in
-            let known = s.current.contains(key) || s.previous.contains(key)
-            s.checks &+= 1
-            if known { s.hits &+= 1 }
-            return known
-        }
-        if known { return true }
+        if memo.contains(key) { return true }
         guard base.isValid(signature, by: replica, over: bytes) else { return false }
-        state.withLock { s in
-            s.current.insert(key)
-            if s.current.count >= generationCapacity {
-                swap(&s.previous, &s.current)
-                s.current.removeAll(keepingCapacity: true)
-            }
-        }
+        memo.insert(key)
         return true
     }
 
@@ -74,5 +58,51 @@ public final class CachingSignatureScheme: SignatureScheme {
         signature.withUnsafeBytes { hasher.update($0) }
         hasher.update(bytes)
         return hasher.finalize()
+    }
+}
+
+/// The valid signatures a node has checked (keys from `CachingSignatureScheme.key`), in two
+/// generations of about `capacity / 2` each: when one fills, the older is forgotten.
+public final class SignatureMemo: Sendable {
+    private struct State {
+        var current: Set<Digest> = []
+        var previous: Set<Digest> = []
+        var hits: UInt64 = 0
+        var checks: UInt64 = 0
+    }
+    private let state = Mutex(State())
+    private let generationCapacity: Int
+
+    /// A memory of about `capacity` valid signatures.
+    public init(capacity: Int = NodeLimits.verifiedSignatureCacheCapacity) {
+        generationCapacity = max(1, capacity / 2)
+        state.withLock { s in
+            s.current.reserveCapacity(generationCapacity)
+            s.previous.reserveCapacity(generationCapacity)
+        }
+    }
+
+    /// How many lookups were hits, and how many there were.
+    var statistics: (hits: UInt64, checks: UInt64) { state.withLock { ($0.hits, $0.checks) } }
+
+    /// Whether `key` is remembered (counted as a check, and a hit if so).
+    func contains(_ key: Digest) -> Bool {
+        state.withLock { s in
+            let known = s.current.contains(key) || s.previous.contains(key)
+            s.checks &+= 1
+            if known { s.hits &+= 1 }
+            return known
+        }
+    }
+
+    /// Remembers a valid signature's `key`.
+    func insert(_ key: Digest) {
+        state.withLock { s in
+            s.current.insert(key)
+            if s.current.count >= generationCapacity {
+                swap(&s.previous, &s.current)
+                s.current.removeAll(keepingCapacity: true)
+            }
+        }
     }
 }

@@ -9,9 +9,6 @@ public enum ChangeRejection: Error, Sendable, Equatable, CustomStringConvertible
     case refused(ValidatorSetChangeError)
     /// Enough changes wait to be ordered already.
     case full(capacity: Int)
-    /// A production chain: this version cannot switch its validators at the boundary yet, and a
-    /// change would stop the chain there (decision 0038, issue 31).
-    case notOnAProductionChain
     /// The node is shutting down.
     case shuttingDown
 
@@ -20,9 +17,6 @@ public enum ChangeRejection: Error, Sendable, Equatable, CustomStringConvertible
         case let .malformed(reason): "not a validator-set change: \(reason)"
         case let .refused(error): "\(error)"
         case let .full(capacity): "\(capacity) validator-set changes already wait to be ordered; try again later"
-        case .notOnAProductionChain:
-            "this node cannot switch validator sets at an epoch boundary yet, so it takes changes only on a test network "
-                + "(genesis test_network); on a production chain the change would stop the chain at its boundary"
         case .shuttingDown: "the node is shutting down"
         }
     }
@@ -36,7 +30,6 @@ public enum ChangeRejection: Error, Sendable, Equatable, CustomStringConvertible
         case .refused(.notEnoughApprovals), .refused(.invalidApproval), .refused(.approvalFromOutsider): "not_approved"
         case .refused: "refused"
         case .full: "full"
-        case .notOnAProductionChain: "not_on_a_production_chain"
         case .shuttingDown: "shutting_down"
         }
     }

@@ -8,15 +8,13 @@ import PBFT
 /// epoch ends once one is accepted.
 extension ConsensusDriver {
     /// Admits a change submitted by an operator (`fromClient`) or gossiped by a peer, cheapest checks first:
-    /// a change already held is answered with its hash; a production chain refuses (this version cannot switch
-    /// sets yet); then the epoch, a pending change, the pool's room, and last the rule with its signatures
-    /// (`ValidatorSetChange.nextSet`). Admitted, the replica gets it as a request, and a client's change goes to
+    /// a change already held is answered with its hash; then the epoch, a pending change, the pool's room, and
+    /// last the rule with its signatures (`ValidatorSetChange.nextSet`). Admitted, the replica gets it as a request, and a client's change goes to
     /// every other validator.
     public func admitChange(_ change: ValidatorSetChange, fromClient: Bool) throws(ChangeRejection) -> Digest {
         guard !isStopped else { throw .shuttingDown }
         let hash = change.hash
         if changePool.contains(hash) { return hash }
-        guard genesis.isTestNetwork else { throw .notOnAProductionChain }
         if let pending = membership.pending { throw .refused(.changePending(lastSequence: pending.lastSequence.rawValue)) }
         guard change.epoch == membership.epoch else { throw .refused(.wrongEpoch(change: change.epoch, current: membership.epoch)) }
         guard changePool.count < NodeLimits.pendingChangesMax else { throw .full(capacity: NodeLimits.pendingChangesMax) }
@@ -47,17 +45,10 @@ extension ConsensusDriver {
         }
     }
 
-    /// Where the current epoch ends, as far as the ledger knows: the pending change's boundary, or, once the set
-    /// has changed, the last block of epoch 0 (this version runs epoch 0 only: the chain stops there).
-    var knownEpochEnd: SequenceNumber? {
-        if let pending = membership.pending { return pending.lastSequence }
-        return membership.epoch > 0 ? SequenceNumber(membership.firstHeight.rawValue &- 1) : nil
-    }
-
     /// The `epochEnds` event the replica has not had yet, if the ledger now knows where the epoch ends (after
     /// executing the block that accepted a change, by consensus or by state transfer).
     func epochEndToTell() -> LedgerEvent? {
-        guard role == .validator, let end = knownEpochEnd, toldEpochEnd != end else { return nil }
+        guard let end = knownEpochEnd, toldEpochEnd != end else { return nil }
         toldEpochEnd = end
         logger.notice("a validator-set change was accepted: this epoch ends at the boundary", metadata: [
             "last_block_of_epoch": "\(end.rawValue)", "epoch": "\(membership.epoch)",

@@ -29,7 +29,7 @@ extension ConsensusDriver {
 
     /// The replica's view, mempool size and up to `openLimit` open sequence numbers.
     public func inspect(openLimit: Int = 16) -> Inspection {
-        let n = genesis.validatorCount
+        let n = seat.validators.count
         let everyone = (0..<n).map(ReplicaID.init)
         let open = replica.openSlots(limit: openLimit).map { slot in
             OpenSequenceStatus(

@@ -154,6 +154,7 @@ extension ConsensusDriver {
             "dropped_live_messages": "\(droppedDuringTransfer.exchange(0, ordering: .relaxed))",
             "refused_ranges": "\(transfer.donors.refusals)",
         ])
+        let refusedRanges = transfer.donors.refusals
         transfer.donors.reset()
         crossCheckTransferredCertificates(progress.certificates)
         // The committed requests first: a primary proposes its pending requests as soon as the transfer is over,
@@ -164,6 +165,7 @@ extension ConsensusDriver {
         let atGenesis = head.height == .zero
         handle(.stateTransferred(head.height, blockHash: atGenesis ? .zero : head.hash,
                                  timestampMilliseconds: atGenesis ? 0 : head.header.timestamp))
+        noteCatchUpTransfer(blocks: progress.blocks, refusedRanges: refusedRanges)
         progress = TransferProgress()
     }
 
@@ -175,6 +177,12 @@ extension ConsensusDriver {
         switch outcome {
         case .nothing:
             logger.debug("no blocks from peer", metadata: ["peer": "\(current.donor)"])
+            return startFetch(from: current.request.from, upTo: current.upTo, trusted: current.trusted, target: target,
+                              count: current.request.count)
+        case .invalid(.epochNotHeld):
+            // Fetched before an earlier range brought the change that names the epoch: not the donor's fault.
+            logger.debug("fetched range crosses a validator-set change not applied yet; fetching it again",
+                         metadata: ["peer": "\(current.donor)", "from": "\(current.request.from.rawValue)"])
             return startFetch(from: current.request.from, upTo: current.upTo, trusted: current.trusted, target: target,
                               count: current.request.count)
         case let .invalid(reason):
@@ -248,8 +256,12 @@ extension ConsensusDriver {
         guard !certificates.isEmpty else { return }
         var verified: [Verified<CommitCertificate>] = []
         for bytes in certificates {
-            guard let c = try? CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount),
-                  let v = try? c.verified(scheme: scheme, context: SigningContext(chainID: genesis.chainID, epoch: 0)) else { continue }
+            // Only this replica's epoch's certificates concern it (its log holds nothing of another).
+            let epoch = seat.epoch
+            guard let scheme = seat.keys.scheme(epoch: epoch),
+                  let c = try? CommitCertificate.decode(bytes, replicaCount: scheme.replicaCount),
+                  let v = try? c.verified(scheme: scheme, context: SigningContext(chainID: genesis.chainID, epoch: epoch))
+            else { continue }
             verified.append(v)
         }
         if !verified.isEmpty { handle(.transferredCertificates(verified)) }
@@ -269,21 +281,24 @@ extension ConsensusDriver {
     /// lies inside it.
     private func startFetch(from: Height, upTo last: SequenceNumber, trusted: TransferAnchor?, target: StateTransferTarget,
                             count wanted: UInt32 = UInt32(NodeLimits.stateTransferBlocksPerRequest)) -> PendingRange {
-        let count = RangeVerifier.rangeCount(from: from, upTo: last, wanted: wanted,
+        // At most a window of blocks: a range holding the block that accepts a change then ends before the change's
+        // boundary (at least a window later), so the keys of every epoch a range needs are known when it is fetched
+        // after the ranges before it were applied.
+        let window = UInt32(clamping: max(1, genesis.consensus.window))
+        let count = RangeVerifier.rangeCount(from: from, upTo: last, wanted: min(wanted, window),
                                     checkpointInterval: genesis.consensus.checkpointInterval)
         let donor = pickDonor(target)
         let request = BlockRequest(requestID: transfer.nextRequestID, from: from, count: count)
         transfer.nextRequestID &+= 1
-        let n = genesis.validatorCount
         let chainID = genesis.chainID
-        let scheme = self.scheme
+        let keys = transferKeys
         let task = Task { () -> FetchOutcome in
             guard let response = await self.fetch(request, from: donor), !response.blocks.isEmpty else { return .nothing }
             guard response.from == request.from, response.blocks.count <= Int(request.count) else {
                 return .invalid(.otherHeights)
             }
             let verified = await Task.detached {
-                RangeVerifier.verify(response, trusted: trusted, scheme: scheme, chainID: chainID, replicaCount: n)
+                RangeVerifier.verify(response, trusted: trusted, keys: keys, chainID: chainID)
             }.value
             switch verified {
             case let .success(range): return .blocks(range)
@@ -322,7 +337,7 @@ extension ConsensusDriver {
     private func pickDonor(_ target: StateTransferTarget) -> ReplicaID {
         let connected = Set(network.metrics.connectedOutbound.map { ReplicaID($0.index) })
         let vouching = target.checkpoints.map(\.signer).filter { $0 != replicaID }
-        let everyone = (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID }
+        let everyone = (0..<seat.validators.count).map(ReplicaID.init).filter { $0 != replicaID }
         return transfer.donors.next(vouching: vouching, connected: connected, everyone: everyone) ?? replicaID
     }
 

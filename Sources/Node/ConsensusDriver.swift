@@ -19,13 +19,35 @@ import Synchronization
 public actor ConsensusDriver {
     /// The network's genesis.
     public nonisolated let genesis: Genesis
-    /// This validator, or on a full node its key-derived id (far above every validator index).
-    public nonisolated let replicaID: ReplicaID
-    /// Whether this node votes (`Replica`) or follows (`ChainFollower`).
-    public nonisolated let role: NodeRole
+    /// This validator's index in the current epoch's set, or on a full node its key-derived id (far above every
+    /// validator index).
+    public nonisolated var replicaID: ReplicaID { seat.replicaID }
+    /// Whether this node votes (`Replica`) or follows (`ChainFollower`) in the current epoch.
+    public nonisolated var role: NodeRole { seat.role }
+    /// Where this node sits in the epoch its consensus core runs (`ConsensusDriver+Epochs.swift`).
+    nonisolated let seatBox: Mutex<ConsensusSeat>
+    /// The key this node signs consensus messages with.
+    let signingKey: SigningKey
+    /// The replica's partial-batch depth (configuration).
+    let partialBatchDepth: Int
+    /// Where to dial validators whose configured address is overridden (`peers` in config.json), by key.
+    let addressOverrides: [PublicKey: PeerAddress]
+    /// The previous epoch's replica after a switch: it answers laggards of that epoch and orders nothing.
+    var retired: (any ConsensusCore<Batch>)?
+    /// The epoch of `retired`.
+    var retiredEpoch: UInt64 = 0
+    /// The completion the replica reported in the current `handle`; the next epoch starts after it.
+    var completedEpoch: EpochCompletion?
+    /// Consensus messages of an epoch this node holds no keys for (dropped before any signature check).
+    nonisolated let otherEpochMessages = Atomic<Int>(0)
+    /// The isolation checks (`ConsensusDriver+CatchUp.swift`).
+    var isolationTask: Task<Void, Never>?
+    /// Consecutive checks that found no link to any validator of the set.
+    var isolatedChecks = 0
+    /// Set while a validator catches up as a full node.
+    var catchUp: CatchUpRound?
     let store: LedgerStore
     let network: PeerNetwork
-    let scheme: Ed25519ValidatorKeys
     let verifiedTransactions: VerifiedTransactionCache
     /// Blocks, view changes, evidence and state-transfer progress, for RPC and metrics.
     public nonisolated let events: NodeEvents
@@ -47,9 +69,9 @@ public actor ConsensusDriver {
     /// Admitted, uncommitted transactions; the RPC layer reads it (`Mempool.check`) before it
     /// checks a client transaction's signature.
     nonisolated let mempool = Mempool()
-    private var timers = ReplicaTimers()
+    var timers = ReplicaTimers()
     /// The consensus log in the ledger database.
-    private let log: ConsensusLog
+    var log: ConsensusLog
     var isStopped = false
     /// When client transactions are refused as busy.
     var admission: ClientAdmission
@@ -76,16 +98,19 @@ public actor ConsensusDriver {
     /// another validator's link (`Message.mustArriveFromSigner`).
     nonisolated let refusedOffSignerLink = Atomic<Int>(0)
 
-    /// A driver for validator `replicaID` (or, with `role` `.full`, a full node's follower); call `start()` next.
-    public init(genesis: Genesis, replicaID: ReplicaID, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
+    /// A driver for the node holding `signingKey`, in `seat` (`ConsensusSeat.starting`: a validator of the
+    /// current epoch, or a full node's follower); call `start()` next.
+    public init(genesis: Genesis, seat: ConsensusSeat, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
                 verifiedTransactions: VerifiedTransactionCache, logger: Logger,
-                partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth, role: NodeRole = .validator) throws(NodeError) {
+                partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth,
+                addressOverrides: [PublicKey: PeerAddress] = [:]) throws(NodeError) {
         self.genesis = genesis
-        self.replicaID = replicaID
-        self.role = role
+        self.seatBox = Mutex(seat)
+        self.signingKey = signingKey
+        self.partialBatchDepth = partialBatchDepth
+        self.addressOverrides = addressOverrides
         self.store = store
         self.network = network
-        self.scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
         self.verifiedTransactions = verifiedTransactions
         self.changeRules = ChangeRules(genesis: genesis)
         let membership: Membership
@@ -93,28 +118,14 @@ public actor ConsensusDriver {
         self.membership = membership
         self.events = NodeEvents()
         self.logger = logger
-        log = ConsensusLog(store: store, replicaCount: genesis.validatorCount, window: genesis.consensus.window, logger: logger)
+        log = ConsensusLog(store: store, replicaCount: seat.validators.count, window: genesis.consensus.window, logger: logger)
         let c = genesis.consensus
         let (minimumBacklog, overflow) = c.maxBatchTransactions.multipliedReportingOverflow(by: NodeLimits.admissionMinimumBacklogBatches)
         admission = ClientAdmission(control: AdmissionControl(minimumBacklog: overflow ? Int.max / 2 : minimumBacklog))
-        var configuration = ReplicaConfiguration(
-            replicaCount: genesis.validatorCount, replicaID: replicaID, chainID: genesis.chainID,
-            checkpointInterval: c.checkpointInterval, window: c.window, maxBatchTxs: c.maxBatchTransactions,
-            maxBatchBytes: c.maxBatchBytes, batchDelayMs: c.batchDelayMs, viewChangeTimeoutMs: c.viewChangeTimeoutMs,
-            maxClockDriftMs: c.maxClockDriftMs,
-            partialBatchDepth: partialBatchDepth)
-        // A restart after the block that accepted a change knows where the epoch ends (`knownEpochEnd`).
-        let end = membership.pending?.lastSequence
-            ?? (membership.epoch > 0 ? SequenceNumber(membership.firstHeight.rawValue &- 1) : nil)
-        configuration.lastSequence = end
-        toldEpochEnd = end
-        if role == .full {
-            replica = ChainFollower<Batch>(replicaCount: genesis.validatorCount, window: c.window,
-                                           probeIntervalMs: NodeLimits.fullNodeProbeIntervalMs)
-            return
-        }
+        // A restart after the block that accepted a change knows where the epoch ends (`ConsensusSeat.starting`).
+        toldEpochEnd = seat.lastSequence
         do {
-            replica = try LedgerReplica(configuration: configuration, signer: Ed25519MessageSigner(key: signingKey))
+            replica = try Self.makeCore(for: seat, genesis: genesis, signingKey: signingKey, partialBatchDepth: partialBatchDepth)
         } catch {
             throw .invalidGenesis(path: "genesis", reason: "consensus parameters refused: \(error)")
         }
@@ -127,11 +138,20 @@ public actor ConsensusDriver {
     public func start() throws(NodeError) {
         let head: ChainHead
         do { head = try store.head() } catch { throw .store(error, doing: "reading the chain head") }
+        // A log of an ended epoch (a crash between its last stable checkpoint and the switch) holds nothing to keep.
+        do {
+            if try store.consensusLogEpoch() != seat.epoch {
+                let dropped = try store.clearConsensusLog(startingEpoch: seat.epoch)
+                logger.notice("cleared the consensus log of an ended epoch", metadata: ["epoch": "\(seat.epoch)", "records": "\(dropped)"])
+            }
+        } catch { throw .store(error, doing: "clearing the consensus log of an ended epoch") }
         let recovered = try log.recover(head: head, nowMs: Self.nowMs())
         logger.info("starting replica", metadata: [
-            "height": "\(head.height.rawValue)", "log_records": "\(recovered.records.count)",
+            "height": "\(head.height.rawValue)", "log_records": "\(recovered.records.count)", "epoch": "\(seat.epoch)",
+            "validators": "\(seat.validators.count)", "role": "\(seat.role.rawValue)",
         ])
         handle(.start(recovered))
+        startIsolationChecks()
     }
 
     /// Feeds one event and everything that follows from it.
@@ -145,12 +165,14 @@ public actor ConsensusDriver {
             let actions = replica.handle(event, now: Self.nowMs())
             perform(actions, followUps: &queue)
         }
+        startNextEpochIfDue()
+        endCatchUpIfLive()
         let filter = replica.intakeFilter
         intake.withLock { $0 = filter }
         if replica.view != lastDrivenView {
             lastDrivenView = replica.view
             logger[metadataKey: "view"] = "\(replica.view.rawValue)"
-            events.publish(.viewChanged(replica.view, primary: replica.view.primary(replicaCount: genesis.validatorCount)))
+            events.publish(.viewChanged(replica.view, primary: replica.view.primary(replicaCount: seat.validators.count)))
         }
     }
 
@@ -159,7 +181,7 @@ public actor ConsensusDriver {
     /// A verified consensus message from a peer.
     public func deliver(_ message: Verified<LedgerMessage>) {
         interceptor?.observe(incoming: message.message)
-        handle(.message(message))
+        route(message)
     }
 
     /// Admits a transaction whose signature was verified by the caller; gossips it to the other
@@ -226,6 +248,7 @@ public actor ConsensusDriver {
     /// A block being executed has finished by the time this runs (the actor is serial).
     public func stop() {
         isStopped = true
+        isolationTask?.cancel()
         timers.cancelAll()
         transfer.cancel()
     }
@@ -272,10 +295,11 @@ public actor ConsensusDriver {
                 gossip(requests.compactMap(\.transfer), to: [to])
                 gossipChanges(requests.compactMap(\.validatorSetChange), to: [to])
             case let .epochComplete(completion):
-                // Epoch 0 only until the driver starts the next epoch's replica (issue 31).
-                logger.critical("epoch complete: this version cannot start the next epoch's replica yet (issue 31); the chain stops here", metadata: [
+                // The next epoch's replica starts once this `handle` is done (`startNextEpochIfDue`).
+                logger.notice("epoch complete: its last checkpoint is stable", metadata: [
                     "epoch": "\(completion.epoch)", "last_block": "\(completion.lastSequence.rawValue)",
                 ])
+                completedEpoch = completion
             }
         }
         if !unsaved.isEmpty { persist(unsaved) }
@@ -318,7 +342,7 @@ public actor ConsensusDriver {
     }
 
     /// Every validator but this one, in id order.
-    private var others: [ReplicaID] { (0..<genesis.validatorCount).map(ReplicaID.init).filter { $0 != replicaID } }
+    private var others: [ReplicaID] { (0..<seat.validators.count).map(ReplicaID.init).filter { $0 != replicaID } }
 
     /// Sends transactions as mempool gossip to `recipients` (`nil`: every other validator); the
     /// receivers check them like any gossip. A test network's interceptor may narrow the recipients.
@@ -333,7 +357,7 @@ public actor ConsensusDriver {
             }
             return
         }
-        let primary = replica.view.primary(replicaCount: genesis.validatorCount)
+        let primary = replica.view.primary(replicaCount: seat.validators.count)
         let targets = interceptor!.gossipRecipients(txs, to: recipients ?? others, primary: primary).filter { $0 != replicaID }
         for frame in TransactionGossip.frames(txs) {
             for to in targets { _ = network.send(frame, to: PeerID(to.index)) }
@@ -410,6 +434,7 @@ public actor ConsensusDriver {
                 committed.batch, proposer: committed.proposer, certificate: committed.certificate.encoded(),
                 previous: head.header, membership: membership, rules: changeRules, store: store)
             membership = nextMembership
+            catchUp?.executedPush = true  // a follower commits only what validators pushed
             mempool.remove(committed.batch.transactions.map(\.hash))
             changesCommitted(block)
             admission.control.committed(block.transactions.count, nowMs: Self.nowMs())

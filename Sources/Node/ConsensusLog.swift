@@ -10,7 +10,8 @@ import PBFT
 /// follow them; what they supersede is pruned by `ConsensusLogPolicy`, the simulator's rule too.
 struct ConsensusLog {
     let store: LedgerStore
-    let replicaCount: Int
+    /// The current epoch's set size (records are decoded within it).
+    var replicaCount: Int
     let window: UInt64
     var logger: Logger
 

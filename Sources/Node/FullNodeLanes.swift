@@ -70,19 +70,36 @@ final class FullNodeLanes: @unchecked Sendable {
             }
         }
         let worker = node.makePeerWorker(
-            for: peer.index, gossipBudget: node.gossipBudgets.peers[GossipBudgets.fullNodesKey])
-        let (requests, requestsIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
+            for: peer.index, gossipBudget: node.gossipBudgets.budget(for: GossipBudgets.fullNodesKey))
+        let pair = PeerLanePair(worker: worker, network: network)
+        let made = Lanes(requests: pair.consensus, gossip: pair.gossip, bound: pair.bound)
+        lanes[peer] = made
+        return made
+    }
+}
+
+/// A peer's two lanes, each drained in order by its own task running `worker`: consensus (or block requests) and
+/// gossip, whose waiting frames and bytes `bound` counts. Every message is handed back to the transport
+/// (`PeerNetwork.consumed`) once its worker is done with it.
+struct PeerLanePair {
+    let consensus: AsyncStream<PeerMessage>.Continuation
+    let gossip: AsyncStream<PeerMessage>.Continuation
+    let bound: GossipLaneBound
+
+    /// Opens both lanes and starts their tasks.
+    init(worker: PeerWorker, network: PeerNetwork) {
+        let (consensus, consensusIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
         let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
         let bound = GossipLaneBound()
-        Task.detached { await worker.run(requests) { network.consumed($0) } }
+        Task.detached { await worker.run(consensus) { network.consumed($0) } }
         Task.detached {
             await worker.run(gossip) { message in
                 bound.release(message)
                 network.consumed(message)
             }
         }
-        let made = Lanes(requests: requestsIn, gossip: gossipIn, bound: bound)
-        lanes[peer] = made
-        return made
+        self.consensus = consensusIn
+        self.gossip = gossipIn
+        self.bound = bound
     }
 }

@@ -153,19 +153,34 @@ final class PeerGossipBudget: Sendable {
 
 /// Every peer's gossip budget (one per other validator), for the workers and for `/metrics`.
 final class GossipBudgets: Sendable {
-    let peers: [Int: PeerGossipBudget]
+    private let budgets: Mutex<[Int: PeerGossipBudget]>
+    private let allowance: GossipAllowance
     /// The key of the one budget all full nodes' relayed transactions share (labelled `full_nodes`):
     /// a hostile full node can crowd out other full nodes' relays, never a validator's gossip.
     static let fullNodesKey = -1
 
-    /// A full budget of `transactionsPerSecond` and `bytesPerSecond` (burst: one second's worth) for each of `peers`.
+    /// A full budget of `transactionsPerSecond` and `bytesPerSecond` (burst: one second's worth) for each of
+    /// `peers`; a validator that joins later gets its own on its first message (`budget(for:)`).
     init(peers: [Int], transactionsPerSecond: Int, bytesPerSecond: Int) {
-        self.peers = Dictionary(uniqueKeysWithValues: peers.map { p in
-            (p, PeerGossipBudget(peer: p, allowance: GossipAllowance(
-                transactionsPerSecond: transactionsPerSecond, bytesPerSecond: bytesPerSecond,
-                burstSeconds: NodeLimits.gossipBudgetBurstSeconds, faultPenalty: NodeLimits.gossipFaultPenaltyTransactions)))
-        })
+        let allowance = GossipAllowance(
+            transactionsPerSecond: transactionsPerSecond, bytesPerSecond: bytesPerSecond,
+            burstSeconds: NodeLimits.gossipBudgetBurstSeconds, faultPenalty: NodeLimits.gossipFaultPenaltyTransactions)
+        self.allowance = allowance
+        budgets = Mutex(Dictionary(uniqueKeysWithValues: peers.map { ($0, PeerGossipBudget(peer: $0, allowance: allowance)) }))
     }
+
+    /// The budget of `peer` (a validator index, or `fullNodesKey`), made full the first time it is asked for.
+    func budget(for peer: Int) -> PeerGossipBudget {
+        budgets.withLock { b in
+            if let budget = b[peer] { return budget }
+            let budget = PeerGossipBudget(peer: peer, allowance: allowance)
+            b[peer] = budget
+            return budget
+        }
+    }
+
+    /// Every budget made so far, by peer.
+    var peers: [Int: PeerGossipBudget] { budgets.withLock { $0 } }
 
     /// The counts as `/metrics` names them, labelled by peer (and by reason for faults).
     var prometheusTotals: [(name: String, labels: [(String, String)], value: Int)] {

@@ -44,15 +44,28 @@ public final class LedgerNode: Sendable {
         do {
             store = try LedgerStore.open(path: home.databasePath, genesis: genesis, configuration: home.config.storeConfiguration)
         } catch { throw .store(error, doing: "opening \(home.databasePath)") }
-        let validators = Dictionary(uniqueKeysWithValues: genesis.validators.map { (PeerID($0.id.index), $0.publicKey) })
+        // The seat in the current epoch (after validator-set changes the set differs from genesis, decision 0038).
+        let memo = SignatureMemo()
+        let seat: ConsensusSeat
+        do {
+            seat = try ConsensusSeat.starting(store: store, genesis: genesis, membership: store.membership(genesis: genesis),
+                                              key: home.key.signingKey.publicKey, memo: memo)
+        } catch { throw .store(error, doing: "reading the validator set") }
+        if seat.role != home.role {
+            logger.notice("this node's role follows the validator set of the current epoch", metadata: [
+                "configured": "\(home.role.rawValue)", "role": "\(seat.role.rawValue)", "epoch": "\(seat.epoch)",
+            ])
+        }
+        let validators = Dictionary(uniqueKeysWithValues: seat.validators.map { (PeerID($0.id.index), $0.publicKey) })
         guard let listen = NodeConfig.hostPort(home.config.p2pListen) else {
             throw .invalidConfig(path: "config.json", reason: "p2p_listen")
         }
         do {
             let identity = try NetworkIdentity(
-                chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(home.localID.index),
+                chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(seat.replicaID.index),
                 signingKey: home.key.signingKey, validators: validators,
-                fullNodes: home.role == .full ? .refuseAll : FullNodePolicy(
+                // A full node listens nowhere, so its policy only matters once a change makes it a validator.
+                fullNodes: FullNodePolicy(
                     maxConnected: home.config.maxFullNodes ?? NodeLimits.fullNodePeersMax,
                     allowedKeys: Set((home.config.fullNodes ?? []).compactMap { try? PublicKey(hex: $0) })))
             network = try PeerNetwork(
@@ -60,26 +73,33 @@ public final class LedgerNode: Sendable {
                 logger: logger)
         } catch { throw .network("\(error)") }
         verifiedTransactions = VerifiedTransactionCache()
-        signatureCache = CachingSignatureScheme(Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey)))
+        signatureCache = seat.keys.scheme(epoch: seat.epoch)!
+        // `peers` in config.json names validators by their genesis index; after a change their index may differ.
+        var overrides: [PublicKey: PeerAddress] = [:]
+        for (index, hp) in home.config.peerOverrides ?? [:] where genesis.validators.indices.contains(index) {
+            overrides[genesis.validators[index].publicKey] = PeerAddress(host: hp.host, port: hp.port)
+        }
         driver = try ConsensusDriver(
-            genesis: genesis, replicaID: home.localID, signingKey: home.key.signingKey, store: store, network: network,
+            genesis: genesis, seat: seat, signingKey: home.key.signingKey, store: store, network: network,
             verifiedTransactions: verifiedTransactions, logger: logger,
-            partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth, role: home.role)
+            partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth,
+            addressOverrides: overrides)
         admissions = AdmissionQueue(driver: driver)
         gossipBudgets = GossipBudgets(
-            peers: genesis.validators.map(\.id.index).filter { $0 != home.localID.index } + [GossipBudgets.fullNodesKey],
+            peers: seat.validators.map(\.id.index).filter { $0 != seat.replicaID.index } + [GossipBudgets.fullNodesKey],
             transactionsPerSecond: home.config.gossipBudgetTxPerSecond ?? NodeLimits.gossipBudgetTransactionsPerSecond,
             bytesPerSecond: home.config.gossipBudgetBytesPerSecond ?? NodeLimits.gossipBudgetBytesPerSecond)
     }
 
     /// Binds the P2P and RPC ports, dials the other validators and starts consensus.
     public func start() async throws(NodeError) {
-        if home.role == .full {
-            if home.isFullNodeByDefault {
+        let seat = driver.seat
+        if seat.role == .full {
+            if home.isFullNodeByDefault && seat.epoch == 0 {
                 logger.notice("this key is not a validator of the chain: running as a full node (set role in config.json to be explicit)")
             }
             logger.notice("full node: following the chain without voting", metadata: [
-                "key": "\(home.key.signingKey.publicKey.hex)", "validators": "\(home.genesis.validatorCount)",
+                "key": "\(home.key.signingKey.publicKey.hex)", "validators": "\(seat.validators.count)", "epoch": "\(seat.epoch)",
             ])
             do { try network.startDialOnly() } catch { throw .network("\(error)") }
         } else {
@@ -87,8 +107,10 @@ public final class LedgerNode: Sendable {
         }
         var peers: [PeerID: PeerAddress] = [:]
         let overrides = home.config.peerOverrides ?? [:]
-        for v in home.genesis.validators where v.id != home.localID {
-            if let hp = overrides[v.id.index] ?? NodeConfig.hostPort(v.p2pAddress) {
+        for v in seat.validators where v.id != seat.replicaID || seat.role == .full {
+            if let address = driver.addressOverrides[v.publicKey] {
+                peers[PeerID(v.id.index)] = address
+            } else if let hp = NodeConfig.hostPort(v.p2pAddress) {
                 peers[PeerID(v.id.index)] = PeerAddress(host: hp.host, port: hp.port)
             }
         }
@@ -137,19 +159,16 @@ public final class LedgerNode: Sendable {
     ) -> PeerWorker {
         let genesis = home.genesis
         let cache = verifiedTransactions
-        let verifier = LedgerMessageVerifier(
-            context: SigningContext(chainID: genesis.chainID, epoch: 0), scheme: signatureCache,
-            checkBatch: LedgerMessageVerifier.ledgerBatchCheck(
-                chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) },
-                didVerify: { cache.insert($0) }))
+        let checkBatch = LedgerMessageVerifier.ledgerBatchCheck(
+            chainID: genesis.chainID, limits: genesis.consensus.batchLimits, isKnownValid: { cache.contains($0) },
+            didVerify: { cache.insert($0) })
         return PeerWorker(
-            driver: driver, store: store, network: network, verifier: verifier, cache: cache, admissions: admissions,
-            genesis: genesis, gossipBudget: gossipBudget ?? gossipBudgets.peers[peer]!, clock: clock, refusals: peerRefusals,
+            driver: driver, store: store, network: network, checkBatch: checkBatch, cache: cache, admissions: admissions,
+            genesis: genesis, gossipBudget: gossipBudget ?? gossipBudgets.budget(for: peer), clock: clock, refusals: peerRefusals,
             logger: logger)
     }
 
     private func startMessagePump() {
-        let genesis = home.genesis
         // Two lanes per peer, each its own worker: votes, view changes and block transfer in one,
         // transaction gossip in the other. One lane made every consensus message wait behind the
         // signature checks of the gossip that arrived before it: under heavy load a PREPARE queued
@@ -163,57 +182,22 @@ public final class LedgerNode: Sendable {
         // further, so a peer whose consensus lane backs up slows itself down and nothing is dropped.
         // The gossip lane has its own smaller bound (`GossipLaneBound`): past it gossip frames are
         // dropped undecoded, so a gossip backlog can never pause the peer's votes.
-        var consensusLanes: [Int: AsyncStream<PeerMessage>.Continuation] = [:]
-        var gossipLanes: [Int: (lane: AsyncStream<PeerMessage>.Continuation, bound: GossipLaneBound)] = [:]
-        var workers: [Task<Void, Never>] = []
+        // A validator's lanes are opened on its first message, so validators that join the set later get theirs.
+        let validatorLanes = ValidatorLanes(node: self)
         let network = self.network
-        for v in genesis.validators where v.id != home.localID {
-            let worker = makePeerWorker(for: v.id.index)
-            let (consensus, consensusIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
-            let (gossip, gossipIn) = AsyncStream<PeerMessage>.makeStream(bufferingPolicy: .unbounded)
-            let bound = GossipLaneBound()
-            consensusLanes[v.id.index] = consensusIn
-            gossipLanes[v.id.index] = (gossipIn, bound)
-            workers.append(Task.detached { await worker.run(consensus) { network.consumed($0) } })
-            workers.append(Task.detached {
-                await worker.run(gossip) { message in
-                    bound.release(message)
-                    network.consumed(message)
-                }
-            })
-        }
-        let consensusFrozen = consensusLanes
-        let gossipFrozen = gossipLanes
-        let driver = self.driver
-        let logger = self.logger
         let fullNodeLanes = FullNodeLanes(node: self)
         let pump = Task.detached {
             for await message in network.messages {
                 if message.from.isFullNode {
                     fullNodeLanes.route(message)
-                } else if PeerWorker.isGossip(message.bytes) {
-                    guard let (lane, bound) = gossipFrozen[message.from.index], bound.take(message) else {
-                        network.consumed(message)
-                        let dropped = driver.droppedFromFullQueues.add(1, ordering: .relaxed).newValue
-                        if dropped == 1 || dropped % 10_000 == 0 {
-                            logger.warning("a peer's gossip lane is full: dropping its gossip undecoded", metadata: [
-                                "peer": "\(message.from)", "dropped_total": "\(dropped)",
-                            ])
-                        }
-                        continue
-                    }
-                    lane.yield(message)
-                } else if let lane = consensusFrozen[message.from.index] {
-                    lane.yield(message)
                 } else {
-                    network.consumed(message)
+                    validatorLanes.route(message)
                 }
             }
-            for c in consensusFrozen.values { c.finish() }
-            for c in gossipFrozen.values { c.lane.finish() }
+            validatorLanes.finish()
             fullNodeLanes.finish()
         }
-        tasks.set(pump: pump, workers: workers)
+        tasks.set(pump: pump, workers: [])
     }
 
     /// Starts the RPC server and returns once it listens; throws when it cannot (port taken, bad address), so a

@@ -125,4 +125,14 @@ public enum NodeLimits {
     /// are dropped and counted (`ledger_peer_messages_refused{reason="over_rate"}`). A catch-up of 20 ranges of up to
     /// 512 blocks a second is far beyond what a full node needs (decision 0035).
     public static let fullNodeBlockRequestsPerSecond = 20
+
+    /// How often a validator checks that it has a link to some validator of its set (`ConsensusDriver+CatchUp.swift`);
+    /// after `isolationChecksBeforeCatchUp` checks in a row without one it catches up as a full node.
+    public static let isolationCheckIntervalMs: UInt64 = 5_000
+    /// Checks in a row without a link to any validator before a validator catches up as a full node.
+    public static let isolationChecksBeforeCatchUp = 3
+    /// The longest round of catching up as a full node before the validator votes again in the epoch it is in.
+    public static let catchUpMaxMs: UInt64 = 30_000
+    /// The shortest round of catching up that may end because transfers bring nothing (the links need a moment).
+    public static let catchUpMinimumMs: UInt64 = 5_000
 }

@@ -30,10 +30,11 @@ struct NodeRPCBackend: RPCBackend {
     /// Answered from the inspection snapshot and the store, without waiting on the driver.
     func status() async -> NodeStatus {
         let inspection = inspection.current
+        let seat = driver.seat
         let head = try? store.head()
         let peers = network.metrics.connectedOutbound.map { ReplicaID($0.index) }.sorted()
         return NodeStatus(
-            chainID: genesis.chainID, nodeID: driver.role == .validator ? driver.replicaID : nil, role: driver.role.rawValue,
+            chainID: genesis.chainID, nodeID: seat.role == .validator ? seat.replicaID : nil, role: seat.role.rawValue,
             height: head?.height ?? .zero,
             latestBlockHash: head?.hash ?? .zero, latestBlockTimeMs: head?.header.timestamp ?? genesis.genesisTimeMs,
             view: inspection.view, primary: inspection.primary, isCatchingUp: inspection.isCatchingUp, peers: peers,
@@ -44,7 +45,8 @@ struct NodeRPCBackend: RPCBackend {
 
     func netInfo() async -> NetInfo {
         let m = network.metrics
-        let peers = genesis.validators.filter { $0.id != driver.replicaID }.map { v in
+        let seat = driver.seat
+        let peers = seat.validators.filter { $0.id != seat.replicaID || seat.role == .full }.map { v in
             PeerStatus(id: v.id.index, address: v.p2pAddress, isOutboundConnected: m.connectedOutbound.contains(PeerID(v.id.index)),
                        isInboundConnected: m.connectedInbound.contains(PeerID(v.id.index)))
         }
@@ -232,7 +234,8 @@ struct NodeRPCBackend: RPCBackend {
             let h = try height ?? store.head().height
             guard h > .zero, let header = try store.headers(from: h, count: 1).first, header.height == h,
                   let bytes = try store.certificate(at: h) else { return nil }
-            let certificate = try? CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount)
+            // The certificate's own epoch's set may be smaller or larger than genesis's: decoded within the largest allowed.
+            let certificate = try? CommitCertificate.decode(bytes, replicaCount: Limits.validatorsMax)
             return CommitInfo(
                 blockHash: header.hash, header: header, certificate: bytes, view: certificate?.view ?? header.view,
                 signatures: certificate?.commits.map { (validator: $0.signer, signature: $0.signature) } ?? [])

@@ -41,7 +41,16 @@ public enum RangeVerifier {
         var current = membership
         var out: [(BlockExecution, certificate: [UInt8]?)] = []
         out.reserveCapacity(range.blocks.count)
-        for (batch, certificate) in range.blocks {
+        for (i, (batch, certificate)) in range.blocks.enumerated() {
+            // The block belongs to the epoch of the membership it executes under: a certificate signed in another
+            // epoch does not count for it (a set that ended — or was never in force — signs nothing here).
+            let height = range.from.rawValue &+ UInt64(i)
+            if i < range.certificateEpochs.count, let epoch = range.certificateEpochs[i], epoch != current.epoch {
+                return .failure(.certificateOfOtherEpoch(height: height, epoch: epoch, blockEpoch: current.epoch))
+            }
+            if let proof = range.proof, proof.sequence.rawValue == height, let epoch = range.proofEpoch, epoch != current.epoch {
+                return .failure(.certificateOfOtherEpoch(height: height, epoch: epoch, blockEpoch: current.epoch))
+            }
             let proposer = batch.view.primary(replicaCount: current.validators.count)
             let execution = StateTransition.execute(
                 batch: batch, previous: header, proposer: proposer, accounts: state, membership: current, rules: rules)
@@ -56,6 +65,14 @@ public enum RangeVerifier {
         return .success(out)
     }
 
+    /// `verify(_:trusted:keys:chainID:)` for a chain of one epoch: every part must be of epoch 0, signed by `scheme`'s keys.
+    public static func verify(_ response: BlockResponse, trusted: TransferAnchor?, scheme: Ed25519ValidatorKeys,
+                              chainID: String, replicaCount: Int) -> Result<VerifiedRange, StateTransferFailure> {
+        var keys = EpochKeys()
+        keys.set(epoch: 0, publicKeys: scheme.publicKeys)
+        return verify(response, trusted: trusted, keys: keys, chainID: chainID)
+    }
+
     /// Checks a fetched range as far as it can without executing it (see `VerifiedRange`):
     /// consecutive heights from `response.from`, batches decode, the anchor — `trusted` (the
     /// target) if its height lies inside the range, else the donor's stable-checkpoint proof,
@@ -65,9 +82,14 @@ public enum RangeVerifier {
     /// signatures nor public keys are validated again: the batch is decoded with trusted keys
     /// and used only if the hash chain or its certificate ties it to what a quorum of validators
     /// agreed (at least one honest validator checked both). Never traps on the peer's bytes.
-    public static func verify(_ response: BlockResponse, trusted: TransferAnchor?,
-                                                 scheme: Ed25519ValidatorKeys, chainID: String,
-                                                 replicaCount: Int) -> Result<VerifiedRange, StateTransferFailure> {
+    ///
+    /// Each certificate and the proof are checked against the set of the epoch their signatures
+    /// name, among `keys` (the node's current epoch and, once a change is pending, the next): a
+    /// part of an epoch not held is refused as `.epochNotHeld` before any signature is checked.
+    /// Whether that epoch is the block's own is checked at execution, where the membership of
+    /// every height is known (`execute`).
+    public static func verify(_ response: BlockResponse, trusted: TransferAnchor?, keys: EpochKeys,
+                              chainID: String) -> Result<VerifiedRange, StateTransferFailure> {
         let count = UInt64(response.blocks.count)
         guard count > 0 else { return .failure(.empty) }
         let (lastRaw, overflow) = response.from.rawValue.addingReportingOverflow(count - 1)
@@ -75,11 +97,13 @@ public enum RangeVerifier {
             return .failure(.heightsOutOfRange(from: response.from.rawValue))
         }
         let first = response.from, last = Height(lastRaw)
-        let quorum = (QuorumRule(replicaCount) ?? .single).quorum
+        let replicaCount = keys.decodingReplicaCount
+        guard replicaCount > 0 else { return .failure(.epochNotHeld(height: first.rawValue, epoch: 0)) }
 
         var anchor: TransferAnchor?
         var proof: CheckpointProof?
         var signatures = 0
+        var proofEpoch: UInt64?
         if let trusted, trusted.height >= first, trusted.height <= last {
             anchor = trusted
         } else if let bytes = response.checkpoint {
@@ -90,9 +114,15 @@ public enum RangeVerifier {
             guard p.sequence >= first, p.sequence <= last else {
                 return .failure(.proofOutside(sequence: p.sequence.rawValue, first: first.rawValue, last: last.rawValue))
             }
-            do { try p.verify(scheme: scheme, context: SigningContext(chainID: chainID, epoch: 0), quorum: quorum) } catch {
+            let epoch = p.checkpoints.first?.epoch ?? 0
+            guard let scheme = keys.scheme(epoch: epoch) else {
+                return .failure(.epochNotHeld(height: p.sequence.rawValue, epoch: epoch))
+            }
+            let quorum = (QuorumRule(scheme.replicaCount) ?? .single).quorum
+            do { try p.verify(scheme: scheme, context: SigningContext(chainID: chainID, epoch: epoch), quorum: quorum) } catch {
                 return .failure(.proofInvalid(sequence: p.sequence.rawValue, "\(error)"))
             }
+            proofEpoch = epoch
             signatures += p.checkpoints.count
             anchor = TransferAnchor(height: p.sequence, blockHash: p.blockHash, source: .checkpointProof)
             proof = p
@@ -100,6 +130,8 @@ public enum RangeVerifier {
 
         var out: [(batch: Batch, certificate: [UInt8])] = []
         out.reserveCapacity(response.blocks.count)
+        var epochs: [UInt64?] = []
+        epochs.reserveCapacity(response.blocks.count)
         for (i, entry) in response.blocks.enumerated() {
             let height = Height(first.rawValue &+ UInt64(i))
             let batch: Batch
@@ -117,19 +149,33 @@ public enum RangeVerifier {
                 return .failure(.certificateDigestMismatch(height: height.rawValue))
             }
             if let anchor, height <= anchor.height {
-                // Authenticated by the hash chain once executed; the certificate is kept as served.
-                do { try cert.validateStructure(replicaCount: replicaCount) } catch {
+                // Authenticated by the hash chain once executed; the certificate is kept as served, checked for the
+                // structure its epoch's set asks (its epoch is checked against the block's at execution).
+                let epoch = cert.commits.first?.epoch ?? 0
+                guard let scheme = keys.scheme(epoch: epoch) else {
+                    return .failure(.epochNotHeld(height: height.rawValue, epoch: epoch))
+                }
+                do { try cert.validateStructure(replicaCount: scheme.replicaCount) } catch {
                     return .failure(.certificateInvalid(height: height.rawValue, "\(error)"))
                 }
+                epochs.append(epoch)
             } else {
-                do { try cert.verify(scheme: scheme, context: SigningContext(chainID: chainID, epoch: 0)) } catch {
+                let epoch = cert.commits.first?.epoch ?? 0
+                guard let scheme = keys.scheme(epoch: epoch) else {
+                    return .failure(.epochNotHeld(height: height.rawValue, epoch: epoch))
+                }
+                do { try cert.verify(scheme: scheme, context: SigningContext(chainID: chainID, epoch: epoch)) } catch {
                     return .failure(.certificateInvalid(height: height.rawValue, "\(error)"))
                 }
                 signatures += cert.commits.count
+                epochs.append(epoch)
             }
             out.append((batch, entry.certificate))
         }
-        return .success(VerifiedRange(from: first, blocks: out, anchor: anchor, proof: proof, signaturesChecked: signatures))
+        var range = VerifiedRange(from: first, blocks: out, anchor: anchor, proof: proof, signaturesChecked: signatures)
+        range.certificateEpochs = epochs
+        range.proofEpoch = proofEpoch
+        return .success(range)
     }
 }
 
@@ -159,6 +205,11 @@ public enum StateTransferFailure: Error, Sendable, Equatable, CustomStringConver
     case certificateDigestMismatch(height: UInt64)
     /// The certificate at `height` is incomplete or its signatures do not verify.
     case certificateInvalid(height: UInt64, String)
+    /// A certificate (or the checkpoint proof) names `epoch`, for which this node holds no validator set yet
+    /// (or no longer): not the donor's fault when the range crosses a boundary the node has not reached.
+    case epochNotHeld(height: UInt64, epoch: UInt64)
+    /// The certificate (or proof) at `height` was signed in `epoch`, but the block belongs to `blockEpoch`.
+    case certificateOfOtherEpoch(height: UInt64, epoch: UInt64, blockEpoch: UInt64)
     /// Executed, blocks `from...anchor` do not hash to the checkpointed block hash at `anchor`.
     case anchorMismatch(from: UInt64, anchor: UInt64)
 
@@ -176,6 +227,8 @@ public enum StateTransferFailure: Error, Sendable, Equatable, CustomStringConver
         case let .certificateForOtherHeight(seq, h): "certificate is for \(seq), block is \(h)"
         case let .certificateDigestMismatch(h): "certificate digest differs from the batch at \(h)"
         case let .certificateInvalid(h, e): "certificate at \(h): \(e)"
+        case let .epochNotHeld(h, e): "the signatures at \(h) are of epoch \(e), whose validator set this node does not hold yet"
+        case let .certificateOfOtherEpoch(h, e, b): "the certificate at \(h) is of epoch \(e), but the block belongs to epoch \(b)"
         case let .anchorMismatch(from, anchor):
             "blocks \(from)...\(anchor) do not hash to the checkpointed block hash at \(anchor) (forged, reordered or missing batch)"
         }

@@ -20,6 +20,12 @@ public struct VerifiedRange: Sendable {
     public var proof: CheckpointProof?
     /// Ed25519 signatures verified for this range (for the transfer's log line and tests).
     public var signaturesChecked: Int
+    /// The epoch each block's certificate names (verified in it above the anchor; at or below it the hash chain
+    /// authenticates the block and the certificate is only checked for structure); `RangeVerifier.execute` checks it
+    /// is the block's own.
+    public var certificateEpochs: [UInt64?] = []
+    /// The epoch `proof` was verified in.
+    public var proofEpoch: UInt64?
 
     /// A verified range from its parts.
     public init(from: Height, blocks: [(batch: Batch, certificate: [UInt8])], anchor: TransferAnchor?,

@@ -185,7 +185,8 @@ public struct Handshake: Sendable {
         guard role == .responder, !identity.isFullNode else { throw .fullNodeNotServed("a full node answered a dial") }
         guard identity.fullNodes.maxConnected > 0 else { throw .fullNodeNotServed("this validator serves no full nodes") }
         guard let key = try? PublicKey(bytes: hello.senderKey) else { throw .malformedMessage("full node key is not a valid Ed25519 key") }
-        guard !identity.validators.values.contains(key) else { throw .fullNodeNotServed("a validator's key cannot connect as a full node") }
+        // A validator's key may connect as a full node: it gains nothing a validator link would not give, uses one of
+        // the full-node places, and is how a validator that missed a validator-set change catches up (decision 0038).
         guard identity.fullNodes.admits(key) else { throw .fullNodeNotServed("its key is not in this validator's full_nodes list") }
         return (PeerID(fullNodeKey: key), key)
     }

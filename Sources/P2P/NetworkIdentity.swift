@@ -26,8 +26,7 @@ public struct NetworkIdentity: Sendable {
     public var isFullNode: Bool { localID.isFullNode }
 
     /// Checks that the identity is consistent: a chain id of 1...`maxChainIDBytes` bytes, and
-    /// either our own validator id listed with our own key, or (a full node) an id derived from a key
-    /// that is not a validator's.
+    /// either our own validator id listed with our own key, or (a full node) the id derived from our key.
     public init(
         chainID: String, genesisHash: Digest, localID: PeerID, signingKey: SigningKey,
         validators: [PeerID: PublicKey], fullNodes: FullNodePolicy = .refuseAll,
@@ -41,9 +40,8 @@ public struct NetworkIdentity: Sendable {
             guard localID == PeerID(fullNodeKey: signingKey.publicKey) else {
                 throw .invalidConfiguration("full node id \(localID) is not the one derived from its key")
             }
-            guard !validators.values.contains(signingKey.publicKey) else {
-                throw .invalidConfiguration("the key of a validator cannot run a full node of the same chain")
-            }
+            // A validator's key may dial as a full node: a validator catching up across a validator-set change
+            // whose place in the set moved or that the peers no longer know by its old one (decision 0038).
         } else {
             guard let ownKey = validators[localID] else {
                 throw .invalidConfiguration("local id \(localID) is not in the validator set")

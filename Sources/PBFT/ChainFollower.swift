@@ -38,6 +38,10 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
     /// `lastExecuted` when the probe timer last fired.
     private var executedAtLastProbe: SequenceNumber = .zero
     private var started = false
+    /// The last block of the set this follower follows, once a validator-set change is accepted
+    /// (`Event.epochEnds`): batches above it belong to the next set, whose follower the driver
+    /// starts after executing it (their proposer is a primary of that set).
+    public var epochEnd: SequenceNumber?
 
     /// A follower of a chain with `replicaCount` validators.
     public init(replicaCount: Int, window: UInt64, probeIntervalMs: UInt64 = 1_000) {
@@ -91,7 +95,10 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
                 // A round that brings nothing ends it; the probe timer tries again later.
                 requestTransfer(.unanchored(above: lastExecuted), &actions)
             }
-        case .requests, .requestsCommitted, .transferredCertificates, .epochEnds:
+        case let .epochEnds(lastSequence):
+            if epochEnd == nil { epochEnd = lastSequence }
+            early = early.filter { $0.key <= lastSequence }
+        case .requests, .requestsCommitted, .transferredCertificates:
             break  // the driver relays client transactions; the follower orders nothing
         }
         return actions
@@ -99,7 +106,7 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
 
     private mutating func receive(_ certificate: CommitCertificate, _ batch: B, _ actions: inout [Action<B>]) {
         let sequence = certificate.sequence
-        guard sequence > lastCommitted, certificate.digest == batch.digest else { return }
+        guard sequence > lastCommitted, certificate.digest == batch.digest, epochEnd.map({ sequence <= $0 }) ?? true else { return }
         view = max(view, certificate.view)
         guard sequence.rawValue <= lastExecuted.rawValue &+ window else {
             requestTransfer(.unanchored(above: lastExecuted), &actions)
@@ -129,7 +136,8 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
     /// Hands the driver every held batch that is next in sequence.
     private mutating func commitReady(_ actions: inout [Action<B>]) {
         guard !isTransferring else { return }
-        while let next = lastCommitted.adding(1), let (certificate, batch) = early.removeValue(forKey: next) {
+        while let next = lastCommitted.adding(1), epochEnd.map({ next <= $0 }) ?? true,
+              let (certificate, batch) = early.removeValue(forKey: next) {
             lastCommitted = next
             actions.append(.commit(CommittedBatch(
                 sequence: next, batch: batch, certificate: certificate,
@@ -168,6 +176,10 @@ public struct ChainFollower<B: ConsensusBatch>: ConsensusCore, Sendable {
         if lastCommitted < lastExecuted { problems.append("lastCommitted \(lastCommitted) below lastExecuted \(lastExecuted)") }
         if let low = early.keys.min(), low <= lastCommitted { problems.append("holds batch \(low) at or below lastCommitted \(lastCommitted)") }
         if early.count > Int(clamping: window) { problems.append("holds \(early.count) batches, more than the window \(window)") }
+        if let end = epochEnd {
+            if lastCommitted > end, lastCommitted > lastExecuted { problems.append("committed \(lastCommitted) beyond its set's last block \(end)") }
+            if let high = early.keys.max(), high > end { problems.append("holds batch \(high) of the next set (its set ends at \(end))") }
+        }
         if let high = checkpoints.keys.max(), high.rawValue > lastExecuted.rawValue &+ window &* 2 {
             problems.append("holds checkpoint votes for \(high), more than two windows above \(lastExecuted)")
         }

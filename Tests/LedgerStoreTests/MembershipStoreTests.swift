@@ -41,6 +41,15 @@ final class MembershipStoreTests: XCTestCase {
             XCTAssertEqual(raw.count, 1)
             XCTAssertEqual(Hash.blake2b256(raw[0].batch), withChange.block.header.batchDigest)
             XCTAssertEqual(try Batch.decode(raw[0].batch).changes, [change])
+            // State transfer's decoding reads it the same (it once refused version 2, so a fetched range holding a
+            // change never applied).
+            let trusted = try TrustedDecoding.batch(raw[0].batch)
+            XCTAssertEqual(trusted.changes, [change])
+            XCTAssertEqual(trusted.digest, withChange.block.header.batchDigest)
+            XCTAssertThrowsError(try TrustedDecoding.batch(Array(raw[0].batch.dropLast())))
+            XCTAssertEqual(try store.firstHeight(ofEpoch: 0), Height(1))
+            XCTAssertEqual(try store.firstHeight(ofEpoch: 1), Height(boundary.rawValue + 1))
+            XCTAssertNil(try store.firstHeight(ofEpoch: 2))
         }
         // Reopened, the store still knows the membership and which set ordered each height.
         let store = try LedgerStore.open(path: path, genesis: chain.genesis)

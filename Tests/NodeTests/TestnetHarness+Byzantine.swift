@@ -23,6 +23,14 @@ extension TestnetHarness {
         try await Self.runNodeCommand(binary: binary, arguments, seconds: seconds)
     }
 
+    /// Runs `ledger-node arguments…` (at most 60 s), asserts it exits with `status`, and returns its output.
+    @discardableResult
+    func node(_ arguments: [String], status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+        let run = try await runNodeCommand(arguments, seconds: 60)
+        XCTAssertEqual(run.status, status, "ledger-node \(arguments.joined(separator: " ")): \(run.output)", file: file, line: line)
+        return run.output
+    }
+
     /// Runs the `ledger-node` at `binary` with `arguments` to completion (at most `seconds`); returns its exit
     /// status and output (standard output and error together).
     static func runNodeCommand(binary: String, _ arguments: [String], seconds: Double = 20) async throws -> (status: Int32, output: String) {

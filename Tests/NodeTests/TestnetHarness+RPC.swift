@@ -170,3 +170,24 @@ final class RawWebSocket: @unchecked Sendable {
         }
     }
 }
+
+extension TestnetHarness {
+    /// Waits until every node in `nodes` shows the same pending change; returns its boundary (the epoch's last block).
+    func pendingBoundary(nodes: [Int], file: StaticString = #filePath, line: UInt = #line) async throws -> UInt64 {
+        var boundary: UInt64 = 0
+        try await waitUntil("nodes \(nodes) show the pending change", seconds: 30, file: file, line: line) {
+            var ends: Set<String> = []
+            for i in nodes {
+                guard let result = try? await call(i, "validators")["result"] as? [String: Any],
+                      let pending = result["pending_change"] as? [String: Any], let end = pending["last_height_of_epoch"] as? String
+                else { return false }
+                ends.insert(end)
+            }
+            guard ends.count == 1, let end = ends.first.flatMap(UInt64.init) else { return false }
+            boundary = end
+            return true
+        }
+        XCTAssertEqual(boundary % 10, 0, "the boundary is a checkpoint", file: file, line: line)
+        return boundary
+    }
+}

@@ -112,7 +112,7 @@ final class FakeBackend: RPCBackend, @unchecked Sendable {
 
     /// The fake chain takes no validator-set change.
     func submitChange(_ encoded: [UInt8]) async throws(RPCError) -> Digest {
-        throw .changeRejected(reason: "not_on_a_production_chain", message: "the fake backend takes no change")
+        throw .changeRejected(reason: "full", message: "the fake backend takes no change")
     }
 
     /// Epoch 0 throughout: the fake chain never executes a validator-set change.
