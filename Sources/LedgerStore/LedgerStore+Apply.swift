@@ -161,7 +161,7 @@ extension LedgerStore {
     /// Stores the block's validator-set changes with their receipts, and, when the block changed
     /// the membership (a change accepted, or the next epoch begun), the new membership and the
     /// new epoch's set. Blocks without either write nothing here.
-    private static func recordMembership(of execution: BlockExecution, in db: SQLiteDatabase) throws(StoreError) {
+    static func recordMembership(of execution: BlockExecution, in db: SQLiteDatabase) throws(StoreError) {
         let block = execution.block
         let height = block.header.height.rawValue
         if !block.changes.isEmpty {

@@ -83,6 +83,7 @@ extension LedgerStore {
             try insertBlock.run()
 
             try insertTransactions(of: block, with: insertTx)
+            try recordMembership(of: execution, in: db)
             for account in execution.changedAccounts { accounts[account.publicKey] = account }
             previousHeight = height.rawValue
             previousHash = header.hash

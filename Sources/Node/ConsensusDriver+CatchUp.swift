@@ -153,7 +153,8 @@ extension ConsensusDriver {
             }
         }
         do {
-            try network.replaceValidatorSet(validators, localID: PeerID(seat.replicaID.index), addresses: addresses)
+            try network.replaceValidatorSet(validators, localID: PeerID(seat.replicaID.index), signingKey: signingKey,
+                                            addresses: addresses)
         } catch {
             logger.critical("cannot switch the P2P network to the validator set", metadata: ["error": "\(error)"])
         }

@@ -147,6 +147,19 @@ extension ConsensusDriver {
     private func enterNextEpoch(start: EpochStart) {
         catchUp = nil  // a validator catching up takes the seat its key has in the next set
         let previous = seat
+        var rotated = false
+        if !membership.validators.contains(where: { $0.publicKey == signingKey.publicKey }), let path = nextKeyPath,
+           FileManager.default.fileExists(atPath: path) {
+            do {
+                let next = try NodeKey.load(path: path).signingKey
+                if membership.validators.contains(where: { $0.publicKey == next.publicKey }) {
+                    signingKey = next
+                    rotated = true
+                }
+            } catch {
+                logger.error("cannot read the next key; this node follows as a full node", metadata: ["file": "\(path)", "error": "\(error)"])
+            }
+        }
         let key = signingKey.publicKey
         var keys = previous.keys
         keys.set(epoch: membership.epoch, validators: membership.validators)
@@ -185,6 +198,11 @@ extension ConsensusDriver {
             metadata["previous_id"] = "\(previous.replicaID)"
             metadata["requests_moved"] = "\(moved.count)"
             logger.notice("validator set changed: voting in the new epoch", metadata: metadata)
+            if rotated {
+                let file = NodeHome.nextKeyFileName
+                logger.notice("this validator's key was rotated: it signs with \(file) from this epoch on (a restart keeps using it; move it over the key file before approving changes with this home)",
+                              metadata: ["key": "\(key.hex)"])
+            }
         case (.validator, .full):
             logger.notice("this validator's key left the validator set: it no longer votes and follows the chain as a full node",
                           metadata: metadata)

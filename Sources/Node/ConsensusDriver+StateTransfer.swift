@@ -117,7 +117,12 @@ extension ConsensusDriver {
               let head = currentHead() {
             ranges += 1
             let from = Height(head.height.rawValue &+ 1)
-            let last = SequenceNumber(head.height.rawValue &+ UInt64(NodeLimits.stateTransferBlocksPerRequest))
+            var last = SequenceNumber(head.height.rawValue &+ UInt64(NodeLimits.stateTransferBlocksPerRequest))
+            // A replica orders nothing past its epoch's last block: the next epoch's replica fetches what lies beyond.
+            if seat.role == .validator, let end = knownEpochEnd {
+                if head.height >= end { return }
+                last = min(last, end)
+            }
             let pending = startFetch(from: from, upTo: last, trusted: nil, target: target)
             let outcome = await pending.task.value
             if case .nothing = outcome { return }

@@ -26,8 +26,13 @@ public actor ConsensusDriver {
     public nonisolated var role: NodeRole { seat.role }
     /// Where this node sits in the epoch its consensus core runs (`ConsensusDriver+Epochs.swift`).
     nonisolated let seatBox: Mutex<ConsensusSeat>
-    /// The key this node signs consensus messages with.
-    let signingKey: SigningKey
+    /// The key this node signs consensus messages with (the rotated one once a change put it in the set).
+    var signingKey: SigningKey
+    /// Where the operator places the key a rotation switches to (`NodeHome.nextKeyPath`): read at a boundary whose
+    /// set no longer holds this node's key.
+    let nextKeyPath: String?
+    /// The public half of the key this node started signing with.
+    public nonisolated let signingKeyPublic: PublicKey
     /// The replica's partial-batch depth (configuration).
     let partialBatchDepth: Int
     /// Where to dial validators whose configured address is overridden (`peers` in config.json), by key.
@@ -100,13 +105,16 @@ public actor ConsensusDriver {
 
     /// A driver for the node holding `signingKey`, in `seat` (`ConsensusSeat.starting`: a validator of the
     /// current epoch, or a full node's follower); call `start()` next.
-    public init(genesis: Genesis, seat: ConsensusSeat, signingKey: SigningKey, store: LedgerStore, network: PeerNetwork,
+    public init(genesis: Genesis, seat: ConsensusSeat, signingKey: SigningKey, nextKeyPath: String? = nil,
+                store: LedgerStore, network: PeerNetwork,
                 verifiedTransactions: VerifiedTransactionCache, logger: Logger,
                 partialBatchDepth: Int = PBFTLimits.defaultPartialBatchDepth,
                 addressOverrides: [PublicKey: PeerAddress] = [:]) throws(NodeError) {
         self.genesis = genesis
         self.seatBox = Mutex(seat)
         self.signingKey = signingKey
+        self.nextKeyPath = nextKeyPath
+        self.signingKeyPublic = signingKey.publicKey
         self.partialBatchDepth = partialBatchDepth
         self.addressOverrides = addressOverrides
         self.store = store

@@ -46,10 +46,24 @@ public final class LedgerNode: Sendable {
         } catch { throw .store(error, doing: "opening \(home.databasePath)") }
         // The seat in the current epoch (after validator-set changes the set differs from genesis, decision 0038).
         let memo = SignatureMemo()
-        let seat: ConsensusSeat
+        var seat: ConsensusSeat
+        // The key this node signs with: its key, or the next one once a change rotated it in (`node_key.next.json`).
+        var signingKey = home.key.signingKey
+        let nextKey = home.nextKey?.signingKey
         do {
-            seat = try ConsensusSeat.starting(store: store, genesis: genesis, membership: store.membership(genesis: genesis),
-                                              key: home.key.signingKey.publicKey, memo: memo)
+            let membership = try store.membership(genesis: genesis)
+            seat = try ConsensusSeat.starting(store: store, genesis: genesis, membership: membership,
+                                              key: signingKey.publicKey, memo: memo)
+            if seat.role == .full, let next = nextKey {
+                let rotated = try ConsensusSeat.starting(store: store, genesis: genesis, membership: membership,
+                                                         key: next.publicKey, memo: memo)
+                if rotated.role == .validator {
+                    seat = rotated
+                    signingKey = next
+                    logger.notice("signing with the rotated key (\(NodeHome.nextKeyFileName)); move it over the key file before approving changes with this home",
+                                  metadata: ["key": "\(next.publicKey.hex)", "epoch": "\(seat.epoch)"])
+                }
+            }
         } catch { throw .store(error, doing: "reading the validator set") }
         if seat.role != home.role {
             logger.notice("this node's role follows the validator set of the current epoch", metadata: [
@@ -63,7 +77,7 @@ public final class LedgerNode: Sendable {
         do {
             let identity = try NetworkIdentity(
                 chainID: genesis.chainID, genesisHash: genesis.genesisHash, localID: PeerID(seat.replicaID.index),
-                signingKey: home.key.signingKey, validators: validators,
+                signingKey: signingKey, validators: validators,
                 // A full node listens nowhere, so its policy only matters once a change makes it a validator.
                 fullNodes: FullNodePolicy(
                     maxConnected: home.config.maxFullNodes ?? NodeLimits.fullNodePeersMax,
@@ -80,7 +94,7 @@ public final class LedgerNode: Sendable {
             overrides[genesis.validators[index].publicKey] = PeerAddress(host: hp.host, port: hp.port)
         }
         driver = try ConsensusDriver(
-            genesis: genesis, seat: seat, signingKey: home.key.signingKey, store: store, network: network,
+            genesis: genesis, seat: seat, signingKey: signingKey, nextKeyPath: home.nextKeyPath, store: store, network: network,
             verifiedTransactions: verifiedTransactions, logger: logger,
             partialBatchDepth: home.config.partialBatchDepth ?? PBFTLimits.defaultPartialBatchDepth,
             addressOverrides: overrides)
@@ -99,7 +113,7 @@ public final class LedgerNode: Sendable {
                 logger.notice("this key is not a validator of the chain: running as a full node (set role in config.json to be explicit)")
             }
             logger.notice("full node: following the chain without voting", metadata: [
-                "key": "\(home.key.signingKey.publicKey.hex)", "validators": "\(seat.validators.count)", "epoch": "\(seat.epoch)",
+                "key": "\(driver.signingKeyPublic.hex)", "validators": "\(seat.validators.count)", "epoch": "\(seat.epoch)",
             ])
             do { try network.startDialOnly() } catch { throw .network("\(error)") }
         } else {

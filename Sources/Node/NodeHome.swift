@@ -21,11 +21,25 @@ public struct NodeHome: Sendable {
     public let localID: ReplicaID
     /// The role was not set in config.json and the key is not a validator's: the node runs as a full node.
     public let isFullNodeByDefault: Bool
+    /// The key a validator-set change rotates this validator to (`node_key.next.json` beside the key file), if the
+    /// operator placed one: the node signs with it from the epoch whose set holds it (decision 0038).
+    public var nextKey: NodeKey? = nil
+
+    /// The file name of the next key, in the directory of the key file.
+    public static let nextKeyFileName = "node_key.next.json"
+
+    /// Where the next key of the node whose key file is `keyFile` is placed.
+    public static func nextKeyPath(keyFile: String) -> String {
+        ((keyFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent(nextKeyFileName)
+    }
+
+    /// Where this node's next key is placed (it may be placed while the node runs: read at the boundary).
+    public var nextKeyPath: String { Self.nextKeyPath(keyFile: NodeFiles.resolve(config.keyFile, home: path)) }
 
     /// This home with `config` in place of the loaded one (command-line overrides); the caller validates it.
     public func replacing(config: NodeConfig) -> NodeHome {
         NodeHome(path: path, config: config, key: key, genesis: genesis, role: role, localID: localID,
-                 isFullNodeByDefault: isFullNodeByDefault)
+                 isFullNodeByDefault: isFullNodeByDefault, nextKey: nextKey)
     }
 
     /// The config file name inside a home.
@@ -37,6 +51,8 @@ public struct NodeHome: Sendable {
         let config = try NodeConfig.load(path: configPath)
         let keyPath = NodeFiles.resolve(config.keyFile, home: home)
         let key = try NodeKey.load(path: keyPath)
+        let nextKeyPath = nextKeyPath(keyFile: keyPath)
+        let nextKey = FileManager.default.fileExists(atPath: nextKeyPath) ? try NodeKey.load(path: nextKeyPath) : nil
         let genesisPath = NodeFiles.resolve(config.genesisFile, home: home)
         let genesis: Genesis
         do { genesis = try Genesis.load(from: genesisPath) } catch { throw .invalidGenesis(path: genesisPath, reason: "\(error)") }
@@ -48,7 +64,7 @@ public struct NodeHome: Sendable {
         switch (config.role.flatMap(NodeRole.init(rawValue:)), me) {
         case let (.validator?, me?), let (nil, me?):
             return NodeHome(path: home, config: config, key: key, genesis: genesis, role: .validator, localID: me.id,
-                            isFullNodeByDefault: false)
+                            isFullNodeByDefault: false, nextKey: nextKey)
         case (.validator?, nil):
             throw .notAValidator(publicKey: publicKey.hex)
         case let (.full?, validator?):
@@ -56,7 +72,8 @@ public struct NodeHome: Sendable {
                 + "a validator key must not run a second node (give the full node its own key with ledger-node init --full-node)")
         case (.full?, nil), (nil, nil):
             return NodeHome(path: home, config: config, key: key, genesis: genesis, role: .full,
-                            localID: ReplicaID(PeerID(fullNodeKey: publicKey).index), isFullNodeByDefault: config.role == nil)
+                            localID: ReplicaID(PeerID(fullNodeKey: publicKey).index), isFullNodeByDefault: config.role == nil,
+                            nextKey: nextKey)
         }
     }
 

@@ -57,9 +57,28 @@ struct Checks {
     }
 
     /// Verifies every block's commit certificate (a quorum of valid COMMIT signatures for its digest)
-    /// through the `commit` RPC of each honest node.
+    /// through the `commit` RPC of each honest node, against the validator set of the block's epoch: genesis's
+    /// for epoch 0, afterwards the set the reference node's `validators` RPC gives for that height, which every
+    /// other honest node must give alike (decision 0038).
     func certificates(_ reference: ChainSnapshot) async -> Verdict {
-        let scheme = Ed25519ValidatorKeys(publicKeys: genesis.validators.map(\.publicKey))
+        var sets: [UInt64: (epoch: UInt64, keys: [PublicKey])] = [:]
+        for b in reference.blocks {
+            switch await validatorSet(at: b.height, node: reference.node) {
+            case let .success(set): sets[b.height] = set
+            case let .failure(problem): return .fail(problem.description)
+            }
+        }
+        var agreed: [UInt64: [PublicKey]] = [:]
+        for set in sets.values { agreed[set.epoch] = set.keys }
+        for node in honest where node != reference.node {
+            for (epoch, keys) in agreed.sorted(by: { $0.key < $1.key }) {
+                guard let height = sets.first(where: { $0.value.epoch == epoch })?.key,
+                      case let .success(theirs) = await validatorSet(at: height, node: node) else { continue }  // behind or down
+                if theirs.epoch != epoch || theirs.keys != keys {
+                    return .fail("node\(node) gives another validator set for height \(height) (epoch \(theirs.epoch)) than node\(reference.node) (epoch \(epoch))")
+                }
+            }
+        }
         var checked = 0
         for node in honest {
             for b in reference.blocks {
@@ -74,8 +93,10 @@ struct Checks {
                     return .fail("commit \(b.height) on node\(node): no certificate hex")
                 }
                 do {
-                    let cert = try CommitCertificate.decode(bytes, replicaCount: genesis.validatorCount)
-                    try cert.verify(scheme: scheme, context: SigningContext(chainID: genesis.chainID, epoch: 0))
+                    let set = sets[b.height] ?? (0, genesis.validators.map(\.publicKey))
+                    let scheme = Ed25519ValidatorKeys(publicKeys: set.keys)
+                    let cert = try CommitCertificate.decode(bytes, replicaCount: set.keys.count)
+                    try cert.verify(scheme: scheme, context: SigningContext(chainID: genesis.chainID, epoch: set.epoch))
                     guard cert.digest.hex == b.batchDigest, cert.sequence.rawValue == b.height else {
                         return .fail("height \(b.height): certificate is for seq \(cert.sequence.rawValue) digest \(cert.digest.hex.prefix(12)), block digest \(b.batchDigest.prefix(12))")
                     }
@@ -86,6 +107,22 @@ struct Checks {
             }
         }
         return checked > 0 ? .pass : .skipped("no certificate checked")
+    }
+
+    /// The epoch and validator keys node `node` gives for the block at `height` (`validators` RPC), or why not.
+    private func validatorSet(at height: UInt64, node: Int) async -> Result<(epoch: UInt64, keys: [PublicKey]), MembershipFailure> {
+        let answer: JSONValue
+        do { answer = try await clients[node].object("validators", ["height": "\(height)"]) } catch {
+            return .failure(MembershipFailure(description: "validators at \(height) on node\(node): \(error)"))
+        }
+        guard let epoch = answer["epoch"]?.uint64Value, let list = answer["validators"]?.arrayValue else {
+            return .failure(MembershipFailure(description: "validators at \(height) on node\(node): no epoch or set"))
+        }
+        let keys = list.compactMap { $0["public_key"]?.stringValue.flatMap { try? PublicKey(hex: $0) } }
+        guard keys.count == list.count else {
+            return .failure(MembershipFailure(description: "validators at \(height) on node\(node): a key does not parse"))
+        }
+        return .success((epoch, keys))
     }
 
     /// Validity: every committed transaction decodes, has this chain's id, a valid signature and

@@ -131,6 +131,7 @@ extension Scenario {
         Scenario(name: "full-node-client-crash", summary: "Every client sends its transfers to the full node (node 4), which relays them, while the primary is killed (kill -9) and restarted 6 s later. Proves a client of a full node sees its transfers commit across a validator crash and view change, and the full node holds the same chain.",
                  role: "n4 full node (clients' node)", faults: "clients → n4; kill -9 n0 +6s (VC 2s)", viewChangeTimeoutMs: 2_000,
                  clientEntry: [4], restartsNodes: [0], fullNode: true, script: crash(0, restartAfter: 6, recoveryFrom: .kill)),
+    ] + membership + [
         Scenario(name: "pause-primary", summary: "SIGSTOP the primary for 6 s, then SIGCONT. Proves a frozen primary is replaced and rejoins without harm.",
                  faults: "SIGSTOP n0 6s",
                  restartsNodes: [0], script: { ctx in

@@ -14,10 +14,7 @@ final class MembershipStoreTests: XCTestCase {
         let path = dir.path("ledger.sqlite")
         var chain = ChainBuilder()
         let joiner = try SigningKey(seed: [UInt8](repeating: 77, count: 32))
-        var change = try ValidatorSetChange(
-            chainID: chain.genesis.chainID, epoch: 0,
-            operations: [.add(publicKey: joiner.publicKey, p2pAddress: "127.0.0.1:27010", rpcAddress: nil)])
-        for key in chain.validatorKeys.prefix(3) { change = change.approved(by: key) }
+        let change = try Self.addition(of: joiner, at: "127.0.0.1:27010", chain)
 
         do {
             let store = try LedgerStore.open(path: path, genesis: chain.genesis)
@@ -60,5 +57,43 @@ final class MembershipStoreTests: XCTestCase {
         let after = try store.validatorSet(at: Height(boundary + 1), genesis: chain.genesis)
         XCTAssertEqual(after.epoch, 1)
         XCTAssertEqual(after.validators.last?.publicKey, joiner.publicKey)
+    }
+
+    /// A range applied by state transfer stores what a block applied by consensus stores: the change with its receipt,
+    /// the membership and the new epoch's set (a transfer once wrote only blocks and accounts, so a node that caught
+    /// up across a boundary answered `validators` with the old set and lost the change at restart).
+    func testATransferredRangeKeepsChangesMembershipAndEpochsLikeConsensus() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        var chain = ChainBuilder()
+        let joiner = try SigningKey(seed: [UInt8](repeating: 78, count: 32))
+        let change = try Self.addition(of: joiner, at: "127.0.0.1:27011", chain)
+        var executions = [chain.next(txCount: 1), chain.next(transactions: [], changes: [change])]
+        let boundary = try XCTUnwrap(chain.membership.pending?.lastSequence)
+        while chain.previous.height.rawValue <= boundary.rawValue { executions.append(chain.next(txCount: 1)) }
+        XCTAssertEqual(chain.membership.epoch, 1)
+
+        let byConsensus = try LedgerStore.open(path: dir.path("consensus.sqlite"), genesis: chain.genesis)
+        for e in executions { _ = try byConsensus.apply(e, certificate: nil) }
+        let byTransfer = try LedgerStore.open(path: dir.path("transfer.sqlite"), genesis: chain.genesis)
+        let split = executions.count / 2
+        for part in [executions[..<split], executions[split...]] {
+            try byTransfer.applyTransferredRange(part.map { ($0, certificate: Optional<[UInt8]>.none) }, checkpoint: nil)
+        }
+        XCTAssertEqual(try byTransfer.head().hash, try byConsensus.head().hash)
+        XCTAssertEqual(try byTransfer.membership(genesis: chain.genesis), chain.membership)
+        XCTAssertEqual(try byTransfer.block(at: Height(2))?.changes, [change])
+        let after = try byTransfer.validatorSet(at: Height(boundary.rawValue + 1), genesis: chain.genesis)
+        XCTAssertEqual(after.epoch, 1)
+        XCTAssertEqual(after.validators, try byConsensus.validatorSet(at: Height(boundary.rawValue + 1), genesis: chain.genesis).validators)
+        XCTAssertEqual(try byTransfer.firstHeight(ofEpoch: 1), Height(boundary.rawValue + 1))
+    }
+
+    /// A change adding `joiner` at `address`, approved by three of the chain's four validators.
+    private static func addition(of joiner: SigningKey, at address: String, _ chain: ChainBuilder) throws -> ValidatorSetChange {
+        var change = try ValidatorSetChange(
+            chainID: chain.genesis.chainID, epoch: 0, operations: [.add(publicKey: joiner.publicKey, p2pAddress: address, rpcAddress: nil)])
+        for key in chain.validatorKeys.prefix(3) { change = change.approved(by: key) }
+        return change
     }
 }

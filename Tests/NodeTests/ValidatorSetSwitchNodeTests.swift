@@ -1,7 +1,8 @@
 // The switch to a new validator set on real ledger-node processes (decision 0038): a full node whose key a change adds
 // follows the chain until the boundary, then votes; the chain goes on past the boundary under the new set, and with
 // one of the old validators killed afterwards it can only commit if the joiner's votes count. A second change
-// removes a validator: it stops voting, says so, and follows the chain as a full node.
+// removes a validator: it stops voting, says so, and follows the chain as a full node; restarted after missing both
+// boundaries it catches up. A third rotates a validator's key without a restart.
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -9,7 +10,7 @@ import Node
 import XCTest
 
 final class ValidatorSetSwitchNodeTests: XCTestCase {
-    func testAJoiningFullNodeVotesAfterTheBoundaryAndARemovedValidatorFollows() async throws {
+    func testJoinRemoveAndRotateOnRealProcesses() async throws {
         let net = try TestnetHarness()  // K = 10, W = 40
         defer { net.stopAll(); net.removeFiles() }
         let joiner = try net.addFullNode()  // node 4
@@ -99,5 +100,36 @@ final class ValidatorSetSwitchNodeTests: XCTestCase {
         let follower = try await net.status(3)
         XCTAssertEqual(follower["role"] as? String, "full", "\(follower)")
         try await net.assertIdenticalBlocks([0, 1, 2, 3, joiner])
+
+        // Rotate validator 0's key without a restart: its operator places the new key beside the old one, three of
+        // the four approve, and at the boundary node 0 signs with the new key. With node 1 killed after it, three
+        // are left — the quorum — so blocks commit only if node 0's new-key votes count.
+        let newKey = NodeKey.generate()
+        try newKey.write(path: net.home(0) + "/" + NodeHome.nextKeyFileName)
+        let rotate = work + "/rotate.json"
+        try await net.node(["validators", "change", "new", "--out", rotate, "--genesis", net.home(0) + "/genesis.json",
+                            "--epoch", "2", "--rotate", genesisKeys[0].hex + ":" + newKey.signingKey.publicKey.hex])
+        for i in [1, 2, joiner] { try await net.node(["validators", "change", "approve", rotate, "--home", net.home(i)]) }
+        let rotated = try await net.node(["validators", "change", "submit", rotate, "--rpc", net.rpcURL(2).absoluteString])
+        XCTAssertTrue(rotated.contains("accepted in block"), rotated)
+        let third = try await net.pendingBoundary(nodes: [0, 1, 2, joiner])
+        try await net.waitUntil("the four past the third boundary \(third)", seconds: 180) {
+            _ = try? await net.submitTransfer(to: 2)
+            for i in [0, 1, 2, joiner] { guard let h = try? await net.height(i), h >= third + 3 else { return false } }
+            return true
+        }
+        XCTAssertTrue(net.log(0).contains("this validator's key was rotated"), "node 0 log")
+        let rotatedAnswer = try await net.call(2, "validators")
+        let rotatedSet = try XCTUnwrap(rotatedAnswer["result"] as? [String: Any])
+        XCTAssertEqual(rotatedSet["epoch"] as? String, "3", "\(rotatedSet)")
+        let first = try XCTUnwrap((rotatedSet["validators"] as? [[String: Any]])?.first)
+        XCTAssertEqual(first["public_key"] as? String, newKey.signingKey.publicKey.hex, "\(first)")
+        try net.kill9(1)
+        let beforeKill = try await net.height(0)
+        try await net.waitUntil("blocks commit with node 1 down (node 0's new key counts)", seconds: 90) {
+            _ = try? await net.submitTransfer(to: 2)
+            return (try? await net.height(2)).map { $0 >= beforeKill + 5 } ?? false
+        }
+        try await net.assertIdenticalBlocks([0, 2, joiner])
     }
 }
