@@ -5,14 +5,14 @@ import PBFT
 
 extension SimulationRun {
     /// The full node's id in traces and checker records: the first index past the replicas.
-    var followerID: ReplicaID { ReplicaID(scenario.replicaCount) }
+    var followerID: ReplicaID { ReplicaID(plan.nodeCount) }
 
     /// Share of the pushes to the full node that are lost (so gaps and the catch-up paths run).
     static let followerPushLoss = 0.1
 
     func startFollower() {
-        // The full node follows one epoch; its id is the joining validator's.
-        guard scenario.fullNode, plannedJoiner == nil else { return }
+        // The full node follows one epoch.
+        guard scenario.fullNode, plan.changes.isEmpty else { return }
         let genesisLedger = nodes[0].ledger.header(at: .zero).map {
             SimulatedLedger(genesis: $0, accounts: AccountState(accounts: clients.map {
                 Account(publicKey: $0.key.publicKey, balance: parameters.initialBalance)

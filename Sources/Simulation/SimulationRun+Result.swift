@@ -36,6 +36,10 @@ extension SimulationRun {
         result.viewChangesAfterGST = viewsEntered.filter { (viewChangeFirstStarted[$0] ?? now) >= faults.gst }.count
         result.validatorSetChange = membershipChange.map { ($0.block.rawValue, $0.lastSequence.rawValue) }
         result.epochSwitches = (0..<scenario.replicaCount).filter { nodes[$0].epoch > 0 }.count
+        result.validatorSetChanges = membershipChanges.map { ($0.block.rawValue, $0.lastSequence.rawValue) }
+        result.nodeEpochs = nodes.map(\.epoch)
+        result.honestNodes = honest.map(\.index)
+        result.lastEpochMembers = epochSet(UInt64(membershipChanges.count)).nodes
         return result
     }
 
