@@ -279,6 +279,16 @@ struct LedgerSim: AsyncParsableCommand {
         for r in results { report.add(r) }
         print("")
         for line in report.table { print(line) }
+        let planned = parameters.plannedChangeKinds.count
+        if planned > 0 {
+            let all = results.filter { r in
+                r.validatorSetChanges.count == planned && r.ledgerHeight > (r.validatorSetChanges.last?.lastOfEpoch ?? .max)
+            }.count
+            let fewest = results.map(\.validatorSetChanges.count).min() ?? 0
+            print("")
+            print("membership: \(all) of \(results.count) runs committed all \(planned) planned change(s) and every honest "
+                + "validator ran past the last boundary (fewest changes committed in a run: \(fewest))")
+        }
         let perMinute = Double(results.count) / max(wall, 1e-9) * 60
         let commitsPerSecond = Double(report.totalCommits) / max(wall, 1e-9)
         print("")
