@@ -44,6 +44,8 @@ public struct RunResult: Sendable {
     public var lastEpochMembers: [Int] = []
     /// The honest nodes.
     public var honestNodes: [Int] = []
+    /// The epoch the full node's own chain reached (`Scenario.fullNode`), or `nil` without one.
+    public var fullNodeEpoch: UInt64?
     /// The hash of the highest block all honest replicas share (the determinism fingerprint).
     public var ledgerHash: Digest
     /// The height `ledgerHash` belongs to.

@@ -40,6 +40,7 @@ extension SimulationRun {
         result.validatorSetChanges = membershipChanges.map { ($0.block.rawValue, $0.lastSequence.rawValue) }
         result.nodeEpochs = nodes.map(\.epoch)
         result.honestNodes = honest.map(\.index)
+        result.fullNodeEpoch = follower?.epoch
         result.lastEpochMembers = epochSet(UInt64(membershipChanges.count)).nodes
         return result
     }

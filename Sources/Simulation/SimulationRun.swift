@@ -47,6 +47,12 @@ final class SimulationRun {
     /// The full node (`Scenario.fullNode`), and what its checks found.
     var follower: SimulatedFollower?
     var followerViolations: [Violation] = []
+    /// The key slot of each validator's Ed25519 key (how the full node finds consensus keys from its own chain).
+    lazy var keySlotByLedgerKey: [PublicKey: Int] = {
+        var slots: [PublicKey: Int] = [:]
+        for slot in 0..<plan.keyCount { slots[SimulationParameters.ledgerValidatorKey(slot).publicKey] = slot }
+        return slots
+    }()
     /// Self-tests only: break the full node on purpose, to show its checks fail.
     var followerSabotage: FollowerSabotage?
     /// When an honest replica first executed each height (the full node's lag is measured from it).

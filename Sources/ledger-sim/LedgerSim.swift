@@ -288,6 +288,10 @@ struct LedgerSim: AsyncParsableCommand {
             print("")
             print("membership: \(all) of \(results.count) runs committed all \(planned) planned change(s) and every honest "
                 + "validator ran past the last boundary (fewest changes committed in a run: \(fewest))")
+            if fullNode {
+                let followed = results.filter { $0.fullNodeEpoch == UInt64($0.validatorSetChanges.count) }.count
+                print("membership: in \(followed) of \(results.count) runs the full node followed into the run's last epoch")
+            }
         }
         let perMinute = Double(results.count) / max(wall, 1e-9) * 60
         let commitsPerSecond = Double(report.totalCommits) / max(wall, 1e-9)
