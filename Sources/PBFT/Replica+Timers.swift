@@ -110,6 +110,11 @@ extension Replica {
            let own = state.viewChange.own, own.message.body.newView == s.view {
             answer.append(.viewChange(own.message))
         }
+        // At the epoch's end no later checkpoint will come: a peer that executed the last block but missed the
+        // CHECKPOINTs that make it stable gets our proof, or it never completes the epoch.
+        if let a = state.epoch.lastSequence, state.lowWatermark == a, s.stableCheckpoint < a, s.lastExecuted >= a {
+            for c in state.stableProof.checkpoints { answer.append(.checkpoint(c)) }
+        }
         if s.lastExecuted < state.lastCommitted {
             if s.lastExecuted < state.lowWatermark {
                 for c in state.stableProof.checkpoints { answer.append(.checkpoint(c)) }

@@ -36,6 +36,16 @@ public struct RunResult: Sendable {
     public var validatorSetChange: (committedAt: UInt64, lastOfEpoch: UInt64)?
     /// How many validators completed epoch 0 and started epoch 1.
     public var epochSwitches = 0
+    /// Every change the ledger accepted, in order: the block that committed it and the last block of the epoch it ended.
+    public var validatorSetChanges: [(committedAt: UInt64, lastOfEpoch: UInt64)] = []
+    /// The epoch each node (genesis validators, then joiners) ended in.
+    public var nodeEpochs: [UInt64] = []
+    /// The nodes of the last epoch's set (the epoch after the last accepted change), in replica-id order.
+    public var lastEpochMembers: [Int] = []
+    /// The honest nodes.
+    public var honestNodes: [Int] = []
+    /// The epoch the full node's own chain reached (`Scenario.fullNode`), or `nil` without one.
+    public var fullNodeEpoch: UInt64?
     /// The hash of the highest block all honest replicas share (the determinism fingerprint).
     public var ledgerHash: Digest
     /// The height `ledgerHash` belongs to.

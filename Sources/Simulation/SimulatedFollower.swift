@@ -1,12 +1,16 @@
 import LedgerCore
 import PBFT
 
-/// The full node of a run (`Scenario.fullNode`): the real `ChainFollower` core, its executed
+/// The full node of a run (`Scenario.fullNode`): the real `ChainFollower` core (one per epoch), its executed
 /// chain, its timers and its own random stream (delays and losses of the pushes it receives),
 /// so the replicas' run is the same with or without it.
 struct SimulatedFollower {
-    /// The consensus core a full node runs.
+    /// The consensus core a full node runs (a fresh one per epoch, for that epoch's set).
     var core: ChainFollower<Batch>
+    /// The epoch its core follows: its own chain's (`ledger.membership.epoch`) since the core started.
+    var epoch: UInt64 = 0
+    /// The keys of that epoch's set, as its own chain names them (`ledger.membership.validators`).
+    var verifier: LedgerMessageVerifier
     /// Its executed chain.
     var ledger: SimulatedLedger
     /// Which armed timer of each kind is live.
@@ -20,6 +24,8 @@ struct SimulatedFollower {
     /// Batches it executed (by push or transfer) and state transfers it made.
     var executed = 0
     var transfers = 0
+    /// Epochs it switched into.
+    var epochSwitches = 0
 }
 
 /// How a self-test breaks the full node to show that its checks can fail.
@@ -28,4 +34,7 @@ enum FollowerSabotage {
     case deaf
     /// It executes every block with another proposer, so its block hashes differ (the safety check).
     case forgedChain
+    /// It keeps epoch 0's keys (under each later epoch's signing context) after its chain changed the set: pushes
+    /// signed by a re-keyed or renumbered validator do not verify.
+    case keepsFirstSet
 }

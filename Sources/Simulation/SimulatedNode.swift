@@ -3,7 +3,7 @@ import LedgerCore
 import LedgerCrypto
 import PBFT
 
-/// One replica as the simulator holds it: the real `Replica` (absent while crashed), its
+/// One node as the simulator holds it (`id`: its stable slot; its replica id in an epoch may differ, `replicaID`): the real `Replica` (absent while crashed), its
 /// disk (consensus log and ledger, which survive crashes), its timers and clock offset, and —
 /// for a Byzantine replica — its behaviour.
 struct SimulatedNode {
@@ -39,14 +39,19 @@ struct SimulatedNode {
     var epoch: UInt64 = 0
     /// Where that epoch started.
     var epochStart: EpochStart = .genesis
-    /// The previous epoch's replica, kept to answer that epoch's laggards (no timers; lost at a crash).
-    var retired: LedgerReplica?
+    /// The replicas of earlier epochs by epoch, kept to answer their laggards (no timers; lost at a crash).
+    var retired: [UInt64: LedgerReplica] = [:]
+    /// The replica id and key slot `replica` runs under (its place and key in its epoch's set, `MembershipPlan`).
+    var replicaID: ReplicaID
+    var keySlot: Int
 
     init(id: ReplicaID, behaviour: (any ByzantineBehaviour)?, ledger: SimulatedLedger, clockOffsetMs: Int64) {
         self.id = id
         self.behaviour = behaviour
         self.ledger = ledger
         self.clockOffsetMs = clockOffsetMs
+        replicaID = id
+        keySlot = id.index
     }
 
     var isByzantine: Bool { behaviour != nil }

@@ -29,16 +29,26 @@ extension SimulationParameters {
         return rules
     }
 
-    /// The operator's change for `addsValidatorAfterBlock` in a network of `replicaCount`: add validator
-    /// `replicaCount`, approved by the first `changeApprovals` (default: the quorum) validators of epoch 0.
-    public func plannedChange(replicaCount: Int) -> ValidatorSetChange? {
-        guard addsValidatorAfterBlock != nil, let rule = QuorumRule(replicaCount) else { return nil }
-        let joiner = Self.ledgerValidatorKey(replicaCount).publicKey
-        guard var change = try? ValidatorSetChange(
-            chainID: chainID, epoch: 0,
-            operations: [.add(publicKey: joiner, p2pAddress: "replica-\(replicaCount).sim:1", rpcAddress: nil)])
-        else { return nil }
-        for i in 0..<min(changeApprovals ?? rule.quorum, replicaCount) { change = change.approved(by: Self.ledgerValidatorKey(i)) }
-        return change
+    /// The run's changes in order: `membershipChanges`, or one add when only `addsValidatorAfterBlock` is set.
+    public var plannedChangeKinds: [MembershipChangeKind] {
+        if !membershipChanges.isEmpty { return membershipChanges }
+        return addsValidatorAfterBlock == nil ? [] : [.add]
     }
+
+    /// The block after which the operator submits the first change: `addsValidatorAfterBlock`, else `changeAfterBlocks`.
+    public var firstChangeAfterBlock: UInt64 { addsValidatorAfterBlock ?? changeAfterBlocks }
+
+    /// Why the planned changes cannot run from `replicaCount` validators (a set outside the ledger's size range), or `nil`.
+    public func membershipProblem(replicaCount: Int) -> String? {
+        MembershipPlan.problem(kinds: plannedChangeKinds, replicaCount: replicaCount)
+    }
+}
+
+/// How a test breaks the run's membership handling on purpose, to show that a check catches it.
+enum MembershipSabotage: Hashable, Sendable {
+    /// At every switch, a node keeps the identity (replica id and key) it had in the epoch before: a rotated
+    /// validator signs with its old key, a removed one keeps voting under its old id, a shifted one under its old id.
+    case staleIdentity
+    /// The simulator's own map of the next set is wrong: it expects a rotated key that is not the one the change names.
+    case wrongPlannedSet
 }

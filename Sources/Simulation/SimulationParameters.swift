@@ -15,6 +15,12 @@ public struct SimulationParameters: Hashable, Sendable {
     /// that executes it (the ledger's own rule, `Membership.accepting`) ends epoch 0 at its boundary; every node
     /// switches to its epoch-1 replica at its `epochComplete` (`SimulationRun+Epochs.swift`). `nil`: one epoch.
     public var addsValidatorAfterBlock: UInt64?
+    /// Several changes, one per epoch, in order (`add`, `remove`, `rotate`; `MembershipPlan`): the first is submitted
+    /// once block `firstChangeAfterBlock` executed, each next one `changeAfterBlocks` blocks after the previous
+    /// change's boundary. Empty: the one add of `addsValidatorAfterBlock`, if set.
+    public var membershipChanges: [MembershipChangeKind] = []
+    /// Blocks after the previous boundary (or genesis, without `addsValidatorAfterBlock`) before the next change.
+    public var changeAfterBlocks: UInt64 = 20
     /// How many of epoch 0's validators approve that change (`nil`: the quorum of epoch 0's set). Fewer than the
     /// quorum: the ledger refuses the change at execution and the run stays in epoch 0.
     public var changeApprovals: Int?
@@ -22,6 +28,12 @@ public struct SimulationParameters: Hashable, Sendable {
     /// only by the membership self-test: with fewer approvals than the quorum, the change is applied and the
     /// simulator's independent check of every applied change must report it.
     public var changeQuorumOverride: Int?
+    /// Self-tests only: the planned change of this index (0 = the first) carries one approval fewer than its set's quorum.
+    public var underApprovedChange: Int?
+    /// Tests only: break the run's membership handling on purpose (`MembershipSabotage`).
+    var membershipSabotage: MembershipSabotage?
+    /// Tests only: crash periods added to the drawn fault schedule (a node down across chosen boundaries).
+    var extraCrashes: [CrashPeriod] = []
     /// Checkpoint interval `K` (small, so checkpoints and garbage collection happen often).
     public var checkpointInterval: UInt64 = 8
     /// Watermark window `L`.

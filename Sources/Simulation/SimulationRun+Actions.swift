@@ -13,7 +13,7 @@ extension SimulationRun {
             switch action {
             case let .send(message, to):
                 if honest.contains(id) && TrafficTally.isReply(message) {
-                    if honest.contains(to) { traffic.repliesBetweenHonest += 1 } else { traffic.repliesToByzantine += 1 }
+                    if let node = node(of: to, epoch: nodes[i].epoch), honest.contains(node) { traffic.repliesBetweenHonest += 1 } else { traffic.repliesToByzantine += 1 }
                 }
                 outgoing(message, from: id, to: [to])
             case let .broadcast(message):
@@ -45,32 +45,38 @@ extension SimulationRun {
                 record(note, from: id)
             case let .relay(requests, to):
                 if honest.contains(id) { traffic.requestsRelayed += requests.count }
-                passOn(requests.compactMap(\.transfer), from: id, to: [to])
+                passOn(requests.compactMap(\.transfer), from: id, to: node(of: to, epoch: nodes[i].epoch).map { [$0] } ?? [])
             case let .epochComplete(completion):
                 epochSwitches.append((id, completion))
             }
         }
     }
 
-    /// The validators of `epoch` but `id`.
+    /// The replica ids of the validators of `epoch` but node `id`'s.
     func others(of id: ReplicaID, epoch: UInt64) -> [ReplicaID] {
-        (0..<validatorCount(epoch: epoch)).compactMap { $0 == id.index ? nil : ReplicaID($0) }
+        let set = epochSet(epoch)
+        return (0..<set.count).compactMap { set.nodes[$0] == id.index ? nil : ReplicaID($0) }
+    }
+
+    /// The nodes of the validators of `epoch` but node `id`.
+    func otherNodes(of id: ReplicaID, epoch: UInt64) -> [ReplicaID] {
+        epochSet(epoch).nodes.compactMap { $0 == id.index ? nil : ReplicaID($0) }
     }
 
     // MARK: Outgoing messages
 
-    /// A message the replica wants to send: honest ones go out as they are (and their votes
-    /// are recorded for the equivocation check); Byzantine ones pass through the behaviour.
+    /// A message node `id`'s replica wants to send to `recipients` (replica ids of its epoch): honest ones go out
+    /// as they are (and their votes are recorded for the equivocation check); Byzantine ones pass through the behaviour.
     private func outgoing(_ message: LedgerMessage, from id: ReplicaID, to recipients: [ReplicaID]) {
         let i = id.index
         guard nodes[i].behaviour != nil else {
             recordSignedVotes(message, by: id)
-            transmit(message, from: id, to: recipients)
+            transmit(message, from: id, to: recipients, epoch: nodes[i].epoch)
             return
         }
         let context = AdversaryContext(
-            replica: id, replicaCount: validatorCount(epoch: nodes[i].epoch), chainID: parameters.chainID,
-            signer: scheme.signer(for: id), nowMs: clock(of: id),
+            replica: nodes[i].replicaID, replicaCount: validatorCount(epoch: nodes[i].epoch), chainID: parameters.chainID,
+            signer: scheme.signer(for: ReplicaID(nodes[i].keySlot)), nowMs: clock(of: id),
             viewChangeTimeoutMs: parameters.viewChangeTimeoutMs, window: parameters.window, quorum: parameters.quorumOverride,
             epoch: nodes[i].epoch)
         let emissions = nodes[i].behaviour!.transform(message, to: recipients, context: context)
@@ -80,24 +86,25 @@ extension SimulationRun {
                     .emit(from: id, incarnation: nodes[i].incarnation, emission: emission),
                     at: now.advanced(by: emission.delayMs))
             } else {
-                transmit(emission.message, from: id, to: emission.recipients)
+                transmit(emission.message, from: id, to: emission.recipients, epoch: nodes[i].epoch)
             }
         }
     }
 
-    /// Feeds an honest replica's signed votes to the equivocation check.
+    /// Feeds an honest replica's signed votes to the equivocation check (by node: its replica id may change).
     private func recordSignedVotes(_ message: LedgerMessage, by id: ReplicaID) {
+        let me = nodes[id.index].replicaID
         switch message {
-        case let .prePrepare(s, _) where s.signer == id:
+        case let .prePrepare(s, _) where s.signer == me:
             safety.recordSigned(replica: id, kind: .prePrepare, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
-        case let .prepare(s) where s.signer == id:
+        case let .prepare(s) where s.signer == me:
             safety.recordSigned(replica: id, kind: .prepare, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
-        case let .commit(s) where s.signer == id:
+        case let .commit(s) where s.signer == me:
             safety.recordSigned(replica: id, kind: .commit, view: s.body.view, seq: s.body.sequence, digest: s.body.digest, at: now)
-        case let .checkpoint(s) where s.signer == id:
+        case let .checkpoint(s) where s.signer == me:
             safety.recordSigned(replica: id, kind: .checkpoint, view: .zero, seq: s.body.sequence, digest: s.body.blockHash, at: now)
-        case let .newView(s) where s.signer == id:
-            for p in s.body.prePrepares where p.signer == id {
+        case let .newView(s) where s.signer == me:
+            for p in s.body.prePrepares where p.signer == me {
                 safety.recordSigned(replica: id, kind: .prePrepare, view: p.body.view, seq: p.body.sequence, digest: p.body.digest, at: now)
             }
         default:
@@ -106,11 +113,11 @@ extension SimulationRun {
     }
 
     /// Verifies `message` once (as every receiver would, with the same result) and sends it
-    /// through the network to each recipient.
-    func transmit(_ message: LedgerMessage, from id: ReplicaID, to recipients: [ReplicaID]) {
+    /// through the network to the node of each recipient (replica ids of `epoch`, the sender's).
+    func transmit(_ message: LedgerMessage, from id: ReplicaID, to recipients: [ReplicaID], epoch sendersEpoch: UInt64) {
         let verified: Verified<LedgerMessage>
         do {
-            let epoch = message.epoch ?? nodes[id.index].epoch
+            let epoch = message.epoch ?? sendersEpoch
             guard epoch < UInt64(verifiers.count) else { throw PBFTError.epochAhead(message: epoch, local: UInt64(verifiers.count - 1)) }
             verified = try verifiers[Int(epoch)].verify(message)
         } catch {
@@ -123,8 +130,10 @@ extension SimulationRun {
             return
         }
         if honest.contains(id) { checkSize(message, from: id) }
-        for to in recipients where to != id && to.index >= 0 && to.index < nodes.count {
-            networkSend(verified, from: id, to: to)
+        let set = epochSet(sendersEpoch)
+        for recipient in recipients {
+            guard let to = set.node(of: recipient), to != id.index else { continue }
+            networkSend(verified, from: id, to: ReplicaID(to))
         }
     }
 
@@ -196,8 +205,8 @@ extension SimulationRun {
             contractViolations.append(Violation(
                 property: .contract, time: now,
                 detail: "\(id) reported evidence against \(evidence.offender) that does not verify"))
-        } else if honest.contains(evidence.offender) {
-            safety.recordEvidenceAgainstHonest(offender: evidence.offender, reporter: id, at: now)
+        } else if let offender = node(of: evidence.offender, epoch: epoch), honest.contains(offender) {
+            safety.recordEvidenceAgainstHonest(offender: offender, reporter: id, at: now)
         }
     }
 }

@@ -30,7 +30,7 @@ extension SimulationRun {
         if let entry = clientEntry {
             let hop = wireDelay()
             queue.schedule(.requestArrives(entry, tx), at: now.advanced(by: hop))
-            passOn([tx], from: entry, to: others(of: entry, epoch: nodes[entry.index].epoch), after: hop)
+            passOn([tx], from: entry, to: otherNodes(of: entry, epoch: nodes[entry.index].epoch), after: hop)
             return
         }
         for r in 0..<nodes.count {
@@ -38,13 +38,14 @@ extension SimulationRun {
         }
     }
 
-    /// Replica `id` passes client transactions on to `recipients` (its mempool gossip, or a relay
+    /// Node `id` passes client transactions on to the nodes `recipients` (its mempool gossip, or a relay
     /// to the primary), each after a network delay, through its Byzantine behaviour if it has
     /// one. `after` delays the start (the client's hop to `id`).
     func passOn(_ txs: [Transaction], from id: ReplicaID, to recipients: [ReplicaID], after: UInt64 = 0) {
         var targets = recipients
         if nodes[id.index].behaviour != nil, let replica = nodes[id.index].replica {
-            let primary = replica.view.primary(replicaCount: validatorCount(epoch: nodes[id.index].epoch))
+            let epoch = nodes[id.index].epoch
+            let primary = node(of: replica.view.primary(replicaCount: validatorCount(epoch: epoch)), epoch: epoch) ?? ReplicaID(0)
             targets = nodes[id.index].behaviour!.gossipRecipients(txs, to: recipients, primary: primary)
         }
         for r in targets where r != id {

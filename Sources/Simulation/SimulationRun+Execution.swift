@@ -89,7 +89,8 @@ extension SimulationRun {
             // fails its nonce at execution, but takes a slot and leaves a failed receipt under the same hash. A
             // Byzantine primary may do that on purpose (backups check a batch, not the chain's history); an honest
             // one never may.
-            if let first = committedAt[tx.hash], first != header.height, honest.contains(proposer) {
+            if let first = committedAt[tx.hash], first != header.height,
+               let proposerNode = node(of: proposer, epoch: epoch(ofBlock: header.height)), honest.contains(proposerNode) {
                 contractViolations.append(Violation(
                     property: .validity, time: now,
                     detail: "transaction \(tx.hash.hex.prefix(12))… committed at heights \(first.rawValue) and \(header.height.rawValue)"))

@@ -45,9 +45,10 @@ extension SimulationRun {
         return true
     }
 
-    /// The honest replicas, without a joining validator that has not joined (a change that never took effect, or not yet).
+    /// The honest nodes that validate in their epoch: without a joining validator that has not joined (a change that
+    /// never took effect, or not yet) or a removed one that stepped down.
     var validatingHonest: [ReplicaID] {
-        honest.filter { id in !(id == plannedJoiner && nodes[id.index].epoch == 0) }
+        honest.filter { id in identity(ofNode: id, epoch: nodes[id.index].epoch) != nil }
     }
 
     /// `true` when liveness is checked: at most f Byzantine (counting a replica with a damaged
@@ -75,7 +76,7 @@ extension SimulationRun {
             queue.schedule(.clientTick(client: c), at: VirtualTime(milliseconds: random.inRange(0...20)))
             queue.schedule(.clientRetry(client: c), at: VirtualTime(milliseconds: parameters.clientRetryMs))
         }
-        for crash in faults.crashes {
+        for crash in faults.crashes + parameters.extraCrashes {
             queue.schedule(.crash(crash.replica), at: crash.crashAt)
             queue.schedule(.restart(crash.replica, forgetLog: false), at: crash.restartAt)
         }
@@ -100,9 +101,12 @@ extension SimulationRun {
     private func dispatch(_ event: SimulationEvent) {
         switch event {
         case let .deliver(to, from, message):
-            guard nodes[to.index].isUp else { return }
-            // The node's rule (`PeerWorker`): kinds answered to their signer come only from its link.
-            if parameters.limitsReplies && !message.message.mayArrive(from: from) {
+            guard nodes[to.index].isUp || !nodes[to.index].retired.isEmpty else { return }
+            // The node's rule (`PeerWorker`): kinds answered to their signer come only from its link (the sender's
+            // replica id in the message's epoch).
+            if parameters.limitsReplies,
+               !message.message.mayArrive(from: replicaID(ofNode: from, epoch: message.message.epoch ?? nodes[to.index].epoch)
+                                                ?? ReplicaID(ReplicaSet.capacity)) {
                 traffic.refusedOffSignerLink += 1
                 return
             }
@@ -111,7 +115,7 @@ extension SimulationRun {
             deliver(message, to: to)
         case let .emit(from, incarnation, emission):
             guard nodes[from.index].isUp, nodes[from.index].incarnation == incarnation else { return }
-            transmit(emission.message, from: from, to: emission.recipients)
+            transmit(emission.message, from: from, to: emission.recipients, epoch: nodes[from.index].epoch)
         case let .timer(id, kind, generation, incarnation):
             let i = id.index
             guard nodes[i].isUp, nodes[i].incarnation == incarnation, nodes[i].timers.fire(kind, generation: generation) else { return }
@@ -156,7 +160,7 @@ extension SimulationRun {
         }
     }
 
-    /// The primary of the highest view among live honest replicas.
+    /// The node of the primary of the highest view among live honest replicas (in the latest epoch among them).
     func currentPrimary() -> ReplicaID {
         var view = View.zero
         var epoch: UInt64 = 0
@@ -164,17 +168,20 @@ extension SimulationRun {
             let v = nodes[i.index].replica!.view
             if nodes[i.index].epoch > epoch || (nodes[i.index].epoch == epoch && v > view) { view = v; epoch = nodes[i.index].epoch }
         }
-        return view.primary(replicaCount: validatorCount(epoch: epoch))
+        return node(of: view.primary(replicaCount: validatorCount(epoch: epoch)), epoch: epoch) ?? ReplicaID(0)
     }
 
     // MARK: Replica lifecycle
 
     func start(_ id: ReplicaID) {
-        // The joining validator has no replica before its epoch (a restart before then leaves it waiting).
-        if let joiner = plannedJoiner, id == joiner, nodes[id.index].epoch == 0 { return }
-        let configuration = configuration(of: id)
+        // A joining validator has no replica before its epoch (a restart before then leaves it waiting), a removed
+        // one none after it.
+        guard let mine = identity(ofNode: id, epoch: nodes[id.index].epoch) else { return }
+        nodes[id.index].replicaID = mine.id
+        nodes[id.index].keySlot = mine.keySlot
+        let configuration = configuration(of: id, as: mine.id)
         do {
-            nodes[id.index].replica = try LedgerReplica(configuration: configuration, signer: scheme.signer(for: id))
+            nodes[id.index].replica = try LedgerReplica(configuration: configuration, signer: scheme.signer(for: ReplicaID(mine.keySlot)))
         } catch {
             contractViolations.append(Violation(property: .simulator, time: now, detail: "replica \(id) refused its configuration: \(error)"))
             return
@@ -191,7 +198,7 @@ extension SimulationRun {
     private func crash(_ id: ReplicaID) {
         guard nodes[id.index].isUp else { return }
         nodes[id.index].replica = nil
-        nodes[id.index].retired = nil
+        nodes[id.index].retired = [:]
         nodes[id.index].incarnation += 1
         nodes[id.index].timers.cancelAll()
         nodes[id.index].stateTransferPending = false
@@ -204,7 +211,7 @@ extension SimulationRun {
         trace("fault: \(id) restarts\(forgetLog ? " WITHOUT its consensus log (amnesia)" : " from its disk")")
         if !forgetLog && id == damagedReplica { damageLog(of: id) }
         start(id)
-        if forgetLog { scheduleAmnesia(id) }
+        if forgetLog && nodes[id.index].isUp { scheduleAmnesia(id) }
     }
 
     /// Loses records of `id`'s consensus log (each with probability 1/3) and applies the node's

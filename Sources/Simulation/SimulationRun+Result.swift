@@ -7,6 +7,7 @@ extension SimulationRun {
     func finish() -> RunResult {
         if violationCount == 0 { checkFollowerLag() }
         if violationCount == 0 { checkNoCommittedRequestPending() }
+        if violationCount == 0 { checkEveryHonestValidatorKeptUp() }
         if checksLiveness && violationCount == 0 {
             let overdue = liveness.overdue(at: now)
             contractViolations += overdue
@@ -14,7 +15,7 @@ extension SimulationRun {
         }
         let honestHeights = validatingHonest.map { nodes[$0.index].ledger.height.rawValue }
         let common = honestHeights.min() ?? 0
-        let firstHonest = honest.first { _ in true }
+        let firstHonest = validatingHonest.first
         let reference = firstHonest.map { nodes[$0.index].ledger } ?? nodes[0].ledger
         let hash = reference.header(at: Height(common))?.hash ?? .zero
         let evidence = nodes.reduce(0) { $0 + $1.evidenceCount }
@@ -36,7 +37,29 @@ extension SimulationRun {
         result.viewChangesAfterGST = viewsEntered.filter { (viewChangeFirstStarted[$0] ?? now) >= faults.gst }.count
         result.validatorSetChange = membershipChange.map { ($0.block.rawValue, $0.lastSequence.rawValue) }
         result.epochSwitches = (0..<scenario.replicaCount).filter { nodes[$0].epoch > 0 }.count
+        result.validatorSetChanges = membershipChanges.map { ($0.block.rawValue, $0.lastSequence.rawValue) }
+        result.nodeEpochs = nodes.map(\.epoch)
+        result.honestNodes = honest.map(\.index)
+        result.fullNodeEpoch = follower?.epoch
+        result.lastEpochMembers = epochSet(UInt64(membershipChanges.count)).nodes
         return result
+    }
+
+    /// A run that stopped short of its target within the fault bound (the time limit, or nothing left to do): no
+    /// honest validator may trail the others by more than a window. The liveness checker watches transactions, which
+    /// the others keep committing; this catches a validator left behind for good (e.g. one that executed its epoch's
+    /// last block but never saw the checkpoint that completes the epoch, and so never switches).
+    func checkEveryHonestValidatorKeptUp() {
+        guard checksLiveness, stopReason == .timeLimit || stopReason == .quiescent else { return }
+        let validating = validatingHonest
+        guard let top = validating.map({ nodes[$0.index].ledger.height }).max() else { return }
+        for id in validating where nodes[id.index].ledger.height.rawValue &+ parameters.window < top.rawValue {
+            contractViolations.append(Violation(
+                property: .liveness, time: now,
+                detail: "honest \(id) stopped at \(nodes[id.index].ledger.height) in epoch \(nodes[id.index].epoch) while honest "
+                    + "validators reached \(top) (\(stopReason.rawValue))"))
+            return
+        }
     }
 
     /// No live honest replica still waits for a request its own ledger committed (by its own commit or a state

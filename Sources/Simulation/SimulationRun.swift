@@ -15,15 +15,15 @@ final class SimulationRun {
     var random: SimulationRandom
     let scheme: SimulationKeys
     let signatureCache = TransactionSignatureCache()
-    /// One verifier per epoch (index = epoch), each with the keys of that epoch's set.
+    /// One verifier per planned epoch (index = epoch), each with the keys of that epoch's set.
     let verifiers: [LedgerMessageVerifier]
-    /// The run's validator-set change once a replica executed it (`SimulationParameters.addsValidatorAfterBlock`).
-    var membershipChange: MembershipChange?
-    /// The validator the operator's change adds (id `n`), if the run has one.
-    let plannedJoiner: ReplicaID?
-    /// The operator's change (`SimulationParameters.plannedChange`), if the run has one.
-    let plannedChange: ValidatorSetChange?
-    /// The height at which the operator last submitted it.
+    /// The run's planned validator-set changes and the set of every epoch (`MembershipPlan`).
+    let plan: MembershipPlan
+    /// The changes the ledger accepted so far, in order (`membershipChanges[e]` ends epoch `e`).
+    var membershipChanges: [MembershipChange] = []
+    /// The first of them.
+    var membershipChange: MembershipChange? { membershipChanges.first }
+    /// The height at which the operator last submitted the next change.
     var changeSubmittedAt: Height?
     /// Heights whose applied changes the membership check has examined.
     var checkedChangeHeights: Set<Height> = []
@@ -47,6 +47,12 @@ final class SimulationRun {
     /// The full node (`Scenario.fullNode`), and what its checks found.
     var follower: SimulatedFollower?
     var followerViolations: [Violation] = []
+    /// The key slot of each validator's Ed25519 key (how the full node finds consensus keys from its own chain).
+    lazy var keySlotByLedgerKey: [PublicKey: Int] = {
+        var slots: [PublicKey: Int] = [:]
+        for slot in 0..<plan.keyCount { slots[SimulationParameters.ledgerValidatorKey(slot).publicKey] = slot }
+        return slots
+    }()
     /// Self-tests only: break the full node on purpose, to show its checks fail.
     var followerSabotage: FollowerSabotage?
     /// When an honest replica first executed each height (the full node's lag is measured from it).
@@ -84,19 +90,19 @@ final class SimulationRun {
         self.traceSink = trace
         var random = SimulationRandom(seed: scenario.seed)
         let n = scenario.replicaCount
-        plannedChange = parameters.plannedChange(replicaCount: n)
-        plannedJoiner = plannedChange == nil ? nil : ReplicaID(n)
-        let change = plannedJoiner
+        let kinds = parameters.plannedChangeKinds
 
         // Keys first (a fixed number of draws), then who is Byzantine, then faults.
         var keyRandom = random.fork()
-        scheme = SimulationKeys(replicaCount: n + (change == nil ? 0 : 1), random: &keyRandom)
+        scheme = SimulationKeys(replicaCount: MembershipPlan.keyCount(kinds: kinds, replicaCount: n), random: &keyRandom)
         var clientRandom = random.fork()
         clients = (0..<scenario.clientCount).map { SimulatedClient(index: $0, random: &clientRandom) }
 
         let byzantine = SimulationRun.chooseByzantine(scenario: scenario, random: &random)
         self.byzantine = byzantine
-        honest = ReplicaSet.all(n + (change == nil ? 0 : 1)).subtracting(byzantine)
+        let plan = MembershipPlan(parameters: parameters, replicaCount: n, byzantine: byzantine, seed: scenario.seed)
+        self.plan = plan
+        honest = ReplicaSet.all(plan.nodeCount).subtracting(byzantine)
         faults = FaultSchedule.draw(
             mix: scenario.faults, replicaCount: n, honest: honest, maxClockDriftMs: parameters.maxClockDriftMs,
             random: &random)
@@ -114,9 +120,9 @@ final class SimulationRun {
             }
         }
         let keys = scheme
-        verifiers = (0...(change == nil ? 0 : 1)).map { epoch in
+        verifiers = plan.sets.enumerated().map { epoch, set in
             LedgerMessageVerifier(context: parameters.signingContext(epoch: UInt64(epoch)),
-                                  scheme: ValidatorSubset(keys: keys, replicaCount: n + epoch), checkBatch: checkBatch)
+                                  scheme: EpochKeys(keys: keys, keySlots: set.keySlots), checkBatch: checkBatch)
         }
 
         let f = scenario.f
@@ -153,9 +159,9 @@ final class SimulationRun {
             nodes.append(SimulatedNode(
                 id: id, behaviour: behaviour, ledger: ledger, clockOffsetMs: faults.clockOffsetsMs[i]))
         }
-        if let joiner = change {
-            // The joining validator: honest, no faults of its own; it starts with epoch 1 (`switchEpoch`).
-            nodes.append(SimulatedNode(id: joiner, behaviour: nil, ledger: ledger, clockOffsetMs: 0))
+        for j in n..<plan.nodeCount {
+            // A joining validator: honest, no faults of its own; it starts with its epoch (`switchEpoch`).
+            nodes.append(SimulatedNode(id: ReplicaID(j), behaviour: nil, ledger: ledger, clockOffsetMs: 0))
         }
         self.random = random
         clientEntry = nodes.first { $0.behaviour?.attractsClients == true }?.id

@@ -15,7 +15,7 @@ public enum Simulator {
         _ scenario: Scenario, parameters: SimulationParameters = SimulationParameters(),
         trace: ((TraceLevel, String) -> Void)? = nil
     ) -> RunResult {
-        if let problem = scenario.problem {
+        if let problem = scenario.problem ?? parameters.membershipProblem(replicaCount: scenario.replicaCount) {
             return RunResult(
                 scenario: scenario,
                 violations: [Violation(property: .simulator, time: .zero, detail: "bad scenario: \(problem)")],
@@ -73,22 +73,33 @@ public enum Simulator {
         return (result, isFork(result))
     }
 
-    /// The membership self-test for `seed`: an operator's change adding a validator carries one approval fewer than
-    /// epoch 0's quorum, and the ledger is told to accept it anyway (`SimulationParameters.changeQuorumOverride`).
-    /// The change takes effect (every node switches epochs), and `caught` says whether the simulator's own check of
-    /// every applied change reported it. With the real rule the same change is refused at execution.
+    /// The membership self-test for `seed`: an operator's change carries one approval fewer than its epoch's quorum,
+    /// and the ledger is told to accept it anyway (`SimulationParameters.changeQuorumOverride`). With the default
+    /// `changes` (one add) it is the first change; with several, the last one is the short one (the earlier ones
+    /// carry their quorum, which the override does not exceed), so the check is shown to cover every change, not
+    /// only the first. The change takes effect, and `caught` says whether the simulator's own check of every applied
+    /// change reported it. With the real rule the same change is refused at execution.
     public static func membershipSelfTest(
-        seed: UInt64, replicaCount: Int = 4, parameters: SimulationParameters = SimulationParameters(),
-        trace: ((TraceLevel, String) -> Void)? = nil
+        seed: UInt64, replicaCount: Int = 4, changes: [MembershipChangeKind] = [.add],
+        parameters: SimulationParameters = SimulationParameters(), trace: ((TraceLevel, String) -> Void)? = nil
     ) -> (result: RunResult, caught: Bool) {
         var parameters = parameters
-        let short = (QuorumRule(replicaCount) ?? .single).quorum - 1
+        let short = changes.count - 1
+        var size = replicaCount
+        for kind in changes.dropLast() { size += kind == .add ? 1 : (kind == .remove ? -1 : 0) }
+        let quorum = (QuorumRule(size) ?? .single).quorum
         parameters.addsValidatorAfterBlock = parameters.addsValidatorAfterBlock ?? 10
-        parameters.changeApprovals = short
-        parameters.changeQuorumOverride = short
-        let scenario = Scenario(seed: seed, replicaCount: replicaCount, faults: .none, targetCommits: 40, timeLimitMs: 60_000)
+        parameters.membershipChanges = changes
+        parameters.changeAfterBlocks = 4
+        parameters.underApprovedChange = short
+        if changes.count == 1 { parameters.changeApprovals = quorum - 1 }
+        parameters.changeQuorumOverride = quorum - 1
+        let scenario = Scenario(seed: seed, replicaCount: replicaCount, faults: .none,
+                                targetCommits: 40 + 40 * short, timeLimitMs: 60_000 + 30_000 * UInt64(short))
         let result = run(scenario, parameters: parameters, trace: trace)
-        return (result, result.violations.contains { $0.property == .validity && $0.detail.contains("validator-set change") })
+        return (result, result.violations.contains {
+            $0.property == .validity && $0.detail.contains("validator-set change") && $0.detail.contains("from epoch \(short)'s")
+        })
     }
 
     /// `true` when the safety checker reported honest replicas that committed or executed differently.

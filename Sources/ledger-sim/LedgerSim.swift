@@ -30,6 +30,11 @@ struct LedgerSim: AsyncParsableCommand {
                         still holds a committed request pending
               invariant every replica's own state keeps its invariants
                         (Replica.checkInvariants) after every event
+              membership every applied validator-set change had a quorum
+                        of valid approvals from its epoch's set; the next
+                        set the ledger computed is the one the simulator
+                        maps nodes and keys by; messages and certificates
+                        verify against their own epoch's keys
 
             Faults (--faults):
               none        calm network
@@ -47,6 +52,17 @@ struct LedgerSim: AsyncParsableCommand {
             checkpoint passes the voting fence (the node's rule). It counts as
             one more fault, so liveness is checked only while Byzantine + 1 ≤ f.
 
+            Validator-set changes: --add-validator-after S adds validator n
+            once block S executed. --membership-changes add,remove,rotate
+            runs several changes, one per epoch, in that order (any order,
+            any length); each next one is submitted --change-after blocks
+            (default 20) past the previous change's boundary. Ids are
+            renumbered per epoch as the ledger does (a removal shifts later
+            ids down); a rotated validator signs with its new key from its
+            new epoch on. A removed validator steps down at its boundary:
+            its retired replica answers laggards, it orders nothing more.
+            A set never falls below 4 (at n = 4, add before remove).
+
             Strategies (--strategy; f Byzantine replicas unless --byzantine):
             \(ByzantineStrategy.allCases.map { "  \($0.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
               none               honest replicas only
@@ -60,6 +76,7 @@ struct LedgerSim: AsyncParsableCommand {
               ledger-sim --seeds 0..449 --strategy all --faults all
               ledger-sim --seeds 0..299 --strategy all --clients 400
               ledger-sim --seeds 0..199 --faults crashes --damaged-logs
+              ledger-sim --seeds 0..199 --strategy all --faults all --membership-changes add,remove,rotate
               ledger-sim --self-test
 
             A single run prints one line per fault, view change and first
@@ -142,15 +159,33 @@ struct LedgerSim: AsyncParsableCommand {
     var addValidatorAfter: UInt64?
 
     @Option(name: .customLong("change-approvals"),
-            help: "How many of epoch 0's validators approve that change (default: the quorum; fewer: the ledger refuses it).")
+            help: "How many validators of its epoch approve each change (default: the quorum; fewer: the ledger refuses it).")
     var changeApprovals: Int?
+
+    @Option(name: .customLong("membership-changes"),
+            help: "Several validator-set changes, one per epoch, in order: a comma-separated list of add, remove, rotate (e.g. add,remove,rotate). The first is submitted after block --add-validator-after (else --change-after), each next one --change-after blocks past the previous change's boundary. Who is removed or re-keyed is drawn from the seed; a removal never leaves more Byzantine validators than the next set tolerates, and no set may fall below 4.")
+    var membershipChanges: String?
+
+    @Option(name: .customLong("change-after"),
+            help: "Blocks past the previous change's boundary (for the first change: past genesis, unless --add-validator-after) before the operator submits the next change.")
+    var changeAfter: UInt64 = 20
 
     private var parameters: SimulationParameters {
         var p = SimulationParameters()
         p.isPaceCheckEnabled = !noPaceCheck
         p.addsValidatorAfterBlock = addValidatorAfter
         p.changeApprovals = changeApprovals
+        p.membershipChanges = membershipChanges.flatMap(MembershipChangeKind.parseList) ?? []
+        p.changeAfterBlocks = changeAfter
         return p
+    }
+
+    /// The options that set the run's validator-set changes, as they replay it.
+    private var membershipOptions: String {
+        (addValidatorAfter.map { " --add-validator-after \($0)" } ?? "")
+            + (changeApprovals.map { " --change-approvals \($0)" } ?? "")
+            + (membershipChanges.map { " --membership-changes \($0)" } ?? "")
+            + (membershipChanges != nil && changeAfter != 20 ? " --change-after \(changeAfter)" : "")
     }
 
     mutating func run() async throws {
@@ -160,6 +195,10 @@ struct LedgerSim: AsyncParsableCommand {
         guard let choices = ByzantineStrategyChoice.parse(strategy) else {
             throw ValidationError("unknown --strategy \(strategy); use none, all or one of \(ByzantineStrategy.names.joined(separator: ", "))")
         }
+        if let text = membershipChanges, MembershipChangeKind.parseList(text) == nil {
+            throw ValidationError("--membership-changes takes a comma-separated list of add, remove, rotate; got \(text)")
+        }
+        if let problem = parameters.membershipProblem(replicaCount: replicas) { throw ValidationError(problem) }
         if selfTest { try runSelfTest() }
         if let range = seeds {
             try await runSweep(range: range, choices: choices, mix: mix)
@@ -200,6 +239,7 @@ struct LedgerSim: AsyncParsableCommand {
         }
         if !result.passed {
             print(result.failureReport)
+            if !membershipOptions.isEmpty { print("  with\(membershipOptions)") }
             throw ExitCode(1)
         }
     }
@@ -239,6 +279,20 @@ struct LedgerSim: AsyncParsableCommand {
         for r in results { report.add(r) }
         print("")
         for line in report.table { print(line) }
+        let planned = parameters.plannedChangeKinds.count
+        if planned > 0 {
+            let all = results.filter { r in
+                r.validatorSetChanges.count == planned && r.ledgerHeight > (r.validatorSetChanges.last?.lastOfEpoch ?? .max)
+            }.count
+            let fewest = results.map(\.validatorSetChanges.count).min() ?? 0
+            print("")
+            print("membership: \(all) of \(results.count) runs committed all \(planned) planned change(s) and every honest "
+                + "validator ran past the last boundary (fewest changes committed in a run: \(fewest))")
+            if fullNode {
+                let followed = results.filter { $0.fullNodeEpoch == UInt64($0.validatorSetChanges.count) }.count
+                print("membership: in \(followed) of \(results.count) runs the full node followed into the run's last epoch")
+            }
+        }
         let perMinute = Double(results.count) / max(wall, 1e-9) * 60
         let commitsPerSecond = Double(report.totalCommits) / max(wall, 1e-9)
         print("")
@@ -247,9 +301,7 @@ struct LedgerSim: AsyncParsableCommand {
             + "\(String(format: "%.0f", commitsPerSecond)) simulated commits per wall second")
         if !report.failures.isEmpty {
             print("\(report.failures.count) run(s) violated a property; replay with:")
-            let change = (addValidatorAfter.map { " --add-validator-after \($0)" } ?? "")
-                + (changeApprovals.map { " --change-approvals \($0)" } ?? "")
-            for f in report.failures { print("  \(f.scenario.replayCommand)\(change)") }
+            for f in report.failures { print("  \(f.scenario.replayCommand)\(membershipOptions)") }
             throw ExitCode(1)
         }
     }
@@ -279,6 +331,12 @@ struct LedgerSim: AsyncParsableCommand {
         for v in membership.result.violations where v.property == .validity { print("  caught: \(v)") }
         if !membership.caught { print("self-test FAILED: a change without its quorum took effect without a reported violation") }
         passed = passed && membership.caught
+        // So must the second of two changes: the check covers every applied change, not only the first.
+        let second = Simulator.membershipSelfTest(seed: seed, replicaCount: replicas, changes: [.add, .rotate])
+        print("self-test: the second of two validator-set changes (add, then rotate) applied one approval short, seed \(seed)")
+        for v in second.result.violations where v.property == .validity { print("  caught: \(v)") }
+        if !second.caught { print("self-test FAILED: a second change without its quorum took effect without a reported violation") }
+        passed = passed && second.caught
         guard passed else {
             print("  replay: swift run -c release ledger-sim --self-test --seed \(seed) --replicas \(replicas)")
             throw ExitCode(1)

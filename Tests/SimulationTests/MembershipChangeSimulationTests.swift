@@ -58,6 +58,18 @@ final class MembershipChangeSimulationTests: XCTestCase {
                        result.ledgerHash)
     }
 
+    /// Seed 28 (bad-new-view, every fault): r0 executes epoch 0's last block just before a partition cuts it off, so
+    /// it misses the others' CHECKPOINTs for it; no later checkpoint comes in epoch 0. Their retired replicas answer
+    /// its STATUS with their proof of that checkpoint (`Replica.onStatus` at the epoch's end), and it completes the
+    /// epoch. Without that answer it stayed in epoch 0 for good (`checkEveryHonestValidatorKeptUp` reports it).
+    func testAValidatorThatMissedTheBoundaryCheckpointsStillCompletesItsEpoch() {
+        let result = Simulator.run(Scenario(seed: 28, strategy: .badNewView, faults: .all, targetCommits: 100, timeLimitMs: 60_000),
+                                   parameters: parameters)
+        XCTAssertTrue(result.passed, result.failureReport)
+        XCTAssertEqual(result.stopReason, .reachedTarget)
+        XCTAssertEqual(result.nodeEpochs.prefix(4).filter { $0 == 1 }.count, 4, "\(result.nodeEpochs)")
+    }
+
     /// Two approvals of four validators: the ledger refuses the change at execution; nobody switches.
     func testAChangeWithoutItsQuorumIsRefusedAndTheRunStaysInEpochZero() {
         var p = parameters
