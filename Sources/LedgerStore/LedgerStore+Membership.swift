@@ -44,6 +44,26 @@ extension LedgerStore {
         }
     }
 
+    /// The block that committed the change which began `epoch` (≥ 1): the block of the previous epoch whose change
+    /// was accepted, or `nil` if the chain has not reached `epoch`. A light client verifies the chain of sets from
+    /// it (decision 0038).
+    public func changeBlock(beginning epoch: UInt64) throws(StoreError) -> Height? {
+        guard epoch > 0, let first = try firstHeight(ofEpoch: epoch), let previous = try firstHeight(ofEpoch: epoch - 1) else { return nil }
+        let heights = try read { (db) throws(StoreError) -> [Height] in
+            let s = try db.statement("SELECT DISTINCT height FROM block_changes WHERE height >= ? AND height < ? ORDER BY height")
+            defer { s.reset() }
+            try s.bind(1, previous.rawValue)
+            try s.bind(2, first.rawValue)
+            var out: [Height] = []
+            while try s.step() { out.append(Height(s.uint64(0))) }
+            return out
+        }
+        for height in heights {
+            if let block = try block(at: height), block.changeReceipts.contains(where: { $0.status == .success }) { return height }
+        }
+        return nil
+    }
+
     /// The validator-set changes stored for the block at `height`, with their receipts, in order.
     static func storedChanges(_ db: SQLiteDatabase, at height: Height) throws(StoreError) -> [(raw: [UInt8], receipt: [UInt8])] {
         let s = try db.statement("SELECT raw, receipt FROM block_changes WHERE height = ? ORDER BY idx")

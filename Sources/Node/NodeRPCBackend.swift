@@ -203,13 +203,23 @@ struct NodeRPCBackend: RPCBackend {
     func validatorSet(at height: Height?) async throws(RPCError) -> ValidatorSetInfo {
         do {
             let head = try store.head().height
-            guard let height else {
+            var info: ValidatorSetInfo
+            if let height {
+                guard height <= head else { throw RPCError.notFound("validators", "no block at height \(height.rawValue) yet (head \(head.rawValue))") }
+                let set = try store.validatorSet(at: height, genesis: genesis)
+                info = ValidatorSetInfo(height: height, epoch: set.epoch, validators: set.validators, pending: nil)
+            } else {
                 let membership = try store.membership(genesis: genesis)
-                return ValidatorSetInfo(height: head, epoch: membership.epoch, validators: membership.validators, pending: membership.pending)
+                info = ValidatorSetInfo(height: head, epoch: membership.epoch, validators: membership.validators, pending: membership.pending)
             }
-            guard height <= head else { throw RPCError.notFound("validators", "no block at height \(height.rawValue) yet (head \(head.rawValue))") }
-            let set = try store.validatorSet(at: height, genesis: genesis)
-            return ValidatorSetInfo(height: height, epoch: set.epoch, validators: set.validators, pending: nil)
+            if info.epoch > 0 {
+                info.firstHeight = try store.firstHeight(ofEpoch: info.epoch)
+                if let s = try store.changeBlock(beginning: info.epoch),
+                   let raw = try store.rawBlocks(from: s, count: 1, maxBytes: Int.max).first {
+                    info.startedBy = (s, raw.batch)
+                }
+            }
+            return info
         } catch let error as RPCError {
             throw error
         } catch {

@@ -179,6 +179,12 @@ public enum RPCEncoding {
             ("validators", validatorList(info.validators)),
             ("count", .int(info.validators.count)), ("f", .int(rule.f)), ("quorum", .int(rule.quorum)),
         ]
+        if let first = info.firstHeight { pairs.append(("first_height", .decimal(first.rawValue))) }
+        if let started = info.startedBy {
+            pairs.append(("started_by", .object([
+                ("height", .decimal(started.height.rawValue)), ("batch", .string(Hex.encode(started.batch))),
+            ])))
+        }
         if let pending = info.pending {
             pairs.append(("pending_change", .object([
                 ("change_id", .string(pending.changeID.hex)), ("committed_at", .decimal(pending.committedAt.rawValue)),

@@ -145,4 +145,81 @@ public enum InclusionVerifier {
         }
         return keys.compactMap { $0 }
     }
+
+    /// How many epochs `wallet tx --genesis` walks back at most (each costs two calls to the node).
+    public static let epochStepsMax = 1_000
+
+    /// Verifies the chain of validator sets from genesis through `steps` — what a node says about the change that
+    /// began each epoch 1, 2, … in order — and returns the membership of the last (decision 0038). Nothing of the
+    /// node's is trusted: each step's certificate must be a quorum of the previous epoch's set over the batch whose
+    /// bytes the node sent (their hash is the digest it signs); that batch must hold one change, which the chain's
+    /// own rule (`Membership.accepting`) accepts against the previous set, and the epoch it starts must begin where
+    /// the rule says. A node that leaves out or invents a change can only make this fail.
+    public static func verifySetChain(genesis: Genesis, steps: [EpochStep]) throws(WalletError) -> Membership {
+        var membership = Membership(genesis: genesis)
+        for step in steps {
+            let previous = membership.epoch
+            guard step.epoch == previous &+ 1 else {
+                throw .verificationFailed("the node's epochs skip from \(previous) to \(step.epoch)")
+            }
+            guard step.changeHeight >= membership.firstHeight else {
+                throw .verificationFailed("epoch \(step.epoch) is said to start from a change in block \(step.changeHeight.rawValue), before epoch \(previous) began")
+            }
+            let certificate: CommitCertificate
+            do {
+                certificate = try CommitCertificate.decode(step.certificate, replicaCount: membership.validators.count)
+                try certificate.verify(scheme: Ed25519ValidatorKeys(publicKeys: membership.validators.map(\.publicKey)),
+                                       context: SigningContext(chainID: genesis.chainID, epoch: previous))
+            } catch {
+                throw .verificationFailed("the certificate of block \(step.changeHeight.rawValue) (the change that began epoch \(step.epoch)) does not verify against epoch \(previous)'s set: \(error)")
+            }
+            guard certificate.sequence == step.changeHeight else {
+                throw .verificationFailed("the certificate is for block \(certificate.sequence.rawValue), not \(step.changeHeight.rawValue)")
+            }
+            guard Hash.blake2b256(step.batch) == certificate.digest else {
+                throw .verificationFailed("the batch of block \(step.changeHeight.rawValue) does not hash to the digest its certificate signs")
+            }
+            let batch: Batch
+            do { batch = try Batch.decode(step.batch) } catch {
+                throw .verificationFailed("the batch of block \(step.changeHeight.rawValue) does not decode: \(error)")
+            }
+            guard let change = batch.changes.first else {
+                throw .verificationFailed("block \(step.changeHeight.rawValue) holds no validator-set change")
+            }
+            let accepted: Membership
+            switch membership.accepting(change, inBlock: step.changeHeight, chainID: genesis.chainID, parameters: genesis.consensus) {
+            case let .success(m): accepted = m
+            case let .failure(error):
+                throw .verificationFailed("the chain's rule refuses the change in block \(step.changeHeight.rawValue): \(error)")
+            }
+            guard let pending = accepted.pending, pending.lastSequence.rawValue &+ 1 == step.firstHeight.rawValue else {
+                throw .verificationFailed("epoch \(step.epoch) is said to begin at block \(step.firstHeight.rawValue); the change makes it begin at \((accepted.pending?.lastSequence.rawValue ?? 0) &+ 1)")
+            }
+            membership = accepted.advanced(pastBlock: pending.lastSequence)
+        }
+        return membership
+    }
+}
+
+/// What a node says about the change that began one epoch (`validators` RPC: `first_height`, `started_by`; `commit`
+/// at the change's block), for `InclusionVerifier.verifySetChain`.
+public struct EpochStep: Sendable {
+    /// The epoch the change began.
+    public var epoch: UInt64
+    /// Its first block.
+    public var firstHeight: Height
+    /// The block that committed the change (in the previous epoch).
+    public var changeHeight: Height
+    /// That block's batch as stored (standard encoding).
+    public var batch: [UInt8]
+    /// That block's commit certificate.
+    public var certificate: [UInt8]
+
+    public init(epoch: UInt64, firstHeight: Height, changeHeight: Height, batch: [UInt8], certificate: [UInt8]) {
+        self.epoch = epoch
+        self.firstHeight = firstHeight
+        self.changeHeight = changeHeight
+        self.batch = batch
+        self.certificate = certificate
+    }
 }

@@ -13,14 +13,15 @@ struct TxCommand: AsyncParsableCommand {
         discussion: """
             For a committed transaction the wallet checks, on this machine: the Merkle proof from the transaction hash \
             to the block header's tx_root, and the block's commit certificate (a quorum of validator signatures over the \
-            header's batch) against the validator set. The validator set comes from --genesis FILE when given (trust \
-            your own copy; it holds epoch 0's set, so blocks after a validator-set change do not verify against it), else \
-            from the node's `validators` method at the block's height, with that height's epoch (trusting the node for \
-            the set itself).
+            header's batch) against the validator set of the block's epoch. With --genesis FILE (your own copy of the \
+            genesis) nothing of the node's is trusted: for a block after validator-set changes the wallet fetches each \
+            change with its block's batch and certificate and checks, from genesis on, that a quorum of the set then in \
+            force committed it and that the chain's rule accepts it, which gives every later set. Without --genesis the \
+            set comes from the node's `validators` method at the block's height (trusting the node for the set itself).
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Transaction hash (64 hex characters).") var hash: String
-    @Option(help: "Genesis file holding the trusted validator set (e.g. .testnet/node0/genesis.json).") var genesis: String?
+    @Option(help: "Your copy of the genesis file (e.g. .testnet/node0/genesis.json): verify from it, trusting the node for nothing.") var genesis: String?
 
     /// What the node said, gathered before verifying (async code keeps to JSON and text; see WalletNode.swift).
     struct Evidence {
@@ -32,6 +33,9 @@ struct TxCommand: AsyncParsableCommand {
         var validators: JSONValue?
         var chainID: String?
         var validatorSource: String
+        /// With --genesis, for a block after a validator-set change: what the node says about every change from
+        /// genesis to the block's epoch (verified, not trusted).
+        var epochSteps: [EpochStep] = []
     }
 
     func run() async throws {
@@ -84,9 +88,15 @@ struct TxCommand: AsyncParsableCommand {
             chainID = try await node.chainID()
             source = "node \(node.url)"
         }
-        let evidence = Evidence(
+        var evidence = Evidence(
             hash: hash, height: height, answer: answer, block: block, commit: commit, validators: validators, chainID: chainID,
             validatorSource: source)
+        if genesis != nil {
+            evidence.epochSteps = try await Self.epochSteps(to: height, node: node)
+            if !evidence.epochSteps.isEmpty {
+                evidence.validatorSource = "genesis file \(genesis ?? "") and \(evidence.epochSteps.count) validator-set change(s) verified from it"
+            }
+        }
         let (verification, summary, failure) = Self.verify(evidence, genesisPath: genesis)
 
         let result = answer.setting("verification", verification)
@@ -103,6 +113,40 @@ struct TxCommand: AsyncParsableCommand {
             throw failure
         }
         if outcome.status == "failed" { throw ExitCode(WalletExitCode.rejected) }
+    }
+
+    /// What the node says about each change from genesis to the epoch of the block at `height`, oldest first: for
+    /// the epoch of a height, `validators` names the block of the change that began it (with its batch) and
+    /// `commit` gives that block's certificate; that block lies in the epoch before, and so on back to epoch 0.
+    static func epochSteps(to height: UInt64, node: WalletNode) async throws -> [EpochStep] {
+        var steps: [EpochStep] = []
+        var at = height
+        while steps.count <= InclusionVerifier.epochStepsMax {
+            let v: JSONValue
+            switch await node.client.callResult("validators", .object([("height", .decimal(at))])) {
+            case let .success(answer): v = answer
+            case let .failure(error):
+                if case let .server(e, _) = error, e.code == RPCServerError.methodNotFound { return [] }  // one epoch only
+                throw WalletError.rpc(error)
+            }
+            guard let epoch = v["epoch"]?.uint64Value ?? v["epoch"]?.stringValue.flatMap(UInt64.init), epoch > 0 else {
+                return steps.reversed()
+            }
+            guard let first = v["first_height"]?.uint64Value, let started = v["started_by"],
+                  let changeHeight = started["height"]?.uint64Value, let batchHex = started["batch"]?.stringValue,
+                  let batch = Hex.decode(batchHex), changeHeight < at
+            else {
+                throw WalletError.verificationFailed("the node does not say which change began epoch \(epoch) (validators at \(at))")
+            }
+            let commit = try await node.call("commit", .object([("height", .decimal(changeHeight))]))
+            guard let certHex = commit["certificate"]?.stringValue, let certificate = Hex.decode(certHex) else {
+                throw WalletError.badAnswer("commit at \(changeHeight) has no certificate hex")
+            }
+            steps.append(EpochStep(epoch: epoch, firstHeight: Height(first), changeHeight: Height(changeHeight), batch: batch,
+                                   certificate: certificate))
+            at = changeHeight
+        }
+        throw WalletError.verificationFailed("more than \(InclusionVerifier.epochStepsMax) validator-set changes to verify")
     }
 
     static func checkGenesis(_ path: String) throws {
@@ -188,8 +232,14 @@ struct TxCommand: AsyncParsableCommand {
         if let genesisPath {
             let g: Genesis
             do { g = try Genesis.load(from: genesisPath) } catch { throw WalletError.usage("cannot load \(genesisPath): \(error)") }
-            keys = g.validators.map(\.publicKey)
+            // The block's epoch's set, verified change by change from genesis (`epochSteps`).
+            let membership = try InclusionVerifier.verifySetChain(genesis: g, steps: e.epochSteps)
+            guard header.height >= membership.firstHeight else {
+                throw WalletError.verificationFailed("block \(e.height) lies before epoch \(membership.epoch), which the node says it belongs to")
+            }
+            keys = membership.validators.map(\.publicKey)
             chainID = g.chainID
+            epoch = membership.epoch
         } else {
             guard let validators = e.validators, let id = e.chainID else { throw WalletError.badAnswer("no validator set") }
             keys = try InclusionVerifier.validatorKeys(from: validators)

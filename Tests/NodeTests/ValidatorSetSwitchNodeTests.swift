@@ -131,5 +131,26 @@ final class ValidatorSetSwitchNodeTests: XCTestCase {
             return (try? await net.height(2)).map { $0 >= beforeKill + 5 } ?? false
         }
         try await net.assertIdenticalBlocks([0, 2, joiner])
+
+        // A light client that trusts only its genesis file: `wallet tx --genesis` verifies a transfer of epoch 3
+        // through the three changes (each change's block certified by the set before it, each accepted by the rule).
+        let sent = try await net.submitTransfer(to: 2)
+        let txHash = try XCTUnwrap((sent["result"] as? [String: Any])?["hash"] as? String, "\(sent)")
+        let genesisFile = net.home(0) + "/genesis.json"
+        var verified = WalletRun(status: -1, stdout: "", stderr: "")
+        try await net.waitUntil("the epoch-3 transfer verified from genesis", seconds: 30) {
+            verified = (try? TestnetHarness.runWallet(
+                ["tx", txHash, "--json", "--genesis", genesisFile, "--node", net.rpcURL(2).absoluteString], environment: [:])) ?? verified
+            return (verified.json?["verification"] as? [String: Any])?["verified"] as? Bool == true
+        }
+        let verification = try XCTUnwrap(verified.json?["verification"] as? [String: Any], verified.summary)
+        XCTAssertEqual(verification["validators"] as? Int, 4, verified.summary)
+        XCTAssertTrue((verification["validator_set_from"] as? String ?? "").contains("3 validator-set change(s) verified"), verified.summary)
+        // The wrong genesis (another chain's set) verifies nothing: exit 7.
+        let exampleGenesis = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("genesis/example.json").path
+        let foreign = try TestnetHarness.runWallet(
+            ["tx", txHash, "--json", "--genesis", exampleGenesis, "--node", net.rpcURL(2).absoluteString], environment: [:])
+        XCTAssertEqual(foreign.status, 7, foreign.summary)
     }
 }
