@@ -34,8 +34,13 @@ final class NodeMetrics: Sendable {
     /// Scraped values, set just before `/metrics` renders.
     func scraped(height: UInt64, mempool: Int, votesWithheldUntil: UInt64, viewChangesAbandoned: Int, view: UInt64,
                  signatures: (hits: UInt64, checks: UInt64), droppedPeerMessages: Int, droppedBeforeVerification: Int,
-                 refusedOffSignerLink: Int, transport: PeerNetworkMetrics, gossip: GossipBudgets) {
+                 refusedOffSignerLink: Int, transport: PeerNetworkMetrics, gossip: GossipBudgets,
+                 seat: ConsensusSeat, otherEpochMessages: Int) {
         metrics.setTotals(transport.prometheusTotals + [
+            // Decision 0038: the epoch the consensus core runs, its set's size, and messages of an epoch not held.
+            ("ledger_epoch", nil, Int(clamping: seat.epoch)),
+            ("ledger_validators", nil, seat.validators.count),
+            ("ledger_peer_messages_other_epoch", nil, otherEpochMessages),
             ("ledger_peer_messages_dropped_before_verification", nil, droppedBeforeVerification),
             ("ledger_peer_messages_refused_off_signer_link", nil, refusedOffSignerLink),
             ("ledger_view_changes_abandoned", nil, viewChangesAbandoned),
@@ -89,6 +94,8 @@ extension PeerNetworkMetrics {
             ("ledger_p2p_worst_case_bytes", nil, worstCaseBytes),
             ("ledger_p2p_full_nodes_connected", nil, connectedFullNodes.count),
             ("ledger_p2p_full_nodes_refused", nil, fullNodesRefusedFull),
+            ("ledger_p2p_closed_by_set_change", nil, closedBySetChange),
+            ("ledger_p2p_stale_connection_drops", nil, staleConnectionDrops),
         ]
         for (reason, count) in inboundRefusals.sorted(by: { $0.key < $1.key }) {
             totals.append(("ledger_p2p_inbound_refusals", reason, count))

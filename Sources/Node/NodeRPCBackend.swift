@@ -322,7 +322,8 @@ struct NodeRPCBackend: RPCBackend {
                         droppedPeerMessages: driver.droppedFromFullQueues.load(ordering: .relaxed),
                         droppedBeforeVerification: driver.droppedBeforeVerification.load(ordering: .relaxed),
                         refusedOffSignerLink: driver.refusedOffSignerLink.load(ordering: .relaxed),
-                        transport: network.metrics, gossip: gossipBudgets)
+                        transport: network.metrics, gossip: gossipBudgets, seat: driver.seat,
+                        otherEpochMessages: driver.otherEpochMessages.load(ordering: .relaxed))
         metrics.metrics.setLabelledTotals(peerRefusals.prometheusTotals)
     }
 }

@@ -152,5 +152,9 @@ final class ValidatorSetSwitchNodeTests: XCTestCase {
         let foreign = try TestnetHarness.runWallet(
             ["tx", txHash, "--json", "--genesis", exampleGenesis, "--node", net.rpcURL(2).absoluteString], environment: [:])
         XCTAssertEqual(foreign.status, 7, foreign.summary)
+        // Operators see the epoch and the set's size on /metrics.
+        let metrics = try await net.get(2, "/metrics")
+        XCTAssertTrue(metrics.body.contains("ledger_epoch 3"), metrics.body.split(separator: "\n").filter { $0.contains("epoch") }.joined(separator: "\n"))
+        XCTAssertTrue(metrics.body.contains("ledger_validators 4"))
     }
 }
