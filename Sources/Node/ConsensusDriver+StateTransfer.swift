@@ -184,8 +184,10 @@ extension ConsensusDriver {
             logger.debug("no blocks from peer", metadata: ["peer": "\(current.donor)"])
             return startFetch(from: current.request.from, upTo: current.upTo, trusted: current.trusted, target: target,
                               count: current.request.count)
-        case .invalid(.epochNotHeld):
-            // Fetched before an earlier range brought the change that names the epoch: not the donor's fault.
+        case let .invalid(.epochNotHeld(_, epoch)) where epoch == membership.epoch &+ 1 && membership.pending == nil:
+            // Fetched before an earlier range brought the change that names the epoch: not the donor's fault. Only the
+            // next epoch can be: a range is at most a window long and an epoch at least a window and a block, so a
+            // range crosses one boundary at most; any other unknown epoch is the donor's invention and refused below.
             logger.debug("fetched range crosses a validator-set change not applied yet; fetching it again",
                          metadata: ["peer": "\(current.donor)", "from": "\(current.request.from.rawValue)"])
             return startFetch(from: current.request.from, upTo: current.upTo, trusted: current.trusted, target: target,
